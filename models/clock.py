@@ -1,0 +1,34 @@
+"""The one clock the handbook reads. Tests and the sandbox trainer move it; nothing sleeps."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+_offset = timedelta(0)
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC, as the handbook sees it."""
+    base = _frozen if _frozen is not None else datetime.now(timezone.utc)
+    return base + _offset
+
+
+def advance(delta: timedelta) -> datetime:
+    """Move the clock forward (the trainer's "skip ahead", or a test)."""
+    global _offset
+    _offset += delta
+    return now()
+
+
+def freeze(at: datetime | None) -> None:
+    """Stop the clock at `at` (None lets it run again)."""
+    global _frozen
+    if at is not None and at.tzinfo is None:
+        raise ValueError("freeze() needs an aware datetime")
+    _frozen = at
+
+
+def reset() -> None:
+    global _offset, _frozen
+    _offset = timedelta(0)
+    _frozen = None

@@ -1,0 +1,125 @@
+"""The one place that decides every "may X do Y to Z".
+
+A role is held on a unit and covers that unit and everything below it (DESIGN.md).
+Nothing here trusts what a button or a callback said: callers pass database facts.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .accounts import Account
+from .members import Member
+from .roles import Role, RoleKind
+from .units import Unit
+
+
+class Action(str, enum.Enum):
+    view_profile = "view_profile"
+    list_members = "list_members"
+    invite_member = "invite_member"
+    manage_cell = "manage_cell"  # meetings, notices, votes, attendance of a cell
+    send_to_subtree = "send_to_subtree"  # documents to every cell below
+    view_reports = "view_reports"
+    grant_roles = "grant_roles"
+
+
+OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
+# Which roles allow which actions on a unit they cover.
+ALLOWED: dict[Action, frozenset[RoleKind]] = {
+    Action.view_profile: OFFICER_ROLES,
+    Action.list_members: OFFICER_ROLES,
+    Action.invite_member: OFFICER_ROLES,
+    Action.manage_cell: OFFICER_ROLES,
+    Action.send_to_subtree: frozenset({RoleKind.committee, RoleKind.admin}),
+    Action.view_reports: OFFICER_ROLES,
+    Action.grant_roles: frozenset({RoleKind.admin}),
+}
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    kind: RoleKind
+    unit_id: int
+    unit_path: str
+    unit_name: str
+
+
+@dataclass
+class Actor:
+    """Who is asking, as the database (and HANDBOOK_ADMIN_IDS) says."""
+
+    telegram_user_id: int | None
+    member_id: int | None = None
+    cell_id: int | None = None
+    cell_path: str | None = None
+    language: str | None = None
+    is_admin: bool = False
+    roles: list[HeldRole] = field(default_factory=list)
+
+    @property
+    def linked(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def is_officer(self) -> bool:
+        return self.is_admin or any(r.kind in OFFICER_ROLES for r in self.roles)
+
+    def officer_units(self, action: Action = Action.list_members) -> list[HeldRole]:
+        """The topmost units on which this actor may do `action` (nested ones dropped)."""
+        held = [r for r in self.roles if r.kind in ALLOWED[action]]
+        held.sort(key=lambda r: len(r.unit_path))
+        top: list[HeldRole] = []
+        for r in held:
+            if not any(r.unit_path.startswith(t.unit_path) for t in top):
+                top.append(r)
+        return top
+
+
+async def load_actor(session: AsyncSession, telegram_user_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
+    actor = Actor(telegram_user_id=telegram_user_id, is_admin=telegram_user_id in admin_ids)
+    row = (
+        await session.execute(
+            select(Account.member_id, Account.language, Member.cell_id, Unit.path)
+            .select_from(Account)
+            .outerjoin(Member, Member.id == Account.member_id)
+            .outerjoin(Unit, Unit.id == Member.cell_id)
+            .where(Account.telegram_user_id == telegram_user_id)
+        )
+    ).first()
+    if row is None:
+        return actor
+    actor.member_id, actor.language, actor.cell_id, actor.cell_path = row
+    if actor.member_id is not None:
+        result = await session.execute(
+            select(Role.kind, Unit.id, Unit.path, Unit.name)
+            .join(Unit, Unit.id == Role.unit_id)
+            .where(Role.member_id == actor.member_id)
+            .order_by(Unit.path)
+        )
+        actor.roles = [HeldRole(k, uid, p, n) for k, uid, p, n in result.all()]
+        actor.is_admin = actor.is_admin or any(r.kind == RoleKind.admin for r in actor.roles)
+    return actor
+
+
+def may(actor: Actor, action: Action, unit_path: str, *, subject_member_id: int | None = None) -> bool:
+    """May `actor` do `action` on the unit at `unit_path` (for a member: the path of their cell)?"""
+    if actor.is_admin:
+        return True
+    if action is Action.view_profile and subject_member_id is not None and subject_member_id == actor.member_id:
+        return True
+    allowed = ALLOWED[action]
+    return any(r.kind in allowed and unit_path.startswith(r.unit_path) for r in actor.roles)
+
+
+async def may_view_member(session: AsyncSession, actor: Actor, member_id: int) -> bool:
+    """View another member's profile: their own, or an officer whose unit covers the member's cell."""
+    if member_id == actor.member_id:
+        return True
+    path = await session.scalar(select(Unit.path).join(Member, Member.cell_id == Unit.id).where(Member.id == member_id))
+    if path is None:
+        return False
+    return may(actor, Action.view_profile, path, subject_member_id=member_id)

@@ -1,0 +1,60 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+import models  # noqa: F401
+from models import clock
+from models.base import Base
+from models.db import make_engine, make_sessionmaker
+
+PG_URL = os.environ.get("HANDBOOK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+async def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request, tmp_path):
+    """A fresh, empty database URL (no tables) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'handbook.db'}"
+    else:
+        await reset_postgres(PG_URL)
+        yield PG_URL
+
+
+@pytest.fixture
+async def engine(db_url):
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine):
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sessionmaker):
+    async with sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def _clock_reset():
+    clock.reset()
+    yield
+    clock.reset()
