@@ -1,0 +1,533 @@
+"""Text normalisation before speech: numbers, dates, times and abbreviations said as words.
+
+Everything a language needs is in one `Reading` table; `normalize` runs the same steps
+for every language, so a new abbreviation or a new language is a table entry.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from babel.dates import get_month_names
+from num2words import num2words
+
+__all__ = [
+    "AudioError",
+    "NothingToSay",
+    "UnsupportedLanguage",
+    "SUPPORTED_LANGUAGES",
+    "Reading",
+    "READINGS",
+    "normalize",
+    "split_into_parts",
+    "roman_to_int",
+]
+
+
+class AudioError(Exception):
+    """Anything the audio package refuses or fails to do."""
+
+
+class NothingToSay(AudioError, ValueError):
+    """The text is empty or holds only symbols: there is nothing to speak."""
+
+
+class UnsupportedLanguage(AudioError, ValueError):
+    """The handbook speaks vi, en and bn only."""
+
+    def __init__(self, lang: object):
+        super().__init__(f"unsupported language: {lang!r} (expected one of {', '.join(SUPPORTED_LANGUAGES)})")
+        self.lang = lang
+
+
+# ---------------------------------------------------------------- numbers per language
+
+_VI_DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+_BN_DIGITS = ("শূন্য", "এক", "দুই", "তিন", "চার", "পাঁচ", "ছয়", "সাত", "আট", "নয়")
+_BN_TO_ASCII = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
+
+
+def _vi_group(n: int, inner: bool) -> str:
+    """0 < n < 1000; an inner group keeps its zero hundreds ("không trăm lẻ năm")."""
+    if not inner or n >= 100:
+        return num2words(n, lang="vi")
+    if n < 10:
+        return f"không trăm lẻ {_VI_DIGITS[n]}"
+    return f"không trăm {num2words(n, lang='vi')}"
+
+
+def _vi_below_billion(n: int, inner: bool) -> str:
+    words = []
+    for scale, name in ((10**6, "triệu"), (10**3, "nghìn"), (1, "")):
+        group, n = divmod(n, scale)
+        if group:
+            words.append(_vi_group(group, inner) + (f" {name}" if name else ""))
+            inner = True
+    return " ".join(words)
+
+
+def vi_cardinal(n: int) -> str:
+    # Own grouping above 999 because num2words' vi drops "không trăm" (2026 → "hai nghìn lẻ hai mươi sáu").
+    if n < 0:
+        return "âm " + vi_cardinal(-n)
+    if n < 1000:
+        return num2words(n, lang="vi")
+    billions, rest = divmod(n, 10**9)
+    if not billions:
+        return _vi_below_billion(rest, inner=False)
+    head = vi_cardinal(billions) + " tỷ"
+    return f"{head} {_vi_below_billion(rest, inner=True)}" if rest else head
+
+
+def vi_ordinal(n: int) -> str:
+    return {1: "nhất", 4: "tư"}.get(n) or vi_cardinal(n)
+
+
+def vi_fraction(digits: str) -> str:
+    # "2,05" is read "hai phẩy không năm": leading zeros aloud, the rest as a number.
+    if len(digits) > 3:
+        return " ".join(_VI_DIGITS[int(d)] for d in digits)
+    zeros = len(digits) - len(digits.lstrip("0"))
+    rest = digits[zeros:]
+    return " ".join([_VI_DIGITS[0]] * zeros + ([vi_cardinal(int(rest))] if rest else []))
+
+
+def en_cardinal(n: int) -> str:
+    return num2words(n, lang="en").replace(",", "")  # "one thousand, five hundred" would pause mid-number
+
+
+def en_ordinal(n: int) -> str:
+    return num2words(n, lang="en", to="ordinal")
+
+
+def en_year(n: int) -> str:
+    return num2words(n, lang="en", to="year")
+
+
+def en_digits(digits: str) -> str:
+    return " ".join(num2words(int(d), lang="en") for d in digits)
+
+
+def bn_digits(digits: str) -> str:
+    return " ".join(_BN_DIGITS[int(d)] for d in digits)
+
+
+def bn_cardinal(n: int) -> str:
+    try:
+        return num2words(n, lang="bn")
+    except (NotImplementedError, OverflowError):  # older num2words had no "bn"
+        return bn_digits(str(n))
+
+
+def vi_digits(digits: str) -> str:
+    return " ".join(_VI_DIGITS[int(d)] for d in digits)
+
+
+# ---------------------------------------------------------------- dates and times per language
+
+_VI_MONTHS = ("một", "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười", "mười một", "mười hai")
+
+
+def _months(locale: str) -> tuple[str, ...]:
+    names = get_month_names("wide", locale=locale)
+    return tuple(names[m] for m in range(1, 13))
+
+
+def vi_date(day: int | None, month: int, year: int | None) -> str:
+    words = [f"ngày {vi_cardinal(day)}"] if day else []
+    words.append(f"tháng {_VI_MONTHS[month - 1]}")
+    if year is not None:
+        words.append(f"năm {vi_cardinal(year)}")
+    return " ".join(words)
+
+
+def vi_time(hour: int, minute: int) -> str:
+    return f"{vi_cardinal(hour)} giờ" + (f" {vi_cardinal(minute)}" if minute else "")
+
+
+_EN_MONTHS = _months("en")
+
+
+def en_date(day: int | None, month: int, year: int | None) -> str:
+    name = _EN_MONTHS[month - 1]
+    if day is None:
+        return f"{name} {en_year(year)}"
+    words = f"the {en_ordinal(day)} of {name}"
+    return words if year is None else f"{words}, {en_year(year)}"
+
+
+def en_time(hour: int, minute: int) -> str:
+    if not minute:
+        return f"{en_cardinal(hour)} o'clock"
+    return f"{en_cardinal(hour)} {'oh ' if minute < 10 else ''}{en_cardinal(minute)}"
+
+
+_BN_MONTHS = _months("bn")
+
+
+def bn_date(day: int | None, month: int, year: int | None) -> str:
+    words = ([bn_cardinal(day)] if day else []) + [_BN_MONTHS[month - 1]]
+    return " ".join(words + ([bn_cardinal(year)] if year is not None else []))
+
+
+def bn_time(hour: int, minute: int) -> str:
+    return f"{bn_cardinal(hour)}টা" + (f" {bn_cardinal(minute)} মিনিট" if minute else "")
+
+
+# ---------------------------------------------------------------- the tables
+
+VI_ABBREVIATIONS: Mapping[str, str] = {
+    "TW": "Trung ương",
+    "UBND": "Ủy ban nhân dân",
+    "HĐND": "Hội đồng nhân dân",
+    "MTTQ": "Mặt trận Tổ quốc",
+    "BCH": "Ban Chấp hành",
+    "BTV": "Ban Thường vụ",
+    "BCT": "Bộ Chính trị",
+    "UBKT": "Ủy ban Kiểm tra",
+    "BTC": "Ban Tổ chức",
+    "BTG": "Ban Tuyên giáo",
+    "ĐU": "Đảng ủy",
+    "CB": "chi bộ",
+    "ĐV": "đảng viên",
+    "Đ/c": "đồng chí",
+    "đ/c": "đồng chí",
+    "QĐ": "quyết định",
+    "NQ": "nghị quyết",
+    "CT": "chỉ thị",
+    "KH": "kế hoạch",
+    "TB": "thông báo",
+    "BC": "báo cáo",
+    "HD": "hướng dẫn",
+    "KL": "kết luận",
+    "CV": "công văn",
+    "NĐ": "nghị định",
+    "CP": "Chính phủ",
+    "TTg": "Thủ tướng",
+    "QH": "Quốc hội",
+    "ĐCSVN": "Đảng Cộng sản Việt Nam",
+    "CNXH": "chủ nghĩa xã hội",
+    "VN": "Việt Nam",
+    "TP.HCM": "Thành phố Hồ Chí Minh",
+    "TP. HCM": "Thành phố Hồ Chí Minh",
+    "HCM": "Hồ Chí Minh",
+    "TP": "thành phố",
+    "KP": "khu phố",
+}
+
+EN_ABBREVIATIONS: Mapping[str, str] = {
+    "CPV": "Communist Party of Vietnam",
+    "e.g.": "for example",
+    "i.e.": "that is",
+}
+
+# Uppercase Roman numerals after these words are numbers (the pronoun "I" never follows them).
+VI_ROMAN_CONTEXTS = ("đại hội", "khóa", "khoá", "lần thứ", "thứ", "lần", "hội nghị", "kỳ họp", "quốc hội",
+                     "phần", "chương", "mục", "thế kỷ", "hạng")
+EN_ROMAN_CONTEXTS = ("part", "chapter", "section", "volume", "war", "congress", "plenum", "session",
+                     "article", "book", "phase", "stage", "class", "grade", "term")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one language reads numbers, dates, times and abbreviations aloud."""
+
+    cardinal: Callable[[int], str]
+    ordinal: Callable[[int], str]
+    digits: Callable[[str], str]
+    fraction: Callable[[str], str]
+    date: Callable[[int | None, int, int | None], str]
+    time: Callable[[int, int], str]
+    decimal_word: str
+    percent_word: str
+    range_word: str
+    thousands: str  # regex of an integer written with thousands separators
+    decimal_sep: str
+    abbreviations: Mapping[str, str] = field(default_factory=dict)
+    roman_contexts: tuple[str, ...] = ()
+    ordinal_markers: tuple[str, ...] = ()  # words before a number that make it an ordinal
+    ordinal_suffix: str | None = None  # regex of a suffix after digits that makes an ordinal
+    time_marker: str = ":"  # regex between hour and minutes
+    date_leads: tuple[str, ...] = ()  # words that already introduce a date, not said twice
+    month_leads: tuple[str, ...] = ()  # the same for a month and year
+    symbols: Mapping[str, str] = field(default_factory=dict)
+
+
+READINGS: dict[str, Reading] = {
+    "vi": Reading(
+        cardinal=vi_cardinal, ordinal=vi_ordinal, digits=vi_digits, fraction=vi_fraction,
+        date=vi_date, time=vi_time,
+        decimal_word="phẩy", percent_word="phần trăm", range_word="đến",
+        thousands=r"\d{1,3}(?:\.\d{3})+(?!\d)", decimal_sep=",",
+        abbreviations=VI_ABBREVIATIONS, roman_contexts=VI_ROMAN_CONTEXTS, ordinal_markers=("thứ",),
+        time_marker=r"(?::|h|H|g)", date_leads=("ngày", "mùng", "mồng"), month_leads=("tháng",),
+        symbols={"&": " và ", "…": ".", "•": ",", "●": ",", "▪": ","},
+    ),
+    "en": Reading(
+        cardinal=en_cardinal, ordinal=en_ordinal, digits=en_digits, fraction=en_digits,
+        date=en_date, time=en_time,
+        decimal_word="point", percent_word="percent", range_word="to",
+        thousands=r"\d{1,3}(?:,\d{3})+(?!\d)", decimal_sep=".",
+        abbreviations=EN_ABBREVIATIONS, roman_contexts=EN_ROMAN_CONTEXTS,
+        ordinal_suffix=r"(?:st|nd|rd|th)",
+        symbols={"&": " and ", "…": ".", "•": ",", "●": ",", "▪": ","},
+    ),
+    "bn": Reading(
+        cardinal=bn_cardinal, ordinal=bn_cardinal, digits=bn_digits, fraction=bn_digits,
+        date=bn_date, time=bn_time,
+        decimal_word="দশমিক", percent_word="শতাংশ", range_word="থেকে",
+        thousands=r"\d{1,3}(?:,\d{2,3})+(?!\d)", decimal_sep=".",
+        symbols={"&": " এবং ", "…": "।", "•": ",", "●": ",", "▪": ","},
+    ),
+}
+
+SUPPORTED_LANGUAGES = tuple(READINGS)
+
+
+# ---------------------------------------------------------------- the steps
+
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def roman_to_int(numeral: str) -> int | None:
+    """The value of a well-formed uppercase Roman numeral, else None."""
+    if not numeral or not _ROMAN.fullmatch(numeral):
+        return None
+    total = 0
+    for this, after in zip(numeral, numeral[1:] + " "):
+        value = _ROMAN_VALUES[this]
+        total += -value if value < _ROMAN_VALUES.get(after, 0) else value
+    return total
+
+
+def _integer(reading: Reading, raw: str) -> str:
+    plain = re.sub(r"\D", "", raw)
+    # Phone and card numbers ("0905111222") and very long runs are read digit by digit.
+    if (plain.startswith("0") and len(plain) > 2) or len(plain) > 15:
+        return reading.digits(plain)
+    return reading.cardinal(int(plain))
+
+
+def _words(text: str) -> str:
+    return f" {text} "
+
+
+def read_document_numbers(text: str, reading: Reading) -> str:
+    """"số 57-NQ/TW" → "số năm mươi bảy nghị quyết Trung ương"."""
+    pattern = r"(?<![\w/.-])\d+(?:[/-](?:\d+|[A-ZĐ][A-Za-zĐđ]*))+(?![\w/])"
+
+    def say(match: re.Match) -> str:
+        segments = re.split(r"[/-]", match.group())
+        if not any(s[0].isalpha() for s in segments):
+            return match.group()  # a date or a range: later steps read it
+        spoken = [_integer(reading, s) if s.isdigit() else reading.abbreviations.get(s, s) for s in segments]
+        return _words(" ".join(spoken))
+
+    return re.sub(pattern, say, text)
+
+
+def _leads(words: tuple[str, ...]) -> str:
+    if not words:
+        return ""
+    return rf"(?:(?P<lead>\b(?i:{'|'.join(words)}))\s+)?"
+
+
+def _say_date(reading: Reading, match: re.Match, day: int | None, month: int, year: int | None) -> str:
+    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+        return match.group()
+    words = reading.date(day, month, year)
+    lead = match.groupdict().get("lead")
+    if lead:
+        words = lead + " " + words.split(" ", 1)[1]  # "mùng 5/12" keeps "mùng" instead of "ngày"
+    return _words(words)
+
+
+def read_dates(text: str, reading: Reading) -> str:
+    """dd/mm/yyyy, mm/yyyy and dd/mm, day first as in Vietnam."""
+    day_leads, month_leads = _leads(reading.date_leads), _leads(reading.month_leads)
+    edge, end = r"(?<![\w/.,-])", r"(?![\w/-]|[.,]\d)"
+    full = rf"{edge}{day_leads}(?P<d>\d{{1,2}})(?P<sep>[/.-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){end}"
+    month_year = rf"{edge}{month_leads}(?P<m>\d{{1,2}})/(?P<y>\d{{4}}){end}"
+    short = rf"{edge}{day_leads}(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}}){end}"
+    text = re.sub(full, lambda m: _say_date(reading, m, int(m["d"]), int(m["m"]), int(m["y"])), text)
+    text = re.sub(month_year, lambda m: _say_date(reading, m, None, int(m["m"]), int(m["y"])), text)
+    return re.sub(short, lambda m: _say_date(reading, m, int(m["d"]), int(m["m"]), None), text)
+
+
+def read_times(text: str, reading: Reading) -> str:
+    """19:30, 19h30 and 19h as hours and minutes."""
+    edge = r"(?<![\w:.,])"
+    hour = r"(?P<h>[01]?\d|2[0-3])"
+    with_minutes = rf"{edge}{hour}{reading.time_marker}(?P<m>[0-5]\d)(?![\w:])"
+    text = re.sub(with_minutes, lambda m: _words(reading.time(int(m["h"]), int(m["m"]))), text)
+    if reading.time_marker != ":":
+        text = re.sub(rf"{edge}{hour}[hH](?!\w)", lambda m: _words(reading.time(int(m["h"]), 0)), text)
+    return text
+
+
+def read_percentages(text: str, reading: Reading) -> str:
+    return re.sub(r"(?<=\d)\s?%", f" {reading.percent_word} ", text)
+
+
+def read_roman_numerals(text: str, reading: Reading) -> str:
+    """Roman numerals only where they are clearly numbers: after a context word, or heading a line."""
+
+    def say(match: re.Match, ordinal: bool = False) -> str:
+        value = roman_to_int(match["roman"])
+        if value is None:
+            return match.group()
+        number = reading.ordinal(value) if ordinal else reading.cardinal(value)
+        return f"{match['lead']}{number}{match.groupdict().get('tail') or ''}"
+
+    if reading.roman_contexts:
+        contexts = "|".join(re.escape(c) for c in sorted(reading.roman_contexts, key=len, reverse=True))
+        pattern = rf"(?P<lead>\b(?i:(?P<context>{contexts}))\s+)(?P<roman>[IVXLCDM]+)\b(?![\w'’])"
+        markers = {m.casefold() for m in reading.ordinal_markers}
+        text = re.sub(pattern, lambda m: say(m, m["context"].casefold().split()[-1] in markers), text)
+    # Headings use small numerals; "C." and "D." in a lettered list must stay letters.
+    heading = r"(?m)^(?P<lead>[ \t]*)(?P<roman>[IVX]+)(?P<tail>[.)]\s)"
+    return re.sub(heading, say, text)
+
+
+def read_ordinals(text: str, reading: Reading) -> str:
+    """"lần thứ 3" → "lần thứ ba"; "3rd" → "third"."""
+    if reading.ordinal_markers:
+        markers = "|".join(reading.ordinal_markers)
+        text = re.sub(rf"(?P<lead>\b(?i:{markers})\s+)(?P<n>\d+)(?![\d.,]\d|\w)",
+                      lambda m: m["lead"] + reading.ordinal(int(m["n"])), text)
+    if reading.ordinal_suffix:
+        text = re.sub(rf"(?<!\d)(?P<n>\d+){reading.ordinal_suffix}\b",
+                      lambda m: reading.ordinal(int(m["n"])), text)
+    return text
+
+
+def read_abbreviations(text: str, reading: Reading) -> str:
+    if not reading.abbreviations:
+        return text
+    keys = sorted(reading.abbreviations, key=len, reverse=True)
+    pattern = r"(?<![\w])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w])"
+    return re.sub(pattern, lambda m: reading.abbreviations[m.group()], text)
+
+
+def read_ranges(text: str, reading: Reading) -> str:
+    """"2020-2025" → "2020 đến 2025"; not chains like phone numbers 0905-111-222."""
+    return re.sub(r"(?<![\w.,/-])(\d+)\s?[-–]\s?(\d+)(?![\w/-]|[.,]\d)",
+                  rf"\1 {reading.range_word} \2", text)
+
+
+def read_numbers(text: str, reading: Reading) -> str:
+    sep = re.escape(reading.decimal_sep)
+    pattern = rf"(?P<int>{reading.thousands}|\d+)(?:{sep}(?P<frac>\d+))?"
+
+    def say(match: re.Match) -> str:
+        words = _integer(reading, match["int"])
+        if match["frac"]:
+            words += f" {reading.decimal_word} {reading.fraction(match['frac'])}"
+        return _words(words)
+
+    return re.sub(pattern, say, text)
+
+
+def read_symbols(text: str, reading: Reading) -> str:
+    for symbol, words in reading.symbols.items():
+        text = text.replace(symbol, words)
+    return re.sub(r"(?<=[^\W\d_])/(?=[^\W\d_])", " ", text)  # "nghị quyết/Trung ương" has no slash to say
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text)
+    text = re.sub(r" +([,.;:!?।])", r"\1", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+STEPS: tuple[Callable[[str, Reading], str], ...] = (
+    read_document_numbers,
+    read_dates,
+    read_times,
+    read_percentages,
+    read_roman_numerals,
+    read_ordinals,
+    read_abbreviations,
+    read_ranges,
+    read_numbers,
+    read_symbols,
+)
+
+
+def reading_for(lang: str) -> Reading:
+    try:
+        return READINGS[lang]
+    except (KeyError, TypeError):
+        raise UnsupportedLanguage(lang) from None
+
+
+def normalize(text: str, lang: str) -> str:
+    """The text as it should be spoken: numbers, dates, times and abbreviations in words.
+
+    Raises UnsupportedLanguage for a language other than vi, en, bn and NothingToSay when
+    nothing speakable is left.
+    """
+    reading = reading_for(lang)
+    if not isinstance(text, str) or not text.strip():
+        raise NothingToSay("the text is empty")
+    # NFC first: text pasted from Word is often decomposed, and the tables are composed.
+    text = unicodedata.normalize("NFC", text).translate(_BN_TO_ASCII)
+    for step in STEPS:
+        text = step(text, reading)
+    text = _tidy(text)
+    if not any(ch.isalnum() for ch in text):
+        raise NothingToSay("the text holds no words or numbers")
+    return text
+
+
+# ---------------------------------------------------------------- splitting long texts
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…;:।])\s+")
+_CLAUSE_END = re.compile(r"(?<=,)\s+")
+
+
+def _pieces(sentence: str, max_chars: int) -> list[str]:
+    """A sentence cut at commas, then at spaces, then anywhere, into pieces of at most max_chars."""
+    if len(sentence) <= max_chars:
+        return [sentence]
+    for splitter in (_CLAUSE_END, re.compile(r"\s+")):
+        parts = splitter.split(sentence)
+        if len(parts) > 1:
+            return _pack([(p, " ") for piece in parts for p in _pieces(piece, max_chars)], max_chars)
+    return [sentence[i:i + max_chars] for i in range(0, len(sentence), max_chars)]
+
+
+def _pack(units: list[tuple[str, str]], max_chars: int) -> list[str]:
+    """Greedily joins (unit, separator-before-it) pairs into parts of at most max_chars."""
+    parts: list[str] = []
+    current = ""
+    for unit, sep in units:
+        if current and len(current) + len(sep) + len(unit) <= max_chars:
+            current += sep + unit
+        else:
+            if current:
+                parts.append(current)
+            current = unit
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_into_parts(text: str, max_chars: int) -> list[str]:
+    """The text in parts of at most max_chars, cut at paragraph, then sentence, then clause ends."""
+    if max_chars < 1:
+        raise ValueError("max_chars must be positive")
+    units: list[tuple[str, str]] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sep = "\n\n"
+        for sentence in _SENTENCE_END.split(paragraph.strip()):
+            for piece in _pieces(sentence.strip(), max_chars):
+                if piece:
+                    units.append((piece, sep))
+                    sep = " "
+    return _pack(units, max_chars)
