@@ -1,0 +1,1 @@
+"""The application shell: settings, the PTB Application, the CLI, background workers."""

@@ -1,0 +1,75 @@
+"""Building the PTB Application and the services it shares with every handler."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+import handlers
+from handlers.commands import set_default_commands
+from handlers.turn import Services
+from models import migrate
+from models.db import is_sqlite, make_engine, make_sessionmaker
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(SystemExit):
+    """PostgreSQL on an old schema: the operator runs `handbook db upgrade` on purpose."""
+
+
+async def prepare_database(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """SQLite is upgraded in place; PostgreSQL must already be at the head revision."""
+    url = url or settings.database_url
+    engine = make_engine(url)
+    if not await migrate.is_up_to_date(engine):
+        if is_sqlite(url):
+            await migrate.upgrade(url)
+        else:
+            await engine.dispose()
+            raise SchemaOutdated("The database schema is out of date: run `handbook db upgrade` first.")
+    return engine
+
+
+@dataclass
+class Runtime:
+    app: Application
+    engine: AsyncEngine
+    services: Services
+
+
+def build_application(settings: Settings, engine: AsyncEngine, *, token: str | None = None) -> Runtime:
+    token = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not token:
+        raise SystemExit("Setting HANDBOOK_BOT_TOKEN is missing.")
+    api = settings.telegram_api_url
+    services = Services(
+        sessionmaker=make_sessionmaker(engine),
+        default_language=settings.default_language,
+        admin_ids=settings.admin_ids,
+        timezone=settings.tz,
+        invite_ttl_days=settings.invite_ttl_days,
+        members_page_size=settings.members_page_size,
+    )
+
+    async def post_init(app: Application) -> None:
+        services.bot_username = app.bot.username
+        await set_default_commands(app)
+
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz, link_preview_options=None))
+        .concurrent_updates(32)
+        .post_init(post_init)
+        .build()
+    )
+    handlers.register(app, services)
+    return Runtime(app=app, engine=engine, services=services)

@@ -1,0 +1,148 @@
+"""The `handbook` command."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from .settings import load_settings
+
+
+def _settings():
+    return load_settings()
+
+
+@click.group()
+def main() -> None:
+    """Sổ tay đảng viên điện tử — the electronic party member handbook."""
+
+
+@main.command()
+@click.option("--webhook", metavar="URL", help="Serve a webhook at URL instead of long polling.")
+def run(webhook: str | None) -> None:
+    """Serve Telegram by long polling."""
+    from .app import build_application, prepare_database
+    from .logs import setup_logging
+    from .serve import run_polling
+
+    settings = _settings()
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    setup_logging(secrets=(token,))
+    if webhook:
+        raise click.ClickException("Webhook mode is not available yet; run without --webhook (long polling).")
+
+    async def _run():
+        engine = await prepare_database(settings)
+        runtime = build_application(settings, engine)
+        try:
+            await run_polling(runtime.app)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port of the emulator's Bot API and control API.")
+@click.option("--web-port", type=int, default=None, help="Port of the web chat page.")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+def sandbox(port: int | None, web_port: int | None, host: str | None) -> None:
+    """The bot against the built-in Telegram emulator, with fresh demo data. No token, no internet."""
+    from .logs import setup_logging
+    from .sandbox_mode import run_sandbox
+
+    settings = _settings()
+    setup_logging()
+    asyncio.run(
+        run_sandbox(
+            settings,
+            host=host or settings.sandbox_host,
+            port=settings.sandbox_api_port if port is None else port,
+            web_port=settings.sandbox_web_port if web_port is None else web_port,
+        )
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (the only way to upgrade PostgreSQL)."""
+    from models import migrate
+
+    settings = _settings()
+    migrate.upgrade_sync(settings.database_url)
+    click.echo(f"Database at revision {migrate.head_revision()}.")
+
+
+@main.command("import-members")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--extra", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of work history, awards or discipline (repeatable).")
+@click.option("--unit", "unit_name", default=None, help="Import only into this unit (by name).")
+@click.option("--root", "root_name", default=None, help="Create the committees under this unit (by name).")
+@click.option("--dry-run", is_flag=True, help="Check the file, change nothing.")
+def import_members(file: Path, extra: tuple[Path, ...], unit_name: str | None, root_name: str | None, dry_run: bool) -> None:
+    """Load a member list (CSV or XLSX): Họ và tên, Ngày sinh, Giới tính, … (English headers too)."""
+    from .admin import import_file
+
+    settings = _settings()
+    code = asyncio.run(import_file(settings, file, extra, unit_name, root_name, dry_run))
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("member")
+def invite(member: str) -> None:
+    """A one-time invite code and deep link for MEMBER (card number, id or name)."""
+    from .admin import invite_member
+
+    sys.exit(asyncio.run(invite_member(_settings(), member)))
+
+
+@main.command()
+@click.argument("member")
+@click.argument("role", type=click.Choice(["secretary", "deputy", "committee", "admin"]))
+@click.argument("unit")
+@click.option("--revoke", is_flag=True, help="Take the role away instead.")
+def grant(member: str, role: str, unit: str, revoke: bool) -> None:
+    """Give MEMBER (card number, id or name) ROLE on UNIT (id or name); it covers everything below."""
+    from .admin import grant_role
+
+    sys.exit(asyncio.run(grant_role(_settings(), member, role, unit, revoke)))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """A consistent copy of a live SQLite database (for PostgreSQL use pg_dump, see README)."""
+    from models.db import sqlite_path
+
+    settings = _settings()
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        raise click.ClickException("backup copies SQLite databases; for PostgreSQL run pg_dump (see README).")
+    if not source.exists():
+        raise click.ClickException(f"no database at {source}")
+    if file.exists():
+        raise click.ClickException(f"{file} exists already; choose a new file name.")
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(file)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    file.chmod(0o600)
+    click.echo(f"Backup written to {file}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""`handbook sandbox`: the real bot against the built-in emulator, with demo data and a movable clock.
+
+The same runner serves the end-to-end tests, so what a trainer shows is what the tests check.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import delete
+
+from models import clock, migrate
+from models.accounts import Account
+from models.base import Base
+from models.db import make_engine, make_sessionmaker, sqlite_path
+from models.demo import load_demo
+from sandbox import Emulator
+from sandbox.server import make_app
+
+from .app import build_application
+from .serve import run_polling
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+SANDBOX_TOKEN = "7000000001:SANDBOX-not-a-real-token-000000000"
+PERSONA_ORDER = ("elderly_member", "young_member", "secretary", "committee_officer", "newcomer")
+FIRST_USER_ID = 200001
+
+
+@dataclass
+class Persona:
+    key: str
+    user_id: int
+    member_id: int
+    name: str
+    role: str
+    cell: str
+    phone: str | None
+    linked: bool
+
+
+@dataclass
+class SandboxRun:
+    """Emulator + bot + demo data, started and stopped together."""
+
+    settings: Settings
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    personas: list[Persona] = field(default_factory=list)
+    url: str = ""
+
+    async def __aenter__(self) -> SandboxRun:
+        self.emulator = Emulator(token=SANDBOX_TOKEN)
+        app = make_app(self.emulator)
+        app.router.add_get("/_sandbox/personas", self._personas_route)
+        app.router.add_post("/_sandbox/clock", self._clock_route)
+        app.router.add_post("/_sandbox/demo/reset", self._reset_route)
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, self.host, self.port).start()
+        self.url = f"http://{self.host}:{self.runner.addresses[0][1]}"
+
+        await migrate.upgrade(self.database_url)
+        self.engine = make_engine(self.database_url)
+        await self.load_demo_if_empty()
+        settings = self.settings.model_copy(update={"telegram_api_url": self.url, "database_url": self.database_url})
+        self.runtime = build_application(settings, self.engine, token=SANDBOX_TOKEN)
+        self.stop = asyncio.Event()
+        self.polling = asyncio.create_task(run_polling(self.runtime.app, self.stop, poll_timeout=5))
+        while not (self.runtime.app.running and self.runtime.app.updater.running):
+            if self.polling.done():
+                await self.polling  # raises what went wrong
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.stop.set()
+        await self.polling
+        await self.runner.cleanup()
+        await self.engine.dispose()
+
+    @property
+    def sessionmaker(self):
+        return self.runtime.services.sessionmaker if hasattr(self, "runtime") else make_sessionmaker(self.engine)
+
+    def persona(self, key: str) -> Persona:
+        return next(p for p in self.personas if p.key == key)
+
+    async def load_demo_if_empty(self) -> None:
+        async with make_sessionmaker(self.engine)() as session:
+            demo = await load_demo(session)
+            self.personas = []
+            for i, key in enumerate(PERSONA_ORDER):
+                p = getattr(demo, key)
+                linked = key != "newcomer"
+                persona = Persona(key, FIRST_USER_ID + i, p.member_id, p.full_name, p.role, p.cell, p.phone, linked)
+                if linked:
+                    session.add(Account(telegram_user_id=persona.user_id, member_id=p.member_id, language="vi",
+                                        linked_at=clock.now()))
+                self.personas.append(persona)
+            await session.commit()
+        for p in self.personas:
+            first, _, last = p.name.rpartition(" ")
+            self.emulator.add_user(last or p.name, id=p.user_id, last_name=first or None, language_code="vi",
+                                   phone_number=p.phone)
+
+    async def reset_demo(self) -> None:
+        """Empty every table and the chats, then load the demo again."""
+        async with self.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(delete(table))
+        self.emulator.reset()
+        clock.reset()
+        await self.load_demo_if_empty()
+
+    # --- control routes a trainer (or the web page) uses ----------------------------------
+    async def _personas_route(self, request: web.Request) -> web.Response:
+        return web.json_response([asdict(p) for p in self.personas])
+
+    async def _clock_route(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        delta = parse_duration(str(body.get("advance", "0m")))
+        if delta is None:
+            return web.json_response({"ok": False, "error": "advance must look like 30m, 2h or 3d"}, status=400)
+        now = clock.advance(delta)
+        return web.json_response({"ok": True, "now": now.isoformat()})
+
+    async def _reset_route(self, request: web.Request) -> web.Response:
+        await self.reset_demo()
+        return web.json_response({"ok": True})
+
+
+def parse_duration(text: str) -> timedelta | None:
+    match = re.fullmatch(r"\s*(\d{1,5})\s*([mhd])\s*", text)
+    if not match:
+        return None
+    amount, unit = int(match[1]), match[2]
+    return {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+
+
+async def run_sandbox(settings: Settings, *, host: str, port: int, web_port: int) -> None:
+    url = settings.sandbox_database_url
+    path = sqlite_path(url)
+    if path is not None:  # every start is a fresh demo
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    async with SandboxRun(settings, url, host=host, port=port) as run:
+        print_banner(run, path)
+        await run.polling
+
+
+def print_banner(run: SandboxRun, db_path: Path | None) -> None:
+    lines = [
+        "Sandbox running — no token, no internet.",
+        f"  Bot API emulator and control API: {run.url}",
+        f"  Sandbox database (never the production one): {db_path or run.database_url}",
+        "  Personas (Telegram user id — name — role):",
+    ]
+    lines += [f"    {p.user_id} — {p.name} — {p.role}{'' if p.linked else ' (not linked yet)'}" for p in run.personas]
+    lines += [
+        "  Try:",
+        f"    curl -s -XPOST {run.url}/_sandbox/users/{run.personas[0].user_id}/text -H 'content-type: application/json' -d '{{\"text\": \"/profile\"}}'",
+        f"    curl -s {run.url}/_sandbox/chats/{run.personas[0].user_id}/messages",
+        f"    curl -s -XPOST {run.url}/_sandbox/clock -d '{{\"advance\": \"2h\"}}'    # move the clock",
+        f"    curl -s -XPOST {run.url}/_sandbox/demo/reset                          # restore the demo",
+        "  Stop with Ctrl+C.",
+    ]
+    print("\n".join(lines), flush=True)

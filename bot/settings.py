@@ -1,0 +1,85 @@
+"""Settings: config.toml, then HANDBOOK_* environment variables (the environment wins)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+LANGUAGES = ("vi", "en", "bn")
+
+
+class SettingsError(SystemExit):
+    """A missing or malformed setting: one line that names it, then stop."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HANDBOOK_", extra="forbid", validate_default=True)
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///handbook.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    default_language: Literal["vi", "en", "bn"] = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    tts_engine: Literal["gtts", "espeak", "auto"] = "auto"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    members_page_size: int = Field(default=8, ge=3, le=30)
+    sandbox_host: str = "127.0.0.1"
+    sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
+    sandbox_web_port: int = Field(default=8080, ge=0, le=65535)
+    sandbox_database_url: str = "sqlite+aiosqlite:///.sandbox/sandbox.db"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
+        toml_file = Path(os.environ.get("HANDBOOK_CONFIG", "config.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings, or stop with one line naming the setting that is wrong."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "HANDBOOK_" + str(err["loc"][0]).upper() if err.get("loc") else "config.toml"
+        raise SettingsError(f"Setting {name} is invalid: {err['msg']}") from None
+    except (OSError, ValueError) as exc:  # an unreadable or malformed config.toml
+        raise SettingsError(f"config.toml could not be read: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,19 @@
+"""The conversation: one module per feature. Thin: parse the update, call models, render."""
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from . import errors, help, language, members, profile, start
+from .turn import SERVICES, Services
+
+
+def register(app: Application, services: Services) -> None:
+    app.bot_data[SERVICES] = services
+    # Order matters inside a group: conversations before the global /cancel, the stranger fallback last.
+    members.register(app, help.cancel)
+    start.register(app)
+    profile.register(app)
+    language.register(app)
+    help.register(app)
+    start.register_fallback(app)
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,44 @@
+"""/help, /cancel, and the buttons of features that are not built yet."""
+from __future__ import annotations
+
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+
+from .keyboards import main_menu, menu_pattern
+from .turn import Turn, handler, member_handler
+
+# Features whose buttons and commands exist but whose module is not built yet.
+NOT_YET = {
+    "meetings": "menu.meetings",
+    "notices": "menu.notices",
+    "votes": "menu.votes",
+    "feedback": "menu.feedback",
+    "bulletins": "menu.bulletins",
+}
+OFFICER_NOT_YET = ("meeting", "notice", "vote", "bulletin", "attendance", "report")
+
+
+@handler
+async def help_(turn: Turn):
+    key = "help.officer" if turn.actor.is_officer else ("help.member" if turn.actor.linked else "help.stranger")
+    turn.reply(turn.t(key), main_menu(turn.lang) if turn.actor.linked else None)
+
+
+@handler
+async def cancel(turn: Turn):
+    turn.context.user_data.pop("flow", None)
+    turn.reply(turn.t("cancel.done"), main_menu(turn.lang) if turn.actor.linked else None)
+    return ConversationHandler.END
+
+
+@member_handler
+async def not_yet(turn: Turn):
+    turn.reply(turn.t("feature.not_yet"), main_menu(turn.lang))
+
+
+def register(app) -> None:
+    app.add_handler(CommandHandler("help", help_))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.help")), help_))
+    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(CommandHandler(list(NOT_YET) + list(OFFICER_NOT_YET), not_yet))
+    for key in NOT_YET.values():
+        app.add_handler(MessageHandler(filters.Regex(menu_pattern(key)), not_yet))

@@ -1,0 +1,62 @@
+"""Keyboards: the big reply buttons members tap, and inline keyboards.
+
+Callback data is an opaque short key ("m:p:42"); the server re-checks everything it implies.
+"""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from .i18n import LANGUAGES, all_translations, t
+
+# The member's main menu, two big buttons a row; keys are catalog ids.
+MENU_ROWS = (
+    ("menu.profile", "menu.meetings"),
+    ("menu.notices", "menu.votes"),
+    ("menu.feedback", "menu.bulletins"),
+    ("menu.help",),
+)
+MENU_KEYS = tuple(key for row in MENU_ROWS for key in row)
+
+
+def main_menu(lang: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t(lang, key)) for key in row] for row in MENU_ROWS],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=t(lang, "menu.placeholder"),
+    )
+
+
+def link_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t(lang, "link.share_phone"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=False,
+        is_persistent=True,
+    )
+
+
+def menu_pattern(key: str) -> str:
+    """A regex matching the button `key` in any language (the member may have switched language)."""
+    import re
+
+    return "^(" + "|".join(re.escape(text) for text in sorted(all_translations(key))) + ")$"
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    names = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English", "bn": "🇧🇩 বাংলা"}
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(("✅ " if code == current else "") + names[code], callback_data=f"lang:{code}")]
+         for code in LANGUAGES]
+    )
+
+
+def pager(prefix: str, page: int, pages: int, lang: str) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(t(lang, "pager.prev"), callback_data=f"{prefix}:{page - 1}"))
+    if pages > 1:
+        row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data="noop"))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(t(lang, "pager.next"), callback_data=f"{prefix}:{page + 1}"))
+    return row

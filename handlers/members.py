@@ -1,0 +1,189 @@
+"""/members and /invite for secretaries and committee officers."""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from models import accounts, audit
+from models.members import Member, find_members, get_profile, members_under
+from models.permissions import Action, may, may_view_member
+from models.units import Unit
+
+from .keyboards import pager
+from .profile import render_profile
+from .turn import Turn, esc, member_handler
+
+ASK_WHO = 1
+MAX_QUERY = 100
+
+
+async def refuse(turn: Turn, what: str) -> None:
+    """A button or request the caller may not use: say so, record the attempt."""
+    await audit.record(
+        turn.session,
+        "refused",
+        actor_telegram_id=turn.user_id,
+        actor_member_id=turn.actor.member_id,
+        detail={"what": what},
+    )
+    turn.answer(turn.t("error.not_allowed"), alert=True)
+    if turn.update.callback_query is None:
+        turn.reply(turn.t("error.not_allowed"))
+
+
+def parse_ints(data: str, prefix: str, count: int) -> list[int] | None:
+    """Callback data "prefix:1:2" → [1, 2]; anything else (forged, truncated) → None."""
+    head, _, rest = data.partition(":")
+    parts = rest.split(":") if rest else []
+    if head != prefix or len(parts) != count or not all(p.isdigit() and len(p) < 12 for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> None:
+    size = turn.services.members_page_size
+    members, total = await members_under(turn.session, unit.path, offset=page * size, limit=size)
+    pages = max(1, math.ceil(total / size))
+    if page >= pages and total:
+        page = pages - 1
+        members, _ = await members_under(turn.session, unit.path, offset=page * size, limit=size)
+    rows = [
+        [InlineKeyboardButton(f"{m.full_name} · {m.cell.name}"[:60], callback_data=f"mp:{m.id}")] for m in members
+    ]
+    nav = pager(f"ml:{unit.id}", page, pages, turn.lang)
+    if nav:
+        rows.append(nav)
+    text = turn.t("members.header", unit=esc(unit.name), total=total)
+    markup = InlineKeyboardMarkup(rows)
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+@member_handler
+async def list_members(turn: Turn):
+    top = turn.actor.officer_units(Action.list_members)
+    if turn.actor.is_admin and not top:
+        top_units = list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
+    else:
+        top_units = [await turn.session.get(Unit, r.unit_id) for r in top]
+    if not top_units:
+        await refuse(turn, "members")
+        return
+    if len(top_units) == 1:
+        await show_unit_page(turn, top_units[0], 0, edit=False)
+        return
+    rows = [[InlineKeyboardButton(u.name, callback_data=f"ml:{u.id}:0")] for u in top_units]
+    turn.reply(turn.t("members.choose_unit"), InlineKeyboardMarkup(rows))
+
+
+@member_handler
+async def members_page(turn: Turn):
+    ids = parse_ints(turn.update.callback_query.data, "ml", 2)
+    unit = await turn.session.get(Unit, ids[0]) if ids else None
+    if unit is None or not may(turn.actor, Action.list_members, unit.path):
+        await refuse(turn, "members_page")
+        return
+    await show_unit_page(turn, unit, ids[1], edit=True)
+
+
+@member_handler
+async def member_profile(turn: Turn):
+    ids = parse_ints(turn.update.callback_query.data, "mp", 1)
+    if not ids or not await may_view_member(turn.session, turn.actor, ids[0]):
+        await refuse(turn, "member_profile")
+        return
+    member = await get_profile(turn.session, ids[0])
+    if member.id != turn.actor.member_id:
+        await audit.record(
+            turn.session,
+            "profile_viewed",
+            actor_telegram_id=turn.user_id,
+            actor_member_id=turn.actor.member_id,
+            subject_member_id=member.id,
+        )
+    markup = None
+    if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=f"iv:{member.id}")]])
+    turn.reply(await render_profile(turn, member), markup)
+
+
+async def issue_invite(turn: Turn, member: Member) -> None:
+    code = await accounts.create_invite(
+        turn.session,
+        member.id,
+        created_by_member_id=turn.actor.member_id,
+        ttl=timedelta(days=turn.services.invite_ttl_days),
+    )
+    link = f"https://t.me/{turn.services.bot_username}?start={code}"
+    turn.reply(
+        turn.t("invite.created", name=esc(member.full_name), code=code, link=esc(link), days=turn.services.invite_ttl_days),
+        protect=True,
+    )
+
+
+async def invite_by_query(turn: Turn, query: str):
+    top = turn.actor.officer_units(Action.invite_member)
+    if not top and not turn.actor.is_admin:
+        await refuse(turn, "invite")
+        return ConversationHandler.END
+    if len(query) > MAX_QUERY:
+        turn.reply(turn.t("invite.query_too_long", limit=MAX_QUERY))
+        return ASK_WHO
+    found: list[Member] = []
+    scopes = [r.unit_path for r in top] or [None]
+    for path in scopes:
+        found.extend(await find_members(turn.session, query, within_path=path, limit=10))
+    if not found:
+        turn.reply(turn.t("invite.not_found", query=esc(query)))
+        return ASK_WHO
+    if len(found) == 1:
+        await issue_invite(turn, found[0])
+        return ConversationHandler.END
+    rows = [[InlineKeyboardButton(m.full_name[:60], callback_data=f"iv:{m.id}")] for m in found[:10]]
+    turn.reply(turn.t("invite.choose"), InlineKeyboardMarkup(rows))
+    return ConversationHandler.END
+
+
+@member_handler
+async def invite_command(turn: Turn):
+    if not turn.actor.is_officer:
+        await refuse(turn, "invite")
+        return ConversationHandler.END
+    if turn.args:
+        return await invite_by_query(turn, turn.args)
+    turn.reply(turn.t("invite.ask"))
+    return ASK_WHO
+
+
+@member_handler
+async def invite_answer(turn: Turn):
+    return await invite_by_query(turn, turn.text.strip())
+
+
+@member_handler
+async def invite_button(turn: Turn):
+    ids = parse_ints(turn.update.callback_query.data, "iv", 1)
+    member = await get_profile(turn.session, ids[0]) if ids else None
+    if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
+        await refuse(turn, "invite_button")
+        return
+    await issue_invite(turn, member)
+
+
+def register(app, cancel) -> None:
+    app.add_handler(CommandHandler("members", list_members))
+    app.add_handler(CallbackQueryHandler(members_page, pattern=r"^ml:"))
+    app.add_handler(CallbackQueryHandler(member_profile, pattern=r"^mp:"))
+    app.add_handler(CallbackQueryHandler(invite_button, pattern=r"^iv:"))
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("invite", invite_command)],
+            states={ASK_WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, invite_answer)]},
+            fallbacks=[CommandHandler("cancel", cancel)],
+            conversation_timeout=600,
+            allow_reentry=True,
+        )
+    )

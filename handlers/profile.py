@@ -1,0 +1,92 @@
+"""/profile: a member's own record, laid out for a phone."""
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import select
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from models.members import Member, get_profile
+from models.roles import Role
+from models.units import Unit, ancestors
+
+from .i18n import fmt_date
+from .keyboards import main_menu, menu_pattern
+from .turn import Turn, esc, member_handler
+
+
+def display_phone(e164: str | None) -> str | None:
+    if not e164:
+        return None
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, "VN"), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+async def render_profile(turn: Turn, member: Member) -> str:
+    """The whole profile as HTML; every value from the database is escaped."""
+    t = turn.t
+    units = await ancestors(turn.session, member.cell)
+    roles = (
+        await turn.session.execute(
+            select(Role.kind, Unit.name).join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member.id)
+        )
+    ).all()
+
+    def line(key: str, value) -> str | None:
+        return f"{t(key)}: {esc(value)}" if value not in (None, "") else None
+
+    personal = [
+        f"👤 <b>{t('profile.comrade', name=esc(member.full_name))}</b>",
+        line("profile.birth_date", fmt_date(member.birth_date) if member.birth_date else None),
+        line("profile.gender", t(f"gender.{member.gender.value}") if member.gender else None),
+        line("profile.phone", display_phone(member.phone)),
+        line("profile.address", member.address),
+    ]
+    official = fmt_date(member.official_on) if member.official_on else t("profile.probationary")
+    party = [
+        f"🏛 <b>{t('profile.party_section')}</b>",
+        line("profile.card_number", member.card_number),
+        line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
+        line("profile.official_on", official),
+        line("profile.cell", member.cell.name),
+        line("profile.committee", " › ".join(u.name for u in reversed(units[:-1])) if len(units) > 1 else None),
+        line("profile.position", member.position),
+    ]
+    if member.exempt:
+        party.append(t("profile.exempt"))
+    for kind, unit_name in roles:
+        party.append(t("profile.role", role=t(f"role.{kind.value}"), unit=esc(unit_name)))
+    sections = ["\n".join(x for x in personal if x), "\n".join(x for x in party if x)]
+    if member.work_history:
+        rows = [f"📜 <b>{t('profile.work_history')}</b>"]
+        for w in member.work_history:
+            period = "–".join(p for p in (w.period_from, w.period_to) if p) or "…"
+            rows.append(f"• {esc(period)}: {esc(w.description)}")
+        sections.append("\n".join(rows))
+    if member.awards:
+        rows = [f"🏅 <b>{t('profile.awards')}</b>"]
+        for a in member.awards:
+            when = f"{fmt_date(a.awarded_on)}: " if a.awarded_on else ""
+            decision = f" ({esc(a.decision)})" if a.decision else ""
+            rows.append(f"• {when}{esc(a.title)}{decision}")
+        sections.append("\n".join(rows))
+    if member.disciplines:
+        rows = [f"⚖️ <b>{t('profile.discipline')}</b>"]
+        for d in member.disciplines:
+            when = f"{fmt_date(d.decided_on)}: " if d.decided_on else ""
+            reason = f" — {esc(d.reason)}" if d.reason else ""
+            rows.append(f"• {when}{t(f'discipline.{d.form.value}')}{reason}")
+        sections.append("\n".join(rows))
+    return "\n\n".join(sections)
+
+
+@member_handler
+async def my_profile(turn: Turn):
+    member = await get_profile(turn.session, turn.actor.member_id)
+    turn.reply(await render_profile(turn, member), main_menu(turn.lang))
+
+
+def register(app) -> None:
+    app.add_handler(CommandHandler("profile", my_profile))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.profile")), my_profile))

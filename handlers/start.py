@@ -1,0 +1,94 @@
+"""/start, invite codes, linking by shared phone number, and what strangers see."""
+from __future__ import annotations
+
+import functools
+import logging
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+
+from models import accounts
+from models.accounts import LinkOutcome
+from models.members import Member
+from models.permissions import load_actor
+from models.phones import normalise_phone
+
+from .commands import set_chat_commands
+from .keyboards import link_keyboard, main_menu
+from .turn import Turn, esc, handler
+
+log = logging.getLogger(__name__)
+
+OUTCOME_KEYS = {
+    LinkOutcome.wrong_code: "link.wrong_code",
+    LinkOutcome.expired: "link.expired",
+    LinkOutcome.used: "link.used",
+    LinkOutcome.revoked: "link.revoked",
+    LinkOutcome.account_taken: "link.account_taken",
+    LinkOutcome.forged_contact: "link.forged_contact",
+    LinkOutcome.phone_unknown: "link.phone_unknown",
+    LinkOutcome.phone_ambiguous: "link.phone_ambiguous",
+    LinkOutcome.member_taken: "link.member_taken",
+}
+
+
+async def greet(turn: Turn, *, first_time: bool) -> None:
+    """The linked member's home: a greeting and the big buttons."""
+    actor = await load_actor(turn.session, turn.user_id, turn.services.admin_ids)
+    turn.actor = actor
+    member = await turn.session.get(Member, actor.member_id)
+    key = "start.linked" if first_time else "start.welcome_back"
+    turn.reply(turn.t(key, name=esc(member.full_name)), main_menu(turn.lang))
+    turn.later(functools.partial(set_chat_commands, turn.context.bot, turn.chat_id, turn.lang, actor.is_officer))
+
+
+@handler
+async def start(turn: Turn):
+    code = turn.args
+    if code:
+        result = await accounts.link_by_invite(turn.session, turn.user_id, code)
+        if result.outcome in (LinkOutcome.linked, LinkOutcome.already_linked):
+            await greet(turn, first_time=result.outcome is LinkOutcome.linked)
+        elif result.outcome is LinkOutcome.throttled:
+            minutes = max(1, int(result.retry_after.total_seconds() // 60) + 1)
+            turn.reply(turn.t("link.throttled", minutes=minutes))
+        else:
+            markup = None if turn.actor.linked else link_keyboard(turn.lang)
+            turn.reply(turn.t(OUTCOME_KEYS[result.outcome]), markup)
+        return
+    if turn.actor.linked:
+        await greet(turn, first_time=False)
+    else:
+        turn.reply(turn.t("start.stranger"), link_keyboard(turn.lang))
+
+
+@handler
+async def contact(turn: Turn):
+    shared = turn.update.effective_message.contact
+    phone = normalise_phone(shared.phone_number or "")
+    result = await accounts.link_by_contact(turn.session, turn.user_id, shared.user_id, phone)
+    if result.outcome is LinkOutcome.linked:
+        await greet(turn, first_time=True)
+    elif result.outcome is LinkOutcome.already_linked:
+        await greet(turn, first_time=False)
+    else:
+        turn.reply(turn.t(OUTCOME_KEYS[result.outcome]), None if turn.actor.linked else link_keyboard(turn.lang))
+
+
+@handler
+async def stranger(turn: Turn):
+    """Anything an unlinked user sends: how to get linked, and nothing else."""
+    if turn.actor.linked:
+        turn.reply(turn.t("start.unknown_input"), main_menu(turn.lang))
+    else:
+        turn.reply(turn.t("start.stranger"), link_keyboard(turn.lang))
+
+
+def register(app) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, contact))
+
+
+def register_fallback(app) -> None:
+    """Last resort for private messages no other handler took."""
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED, stranger))

@@ -1,0 +1,195 @@
+"""One turn of the conversation: the database session, the caller, their language, and the replies.
+
+Every handler is wrapped by `@handler`: it opens one session per update, loads the caller
+from the database, runs the handler, commits, and only then sends what the handler queued,
+so no write lock is held while Telegram is being called.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from models import accounts
+from models.permissions import Actor, load_actor
+
+from .i18n import pick_language, t
+from .render import split_message
+
+log = logging.getLogger(__name__)
+SERVICES = "handbook"
+
+
+@dataclass
+class Services:
+    """What handlers need from the shell; built by bot.app and kept in bot_data."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    default_language: str = "vi"
+    admin_ids: frozenset[int] = frozenset()
+    timezone: Any = None
+    invite_ttl_days: int = 7
+    members_page_size: int = 8
+    bot_username: str = ""
+
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+@dataclass
+class Turn:
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    services: Services
+    session: AsyncSession
+    actor: Actor
+    lang: str
+    _outbox: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    _answered: bool = False
+
+    # --- reading -----------------------------------------------------------------------
+    def t(self, key: str, /, **kwargs) -> str:
+        return t(self.lang, key, **kwargs)
+
+    @property
+    def user_id(self) -> int:
+        return self.update.effective_user.id
+
+    @property
+    def chat_id(self) -> int:
+        return self.update.effective_chat.id
+
+    @property
+    def text(self) -> str:
+        msg = self.update.effective_message
+        return (msg.text or msg.caption or "") if msg else ""
+
+    @property
+    def args(self) -> str:
+        """What follows the command on its line ("" when none)."""
+        parts = self.text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    # --- queued replies, sent after commit ---------------------------------------------
+    def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
+        bot, chat_id = self.context.bot, self.chat_id
+        chunks = split_message(text)
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            self._outbox.append(
+                functools.partial(
+                    bot.send_message,
+                    chat_id=chat_id,
+                    text=chunk,
+                    reply_markup=markup if last else None,
+                    protect_content=protect or None,
+                )
+            )
+
+    def send_to(self, chat_id: int, text: str, markup: Markup = None) -> None:
+        for i, chunk in enumerate(chunks := split_message(text)):
+            self._outbox.append(
+                functools.partial(
+                    self.context.bot.send_message,
+                    chat_id=chat_id,
+                    text=chunk,
+                    reply_markup=markup if i == len(chunks) - 1 else None,
+                )
+            )
+
+    def edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """Replace the message whose button was pressed (falls back to a new message when too long)."""
+        query = self.update.callback_query
+        chunks = split_message(text)
+        if query is None or query.message is None or len(chunks) > 1:
+            self.reply(text, markup)
+            return
+
+        async def _edit():
+            try:
+                await query.edit_message_text(text=chunks[0], reply_markup=markup)
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    raise
+
+        self._outbox.append(_edit)
+
+    def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        query = self.update.callback_query
+        if query is None:
+            return
+        self._answered = True
+        self._outbox.insert(0, functools.partial(query.answer, text=text, show_alert=alert))
+
+    def later(self, coro_factory: Callable[[], Awaitable[Any]]) -> None:
+        """Any other Bot API call to make after commit."""
+        self._outbox.append(coro_factory)
+
+    async def flush(self) -> None:
+        if self.update.callback_query is not None and not self._answered:
+            # Every callback query is answered, even when nothing is shown.
+            self._outbox.insert(0, self.update.callback_query.answer)
+        outbox, self._outbox = self._outbox, []
+        for send in outbox:
+            await send()
+
+
+HandlerFn = Callable[[Turn], Awaitable[Any]]
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data[SERVICES]
+
+
+def handler(fn: HandlerFn, *, linked_only: bool = False):
+    """Wrap a handler: one session per update, the caller loaded, replies sent after commit."""
+
+    @functools.wraps(fn)
+    async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
+        services = services_of(context)
+        user = update.effective_user
+        if user is None or update.effective_chat is None:
+            return None
+        async with services.sessionmaker() as session:
+            actor = await load_actor(session, user.id, services.admin_ids)
+            if actor.language is None:
+                # First contact: Telegram's language when we speak it, else the default.
+                lang = pick_language(user.language_code, services.default_language)
+                await accounts.ensure_account(session, user.id, lang)
+                actor.language = lang
+            turn = Turn(update, context, services, session, actor, actor.language)
+            context.user_data["lang"] = turn.lang
+            if linked_only and not actor.linked and not actor.is_admin:
+                turn.answer(turn.t("error.not_linked"), alert=True) if update.callback_query else None
+                turn.reply(turn.t("start.stranger"), _link_keyboard(turn))
+                result = None
+            else:
+                result = await fn(turn)
+            await session.commit()
+        await turn.flush()
+        return result
+
+    return wrapped
+
+
+def member_handler(fn: HandlerFn):
+    """A handler for linked members only; strangers are told how to get linked."""
+    return handler(fn, linked_only=True)
+
+
+def _link_keyboard(turn: Turn):
+    from .keyboards import link_keyboard
+
+    return link_keyboard(turn.lang)
+
+
+def esc(value: Any) -> str:
+    """Escape anything that came from a user or the database for HTML parse mode."""
+    return html.escape("" if value is None else str(value), quote=False)
