@@ -9,14 +9,15 @@ from sqlalchemy import select
 
 from handlers.i18n import t
 from handlers.imports import describe_report, describe_row_error
-from models import accounts, importer, roles
+from models import accounts, audit, importer, roles
 from models.members import Member, find_members
 from models.roles import RoleKind
 from models.units import Unit
 
+from models.db import make_sessionmaker
+
 from .app import prepare_database
 from .settings import Settings
-from models.db import make_sessionmaker
 
 
 async def _find_member(session, query: str) -> Member | None:
@@ -46,6 +47,9 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
     except importer.UnreadableFile as exc:
         click.echo(t(lang, f"import.unreadable.{exc.code}"), err=True)
         return 2
+    if parsed.members is None:
+        click.echo(t(lang, "import.unreadable.missing_name_column"), err=True)
+        return 2
     engine = await prepare_database(settings)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -56,7 +60,7 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                 return 2
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TimeElapsedColumn(), transient=True) as progress:
-                task = progress.add_task(t(lang, "cli.importing"), total=parsed.row_count or None)
+                task = progress.add_task(t(lang, "cli.importing"), total=parsed.members.row_estimate or None)
                 report = await importer.import_members(
                     session, parsed, within=within, root=root, extra_files=extras,
                     progress=lambda done, total: progress.update(task, completed=done, total=total),
@@ -66,13 +70,13 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                 await session.rollback()
                 click.echo(t(lang, "import.failed", count=len(report.errors)), err=True)
                 for err in report.errors:
-                    click.echo("  " + describe_row_error(lang, err, html_mode=False), err=True)
+                    click.echo("  " + describe_row_error(lang, err, html_mode=False, show_sheet=parsed.format == "xlsx" or err.sheet != parsed.members.name), err=True)
                 return 1
             if dry_run:
                 await session.rollback()
             else:
                 await session.commit()
-            click.echo(describe_report(lang, report, html_mode=False, dry_run=dry_run))
+            click.echo(describe_report(lang, report, dry_run=dry_run))
             return 0
     finally:
         await engine.dispose()
@@ -124,6 +128,9 @@ async def grant_role(settings: Settings, member_query: str, role: str, unit_quer
                 return 2
             kind = RoleKind(role)
             changed = await (roles.revoke if revoke else roles.grant)(session, member.id, unit.id, kind)
+            if changed:
+                await audit.record(session, "role_revoked" if revoke else "role_granted", subject_member_id=member.id,
+                                   detail={"role": role, "unit_id": unit.id})
             await session.commit()
             key = ("cli.role_revoked" if revoke else "cli.role_granted") if changed else "cli.role_unchanged"
             click.echo(t(lang, key, name=member.full_name, role=t(lang, f"role.{role}"), unit=unit.name))

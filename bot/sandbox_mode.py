@@ -21,6 +21,7 @@ from models.db import make_engine, make_sessionmaker, sqlite_path
 from models.demo import load_demo
 from sandbox import Emulator
 from sandbox.server import make_app
+from sandbox.web import add_web_routes
 
 from .app import build_application
 from .serve import run_polling
@@ -52,6 +53,7 @@ class SandboxRun:
     database_url: str
     host: str = "127.0.0.1"
     port: int = 0
+    web_port: int | None = None  # the web chat page; None: no page (the tests of the bot alone)
     personas: list[Persona] = field(default_factory=list)
     url: str = ""
 
@@ -61,10 +63,17 @@ class SandboxRun:
         app.router.add_get("/_sandbox/personas", self._personas_route)
         app.router.add_post("/_sandbox/clock", self._clock_route)
         app.router.add_post("/_sandbox/demo/reset", self._reset_route)
+        if self.web_port is not None:
+            add_web_routes(app)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)
         await self.runner.setup()
         await web.TCPSite(self.runner, self.host, self.port).start()
         self.url = f"http://{self.host}:{self.runner.addresses[0][1]}"
+        self.web_url = None
+        if self.web_port is not None:
+            # The page and the control API it calls share one app: same origin, no CORS.
+            await web.TCPSite(self.runner, self.host, self.web_port).start()
+            self.web_url = f"http://{self.host}:{self.runner.addresses[-1][1]}"
 
         await migrate.upgrade(self.database_url)
         self.engine = make_engine(self.database_url)
@@ -150,7 +159,7 @@ async def run_sandbox(settings: Settings, *, host: str, port: int, web_port: int
     if path is not None:  # every start is a fresh demo
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    async with SandboxRun(settings, url, host=host, port=port) as run:
+    async with SandboxRun(settings, url, host=host, port=port, web_port=web_port) as run:
         print_banner(run, path)
         await run.polling
 
@@ -158,6 +167,7 @@ async def run_sandbox(settings: Settings, *, host: str, port: int, web_port: int
 def print_banner(run: SandboxRun, db_path: Path | None) -> None:
     lines = [
         "Sandbox running — no token, no internet.",
+        f"  Web chat page: {run.web_url}" if run.web_url else "  Web chat page: off",
         f"  Bot API emulator and control API: {run.url}",
         f"  Sandbox database (never the production one): {db_path or run.database_url}",
         "  Personas (Telegram user id — name — role):",

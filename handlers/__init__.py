@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import errors, help, language, members, profile, start
+from . import errors, help, imports, language, members, profile, start
 from .turn import SERVICES, Services
 
 
@@ -15,5 +15,6 @@ def register(app: Application, services: Services) -> None:
     profile.register(app)
     language.register(app)
     help.register(app)
+    imports.register(app)
     start.register_fallback(app)
     app.add_error_handler(errors.on_error)

@@ -2,21 +2,129 @@
 from __future__ import annotations
 
 import html
+import secrets
+from datetime import timedelta
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from models import audit, clock, importer
 from models.importer import ImportReport, RowError
+from models.permissions import Action, may
+from models.units import Unit
 
 from .i18n import t
+from .turn import Turn, member_handler
 
 
-def describe_row_error(lang: str, err: RowError, *, html_mode: bool = True) -> str:
+def describe_row_error(lang: str, err: RowError, *, html_mode: bool = True, show_sheet: bool = True) -> str:
     esc = html.escape if html_mode else (lambda s: s)
     value = "" if err.value in (None, "") else str(err.value)[:60]
-    where = t(lang, "import.where_sheet", sheet=esc(err.sheet), row=err.row) if err.sheet else t(lang, "import.where", row=err.row)
-    reason = t(lang, f"import.error.{err.code}", column=esc(err.column or ""), value=esc(value))
+    where = t(lang, "import.where_sheet", sheet=esc(err.sheet), row=err.row) if err.sheet and show_sheet else t(lang, "import.where", row=err.row)
+    code = getattr(err.code, "value", err.code)
+    reason = t(lang, f"import.error.{code}", column=esc(err.column or ""), value=esc(value))
     return f"{where}: {reason}"
 
 
-def describe_report(lang: str, report: ImportReport, *, html_mode: bool = True, dry_run: bool = False) -> str:
+def describe_report(lang: str, report: ImportReport, *, dry_run: bool = False) -> str:
     key = "import.checked" if dry_run else "import.done"
     return t(lang, key, created=report.created, updated=report.updated, unchanged=report.unchanged,
              units=report.units_created)
+
+
+# --- a member list sent to the bot as a file -------------------------------------------------
+
+MAX_FILE_MB = 10
+MAX_ERRORS_SHOWN = 25
+PENDING = "pending_import"
+PENDING_TTL = timedelta(minutes=30)
+
+
+async def _scope(turn: Turn) -> Unit | None | bool:
+    """The unit an officer may import into (None: an administrator, anywhere; False: nobody)."""
+    top = turn.actor.officer_units(Action.list_members)
+    if top:
+        return await turn.session.get(Unit, top[0].unit_id)
+    return None if turn.actor.is_admin else False
+
+
+def _errors_text(turn: Turn, report: ImportReport, parsed: importer.ParsedFile) -> str:
+    # A CSV is one sheet named after the file: the row number alone says where.
+    sheets = parsed.format == "xlsx"
+    lines = [turn.t("import.failed", count=len(report.errors))]
+    lines += ["• " + describe_row_error(turn.lang, e, show_sheet=sheets) for e in report.errors[:MAX_ERRORS_SHOWN]]
+    if len(report.errors) > MAX_ERRORS_SHOWN:
+        lines.append(turn.t("import.more_errors", count=len(report.errors) - MAX_ERRORS_SHOWN))
+    return "\n".join(lines)
+
+
+@member_handler
+async def member_file(turn: Turn):
+    """An officer sends a CSV/XLSX: check it (nothing written), then ask to confirm."""
+    scope = await _scope(turn)
+    if scope is False:
+        turn.reply(turn.t("import.not_allowed"))
+        return
+    document = turn.update.effective_message.document
+    if document.file_size and document.file_size > MAX_FILE_MB * 1024 * 1024:
+        turn.reply(turn.t("import.too_large", limit=MAX_FILE_MB))
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    try:
+        parsed = importer.read_member_file(data, document.file_name or "members")
+    except importer.UnreadableFile as exc:
+        turn.reply(turn.t(f"import.unreadable.{exc.code}"))
+        return
+    if parsed.members is None:
+        turn.reply(turn.t("import.unreadable.missing_name_column"))
+        return
+    scope_id = scope.id if scope else None
+    report = await importer.import_members(turn.session, parsed, within=scope or None, dry_run=True)
+    await turn.session.rollback()
+    if report.errors:
+        turn.reply(_errors_text(turn, report, parsed))
+        return
+    token = secrets.token_hex(4)
+    turn.context.user_data[PENDING] = {
+        "token": token, "data": data, "name": document.file_name or "members",
+        "unit_id": scope_id, "at": clock.now(),
+    }
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(turn.t("import.button.confirm"), callback_data=f"imp:{token}:y"),
+        InlineKeyboardButton(turn.t("import.button.cancel"), callback_data=f"imp:{token}:n"),
+    ]])
+    turn.reply(describe_report(turn.lang, report, dry_run=True) + "\n" + turn.t("import.confirm"), markup)
+
+
+@member_handler
+async def confirm_import(turn: Turn):
+    _, token, choice = (turn.update.callback_query.data.split(":") + ["", ""])[:3]
+    pending = turn.context.user_data.get(PENDING)
+    if not pending or pending["token"] != token or clock.now() - pending["at"] > PENDING_TTL:
+        turn.answer(turn.t("import.expired"), alert=True)
+        turn.edit(turn.t("import.expired"))
+        return
+    turn.context.user_data.pop(PENDING, None)
+    if choice != "y":
+        turn.edit(turn.t("cancel.done"))
+        return
+    unit = await turn.session.get(Unit, pending["unit_id"]) if pending["unit_id"] else None
+    allowed = turn.actor.is_admin if unit is None else may(turn.actor, Action.list_members, unit.path)
+    if not allowed:  # the role was taken away since the file was checked
+        turn.edit(turn.t("import.not_allowed"))
+        return
+    parsed = importer.read_member_file(pending["data"], pending["name"])
+    report = await importer.import_members(turn.session, parsed, within=unit)
+    if report.errors:  # the database changed in between
+        await turn.session.rollback()
+        turn.edit(_errors_text(turn, report, parsed))
+        return
+    await audit.record(turn.session, "members_imported", actor_telegram_id=turn.user_id,
+                       actor_member_id=turn.actor.member_id,
+                       detail={"created": report.created, "updated": report.updated})
+    turn.edit(describe_report(turn.lang, report))
+
+
+def register(app) -> None:
+    app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, member_file))
+    app.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^imp:"))

@@ -4,10 +4,9 @@ from __future__ import annotations
 import functools
 import logging
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from models import accounts
+from models import accounts, audit
 from models.accounts import LinkOutcome
 from models.members import Member
 from models.permissions import load_actor
@@ -89,6 +88,18 @@ def register(app) -> None:
     app.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, contact))
 
 
+@handler
+async def unknown_button(turn: Turn):
+    """A button no handler knows: an old keyboard, or forged data. Every query is answered."""
+    data = turn.update.callback_query.data or ""
+    if data == "noop":  # the page counter of a pager
+        return
+    await audit.record(turn.session, "refused", actor_telegram_id=turn.user_id, actor_member_id=turn.actor.member_id,
+                       detail={"what": "unknown_button"})
+    turn.answer(turn.t("error.bad_button"), alert=True)
+
+
 def register_fallback(app) -> None:
-    """Last resort for private messages no other handler took."""
+    """Last resort for private messages and buttons no other handler took."""
+    app.add_handler(CallbackQueryHandler(unknown_button))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED, stranger))

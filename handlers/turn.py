@@ -164,10 +164,13 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
                 lang = pick_language(user.language_code, services.default_language)
                 await accounts.ensure_account(session, user.id, lang)
                 actor.language = lang
+            # End the first transaction: on SQLite it holds the write lock, and a handler may
+            # await the network (a file download) before it touches the database again.
+            await session.commit()
             turn = Turn(update, context, services, session, actor, actor.language)
             context.user_data["lang"] = turn.lang
             if linked_only and not actor.linked and not actor.is_admin:
-                turn.answer(turn.t("error.not_linked"), alert=True) if update.callback_query else None
+                turn.answer(turn.t("error.not_linked"), alert=True)
                 turn.reply(turn.t("start.stranger"), _link_keyboard(turn))
                 result = None
             else:
