@@ -21,23 +21,28 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """Features may add migrations side by side (several heads); all of them make the schema."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+def head_revision() -> str:
+    return ",".join(sorted(head_revisions()))
+
+
+async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        return await conn.run_sync(lambda c: frozenset(MigrationContext.configure(c).get_current_heads()))
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
-    return await current_revision(engine) == head_revision()
+    return await current_revisions(engine) == head_revisions()
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+def upgrade_sync(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Run the migrations (env.py runs its own event loop, so keep it off ours)."""
     await asyncio.to_thread(upgrade_sync, url, revision)

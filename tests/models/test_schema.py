@@ -1,0 +1,80 @@
+"""The migrations build exactly the schema the models describe; SQLite is set up for a bot."""
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from bot.app import SchemaOutdated, prepare_database
+from bot.settings import Settings
+from models import migrate
+from models.base import Base
+from models.db import is_sqlite, make_engine, make_sessionmaker, sqlite_path
+from models.units import Unit, UnitKind, add_unit
+
+
+async def test_migrations_match_the_models(db_url):
+    await migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        assert await migrate.is_up_to_date(engine)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+        assert diff == []
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_is_upgraded_in_place_and_postgres_refuses(db_url):
+    settings = Settings(database_url=db_url)
+    if is_sqlite(db_url):
+        engine = await prepare_database(settings)
+        assert await migrate.is_up_to_date(engine)
+        await engine.dispose()
+    else:
+        with pytest.raises(SchemaOutdated, match="handbook db upgrade"):
+            await prepare_database(settings)
+        await migrate.upgrade(db_url)
+        engine = await prepare_database(settings)
+        await engine.dispose()
+
+
+async def test_sqlite_file_is_private_and_in_wal_mode(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'private.db'}"
+    engine = make_engine(url)
+    async with engine.connect() as conn:
+        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+        fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+        busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
+    await engine.dispose()
+    assert mode == "wal" and fks == 1 and busy >= 5000
+    assert stat.S_IMODE(os.stat(sqlite_path(url)).st_mode) == 0o600
+
+
+async def test_concurrent_read_then_write_transactions_do_not_fail_on_sqlite(tmp_path):
+    """With deferred transactions the second writer fails at once with "database is locked"."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as s:
+        await add_unit(s, "Đảng bộ phường", UnitKind.ward)
+        await s.commit()
+
+    async def read_then_write(i: int) -> None:
+        async with sessions() as s:
+            parent = (await s.scalars(select(Unit).where(Unit.parent_id.is_(None)))).one()
+            await asyncio.sleep(0.01)  # another transaction gets in between the read and the write
+            await add_unit(s, f"Chi bộ {i}", UnitKind.cell, parent)
+            await s.commit()
+
+    await asyncio.gather(*(read_then_write(i) for i in range(8)))
+    async with sessions() as s:
+        assert len((await s.scalars(select(Unit))).all()) == 9
+    await engine.dispose()

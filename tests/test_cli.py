@@ -1,0 +1,133 @@
+"""The `handbook` command as an administrator uses it from a shell."""
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.cli import main
+from models import migrate
+from models.accounts import Invite
+from models.db import make_engine, make_sessionmaker
+from models.members import Member
+from models.roles import Role
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def cli_env(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("HANDBOOK_DATABASE_URL", db_url)
+    monkeypatch.delenv("HANDBOOK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("HANDBOOK_DEFAULT_LANGUAGE", raising=False)
+    migrate.upgrade_sync(db_url)  # PostgreSQL is only ever upgraded on purpose (see test_schema)
+    return db_url
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def query(url: str, stmt):
+    async def go():
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                return (await s.execute(stmt)).all()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def count_members(url: str) -> int:
+    return query(url, select(func.count()).select_from(Member))[0][0]
+
+
+def dump_members(url: str) -> list[tuple]:
+    return query(url, select(Member.card_number, Member.full_name, Member.phone, Member.birth_date, Member.cell_id)
+                 .order_by(Member.card_number))
+
+
+def test_import_good_file_then_reimport_changes_nothing(cli_env):
+    first = run("import-members", str(FIXTURES / "members_good.csv"))
+    assert first.exit_code == 0, first.output
+    created = count_members(cli_env)
+    assert created >= 5 and "Đã nhập xong" in first.output
+    snapshot = dump_members(cli_env)
+    again = run("import-members", str(FIXTURES / "members_good.csv"))
+    assert again.exit_code == 0
+    assert "0 đảng viên mới, 0 được cập nhật" in again.output
+    assert dump_members(cli_env) == snapshot
+
+
+def test_bad_file_changes_nothing_and_lists_every_bad_row(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    snapshot = dump_members(cli_env)
+    result = CliRunner().invoke(main, ["import-members", str(FIXTURES / "members_bad.csv")])
+    assert result.exit_code == 1
+    out = result.output
+    for row, words in [(3, "31/02/1950"), (4, "giới tính"), (5, "trùng"), (6, "họ và tên"), (7, "điện thoại")]:
+        assert re.search(rf"Dòng {row}: .*{words}", out, re.I), (row, out)
+    assert dump_members(cli_env) == snapshot
+
+
+def test_not_a_table_is_refused(cli_env, tmp_path):
+    junk = tmp_path / "photo.csv"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    result = CliRunner().invoke(main, ["import-members", str(junk)])
+    assert result.exit_code == 2 and "không phải bảng" in result.output
+    assert count_members(cli_env) == 0
+
+
+def test_invite_prints_a_code_that_is_stored_hashed(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    result = run("invite", "07.000101")
+    assert result.exit_code == 0, result.output
+    code = re.search(r"start=([A-Z0-9]+)", result.output)[1]
+    hashes = [h for (h,) in query(cli_env, select(Invite.code_hash))]
+    assert len(hashes) == 1 and code not in hashes[0]
+    assert run("invite", "Không Ai Cả").exit_code == 2
+
+
+def test_grant_a_role_on_a_unit(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    result = run("grant", "07.000101", "secretary", "Chi bộ Tổ dân phố 1")
+    assert result.exit_code == 0 and "Bí thư" in result.output
+    assert len(query(cli_env, select(Role))) == 1
+    assert "Không có gì thay đổi" in run("grant", "07.000101", "secretary", "Chi bộ Tổ dân phố 1").output
+    assert run("grant", "07.000101", "secretary", "Không có đơn vị này").exit_code == 2
+    assert run("grant", "07.000101", "secretary", "Chi bộ Tổ dân phố 1", "--revoke").exit_code == 0
+    assert query(cli_env, select(Role)) == []
+
+
+def test_backup_of_sqlite(cli_env, tmp_path):
+    if not cli_env.startswith("sqlite"):
+        result = CliRunner().invoke(main, ["backup", str(tmp_path / "b.db")])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    target = tmp_path / "backup.db"
+    assert run("backup", str(target)).exit_code == 0
+    copy = sqlite3.connect(target)
+    assert copy.execute("select count(*) from members").fetchone()[0] == count_members(cli_env)
+    copy.close()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert CliRunner().invoke(main, ["backup", str(target)]).exit_code != 0  # never overwrites
+
+
+def test_db_upgrade(cli_env):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0 and migrate.head_revision() in result.output
+
+
+def test_run_without_a_token_says_which_setting(cli_env):
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code != 0 and "HANDBOOK_BOT_TOKEN" in str(result.output) + str(result.exception)
