@@ -1,0 +1,70 @@
+"""Dates as the handbook's users write them (05/12/2026) and as spreadsheets store them."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from . import clock
+
+# dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy (day first, as in Vietnam).
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d+)")
+# yyyy-mm-dd, optionally with the midnight time a spreadsheet export appends.
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
+
+# Vietnam keeps one offset all year (no summer time).
+VIETNAM = timezone(timedelta(hours=7))
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+
+class BadDate(ValueError):
+    """Not a date; `reason` is "empty", "format", "two_digit_year", "no_such_day" or "out_of_range"."""
+
+    def __init__(self, reason: str, value: object = None):
+        super().__init__(f"{reason}: {value!r}")
+        self.reason = reason
+        self.value = value
+
+
+def parse_date(value: str | date | datetime | None) -> date:
+    """A calendar date from text or a spreadsheet cell; raises BadDate saying why not."""
+    if isinstance(value, datetime):
+        return _in_range(value.date(), value)
+    if isinstance(value, date):
+        return _in_range(value, value)
+    if not isinstance(value, str):
+        # Bare numbers are ambiguous (a year? an Excel serial?): refuse rather than guess.
+        raise BadDate("empty" if value is None else "format", value)
+    text = value.strip()
+    if not text:
+        raise BadDate("empty", value)
+    if m := _ISO.fullmatch(text):
+        year, month, day = (int(g) for g in m.groups())
+    elif m := _DAY_FIRST.fullmatch(text):
+        day, month, year_text = int(m.group(1)), int(m.group(3)), m.group(4)
+        if len(year_text) != 4:
+            raise BadDate("two_digit_year" if len(year_text) <= 2 else "format", value)
+        year = int(year_text)
+    else:
+        raise BadDate("format", value)
+    try:
+        result = date(year, month, day)
+    except ValueError as exc:
+        raise BadDate("no_such_day", value) from exc
+    return _in_range(result, value)
+
+
+def local_today() -> date:
+    """Today in Huế, as the handbook's clock says."""
+    return clock.now().astimezone(VIETNAM).date()
+
+
+def format_date(d: date | datetime) -> str:
+    """The way every date is shown: 05/12/2026."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+def _in_range(d: date, original: object) -> date:
+    if not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise BadDate("out_of_range", original)
+    return d
