@@ -5,6 +5,7 @@ import os
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 import models  # noqa: F401
 from models import clock
@@ -23,14 +24,41 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def _admin(sql: str) -> None:
+    engine = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A database of this test process's own, so two suites on one server never meet."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    def admin(sql: str) -> None:  # its own loop in a thread: the caller may be inside a running loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _admin(sql)).result()
+
+    name = f"handbook_test_{os.getpid()}"
+    admin(f'DROP DATABASE IF EXISTS "{name}"')
+    admin(f'CREATE DATABASE "{name}"')
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=BACKENDS)
 async def db_url(request, tmp_path):
     """A fresh, empty database URL (no tables) on each backend."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'handbook.db'}"
     else:
-        await reset_postgres(PG_URL)
-        yield PG_URL
+        url = request.getfixturevalue("pg_url")
+        await reset_postgres(url)
+        yield url
 
 
 @pytest.fixture
