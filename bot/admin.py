@@ -82,7 +82,7 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
         await engine.dispose()
 
 
-async def invite_member(settings: Settings, query: str) -> int:
+async def invite_member(settings: Settings, query: str, *, revoke: bool = False) -> int:
     lang = settings.default_language
     engine = await prepare_database(settings)
     try:
@@ -91,6 +91,11 @@ async def invite_member(settings: Settings, query: str) -> int:
             if member is None:
                 click.echo(t(lang, "cli.member_not_found"), err=True)
                 return 2
+            if revoke:
+                count = await accounts.revoke_invites(session, member.id)
+                await session.commit()
+                click.echo(t(lang, "cli.invites_revoked", name=member.full_name, count=count))
+                return 0
             code = await accounts.create_invite(session, member.id)
             await session.commit()
         username = await _bot_username(settings)

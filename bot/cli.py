@@ -99,11 +99,12 @@ def import_members(file: Path, extra: tuple[Path, ...], unit_name: str | None, r
 
 @main.command()
 @click.argument("member")
-def invite(member: str) -> None:
+@click.option("--revoke", is_flag=True, help="Withdraw the member's unused invite codes instead.")
+def invite(member: str, revoke: bool) -> None:
     """A one-time invite code and deep link for MEMBER (card number, id or name)."""
     from .admin import invite_member
 
-    sys.exit(asyncio.run(invite_member(_settings(), member)))
+    sys.exit(asyncio.run(invite_member(_settings(), member, revoke=revoke)))
 
 
 @main.command()

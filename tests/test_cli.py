@@ -95,6 +95,9 @@ def test_invite_prints_a_code_that_is_stored_hashed(cli_env):
     hashes = [h for (h,) in query(cli_env, select(Invite.code_hash))]
     assert len(hashes) == 1 and code not in hashes[0]
     assert run("invite", "Không Ai Cả").exit_code == 2
+    revoked = run("invite", "07.000101", "--revoke")
+    assert revoked.exit_code == 0 and "1" in revoked.output
+    assert [r for (r,) in query(cli_env, select(Invite.revoked_at))][0] is not None
 
 
 def test_grant_a_role_on_a_unit(cli_env):

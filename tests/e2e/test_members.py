@@ -224,3 +224,17 @@ async def test_member_cannot_import(driver, personas, sandbox_run):
     assert "Chỉ bí thư" in plain(reply)
     async with sandbox_run.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(Unit).where(Unit.name == "x")) == 0
+
+
+async def test_a_failing_handler_tells_the_user_in_their_language(driver, personas, monkeypatch, caplog):
+    import handlers.profile
+
+    async def broken(turn, member):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers.profile, "render_profile", broken)
+    elderly = personas["elderly_member"]
+    [reply] = await driver.exchange(elderly.user_id, "/profile")
+    assert "đã có lỗi xảy ra" in plain(reply)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged and elderly.name not in logged and (elderly.phone or "") not in logged
