@@ -1,0 +1,854 @@
+// The sandbox web chat: personas talk to the bot through the emulator's control API.
+// Everything a chat contains is put on the page with textContent / DOM nodes, never as HTML.
+"use strict";
+
+(() => {
+  const API = "/_sandbox";
+  const TIME_ZONE = "Asia/Ho_Chi_Minh";
+  const PHONE_WIDTH = 760; // below this, one pane at a time with tabs (matches chat.css)
+  const EVENT_TYPES = [
+    "message_new", "message_edited", "message_deleted", "callback_query", "callback_answered",
+    "chat_action", "user_blocked", "user_unblocked",
+  ];
+  const ROLE_BY_KEY = {
+    elderly_member: "Đảng viên cao tuổi",
+    young_member: "Đảng viên trẻ",
+    secretary: "Bí thư chi bộ",
+    committee_officer: "Cán bộ đảng ủy phường",
+    newcomer: "Người mới, chưa kết nối",
+  };
+  const ROLE_BY_ROLE = {
+    member: "Đảng viên",
+    secretary: "Bí thư chi bộ",
+    deputy_secretary: "Phó bí thư chi bộ",
+    committee: "Cán bộ cấp ủy",
+  };
+  const AVATAR_COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
+  const PHOTO_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+  const BLOCK_ENTITIES = new Set(["pre", "blockquote", "expandable_blockquote"]);
+
+  const state = {
+    personas: [],
+    panes: new Map(), // chat id → Pane
+    active: null, // chat id of the pane shown on a phone
+    cursor: 0, // the last event seq seen
+    hasControls: true, // false on a bare emulator without the SandboxRun routes
+  };
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // -- the control API -----------------------------------------------------------------------
+  async function api(method, path, body) {
+    const init = { method, headers: {} };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(API + path, init);
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = new Error((data && (data.error || data.description)) || `HTTP ${response.status}`);
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  // -- formatting from Telegram entities (offsets are UTF-16 code units, like JS strings) ----
+  function safeUrl(url) {
+    try {
+      const parsed = new URL(String(url), window.location.href);
+      return ["http:", "https:", "mailto:", "tel:"].includes(parsed.protocol) ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function link(href, className) {
+    const a = el("a", className);
+    const safe = safeUrl(href);
+    if (safe) {
+      a.href = safe;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    return a;
+  }
+
+  // Returns [outer node to attach, inner node that receives the text].
+  function entityNodes(entity, text, options) {
+    const span = text.slice(entity.offset, entity.offset + entity.length);
+    switch (entity.type) {
+      case "bold": return single(el("b"));
+      case "italic": return single(el("i"));
+      case "underline": return single(el("u"));
+      case "strikethrough": return single(el("s"));
+      case "code": return single(el("code"));
+      case "spoiler": return single(spoiler());
+      case "blockquote": return single(el("blockquote"));
+      case "expandable_blockquote": return single(el("blockquote", "expandable"));
+      case "pre": {
+        const pre = el("pre");
+        const code = el("code");
+        if (entity.language) code.dataset.language = entity.language;
+        pre.appendChild(code);
+        return [pre, code];
+      }
+      case "text_link": return single(link(entity.url, "link"));
+      case "url": return single(link(/^[a-z][a-z0-9+.-]*:/i.test(span) ? span : `http://${span}`, "link"));
+      case "email": return single(link(`mailto:${span}`, "link"));
+      case "phone_number": return single(link(`tel:${span.replace(/[^\d+]/g, "")}`, "link"));
+      case "bot_command": return single(options.onCommand ? command(span, options.onCommand) : el("span", "command"));
+      case "mention": case "text_mention": case "hashtag": case "cashtag":
+        return single(el("span", "mention"));
+      default: return single(el("span")); // custom_emoji and anything newer: plain text
+    }
+  }
+
+  function single(node) {
+    return [node, node];
+  }
+
+  function spoiler() {
+    const node = el("span", "spoiler");
+    node.title = "Bấm để xem";
+    node.addEventListener("click", () => node.classList.add("revealed"));
+    return node;
+  }
+
+  function command(span, onCommand) {
+    const node = el("a", "command");
+    node.href = "#";
+    node.addEventListener("click", (event) => {
+      event.preventDefault();
+      onCommand(span);
+    });
+    return node;
+  }
+
+  function cleanEntities(text, entities) {
+    return (entities || [])
+      .filter((e) => e && Number.isInteger(e.offset) && Number.isInteger(e.length) && e.length > 0)
+      .map((e, i) => {
+        const offset = Math.max(0, Math.min(e.offset, text.length));
+        return { ...e, offset, end: Math.min(offset + e.length, text.length), order: i };
+      })
+      .filter((e) => e.end > e.offset)
+      .sort((a, b) => a.offset - b.offset || b.end - a.end || a.order - b.order);
+  }
+
+  // Cuts the text at every entity edge; each piece is nested in the entities that cover it.
+  // Overlapping entities simply get split, so any list Telegram allows renders.
+  function renderFormatted(text, entities, options = {}) {
+    const fragment = document.createDocumentFragment();
+    if (!text) return fragment;
+    const list = cleanEntities(text, entities);
+    const cuts = new Set([0, text.length]);
+    list.forEach((e) => { cuts.add(e.offset); cuts.add(e.end); });
+    const points = [...cuts].sort((a, b) => a - b);
+    let stack = []; // [{entity, inner}]
+    let afterBlock = false;
+    for (let k = 0; k + 1 < points.length; k++) {
+      const start = points[k];
+      const end = points[k + 1];
+      const active = list.filter((e) => e.offset <= start && e.end >= end);
+      let keep = 0;
+      while (keep < stack.length && keep < active.length && stack[keep].entity === active[keep]) keep++;
+      if (stack.slice(keep).some((s) => BLOCK_ENTITIES.has(s.entity.type))) afterBlock = true;
+      stack = stack.slice(0, keep);
+      for (const entity of active.slice(keep)) {
+        const [outer, inner] = entityNodes(entity, text, options);
+        (stack.length ? stack[stack.length - 1].inner : fragment).appendChild(outer);
+        stack.push({ entity, inner });
+      }
+      let piece = text.slice(start, end);
+      // A block already ends its line: the newline right after it would add an empty line.
+      if (afterBlock && piece.startsWith("\n")) piece = piece.slice(1);
+      afterBlock = false;
+      if (piece) (stack.length ? stack[stack.length - 1].inner : fragment).appendChild(document.createTextNode(piece));
+    }
+    return fragment;
+  }
+
+  // -- small formatters ------------------------------------------------------------------------
+  const timeFormat = new Intl.DateTimeFormat("vi-VN", {
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: TIME_ZONE,
+  });
+  const dateTimeFormat = new Intl.DateTimeFormat("vi-VN", {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+    hour12: false, timeZone: TIME_ZONE,
+  });
+
+  function formatSize(bytes) {
+    if (!bytes) return "";
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1).replace(".", ",")} MB`;
+  }
+
+  function formatDuration(seconds) {
+    const s = Math.max(0, Math.round(seconds || 0));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  function personaName(user) {
+    return [user.last_name, user.first_name].filter(Boolean).join(" ");
+  }
+
+  function roleLabel(persona) {
+    if (ROLE_BY_KEY[persona.key]) return ROLE_BY_KEY[persona.key];
+    if (persona.linked === false) return ROLE_BY_KEY.newcomer;
+    return ROLE_BY_ROLE[persona.role] || "Người dùng thử";
+  }
+
+  function initial(name) {
+    const words = String(name || "?").trim().split(/\s+/);
+    return Array.from(words[words.length - 1] || "?")[0].toUpperCase();
+  }
+
+  // -- messages ----------------------------------------------------------------------------------
+  function renderMedia(msg) {
+    const kind = msg.media_kind;
+    if (!kind) return null;
+    const media = msg[kind];
+    if (kind === "photo") {
+      const largest = media[media.length - 1];
+      const a = link(largest.url, "photo");
+      const img = el("img");
+      img.src = largest.url;
+      img.alt = "Ảnh";
+      img.loading = "lazy";
+      a.appendChild(img);
+      return a;
+    }
+    if (kind === "voice" || kind === "audio") return renderAudio(kind, media);
+    if (kind === "video" || kind === "animation" || kind === "video_note") {
+      const video = el("video", kind === "video_note" ? "video-note" : "video");
+      video.src = media.url;
+      video.controls = true;
+      video.preload = "metadata";
+      if (kind === "animation") { video.loop = true; video.muted = true; }
+      return video;
+    }
+    return renderDocument(media);
+  }
+
+  function renderAudio(kind, media) {
+    const box = el("div", `audio ${kind}`);
+    const title = kind === "voice"
+      ? "🎤 Tin nhắn thoại"
+      : `🎵 ${[media.performer, media.title].filter(Boolean).join(" — ") || media.file_name || "Bản ghi âm"}`;
+    box.appendChild(el("div", "audio-title", `${title} · ${formatDuration(media.duration)}`));
+    const audio = el("audio");
+    audio.controls = true;
+    audio.preload = "metadata";
+    audio.src = media.url;
+    box.appendChild(audio);
+    return box;
+  }
+
+  function renderDocument(media) {
+    const a = el("a", "document");
+    a.href = media.url;
+    a.download = media.file_name || "tep";
+    a.appendChild(el("span", "doc-icon", "📄"));
+    const info = el("span", "doc-info");
+    info.appendChild(el("span", "doc-name", media.file_name || "Tệp đính kèm"));
+    info.appendChild(el("span", "doc-size", [formatSize(media.file_size), "Bấm để tải về"].filter(Boolean).join(" · ")));
+    a.appendChild(info);
+    return a;
+  }
+
+  function renderContact(contact) {
+    const box = el("div", "contact");
+    box.appendChild(el("span", "contact-icon", "📞"));
+    const info = el("span", "contact-info");
+    info.appendChild(el("span", "contact-name", personaName(contact) || "Danh bạ"));
+    info.appendChild(el("span", "contact-phone", contact.phone_number || ""));
+    box.appendChild(info);
+    return box;
+  }
+
+  function renderInlineKeyboard(msg, pane) {
+    const rows = (msg.reply_markup && msg.reply_markup.inline_keyboard) || [];
+    if (!rows.length) return null;
+    const keyboard = el("div", "inline-keyboard");
+    for (const row of rows) {
+      const line = el("div", "inline-row");
+      for (const button of row) line.appendChild(inlineButton(button, msg, pane));
+      keyboard.appendChild(line);
+    }
+    return keyboard;
+  }
+
+  function inlineButton(button, msg, pane) {
+    if (button.url) {
+      const a = link(button.url, "inline-button url");
+      a.textContent = `${button.text} ↗`;
+      return a;
+    }
+    const node = el("button", "inline-button", button.text);
+    node.type = "button";
+    if (typeof button.callback_data === "string") {
+      node.addEventListener("click", () => pane.press(msg.message_id, button.callback_data, node));
+    } else if (button.copy_text && button.copy_text.text) {
+      node.addEventListener("click", () => pane.copy(button.copy_text.text));
+    } else {
+      node.disabled = true;
+      node.title = "Phòng thử chưa hỗ trợ loại nút này";
+    }
+    return node;
+  }
+
+  function renderQuote(msg, pane) {
+    const target = msg.reply_to_message_id && pane.messages.get(msg.reply_to_message_id);
+    if (!target) return null;
+    const text = target.text || target.caption || (target.media_kind ? "Tệp đính kèm" : "");
+    return el("div", "quote", text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  }
+
+  function renderMessage(msg, pane) {
+    const row = el("div", `msg ${msg.from_bot ? "bot" : "me"}`);
+    row.dataset.messageId = msg.message_id;
+    const bubble = el("div", "bubble");
+    row.appendChild(bubble);
+    if (msg.deleted) {
+      row.classList.add("deleted");
+      bubble.appendChild(el("div", "text", "🗑 Tin nhắn đã bị xoá"));
+      return row;
+    }
+    const quote = renderQuote(msg, pane);
+    if (quote) bubble.appendChild(quote);
+    const media = renderMedia(msg);
+    if (media) bubble.appendChild(media);
+    if (msg.contact) bubble.appendChild(renderContact(msg.contact));
+    const options = msg.from_bot ? { onCommand: (cmd) => pane.sendText(cmd) } : {};
+    const body = msg.text !== null && msg.text !== undefined
+      ? renderFormatted(msg.text, msg.entities, options)
+      : renderFormatted(msg.caption || "", msg.caption_entities, options);
+    if (body.childNodes.length) {
+      const text = el("div", "text");
+      text.appendChild(body);
+      bubble.appendChild(text);
+    }
+    bubble.appendChild(renderMeta(msg));
+    if (msg.edited) row.dataset.edited = "1";
+    const keyboard = msg.from_bot ? renderInlineKeyboard(msg, pane) : null;
+    if (keyboard) row.appendChild(keyboard);
+    return row;
+  }
+
+  function renderMeta(msg) {
+    const meta = el("div", "meta");
+    if (msg.edited) meta.appendChild(el("span", "edited", "đã sửa"));
+    const time = el("time", null, timeFormat.format(new Date(msg.date * 1000)));
+    time.dateTime = new Date(msg.date * 1000).toISOString();
+    meta.appendChild(time);
+    if (!msg.from_bot) meta.appendChild(el("span", "ticks", "✓✓"));
+    return meta;
+  }
+
+  // -- a chat pane ---------------------------------------------------------------------------------
+  class Pane {
+    constructor(persona, index) {
+      this.persona = persona;
+      this.chatId = persona.user_id;
+      this.messages = new Map(); // message id → view from the emulator
+      this.nodes = new Map(); // message id → row element
+      this.keyboardRequest = 0;
+      this.root = $("#pane-template").content.firstElementChild.cloneNode(true);
+      this.root.dataset.chatId = this.chatId;
+      this.list = $(".messages", this.root);
+      this.input = $(".text-input", this.root);
+      this.keyboard = $(".reply-keyboard", this.root);
+      this.keyboardToggle = $(".keyboard-toggle", this.root);
+      this.toastNode = $(".toast", this.root);
+      this.typingNode = $(".typing", this.root);
+      this.startHint = $(".start-hint", this.root);
+      this.fillHead(index);
+      this.wire();
+    }
+
+    fillHead(index) {
+      const avatar = $(".avatar", this.root);
+      avatar.textContent = initial(this.persona.name);
+      avatar.style.background = AVATAR_COLORS[index % AVATAR_COLORS.length];
+      $(".pane-name", this.root).textContent = this.persona.name;
+      $(".pane-role", this.root).textContent = [roleLabel(this.persona), this.persona.cell].filter(Boolean).join(" · ");
+    }
+
+    wire() {
+      $(".input-row", this.root).addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.submit();
+      });
+      this.input.addEventListener("keydown", (event) => {
+        // Enter sends; Shift+Enter is a new line; an IME still composing a letter keeps the key.
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          this.submit();
+        }
+      });
+      $(".file-input", this.root).addEventListener("change", (event) => {
+        const file = event.target.files[0];
+        event.target.value = "";
+        if (file) this.sendFile(file);
+      });
+      $(".pane-close", this.root).addEventListener("click", () => closePane(this.chatId));
+      $(".start-button", this.root).addEventListener("click", () => this.sendText("/start"));
+      this.keyboardToggle.addEventListener("click", () => this.root.classList.toggle("keyboard-hidden"));
+    }
+
+    async load() {
+      await Promise.all([this.loadHistory(), this.refreshKeyboard()]);
+    }
+
+    async loadHistory() {
+      try {
+        const views = await api("GET", `/chats/${this.chatId}/messages`);
+        views.forEach((view) => this.upsert(view, { scroll: false }));
+        this.scrollToEnd();
+      } catch (error) {
+        this.toast(`Không tải được tin nhắn: ${error.message}`);
+      }
+    }
+
+    clear() {
+      this.messages.clear();
+      this.nodes.clear();
+      this.list.replaceChildren();
+      this.renderKeyboard(null);
+      this.startHint.hidden = false;
+    }
+
+    upsert(view, { scroll = true } = {}) {
+      const old = this.messages.get(view.message_id);
+      if (old && old.last_seq > view.last_seq) return; // an older copy arriving late
+      this.messages.set(view.message_id, view);
+      this.startHint.hidden = true;
+      const row = renderMessage(view, this);
+      const existing = this.nodes.get(view.message_id);
+      this.nodes.set(view.message_id, row);
+      if (existing) {
+        existing.replaceWith(row);
+        if (old && old.last_seq !== view.last_seq) row.classList.add("changed");
+        return;
+      }
+      const nearEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 160;
+      this.insertInOrder(row, view.message_id);
+      if (view.from_bot) this.typing(null);
+      if (scroll && (nearEnd || !view.from_bot)) this.scrollToEnd();
+    }
+
+    insertInOrder(row, messageId) {
+      const later = [...this.nodes.entries()]
+        .filter(([id, node]) => id > messageId && node.isConnected)
+        .sort((a, b) => a[0] - b[0])[0];
+      this.list.insertBefore(row, later ? later[1] : null);
+    }
+
+    scrollToEnd() {
+      this.list.scrollTop = this.list.scrollHeight;
+    }
+
+    // The reply keyboard lives on the chat, so fetch it after any message in this chat.
+    async refreshKeyboard() {
+      const request = ++this.keyboardRequest;
+      try {
+        const keyboard = await api("GET", `/chats/${this.chatId}/keyboard`);
+        if (request === this.keyboardRequest) this.renderKeyboard(keyboard);
+      } catch (_) {
+        if (request === this.keyboardRequest) this.renderKeyboard(null);
+      }
+    }
+
+    renderKeyboard(keyboard) {
+      const rows = (keyboard && keyboard.keyboard) || [];
+      this.keyboard.replaceChildren();
+      for (const row of rows) {
+        const line = el("div", "reply-row");
+        for (const raw of row) {
+          const button = typeof raw === "string" ? { text: raw } : raw;
+          const node = el("button", "reply-button", button.text);
+          node.type = "button";
+          if (button.request_contact) node.classList.add("contact-button");
+          node.addEventListener("click", () => this.replyButton(button));
+          line.appendChild(node);
+        }
+        this.keyboard.appendChild(line);
+      }
+      this.root.classList.toggle("has-keyboard", rows.length > 0);
+      this.keyboardToggle.hidden = rows.length === 0;
+      this.input.placeholder = (keyboard && keyboard.input_field_placeholder) || "Nhập tin nhắn…";
+    }
+
+    async replyButton(button) {
+      if (button.request_contact) {
+        const ok = await ask("Chia sẻ số điện thoại?",
+          `Bot sẽ nhận số điện thoại ${this.persona.phone || "của bạn"}. Đồng ý chia sẻ?`, "Chia sẻ");
+        if (!ok) return;
+      }
+      await this.act(() => api("POST", `/users/${this.chatId}/reply-button`, { text: button.text }));
+    }
+
+    submit() {
+      const text = this.input.value;
+      if (!text.trim()) return;
+      this.input.value = "";
+      this.sendText(text);
+    }
+
+    async sendText(text) {
+      await this.act(() => api("POST", `/users/${this.chatId}/text`, { text }), () => { this.input.value = text; });
+    }
+
+    async sendFile(file) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      form.append("kind", fileKind(file));
+      const caption = this.input.value.trim();
+      if (caption) form.append("caption", caption);
+      this.input.value = "";
+      await this.act(() => api("POST", `/users/${this.chatId}/file`, form));
+    }
+
+    async press(messageId, data, node) {
+      node.classList.add("busy");
+      setTimeout(() => node.classList.remove("busy"), 8000);
+      await this.act(() => api("POST", `/users/${this.chatId}/press`, { message_id: messageId, data }));
+    }
+
+    async copy(text) {
+      try {
+        await navigator.clipboard.writeText(text);
+        this.toast("Đã sao chép");
+      } catch (_) {
+        this.toast(text);
+      }
+    }
+
+    async act(action, onError) {
+      try {
+        await action();
+      } catch (error) {
+        if (onError) onError();
+        this.toast(`Không gửi được: ${error.message}`);
+      }
+    }
+
+    answered(event) {
+      this.root.querySelectorAll(".inline-button.busy").forEach((node) => node.classList.remove("busy"));
+      if (!event.text) return;
+      if (event.show_alert) {
+        ask(this.persona.name, event.text, "Đóng", { cancel: false });
+      } else {
+        this.toast(event.text);
+      }
+    }
+
+    toast(text) {
+      this.toastNode.textContent = text;
+      this.toastNode.hidden = false;
+      clearTimeout(this.toastTimer);
+      this.toastTimer = setTimeout(() => { this.toastNode.hidden = true; }, 4000);
+    }
+
+    typing(action) {
+      clearTimeout(this.typingTimer);
+      this.typingNode.hidden = !action;
+      if (!action) return;
+      this.typingNode.textContent = action.startsWith("upload") ? "đang gửi tệp…" : "đang nhập…";
+      this.typingTimer = setTimeout(() => { this.typingNode.hidden = true; }, 5000);
+    }
+  }
+
+  function fileKind(file) {
+    const name = file.name.toLowerCase();
+    if (PHOTO_TYPES.includes(file.type)) return "photo";
+    if (/\.(ogg|oga|opus)$/.test(name) || file.type === "audio/ogg") return "voice";
+    if (file.type.startsWith("audio/")) return "audio";
+    if (file.type.startsWith("video/")) return "video";
+    return "document"; // CSV, XLSX and anything else
+  }
+
+  // -- panes and personas ------------------------------------------------------------------------
+  function isPhone() {
+    return window.matchMedia(`(max-width: ${PHONE_WIDTH}px)`).matches;
+  }
+
+  async function openPane(persona) {
+    let pane = state.panes.get(persona.user_id);
+    if (!pane) {
+      pane = new Pane(persona, state.personas.indexOf(persona));
+      state.panes.set(persona.user_id, pane);
+      $("#panes").appendChild(pane.root);
+      activate(persona.user_id);
+      await pane.load();
+    } else {
+      activate(persona.user_id);
+    }
+    if (isPhone()) return; // focusing would pop up the phone's keyboard over the chat
+    pane.root.scrollIntoView({ behavior: "smooth", inline: "nearest", block: "nearest" });
+    pane.input.focus({ preventScroll: true });
+  }
+
+  function closePane(chatId) {
+    const pane = state.panes.get(chatId);
+    if (!pane) return;
+    pane.root.remove();
+    state.panes.delete(chatId);
+    if (state.active === chatId) state.active = null;
+    activate(state.active ?? [...state.panes.keys()].pop() ?? null);
+  }
+
+  function activate(chatId) {
+    state.active = chatId;
+    for (const [id, pane] of state.panes) pane.root.classList.toggle("active", id === chatId);
+    document.querySelectorAll(".persona").forEach((button) => {
+      const id = Number(button.dataset.userId);
+      button.classList.toggle("current", id === chatId);
+      button.classList.toggle("open", state.panes.has(id));
+      button.setAttribute("aria-pressed", String(state.panes.has(id)));
+    });
+    $("#empty-hint").hidden = state.panes.size > 0;
+    document.body.classList.toggle("many-panes", state.panes.size >= 3);
+    const tab = document.querySelector(".persona.current");
+    if (tab && isPhone()) tab.scrollIntoView({ inline: "nearest", block: "nearest" });
+  }
+
+  async function loadPersonas() {
+    try {
+      return await api("GET", "/personas");
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      state.hasControls = false; // a bare emulator: its users, no demo data or clock to move
+      const users = await api("GET", "/users");
+      return users.map((u) => ({
+        key: null, user_id: u.id, name: personaName(u), role: null, cell: null, phone: u.phone_number, linked: null,
+      }));
+    }
+  }
+
+  function renderPersonas() {
+    const list = $("#persona-list");
+    list.replaceChildren();
+    state.personas.forEach((persona, index) => {
+      const item = el("li");
+      const button = el("button", "persona");
+      button.type = "button";
+      button.dataset.userId = persona.user_id;
+      button.title = `${persona.name} — ${roleLabel(persona)}`;
+      if (persona.key) button.dataset.key = persona.key;
+      const avatar = el("span", "avatar", initial(persona.name));
+      avatar.style.background = AVATAR_COLORS[index % AVATAR_COLORS.length];
+      avatar.setAttribute("aria-hidden", "true");
+      const who = el("span", "persona-who");
+      who.appendChild(el("span", "persona-name", persona.name));
+      who.appendChild(el("span", "persona-role", roleLabel(persona)));
+      if (persona.cell) who.appendChild(el("span", "persona-cell", persona.cell));
+      button.append(avatar, who);
+      button.addEventListener("click", () => openPane(persona));
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    activate(state.active);
+  }
+
+  // -- events from the emulator: server-sent events, or long polling when those fail ------------
+  function handleEvent(event) {
+    state.cursor = Math.max(state.cursor, event.seq);
+    const pane = state.panes.get(event.chat_id);
+    if (!pane) return; // a pane loads its whole history when it opens
+    switch (event.type) {
+      case "message_new":
+        pane.upsert(event.message);
+        pane.refreshKeyboard();
+        break;
+      case "message_edited":
+      case "message_deleted":
+        pane.upsert(event.message);
+        break;
+      case "callback_answered":
+        pane.answered(event);
+        break;
+      case "chat_action":
+        pane.typing(event.action);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function startEvents() {
+    const forcePoll = new URLSearchParams(window.location.search).get("transport") === "poll";
+    if (forcePoll || !window.EventSource) {
+      longPoll();
+      return;
+    }
+    const source = new EventSource(`${API}/stream?after_seq=${state.cursor}`);
+    let opened = false;
+    let lost = false;
+    source.onopen = async () => {
+      opened = true;
+      connection(null);
+      if (!lost) return;
+      lost = false;
+      const info = await api("GET", "/bot").catch(() => null);
+      if (info && info.seq < state.cursor) { // a restarted sandbox counts from 0 again
+        source.close();
+        state.cursor = info.seq;
+        startEvents();
+      }
+      resyncPanes();
+    };
+    source.onerror = () => {
+      if (!opened) { // the stream never worked here (a proxy that buffers it?): poll instead
+        source.close();
+        longPoll();
+        return;
+      }
+      lost = true;
+      connection("Mất kết nối với phòng thử, đang kết nối lại…");
+    };
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (message) => handleEvent(JSON.parse(message.data)));
+    }
+  }
+
+  async function longPoll() {
+    document.body.dataset.transport = "poll";
+    for (;;) {
+      try {
+        const answer = await api("GET", `/events?after_seq=${state.cursor}&timeout=25`);
+        connection(null);
+        if (answer.seq < state.cursor) { // a restarted sandbox counts from 0 again
+          state.cursor = answer.seq;
+          resyncPanes();
+        }
+        answer.events.forEach(handleEvent);
+      } catch (_) {
+        connection("Mất kết nối với phòng thử, đang kết nối lại…");
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  }
+
+  function resyncPanes() {
+    for (const pane of state.panes.values()) {
+      pane.clear();
+      pane.load();
+    }
+  }
+
+  function connection(text) {
+    const node = $("#connection");
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  // -- a large dialog for alerts and confirmations ----------------------------------------------
+  let settleDialog = null; // resolves the question on screen
+
+  function ask(title, text, okLabel, { cancel = true } = {}) {
+    const dialog = $("#dialog");
+    if (settleDialog) settleDialog(false); // a newer question replaces the one on screen
+    $("#dialog-title").textContent = title;
+    $("#dialog-text").textContent = text;
+    $("#dialog-ok").textContent = okLabel || "Đồng ý";
+    $("#dialog-cancel").hidden = !cancel;
+    return new Promise((resolve) => {
+      settleDialog = (value) => {
+        settleDialog = null;
+        if (dialog.open) dialog.close();
+        resolve(value);
+      };
+      if (!dialog.open) dialog.showModal();
+      $("#dialog-ok").focus();
+    });
+  }
+
+  function wireDialog() {
+    const dialog = $("#dialog");
+    $("#dialog-ok").addEventListener("click", () => settleDialog && settleDialog(true));
+    $("#dialog-cancel").addEventListener("click", () => settleDialog && settleDialog(false));
+    // Escape closes the dialog without a click; a dialog open again belongs to a newer question.
+    dialog.addEventListener("close", () => { if (!dialog.open && settleDialog) settleDialog(false); });
+  }
+
+  // -- trainer tools ---------------------------------------------------------------------------------
+  async function advanceClock(amount) {
+    try {
+      const answer = await api("POST", "/clock", { advance: amount });
+      $("#clock").textContent = `Giờ phòng thử: ${dateTimeFormat.format(new Date(answer.now))}`;
+    } catch (error) {
+      $("#clock").textContent = `Không tua được: ${error.message}`;
+    }
+  }
+
+  async function resetDemo() {
+    const ok = await ask("Khôi phục dữ liệu mẫu?",
+      "Mọi tin nhắn sẽ bị xoá và dữ liệu mẫu được nạp lại như ban đầu.", "Khôi phục");
+    if (!ok) return;
+    const button = $("#reset");
+    button.disabled = true;
+    try {
+      await api("POST", "/demo/reset");
+      $("#clock").textContent = "";
+      state.personas = await loadPersonas();
+      renderPersonas();
+      for (const pane of state.panes.values()) pane.clear();
+      for (const pane of state.panes.values()) await pane.load();
+      document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
+    } catch (error) {
+      await ask("Không khôi phục được", error.message, "Đóng", { cancel: false });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function wireTrainer() {
+    document.querySelectorAll("[data-advance]").forEach((button) => {
+      button.addEventListener("click", () => advanceClock(button.dataset.advance));
+    });
+    $("#reset").addEventListener("click", resetDemo);
+    const toggle = $("#trainer-toggle");
+    toggle.addEventListener("click", () => {
+      const shown = document.body.classList.toggle("show-trainer");
+      toggle.setAttribute("aria-expanded", String(shown));
+    });
+    $(".trainer").hidden = toggle.hidden = !state.hasControls;
+  }
+
+  // On a phone one pane shows; growing the window back shows them all again.
+  function watchWidth() {
+    window.matchMedia(`(max-width: ${PHONE_WIDTH}px)`).addEventListener("change", () => activate(state.active));
+  }
+
+  async function init() {
+    try {
+      const info = await api("GET", "/bot");
+      state.cursor = info.seq;
+      state.personas = await loadPersonas();
+    } catch (error) {
+      connection(`Không kết nối được phòng thử: ${error.message}`);
+      return;
+    }
+    renderPersonas();
+    wireDialog();
+    wireTrainer();
+    watchWidth();
+    startEvents();
+    document.body.dataset.ready = "1";
+  }
+
+  init();
+})();
