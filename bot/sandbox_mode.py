@@ -12,13 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from models import clock, migrate
 from models.accounts import Account
 from models.base import Base
 from models.db import make_engine, make_sessionmaker, sqlite_path
 from models.demo import load_demo
+from models.units import Unit
 from sandbox import Emulator
 from sandbox.server import make_app
 from sandbox.web import add_web_routes
@@ -62,6 +63,7 @@ class SandboxRun:
         app = make_app(self.emulator)
         app.router.add_get("/_sandbox/personas", self._personas_route)
         app.router.add_post("/_sandbox/clock", self._clock_route)
+        app.router.add_get("/_sandbox/clock", self._clock_now_route)
         app.router.add_post("/_sandbox/demo/reset", self._reset_route)
         if self.web_port is not None:
             add_web_routes(app)
@@ -122,6 +124,8 @@ class SandboxRun:
     async def reset_demo(self) -> None:
         """Empty every table and the chats, then load the demo again."""
         async with self.engine.begin() as conn:
+            # units.parent_id is ON DELETE RESTRICT: cut the tree first, or the delete fails.
+            await conn.execute(update(Unit).values(parent_id=None))
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(delete(table))
         self.emulator.reset()
@@ -139,6 +143,9 @@ class SandboxRun:
             return web.json_response({"ok": False, "error": "advance must look like 30m, 2h or 3d"}, status=400)
         now = clock.advance(delta)
         return web.json_response({"ok": True, "now": now.isoformat()})
+
+    async def _clock_now_route(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "now": clock.now().isoformat()})
 
     async def _reset_route(self, request: web.Request) -> web.Response:
         await self.reset_demo()

@@ -129,3 +129,15 @@ async def test_wrong_codes_are_stored_without_the_code(driver, sandbox_run):
         audit_rows = (await s.scalars(select(AuditEntry))).all()
     assert len(attempts) == 1
     assert all("SECRETGUESS99" not in (a.detail or "") for a in audit_rows)
+
+
+async def test_reset_demo_restores_the_personas_and_empties_the_chats(driver, personas, new_invite, sandbox_run):
+    newcomer = personas["newcomer"]
+    code = await new_invite(newcomer.member_id)
+    await driver.exchange(newcomer.user_id, f"/start {code}")
+    await sandbox_run.reset_demo()
+    assert await driver.messages(newcomer.user_id) == []
+    async with sandbox_run.sessionmaker() as s:
+        assert (await s.get(Account, newcomer.user_id)) is None  # the newcomer is unlinked again
+    [reply] = await driver.exchange(personas["elderly_member"].user_id, "/profile")
+    assert sandbox_run.persona("elderly_member").name in plain(reply)
