@@ -51,9 +51,9 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
     if page >= pages and total:
         page = pages - 1
         members, _ = await members_under(turn.session, unit.path, offset=page * size, limit=size)
-    rows = [
-        [InlineKeyboardButton(f"{m.full_name} · {m.cell.name}"[:60], callback_data=f"mp:{m.id}")] for m in members
-    ]
+    # Within one cell the cell's name on every button is noise; across a ward it says where.
+    label = (lambda m: m.full_name) if unit.is_cell else (lambda m: f"{m.full_name} · {m.cell.name}")
+    rows = [[InlineKeyboardButton(label(m)[:60], callback_data=f"mp:{m.id}")] for m in members]
     nav = pager(f"ml:{unit.id}", page, pages, turn.lang)
     if nav:
         rows.append(nav)

@@ -63,7 +63,7 @@ async def test_secretary_lists_members_pages_and_views_one_audited(driver, perso
     secretary = personas["secretary"]
     [listing] = await driver.exchange(secretary.user_id, "/members")
     names = [b["text"] for b in buttons(listing) if b["callback_data"].startswith("mp:")]
-    assert names and all(secretary.cell in n for n in names)
+    assert names and secretary.cell in plain(listing)
     nxt = [b for b in buttons(listing) if b["callback_data"].startswith("ml:")]
     if nxt:
         await driver.press(secretary.user_id, listing["message_id"], data=nxt[-1]["callback_data"])
