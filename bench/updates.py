@@ -1,0 +1,485 @@
+"""Benchmark: updates per second and latency of /profile through the sandbox, against a bare echo bot.
+
+N simulated Telegram users (each linked to a member) send /profile to the real bot (SandboxRun:
+the Bot API emulator over HTTP, the real PTB Application long polling it, the real database).
+After a warm-up (every user once, each reply checked to be that member's profile), two phases:
+
+  * fixed load  — an open loop offering --rate updates/s for --seconds, users round-robin;
+  * saturation  — a closed loop keeping --outstanding updates in flight (one per user at most)
+                  for --seconds, i.e. as fast as the bot answers.
+
+Latency is measured inside the process: time.perf_counter() just before the emulator's
+user_send_text() puts the user's message in, and again when the bot's sendMessage for that chat
+lands in the emulator's event log (the emulator's _event hook, before the HTTP answer goes back).
+
+The same phases run, in the same process, against a bare PTB bot — one MessageHandler that
+echoes the text — long polling its own emulator with the same builder settings (defaults,
+concurrent_updates, poll timeout). Both bots are up for the whole run and each phase runs on ours,
+then straight away on the echo bot, so a busy machine weighs on both sides of a ratio alike.
+The script prints figures and the ratios ours/echo; it never asserts. Targets (printed alongside):
+throughput ratio >= 0.5 at saturation, p99 < 150 ms at 50 updates/s on SQLite.
+--only ours|echo measures one bot (for a profiler: py-spy record -- python bench/updates.py --only ours).
+
+    python bench/updates.py [--users 200] [--rate 50] [--seconds 20] [--outstanding 64]
+                            [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+                            [--only ours|echo] [--quick]
+
+With a PostgreSQL URL the public schema is dropped and recreated first (the database is the
+benchmark's to spoil). Without --database-url a temporary SQLite file is used.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select, text  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 150.0
+COMMAND = "/profile"
+REPLY_TIMEOUT = 30.0  # a reply later than this counts as lost
+EXTRA_USER_ID = 300001  # simulated users beyond the demo personas
+
+
+# -- measuring ----------------------------------------------------------------------------------
+class Probe:
+    """Sends as a user and times the bot's next message in that chat, from inside the emulator."""
+
+    def __init__(self, emulator) -> None:
+        self.emulator = emulator
+        self.pending: dict[int, deque] = defaultdict(deque)  # chat id → [(t_sent, future)]
+        self.unmatched = 0  # bot messages nobody was waiting for (e.g. a reply split in two)
+        original = emulator._event
+
+        def hooked(kind: str, **data):
+            event = original(kind, **data)
+            if kind == "message_new" and data.get("from_bot"):
+                self._landed(data["chat_id"], event, time.perf_counter())
+            return event
+
+        emulator._event = hooked  # instance attribute: _add_message calls self._event
+
+    def _landed(self, chat_id: int, event: dict, now: float) -> None:
+        queue = self.pending.get(chat_id)
+        if not queue:
+            self.unmatched += 1
+            return
+        sent, future = queue.popleft()
+        if not future.done():
+            # event["message"] is filled right after _event returns, before anyone awaits this.
+            future.set_result((now - sent, event, now))
+
+    def send(self, user_id: int, text: str = COMMAND) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        sent = time.perf_counter()
+        self.emulator.user_send_text(user_id, text)
+        self.pending[user_id].append((sent, future))
+        return future
+
+    def forget(self, user_id: int, future: asyncio.Future) -> None:
+        queue = self.pending.get(user_id)
+        if queue:
+            for item in list(queue):
+                if item[1] is future:
+                    queue.remove(item)
+
+
+@dataclass
+class Result:
+    name: str
+    sent: int = 0
+    latencies: list[float] = field(default_factory=list)  # seconds
+    lost: int = 0
+    elapsed: float = 0.0  # first send → last reply (or end of the wait)
+    offered_elapsed: float = 0.0  # first send → last send (fixed load only)
+    window: float = 0.0  # saturation: throughput counts the replies that landed in [start, start + window]
+    start: float = 0.0
+    landed: list[float] = field(default_factory=list)  # perf_counter of each reply
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def throughput(self) -> float:
+        if self.window > 0:
+            return sum(1 for t in self.landed if t <= self.start + self.window) / self.window
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    def pct(self, q: float) -> float:
+        """The q-th percentile in milliseconds (nearest rank)."""
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
+        return data[k] * 1000
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
+
+
+async def warm_up(probe: Probe, users: list[int], check, concurrency: int) -> None:
+    """Every user once (first-contact costs, caches, connections); checks each reply is the right one."""
+    queue = deque(users)
+    wrong: list[str] = []
+
+    async def worker() -> None:
+        while queue:
+            user = queue.popleft()
+            future = probe.send(user)
+            try:
+                _, event, _ = await asyncio.wait_for(future, REPLY_TIMEOUT)
+            except asyncio.TimeoutError:
+                probe.forget(user, future)
+                wrong.append(f"user {user}: no reply in {REPLY_TIMEOUT:.0f} s")
+                continue
+            problem = check(user, event.get("message") or {})
+            if problem:
+                wrong.append(f"user {user}: {problem}")
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(users)))))
+    if wrong:
+        raise SystemExit("warm-up failed:\n  " + "\n  ".join(wrong[:10]))
+    await asyncio.sleep(0.2)  # let stray extra messages (if any) land before measuring
+    probe.unmatched = 0
+
+
+async def fixed_load(probe: Probe, users: list[int], rate: float, seconds: float) -> Result:
+    """Open loop: one update every 1/rate s whatever the bot does; users round-robin."""
+    result = Result("fixed")
+    total = max(1, int(round(rate * seconds)))
+    futures: list[tuple[int, asyncio.Future]] = []
+    start = time.perf_counter()
+    for i in range(total):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        user = users[i % len(users)]
+        futures.append((user, probe.send(user)))
+    result.offered_elapsed = time.perf_counter() - start
+    result.sent = total
+    await asyncio.wait([f for _, f in futures], timeout=REPLY_TIMEOUT)
+    last = start
+    for user, future in futures:
+        if future.done():
+            latency, _, landed = future.result()
+            result.latencies.append(latency)
+            last = max(last, landed)
+        else:
+            probe.forget(user, future)
+            future.cancel()
+            result.lost += 1
+    result.elapsed = last - start
+    return result
+
+
+async def saturation(probe: Probe, users: list[int], outstanding: int, seconds: float) -> Result:
+    """Closed loop: `outstanding` updates in flight (one per user at most), for `seconds`."""
+    result = Result("saturation", window=seconds)
+    free = deque(users)
+    start = result.start = time.perf_counter()
+    stop_at = start + seconds
+    last = start
+
+    async def worker() -> None:
+        nonlocal last
+        while time.perf_counter() < stop_at:
+            user = free.popleft()
+            future = probe.send(user)
+            result.sent += 1
+            try:
+                latency, _, landed = await asyncio.wait_for(future, REPLY_TIMEOUT)
+            except asyncio.TimeoutError:
+                probe.forget(user, future)
+                result.lost += 1
+                continue  # this user stays out: a late reply must not be taken for the next one
+            result.latencies.append(latency)
+            result.landed.append(landed)
+            last = max(last, landed)
+            free.append(user)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(outstanding, len(users))))))
+    result.elapsed = last - start
+    return result
+
+
+# -- the two bots -------------------------------------------------------------------------------
+async def reset_postgres(url: str) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def link_extra_members(run, n_users: int) -> dict[int, str]:
+    """user id → the member's full name, for n_users linked users (demo personas first).
+
+    Beyond the demo's linked personas, copies of demo members (same name, dates, cell, work
+    history, awards, discipline — so profiles are the same size) are inserted with an Account each.
+    """
+    from models import clock
+    from models.accounts import Account
+    from models.members import Award, Discipline, Member, WorkHistory, get_profile
+
+    linked = {p.user_id: p.name for p in run.personas if p.linked}
+    users = dict(list(linked.items())[:n_users])
+    need = n_users - len(users)
+    if need <= 0:
+        return users
+    async with run.sessionmaker() as session:
+        ids = (await session.scalars(select(Member.id).order_by(Member.id))).all()
+        templates = [await get_profile(session, i) for i in ids]
+        copies = []
+        for i in range(need):
+            t = templates[i % len(templates)]
+            copies.append(Member(
+                full_name=t.full_name, birth_date=t.birth_date, gender=t.gender, phone=None, card_number=None,
+                joined_on=t.joined_on, official_on=t.official_on, cell_id=t.cell_id, position=t.position,
+                address=t.address, exempt=t.exempt,
+                work_history=[WorkHistory(position_no=w.position_no, period_from=w.period_from,
+                                          period_to=w.period_to, description=w.description) for w in t.work_history],
+                awards=[Award(position_no=a.position_no, awarded_on=a.awarded_on, title=a.title,
+                              decision=a.decision) for a in t.awards],
+                disciplines=[Discipline(position_no=d.position_no, decided_on=d.decided_on, form=d.form,
+                                        reason=d.reason) for d in t.disciplines],
+            ))
+        session.add_all(copies)
+        await session.flush()
+        for i, member in enumerate(copies):
+            user_id = EXTRA_USER_ID + i
+            session.add(Account(telegram_user_id=user_id, member_id=member.id, language="vi", linked_at=clock.now()))
+            users[user_id] = member.full_name
+        await session.commit()
+    for user_id, name in users.items():
+        if user_id not in run.emulator.users:
+            first, _, last = name.rpartition(" ")
+            run.emulator.add_user(last or name, id=user_id, last_name=first or None, language_code="vi")
+    return users
+
+
+class EchoRun:
+    """A bare PTB Application (one MessageHandler echoing the text) long polling its own emulator."""
+
+    def __init__(self, token: str, defaults, concurrent_updates: int, poll_timeout: int) -> None:
+        self.token, self.defaults = token, defaults
+        self.concurrent_updates, self.poll_timeout = concurrent_updates, poll_timeout
+
+    async def __aenter__(self) -> EchoRun:
+        from bot.serve import run_polling
+        from sandbox import Emulator
+        from sandbox.server import start_server
+
+        self.emulator = Emulator(token=self.token)
+        self.runner, url = await start_server(self.emulator)
+
+        async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await update.effective_message.reply_text(update.effective_message.text)
+
+        builder = (ApplicationBuilder().token(self.token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+                   .concurrent_updates(self.concurrent_updates))
+        if self.defaults is not None:
+            builder = builder.defaults(self.defaults)
+        self.app: Application = builder.build()
+        self.app.add_handler(MessageHandler(filters.TEXT, echo))
+        self.stop = asyncio.Event()
+        self.polling = asyncio.create_task(run_polling(self.app, self.stop, poll_timeout=self.poll_timeout))
+        while not (self.app.running and self.app.updater.running):
+            if self.polling.done():
+                await self.polling
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.stop.set()
+        await self.polling
+        await self.runner.cleanup()
+
+
+# -- running ------------------------------------------------------------------------------------
+@dataclass
+class Side:
+    """One bot under test: its emulator, probe, users and how to recognise a right reply."""
+
+    label: str
+    probe: Probe
+    users: list[int]
+    check: object
+    fixed: Result | None = None
+    sat: Result | None = None
+
+    def notes(self) -> None:
+        emulator = self.probe.emulator
+        if self.probe.unmatched:
+            print(f"  note: {self.label}: {self.probe.unmatched} bot messages matched no update", file=sys.stderr)
+        if emulator.violations:
+            print(f"  note: {self.label}: {len(emulator.violations)} Bot API violations, first: "
+                  f"{emulator.violations[0]}", file=sys.stderr)
+
+
+async def start_ours(stack: AsyncExitStack, database_url: str, users_wanted: int) -> tuple[Side, dict]:
+    from bot.sandbox_mode import SandboxRun
+    from bot.settings import Settings
+
+    run = await stack.enter_async_context(SandboxRun(Settings(database_url=database_url), database_url))
+    names = await link_extra_members(run, users_wanted)
+    app = run.runtime.app
+    shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
+             "token": app.bot.token}
+
+    def check(user: int, message: dict) -> str | None:
+        body = message.get("text") or ""
+        return None if names[user] in body else f"not a profile: {body[:80]!r}"
+
+    return Side("ours", Probe(run.emulator), list(names), check), shape
+
+
+async def start_echo(stack: AsyncExitStack, shape: dict, n_users: int) -> Side:
+    echo = await stack.enter_async_context(
+        EchoRun(shape["token"], shape["defaults"], shape["concurrent_updates"], poll_timeout=5))
+    users = [EXTRA_USER_ID + 100_000 + i for i in range(n_users)]
+    for user in users:
+        echo.emulator.add_user(f"U{user}", id=user, language_code="vi")
+
+    def check(user: int, message: dict) -> str | None:
+        return None if message.get("text") == COMMAND else f"not an echo: {message.get('text')!r}"
+
+    return Side("echo", Probe(echo.emulator), users, check)
+
+
+async def measure(sides: list[Side], args) -> None:
+    """Both bots are up (the idle one only long polls); each phase runs on one, then at once on the other,
+    so that a noisy machine weighs on both figures of a ratio alike."""
+    for side in sides:
+        await warm_up(side.probe, side.users, side.check, args.outstanding)
+    for side in sides:
+        side.fixed = await fixed_load(side.probe, side.users, args.rate, args.seconds)
+        await asyncio.sleep(0.5)
+    for side in sides:
+        side.sat = await saturation(side.probe, side.users, args.outstanding, args.seconds)
+        await asyncio.sleep(0.5)
+    for side in sides:
+        side.notes()
+
+
+def fmt(value: float, unit: str = "") -> str:
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    return "—" if value != value else f"{value:,.1f}{unit}"
+
+
+def report(args, backend: str, shape: dict, ours, echo) -> None:
+    print()
+    print(f"/profile through the sandbox — {args.users} linked users, backend {backend}, "
+          f"concurrent_updates={shape['concurrent_updates']}, {args.seconds:g} s per phase")
+    head = f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}   target"
+    note = "throughput: replies landed within the window / window"
+    for phase, idx, title in (("fixed", 0, f"fixed load, offered {args.rate:g} updates/s"),
+                              ("saturation", 1, f"saturation, {min(args.outstanding, args.users)} outstanding")):
+        o = ours[idx] if ours else None
+        e = echo[idx] if echo else None
+        print()
+        print(title + ("" if phase == "fixed" else f" ({note})"))
+        print(head)
+
+        def row(name: str, get, unit: str, ratio: bool, target: str = "") -> None:
+            a = get(o) if o else float("nan")
+            b = get(e) if e else float("nan")
+            r = a / b if ratio and o and e and b else float("nan")
+            print(f"  {name:32}{fmt(a, unit):>12}{fmt(b, unit):>12}{(f'{r:.2f}' if r == r else '—') if ratio else '':>12}   {target}".rstrip())
+
+        if phase == "fixed":
+            row("offered (updates/s)", lambda r: r.sent / r.offered_elapsed if r.offered_elapsed else 0, "", False)
+        row("throughput (updates/s)", lambda r: r.throughput, "", True,
+            f"ratio ≥ {TARGET_RATIO}" if phase == "saturation" else "")
+        row("p50 latency (ms)", lambda r: r.pct(50), "", True)
+        row("p99 latency (ms)", lambda r: r.pct(99), "", True,
+            f"ours < {TARGET_P99_MS:g} ms on SQLite" if phase == "fixed" else "")
+        row("mean latency (ms)", lambda r: r.mean_ms, "", True)
+        row("max latency (ms)", lambda r: max(r.latencies) * 1000 if r.latencies else float("nan"), "", True)
+        row("answered", lambda r: r.done, "", False)
+        row("lost (no reply in 30 s)", lambda r: r.lost, "", False)
+    print()
+    if ours and echo:
+        ratio = ours[1].throughput / echo[1].throughput if echo[1].throughput else float("nan")
+        p99 = ours[0].pct(99)
+        print(f"saturation throughput ours/echo = {ratio:.2f} (target ≥ {TARGET_RATIO}: "
+              f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+        verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
+        print(f"p99 at {args.rate:g} updates/s = {p99:.1f} ms (target < {TARGET_P99_MS:g} ms on SQLite: "
+              f"{verdict if backend == 'SQLite' else f'{verdict} here, but the target is for SQLite'})")
+
+
+async def main(args) -> None:
+    from models.db import is_sqlite
+
+    with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
+        os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")  # no config.toml leaks in
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        backend = "SQLite" if is_sqlite(url) else "PostgreSQL"
+        if not is_sqlite(url):
+            await reset_postgres(url)
+        async with AsyncExitStack() as stack:
+            ours, shape = await start_ours(stack, url, args.users)
+            args.users = len(ours.users)
+            echo = await start_echo(stack, shape, len(ours.users))
+            sides = [s for s in (ours, echo) if args.only in (None, s.label)]
+            await measure(sides, args)
+        report(args, backend, shape,
+               (ours.fixed, ours.sat) if ours in sides else None,
+               (echo.fixed, echo.sat) if echo in sides else None)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--users", type=int, default=200, help="linked members sending /profile (default 200)")
+    p.add_argument("--rate", type=float, default=50.0, help="offered load of the fixed phase, updates/s (default 50)")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of each phase (default 20)")
+    p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
+    p.add_argument("--database-url", default=None,
+                   help="default: a temporary SQLite file; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test "
+                        "(its public schema is dropped and recreated)")
+    p.add_argument("--only", choices=("ours", "echo"), default=None, help="measure one bot only (for profiling)")
+    p.add_argument("--quick", action="store_true", help="a 5-second smoke run (5 s per phase)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seconds = 5.0
+    if args.users < 1 or args.rate <= 0 or args.seconds <= 0 or args.outstanding < 1:
+        p.error("--users, --rate, --seconds and --outstanding must be positive")
+    return args
+
+
+def run() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Setup, warm-ups, two phases per bot and their drains: never more than this.
+    budget = 4 * (args.seconds + REPLY_TIMEOUT) + 240
+    try:
+        asyncio.run(asyncio.wait_for(main(args), budget))
+    except asyncio.TimeoutError:
+        raise SystemExit(f"bench/updates.py: gave up after {budget:.0f} s")
+
+
+if __name__ == "__main__":
+    run()
