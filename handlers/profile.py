@@ -10,7 +10,7 @@ from models.roles import Role
 from models.units import Unit, ancestors
 
 from .i18n import fmt_date
-from .keyboards import main_menu, menu_pattern
+from .keyboards import correction_button, menu_pattern
 from .turn import Turn, esc, member_handler
 
 
@@ -27,11 +27,14 @@ async def render_profile(turn: Turn, member: Member) -> str:
     """The whole profile as HTML; every value from the database is escaped."""
     t = turn.t
     units = await ancestors(turn.session, member.cell)
-    roles = (
-        await turn.session.execute(
-            select(Role.kind, Unit.name).join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member.id)
-        )
-    ).all()
+    if member.id == turn.actor.member_id:  # the caller's roles are loaded already
+        roles = [(r.kind, r.unit_name) for r in turn.actor.roles]
+    else:
+        roles = (
+            await turn.session.execute(
+                select(Role.kind, Unit.name).join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member.id)
+            )
+        ).all()
 
     def line(key: str, value) -> str | None:
         return f"{t(key)}: {esc(value)}" if value not in (None, "") else None
@@ -84,7 +87,7 @@ async def render_profile(turn: Turn, member: Member) -> str:
 @member_handler
 async def my_profile(turn: Turn):
     member = await get_profile(turn.session, turn.actor.member_id)
-    turn.reply(await render_profile(turn, member), main_menu(turn.lang))
+    turn.reply(await render_profile(turn, member), correction_button(turn.lang))
 
 
 def register(app) -> None:

@@ -6,18 +6,22 @@ so no write lock is held while Telegram is being called.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from models import accounts
+from models.db import is_lock_conflict, make_sessionmaker
 from models.permissions import Actor, load_actor
 
 from .i18n import pick_language, t
@@ -38,6 +42,11 @@ class Services:
     invite_ttl_days: int = 7
     members_page_size: int = 8
     bot_username: str = ""
+
+    @functools.cached_property
+    def turn_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for conversation turns: deferred on SQLite (see `handler`)."""
+        return make_sessionmaker(self.sessionmaker.kw["bind"], deferred=True)
 
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -148,38 +157,60 @@ def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.bot_data[SERVICES]
 
 
+LOCK_RETRIES = 3
+
+
 def handler(fn: HandlerFn, *, linked_only: bool = False):
-    """Wrap a handler: one session per update, the caller loaded, replies sent after commit."""
+    """Wrap a handler: one session per update, the caller loaded, replies sent after commit.
+
+    On SQLite the session's transactions start deferred, so readers never wait for writers; a
+    turn whose write meets another writer's lock is run again from the start, this time taking
+    the write lock up front (and waiting for it). That is safe because nothing reaches Telegram
+    before the commit.
+    """
 
     @functools.wraps(fn)
     async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
         services = services_of(context)
-        user = update.effective_user
-        if user is None or update.effective_chat is None:
+        if update.effective_user is None or update.effective_chat is None:
             return None
-        async with services.sessionmaker() as session:
-            actor = await load_actor(session, user.id, services.admin_ids)
-            if actor.language is None:
-                # First contact: Telegram's language when we speak it, else the default.
-                lang = pick_language(user.language_code, services.default_language)
-                await accounts.ensure_account(session, user.id, lang)
-                actor.language = lang
-            # End the first transaction: on SQLite it holds the write lock, and a handler may
-            # await the network (a file download) before it touches the database again.
-            await session.commit()
-            turn = Turn(update, context, services, session, actor, actor.language)
-            context.user_data["lang"] = turn.lang
-            if linked_only and not actor.linked and not actor.is_admin:
-                turn.answer(turn.t("error.not_linked"), alert=True)
-                turn.reply(turn.t("start.stranger"), _link_keyboard(turn))
-                result = None
-            else:
-                result = await fn(turn)
-            await session.commit()
+        for attempt in range(LOCK_RETRIES):
+            try:
+                sessions = services.turn_sessions if attempt == 0 else services.sessionmaker
+                turn, result = await _run_turn(fn, update, context, services, sessions, linked_only)
+                break
+            except DBAPIError as exc:
+                if not is_lock_conflict(exc) or attempt == LOCK_RETRIES - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.01))
         await turn.flush()
         return result
 
     return wrapped
+
+
+async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, sessions, linked_only: bool):
+    user = update.effective_user
+    async with sessions() as session:
+        actor = await load_actor(session, user.id, services.admin_ids)
+        if actor.language is None:
+            # First contact: Telegram's language when we speak it, else the default.
+            lang = pick_language(user.language_code, services.default_language)
+            await accounts.ensure_account(session, user.id, lang)
+            actor.language = lang
+        # End the first transaction: a handler may await the network (a file download) before
+        # it touches the database again, and should not hold a snapshot or a lock meanwhile.
+        await session.commit()
+        turn = Turn(update, context, services, session, actor, actor.language)
+        context.user_data["lang"] = turn.lang
+        if linked_only and not actor.linked and not actor.is_admin:
+            turn.answer(turn.t("error.not_linked"), alert=True)
+            turn.reply(turn.t("start.stranger"), _link_keyboard(turn))
+            result = None
+        else:
+            result = await fn(turn)
+        await session.commit()
+    return turn, result
 
 
 def member_handler(fn: HandlerFn):

@@ -9,6 +9,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Option of an engine whose transactions start deferred on SQLite: readers never queue behind
+# writers (WAL), but a read-then-write transaction may meet "database is locked" and must be
+# retried whole — the conversation layer does that (handlers/turn.py).
+DEFERRED = "handbook_sqlite_deferred"
 
 
 def is_sqlite(url: str) -> bool:
@@ -38,6 +42,9 @@ def make_engine(url: str, **kw) -> AsyncEngine:
     if path is not None:
         _touch_private(path)
         kw.setdefault("connect_args", {})["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
+        # Room for every concurrent update without opening and closing connections (a thread each).
+        kw.setdefault("pool_size", 40)
+        kw.setdefault("max_overflow", 20)
     elif not is_sqlite(url):
         kw.setdefault("pool_size", 10)
         kw.setdefault("max_overflow", 10)
@@ -64,8 +71,18 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn):
         # A deferred read-then-write transaction fails at once with "database is locked";
         # IMMEDIATE takes the write lock up front and waits for it under busy_timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get(DEFERRED, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_sessionmaker(engine: AsyncEngine, *, deferred: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the engine; `deferred` ones are for callers that retry on a lock conflict."""
+    if deferred:
+        engine = engine.execution_options(**{DEFERRED: True})
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """SQLite refused a deferred transaction's write because another one wrote first."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text

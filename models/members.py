@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from . import clock
 from .base import Base
@@ -111,7 +111,7 @@ async def get_profile(session: AsyncSession, member_id: int) -> Member | None:
         select(Member)
         .where(Member.id == member_id)
         .options(
-            selectinload(Member.cell),
+            joinedload(Member.cell),
             selectinload(Member.work_history),
             selectinload(Member.awards),
             selectinload(Member.disciplines),

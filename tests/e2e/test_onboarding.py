@@ -141,3 +141,19 @@ async def test_reset_demo_restores_the_personas_and_empties_the_chats(driver, pe
         assert (await s.get(Account, newcomer.user_id)) is None  # the newcomer is unlinked again
     [reply] = await driver.exchange(personas["elderly_member"].user_id, "/profile")
     assert sandbox_run.persona("elderly_member").name in plain(reply)
+
+
+async def test_many_first_contacts_at_once_all_get_an_answer(driver, sandbox_run):
+    """Each first contact writes an account: concurrent writers must not lose a turn to a lock."""
+    import asyncio
+
+    ids = [310000 + i for i in range(30)]
+    for uid in ids:
+        await driver.create_user(f"Khách {uid}", id=uid)
+    await asyncio.gather(*(driver.send(uid, "/start") for uid in ids))
+    for uid in ids:
+        [reply] = await driver.wait_for_bot_messages(uid, timeout=20)
+        assert "Chia sẻ số điện thoại" in plain(reply)
+    async with sandbox_run.sessionmaker() as s:
+        stored = (await s.scalars(select(Account.telegram_user_id).where(Account.telegram_user_id.in_(ids)))).all()
+    assert sorted(stored) == ids
