@@ -83,3 +83,11 @@ def test_the_literal_check_catches_a_sentence(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text('def h(turn):\n    turn.reply("Đồng chí đã kết nối thành công")\n', encoding="utf-8")
     assert _sentences_in(bad)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_help_is_at_most_six_short_lines(lang):
+    for key in ("help.member", "help.officer", "help.stranger"):
+        lines = catalog(lang)[key].splitlines()
+        assert len(lines) <= 6, (lang, key)
+        assert all(len(re.sub(r"<[^>]+>", "", line)) <= 80 for line in lines), (lang, key)
