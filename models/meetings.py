@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Iterable, Sequence
@@ -297,11 +298,18 @@ def local_start(day: date, at: time, tz: tzinfo, now: datetime | None = None) ->
     return starts
 
 
+def fold(text: str) -> str:
+    """Lower case without diacritics: "Chuyên đề" and "chuyen de" compare equal."""
+    text = (text or "").replace("đ", "d").replace("Đ", "D")
+    return " ".join("".join(ch for ch in unicodedata.normalize("NFD", text)
+                            if not unicodedata.combining(ch)).casefold().split())
+
+
 def _clean_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _check_texts(title: str, place: str, agenda: str) -> None:
+def check_texts(title: str, place: str, agenda: str) -> None:
     if not title:
         raise MeetingError("title_empty")
     if len(title) > TITLE_MAX:
@@ -340,7 +348,7 @@ async def get_meeting(session: AsyncSession, meeting_id: int, *, full: bool = Fa
     return await session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(*options))
 
 
-async def _managed(session: AsyncSession, actor: Actor, meeting_id: int, *, full: bool = False) -> Meeting:
+async def managed_meeting(session: AsyncSession, actor: Actor, meeting_id: int, *, full: bool = False) -> Meeting:
     meeting = await get_meeting(session, meeting_id, full=full)
     if meeting is None or not may_manage(actor, meeting.cell):
         raise MeetingError("not_allowed")
@@ -377,7 +385,7 @@ async def schedule_meeting(
     Raises MeetingError. The caller commits; the dispatcher sends.
     """
     title, place, agenda = _clean_line(title), _clean_line(place), (agenda or "").strip()
-    _check_texts(title, place, agenda)
+    check_texts(title, place, agenda)
     if len(documents) > DOCUMENTS_MAX:
         raise MeetingError("too_many_documents", limit=DOCUMENTS_MAX)
     cell = await session.get(Unit, cell_id)
@@ -441,7 +449,7 @@ async def move_meeting(
     reminders: Iterable[str] = DEFAULT_REMINDERS,
 ) -> MeetingChange:
     """A new time and/or place: members are told, reminders follow the new time."""
-    meeting = await _managed(session, actor, meeting_id)
+    meeting = await managed_meeting(session, actor, meeting_id)
     now = clock.now()
     if meeting.state is not MeetingState.scheduled:
         raise MeetingError("not_open")
@@ -449,7 +457,7 @@ async def move_meeting(
         raise MeetingError("already_started")
     new_place = _clean_line(place) if place is not None else None
     if new_place is not None:
-        _check_texts(meeting.title, new_place, "")
+        check_texts(meeting.title, new_place, "")
     if starts_at is not None:
         if starts_at < now + SCHEDULE_MIN:
             raise MeetingError("when_past")
@@ -479,7 +487,7 @@ async def move_meeting(
 
 
 async def cancel_meeting(session: AsyncSession, actor: Actor, meeting_id: int) -> MeetingChange:
-    meeting = await _managed(session, actor, meeting_id)
+    meeting = await managed_meeting(session, actor, meeting_id)
     now = clock.now()
     if meeting.state is not MeetingState.scheduled:
         raise MeetingError("not_open")
@@ -675,6 +683,11 @@ async def release_due_reminders(session: AsyncSession, now: datetime | None = No
     return released
 
 
+async def reminder_tick(session: AsyncSession) -> list[tuple[str, int]]:
+    """The dispatcher's tick (bot/dispatcher.py TICKS): reminders fallen due, as (kind, ref_id) queued."""
+    return [(REMINDER_DELIVERY, r.reminder_id) for r in await release_due_reminders(session)]
+
+
 async def meeting_of_reminder(session: AsyncSession, reminder_id: int) -> int | None:
     return await session.scalar(select(MeetingReminder.meeting_id).where(MeetingReminder.id == reminder_id))
 
@@ -710,7 +723,7 @@ def _check_roll_call_open(meeting: Meeting, now: datetime) -> None:
 async def open_roll_call(session: AsyncSession, actor: Actor, meeting_id: int) -> Meeting:
     """The roll of the meeting: every member of the cell now. Members who sent a reason start as
     excused, exempt members as exempt; everyone else is unmarked until the secretary taps."""
-    meeting = await _managed(session, actor, meeting_id)
+    meeting = await managed_meeting(session, actor, meeting_id)
     now = clock.now()
     _check_roll_call_open(meeting, now)
     on_roll = set((await session.scalars(select(Attendance.member_id).where(Attendance.meeting_id == meeting.id))).all())
@@ -758,7 +771,7 @@ async def mark(
     reason: str | None = None,
 ) -> Attendance:
     """Mark one member (status None: the next in the cycle present → excused → unexcused → exempt)."""
-    meeting = await _managed(session, actor, meeting_id)
+    meeting = await managed_meeting(session, actor, meeting_id)
     _check_roll_call_open(meeting, clock.now())
     row = await session.get(Attendance, (meeting.id, member_id))
     if row is None:
@@ -783,7 +796,7 @@ async def mark(
 
 async def mark_all_present(session: AsyncSession, actor: Actor, meeting_id: int) -> int:
     """Everyone not yet marked is present (those who sent a reason, or are exempt, keep their mark)."""
-    meeting = await _managed(session, actor, meeting_id)
+    meeting = await managed_meeting(session, actor, meeting_id)
     _check_roll_call_open(meeting, clock.now())
     if meeting.roll_call_at is None:
         await open_roll_call(session, actor, meeting.id)
@@ -877,7 +890,7 @@ async def record_content(
     recorder_name: str | None = None,
 ) -> Meeting:
     """What was discussed and decided, who chaired and who kept the minutes; until the minutes are approved."""
-    meeting = await _managed(session, actor, meeting_id, full=True)
+    meeting = await managed_meeting(session, actor, meeting_id, full=True)
     if meeting.state is MeetingState.cancelled:
         raise MeetingError("cancelled")
     if meeting.minutes_approved_at is not None:
@@ -922,7 +935,7 @@ async def close_meeting(
 ) -> Meeting:
     """The meeting was held: content and decisions recorded, members not marked counted absent
     without a reason. Needs a roll-call (a meeting without one has no attendance to report)."""
-    meeting = await _managed(session, actor, meeting_id, full=True)
+    meeting = await managed_meeting(session, actor, meeting_id, full=True)
     now = clock.now()
     if meeting.state is MeetingState.cancelled:
         raise MeetingError("cancelled")
