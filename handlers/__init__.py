@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import errors, help, imports, language, members, profile, start
+from . import corrections, errors, feedback, help, imports, language, members, profile, start
 from .turn import SERVICES, Services
 
 
@@ -16,5 +16,7 @@ def register(app: Application, services: Services) -> None:
     language.register(app)
     help.register(app)
     imports.register(app)
+    feedback.register(app)
+    corrections.register(app)
     start.register_fallback(app)
     app.add_error_handler(errors.on_error)

@@ -11,7 +11,6 @@ NOT_YET = {
     "meetings": "menu.meetings",
     "notices": "menu.notices",
     "votes": "menu.votes",
-    "feedback": "menu.feedback",
     "bulletins": "menu.bulletins",
 }
 OFFICER_NOT_YET = ("meeting", "notice", "vote", "bulletin", "attendance", "report")

@@ -60,3 +60,8 @@ def pager(prefix: str, page: int, pages: int, lang: str) -> list[InlineKeyboardB
     if page + 1 < pages:
         row.append(InlineKeyboardButton(t(lang, "pager.next"), callback_data=f"{prefix}:{page + 1}"))
     return row
+
+
+def correction_button(lang: str) -> InlineKeyboardMarkup:
+    """Under a member's own profile: ask the secretary to correct something."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "correction.button"), callback_data="crs:0")]])

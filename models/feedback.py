@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import audit, clock
 from .accounts import Account
 from .base import Base
-from .dates import VIETNAM
+from .dates import VIETNAM, format_date
 from .members import Member
 from .permissions import Action, Actor, may
 from .roles import Role, RoleKind
@@ -139,15 +139,15 @@ class FeedbackRate(Base):
 class AboutSource:
     """A feature whose records members may write about (meetings, notices, votes).
 
-    `latest(session, member_id, cell_path, limit)` lists (id, title) of the newest ones that
+    `latest(session, member_id, cell_id, limit)` lists (id, title) of the newest ones that
     member can see; `title(session, id)` is a record's title (None: no such record);
-    `visible(session, id, member_id, cell_path)` says whether that member could see it.
+    `visible(session, id, member_id, cell_id)` says whether that member could see it.
     """
 
     kind: str
-    latest: Callable[[AsyncSession, int, str, int], Awaitable[list[tuple[int, str]]]]
+    latest: Callable[[AsyncSession, int, int, int], Awaitable[list[tuple[int, str]]]]
     title: Callable[[AsyncSession, int], Awaitable[str | None]]
-    visible: Callable[[AsyncSession, int, int, str], Awaitable[bool]]
+    visible: Callable[[AsyncSession, int, int, int], Awaitable[bool]]
 
 
 ABOUT_SOURCES: dict[str, AboutSource] = {}
@@ -168,14 +168,14 @@ class About:
     title: str | None = None
 
 
-async def about_choices(session: AsyncSession, member_id: int, cell_path: str, per_kind: int = 2) -> list[About]:
+async def about_choices(session: AsyncSession, member_id: int, cell_id: int, per_kind: int = 2) -> list[About]:
     """"General" first, then the latest meetings, notices and votes the member can see, where those exist."""
     choices = [About()]
     for kind in ABOUT_KINDS:
         source = ABOUT_SOURCES.get(kind)
         if source is None:
             continue
-        for ref_id, title in await source.latest(session, member_id, cell_path, per_kind):
+        for ref_id, title in await source.latest(session, member_id, cell_id, per_kind):
             choices.append(About(kind, ref_id, title))
     return choices
 
@@ -187,11 +187,50 @@ async def about_title(session: AsyncSession, kind: str, ref_id: int | None) -> s
     return await source.title(session, ref_id)
 
 
-async def about_visible(session: AsyncSession, kind: str, ref_id: int | None, member_id: int, cell_path: str) -> bool:
+async def about_visible(session: AsyncSession, kind: str, ref_id: int | None, member_id: int, cell_id: int) -> bool:
     source = ABOUT_SOURCES.get(kind)
     if source is None or ref_id is None:
         return False
-    return await source.visible(session, ref_id, member_id, cell_path)
+    return await source.visible(session, ref_id, member_id, cell_id)
+
+
+# The features that exist today; each imports its own module only when asked (no import cycle).
+MEETING_WINDOW = (timedelta(days=62), timedelta(days=31))  # recently held, or coming soon
+
+
+async def _meetings_latest(session: AsyncSession, member_id: int, cell_id: int, limit: int) -> list[tuple[int, str]]:
+    from .meetings import Meeting, MeetingState
+
+    now = clock.now()
+    rows = await session.scalars(
+        select(Meeting)
+        .where(Meeting.cell_id == cell_id, Meeting.state != MeetingState.cancelled,
+               Meeting.starts_at >= now - MEETING_WINDOW[0], Meeting.starts_at <= now + MEETING_WINDOW[1])
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(limit)
+    )
+    return [(m.id, _meeting_title(m)) for m in rows.all()]
+
+
+def _meeting_title(meeting) -> str:
+    return f"{meeting.title} ({format_date(meeting.starts_at.astimezone(VIETNAM))})"
+
+
+async def _meetings_title(session: AsyncSession, ref_id: int) -> str | None:
+    from .meetings import Meeting
+
+    meeting = await session.get(Meeting, ref_id)
+    return _meeting_title(meeting) if meeting else None
+
+
+async def _meetings_visible(session: AsyncSession, ref_id: int, member_id: int, cell_id: int) -> bool:
+    from .meetings import Meeting, MeetingState
+
+    meeting = await session.get(Meeting, ref_id)
+    return meeting is not None and meeting.cell_id == cell_id and meeting.state is not MeetingState.cancelled
+
+
+register_about_source(AboutSource("meeting", _meetings_latest, _meetings_title, _meetings_visible))
 
 
 # --- keys that never enter the database ---------------------------------------------------------
@@ -314,7 +353,7 @@ async def submit(
         raise FeedbackRefused(Refusal.not_a_member)
     check_draft(draft)
     if draft.about_kind != GENERAL:
-        if not await about_visible(session, draft.about_kind, draft.about_id, actor.member_id, actor.cell_path):
+        if not await about_visible(session, draft.about_kind, draft.about_id, actor.member_id, actor.cell_id):
             raise FeedbackRefused(Refusal.bad_about)
     _, wait = await recent_count(session, key, actor.member_id)
     if wait is not None:
@@ -372,7 +411,7 @@ class NotAllowed(Exception):
     """The actor may not do this to this item; the caller refuses and audits."""
 
 
-async def _item_and_cell(session: AsyncSession, item_id: int) -> tuple[FeedbackItem, Unit] | None:
+async def item_and_cell(session: AsyncSession, item_id: int) -> tuple[FeedbackItem, Unit] | None:
     row = (
         await session.execute(
             select(FeedbackItem, Unit).join(Unit, Unit.id == FeedbackItem.cell_id).where(FeedbackItem.id == item_id)
@@ -388,7 +427,7 @@ def may_handle(actor: Actor, cell_path: str) -> bool:
 
 async def open_item(session: AsyncSession, actor: Actor, item_id: int, *, as_officer: bool) -> ItemView:
     """An item with its replies. An officer opening a new item marks it seen; raises NotAllowed."""
-    found = await _item_and_cell(session, item_id)
+    found = await item_and_cell(session, item_id)
     if found is None:
         raise NotAllowed
     item, cell = found
@@ -483,7 +522,7 @@ class ReplyRefused(Exception):
 
 async def add_reply(session: AsyncSession, actor: Actor, item_id: int, body: str) -> FeedbackReply:
     """The officer's answer, to be delivered by the sweep; raises NotAllowed or ReplyRefused."""
-    found = await _item_and_cell(session, item_id)
+    found = await item_and_cell(session, item_id)
     if found is None or not may_handle(actor, found[1].path):
         raise NotAllowed
     item, _ = found
@@ -512,7 +551,7 @@ async def add_reply(session: AsyncSession, actor: Actor, item_id: int, body: str
 
 async def close_item(session: AsyncSession, actor: Actor, item_id: int) -> FeedbackItem:
     """Close an item; an anonymous item's way back goes too, unless a reply is still on its way."""
-    found = await _item_and_cell(session, item_id)
+    found = await item_and_cell(session, item_id)
     if found is None or not may_handle(actor, found[1].path):
         raise NotAllowed
     item, _ = found

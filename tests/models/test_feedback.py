@@ -261,7 +261,7 @@ async def test_limits_on_length_voice_and_about(session, ward):
     with pytest.raises(FeedbackRefused) as refused:
         await send(session, ward, body="   ")
     assert refused.value.reason is Refusal.empty
-    with pytest.raises(FeedbackRefused) as refused:  # no such source: only "general" exists
+    with pytest.raises(FeedbackRefused) as refused:  # no such meeting
         await send(session, ward, about_kind="meeting", about_id=1)
     assert refused.value.reason is Refusal.bad_about
     stranger = Actor(telegram_user_id=1)
@@ -271,26 +271,27 @@ async def test_limits_on_length_voice_and_about(session, ward):
 
 @pytest.fixture
 def meetings_source():
-    """A stand-in for the meetings feature: meeting 7 belongs to cell 1's members only."""
+    """A stand-in for a feature whose records can be written about: meeting 7 is cell 1's only."""
     titles = {7: "Sinh hoạt chi bộ tháng 5", 8: "Sinh hoạt chuyên đề"}
 
-    async def latest(session, member_id, cell_path, limit):
+    async def latest(session, member_id, cell_id, limit):
         return [(7, titles[7])]
 
     async def title(session, ref_id):
         return titles.get(ref_id)
 
-    async def visible(session, ref_id, member_id, cell_path):
-        return ref_id == 7 and cell_path.endswith("/3/")
+    async def visible(session, ref_id, member_id, cell_id):
+        return ref_id == 7 and cell_id == 3
 
+    real = feedback.ABOUT_SOURCES.get("meeting")
     feedback.register_about_source(AboutSource("meeting", latest, title, visible))
     yield
-    feedback.ABOUT_SOURCES.pop("meeting", None)
+    feedback.ABOUT_SOURCES["meeting"] = real
 
 
 async def test_about_a_meeting_when_the_feature_offers_one(session, ward, meetings_source):
-    assert ward.cell1.path.endswith("/3/")
-    choices = await feedback.about_choices(session, ward.ids["member"], ward.cell1.path)
+    assert ward.cell1.id == 3
+    choices = await feedback.about_choices(session, ward.ids["member"], ward.cell1.id)
     assert [(c.kind, c.id) for c in choices] == [("general", None), ("meeting", 7)]
     item = await send(session, ward, about_kind="meeting", about_id=7)
     assert (item.about_kind, item.about_id) == ("meeting", 7)
@@ -386,6 +387,32 @@ async def test_digest_of_a_month_and_of_a_meeting(session, ward, meetings_source
     assert april.total == 1
     assert await feedback.about_refs(session, ward.cell1.path, datetime(2026, 1, 1, tzinfo=timezone.utc)) == [("meeting", 7)]
     assert feedback.local_month(datetime(2026, 4, 30, 17, 30, tzinfo=timezone.utc)) == (2026, 5)
+
+
+async def test_the_cells_real_meetings_are_offered(session, ward):
+    from models.meetings import Meeting, MeetingKind, MeetingState
+
+    def meeting(cell, title, days, state=MeetingState.scheduled):
+        return Meeting(cell_id=cell.id, kind=MeetingKind.regular, title=title, place="Nhà văn hóa tổ 1",
+                       starts_at=T0 + timedelta(days=days), state=state)
+
+    held, coming = meeting(ward.cell1, "Sinh hoạt tháng 4", -20), meeting(ward.cell1, "Sinh hoạt tháng 5", 10)
+    others = [meeting(ward.cell2, "Chi bộ 2", 5), meeting(ward.cell1, "Đã hủy", 3, MeetingState.cancelled),
+              meeting(ward.cell1, "Năm ngoái", -300)]
+    session.add_all([held, coming, *others])
+    await session.commit()
+    choices = await feedback.about_choices(session, ward.ids["member"], ward.cell1.id)
+    assert [(c.kind, c.id) for c in choices] == [("general", None), ("meeting", coming.id), ("meeting", held.id)]
+    assert choices[1].title == "Sinh hoạt tháng 5 (22/05/2026)"
+    item = await send(session, ward, about_kind="meeting", about_id=held.id)
+    assert (item.about_kind, item.about_id) == ("meeting", held.id)
+    held_id, refused_ids, path = held.id, [m.id for m in others[:2]], ward.cell1.path
+    for refused_id in refused_ids:
+        with pytest.raises(FeedbackRefused):
+            await send(session, ward, about_kind="meeting", about_id=refused_id)
+        await session.rollback()
+    d = await feedback.digest(session, path, about=("meeting", held_id))
+    assert d.total == 1 and d.groups[0].about.title == "Sinh hoạt tháng 4 (22/04/2026)"
 
 
 def test_every_feature_table_is_registered():
