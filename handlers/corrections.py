@@ -267,7 +267,7 @@ async def reason_text(turn: Turn):
 
 
 def register(app: Application) -> None:
-    typed = filters.TEXT & ~filters.COMMAND & ~MENU & filters.ChatType.PRIVATE
+    typed = filters.TEXT & ~filters.COMMAND & ~MENU & filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(InFlow(app, CORRECT) & typed, value_text))
     app.add_handler(MessageHandler(InFlow(app, REJECT) & typed, reason_text))
     app.add_handler(CallbackQueryHandler(start_button, pattern=r"^crs:"))

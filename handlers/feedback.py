@@ -709,8 +709,9 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler((filters.COMMAND | MENU) & filters.ChatType.PRIVATE, _leave_flow), group=-1)
     app.add_handler(CommandHandler("feedback", feedback_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.feedback")), feedback_command))
-    typed = filters.TEXT & ~filters.COMMAND & ~MENU & filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(InFlow(app, COMPOSE) & (typed | filters.VOICE | filters.PHOTO), content))
+    fresh = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE  # an edited message is not a new answer
+    typed = filters.TEXT & ~filters.COMMAND & ~MENU & fresh
+    app.add_handler(MessageHandler(InFlow(app, COMPOSE) & (typed | ((filters.VOICE | filters.PHOTO) & fresh)), content))
     app.add_handler(MessageHandler(InFlow(app, REPLY) & typed, reply_text))
     app.add_handler(CallbackQueryHandler(draft_button, pattern=r"^fb[asx]:"))
     app.add_handler(CallbackQueryHandler(my_item, pattern=r"^fbm:"))

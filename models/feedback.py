@@ -705,10 +705,10 @@ async def cell_officers(
 STOP_WORDS = frozenset(
     """
     à ạ ai anh bà bác bạn bao bên bị bởi cả các cái cần càng cháu chị chiếc cho chú chúng chưa chứ có cô
-    còn của cùng cũng đã đang đây đấy để đến đều đi điều do đó đồng em gì giờ hay hãy hoặc họ hơn khi
-    không là lại lên lúc mà mình mỗi một mới nà nào này nay nên nếu người nhé nhiều như nhưng những nữa ở
-    ơi ông phải qua ra rằng rất rồi sao sau sẽ tại tôi thì theo thế thêm trên trong trước từ và vào vẫn
-    về vì việc với vậy xin ấy đâu được chỉ cứ luôn kia nọ nhỉ nha thôi vừa hết ít
+    còn của cùng cũng đã đang đây đấy để đến đều điều do đó đồng em gì hay hãy hoặc họ hơn khi không là
+    lại lên lúc mà mình mỗi một nà nào này nay nên nếu nhé nhiều như nhưng những nữa ở ơi ông phải qua ra
+    rằng rất rồi sao sau sẽ tại tôi thì theo thế thêm trên trong trước từ và vào vẫn về vì với vậy xin ấy
+    đâu được chỉ cứ luôn kia nọ nhỉ nha thôi vừa hết ít
     """.split()
 )
 # Phrases of courtesy and of the genre itself, dropped before counting.

@@ -188,6 +188,24 @@ async def test_voice_feedback_reaches_the_secretary_and_long_voice_is_refused(dr
     assert voice["voice"]["file_id"] == item.file_id
 
 
+async def test_a_photo_with_a_caption_is_feedback_too(driver, personas, sandbox_run):
+    elderly, secretary = personas["elderly_member"], personas["secretary"]
+    await driver.exchange(elderly.user_id, "/feedback")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (64).to_bytes(4, "big") * 2 + bytes(64)
+    await driver.send_file(elderly.user_id, png, "cong.png", kind="photo", caption="Nắp cống trước nhà số 12 bị vỡ")
+    [card] = await driver.wait_for_bot_messages(elderly.user_id)
+    assert "🖼 Nắp cống" in plain(card)
+    await driver.press_button(elderly.user_id, card, "📨 Gửi")
+    await driver.wait_for_edit(elderly.user_id, card["message_id"])
+    [item] = await items(sandbox_run)
+    assert item.kind is FeedbackKind.photo and item.body == "Nắp cống trước nhà số 12 bị vỡ"
+    [home] = await driver.exchange(secretary.user_id, "/feedback")
+    await driver.press(secretary.user_id, home["message_id"], data=f"fbo:{item.id}")
+    opened, photo = await driver.wait_for_bot_messages(secretary.user_id, count=2)
+    assert "Có ảnh kèm theo" in plain(opened) and "Nắp cống" in plain(opened)
+    assert photo["photo"][-1]["file_id"] == item.file_id
+
+
 async def test_anonymous_feedback_hides_the_member_and_the_reply_still_arrives_once(driver, personas, sandbox_run):
     elderly, secretary = personas["elderly_member"], personas["secretary"]
     [card] = await driver.exchange(elderly.user_id, "/feedback Tôi thấy họp chi bộ hay kéo dài quá giờ")
