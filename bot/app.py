@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.constants import ParseMode
@@ -10,10 +10,13 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
 from handlers.commands import set_default_commands
+from handlers.notices import OUTBOX
 from handlers.turn import Services
 from models import migrate
 from models.db import is_sqlite, make_engine, make_sessionmaker
 
+from .dispatcher import Dispatcher, build_dispatcher
+from .serve import WORKERS
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,8 @@ class Runtime:
     app: Application
     engine: AsyncEngine
     services: Services
+    dispatcher: Dispatcher | None = None
+    workers: list = field(default_factory=list)  # coroutines taking the stop Event, run with the bot
 
 
 def build_application(settings: Settings, engine: AsyncEngine, *, token: str | None = None) -> Runtime:
@@ -72,4 +77,8 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         .build()
     )
     handlers.register(app, services)
-    return Runtime(app=app, engine=engine, services=services)
+    # Every message to many members goes out through the one dispatcher, started with the bot.
+    dispatcher = build_dispatcher(settings, services.sessionmaker, token)
+    app.bot_data[OUTBOX] = dispatcher
+    app.bot_data[WORKERS] = [dispatcher.run]
+    return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

@@ -4,16 +4,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Awaitable, Callable, Iterable
 
 from telegram import Update
 from telegram.ext import Application
 
 log = logging.getLogger(__name__)
 
+# Background workers (the delivery dispatcher…): coroutines taking the stop Event, kept in
+# bot_data by bot/app.py so that every runner of the Application starts them.
+WORKERS = "handbook.workers"
+Worker = Callable[[asyncio.Event], Awaitable[None]]
+RESTART_DELAY_S = 5.0
+STOP_TIMEOUT_S = 15.0
 
-async def run_polling(app: Application, stop: asyncio.Event | None = None, *, poll_timeout: int = 10) -> None:
-    """Long polling until `stop` is set (or SIGINT/SIGTERM)."""
+
+async def run_polling(app: Application, stop: asyncio.Event | None = None, *, poll_timeout: int = 10,
+                      workers: Iterable[Worker] | None = None) -> None:
+    """Long polling and the background workers until `stop` is set (or SIGINT/SIGTERM)."""
     stop = stop or asyncio.Event()
+    workers = list(app.bot_data.get(WORKERS, ()) if workers is None else workers)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -26,9 +36,43 @@ async def run_polling(app: Application, stop: asyncio.Event | None = None, *, po
             await app.post_init(app)
         await app.start()
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        tasks = [asyncio.create_task(_supervise(w, stop), name=f"worker-{i}") for i, w in enumerate(workers)]
         log.info("the bot is polling for updates")
         try:
             await stop.wait()
         finally:
+            stop.set()
             await app.updater.stop()
+            await _stop_workers(tasks)
             await app.stop()
+
+
+async def _supervise(worker: Worker, stop: asyncio.Event) -> None:
+    """Run a worker until stop; one that crashes is logged and started again."""
+    name = getattr(worker, "__qualname__", repr(worker))
+    while not stop.is_set():
+        try:
+            await worker(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background worker %s stopped with an error; restarting it", name)
+            try:
+                await asyncio.wait_for(stop.wait(), RESTART_DELAY_S)
+            except asyncio.TimeoutError:
+                pass
+        else:
+            if not stop.is_set():
+                log.warning("background worker %s returned before the stop; restarting it", name)
+                await asyncio.sleep(RESTART_DELAY_S)
+
+
+async def _stop_workers(tasks: list[asyncio.Task]) -> None:
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_S)
+    for task in pending:
+        log.warning("background worker %s did not stop in time; cancelling it", task.get_name())
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2)

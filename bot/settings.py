@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     members_page_size: int = Field(default=8, ge=3, le=30)
+    # The delivery dispatcher (bot/dispatcher.py); 0 switches a limit off.
+    delivery_rate_per_s: float = Field(default=30, ge=0)
+    delivery_per_chat_per_s: float = Field(default=1, ge=0)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=50)
+    delivery_concurrency: int = Field(default=32, ge=1, le=512)
+    delivery_lease_s: float = Field(default=30, ge=1, le=3600)
+    delivery_backoff_s: float = Field(default=5, gt=0, le=3600)
+    delivery_poll_s: float = Field(default=1, gt=0, le=60)
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_web_port: int = Field(default=8080, ge=0, le=65535)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import corrections, errors, feedback, help, imports, language, members, profile, start
+from . import corrections, errors, feedback, help, imports, language, members, notices, profile, start
 from .turn import SERVICES, Services
 
 
@@ -11,6 +11,8 @@ def register(app: Application, services: Services) -> None:
     app.bot_data[SERVICES] = services
     # Order matters inside a group: conversations before the global /cancel, the stranger fallback last.
     members.register(app, help.cancel)
+    # Before imports: a file sent while composing a notice is its attachment, not a member list.
+    notices.register(app, help.cancel)
     start.register(app)
     profile.register(app)
     language.register(app)

@@ -1,0 +1,586 @@
+"""The one dispatcher: every message to many members leaves through the deliveries table and here.
+
+    rows (models/deliveries.py) ──claim──▶ render (per kind, member's language) ──▶ workers
+        ▲                                                                           │ paced:
+        └──────────── record outcomes in batches (sent / retry / failed / unreachable) ◀┘ global + per chat
+
+* Pace: at most `rate_per_s` sends in any second for the bot and `per_chat_per_s` per chat, with a
+  small safety margin, so Telegram's flood control is never the thing that paces us.
+* 429: the bot pauses for retry_after, then the same message is sent again.
+* 403 (blocked, deactivated) and "chat not found": unreachable, no retry; the member's account is
+  marked and their secretary told (through the outbox too).
+* 5xx, timeouts, network trouble: back-off and retry, up to max_attempts, then failed (visible in
+  the sender's counts). 400: our request is wrong; failed at once, logged.
+* Claims are leased and renewed while this process lives: a killed dispatcher's rows come back
+  after the lease, a second instance never takes a row another one holds.
+
+Features plug in here, in one place: RENDERERS (kind → what to send), PROGRESS (kind → the sender's
+status message to refresh) and TICKS (what falls due with the clock, e.g. scheduled notices).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers import notices as notice_views
+from models import clock, deliveries, notices
+from models.accounts import Account
+from models.deliveries import Claimed, DeliveryState, Outcome
+
+log = logging.getLogger("handbook.dispatcher")
+
+Call = tuple[str, dict]  # a Bot API method and its parameters (without chat_id for a delivery)
+Renderer = Callable[[AsyncSession, int, str, tzinfo], Awaitable[list[Call]]]
+Progress = Callable[[AsyncSession, int, tzinfo], Awaitable[list[Call]]]
+Tick = Callable[[AsyncSession], Awaitable[list[tuple[str, int]]]]
+
+
+async def _release_scheduled_notices(session: AsyncSession) -> list[tuple[str, int]]:
+    return [(notices.NOTICE_DELIVERY, d.notice_id) for d in await notices.release_due(session)]
+
+
+# The one registry: a feature that queues deliveries of its own kind adds its renderer here.
+RENDERERS: dict[str, Renderer] = {
+    notices.NOTICE_DELIVERY: notice_views.render_notice,
+    notices.REMINDER_DELIVERY: notice_views.render_reminder,
+    deliveries.UNREACHABLE_REPORT: notice_views.render_unreachable,
+}
+PROGRESS: dict[str, Progress] = {
+    notices.NOTICE_DELIVERY: notice_views.status_edits,
+}
+TICKS: list[Tick] = [_release_scheduled_notices]
+
+SLACK = 0.03  # seconds added to every pacing window: clocks and networks jitter
+MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue
+RENDER_TTL = 30.0
+
+
+class SendError(Exception):
+    """Telegram said no (code, description, retry_after), or the request never got an answer (code None)."""
+
+    def __init__(self, code: int | None, description: str, retry_after: float | None = None):
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    @property
+    def short(self) -> str:
+        return f"{self.code or 'network'} {self.description}"[: deliveries.MAX_ERROR]
+
+
+class BotApi:
+    """A lean Bot API client for the dispatcher: JSON in, JSON out, one pooled connection set.
+
+    Never logs or raises the URL: it holds the token.
+    """
+
+    def __init__(self, base_url: str, token: str, *, connections: int = 64, timeout_s: float = 30.0):
+        self._url = f"{base_url.rstrip('/')}/bot{token}/"
+        self._connections = connections
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout,
+                                                  json_serialize=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(self, method: str, params: dict) -> Any:
+        await self.start()
+        # A file to upload (bytes, e.g. a vote's chart) goes as multipart/form-data, the rest as JSON.
+        body = {"data": _form(params)} if any(isinstance(v, bytes) for v in params.values()) else {"json": params}
+        try:
+            async with self._session.post(self._url + method, **body) as resp:
+                try:
+                    body = await resp.json(content_type=None)
+                except (ValueError, aiohttp.ContentTypeError):
+                    raise SendError(resp.status, f"HTTP {resp.status}") from None
+        except asyncio.TimeoutError:
+            raise SendError(None, "timeout") from None
+        except aiohttp.ClientError as exc:
+            raise SendError(None, type(exc).__name__) from None
+        if isinstance(body, dict) and body.get("ok"):
+            return body.get("result")
+        body = body if isinstance(body, dict) else {}
+        retry = (body.get("parameters") or {}).get("retry_after")
+        raise SendError(body.get("error_code") or resp.status, str(body.get("description") or "")[:150], retry)
+
+
+def _form(params: dict) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for key, value in params.items():
+        if isinstance(value, bytes):
+            form.add_field(key, value, filename=key)
+        elif value is not None:
+            form.add_field(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return form
+
+
+def _keep_file_ids(params: dict, result: dict) -> None:
+    """After an upload, the rendered call (shared by every member of that language) sends the file_id."""
+    for key, value in list(params.items()):
+        if isinstance(value, bytes):
+            media = result.get(key)
+            media = media[-1] if isinstance(media, list) and media else media
+            if isinstance(media, dict) and media.get("file_id"):
+                params[key] = media["file_id"]
+
+
+class Pacer:
+    """No more than `rate` starts in any window of 1 s (+ slack), evenly spaced; pausable by a 429."""
+
+    def __init__(self, rate: float | None, slack: float = SLACK):
+        self.rate = rate or None
+        if self.rate:
+            self.burst = max(1, int(self.rate)) if self.rate >= 1 else 1
+            self.window = (1.0 if self.rate >= 1 else 1.0 / self.rate) + slack
+            self.interval = 1.0 / self.rate
+            self.starts: deque[float] = deque(maxlen=self.burst)
+        self.next = 0.0
+        self.paused_until = 0.0
+
+    def reserve(self, not_before: float = 0.0) -> float:
+        """The monotonic time at which the caller may send; the slot is taken."""
+        now = time.monotonic()
+        t = max(now, not_before, self.paused_until)
+        if not self.rate:
+            return t
+        t = max(t, self.next)
+        if len(self.starts) == self.burst:
+            t = max(t, self.starts[0] + self.window)
+        self.starts.append(t)
+        self.next = t + self.interval
+        return t
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+class ChatPacer:
+    """One chat: at most `rate` messages a second (Telegram: about one)."""
+
+    def __init__(self, rate: float | None, slack: float = SLACK):
+        self.interval = (1.0 / rate + slack) if rate else 0.0
+        self.free_at: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        t = max(time.monotonic(), self.free_at.get(chat_id, 0.0))
+        self.free_at[chat_id] = t + self.interval
+        return t
+
+    def sent(self, chat_id: int, at: float) -> None:
+        self.free_at[chat_id] = max(self.free_at.get(chat_id, 0.0), at + self.interval)
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        self.free_at[chat_id] = max(self.free_at.get(chat_id, 0.0), time.monotonic() + seconds)
+
+    def prune(self) -> None:
+        now = time.monotonic()
+        for chat_id in [c for c, t in self.free_at.items() if t < now]:
+            del self.free_at[chat_id]
+
+
+@dataclass
+class Job:
+    claimed: Claimed
+    calls: list[Call]
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    throttled: int = 0  # 429s received
+    requests: int = 0
+
+
+@dataclass
+class Dispatcher:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    api: BotApi
+    default_language: str = "vi"
+    tz: tzinfo | None = None
+    rate_per_s: float | None = 30.0
+    per_chat_per_s: float | None = 1.0
+    max_attempts: int = 5
+    concurrency: int = 32
+    lease: timedelta = timedelta(seconds=30)
+    backoff: timedelta = timedelta(seconds=5)
+    poll_s: float = 1.0
+    progress_interval_s: float = 2.0
+    stop_timeout_s: float = 10.0
+    renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
+    progress: dict[str, Progress] = field(default_factory=lambda: dict(PROGRESS))
+    ticks: list[Tick] = field(default_factory=lambda: list(TICKS))
+    stats: Stats = field(default_factory=Stats)
+
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._touched: set[tuple[str, int]] = set()
+        self.running = False
+
+    # --- what handlers and other workers call -------------------------------------------------------
+    def wake(self) -> None:
+        """New rows were committed: look now instead of at the next poll."""
+        self._wake.set()
+
+    def touch(self, kind: str, ref_id: int) -> None:
+        """Something the sender's status shows changed (a read): refresh it soon."""
+        self._touched.add((kind, ref_id))
+
+    @property
+    def max_held(self) -> int:
+        """Rows held at once: about a second of work, so a claim is sent well within its lease."""
+        if self.rate_per_s:
+            return max(2 * self.concurrency, min(1000, math.ceil(self.rate_per_s)))
+        return min(1000, 8 * self.concurrency)
+
+    # --- the worker -------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; then finish the sends in flight, record them and give back the rest."""
+        self.claimer = secrets.token_hex(8)
+        self._stopping = False
+        self._last_flush = False
+        self._held: dict[int, tuple[str, int]] = {}
+        self._results: list[Outcome] = []
+        self._results_ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._untried: list[int] = []
+        self._cache: dict[tuple[str, int, str], tuple[float, list[Call]]] = {}
+        self._global = Pacer(self.rate_per_s)
+        self._chats = ChatPacer(self.per_chat_per_s)
+        await self.api.start()
+        self.running = True
+        workers = [asyncio.create_task(self._worker(), name=f"dispatcher-worker-{i}") for i in range(self.concurrency)]
+        claimer = asyncio.create_task(self._claim_loop(), name="dispatcher-claimer")
+        recorder = asyncio.create_task(self._record_loop(), name="dispatcher-recorder")
+        keeper = asyncio.create_task(self._housekeeping(), name="dispatcher-housekeeping")
+        log.info("dispatcher %s started: %s msg/s, %s per chat, %d workers", self.claimer,
+                 self.rate_per_s or "no limit", self.per_chat_per_s or "no limit", self.concurrency)
+        try:
+            await stop.wait()
+        finally:
+            self._stopping = True
+            self._wake.set()
+            self._room.set()
+            await _finish(claimer, self.stop_timeout_s)
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is not None:
+                    self._untried.append(job.claimed.id)
+            for _ in workers:
+                self._queue.put_nowait(None)
+            await asyncio.wait(workers, timeout=self.stop_timeout_s)
+            for w in workers:
+                w.cancel()
+            keeper.cancel()
+            self._last_flush = True
+            self._results_ready.set()
+            await _finish(recorder, self.stop_timeout_s)
+            await self._give_back()
+            await self.api.close()
+            self.running = False
+            log.info("dispatcher %s stopped: %s", self.claimer, self.stats)
+
+    async def _give_back(self) -> None:
+        if not self._untried:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                await deliveries.release(session, self.claimer, self._untried)
+                await session.commit()
+        except Exception:
+            log.exception("could not give back %d claimed rows; they return after the lease", len(self._untried))
+
+    # --- claiming and rendering ----------------------------------------------------------------------------
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            room = self.max_held - len(self._held)
+            if room < max(1, self.max_held // 2):
+                self._room.clear()
+                await _wait(self._room, self.poll_s)
+                continue
+            try:
+                async with self.sessionmaker() as session:
+                    rows = await deliveries.claim(session, self.claimer, room, lease=self.lease)
+                    langs = await self._languages(session, rows)
+                    await session.commit()
+            except Exception:
+                log.exception("claiming deliveries failed; trying again")
+                await asyncio.sleep(self.poll_s)
+                continue
+            if not rows:
+                self._wake.clear()
+                await _wait(self._wake, self.poll_s)
+                continue
+            self.stats.claimed += len(rows)
+            for row in rows:
+                self._held[row.id] = (row.kind, row.ref_id)
+            for row in rows:
+                calls, error = await self._render(row, langs.get(row.chat_id) or self.default_language)
+                if error is not None:
+                    self._done(Outcome(row.id, DeliveryState.failed, error=error, chat_id=row.chat_id))
+                elif self._stopping:
+                    self._untried.append(row.id)
+                else:
+                    self._queue.put_nowait(Job(row, calls))
+
+    async def _languages(self, session: AsyncSession, rows: list[Claimed]) -> dict[int, str]:
+        if not rows:
+            return {}
+        result = await session.execute(
+            select(Account.telegram_user_id, Account.language)
+            .where(Account.telegram_user_id.in_({r.chat_id for r in rows}))
+        )
+        return {chat: lang for chat, lang in result.all() if lang}
+
+    async def _render(self, row: Claimed, lang: str) -> tuple[list[Call], str | None]:
+        """The messages of a delivery, rendered once per (kind, reference, language) and reused."""
+        key = (row.kind, row.ref_id, lang)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1], None
+        renderer = self.renderers.get(row.kind)
+        if renderer is None:
+            log.error("no renderer for deliveries of kind %r", row.kind)
+            return [], f"no renderer for {row.kind}"
+        try:
+            async with self.sessionmaker() as session:
+                calls = await renderer(session, row.ref_id, lang, self.tz)
+                await session.rollback()
+        except Exception as exc:
+            log.exception("rendering %s %s failed", row.kind, row.ref_id)
+            return [], f"render: {type(exc).__name__}"
+        if not calls:
+            return [], "nothing to send"
+        if len(self._cache) > 512:
+            self._cache.clear()
+        self._cache[key] = (time.monotonic() + RENDER_TTL, calls)
+        return calls, None
+
+    # --- sending --------------------------------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while True:
+            job = await self._queue.get()
+            if job is None:
+                return
+            try:
+                outcome = await self._deliver(job)
+            except Exception as exc:  # a bug here must not lose the row: retry it later
+                log.exception("delivery %s failed unexpectedly", job.claimed.id)
+                outcome = deliveries.after_failure(job.claimed, f"internal: {type(exc).__name__}",
+                                                   max_attempts=self.max_attempts, backoff=self.backoff)
+            if outcome is None:
+                self._untried.append(job.claimed.id)
+            else:
+                self._done(outcome)
+
+    async def _slot(self, chat_id: int) -> bool:
+        """Wait until the chat, then the bot, may send; False when stopping meanwhile.
+
+        The chat is waited for first, so one busy chat never holds a slot of the bot's pace.
+        """
+        while True:
+            delay = self._chats.reserve(chat_id) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            at = self._global.reserve()
+            delay = at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self._stopping:
+                return False
+            if self._global.paused_until > at + 1e-3:
+                continue  # a 429 arrived while we waited: take a slot after the pause
+            self._chats.sent(chat_id, at)
+            return True
+
+    async def _deliver(self, job: Job) -> Outcome | None:
+        row = job.claimed
+        part = row.parts_sent
+        message_id = None
+        throttled = 0
+        started = False
+        while part < len(job.calls):
+            if not await self._slot(row.chat_id):
+                if not started and part == row.parts_sent:
+                    return None  # never tried: give it back
+                return Outcome(row.id, DeliveryState.queued, error="stopped", parts_sent=part, chat_id=row.chat_id,
+                               next_attempt_at=None)
+            method, params = job.calls[part]
+            started = True
+            self.stats.requests += 1
+            try:
+                result = await self.api.call(method, {"chat_id": row.chat_id, **params})
+            except SendError as exc:
+                if exc.code == 429:
+                    self.stats.throttled += 1
+                    wait = float(exc.retry_after or 1)
+                    self._global.pause(wait)
+                    self._chats.pause(row.chat_id, wait)
+                    throttled += 1
+                    if throttled <= MAX_THROTTLED:
+                        continue
+                    return Outcome(row.id, DeliveryState.queued, error=exc.short, parts_sent=part,
+                                   chat_id=row.chat_id, next_attempt_at=clock.now() + timedelta(seconds=wait))
+                if exc.code == 403 or (exc.code == 400 and "chat not found" in exc.description.lower()):
+                    return Outcome(row.id, DeliveryState.unreachable, error=exc.short, parts_sent=part,
+                                   chat_id=row.chat_id)
+                if exc.code == 400:
+                    log.error("Telegram refused a %s delivery (%s): %s", row.kind, method, exc.short)
+                    return Outcome(row.id, DeliveryState.failed, error=exc.short, parts_sent=part, chat_id=row.chat_id)
+                return deliveries.after_failure(row, exc.short, max_attempts=self.max_attempts,
+                                                backoff=self.backoff, parts_sent=part)
+            if isinstance(result, dict):
+                message_id = result.get("message_id", message_id)
+                _keep_file_ids(params, result)
+            part += 1
+        return Outcome(row.id, DeliveryState.sent, message_id=message_id, parts_sent=part, chat_id=row.chat_id)
+
+    # --- recording --------------------------------------------------------------------------------------------------
+    def _done(self, outcome: Outcome) -> None:
+        self._results.append(outcome)
+        self._results_ready.set()
+
+    async def _record_loop(self) -> None:
+        while True:
+            await _wait(self._results_ready, 0.1)
+            self._results_ready.clear()
+            if self._results:
+                batch, self._results = self._results, []
+                if not await self._record(batch):
+                    self._results[:0] = batch
+                    if self._last_flush:
+                        return  # the lease brings them back
+                    await asyncio.sleep(0.5)
+                    continue
+            if self._last_flush and not self._results:
+                return
+
+    async def _record(self, batch: list[Outcome]) -> bool:
+        try:
+            async with self.sessionmaker() as session:
+                await deliveries.record(session, self.claimer, batch)
+                await session.commit()
+        except Exception:
+            log.exception("recording %d delivery outcomes failed; trying again", len(batch))
+            return False
+        for o in batch:
+            kind_ref = self._held.pop(o.id, None)
+            if kind_ref is not None and kind_ref[0] in self.progress:
+                self._touched.add(kind_ref)
+            if o.state is DeliveryState.sent:
+                self.stats.sent += 1
+            elif o.state is DeliveryState.failed:
+                self.stats.failed += 1
+            elif o.state is DeliveryState.unreachable:
+                self.stats.unreachable += 1
+            else:
+                self.stats.retried += 1
+        if any(o.state is DeliveryState.unreachable for o in batch):
+            self._wake.set()  # reports to secretaries were queued
+        self._room.set()
+        return True
+
+    # --- leases, the clock, the senders' status --------------------------------------------------------------------
+    async def _housekeeping(self) -> None:
+        renew_every = max(0.2, self.lease.total_seconds() / 3)
+        last_renew = last_progress = time.monotonic()
+        while not self._stopping:
+            await asyncio.sleep(min(self.poll_s, renew_every))
+            now = time.monotonic()
+            try:
+                async with self.sessionmaker() as session:
+                    if now - last_renew >= renew_every:
+                        if self._held:
+                            await deliveries.renew(session, self.claimer, lease=self.lease)
+                        last_renew = now
+                    released = await deliveries.release_expired(session)
+                    touched: list[tuple[str, int]] = []
+                    for tick in self.ticks:
+                        touched += await tick(session)
+                    await session.commit()
+                if released or touched:
+                    self._wake.set()
+                self._touched.update(t for t in touched if t[0] in self.progress)
+            except Exception:
+                log.exception("dispatcher housekeeping failed; trying again")
+            self._chats.prune()
+            if self._touched and now - last_progress >= self.progress_interval_s:
+                last_progress = now
+                await self._refresh_progress()
+
+    async def _refresh_progress(self) -> None:
+        touched, self._touched = self._touched, set()
+        for kind, ref_id in sorted(touched):
+            try:
+                async with self.sessionmaker() as session:
+                    calls = await self.progress[kind](session, ref_id, self.tz)
+                    await session.rollback()
+                for method, params in calls:
+                    await asyncio.sleep(max(0.0, self._global.reserve() - time.monotonic()))
+                    await self.api.call(method, params)
+            except SendError as exc:
+                if "not modified" not in exc.description:
+                    log.warning("refreshing the status of %s %s: %s", kind, ref_id, exc.short)
+            except Exception:
+                log.exception("refreshing the status of %s %s failed", kind, ref_id)
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def _finish(task: asyncio.Task, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(task, timeout)
+    except asyncio.TimeoutError:
+        task.cancel()
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("dispatcher task %s failed", task.get_name())
+
+
+def build_dispatcher(settings, sessionmaker: async_sessionmaker[AsyncSession], token: str) -> Dispatcher:
+    """The dispatcher as the settings describe it (bot/app.py starts it with the bot)."""
+    api = BotApi(settings.telegram_api_url, token, connections=settings.delivery_concurrency + 8)
+    return Dispatcher(
+        sessionmaker,
+        api,
+        default_language=settings.default_language,
+        tz=settings.tz,
+        rate_per_s=settings.delivery_rate_per_s or None,
+        per_chat_per_s=settings.delivery_per_chat_per_s or None,
+        max_attempts=settings.delivery_max_attempts,
+        concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.delivery_lease_s),
+        backoff=timedelta(seconds=settings.delivery_backoff_s),
+        poll_s=settings.delivery_poll_s,
+    )
