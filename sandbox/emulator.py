@@ -59,6 +59,7 @@ NOT_MODIFIED = ("message is not modified: specified new message content and repl
                 "exactly the same as a current content and reply markup of the message")
 WRONG_FILE = "wrong file identifier/HTTP URL specified"
 _OWN = object()  # "the sender's own id" default for contact.user_id
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 
 
@@ -222,6 +223,30 @@ class Webhook:
     allowed_updates: list[str] | None = None
 
 
+@dataclass
+class WebhookPush:
+    """One update on its way to a webhook URL (server.py makes the HTTP request)."""
+
+    update: dict
+    url: str
+    secret_token: str | None
+
+
+@dataclass
+class WebhookTargets:
+    """Where updates go while a webhook is set: the URL the bot gave, or the test's own list
+    (several bot instances behind one address, round robin), and what was delivered where."""
+
+    urls: list[str] = field(default_factory=list)  # empty: the URL of setWebhook
+    secret_token: str | None = None  # None: the secret_token of setWebhook
+    retry_s: float = 0.5  # first retry of a failed update; doubles up to max_retry_s
+    max_retry_s: float = 8.0
+    delivered: Counter = field(default_factory=Counter)  # url → updates accepted (2xx)
+    failed: Counter = field(default_factory=Counter)  # url → attempts that failed
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
 class Emulator:
     def __init__(self, token: str = DEFAULT_TOKEN, *, username: str = DEFAULT_USERNAME,
                  first_name: str = DEFAULT_FIRST_NAME, spec: BotApiSpec | None = None,
@@ -250,6 +275,10 @@ class Emulator:
         self.updates: list[dict] = []
         self.allowed_updates: list[str] | None = None
         self.webhook = Webhook()
+        self.webhook_targets = WebhookTargets()
+        self._pushing: set[int] = set()  # update ids on the wire to a webhook
+        self._push_retry: dict[int, tuple[float, int]] = {}  # update id → (not before, failures)
+        self._push_turn = itertools.count()  # round robin over the webhook URLs
         self.callbacks: dict[str, CallbackQuery] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
@@ -736,6 +765,9 @@ class Emulator:
             local = host and host.group(1) in ("127.0.0.1", "localhost")
             if not url.startswith("https://") and not local:
                 raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
         if params.get("drop_pending_updates"):
             self.updates.clear()
         self.webhook = Webhook(url=url, secret_token=params.get("secret_token"),
@@ -743,12 +775,14 @@ class Emulator:
                                allowed_updates=params.get("allowed_updates"))
         if "allowed_updates" in params:
             self.allowed_updates = params["allowed_updates"] or None
+        self._notify()  # wakes the webhook pusher
         return True
 
     async def _m_deleteWebhook(self, params: dict, attachments: dict) -> bool:
         if params.get("drop_pending_updates"):
             self.updates.clear()
         self.webhook = Webhook()
+        self._notify()
         return True
 
     async def _m_getWebhookInfo(self, params: dict, attachments: dict) -> dict:
@@ -758,7 +792,88 @@ class Emulator:
             info["max_connections"] = self.webhook.max_connections
             if self.webhook.allowed_updates:
                 info["allowed_updates"] = self.webhook.allowed_updates
+            if self.webhook_targets.last_error_date:
+                info["last_error_date"] = self.webhook_targets.last_error_date
+                info["last_error_message"] = self.webhook_targets.last_error_message
         return info
+
+    # webhook delivery (the HTTP side is server.push_webhooks) -------------------------------------
+    def set_webhook_targets(self, urls: list[str], secret_token: str | None = None,
+                            retry_s: float | None = None) -> dict:
+        """The test's side of a load balancer: deliver to these URLs in turn instead of the bot's URL."""
+        if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                                                 for u in urls):
+            raise ControlError("urls must be a list of http(s) URLs")
+        if secret_token is not None and not isinstance(secret_token, str):
+            raise ControlError("secret must be a string")
+        self.webhook_targets.urls = list(urls)
+        self.webhook_targets.secret_token = secret_token
+        if retry_s is not None:
+            self.webhook_targets.retry_s = max(0.01, float(retry_s))
+        self._notify()
+        return self.webhook_view()
+
+    def webhook_view(self) -> dict:
+        t = self.webhook_targets
+        return {"url": self.webhook.url, "urls": t.urls, "secret_set": t.secret_token is not None,
+                "retry_s": t.retry_s, "delivered": dict(t.delivered), "failed": dict(t.failed),
+                "pending": len(self._deliverable()) if self.webhook.url else 0, "in_flight": len(self._pushing)}
+
+    def _push_candidates(self, now: float) -> list[dict]:
+        """Updates due for a push: in order, at most one per chat on the wire (Telegram keeps a chat's order)."""
+        if not self.webhook.url:
+            return []
+        busy = {_update_chat(u) for u in self.updates if u["update_id"] in self._pushing}
+        due = []
+        for update in self._deliverable():
+            chat = _update_chat(update)
+            if chat in busy:
+                continue
+            busy.add(chat)  # later updates of this chat wait for this one
+            retry = self._push_retry.get(update["update_id"])
+            if update["update_id"] not in self._pushing and (retry is None or retry[0] <= now):
+                due.append(update)
+        return due
+
+    def webhook_has_due(self) -> bool:
+        return bool(self._push_candidates(time.monotonic()))
+
+    def webhook_next_retry(self) -> float | None:
+        """Seconds until the earliest postponed update may go again (None: nothing postponed)."""
+        waiting = [at for uid, (at, _) in self._push_retry.items() if uid not in self._pushing]
+        return max(0.0, min(waiting) - time.monotonic()) if waiting else None
+
+    def take_webhook_pushes(self, limit: int) -> list[WebhookPush]:
+        """Up to `limit` updates to POST now, each to the next URL in turn; they count as on the wire."""
+        if limit <= 0:
+            return []
+        urls = self.webhook_targets.urls or [self.webhook.url]
+        secret = self.webhook_targets.secret_token
+        if secret is None:
+            secret = self.webhook.secret_token
+        pushes = []
+        for update in self._push_candidates(time.monotonic())[:limit]:
+            self._pushing.add(update["update_id"])
+            pushes.append(WebhookPush(update, urls[next(self._push_turn) % len(urls)], secret))
+        return pushes
+
+    def webhook_pushed(self, push: WebhookPush, error: str | None = None) -> None:
+        """The outcome of one POST: accepted (error None) and gone, or back in the queue after a delay."""
+        update_id = push.update["update_id"]
+        self._pushing.discard(update_id)
+        targets = self.webhook_targets
+        if error is None:
+            targets.delivered[push.url] += 1
+            self._push_retry.pop(update_id, None)
+            self.updates = [u for u in self.updates if u["update_id"] != update_id]
+        else:
+            targets.failed[push.url] += 1
+            targets.last_error_date = int(time.time())
+            targets.last_error_message = error
+            failures = self._push_retry.get(update_id, (0.0, 0))[1] + 1
+            delay = min(targets.retry_s * 2 ** (failures - 1), targets.max_retry_s)
+            self._push_retry[update_id] = (time.monotonic() + delay, failures)
+        self._notify()
 
     # commands -------------------------------------------------------------------------------------
     def _scope_key(self, scope: dict | None) -> tuple:
@@ -1175,6 +1290,15 @@ class Emulator:
 
 
 # -- small helpers ----------------------------------------------------------------------------
+def _update_chat(update: dict) -> Any:
+    """The chat (or user) an update belongs to, to keep one chat's updates in order."""
+    body = next((v for k, v in update.items() if k != "update_id"), {})
+    if isinstance(body, dict):
+        chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from") or {}
+        return chat.get("id", update["update_id"])
+    return update["update_id"]
+
+
 def default_phone(user_id: int) -> str:
     """A stable Vietnamese mobile number for a user who did not get one."""
     return f"+8490{user_id % 10**7:07d}"

@@ -2,18 +2,23 @@
 and the JSON control API for tests and the web page under /_sandbox/."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
-from .emulator import ControlError, ControlNotFound, Emulator
+from .emulator import ControlError, ControlNotFound, Emulator, WebhookPush
 from .spec import FilePart
 
 MAX_UPLOAD = 50 * 1024 * 1024  # the cloud Bot API's upload limit
 EMULATOR = web.AppKey("emulator", Emulator)
+PUSHER = web.AppKey("webhook_pusher", asyncio.Task)
+WEBHOOK_TIMEOUT_S = 10.0  # a webhook that does not answer in time counts as failed, and is retried
 _dumps = partial(json.dumps, ensure_ascii=False)
 
 
@@ -267,6 +272,62 @@ async def reset(request: web.Request) -> web.Response:
     return _json({"ok": True, "seq": emulator.seq})
 
 
+async def set_webhooks(request: web.Request) -> web.Response:
+    """{urls: [...], secret, retry_s}: deliver the webhook's updates to these URLs in turn."""
+    body = await _body(request)
+    unknown = set(body) - {"urls", "secret", "retry_s"}
+    if unknown:
+        raise ControlError(f"unknown keys {sorted(unknown)}")
+    return _json(_emu(request).set_webhook_targets(body.get("urls") or [], body.get("secret"), body.get("retry_s")))
+
+
+async def get_webhooks(request: web.Request) -> web.Response:
+    return _json(_emu(request).webhook_view())
+
+
+# -- webhook delivery: Telegram's side of setWebhook ---------------------------------------------
+async def push_webhooks(emulator: Emulator) -> None:
+    """POST every update to the webhook (several URLs: in turn), with the secret header; a failed
+    update (no connection, a timeout, any status but 2xx) goes again after a growing delay,
+    possibly to the next URL — as Telegram does when one instance behind a balancer is gone."""
+    on_the_wire: set[asyncio.Task] = set()
+    timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout, json_serialize=_dumps) as session:
+        try:
+            while not emulator.closing:
+                room = emulator.webhook.max_connections - len(on_the_wire)
+                if room <= 0:
+                    await asyncio.wait(on_the_wire, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                pushes = emulator.take_webhook_pushes(room)
+                for push in pushes:
+                    task = asyncio.create_task(_push(session, emulator, push))
+                    on_the_wire.add(task)
+                    task.add_done_callback(on_the_wire.discard)
+                if not pushes:
+                    retry = emulator.webhook_next_retry()
+                    await emulator.wait_for(emulator.webhook_has_due, 1.0 if retry is None else min(retry, 1.0))
+        finally:
+            for task in on_the_wire:
+                task.cancel()
+            await asyncio.gather(*on_the_wire, return_exceptions=True)
+
+
+async def _push(session: aiohttp.ClientSession, emulator: Emulator, push: WebhookPush) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": push.secret_token} if push.secret_token else {}
+    error: str | None = None
+    try:
+        async with session.post(push.url, json=push.update, headers=headers) as resp:
+            await resp.read()
+            if not 200 <= resp.status < 300:
+                error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
+    except asyncio.TimeoutError:
+        error = "Read timeout expired"
+    except aiohttp.ClientError as exc:
+        error = f"Connection failed: {type(exc).__name__}"
+    emulator.webhook_pushed(push, error)
+
+
 async def file_content(request: web.Request) -> web.Response:
     stored = _emu(request).files.get(request.match_info["file_id"])
     if stored is None:
@@ -281,12 +342,21 @@ def make_app(emulator: Emulator) -> web.Application:
 
     async def on_startup(app: web.Application) -> None:
         emulator.closing = False
+        app[PUSHER] = asyncio.create_task(push_webhooks(emulator), name="sandbox-webhook-pusher")
 
     async def on_shutdown(app: web.Application) -> None:
         emulator.close()  # releases long polls and streams so shutdown does not wait for them
 
+    async def on_cleanup(app: web.Application) -> None:
+        pusher = app.get(PUSHER)
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pusher
+
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
     r = app.router
     r.add_route("GET", "/bot{token}/{method}", bot_api)
     r.add_route("POST", "/bot{token}/{method}", bot_api)
@@ -313,6 +383,8 @@ def make_app(emulator: Emulator) -> web.Application:
     r.add_get(f"{s}/violations", violations)
     r.add_delete(f"{s}/violations", clear_violations)
     r.add_post(f"{s}/reset", reset)
+    r.add_post(f"{s}/webhooks", set_webhooks)
+    r.add_get(f"{s}/webhooks", get_webhooks)
     r.add_get(f"{s}/files/{{file_id}}", file_content)
     return app
 
