@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
 from handlers.commands import set_default_commands
+from handlers.meetings import REMINDERS as MEETING_REMINDERS
 from handlers.notices import OUTBOX
 from handlers.turn import Services
 from models import migrate
@@ -80,5 +81,6 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
     # Every message to many members goes out through the one dispatcher, started with the bot.
     dispatcher = build_dispatcher(settings, services.sessionmaker, token)
     app.bot_data[OUTBOX] = dispatcher
+    app.bot_data[MEETING_REMINDERS] = settings.meeting_reminders
     app.bot_data[WORKERS] = [dispatcher.run]
     return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

@@ -34,8 +34,9 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import meetings as meeting_views
 from handlers import notices as notice_views
-from models import clock, deliveries, notices
+from models import clock, deliveries, meetings, notices
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
@@ -56,11 +57,15 @@ RENDERERS: dict[str, Renderer] = {
     notices.NOTICE_DELIVERY: notice_views.render_notice,
     notices.REMINDER_DELIVERY: notice_views.render_reminder,
     deliveries.UNREACHABLE_REPORT: notice_views.render_unreachable,
+    meetings.MEETING_DELIVERY: meeting_views.render_notice,
+    meetings.REMINDER_DELIVERY: meeting_views.render_reminder,
+    meetings.CHANGE_DELIVERY: meeting_views.render_change,
 }
 PROGRESS: dict[str, Progress] = {
     notices.NOTICE_DELIVERY: notice_views.status_edits,
+    meetings.MEETING_DELIVERY: meeting_views.status_edits,
 }
-TICKS: list[Tick] = [_release_scheduled_notices]
+TICKS: list[Tick] = [_release_scheduled_notices, meetings.reminder_tick]
 
 SLACK = 0.03  # seconds added to every pacing window: clocks and networks jitter
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     delivery_lease_s: float = Field(default=30, ge=1, le=3600)
     delivery_backoff_s: float = Field(default=5, gt=0, le=3600)
     delivery_poll_s: float = Field(default=1, gt=0, le=60)
+    # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings.py).
+    meeting_reminders: Annotated[tuple[str, ...], NoDecode] = ("3d", "1d", "2h")
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_web_port: int = Field(default=8080, ge=0, le=65535)
@@ -47,6 +49,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("meeting_reminders", mode="before")
+    @classmethod
+    def _reminders(cls, value):
+        from models.meetings import parse_offset
+
+        items = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
+        items = [str(item).strip() for item in items if str(item).strip()]
+        for item in items:
+            try:
+                parse_offset(item)
+            except ValueError:
+                raise ValueError("each reminder looks like 3d, 1d, 2h or 30m") from None
+        return tuple(items)
 
     @field_validator("timezone")
     @classmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import corrections, errors, feedback, help, imports, language, members, notices, profile, start
+from . import corrections, errors, feedback, help, imports, language, meetings, members, notices, profile, reports, start
 from .turn import SERVICES, Services
 
 
@@ -13,6 +13,9 @@ def register(app: Application, services: Services) -> None:
     members.register(app, help.cancel)
     # Before imports: a file sent while composing a notice is its attachment, not a member list.
     notices.register(app, help.cancel)
+    # Also before imports: a file sent while scheduling a meeting is one of its documents.
+    meetings.register(app, help.cancel)
+    reports.register(app)
     start.register(app)
     profile.register(app)
     language.register(app)

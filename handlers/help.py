@@ -8,11 +8,10 @@ from .turn import Turn, handler, member_handler
 
 # Features whose buttons and commands exist but whose module is not built yet.
 NOT_YET = {
-    "meetings": "menu.meetings",
     "votes": "menu.votes",
     "bulletins": "menu.bulletins",
 }
-OFFICER_NOT_YET = ("meeting", "vote", "bulletin", "attendance", "report")
+OFFICER_NOT_YET = ("vote", "bulletin")
 
 
 @handler
