@@ -9,6 +9,8 @@ from typing import Awaitable, Callable, Iterable
 from telegram import Update
 from telegram.ext import Application
 
+from .leader import LEADERSHIP, Leadership
+
 log = logging.getLogger(__name__)
 
 # Background workers (the delivery dispatcher…): coroutines taking the stop Event, kept in
@@ -36,15 +38,43 @@ async def run_polling(app: Application, stop: asyncio.Event | None = None, *, po
             await app.post_init(app)
         await app.start()
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-        tasks = [asyncio.create_task(_supervise(w, stop), name=f"worker-{i}") for i, w in enumerate(workers)]
+        background = asyncio.create_task(run_background(app, workers, stop), name="background")
         log.info("the bot is polling for updates")
         try:
             await stop.wait()
         finally:
             stop.set()
             await app.updater.stop()
-            await _stop_workers(tasks)
+            await background
             await app.stop()
+
+
+async def run_background(app: Application, workers: list[Worker], stop: asyncio.Event) -> None:
+    """The workers and the repeating jobs, on this instance only while it leads (bot/leader.py)."""
+    leadership: Leadership = app.bot_data.get(LEADERSHIP) or Leadership()
+
+    async def lead(resign: asyncio.Event) -> None:
+        _repeating_jobs(app, enabled=True)
+        tasks = [asyncio.create_task(_supervise(w, resign), name=f"worker-{i}") for i, w in enumerate(workers)]
+        try:
+            await resign.wait()
+        finally:
+            _repeating_jobs(app, enabled=False)
+            await _stop_workers(tasks)
+
+    _repeating_jobs(app, enabled=False)
+    await leadership.run(stop, lead)
+
+
+def _repeating_jobs(app: Application, *, enabled: bool) -> None:
+    """Features' repeating jobs (sweeps, digests) run on the leader only; run_once jobs stay where made."""
+    from apscheduler.triggers.date import DateTrigger
+
+    if app.job_queue is None:
+        return
+    for job in app.job_queue.jobs():
+        if not isinstance(job.job.trigger, DateTrigger):
+            job.enabled = enabled
 
 
 async def _supervise(worker: Worker, stop: asyncio.Event) -> None:
