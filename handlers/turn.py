@@ -11,6 +11,7 @@ import functools
 import html
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -29,6 +30,8 @@ from .render import split_message
 
 log = logging.getLogger(__name__)
 SERVICES = "handbook"
+# Called after every turn with (handler name, seconds, the error or None): bot/metrics.py counts.
+TURN_OBSERVER = "handbook.turn_observer"
 
 
 @dataclass
@@ -186,7 +189,24 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
         await turn.flush()
         return result
 
-    return wrapped
+    return _observed(wrapped, fn.__name__)
+
+
+def _observed(turn_fn, name: str):
+    @functools.wraps(turn_fn)
+    async def observed(update: Update, context: ContextTypes.DEFAULT_TYPE):
+        started, error = time.perf_counter(), None
+        try:
+            return await turn_fn(update, context)
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            observe = context.bot_data.get(TURN_OBSERVER)
+            if observe is not None:
+                observe(name, time.perf_counter() - started, error)
+
+    return observed
 
 
 async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, sessions, linked_only: bool):
