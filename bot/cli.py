@@ -119,6 +119,16 @@ def grant(member: str, role: str, unit: str, revoke: bool) -> None:
     sys.exit(asyncio.run(grant_role(_settings(), member, role, unit, revoke)))
 
 
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--unit", "unit_name", default=None, help="Only this unit and those below it (name or id).")
+def export(file: Path, unit_name: str | None) -> None:
+    """The members and their profiles (work history, awards, discipline) to FILE.xlsx; import-members reads it back."""
+    from .export import export_file
+
+    sys.exit(asyncio.run(export_file(_settings(), file, unit_name)))
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup(file: Path) -> None:
