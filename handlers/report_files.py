@@ -10,13 +10,14 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from models.reports import Group, MonthReport
 
 from .i18n import t
 
-MAX_BARS = 40
+MAX_BARS = 60  # a bar a cell up to this many; above it, a bar a unit right below (a ward of a city)
 TARGET = 80  # a guide line on the chart; cells far below it stand out
 
 
@@ -33,18 +34,23 @@ def bars_of(report: MonthReport, groups: list[Group] | None) -> list[tuple[str, 
 
 
 def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> bytes:
-    bars = bars_of(report, groups)[:MAX_BARS]
-    height = max(3.0, 0.42 * len(bars) + 1.8)
-    fig = Figure(figsize=(9, height), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    every = bars_of(report, groups)
+    bars = every[:MAX_BARS]
     labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]
+    width, height = 9.0, max(3.0, 0.32 * len(bars) + 1.6)
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    # Fixed margins sized from the longest label: tight_layout would draw the figure twice.
+    left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
+    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.55 / height, bottom=0.75 / height)
+    ax = fig.add_subplot()
     values = [p or 0 for _, p, _, _ in bars]
     colours = ["#b71c1c" if p is None else ("#2e7d32" if p >= TARGET else "#f9a825") for _, p, _, _ in bars]
     positions = list(range(len(bars)))[::-1]
     ax.barh(positions, values, color=colours)
     ax.set_yticks(positions, labels, fontsize=9)
     ax.set_xlim(0, 110)
+    ax.set_ylim(-0.6, len(bars) - 0.4)
     ax.axvline(TARGET, color="#9e9e9e", linestyle="--", linewidth=1)
     for y, (_, p, present, base) in zip(positions, bars):
         text = t(lang, "report.chart.none") if p is None else f"{p}% ({present}/{base})"
@@ -52,39 +58,46 @@ def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None)
     ax.set_xlabel(t(lang, "report.chart.axis"))
     ax.set_title(t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}", year=report.year),
                  fontsize=11)
-    fig.text(0.01, 0.005, base_rule(lang, report.exempt_counted), fontsize=8, color="#616161")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    note = base_rule(lang, report.exempt_counted)
+    if len(every) > len(bars):
+        note += " " + t(lang, "report.chart.more", count=len(every) - len(bars))
+    fig.text(0.01, 0.005, note, fontsize=8, color="#616161")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
 def month_xlsx(report: MonthReport, lang: str) -> bytes:
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = t(lang, "report.xlsx.sheet")[:31]
-    ws.append([t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}", year=report.year)])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([base_rule(lang, report.exempt_counted)])
-    ws.append([])
-    headers = [t(lang, f"report.xlsx.col.{c}") for c in
-               ("cell", "held", "not_recorded", "present", "base", "percent", "rule")]
-    ws.append(headers)
-    head_row = ws.max_row
-    for cell in ws[head_row]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="FFE0B2")
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for c in report.cells:
-        ws.append([c.cell_name, c.held, c.not_recorded, c.present, c.base,
-                   c.percent if c.percent is not None else None, base_rule(lang, c.exempt_counted)])
-    ws.append([t(lang, "report.xlsx.total"), report.held, sum(c.not_recorded for c in report.cells), report.present,
-               report.base, report.percent, base_rule(lang, report.exempt_counted)])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    """One row a cell (thousands for a city): openpyxl's write-only mode streams them."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(t(lang, "report.xlsx.sheet")[:31])
     for column, width in zip("ABCDEFG", (40, 12, 14, 12, 12, 10, 44)):
         ws.column_dimensions[column].width = width
-    ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
+    ws.freeze_panes = "A5"
+
+    def styled(values, **style):
+        row = []
+        for value in values:
+            cell = WriteOnlyCell(ws, value=value)
+            for key, val in style.items():
+                setattr(cell, key, val)
+            row.append(cell)
+        return row
+
+    ws.append(styled([t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}",
+                       year=report.year)], font=Font(bold=True, size=13)))
+    ws.append([base_rule(lang, report.exempt_counted)])
+    ws.append([])
+    ws.append(styled([t(lang, f"report.xlsx.col.{c}") for c in
+                      ("cell", "held", "not_recorded", "present", "base", "percent", "rule")],
+                     font=Font(bold=True), fill=PatternFill("solid", fgColor="FFE0B2"),
+                     alignment=Alignment(wrap_text=True, vertical="center")))
+    rules = {flag: base_rule(lang, flag) for flag in (True, False)}
+    for c in report.cells:
+        ws.append([c.cell_name, c.held, c.not_recorded, c.present, c.base, c.percent, rules[c.exempt_counted]])
+    ws.append(styled([t(lang, "report.xlsx.total"), report.held, sum(c.not_recorded for c in report.cells),
+                      report.present, report.base, report.percent, base_rule(lang, report.exempt_counted)],
+                     font=Font(bold=True)))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
