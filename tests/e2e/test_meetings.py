@@ -414,3 +414,34 @@ async def test_secretary_answers_for_a_member_without_a_phone(driver, personas, 
     await driver.press_button(elderly.user_id, calendar, "Xem, trả lời")
     [again] = await driver.wait_for_bot_messages(elderly.user_id)
     assert buttons(again) == ["✅ Tôi sẽ tham dự", "🙏 Vắng, có lý do"]
+
+
+# --- the Word file, with votes, in every language -----------------------------------------------------------------
+def test_minutes_word_file_shows_vote_results_and_the_base():
+    from zoneinfo import ZoneInfo
+
+    from handlers.attendance import minutes_text
+    from handlers.minutes_docx import render_docx
+    from models.minutes import Absent, Minutes, VoteResult
+
+    m = Minutes(meeting_id=7, unit_name="Chi bộ Tổ dân phố 1", parent_name="Đảng bộ phường Phú Hội", kind="thematic",
+                title="Chuyên đề học tập và làm theo tư tưởng Hồ Chí Minh",
+                starts_at=datetime(2026, 12, 5, 12, 30, tzinfo=ZoneInfo("UTC")), ended_at=None, place=PLACE,
+                chair="Nguyễn Thị Hồng Nhung", recorder=None, members=11, present=8, excused=1, unexcused=1, exempt=1,
+                base=10, exempt_counted=False, absent=[Absent("Lê Văn Bảy", "excused", "Ốm đau")], agenda="",
+                content="Nội dung", decisions=[],
+                votes=[VoteResult("Thông qua nghị quyết chuyên đề", [("", 7, "agree"), ("", 1, "disagree"),
+                                                                      ("", 0, "other")], 8, 9, True, "members", 9)],
+                votes_known=True)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    doc = Document(io.BytesIO(render_docx(m, "vi", tz)))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "Sinh hoạt chi bộ chuyên đề tháng 12 năm 2026" in body
+    assert "Đồng ý: 7; Không đồng ý: 1; Ý kiến khác: 0" in body and "8/9" in body
+    assert "Thông qua (cần quá nửa trong 9 đảng viên chính thức)" in body
+    assert "không tính 1 đồng chí miễn sinh hoạt vắng mặt" in body and "(80%" in body
+    assert "Không có quyết định." in body and "……" in body  # no recorder named yet
+    text = minutes_text(m, "en", tz)
+    assert "Agree: 7" in text and "Passed (more than half of 9 full members needed)" in text
+    assert "leaving out 1 exempt" in text
+    assert render_docx(m, "bn", tz)[:2] == b"PK"

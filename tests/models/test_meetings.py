@@ -485,3 +485,30 @@ async def test_month_report_counts_meetings_and_rates_per_cell(session, w):
         ("Chi bộ Tổ dân phố 1", 1, 1, 5), ("Chi bộ Tổ dân phố 2", 1, 0, 0)]
     nothing = await reports.month_report(session, w.ward, start.year, 1, HUE, clock.now())
     assert nothing.held == 0 and nothing.percent is None
+
+
+async def test_minutes_and_the_day_report_carry_the_meetings_vote_results(session, w):
+    from models import votes
+
+    meeting = await schedule(session, w)
+    clock.freeze(meeting.starts_at + timedelta(minutes=30))
+    sec = await actor(session, w.secretary)
+    await meetings.open_roll_call(session, sec, meeting.id)
+    await meetings.mark_all_present(session, sec, meeting.id)
+    vote = await votes.open_vote(session, sec, cell_id=w.cell.id, question="Thông qua kế hoạch tổng vệ sinh",
+                                 meeting_id=meeting.id, closes_at=clock.now() + timedelta(minutes=20))
+    await session.commit()
+    agree = votes.STANDARD_OPTIONS.index(votes.OptionKind.agree) + 1  # positions 1, 2, 3
+    for member in (w.secretary, w.deputy):  # the cell's full members (the others are probationary)
+        await votes.cast_ballot(session, vote.id, member.id, agree)
+    await votes.close_vote(session, vote.id, by=sec)
+    await meetings.close_meeting(session, sec, meeting.id, content="Biểu quyết kế hoạch.", decisions=["Tổng vệ sinh"])
+    await session.commit()
+    m = await minutes.draft_minutes(session, meeting.id)
+    assert m.votes_known
+    [result] = m.votes
+    assert result.question == "Thông qua kế hoạch tổng vệ sinh"
+    assert ("", 2, "agree") in result.options and sum(count for _, count, _ in result.options) == 2
+    assert (result.cast, result.eligible, result.passed, result.rule, result.base) == (2, 2, True, "members", 2)
+    [row] = await reports.day_report(session, w.ward.path, meeting.starts_at.astimezone(HUE).date(), HUE)
+    assert row.votes == m.votes
