@@ -9,7 +9,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
+from handlers import bulletins as bulletin_views
 from handlers.commands import set_default_commands
+from handlers.listen import SPEECH, make_speech
 from handlers.meetings import REMINDERS as MEETING_REMINDERS
 from handlers.notices import OUTBOX
 from handlers.turn import Services
@@ -82,5 +84,10 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
     dispatcher = build_dispatcher(settings, services.sessionmaker, token)
     app.bot_data[OUTBOX] = dispatcher
     app.bot_data[MEETING_REMINDERS] = settings.meeting_reminders
+    # Speech for bulletins and 🔊 Nghe; None (audio unavailable, the bot still runs) when it cannot start.
+    speech = make_speech(settings.tts_engine, settings.tts_cache_path, settings.tts_cache_mb * 1024 * 1024,
+                         settings.tts_rate)
+    app.bot_data[SPEECH] = speech
+    dispatcher.renderers.update(bulletin_views.renderers(speech))
     app.bot_data[WORKERS] = [dispatcher.run]
     return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

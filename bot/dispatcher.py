@@ -16,6 +16,11 @@
 
 Features plug in here, in one place: RENDERERS (kind → what to send), PROGRESS (kind → the sender's
 status message to refresh) and TICKS (what falls due with the clock, e.g. scheduled notices).
+
+Files are uploaded once: a rendered call that carries a file (bytes or an InputFile) is sent by one
+worker while the others holding the same rendered call wait, then send the file_id Telegram gave
+it. A call may carry a third element, a hook run with a session and Telegram's result after an
+upload, to keep the file_id for later renders and restarts (bulletins keep their voice notes so).
 """
 from __future__ import annotations
 
@@ -33,7 +38,9 @@ from typing import Any, Awaitable, Callable
 import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import InputFile
 
+from handlers import bulletins as bulletin_views
 from handlers import meetings as meeting_views
 from handlers import notices as notice_views
 from models import clock, deliveries, meetings, notices
@@ -42,7 +49,8 @@ from models.deliveries import Claimed, DeliveryState, Outcome
 
 log = logging.getLogger("handbook.dispatcher")
 
-Call = tuple[str, dict]  # a Bot API method and its parameters (without chat_id for a delivery)
+Call = tuple  # (method, parameters without chat_id) or (method, parameters, hook after an upload)
+UploadHook = Callable[[AsyncSession, dict], Awaitable[None]]
 Renderer = Callable[[AsyncSession, int, str, tzinfo], Awaitable[list[Call]]]
 Progress = Callable[[AsyncSession, int, tzinfo], Awaitable[list[Call]]]
 Tick = Callable[[AsyncSession], Awaitable[list[tuple[str, int]]]]
@@ -53,6 +61,7 @@ async def _release_scheduled_notices(session: AsyncSession) -> list[tuple[str, i
 
 
 # The one registry: a feature that queues deliveries of its own kind adds its renderer here.
+# (Bulletins' renderer needs the bot's Speech service: bot/app.py adds handlers.bulletins.renderers.)
 RENDERERS: dict[str, Renderer] = {
     notices.NOTICE_DELIVERY: notice_views.render_notice,
     notices.REMINDER_DELIVERY: notice_views.render_reminder,
@@ -65,7 +74,7 @@ PROGRESS: dict[str, Progress] = {
     notices.NOTICE_DELIVERY: notice_views.status_edits,
     meetings.MEETING_DELIVERY: meeting_views.status_edits,
 }
-TICKS: list[Tick] = [_release_scheduled_notices, meetings.reminder_tick]
+TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick]
 
 SLACK = 0.03  # seconds added to every pacing window: clocks and networks jitter
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue
@@ -112,7 +121,7 @@ class BotApi:
     async def call(self, method: str, params: dict) -> Any:
         await self.start()
         # A file to upload (bytes, e.g. a vote's chart) goes as multipart/form-data, the rest as JSON.
-        body = {"data": _form(params)} if any(isinstance(v, bytes) for v in params.values()) else {"json": params}
+        body = {"data": _form(params)} if _carries_file(params) else {"json": params}
         try:
             async with self._session.post(self._url + method, **body) as resp:
                 try:
@@ -130,24 +139,34 @@ class BotApi:
         raise SendError(body.get("error_code") or resp.status, str(body.get("description") or "")[:150], retry)
 
 
+def _carries_file(params: dict) -> bool:
+    return any(isinstance(v, (bytes, InputFile)) for v in params.values())
+
+
 def _form(params: dict) -> aiohttp.FormData:
     form = aiohttp.FormData()
     for key, value in params.items():
         if isinstance(value, bytes):
             form.add_field(key, value, filename=key)
+        elif isinstance(value, InputFile):
+            form.add_field(key, value.input_file_content, filename=value.filename or key,
+                           content_type=value.mimetype)
         elif value is not None:
             form.add_field(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     return form
 
 
-def _keep_file_ids(params: dict, result: dict) -> None:
+def _keep_file_ids(params: dict, result: dict) -> bool:
     """After an upload, the rendered call (shared by every member of that language) sends the file_id."""
+    kept = False
     for key, value in list(params.items()):
-        if isinstance(value, bytes):
+        if isinstance(value, (bytes, InputFile)):
             media = result.get(key)
             media = media[-1] if isinstance(media, list) and media else media
             if isinstance(media, dict) and media.get("file_id"):
                 params[key] = media["file_id"]
+                kept = True
+    return kept
 
 
 class Pacer:
@@ -275,6 +294,7 @@ class Dispatcher:
         self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._untried: list[int] = []
         self._cache: dict[tuple[str, int, str], tuple[float, list[Call]]] = {}
+        self._uploading: dict[int, asyncio.Lock] = {}  # id of a rendered call's params → its one upload
         self._global = Pacer(self.rate_per_s)
         self._chats = ChatPacer(self.per_chat_per_s)
         await self.api.start()
@@ -430,16 +450,19 @@ class Dispatcher:
         throttled = 0
         started = False
         while part < len(job.calls):
+            method, params, *hook = job.calls[part]
+            upload = await self._upload_turn(params)  # held while this worker uploads the call's file
             if not await self._slot(row.chat_id):
+                if upload is not None:
+                    upload.release()
                 if not started and part == row.parts_sent:
                     return None  # never tried: give it back
                 return Outcome(row.id, DeliveryState.queued, error="stopped", parts_sent=part, chat_id=row.chat_id,
                                next_attempt_at=None)
-            method, params = job.calls[part]
             started = True
             self.stats.requests += 1
             try:
-                result = await self.api.call(method, {"chat_id": row.chat_id, **params})
+                result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
             except SendError as exc:
                 if exc.code == 429:
                     self.stats.throttled += 1
@@ -464,6 +487,37 @@ class Dispatcher:
                 _keep_file_ids(params, result)
             part += 1
         return Outcome(row.id, DeliveryState.sent, message_id=message_id, parts_sent=part, chat_id=row.chat_id)
+
+    async def _upload_turn(self, params: dict) -> asyncio.Lock | None:
+        """A call carrying a file: one worker uploads it, the others wait here and then send its file_id."""
+        if not _carries_file(params):
+            return None
+        if len(self._uploading) > 256:  # locks of uploads that failed and were dropped from the render cache
+            self._uploading = {k: v for k, v in self._uploading.items() if v.locked()}
+        lock = self._uploading.setdefault(id(params), asyncio.Lock())
+        await lock.acquire()
+        if _carries_file(params):
+            return lock  # the first upload, or the one before failed
+        lock.release()
+        return None
+
+    async def _call(self, chat_id: int, method: str, params: dict, upload: asyncio.Lock | None,
+                    hook: UploadHook | None) -> Any:
+        try:
+            result = await self.api.call(method, {"chat_id": chat_id, **params})
+            if upload is not None and isinstance(result, dict) and _keep_file_ids(params, result):
+                self._uploading.pop(id(params), None)
+                if hook is not None:
+                    try:
+                        async with self.sessionmaker() as session:
+                            await hook(session, result)
+                            await session.commit()
+                    except Exception:
+                        log.exception("keeping the file_id of an upload failed; a later render uploads it again")
+            return result
+        finally:
+            if upload is not None:
+                upload.release()
 
     # --- recording --------------------------------------------------------------------------------------------------
     def _done(self, outcome: Outcome) -> None:

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     default_language: Literal["vi", "en", "bn"] = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: Literal["gtts", "espeak", "auto"] = "auto"
+    # Speech for older listeners: espeak-ng words a minute (its own default is 175); the disk cache of
+    # synthesised audio (default: .cache/audio next to a SQLite database, else in the working directory).
+    tts_rate: int = Field(default=130, ge=80, le=300)
+    tts_cache_dir: str | None = None
+    tts_cache_mb: int = Field(default=512, ge=16, le=1_000_000)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     members_page_size: int = Field(default=8, ge=3, le=30)
@@ -83,6 +88,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def tts_cache_path(self) -> Path:
+        if self.tts_cache_dir:
+            return Path(self.tts_cache_dir).expanduser()
+        from models.db import sqlite_path
+
+        database = sqlite_path(self.database_url)
+        return (database.parent if database is not None else Path(".")) / ".cache" / "audio"
 
     @classmethod
     def settings_customise_sources(

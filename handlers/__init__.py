@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import corrections, errors, feedback, help, imports, language, meetings, members, notices, profile, reports, start
+from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices,
+               profile, reports, start)
 from .turn import SERVICES, Services
 
 
@@ -15,6 +16,8 @@ def register(app: Application, services: Services) -> None:
     notices.register(app, help.cancel)
     # Also before imports: a file sent while scheduling a meeting is one of its documents.
     meetings.register(app, help.cancel)
+    bulletins.register(app, help.cancel)
+    listen.register(app)
     reports.register(app)
     start.register(app)
     profile.register(app)

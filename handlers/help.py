@@ -9,9 +9,8 @@ from .turn import Turn, handler, member_handler
 # Features whose buttons and commands exist but whose module is not built yet.
 NOT_YET = {
     "votes": "menu.votes",
-    "bulletins": "menu.bulletins",
 }
-OFFICER_NOT_YET = ("vote", "bulletin")
+OFFICER_NOT_YET = ("vote",)
 
 
 @handler
