@@ -136,8 +136,11 @@ async def _month(turn: Turn, unit: Unit, year: int, month: int) -> None:
     lines.append("")
     for c in report.cells[:CELLS_LISTED]:
         pct = "—" if c.percent is None else f"{c.percent}%"
-        lines.append(turn.t("report.month.cell", cell=esc(c.cell_name), held=c.held, percent=pct, present=c.present,
-                            base=c.base))
+        line = turn.t("report.month.cell", cell=esc(c.cell_name), held=c.held, percent=pct, present=c.present,
+                      base=c.base)
+        if report.exempt_counted is None and not c.exempt_counted:  # cells count differently: say which
+            line += " " + turn.t("report.month.cell_not_counted")
+        lines.append(line)
     if len(report.cells) > CELLS_LISTED:
         lines.append(turn.t("report.month.more_in_file", count=len(report.cells) - CELLS_LISTED))
     turn.reply("\n".join(lines))

@@ -445,3 +445,32 @@ def test_minutes_word_file_shows_vote_results_and_the_base():
     assert "Agree: 7" in text and "Passed (more than half of 9 full members needed)" in text
     assert "leaving out 1 exempt" in text
     assert render_docx(m, "bn", tz)[:2] == b"PK"
+
+
+async def test_month_report_says_which_cells_leave_exempt_members_out(driver, personas, sandbox_run):
+    from models.meetings import Presence
+    from models.units import Unit
+
+    secretary, officer = personas["secretary"], personas["committee_officer"]
+    async with sandbox_run.sessionmaker() as s:
+        sec = await load_actor(s, secretary.user_id)
+        cell = await s.get(Unit, sec.cell_id)
+        cell.exempt_counted = False  # this cell's guidance: exempt members who stay away leave the base
+        meeting = await meetings.schedule_meeting(s, sec, cell_id=cell.id, kind=MeetingKind.regular, title=TITLE,
+                                                  starts_at=clock.now() + timedelta(hours=1), place=PLACE)
+        await s.commit()
+        clock.advance(timedelta(hours=2))
+        await meetings.open_roll_call(s, sec, meeting.id)
+        await meetings.mark_all_present(s, sec, meeting.id)
+        exempt = [e for e in await meetings.roll(s, meeting.id) if e.status is Presence.exempt]
+        await meetings.close_meeting(s, sec, meeting.id, content="Nội dung", decisions=[])
+        await s.commit()
+    assert exempt  # the demo's cell 1 has a member exempt from activities
+    start = meeting.starts_at.astimezone(VIETNAM)
+    replies = await driver.exchange(officer.user_id, f"/report {start:%m/%Y}", count=3, timeout=20)
+    text = plain(replies[0])
+    assert "theo cách tính của từng chi bộ" in text
+    line = next(x for x in text.splitlines() if x.startswith("• Chi bộ Tổ dân phố 1"))
+    assert "100% (10/10)" in line and "không tính đảng viên miễn sinh hoạt vắng mặt" in line
+    [day] = await driver.exchange(officer.user_id, f"/report {start:%d/%m/%Y}")
+    assert "Có mặt 10/10 (100%; cơ sở tính: 10 đảng viên, không tính 1 đồng chí miễn sinh hoạt vắng mặt)" in plain(day)
