@@ -135,7 +135,7 @@ async def test_schedule_answer_remind_roll_call_close_minutes_and_report(driver,
     assert "Sẽ tham dự: 2" in plain(live) and young.name in plain(live) and elderly.name in plain(live)
 
     # Three days before: a reminder to those who have not declined.
-    seq_elderly, seq_young = driver.cursor(elderly.user_id), driver.cursor(young.user_id)
+    seq_elderly = driver.cursor(elderly.user_id)
     move_clock_to(meeting.starts_at - timedelta(days=3) + timedelta(minutes=1))
     [reminder] = await driver.wait_for_bot_messages(young.user_id, timeout=15)
     assert "Còn 3 ngày nữa" in plain(reminder) and TITLE in plain(reminder)

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from models import audit, clock, meetings, minutes, reports
 from models.accounts import Account
 from models.deliveries import Delivery
-from models.meetings import (Answer, Attendance, Meeting, MeetingError, MeetingKind, MeetingReminder, MeetingState,
-                             Presence, ReminderState)
+from models.meetings import Answer, Meeting, MeetingError, MeetingKind, MeetingState, Presence, ReminderState
 from models.members import Member
 from models.permissions import Actor, load_actor
 from models.roles import RoleKind, grant
