@@ -43,7 +43,8 @@ from telegram import InputFile
 from handlers import bulletins as bulletin_views
 from handlers import meetings as meeting_views
 from handlers import notices as notice_views
-from models import clock, deliveries, meetings, notices
+from handlers import votes as vote_views
+from models import clock, deliveries, meetings, notices, votes
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
@@ -60,6 +61,10 @@ async def _release_scheduled_notices(session: AsyncSession) -> list[tuple[str, i
     return [(notices.NOTICE_DELIVERY, d.notice_id) for d in await notices.release_due(session)]
 
 
+async def _close_due_votes(session: AsyncSession) -> list[tuple[str, int]]:
+    return [(votes.BALLOT_DELIVERY, i) for i in await votes.close_due(session) + await votes.remind_due(session)]
+
+
 # The one registry: a feature that queues deliveries of its own kind adds its renderer here.
 # (Bulletins' renderer needs the bot's Speech service: bot/app.py adds handlers.bulletins.renderers.)
 RENDERERS: dict[str, Renderer] = {
@@ -69,12 +74,19 @@ RENDERERS: dict[str, Renderer] = {
     meetings.MEETING_DELIVERY: meeting_views.render_notice,
     meetings.REMINDER_DELIVERY: meeting_views.render_reminder,
     meetings.CHANGE_DELIVERY: meeting_views.render_change,
+    votes.BALLOT_DELIVERY: vote_views.render_ballot,
+    votes.PROBATION_DELIVERY: vote_views.render_probation,
+    votes.ABSENT_DELIVERY: vote_views.render_absent,
+    votes.REMINDER_DELIVERY: vote_views.render_reminder,
+    votes.RESULT_DELIVERY: vote_views.render_result,
+    votes.ROLL_DELIVERY: vote_views.render_roll,
 }
 PROGRESS: dict[str, Progress] = {
     notices.NOTICE_DELIVERY: notice_views.status_edits,
     meetings.MEETING_DELIVERY: meeting_views.status_edits,
+    votes.BALLOT_DELIVERY: vote_views.status_edits,
 }
-TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick]
+TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick, _close_due_votes]
 
 SLACK = 0.03  # seconds added to every pacing window: clocks and networks jitter
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices,
+from . import , (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices, votes
                profile, reports, start)
 from .turn import SERVICES, Services
 
@@ -14,6 +14,7 @@ def register(app: Application, services: Services) -> None:
     members.register(app, help.cancel)
     # Before imports: a file sent while composing a notice is its attachment, not a member list.
     notices.register(app, help.cancel)
+    votes.register(app, help.cancel)
     # Also before imports: a file sent while scheduling a meeting is one of its documents.
     meetings.register(app, help.cancel)
     bulletins.register(app, help.cancel)

@@ -8,9 +8,8 @@ from .turn import Turn, handler, member_handler
 
 # Features whose buttons and commands exist but whose module is not built yet.
 NOT_YET = {
-    "votes": "menu.votes",
 }
-OFFICER_NOT_YET = ("vote",)
+OFFICER_NOT_YET = ()
 
 
 @handler

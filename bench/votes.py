@@ -1,0 +1,406 @@
+"""Benchmark: 1,000 members tapping a vote's buttons within one second, against a bare echo bot.
+
+Our side is the real bot (SandboxRun: the Bot API emulator over HTTP, the real PTB Application
+long polling it, the real dispatcher and database). A vote of one cell with --members full
+members is opened through models.votes and its ballots are delivered by the dispatcher (pacing
+switched off: the emulator has no flood limits here). Then every member taps one option of
+their own ballot — all taps offered evenly within --window seconds (an open loop: 1,000 taps in
+one second by default), --repeat times each (a repeat taps the other option: racing taps of one
+member). Afterwards the database must hold exactly one ballot per member, counted once; with one
+tap each, every ballot holds the option its member tapped.
+
+Latency is taken inside the process, in the emulator: from the moment a tap is put in the
+update queue (emulator.user_press) to the bot's answerCallbackQuery for it (the toast naming the
+choice); the edit of the pressed message ("Bạn đã chọn: …") is counted too. Throughput is taps
+answered / (last answer − first tap).
+
+The same taps then go, in the same process, to a bare PTB bot — one CallbackQueryHandler that
+answers the query — long polling its own emulator with the same builder settings (defaults,
+concurrent_updates, poll timeout). The script prints figures; it never asserts a speed, only
+that every ballot was counted exactly once.
+
+    python bench/votes.py [--members 1000] [--window 1] [--repeat 1] [--secret] [--fixed]
+                          [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+
+With a PostgreSQL URL the public schema is dropped and recreated first (the database is the
+benchmark's to spoil). Without --database-url a temporary SQLite file is used.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes  # noqa: E402
+
+FIRST_USER = 400001
+ANSWER_TIMEOUT = 120.0
+CELL = "Chi bộ biểu quyết (bench)"
+
+
+# -- measuring ----------------------------------------------------------------------------------------
+class Probe:
+    """Times every tap from the update queue to the bot's answer, and counts the edits that follow."""
+
+    def __init__(self, emulator) -> None:
+        self.emulator = emulator
+        self.pressed: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
+        self.answers: dict[str, str] = {}
+        self.edits = 0
+        self.done = asyncio.Event()
+        self.expected = 0
+        original = emulator._event
+
+        def hooked(kind: str, **data):
+            event = original(kind, **data)
+            now = time.perf_counter()
+            if kind == "callback_answered":
+                qid = data["callback_query_id"]
+                if qid in self.pressed and qid not in self.answered:
+                    self.answered[qid] = now
+                    self.answers[qid] = data.get("text") or ""
+                    if len(self.answered) >= self.expected:
+                        self.done.set()
+            elif kind == "message_edited":
+                self.edits += 1
+            return event
+
+        emulator._event = hooked  # instance attribute: the emulator calls self._event
+
+    def press(self, user_id: int, message_id: int, data: str) -> str:
+        query = self.emulator.user_press(user_id, message_id, data=data)
+        self.pressed[query.id] = time.perf_counter()
+        return query.id
+
+
+@dataclass
+class Result:
+    name: str
+    taps: int = 0
+    offered_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    edits: int = 0
+    lost: int = 0
+    counted: str = ""
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
+        return data[k] * 1000
+
+
+async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float, name: str) -> Result:
+    """Open loop: the taps evenly spread over `window` seconds, whatever the bot does meanwhile."""
+    result = Result(name, taps=len(taps))
+    probe.expected = len(taps)
+    probe.done.clear()
+    edits_before = probe.edits
+    start = time.perf_counter()
+    ids = []
+    for i, (user, message_id, data) in enumerate(taps):
+        delay = start + i * window / len(taps) - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        ids.append(probe.press(user, message_id, data))
+    result.offered_s = time.perf_counter() - start
+    try:
+        await asyncio.wait_for(probe.done.wait(), ANSWER_TIMEOUT)
+    except asyncio.TimeoutError:
+        pass
+    await asyncio.sleep(0.5)  # the edits after the last answers
+    last = start
+    for qid in ids:
+        if qid in probe.answered:
+            result.latencies.append(probe.answered[qid] - probe.pressed[qid])
+            last = max(last, probe.answered[qid])
+        else:
+            result.lost += 1
+    result.elapsed = last - start
+    result.edits = probe.edits - edits_before
+    return result
+
+
+# -- our bot --------------------------------------------------------------------------------------------
+async def reset_postgres(url: str) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def make_cell(run, members: int) -> tuple[int, list[tuple[int, int]]]:
+    """A cell of `members` full members, each with a Telegram user; the demo secretary manages it."""
+    from models import clock
+    from models.accounts import Account
+    from models.members import Member
+    from models.roles import RoleKind, grant
+    from models.units import Unit, UnitKind, add_unit
+
+    secretary = next(p for p in run.personas if p.key == "secretary")
+    async with run.sessionmaker() as session:
+        ward = await session.scalar(select(Unit).where(Unit.kind == UnitKind.ward).limit(1))
+        cell = await add_unit(session, CELL, UnitKind.cell, ward)
+        rows = [Member(full_name=f"Đảng viên số {i + 1}", cell_id=cell.id, official_on=date(2000, 1, 1))
+                for i in range(members)]
+        session.add_all(rows)
+        await session.flush()
+        await grant(session, secretary.member_id, cell.id, RoleKind.secretary)
+        pairs = []
+        for i, member in enumerate(rows):
+            user_id = FIRST_USER + i
+            session.add(Account(telegram_user_id=user_id, member_id=member.id, language="vi",
+                                linked_at=clock.now()))
+            pairs.append((member.id, user_id))
+        await session.commit()
+    for i, (_, user_id) in enumerate(pairs):
+        run.emulator.add_user(f"Số {i + 1}", id=user_id, last_name="Đảng viên", language_code="vi")
+    return cell.id, pairs
+
+
+async def open_and_deliver(run, cell_id: int, users: list[int], *, secret: bool, may_change: bool) -> int:
+    from models import votes
+    from models.permissions import load_actor
+
+    secretary = next(p for p in run.personas if p.key == "secretary")
+    async with run.sessionmaker() as session:
+        actor = await load_actor(session, secretary.user_id)
+        vote = await votes.open_vote(
+            session, actor, cell_id=cell_id, question="Thông qua Nghị quyết chi bộ (thử tải)",
+            ballot=votes.BallotKind.secret if secret else votes.BallotKind.open, may_change=may_change,
+            closes_at=None)
+        await session.commit()
+    run.runtime.dispatcher.wake()
+    deadline = time.monotonic() + 300
+    prefix = f"v:{vote.id}:"
+    while True:
+        missing = [u for u in users if _ballot_message(run.emulator, u, prefix) is None]
+        if not missing:
+            return vote.id
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{len(missing)} ballots never arrived")
+        await asyncio.sleep(0.2)
+
+
+def _ballot_message(emulator, user_id: int, prefix: str) -> int | None:
+    chat = emulator.chats.get(user_id)
+    for msg in (chat.messages.values() if chat else ()):
+        rows = (msg.reply_markup or {}).get("inline_keyboard", [])
+        if any(b.get("callback_data", "").startswith(prefix) for row in rows for b in row):
+            return msg.message_id
+    return None
+
+
+async def check_counts(run, vote_id: int, first: dict[int, int], *, secret: bool, repeat: int) -> str:
+    """Exactly one ballot per member, and the counts are what the members chose."""
+    from models import votes
+    from models.votes import Ballot, SecretVoter
+
+    async with run.sessionmaker() as session:
+        vote = await votes.get_vote(session, vote_id)
+        result = await votes.tally(session, vote)
+        model = SecretVoter if secret else Ballot
+        rows = await session.scalar(select(func.count()).select_from(model).where(model.vote_id == vote_id))
+        distinct = await session.scalar(select(func.count(func.distinct(model.member_id))).where(model.vote_id == vote_id))
+        chosen = {}
+        if not secret:
+            chosen = dict((await session.execute(
+                select(Ballot.member_id, Ballot.position).where(Ballot.vote_id == vote_id))).all())
+    problems = []
+    if rows != len(first) or distinct != len(first) or result.cast != len(first):
+        problems.append(f"{rows} ballot rows, {distinct} members, cast {result.cast}; expected {len(first)}")
+    counts = {o.position: o.count for o in result.options}
+    if sum(counts.values()) != len(first):
+        problems.append(f"option counts add up to {sum(counts.values())}")
+    if repeat == 1:  # one tap each: every ballot holds exactly what its member tapped
+        if not secret:
+            wrong = [m for m, p in chosen.items() if p != first[m]]
+            if wrong:
+                problems.append(f"{len(wrong)} ballots hold an option the member did not tap")
+        want: dict[int, int] = {}
+        for p in first.values():
+            want[p] = want.get(p, 0) + 1
+        if {k: v for k, v in counts.items() if v} != want:
+            problems.append(f"counts {counts} differ from the taps {want}")
+    return "exactly once: OK" if not problems else "NOT exactly once: " + "; ".join(problems)
+
+
+async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]:
+    from bot.sandbox_mode import SandboxRun
+    from bot.settings import Settings
+
+    settings = Settings(database_url=url, delivery_rate_per_s=0, delivery_per_chat_per_s=0)
+    run = await stack.enter_async_context(SandboxRun(settings, url))
+    cell_id, pairs = await make_cell(run, args.members)
+    users = [u for _, u in pairs]
+    t0 = time.perf_counter()
+    vote_id = await open_and_deliver(run, cell_id, users, secret=args.secret, may_change=args.change)
+    delivered_s = time.perf_counter() - t0
+    prefix = f"v:{vote_id}:"
+    ballots = {u: _ballot_message(run.emulator, u, prefix) for u in users}
+    member_of = {u: m for m, u in pairs}
+    first = {member_of[u]: 1 + i % 2 for i, u in enumerate(users)}
+    taps = []
+    for r in range(args.repeat):
+        for i, u in enumerate(users):
+            position = 1 + (i + r) % 2  # a repeat taps the other option
+            taps.append((u, ballots[u], f"{prefix}{position}"))
+    probe = Probe(run.emulator)
+    result = await tap_all(probe, taps, args.window * args.repeat, "ours")
+    result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
+    app = run.runtime.app
+    shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
+             "token": app.bot.token, "delivered_s": delivered_s}
+    if run.emulator.violations:
+        print(f"  note: ours: {len(run.emulator.violations)} Bot API violations, first: {run.emulator.violations[0]}",
+              file=sys.stderr)
+    return result, shape
+
+
+# -- the bare echo bot ---------------------------------------------------------------------------------
+async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
+    from bot.serve import run_polling
+    from sandbox import Emulator
+    from sandbox.server import start_server
+
+    emulator = Emulator(token=shape["token"])
+    runner, url = await start_server(emulator)
+    stack.push_async_callback(runner.cleanup)
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.callback_query.answer(text=update.callback_query.data)
+
+    builder = (ApplicationBuilder().token(shape["token"]).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+               .concurrent_updates(shape["concurrent_updates"]))
+    if shape["defaults"] is not None:
+        builder = builder.defaults(shape["defaults"])
+    app: Application = builder.build()
+    app.add_handler(CallbackQueryHandler(answer))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(run_polling(app, stop, poll_timeout=5, workers=[]))
+
+    async def halt() -> None:
+        stop.set()
+        await polling
+
+    stack.push_async_callback(halt)
+    while not (app.running and app.updater.running):
+        if polling.done():
+            await polling
+        await asyncio.sleep(0.01)
+    users = [FIRST_USER + i for i in range(args.members)]
+    messages = {}
+    for user in users:
+        emulator.add_user(f"U{user}", id=user, language_code="vi")
+        keyboard = {"inline_keyboard": [[{"text": "A", "callback_data": "e:1"}], [{"text": "B", "callback_data": "e:2"}]]}
+        messages[user] = emulator._add_message(emulator.chats[user], from_bot=True, text="?",
+                                               reply_markup=keyboard).message_id
+    taps = [(u, messages[u], f"e:{1 + (i + r) % 2}") for r in range(args.repeat) for i, u in enumerate(users)]
+    probe = Probe(emulator)
+    return await tap_all(probe, taps, args.window * args.repeat, "echo")
+
+
+# -- report ---------------------------------------------------------------------------------------------
+def fmt(value: float) -> str:
+    return "—" if value != value else f"{value:,.1f}"
+
+
+def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -> None:
+    kind = "secret ballot" if args.secret else ("open ballot, changes allowed" if args.change else "open ballot")
+    print()
+    print(f"Vote taps through the sandbox — {args.members} members, {kind}, {args.repeat} tap(s) each, "
+          f"offered within {args.window * args.repeat:g} s; backend {backend}, "
+          f"concurrent_updates={shape['concurrent_updates']}")
+    print(f"ballots delivered by the dispatcher (no pacing) in {shape['delivered_s']:.1f} s")
+    print(f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}")
+
+    def row(name: str, get, ratio: bool = True) -> None:
+        a = get(ours)
+        b = get(echo) if echo else float("nan")
+        r = a / b if ratio and echo and b else float("nan")
+        print(f"  {name:32}{fmt(a):>12}{fmt(b):>12}{(f'{r:.2f}' if r == r else '—') if ratio else '':>12}")
+
+    row("taps offered", lambda r: float(r.taps), False)
+    row("offered over (s)", lambda r: r.offered_s, False)
+    row("taps answered / s", lambda r: r.throughput)
+    row("p50 answer latency (ms)", lambda r: r.pct(50))
+    row("p99 answer latency (ms)", lambda r: r.pct(99))
+    row("max answer latency (ms)", lambda r: max(r.latencies) * 1000 if r.latencies else float("nan"))
+    row("mean answer latency (ms)", lambda r: statistics.fmean(r.latencies) * 1000 if r.latencies else float("nan"))
+    row("all answered after (s)", lambda r: r.elapsed)
+    row("messages edited", lambda r: float(r.edits), False)
+    row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
+    print()
+    print(f"ballots: {ours.counted}")
+
+
+async def main(args) -> None:
+    from models.db import is_sqlite
+
+    with tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp:
+        os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        backend = "SQLite" if is_sqlite(url) else "PostgreSQL"
+        if not is_sqlite(url):
+            await reset_postgres(url)
+        async with AsyncExitStack() as stack:
+            ours, shape = await run_ours(stack, url, args)
+            echo = None if args.only == "ours" else await run_echo(stack, shape, args)
+        report(args, backend, shape, ours, echo)
+        if not ours.counted.startswith("exactly once: OK"):
+            raise SystemExit(1)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--members", type=int, default=1000, help="full members of the cell, each tapping (default 1000)")
+    p.add_argument("--window", type=float, default=1.0, help="seconds over which each round of taps is offered")
+    p.add_argument("--repeat", type=int, default=1, help="taps per member; a repeat taps the other option")
+    p.add_argument("--secret", action="store_true", help="a secret ballot (no change possible)")
+    p.add_argument("--fixed", dest="change", action="store_false",
+                   help="an open ballot that does not allow changing the choice (default: changes allowed)")
+    p.add_argument("--database-url", default=None,
+                   help="default: a temporary SQLite file; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test "
+                        "(its public schema is dropped and recreated)")
+    p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
+    args = p.parse_args(argv)
+    if args.members < 1 or args.window <= 0 or args.repeat < 1:
+        p.error("--members, --window and --repeat must be positive")
+    return args
+
+
+def run() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    asyncio.run(asyncio.wait_for(main(args), 900))
+
+
+if __name__ == "__main__":
+    run()
