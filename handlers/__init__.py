@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import , (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices, votes
-               profile, reports, start)
+from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices,
+               profile, reports, start, votes)
 from .turn import SERVICES, Services
 
 
