@@ -88,7 +88,11 @@ PROGRESS: dict[str, Progress] = {
 }
 TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick, _close_due_votes]
 
-SLACK = 0.03  # seconds added to every pacing window: clocks and networks jitter
+SLACK = 0.01  # seconds added to every pacing window
+SLACK_STEP = 0.01  # more margin after each 429…
+MAX_SLACK = 0.15
+CALM_S = 20.0  # …and a little less after this long without one
+UNANSWERED_S = 2.0  # a request unanswered this long no longer holds the next ones back
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue
 RENDER_TTL = 30.0
 
@@ -182,17 +186,30 @@ def _keep_file_ids(params: dict, result: dict) -> bool:
 
 
 class Pacer:
-    """No more than `rate` starts in any window of 1 s (+ slack), evenly spaced; pausable by a 429."""
+    """No more than `rate` sends in any window of 1 s (+ slack), evenly spaced; pausable by a 429.
+
+    Slots are reserved ahead, evenly spaced. A last gate before each request closes the loop on
+    what really happened: the send `rate` places back must have been answered at least a window
+    before this one leaves. Telegram counted that send before it answered, so no jitter of the
+    network or of either side's scheduling can make two sends look closer than they were; the
+    price is the round trip, a few percent of the rate. A 429 all the same (a clock that is not
+    ours) widens the slack a little; a calm spell narrows it back.
+    """
 
     def __init__(self, rate: float | None, slack: float = SLACK):
         self.rate = rate or None
+        self.slack = self.min_slack = slack
+        self.paused_until = 0.0
+        self.next = 0.0
+        self._calm_since = time.monotonic()
+        self._changed = asyncio.Event()
         if self.rate:
             self.burst = max(1, int(self.rate)) if self.rate >= 1 else 1
-            self.window = (1.0 if self.rate >= 1 else 1.0 / self.rate) + slack
+            self.base_window = 1.0 if self.rate >= 1 else 1.0 / self.rate
+            self.window = self.base_window + slack
             self.interval = 1.0 / self.rate
-            self.starts: deque[float] = deque(maxlen=self.burst)
-        self.next = 0.0
-        self.paused_until = 0.0
+            self.starts: deque[float] = deque(maxlen=self.burst)  # reserved
+            self.sent: deque[list] = deque(maxlen=self.burst)  # [sent at, answered at or None]
 
     def reserve(self, not_before: float = 0.0) -> float:
         """The monotonic time at which the caller may send; the slot is taken."""
@@ -200,6 +217,9 @@ class Pacer:
         t = max(now, not_before, self.paused_until)
         if not self.rate:
             return t
+        if self.slack > self.min_slack and now - self._calm_since > CALM_S:
+            self._set_slack(self.slack - SLACK_STEP / 2)
+            self._calm_since = now
         t = max(t, self.next)
         if len(self.starts) == self.burst:
             t = max(t, self.starts[0] + self.window)
@@ -207,8 +227,42 @@ class Pacer:
         self.next = t + self.interval
         return t
 
+    async def gate(self) -> list:
+        """Wait for the sends before this one (see above); returns this send's record."""
+        while True:
+            now = time.monotonic()
+            wait = self.paused_until - now
+            if self.rate and len(self.sent) == self.burst:
+                sent_at, answered_at = self.sent[0]
+                # Unanswered for long (a hung request): count it from when it left.
+                since = answered_at if answered_at is not None else sent_at + UNANSWERED_S
+                wait = max(wait, since + self.window - now)
+            if wait <= 0:
+                entry = [now, None]
+                if self.rate:
+                    self.sent.append(entry)
+                return entry
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+
+    def answered(self, entry: list) -> None:
+        entry[1] = time.monotonic()
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        now = time.monotonic()
+        if self.rate and now >= self.paused_until:  # the first 429 of a burst of them
+            self._set_slack(self.slack + SLACK_STEP)
+        self.paused_until = max(self.paused_until, now + seconds)
+        self._calm_since = self.paused_until
+
+    def _set_slack(self, slack: float) -> None:
+        self.slack = min(MAX_SLACK, max(self.min_slack, slack))
+        self.window = self.base_window + self.slack
 
 
 class ChatPacer:
@@ -261,7 +315,7 @@ class Dispatcher:
     rate_per_s: float | None = 30.0
     per_chat_per_s: float | None = 1.0
     max_attempts: int = 5
-    concurrency: int = 32
+    concurrency: int = 64
     lease: timedelta = timedelta(seconds=30)
     backoff: timedelta = timedelta(seconds=5)
     poll_s: float = 1.0
@@ -305,6 +359,7 @@ class Dispatcher:
         self._room = asyncio.Event()
         self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._untried: list[int] = []
+        self._turns: dict[asyncio.Task, tuple[int, list]] = {}
         self._cache: dict[tuple[str, int, str], tuple[float, list[Call]]] = {}
         self._uploading: dict[int, asyncio.Lock] = {}  # id of a rendered call's params → its one upload
         self._global = Pacer(self.rate_per_s)
@@ -439,6 +494,7 @@ class Dispatcher:
         """Wait until the chat, then the bot, may send; False when stopping meanwhile.
 
         The chat is waited for first, so one busy chat never holds a slot of the bot's pace.
+        After the request, _answered() tells both pacers when Telegram answered.
         """
         while True:
             delay = self._chats.reserve(chat_id) - time.monotonic()
@@ -452,8 +508,20 @@ class Dispatcher:
                 return False
             if self._global.paused_until > at + 1e-3:
                 continue  # a 429 arrived while we waited: take a slot after the pause
-            self._chats.sent(chat_id, at)
+            entry = await self._global.gate()
+            if self._stopping:
+                self._global.answered(entry)
+                return False
+            self._turns[asyncio.current_task()] = (chat_id, entry)
+            self._chats.sent(chat_id, time.monotonic())
             return True
+
+    def _answered(self) -> None:
+        turn = self._turns.pop(asyncio.current_task(), None)
+        if turn is not None:
+            chat_id, entry = turn
+            self._global.answered(entry)
+            self._chats.sent(chat_id, time.monotonic())
 
     async def _deliver(self, job: Job) -> Outcome | None:
         row = job.claimed
@@ -474,7 +542,10 @@ class Dispatcher:
             started = True
             self.stats.requests += 1
             try:
-                result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
+                try:
+                    result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
+                finally:
+                    self._answered()
             except SendError as exc:
                 if exc.code == 429:
                     self.stats.throttled += 1

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     delivery_rate_per_s: float = Field(default=30, ge=0)
     delivery_per_chat_per_s: float = Field(default=1, ge=0)
     delivery_max_attempts: int = Field(default=5, ge=1, le=50)
-    delivery_concurrency: int = Field(default=32, ge=1, le=512)
+    delivery_concurrency: int = Field(default=64, ge=1, le=512)
     delivery_lease_s: float = Field(default=30, ge=1, le=3600)
     delivery_backoff_s: float = Field(default=5, gt=0, le=3600)
     delivery_poll_s: float = Field(default=1, gt=0, le=60)

@@ -79,13 +79,13 @@ async def test_secretary_sends_step_by_step_members_read_and_the_status_follows(
     [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
     for got in (got_old, got_young):
         assert TITLE in plain(got) and BODY in plain(got) and "Chi bộ Tổ dân phố 1" in plain(got)
-        assert buttons(got) == ["✅ Đã đọc"]
+        assert buttons(got) == ["✅ Đã đọc", "🔊 Nghe"]
     await wait_text(driver, sec.user_id, status["message_id"], "📬 Đã nhận: 2")
 
     press = await driver.press_button(old.user_id, got_old, "Đã đọc")
     assert "Đã ghi nhận" in (await driver.callback_answer(press))["text"]
     edited = await driver.wait_for_edit(old.user_id, got_old["message_id"])
-    assert buttons(edited) == []
+    assert buttons(edited) == ["🔊 Nghe"]  # listening stays
     live = await wait_text(driver, sec.user_id, status["message_id"], "✅ Đã đọc: 1")
     # A secretary sees who has not read yet (the unlinked members too), and may remind them.
     assert "Chưa đọc (9)" in plain(live) and young.name in plain(live) and old.name not in plain(live)
@@ -162,7 +162,7 @@ async def test_inbox_newest_first_with_unread_marked(driver, personas, sandbox_r
     assert "số 2" in first and "🆕" in first and "số 1" in second
     await driver.press_button(old.user_id, inbox, "Thông báo số 1")
     [opened] = await driver.wait_for_bot_messages(old.user_id)
-    assert "Nội dung số 1" in plain(opened) and buttons(opened) == ["✅ Đã đọc"]
+    assert "Nội dung số 1" in plain(opened) and buttons(opened) == ["✅ Đã đọc", "🔊 Nghe"]
     press = await driver.press_button(old.user_id, opened, "Đã đọc")
     await driver.callback_answer(press)
     [inbox] = await driver.exchange(old.user_id, "/notices")
@@ -192,7 +192,7 @@ async def test_committee_resolution_with_file_documents_search_and_study_rates(d
     for persona in (sec, old, personas["young_member"]):
         [got] = await driver.wait_for_bot_messages(persona.user_id, timeout=10)
         assert got["media_kind"] == "document" and got["document"]["file_name"] == "nq57.pdf"
-        assert title in plain(got) and buttons(got) == ["✅ Đã đọc", "📖 Đã học"]
+        assert title in plain(got) and buttons(got) == ["✅ Đã đọc", "📖 Đã học", "🔊 Nghe"]
     stats = await driver.stats()
     assert stats["sends_by_file_id"] == 3 and stats["uploads"] == 0  # forwarded by file_id
 
@@ -235,3 +235,30 @@ async def test_a_forged_read_button_of_another_cells_notice_is_refused(driver, p
     # A plain member may not send notices at all.
     [reply] = await driver.exchange(personas["elderly_member"].user_id, "/notice Thử | nội dung")
     assert "không có quyền" in plain(reply)
+
+
+def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_buttons_last():
+    from datetime import datetime, timezone
+
+    from handlers.notices import notice_calls
+    from handlers.render import visible_length
+    from models.notices import Notice, NoticeKind
+    from models.units import Unit, UnitKind
+
+    unit = Unit(id=3, name="Chi bộ <Tổ dân phố 1>", kind=UnitKind.cell, path="/1/3/")
+    paragraphs = [f"Đoạn {i}: " + "nội dung nghị quyết & hướng dẫn thực hiện " * 20 for i in range(12)]
+    notice = Notice(id=42, kind=NoticeKind.resolution, title="Nghị quyết <số 57>", body="\n\n".join(paragraphs),
+                    unit=unit, file_id="BQACAgIAAxkBAAI00001abc", file_kind="document", file_name="nq57.pdf",
+                    study_required=True, send_at=datetime(2026, 12, 5, 1, 0, tzinfo=timezone.utc))
+    calls = notice_calls(notice, "vi", None)
+    (first_method, first), *texts = calls
+    assert first_method == "sendDocument" and first["document"] == notice.file_id
+    assert visible_length(first["caption"]) <= 1024 and "&lt;số 57&gt;" in first["caption"]
+    assert "&lt;Tổ dân phố 1&gt;" in first["caption"] and "reply_markup" not in first
+    assert len(texts) >= 2 and all(m == "sendMessage" for m, _ in texts)
+    assert all(visible_length(p["text"]) <= 4096 for _, p in texts)
+    assert all(p["text"].startswith("Đoạn ") for _, p in texts)  # cut between paragraphs
+    assert all("reply_markup" not in p for _, p in texts[:-1])
+    keyboard = texts[-1][1]["reply_markup"]["inline_keyboard"]
+    assert [[b["callback_data"] for b in row] for row in keyboard] == [["nr:42"], ["ns:42"], ["bh:42"]]
+    assert "&amp;" in texts[0][1]["text"]
