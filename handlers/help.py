@@ -7,9 +7,8 @@ from .keyboards import main_menu, menu_pattern
 from .turn import Turn, handler, member_handler
 
 # Features whose buttons and commands exist but whose module is not built yet.
-NOT_YET = {
-}
-OFFICER_NOT_YET = ()
+NOT_YET: dict[str, str] = {}
+OFFICER_NOT_YET: tuple[str, ...] = ()
 
 
 @handler

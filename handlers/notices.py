@@ -31,6 +31,7 @@ from models.units import Unit, UnitKind
 
 from .i18n import DEFAULT, fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
+from .listen import listen_button_data
 from .members import parse_ints, refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
@@ -83,7 +84,9 @@ def member_buttons(notice: Notice, lang: str, *, read: bool = False, studied: bo
         rows.append([InlineKeyboardButton(t(lang, "notice.button.read"), callback_data=f"nr:{notice.id}")])
     if notice.study_required and not studied:
         rows.append([InlineKeyboardButton(t(lang, "notice.button.studied"), callback_data=f"ns:{notice.id}")])
-    return InlineKeyboardMarkup(rows).to_dict() if rows else None
+    # Members who listen rather than read: the text as a voice note (handlers/listen.py).
+    rows.append([InlineKeyboardButton(t(lang, "listen.button"), callback_data=listen_button_data(notice.id))])
+    return InlineKeyboardMarkup(rows).to_dict()
 
 
 def notice_calls(notice: Notice, lang: str, tz: tzinfo | None, *, read: bool = False,

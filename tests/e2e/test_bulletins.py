@@ -196,10 +196,10 @@ async def test_listen_to_a_notice_once_synthesised_then_by_file_id(driver, perso
         await s.commit()
     sandbox_run.runtime.dispatcher.wake()
     [got] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
-    assert "57-NQ/TW" in plain(got)
+    assert "57-NQ/TW" in plain(got) and buttons(got) == ["✅ Đã đọc", "🔊 Nghe"]
     before = await driver.stats()
 
-    press = await driver.press(old.user_id, got["message_id"], data=f"bh:{notice.id}")
+    press = await driver.press_button(old.user_id, got, "Nghe")
     assert "Đang chuẩn bị" in (await driver.callback_answer(press))["text"]
     [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=20)
     assert voice["voice"]["mime_type"] == "audio/ogg" and "57-NQ/TW" in plain(voice)
@@ -207,7 +207,7 @@ async def test_listen_to_a_notice_once_synthesised_then_by_file_id(driver, perso
     assert speech.syntheses == 1
 
     [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
-    press = await driver.press(young.user_id, got_young["message_id"], data=f"bh:{notice.id}")
+    press = await driver.press_button(young.user_id, got_young, "Nghe")
     await driver.callback_answer(press)
     [voice2] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
     assert voice2["voice"]["file_id"] == voice["voice"]["file_id"]

@@ -79,13 +79,13 @@ async def test_secretary_sends_step_by_step_members_read_and_the_status_follows(
     [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
     for got in (got_old, got_young):
         assert TITLE in plain(got) and BODY in plain(got) and "Chi bộ Tổ dân phố 1" in plain(got)
-        assert buttons(got) == ["✅ Đã đọc"]
+        assert buttons(got) == ["✅ Đã đọc", "🔊 Nghe"]
     await wait_text(driver, sec.user_id, status["message_id"], "📬 Đã nhận: 2")
 
     press = await driver.press_button(old.user_id, got_old, "Đã đọc")
     assert "Đã ghi nhận" in (await driver.callback_answer(press))["text"]
     edited = await driver.wait_for_edit(old.user_id, got_old["message_id"])
-    assert buttons(edited) == []
+    assert buttons(edited) == ["🔊 Nghe"]  # listening stays
     live = await wait_text(driver, sec.user_id, status["message_id"], "✅ Đã đọc: 1")
     # A secretary sees who has not read yet (the unlinked members too), and may remind them.
     assert "Chưa đọc (9)" in plain(live) and young.name in plain(live) and old.name not in plain(live)
@@ -162,7 +162,7 @@ async def test_inbox_newest_first_with_unread_marked(driver, personas, sandbox_r
     assert "số 2" in first and "🆕" in first and "số 1" in second
     await driver.press_button(old.user_id, inbox, "Thông báo số 1")
     [opened] = await driver.wait_for_bot_messages(old.user_id)
-    assert "Nội dung số 1" in plain(opened) and buttons(opened) == ["✅ Đã đọc"]
+    assert "Nội dung số 1" in plain(opened) and buttons(opened) == ["✅ Đã đọc", "🔊 Nghe"]
     press = await driver.press_button(old.user_id, opened, "Đã đọc")
     await driver.callback_answer(press)
     [inbox] = await driver.exchange(old.user_id, "/notices")
@@ -192,7 +192,7 @@ async def test_committee_resolution_with_file_documents_search_and_study_rates(d
     for persona in (sec, old, personas["young_member"]):
         [got] = await driver.wait_for_bot_messages(persona.user_id, timeout=10)
         assert got["media_kind"] == "document" and got["document"]["file_name"] == "nq57.pdf"
-        assert title in plain(got) and buttons(got) == ["✅ Đã đọc", "📖 Đã học"]
+        assert title in plain(got) and buttons(got) == ["✅ Đã đọc", "📖 Đã học", "🔊 Nghe"]
     stats = await driver.stats()
     assert stats["sends_by_file_id"] == 3 and stats["uploads"] == 0  # forwarded by file_id
 
@@ -260,5 +260,5 @@ def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_button
     assert all(p["text"].startswith("Đoạn ") for _, p in texts)  # cut between paragraphs
     assert all("reply_markup" not in p for _, p in texts[:-1])
     keyboard = texts[-1][1]["reply_markup"]["inline_keyboard"]
-    assert [[b["callback_data"] for b in row] for row in keyboard] == [["nr:42"], ["ns:42"]]
+    assert [[b["callback_data"] for b in row] for row in keyboard] == [["nr:42"], ["ns:42"], ["bh:42"]]
     assert "&amp;" in texts[0][1]["text"]
