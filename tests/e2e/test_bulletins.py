@@ -349,3 +349,41 @@ async def test_scheduled_bulletins_queue_ahead_and_go_out_when_the_clock_reaches
         assert await s.scalar(select(func.count()).select_from(Delivery)
                               .where(Delivery.kind == bulletins.BULLETIN_DELIVERY)) == 2
     assert speech.syntheses == 2  # the deliveries used the previews' file_ids
+
+
+async def test_a_long_bulletin_comes_in_numbered_parts_with_the_text_after_them(session, tmp_path):
+    """Rendered for the dispatcher: a voice note per part of at most max_part_seconds ("Phần 1/3"),
+    each uploaded with a hook that keeps its file_id; the text that does not fit a caption follows."""
+    from audio import Speech
+    from handlers.bulletins import render_bulletin
+    from handlers.render import visible_length
+    from models.demo import load_demo
+    from telegram import InputFile
+
+    demo = await load_demo(session)
+    await session.commit()
+    long_text = "\n\n".join(f"Mục {i}. {TEXT} Đề nghị các đồng chí tham dự đầy đủ, đúng giờ." for i in range(1, 10))
+    bulletin = await bulletins.create_bulletin(session, Actor(telegram_user_id=1, is_admin=True), unit_id=demo.ward,
+                                               title=TITLE, text=long_text, lang="vi")
+    await session.commit()
+    bulletin_id = bulletin.id  # the renderer ends the session's transaction: its objects expire
+    speech = Speech(tmp_path / "audio", "espeak", max_part_seconds=15)
+    calls = await render_bulletin(session, speech, bulletin_id, "vi", None)
+    voices = [c for c in calls if c[0] == "sendVoice"]
+    texts = [c for c in calls if c[0] == "sendMessage"]
+    total = len(voices)
+    assert total >= 3 and speech.syntheses == total
+    assert calls[:total] == voices  # the voice notes first, then the text
+    for index, (_, params, hook) in enumerate(voices, start=1):
+        assert isinstance(params["voice"], InputFile) and callable(hook)
+        assert f"Phần {index}/{total}" in params["caption"] and TITLE in params["caption"]
+        assert visible_length(params["caption"]) <= 1024 and 1 <= params["duration"] <= 20
+    assert texts and "Mục 9." in texts[-1][1]["text"] and all(visible_length(p["text"]) <= 4096 for _, p in texts)
+    # Kept file_ids: the next render sends every part by file_id and synthesises nothing.
+    for n, (_, params, hook) in enumerate(voices):
+        await hook(session, {"voice": {"file_id": f"AwACAgIAAxkBAAI{n:05d}", "file_unique_id": f"u{n}",
+                                       "file_size": 1000}})
+    await session.commit()
+    again = await render_bulletin(session, speech, bulletin_id, "vi", None)
+    assert [p["voice"] for m, p, *_ in again if m == "sendVoice"] == [f"AwACAgIAAxkBAAI{n:05d}" for n in range(total)]
+    assert all(len(c) == 2 for c in again) and speech.syntheses == total
