@@ -387,3 +387,48 @@ async def test_a_long_bulletin_comes_in_numbered_parts_with_the_text_after_them(
     again = await render_bulletin(session, speech, bulletin_id, "vi", None)
     assert [p["voice"] for m, p, *_ in again if m == "sendVoice"] == [f"AwACAgIAAxkBAAI{n:05d}" for n in range(total)]
     assert all(len(c) == 2 for c in again) and speech.syntheses == total
+
+
+async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, personas, sandbox_run, tmp_path):
+    """gTTS (HTTP mocked): 429 under "auto" → espeak-ng speaks; 500 under "gtts" alone → a clear message;
+    Google answering → an MP3 voice note, then sent by file_id."""
+    import responses
+
+    from audio import AutoEngine, EspeakEngine, GTTSEngine, Speech
+    from tests.audio import GOOGLE_URL, fake_mp3, google_answer
+
+    sec, old, young = personas["secretary"], personas["elderly_member"], personas["young_member"]
+    async with sandbox_run.sessionmaker() as s:
+        cell = await s.scalar(select(Unit.id).where(Unit.name == "Chi bộ Tổ dân phố 1"))
+        notice = await notices.create_notice(s, await load_actor(s, sec.user_id), kind=NoticeKind.notice,
+                                             title="Họp chi bộ", body="Họp lúc 19:30.", audience_unit_ids=[cell])
+        await s.commit()
+    sandbox_run.runtime.dispatcher.wake()
+    [got] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
+    [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
+    bot_data = sandbox_run.runtime.app.bot_data
+
+    def google(engine) -> Speech:
+        return Speech(tmp_path / f"audio-{engine.name}", engine)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, GOOGLE_URL, status=500)
+        bot_data[SPEECH] = google(GTTSEngine(timeout=2, min_interval=0))
+        await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
+        [told] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
+        assert "Chưa tạo được tệp nghe" in plain(told) and "voice" not in told
+
+        mock.replace(responses.POST, GOOGLE_URL, status=429)
+        bot_data[SPEECH] = auto = google(AutoEngine(GTTSEngine(timeout=2, min_interval=0), EspeakEngine()))
+        await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
+        [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
+        assert voice["voice"]["mime_type"] == "audio/ogg" and auto.syntheses == 1
+
+        mock.replace(responses.POST, GOOGLE_URL, body=google_answer(fake_mp3(40)))
+        bot_data[SPEECH] = online = google(GTTSEngine(timeout=2, min_interval=0))
+        await driver.callback_answer(await driver.press_button(young.user_id, got_young, "Nghe"))
+        [mp3] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
+        await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
+        [again] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
+    assert mp3["voice"]["mime_type"] == "audio/mpeg" and again["voice"]["file_id"] == mp3["voice"]["file_id"]
+    assert online.syntheses == 1
