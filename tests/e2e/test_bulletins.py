@@ -432,3 +432,24 @@ async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, per
         [again] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
     assert mp3["voice"]["mime_type"] == "audio/mpeg" and again["voice"]["file_id"] == mp3["voice"]["file_id"]
     assert online.syntheses == 1
+
+
+def test_without_espeak_the_bot_still_starts_and_logs_the_package_to_install(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from bot.app import build_application
+    from handlers.listen import make_speech, missing_packages
+    from models.db import make_engine
+
+    monkeypatch.setattr(audio, "missing_packages", lambda: ["espeak-ng", "opus-tools"])
+    with caplog.at_level(logging.WARNING):
+        speech = make_speech("espeak", tmp_path / "audio", None, 130)
+    assert speech is not None and missing_packages(speech) == ["espeak-ng", "opus-tools"]
+    assert "apt-get install espeak-ng opus-tools" in caplog.text
+    # An unusable cache folder: audio is off, the bot is not.
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert make_speech("espeak", blocked / "audio", None, 130) is None
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", tts_cache_dir=str(blocked / "x"))
+    runtime = build_application(settings, make_engine(settings.database_url), token="1:x")
+    assert runtime.app.bot_data[SPEECH] is None
