@@ -6,7 +6,8 @@ from telegram.ext import Application
 
 from .i18n import DEFAULT, LANGUAGES, t
 
-MEMBER_COMMANDS = ("start", "profile", "meetings", "notices", "votes", "feedback", "bulletins", "language", "help", "cancel")
+MEMBER_COMMANDS = ("start", "profile", "meetings", "notices", "documents", "votes", "feedback", "bulletins", "language", "help",
+                   "cancel")
 OFFICER_COMMANDS = MEMBER_COMMANDS[:-2] + ("members", "invite", "meeting", "notice", "vote", "bulletin", "attendance", "report") + MEMBER_COMMANDS[-2:]
 
 
