@@ -218,9 +218,9 @@ async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, 
             lang = pick_language(user.language_code, services.default_language)
             await accounts.ensure_account(session, user.id, lang)
             actor.language = lang
-        # End the first transaction: a handler may await the network (a file download) before
-        # it touches the database again, and should not hold a snapshot or a lock meanwhile.
-        await session.commit()
+            # The account is written: end the transaction so a handler that awaits the network
+            # (a file download) does not hold the write lock meanwhile. Reads hold no lock.
+            await session.commit()
         turn = Turn(update, context, services, session, actor, actor.language)
         context.user_data["lang"] = turn.lang
         if linked_only and not actor.linked and not actor.is_admin:
