@@ -19,6 +19,8 @@ from models import migrate
 from models.db import is_sqlite, make_engine, make_sessionmaker
 
 from .dispatcher import Dispatcher, build_dispatcher
+from .leader import LEADERSHIP, Leadership
+from .metrics import install as install_metrics
 from .serve import WORKERS
 from .settings import Settings
 
@@ -90,4 +92,7 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
     app.bot_data[SPEECH] = speech
     dispatcher.renderers.update(bulletin_views.renderers(speech))
     app.bot_data[WORKERS] = [dispatcher.run]
+    # Several instances on PostgreSQL: only the elected one runs the workers and repeating jobs.
+    app.bot_data[LEADERSHIP] = Leadership(settings.database_url)
+    install_metrics(app)
     return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -21,25 +22,45 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--webhook", metavar="URL", help="Serve a webhook at URL instead of long polling.")
+@click.option("--webhook", metavar="URL", help="Serve Telegram's webhook at URL (public HTTPS, e.g. behind nginx) "
+              "instead of long polling; needs HANDBOOK_WEBHOOK_SECRET.")
 def run(webhook: str | None) -> None:
-    """Serve Telegram by long polling."""
+    """Serve Telegram: long polling, or a webhook with --webhook URL."""
     from .app import build_application, prepare_database
     from .logs import setup_logging
     from .serve import run_polling
+    from .settings import SettingsError
+    from .webhook import make_web_app, run_webhook, start_web
 
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-    setup_logging(secrets=(token,))
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    setup_logging(secrets=(token, secret))
     if webhook:
-        raise click.ClickException("Webhook mode is not available yet; run without --webhook (long polling).")
+        if not webhook.startswith(("https://", "http://")):
+            raise click.BadParameter("must be the public https:// address Telegram posts to", param_hint="--webhook")
+        if not secret:
+            raise SettingsError("Setting HANDBOOK_WEBHOOK_SECRET is missing: webhook mode needs a secret token "
+                                "(16 to 256 letters, digits, _ or -), the same on every instance.")
 
     async def _run():
         engine = await prepare_database(settings)
         runtime = build_application(settings, engine)
+        sessions = runtime.services.sessionmaker
+        side = None
         try:
+            if webhook:
+                await run_webhook(runtime.app, sessions, url=webhook, secret=secret,
+                                  listen=settings.webhook_listen, port=settings.webhook_port)
+                return
+            if settings.metrics_port:
+                side, port = await start_web(make_web_app(runtime.app, sessions), settings.metrics_listen,
+                                             settings.metrics_port)
+                click.echo(f"/healthz and /metrics on http://{settings.metrics_listen}:{port}", err=True)
             await run_polling(runtime.app)
         finally:
+            if side is not None:
+                await side.cleanup()
             await engine.dispose()
 
     asyncio.run(_run())
@@ -143,6 +164,7 @@ def backup(file: Path) -> None:
         raise click.ClickException(f"no database at {source}")
     if file.exists():
         raise click.ClickException(f"{file} exists already; choose a new file name.")
+    os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     src = sqlite3.connect(source)
     dst = sqlite3.connect(file)
     try:

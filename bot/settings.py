@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,14 @@ class Settings(BaseSettings):
     delivery_poll_s: float = Field(default=1, gt=0, le=60)
     # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings.py).
     meeting_reminders: Annotated[tuple[str, ...], NoDecode] = ("3d", "1d", "2h")
+    # `handbook run --webhook URL`: where our server listens (a reverse proxy in front) and the secret
+    # Telegram sends back in every request; /healthz and /metrics are served there too.
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    # Long polling: /healthz and /metrics on their own small server (0: none).
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_web_port: int = Field(default=8080, ge=0, le=65535)
@@ -76,6 +85,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("must be 16 to 256 characters, each a letter, a digit, _ or - (Telegram's rule)")
         return value
 
     @field_validator("telegram_api_url")

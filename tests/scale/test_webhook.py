@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 
@@ -140,12 +141,15 @@ async def test_right_secret_processed_wrong_or_missing_refused_and_never_process
 
 async def test_healthz_and_metrics_content(webhook_bot, db_url):
     emulator, driver, url, base = webhook_bot
-    status, content_type, text = await get(f"{base}/healthz")
+    # SQLite: the one instance leads; PostgreSQL: alone, it wins the election (a moment after start).
+    for _ in range(100):
+        status, content_type, text = await get(f"{base}/healthz")
+        body = json.loads(text)
+        if body["role"] == "leader":
+            break
+        await asyncio.sleep(0.05)
     assert status == 200 and content_type.startswith("application/json")
-    import json
-    body = json.loads(text)
-    expected_role = "leader"  # SQLite: the one instance leads; PostgreSQL: alone, it wins the election
-    assert body == {"status": "ok", "database": "ok", "role": expected_role, "backlog": 0}
+    assert body == {"status": "ok", "database": "ok", "role": "leader", "backlog": 0}
 
     status, _, text = await get(f"{base}/metrics")
     for name in ("handbook_deliveries_queued 0.0", "handbook_deliveries_sent_total", "handbook_deliveries_failed_total",
@@ -172,3 +176,23 @@ async def test_healthz_says_503_when_the_database_is_gone(tmp_path):
     finally:
         await runner.cleanup()
         await engine.dispose()
+
+
+def test_run_webhook_without_a_secret_names_the_setting(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("HANDBOOK_BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("HANDBOOK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    monkeypatch.delenv("HANDBOOK_WEBHOOK_SECRET", raising=False)
+    result = CliRunner().invoke(main, ["run", "--webhook", "https://bot.example.org/telegram"])
+    assert result.exit_code != 0 and "HANDBOOK_WEBHOOK_SECRET is missing" in str(result.exception)
+    assert not (tmp_path / "h.db").exists()  # stopped before touching anything
+
+    monkeypatch.setenv("HANDBOOK_WEBHOOK_SECRET", "short secret!")
+    result = CliRunner().invoke(main, ["run", "--webhook", "https://bot.example.org/telegram"])
+    message = str(result.exception)
+    assert result.exit_code != 0 and "HANDBOOK_WEBHOOK_SECRET is invalid" in message
+    assert "short secret!" not in message  # a secret is never shown, even a wrong one
