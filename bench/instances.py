@@ -1,0 +1,304 @@
+"""Benchmark: updates per second with one and with two bot instances on one PostgreSQL, webhook mode.
+
+Two real bot processes (`python -m bot.cli run --webhook …`, as deployed) share one PostgreSQL
+database; the emulator (in this process) plays Telegram and the load balancer: it POSTs each update
+to the webhook of one instance ("one") or to both in turn ("two"). Both processes are up for the
+whole run, and the phases alternate one, two, one, two… so a noisy machine weighs on both alike.
+N linked members send /profile (the reply is checked to be their profile); latency is taken inside
+this process from the user's message to the bot's reply landing in the emulator (bench/updates.py's
+Probe). Per phase:
+
+  * fixed load  — an open loop offering --rate updates/s;
+  * saturation  — a closed loop keeping --outstanding updates in flight, i.e. as fast as answered.
+
+Printed: throughput, latency percentiles, how many updates each instance handled (its /metrics),
+the CPU seconds each process used, and how busy the whole machine was. On a small machine the
+emulator and load generator (this process) and PostgreSQL compete with the bots for the same
+cores, which caps what a second instance can add; "machine busy" also counts processes outside
+the bench, so a busy neighbour shows. Never asserts.
+
+    python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+                              [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2] [--quick]
+
+A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+# bench/updates.py's Probe, warm_up, fixed_load and saturation, measured the same way here.
+_spec = importlib.util.spec_from_file_location("bench_updates", Path(__file__).with_name("updates.py"))
+base = sys.modules["bench_updates"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(base)
+
+SECRET = "bench-instances-secret-0123456789"
+FIRST_USER = 300001
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    """One bot process in webhook mode."""
+
+    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path):
+        self.n = n
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.hook = f"{self.base}/telegram/hook"
+        self.log = tmp / f"bot-{n}.log"
+        self.env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
+                    "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
+                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "--webhook", self.hook, cwd=ROOT, env=self.env,
+            stdout=open(self.log, "wb"), stderr=asyncio.subprocess.STDOUT)
+
+    async def get(self, path: str) -> str | None:
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:
+                async with s.get(self.base + path) as r:
+                    return await r.text() if r.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return None
+
+    async def handled(self) -> float:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        body = await self.get("/metrics") or ""
+        return sum(s.value for f in text_string_to_metric_families(body) for s in f.samples
+                   if s.name == "handbook_updates_total")
+
+    def cpu_s(self) -> float:
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return float(sum(values) - idle), float(sum(values))
+
+
+@dataclass
+class Phase:
+    mode: str  # "one" or "two"
+    kind: str  # "fixed" or "saturation"
+    result: object
+    handled: list[float] = field(default_factory=list)  # per instance
+    cpu: dict[str, float] = field(default_factory=dict)  # process → CPU seconds used
+    machine_busy: float = 0.0  # share of all the machine's CPU time that was busy (any process)
+
+
+async def admin(server_url: str, sql: str) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def make_members(sessionmaker, n: int) -> dict[int, str]:
+    """n linked members in one cell of one ward: user id → full name."""
+    from models import clock
+    from models.accounts import Account
+    from models.members import Award, Member, WorkHistory
+    from models.units import UnitKind, add_unit
+
+    async with sessionmaker() as session:
+        ward = await add_unit(session, "Đảng bộ phường Phú Hội", UnitKind.ward)
+        cell = await add_unit(session, "Chi bộ Tổ dân phố 1", UnitKind.cell, ward)
+        people = [Member(full_name=f"Nguyễn Văn Số {i:04d}", cell_id=cell.id, position="Đảng viên",
+                         work_history=[WorkHistory(position_no=0, period_from="1990", period_to="2020",
+                                                   description="Giáo viên Trường tiểu học Phú Hội")],
+                         awards=[Award(position_no=0, title="Huy hiệu 30 năm tuổi Đảng")]) for i in range(n)]
+        session.add_all(people)
+        await session.flush()
+        session.add_all(Account(telegram_user_id=FIRST_USER + i, member_id=m.id, language="vi", linked_at=clock.now())
+                        for i, m in enumerate(people))
+        await session.commit()
+    return {FIRST_USER + i: m.full_name for i, m in enumerate(people)}
+
+
+async def wait_ready(instances: list[Instance], emulator, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        up = [await i.get("/healthz") for i in instances]
+        if all(up) and emulator.webhook.url:
+            return
+        dead = [i for i in instances if i.proc.returncode is not None]
+        if dead or time.monotonic() > deadline:
+            tails = "\n".join(i.log.read_text(errors="replace")[-2000:] for i in instances)
+            raise SystemExit(f"the bot processes did not come up:\n{tails}")
+        await asyncio.sleep(0.2)
+
+
+async def run_phase(mode: str, kind: str, probe, users, instances, emulator, args) -> Phase:
+    emulator.set_webhook_targets([instances[0].hook] if mode == "one" else [i.hook for i in instances])
+    await asyncio.sleep(0.3)
+    handled0 = [await i.handled() for i in instances]
+    cpu0 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
+    machine0 = machine_cpu()
+    if kind == "fixed":
+        result = await base.fixed_load(probe, users, args.rate, args.seconds)
+    else:
+        result = await base.saturation(probe, users, args.outstanding, args.seconds)
+    cpu1 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
+    machine1 = machine_cpu()
+    handled1 = [await i.handled() for i in instances]
+    busy = (machine1[0] - machine0[0]) / max(1.0, machine1[1] - machine0[1])
+    return Phase(mode, kind, result, [b - a for a, b in zip(handled0, handled1)],
+                 {k: cpu1[k] - cpu0[k] for k in cpu0}, busy)
+
+
+def report(args, phases: list[Phase]) -> None:
+    print()
+    print(f"/profile, webhook mode, PostgreSQL — {args.users} linked users, {args.seconds:g} s per phase, "
+          f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine")
+    for kind, title in (("fixed", f"fixed load, offered {args.rate:g} updates/s"),
+                        ("saturation", f"saturation, {min(args.outstanding, args.users)} outstanding "
+                                       "(throughput: replies landed within the window / window)")):
+        print()
+        print(title)
+        print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}"
+              f"{'handled per instance':>22}{'machine busy':>14}   CPU s per process")
+        for n, p in enumerate([p for p in phases if p.kind == kind]):
+            r = p.result
+            handled = " / ".join(f"{h:.0f}" for h in p.handled)
+            cpu = ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items())
+            print(f"  {n // 2 + 1:<7}{p.mode:<11}{r.throughput:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
+                  f"{r.lost:>6}{handled:>22}{p.machine_busy:>13.0%}   {cpu}")
+        best = {m: max((p.result.throughput for p in phases if p.kind == kind and p.mode == m), default=0.0)
+                for m in ("one", "two")}
+        if best["one"]:
+            print(f"  best two / best one = {best['two'] / best['one']:.2f}")
+
+
+async def main(args) -> None:
+    from models import migrate
+    from models.db import make_engine, make_sessionmaker
+    from sandbox import Emulator, start_server
+
+    name = f"handbook_bench_{os.getpid()}"
+    server_url = args.database_url
+    db_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await admin(server_url, f'CREATE DATABASE "{name}"')
+    instances: list[Instance] = []
+    runner = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-instances-") as tmp:
+            os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")
+            await migrate.upgrade(db_url)
+            engine = make_engine(db_url)
+            names = await make_members(make_sessionmaker(engine), args.users)
+            await engine.dispose()
+            emulator = Emulator()
+            runner, api = await start_server(emulator)
+            for user, full_name in names.items():
+                emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
+            instances = [Instance(n, api, emulator.token, db_url, Path(tmp)) for n in (1, 2)]
+            emulator.set_webhook_targets([i.hook for i in instances])
+            for i in instances:
+                await i.start()
+            await wait_ready(instances, emulator)
+            probe = base.Probe(emulator)
+            users = list(names)
+
+            def check(user: int, message: dict) -> str | None:
+                body = message.get("text") or ""
+                return None if names[user] in body else f"not a profile: {body[:80]!r}"
+
+            await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
+            phases = []
+            for kind in ("fixed", "saturation"):
+                for _ in range(args.rounds):
+                    for mode in ("one", "two"):
+                        phases.append(await run_phase(mode, kind, probe, users, instances, emulator, args))
+                        await asyncio.sleep(0.5)
+            if emulator.violations:
+                print(f"note: {len(emulator.violations)} Bot API violations, first: {emulator.violations[0]}",
+                      file=sys.stderr)
+            for i in instances:
+                await i.stop()
+            report(args, phases)
+    finally:
+        for i in instances:
+            await i.stop()
+        if runner is not None:
+            await runner.cleanup()
+        await admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--database-url", default=os.environ.get("HANDBOOK_TEST_DATABASE_URL")
+                   or "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+                   help="a PostgreSQL server (its database is only used to create and drop the bench's own)")
+    p.add_argument("--users", type=int, default=200, help="linked members sending /profile (default 200)")
+    p.add_argument("--rate", type=float, default=50.0, help="offered load of the fixed phases (default 50/s)")
+    p.add_argument("--seconds", type=float, default=15.0, help="length of each phase (default 15)")
+    p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
+    p.add_argument("--rounds", type=int, default=2, help="one/two alternations per kind of phase (default 2)")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seconds, args.rounds = 5.0, 1
+    if args.users < 1 or args.rate <= 0 or args.seconds <= 0 or args.outstanding < 1 or args.rounds < 1:
+        p.error("--users, --rate, --seconds, --outstanding and --rounds must be positive")
+    return args
+
+
+def run() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    budget = 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300
+    try:
+        asyncio.run(asyncio.wait_for(main(args), budget))
+    except asyncio.TimeoutError:
+        raise SystemExit(f"bench/instances.py: gave up after {budget:.0f} s")
+
+
+if __name__ == "__main__":
+    run()
