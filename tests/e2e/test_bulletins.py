@@ -389,6 +389,21 @@ async def test_a_long_bulletin_comes_in_numbered_parts_with_the_text_after_them(
     assert all(len(c) == 2 for c in again) and speech.syntheses == total
 
 
+async def _file_id_recorded(run, file_id: str, timeout: float = 10) -> None:
+    import asyncio
+    import time
+
+    from models.bulletins import AudioFile
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with run.sessionmaker() as s:
+            if await s.scalar(select(AudioFile.key).where(AudioFile.file_id == file_id)):
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"file_id {file_id} never recorded")
+
+
 async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, personas, sandbox_run, tmp_path):
     """gTTS (HTTP mocked): 429 under "auto" → espeak-ng speaks; 500 under "gtts" alone → a clear message;
     Google answering → an MP3 voice note, then sent by file_id."""
@@ -428,6 +443,8 @@ async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, per
         bot_data[SPEECH] = online = google(GTTSEngine(timeout=2, min_interval=0))
         await driver.callback_answer(await driver.press_button(young.user_id, got_young, "Nghe"))
         [mp3] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
+        # The bot records the file_id just after Telegram answers the upload: let it land first.
+        await _file_id_recorded(sandbox_run, mp3["voice"]["file_id"])
         await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
         [again] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
     assert mp3["voice"]["mime_type"] == "audio/mpeg" and again["voice"]["file_id"] == mp3["voice"]["file_id"]
