@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
 
 from models import accounts
@@ -150,7 +150,25 @@ class Turn:
             self._outbox.insert(0, self.update.callback_query.answer)
         outbox, self._outbox = self._outbox, []
         for send in outbox:
-            await send()
+            await _obeying_flood_control(send)
+
+
+FLOOD_RETRIES = 3
+FLOOD_WAIT_CAP_S = 30.0
+
+
+async def _obeying_flood_control(send: Callable[[], Awaitable[Any]]) -> Any:
+    """An answer to a user must not be lost to a 429 met while a broadcast uses the bot's quota."""
+    for attempt in range(FLOOD_RETRIES + 1):
+        try:
+            return await send()
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            if attempt == FLOOD_RETRIES or seconds > FLOOD_WAIT_CAP_S:
+                raise
+            log.info("Telegram asked to wait %.1f s before answering; waiting", seconds)
+            await asyncio.sleep(seconds)
 
 
 HandlerFn = Callable[[Turn], Awaitable[Any]]

@@ -207,6 +207,7 @@ async def test_listen_to_a_notice_once_synthesised_then_by_file_id(driver, perso
     assert speech.syntheses == 1
 
     [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
+    await _file_id_recorded(sandbox_run, voice["voice"]["file_id"])  # recorded just after the upload
     press = await driver.press_button(young.user_id, got_young, "Nghe")
     await driver.callback_answer(press)
     [voice2] = await driver.wait_for_bot_messages(young.user_id, timeout=10)

@@ -238,3 +238,15 @@ async def test_a_failing_handler_tells_the_user_in_their_language(driver, person
     assert "đã có lỗi xảy ra" in plain(reply)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "RuntimeError" in logged and elderly.name not in logged and (elderly.phone or "") not in logged
+
+
+async def test_an_answer_waits_out_flood_control_instead_of_being_lost(driver, personas, sandbox_run):
+    """While a broadcast uses the bot's quota, Telegram answers 429: the member still gets the reply."""
+    young = personas["young_member"]
+    await driver.exchange(young.user_id, "/start")
+    await driver.configure(per_chat_limit_per_s=1)
+    [first] = await driver.exchange(young.user_id, "/help")
+    [second] = await driver.exchange(young.user_id, "/help", timeout=15)  # the same second: 429, then waited
+    assert plain(second) == plain(first)
+    stats = await driver.stats()
+    assert stats["requests"]["sendMessage"] >= 3
