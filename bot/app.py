@@ -13,7 +13,7 @@ from handlers import bulletins as bulletin_views
 from handlers.commands import set_default_commands
 from handlers.listen import SPEECH, make_speech
 from handlers.meetings import REMINDERS as MEETING_REMINDERS
-from handlers.notices import OUTBOX
+from handlers.live_status import OUTBOX
 from handlers.turn import Services
 from models import migrate
 from models.db import is_sqlite, make_engine, make_sessionmaker

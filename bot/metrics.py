@@ -25,7 +25,7 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from handlers.notices import OUTBOX
+from handlers.live_status import OUTBOX
 from handlers.turn import TURN_OBSERVER
 from models.deliveries import Delivery, DeliveryState
 

@@ -34,7 +34,8 @@ from .keyboards import main_menu, menu_pattern, pager
 from .listen import (missing_packages, part_captions, plan_voice, send_calls, speak_to, speech_of, spoken_text,
                      synthesize_missing, voice_calls)
 from .members import parse_ints, refuse
-from .notices import EMOJI, OUTBOX
+from .live_status import tell_outbox
+from .notices import EMOJI
 from .render import split_message
 from .turn import Turn, esc, member_handler
 
@@ -115,15 +116,6 @@ async def _scopes(turn: Turn) -> list[Unit]:
     else:
         units = []
     return [u for u in units if u is not None and notices.may_send_to(turn.actor, u)]
-
-
-def _wake_outbox(turn: Turn) -> None:
-    outbox = turn.context.bot_data.get(OUTBOX)
-    if outbox is not None:
-        async def wake() -> None:
-            outbox.wake()
-
-        turn.later(wake)
 
 
 def _unavailable_text(turn: Turn) -> str:
@@ -345,7 +337,7 @@ async def confirmed(turn: Turn):
     if bulletin is None:
         return ConversationHandler.END
     turn.edit(turn.t("bulletin.queued", title=esc(bulletin.title), count=bulletin.recipients))
-    _wake_outbox(turn)
+    tell_outbox(turn, bulletins.BULLETIN_DELIVERY, wake=True)
     return ConversationHandler.END
 
 

@@ -25,15 +25,15 @@ from models.accounts import Account
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
 from models.units import Unit
 
-from .i18n import DEFAULT, all_translations, t
+from .i18n import all_translations, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
+from .live_status import LiveStatus, tell_outbox
 from .members import parse_ints, refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
 
-OUTBOX = "handbook.outbox"  # the dispatcher, put in bot_data by bot/app.py
 REMINDERS = "handbook.meeting_reminders"  # the reminder setting, put in bot_data by bot/app.py
 DRAFT = "meeting_draft"
 PENDING = "meeting_pending"  # what the next typed text is for: {"what": ..., "meeting": id, ...}
@@ -283,50 +283,8 @@ async def status_view(session: AsyncSession, meeting: Meeting, lang: str,
     return "\n".join(lines), InlineKeyboardMarkup(manage_buttons(meeting, lang, now)).to_dict()
 
 
-async def status_edits(session: AsyncSession, meeting_id: int, tz: tzinfo | None) -> list[Call]:
-    """The dispatcher's progress hook: refresh the secretary's status message as answers come in."""
-    meeting = await meetings.get_meeting(session, meeting_id)
-    if meeting is None or meeting.status_message_id is None:
-        return []
-    lang = await session.scalar(select(Account.language).where(Account.telegram_user_id == meeting.status_chat_id))
-    text, markup = await status_view(session, meeting, lang or DEFAULT, tz)
-    params = {"chat_id": meeting.status_chat_id, "message_id": meeting.status_message_id,
-              "text": split_message(text)[0], "parse_mode": "HTML"}
-    if markup:
-        params["reply_markup"] = markup
-    return [("editMessageText", params)]
-
-
-def post_status(turn: Turn, meeting_id: int) -> None:
-    """After the commit: the secretary's status message, remembered so the dispatcher refreshes it."""
-    bot, chat_id, lang, tz = turn.context.bot, turn.chat_id, turn.lang, turn.services.timezone
-    sessionmaker = turn.services.sessionmaker
-
-    async def post() -> None:
-        async with sessionmaker() as session:
-            meeting = await meetings.get_meeting(session, meeting_id)
-            text, markup = await status_view(session, meeting, lang, tz)
-        message = await bot.send_message(chat_id, split_message(text)[0],
-                                         reply_markup=InlineKeyboardMarkup.de_json(markup, bot) if markup else None)
-        async with sessionmaker() as session:
-            await meetings.set_status_message(session, meeting_id, chat_id, message.message_id)
-            await session.commit()
-
-    turn.later(post)
-
-
-def tell_outbox(turn: Turn, *, wake: bool = False, touch: int | None = None) -> None:
-    outbox = turn.context.bot_data.get(OUTBOX)
-    if outbox is None:
-        return
-
-    async def tell() -> None:
-        if touch is not None:
-            outbox.touch(meetings.MEETING_DELIVERY, touch)
-        if wake:
-            outbox.wake()
-
-    turn.later(tell)
+STATUS = LiveStatus(meetings.get_meeting, status_view, meetings.set_status_message)
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for meetings
 
 
 async def show_card(turn: Turn, meeting: Meeting, *, edit: bool) -> None:
@@ -706,8 +664,8 @@ async def _create(turn: Turn, *, edit: bool):
         return ConversationHandler.END
     text = turn.t("meeting.scheduled", when=when_text(turn.lang, meeting.starts_at, turn.services.timezone))
     turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
-    post_status(turn, meeting.id)
-    tell_outbox(turn, wake=True)
+    STATUS.post(turn, meeting.id)
+    tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
     return ConversationHandler.END
 
 
@@ -784,7 +742,7 @@ async def attend_pressed(turn: Turn):
     settle(turn, lambda data: data.pop(PENDING, None))
     turn.answer(turn.t("meeting.answered_attend"), alert=True)
     _mark_buttons(turn, ids[0], Answer.attend)
-    tell_outbox(turn, touch=ids[0])
+    tell_outbox(turn, meetings.MEETING_DELIVERY, touch=ids[0])
     return ConversationHandler.END
 
 
@@ -822,7 +780,7 @@ async def _record_absent(turn: Turn, meeting_id: int, reason: str, for_member_id
         else:
             turn.reply(error_text(turn.lang, exc))
         return False
-    tell_outbox(turn, touch=meeting_id)
+    tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting_id)
     return True
 
 
@@ -907,7 +865,7 @@ async def proxy_answer_pressed(turn: Turn):
             await _answer_refused(turn, exc, "meeting_proxy")
             return
         turn.answer(turn.t("meeting.proxy_recorded"))
-        tell_outbox(turn, touch=meeting.id)
+        tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting.id)
         await _proxy_list(turn, meeting)
         return
     turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id))
@@ -975,8 +933,8 @@ async def typed_move(turn: Turn):
     settle(turn, lambda data: data.pop(PENDING, None))
     turn.reply(turn.t("meeting.moved", when=when_text(turn.lang, change.new_starts_at, turn.services.timezone)),
                main_menu(turn.lang))
-    post_status(turn, pending["meeting"])
-    tell_outbox(turn, wake=True)
+    STATUS.post(turn, pending["meeting"])
+    tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
     return ConversationHandler.END
 
 
@@ -1004,7 +962,7 @@ async def cancel_confirmed(turn: Turn):
         turn.answer(error_text(turn.lang, exc), alert=True)
         return
     turn.edit(turn.t("meeting.cancelled", title=esc(meeting.title)))
-    tell_outbox(turn, wake=True)
+    tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
 
 
 # --- /meetings: a member's calendar ---------------------------------------------------------------------------

@@ -22,16 +22,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models import audit, clock, notices
-from models.accounts import Account
 from models.deliveries import Delivery
 from models.members import Member
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
 from models.permissions import Action, may
 from models.units import Unit, UnitKind
 
-from .i18n import DEFAULT, fmt_date, t
+from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import listen_button_data
+from .live_status import LiveStatus, tell_outbox
 from .members import parse_ints, refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
@@ -39,7 +39,6 @@ from .turn import Turn, esc, member_handler
 log = logging.getLogger(__name__)
 
 # bot/app.py puts the dispatcher here: handlers wake it after a commit and tell it what changed.
-OUTBOX = "handbook.outbox"
 DRAFT = "notice_draft"
 DOC_QUERY = "documents_query"
 KIND, TITLE, BODY, FILE, STUDY, AUDIENCE, WHEN, AT, CONFIRM = range(9)
@@ -191,46 +190,8 @@ async def status_view(session: AsyncSession, notice: Notice, lang: str, tz: tzin
     return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
 
 
-async def status_edits(session: AsyncSession, notice_id: int, tz: tzinfo | None) -> list[Call]:
-    """The dispatcher's progress hook: refresh the sender's status message as counts change."""
-    notice = await notices.get_notice(session, notice_id)
-    if notice is None or notice.status_message_id is None:
-        return []
-    lang = await session.scalar(select(Account.language).where(Account.telegram_user_id == notice.status_chat_id))
-    text, markup = await status_view(session, notice, lang or DEFAULT, tz)
-    return [("editMessageText", {"chat_id": notice.status_chat_id, "message_id": notice.status_message_id,
-                                 "text": text, "parse_mode": "HTML", "reply_markup": markup})]
-
-
-def _post_status(turn: Turn, notice_id: int) -> None:
-    """After the commit: the sender's status message, remembered so the dispatcher can refresh it."""
-    bot, chat_id, lang, tz = turn.context.bot, turn.chat_id, turn.lang, turn.services.timezone
-    sessionmaker = turn.services.sessionmaker
-
-    async def post() -> None:
-        async with sessionmaker() as session:
-            notice = await notices.get_notice(session, notice_id)
-            text, markup = await status_view(session, notice, lang, tz)
-        message = await bot.send_message(chat_id, text, reply_markup=InlineKeyboardMarkup.de_json(markup, bot))
-        async with sessionmaker() as session:
-            await notices.set_status_message(session, notice_id, chat_id, message.message_id)
-            await session.commit()
-
-    turn.later(post)
-
-
-def _outbox(turn: Turn, *, wake: bool = False, touch: int | None = None) -> None:
-    outbox = turn.context.bot_data.get(OUTBOX)
-    if outbox is None:
-        return
-
-    async def tell() -> None:
-        if touch is not None:
-            outbox.touch(notices.NOTICE_DELIVERY, touch)
-        if wake:
-            outbox.wake()
-
-    turn.later(tell)
+STATUS = LiveStatus(notices.get_notice, status_view, notices.set_status_message)
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for notices
 
 
 async def _api(bot, method: str, params: dict) -> Any:
@@ -552,8 +513,8 @@ def _sent(turn: Turn, notice: Notice, *, scheduled: bool, edit: bool) -> None:
     key = "notice.scheduled" if scheduled else "notice.queued"
     text = turn.t(key, when=_when(notice.send_at, turn.services.timezone))
     turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
-    _post_status(turn, notice.id)
-    _outbox(turn, wake=True)
+    STATUS.post(turn, notice.id)
+    tell_outbox(turn, notices.NOTICE_DELIVERY, wake=True)
 
 
 async def _one_line(turn: Turn, scopes: list[Unit]) -> None:
@@ -624,7 +585,7 @@ async def read_pressed(turn: Turn):
         return
     turn.answer(turn.t("notice.read_thanks" if result is Confirmed.recorded else "notice.read_already"))
     _drop_buttons(turn, f"nr:{ids[0]}")
-    _outbox(turn, touch=ids[0])
+    tell_outbox(turn, notices.NOTICE_DELIVERY, touch=ids[0])
 
 
 @member_handler
@@ -639,7 +600,7 @@ async def studied_pressed(turn: Turn):
         return
     turn.answer(turn.t("notice.studied_thanks" if result is Confirmed.recorded else "notice.studied_already"))
     _drop_buttons(turn, f"ns:{ids[0]}", f"nr:{ids[0]}")
-    _outbox(turn, touch=ids[0])
+    tell_outbox(turn, notices.NOTICE_DELIVERY, touch=ids[0])
 
 
 @member_handler
@@ -744,7 +705,7 @@ async def remind_pressed(turn: Turn):
     await audit.record(turn.session, "notice_reminded", actor_telegram_id=turn.user_id,
                        actor_member_id=turn.actor.member_id, detail={"notice_id": notice.id, "count": result.queued})
     turn.answer(turn.t("notice.reminded", count=result.queued), alert=True)
-    _outbox(turn, wake=True)
+    tell_outbox(turn, notices.NOTICE_DELIVERY, wake=True)
 
 
 @member_handler

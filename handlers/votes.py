@@ -18,7 +18,6 @@ import warnings
 from datetime import datetime, timedelta, tzinfo
 
 from babel.numbers import format_decimal
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
@@ -26,14 +25,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models import audit, clock, votes
-from models.accounts import Account
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
-from .notices import OUTBOX
+from .live_status import LiveStatus, tell_outbox
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
 
@@ -362,46 +360,8 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
     return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
 
 
-async def status_edits(session: AsyncSession, vote_id: int, tz: tzinfo | None) -> list[Call]:
-    """The dispatcher's progress hook: refresh the opener's status as ballots come in."""
-    vote = await votes.get_vote(session, vote_id)
-    if vote is None or vote.status_message_id is None:
-        return []
-    lang = await session.scalar(select(Account.language).where(Account.telegram_user_id == vote.status_chat_id))
-    text, markup = await status_view(session, vote, lang or DEFAULT, tz)
-    return [("editMessageText", {"chat_id": vote.status_chat_id, "message_id": vote.status_message_id,
-                                 "text": text, "parse_mode": "HTML", "reply_markup": markup})]
-
-
-def _post_status(turn: Turn, vote_id: int) -> None:
-    """After the commit: the opener's status message, remembered so the dispatcher can refresh it."""
-    bot, chat_id, lang, tz = turn.context.bot, turn.chat_id, turn.lang, turn.services.timezone
-    sessionmaker = turn.services.sessionmaker
-
-    async def post() -> None:
-        async with sessionmaker() as session:
-            vote = await votes.get_vote(session, vote_id)
-            text, markup = await status_view(session, vote, lang, tz)
-        message = await bot.send_message(chat_id, text, reply_markup=InlineKeyboardMarkup.de_json(markup, bot))
-        async with sessionmaker() as session:
-            await votes.set_status_message(session, vote_id, chat_id, message.message_id)
-            await session.commit()
-
-    turn.later(post)
-
-
-def _outbox(turn: Turn, *, wake: bool = False, touch: int | None = None) -> None:
-    outbox = turn.context.bot_data.get(OUTBOX)
-    if outbox is None:
-        return
-
-    async def tell() -> None:
-        if touch is not None:
-            outbox.touch(votes.BALLOT_DELIVERY, touch)
-        if wake:
-            outbox.wake()
-
-    turn.later(tell)
+STATUS = LiveStatus(votes.get_vote, status_view, votes.set_status_message)
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes
 
 
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
@@ -675,8 +635,8 @@ async def _open(turn: Turn, draft: dict, *, edit: bool) -> None:
         return
     text = turn.t("vote.opened", closes=_when(vote.closes_at, turn.services.timezone))
     turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
-    _post_status(turn, vote.id)
-    _outbox(turn, wake=True)
+    STATUS.post(turn, vote.id)
+    tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 
 
 @member_handler
@@ -784,7 +744,7 @@ async def tapped(turn: Turn):
     _answer_cast(turn, result)
     if result.outcome in (Cast.recorded, Cast.changed):
         _show_choice(turn, result)
-        _outbox(turn, touch=vote_id)
+        tell_outbox(turn, votes.BALLOT_DELIVERY, touch=vote_id)
     return ConversationHandler.END
 
 
@@ -835,7 +795,7 @@ async def got_text(turn: Turn):
     turn.reply(turn.t("vote.text_recorded", choice=choice, text=esc(opinion)), main_menu(turn.lang))
     if pending.get("message"):
         _show_choice(turn, result, chat_id=pending["chat"], message_id=pending["message"])
-    _outbox(turn, touch=pending["vote"])
+    tell_outbox(turn, votes.BALLOT_DELIVERY, touch=pending["vote"])
     return ConversationHandler.END
 
 
@@ -957,7 +917,7 @@ async def close_confirmed(turn: Turn):
     text, markup = await status_view(turn.session, vote, turn.lang, turn.services.timezone)
     turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
     if closed:
-        _outbox(turn, wake=True)
+        tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 
 
 @member_handler
