@@ -54,11 +54,16 @@ async def webhook_bot(db_url, tmp_path, monkeypatch, caplog):
     finally:
         await driver.__aexit__(None, None, None)
         stop.set()
-        await task
+        await asyncio.wait_for(task, 60)  # a stop that never ends fails here instead of hanging the run
         await runner.cleanup()
         await engine.dispose()
     assert emulator.violations == [], emulator.violations
     assert SECRET not in caplog.text, "the webhook secret was logged"
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound a moment ago and closed, so a connection is refused at once."""
+    return free_port()
 
 
 def forged_update(update_id: int, text: str = "/help") -> dict:
@@ -164,7 +169,7 @@ async def test_healthz_says_503_when_the_database_is_gone(tmp_path):
 
     app = ApplicationBuilder().token("123456:" + "A" * 35).updater(None).build()
     install(app)
-    engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/nothing")
+    engine = make_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{closed_port()}/nothing")
     runner, port = await start_web(make_web_app(app, make_sessionmaker(engine)), "127.0.0.1", 0)
     try:
         status, _, text = await get(f"http://127.0.0.1:{port}/healthz")
