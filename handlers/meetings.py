@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models.collation import name_key
 from models import clock, meetings
 from models.accounts import Account
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
@@ -873,7 +874,7 @@ async def proxy_answer_pressed(turn: Turn):
 
 async def _proxy_list(turn: Turn, meeting: Meeting) -> None:
     a = await meetings.answers(turn.session, meeting.id)
-    waiting = sorted(a.silent, key=lambda x: (x.reachable, x.name))[:30]
+    waiting = sorted(a.silent, key=lambda x: (x.reachable, name_key(x.name)))[:30]
     rows = [[InlineKeyboardButton(f"✅ {'📵 ' if not m.reachable else ''}{m.name}"[:60],
                                   callback_data=f"gQ:{meeting.id}:{m.member_id}:1"),
              InlineKeyboardButton("🙏", callback_data=f"gQ:{meeting.id}:{m.member_id}:0")] for m in waiting]
@@ -1039,6 +1040,7 @@ def register(app, cancel) -> None:
                        CallbackQueryHandler(attend_pressed, pattern=r"^ga:")],
             conversation_timeout=1800,
             allow_reentry=True,
+            name="meeting",
         )
     app.add_handler(conversation)
     app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^g[ckdhtpgfy]:"))

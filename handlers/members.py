@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from models import accounts, audit
-from models.members import Member, find_members, get_profile, members_under
+from models.members import Member, find_members, get_profile, load_profile, members_under
 from models.permissions import Action, may, may_view_member
 from models.units import Unit
 
@@ -95,7 +95,8 @@ async def member_profile(turn: Turn):
     if not ids or not await may_view_member(turn.session, turn.actor, ids[0]):
         await refuse(turn, "member_profile")
         return
-    member = await get_profile(turn.session, ids[0])
+    view = await load_profile(turn.session, ids[0])
+    member = view.member
     if member.id != turn.actor.member_id:
         await audit.record(
             turn.session,
@@ -107,7 +108,7 @@ async def member_profile(turn: Turn):
     markup = None
     if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=f"iv:{member.id}")]])
-    turn.reply(await render_profile(turn, member), markup)
+    turn.reply(render_profile(turn, view), markup)
 
 
 async def issue_invite(turn: Turn, member: Member) -> None:
@@ -185,5 +186,6 @@ def register(app, cancel) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=600,
             allow_reentry=True,
+            name="invite",
         )
     )

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import phonenumbers
-from sqlalchemy import select
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models.members import Member, get_profile
-from models.roles import Role
-from models.units import Unit, ancestors
+from models.members import ProfileView, load_profile
 
 from .i18n import fmt_date
 from .keyboards import correction_button, menu_pattern
@@ -23,18 +20,10 @@ def display_phone(e164: str | None) -> str | None:
         return e164
 
 
-async def render_profile(turn: Turn, member: Member) -> str:
+def render_profile(turn: Turn, view: ProfileView) -> str:
     """The whole profile as HTML; every value from the database is escaped."""
     t = turn.t
-    units = await ancestors(turn.session, member.cell)
-    if member.id == turn.actor.member_id:  # the caller's roles are loaded already
-        roles = [(r.kind, r.unit_name) for r in turn.actor.roles]
-    else:
-        roles = (
-            await turn.session.execute(
-                select(Role.kind, Unit.name).join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member.id)
-            )
-        ).all()
+    member = view.member
 
     def line(key: str, value) -> str | None:
         return f"{t(key)}: {esc(value)}" if value not in (None, "") else None
@@ -53,30 +42,30 @@ async def render_profile(turn: Turn, member: Member) -> str:
         line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
         line("profile.official_on", official),
         line("profile.cell", member.cell.name),
-        line("profile.committee", " › ".join(u.name for u in reversed(units[:-1])) if len(units) > 1 else None),
+        line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
         line("profile.position", member.position),
     ]
     if member.exempt:
         party.append(t("profile.exempt"))
-    for kind, unit_name in roles:
+    for kind, unit_name in view.roles:
         party.append(t("profile.role", role=t(f"role.{kind.value}"), unit=esc(unit_name)))
     sections = ["\n".join(x for x in personal if x), "\n".join(x for x in party if x)]
-    if member.work_history:
+    if view.work_history:
         rows = [f"📜 <b>{t('profile.work_history')}</b>"]
-        for w in member.work_history:
+        for w in view.work_history:
             period = "–".join(p for p in (w.period_from, w.period_to) if p) or "…"
             rows.append(f"• {esc(period)}: {esc(w.description)}")
         sections.append("\n".join(rows))
-    if member.awards:
+    if view.awards:
         rows = [f"🏅 <b>{t('profile.awards')}</b>"]
-        for a in member.awards:
+        for a in view.awards:
             when = f"{fmt_date(a.awarded_on)}: " if a.awarded_on else ""
             decision = f" ({esc(a.decision)})" if a.decision else ""
             rows.append(f"• {when}{esc(a.title)}{decision}")
         sections.append("\n".join(rows))
-    if member.disciplines:
+    if view.disciplines:
         rows = [f"⚖️ <b>{t('profile.discipline')}</b>"]
-        for d in member.disciplines:
+        for d in view.disciplines:
             when = f"{fmt_date(d.decided_on)}: " if d.decided_on else ""
             reason = f" — {esc(d.reason)}" if d.reason else ""
             rows.append(f"• {when}{t(f'discipline.{d.form.value}')}{reason}")
@@ -86,8 +75,8 @@ async def render_profile(turn: Turn, member: Member) -> str:
 
 @member_handler
 async def my_profile(turn: Turn):
-    member = await get_profile(turn.session, turn.actor.member_id)
-    turn.reply(await render_profile(turn, member), correction_button(turn.lang))
+    view = await load_profile(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view), correction_button(turn.lang))
 
 
 def register(app) -> None:

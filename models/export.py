@@ -62,7 +62,7 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
         select(Member, cell.name, committee.name)
         .join(cell, Member.cell_id == cell.id)
         .outerjoin(committee, cell.parent_id == committee.id)
-        .order_by(cell.path, Member.full_name, Member.id)
+        .order_by(cell.path, Member.sort_name, Member.id)
     )
     if within is not None:
         stmt = stmt.where(cell.path.startswith(within.path, autoescape=True))
@@ -89,7 +89,7 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
             select(model, Member.card_number, Member.full_name)
             .join(Member, model.member_id == Member.id)
             .join(cell, Member.cell_id == cell.id)
-            .order_by(cell.path, Member.full_name, Member.id, model.position_no, model.id)
+            .order_by(cell.path, Member.sort_name, Member.id, model.position_no, model.id)
         )
         if within is not None:
             stmt = stmt.where(cell.path.startswith(within.path, autoescape=True))

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import clock
 from .dates import BadDate, format_date, local_today, parse_date
+from .collation import name_key as sort_key
 from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
 from .phones import BadPhone, parse_phone
 from .units import Unit, UnitKind
@@ -1202,6 +1203,8 @@ async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, 
     for row, changes in changed:
         if "cell_id" in changes:
             changes["cell_id"] = unit_ids.get(changes["cell_id"], changes["cell_id"])
+        if "full_name" in changes:
+            changes["sort_name"] = sort_key(changes["full_name"])
         by_columns[tuple(sorted(changes))].append({"member_id": row.member_id, **{f"new_{k}": v for k, v in changes.items()}})
     for columns, params in by_columns.items():
         stmt = (

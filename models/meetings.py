@@ -605,7 +605,7 @@ async def answers(session: AsyncSession, meeting_id: int) -> Answers:
         .outerjoin(MeetingRsvp, and_(MeetingRsvp.member_id == Member.id, MeetingRsvp.meeting_id == meeting_id))
         .outerjoin(Account, Account.member_id == Member.id)
         .where(Member.cell_id == meeting.cell_id)
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_name, Member.id)
     )
     out = Answers(members=0)
     for member_id, name, reply, reason, proxy, chat in rows.all():
@@ -755,7 +755,7 @@ async def roll(session: AsyncSession, meeting_id: int) -> list[RollEntry]:
         .join(Attendance, Attendance.member_id == Member.id)
         .outerjoin(MeetingRsvp, and_(MeetingRsvp.member_id == Member.id, MeetingRsvp.meeting_id == meeting_id))
         .where(Attendance.meeting_id == meeting_id)
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_name, Member.id)
     )
     return [RollEntry(mid, name, status, reason, bool(exempt), reply, bool(proxy))
             for mid, name, status, reason, exempt, reply, proxy in rows.all()]

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, func, or_, select
+from sqlalchemy import (Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, bindparam, cast, func, literal_column, null,
+                        or_, select, union_all)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload, validates
 
 from . import clock
 from .base import Base
+from .collation import KEY_LENGTH, name_key
+from .roles import Role, RoleKind
 from .units import Unit
 
 
@@ -25,11 +29,19 @@ class DisciplineForm(str, enum.Enum):
     expulsion = "expulsion"  # khai trừ
 
 
+def _sort_name_default(context) -> str:
+    """Filled on every INSERT, the importer's bulk ones included."""
+    return name_key(context.get_current_parameters().get("full_name"))
+
+
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_cell_id_sort_name", "cell_id", "sort_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # Vietnamese order of names (models/collation.py), kept with the name: lists sort and page on it.
+    sort_name: Mapped[str] = mapped_column(String(KEY_LENGTH), default=_sort_name_default, server_default="")
     birth_date: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=10))
     # E.164 ("+84905111222"); one format so "0905 111 222" matches too.
@@ -54,6 +66,11 @@ class Member(Base):
     disciplines: Mapped[list[Discipline]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="Discipline.position_no", lazy="raise"
     )
+
+    @validates("full_name")
+    def _keep_sort_name(self, _key: str, value: str) -> str:
+        self.sort_name = name_key(value)
+        return value
 
     @property
     def is_full_member(self) -> bool:
@@ -130,7 +147,7 @@ async def find_members(session: AsyncSession, query: str, within_path: str | Non
     if q.isdigit():
         cond.append(Member.id == int(q))
     cond.append(func.lower(Member.full_name).contains(q.lower(), autoescape=True))
-    stmt = stmt.where(or_(*cond)).order_by(Member.full_name, Member.id).limit(limit)
+    stmt = stmt.where(or_(*cond)).order_by(Member.sort_name, Member.id).limit(limit)
     return list((await session.scalars(stmt)).all())
 
 
@@ -139,6 +156,107 @@ async def members_under(session: AsyncSession, unit_path: str, offset: int = 0, 
     base = select(Member).join(Unit, Unit.id == Member.cell_id).where(Unit.path.startswith(unit_path, autoescape=True))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = await session.scalars(
-        base.options(selectinload(Member.cell)).order_by(Unit.path, Member.full_name, Member.id).offset(offset).limit(limit)
+        base.options(selectinload(Member.cell)).order_by(Unit.path, Member.sort_name, Member.id).offset(offset).limit(limit)
     )
     return list(rows.all()), total
+
+
+# -- the profile as shown: a read model in two queries ------------------------------------------
+# Showing a profile is the commonest thing a member does, so it costs two round trips: the member
+# with their cell, then one UNION ALL for everything around them (the units above the cell, the
+# roles held, work history, awards, discipline). Editing goes through get_profile's ORM objects.
+
+
+@dataclass(frozen=True)
+class WorkPeriod:
+    period_from: str | None
+    period_to: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class AwardEntry:
+    awarded_on: date | None
+    title: str
+    decision: str | None
+
+
+@dataclass(frozen=True)
+class DisciplineEntry:
+    decided_on: date | None
+    form: DisciplineForm
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    member: Member  # its cell loaded
+    units: tuple[str, ...]  # names from the top unit down to the member's cell
+    roles: tuple[tuple[RoleKind, str], ...]  # (kind, unit name), top units first
+    work_history: tuple[WorkPeriod, ...]
+    awards: tuple[AwardEntry, ...]
+    disciplines: tuple[DisciplineEntry, ...]
+
+
+def _text(column):
+    return cast(column, Text)
+
+
+_NO_TEXT = cast(null(), Text)
+_NO_DATE = cast(null(), Date)
+
+
+def _kind(letter: str):
+    return literal_column(f"'{letter}'", String).label("kind")
+
+
+def _profile_queries():
+    member_id, unit_ids = bindparam("member_id"), bindparam("unit_ids", expanding=True)
+    member = select(Member).where(Member.id == member_id).options(joinedload(Member.cell))
+    # The first SELECT gives the column types (a date column first, so SQLite's text becomes a date).
+    parts = union_all(
+        select(_kind("a"), Award.position_no.label("pos"), Award.awarded_on.label("day"),
+               _text(Award.title).label("a"), _text(Award.decision).label("b"), _NO_TEXT.label("c"))
+        .where(Award.member_id == member_id),
+        select(_kind("w"), WorkHistory.position_no, _NO_DATE, _text(WorkHistory.period_from),
+               _text(WorkHistory.period_to), _text(WorkHistory.description))
+        .where(WorkHistory.member_id == member_id),
+        select(_kind("d"), Discipline.position_no, Discipline.decided_on, _text(Discipline.form),
+               _text(Discipline.reason), _NO_TEXT)
+        .where(Discipline.member_id == member_id),
+        select(_kind("u"), func.length(Unit.path), _NO_DATE, _text(Unit.name), _NO_TEXT, _NO_TEXT)
+        .where(Unit.id.in_(unit_ids)),
+        select(_kind("r"), func.length(Unit.path), _NO_DATE, _text(Role.kind), _text(Unit.name), _NO_TEXT)
+        .join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member_id),
+    )
+    return member, parts
+
+
+# Built once (profiles are shown all day; building a statement costs more than running it).
+_MEMBER_QUERY, _PARTS_QUERY = _profile_queries()
+
+
+async def load_profile(session: AsyncSession, member_id: int) -> ProfileView | None:
+    """Everything a profile shows (the caller has checked permission), or None."""
+    member = (await session.execute(_MEMBER_QUERY, {"member_id": member_id})).scalar_one_or_none()
+    if member is None:
+        return None
+    unit_ids = [int(x) for x in member.cell.path.strip("/").split("/") if x] or [member.cell_id]
+    rows = (await session.execute(_PARTS_QUERY, {"member_id": member_id, "unit_ids": unit_ids})).all()
+    return _profile_view(member, rows)
+
+
+def _profile_view(member: Member, rows) -> ProfileView:
+    by_kind: dict[str, list] = {"a": [], "w": [], "d": [], "u": [], "r": []}
+    for row in rows:
+        by_kind[row.kind].append(row)
+    for items in by_kind.values():
+        items.sort(key=lambda r: r.pos)  # position in the list; for units and roles, depth in the tree
+    return ProfileView(
+        member=member,
+        units=tuple(r.a for r in by_kind["u"]),
+        roles=tuple((RoleKind(r.a), r.b) for r in by_kind["r"]),
+        work_history=tuple(WorkPeriod(r.a, r.b, r.c or "") for r in by_kind["w"]),
+        awards=tuple(AwardEntry(r.day, r.a or "", r.b) for r in by_kind["a"]),
+        disciplines=tuple(DisciplineEntry(r.day, DisciplineForm(r.a), r.b) for r in by_kind["d"]),
+    )

@@ -170,7 +170,7 @@ async def draft_minutes(session: AsyncSession, meeting_id: int) -> Minutes:
         select(Member.full_name, Attendance.status, Attendance.reason)
         .join(Member, Member.id == Attendance.member_id)
         .where(Attendance.meeting_id == meeting.id)
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_name, Member.id)
     )).all()
     absent = [Absent(name, (status or Presence.unexcused).value, reason)
               for name, status, reason in rows if status is not Presence.present]

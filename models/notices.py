@@ -465,7 +465,7 @@ async def unread(session: AsyncSession, notice_id: int, limit: int = 30) -> tupl
         .where(NoticeRecipient.notice_id == notice_id, NoticeRecipient.read_at.is_(None))
     )
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = await session.execute(base.order_by(Unit.path, Member.full_name, Member.id).limit(limit))
+    rows = await session.execute(base.order_by(Unit.path, Member.sort_name, Member.id).limit(limit))
     return [Unread(m, n, c, s is DeliveryState.sent or s == DeliveryState.sent.value) for m, n, c, s in rows.all()], total
 
 

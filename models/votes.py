@@ -764,7 +764,7 @@ async def turnout(session: AsyncSession, vote: Vote, names: int = 30) -> Turnout
     missing = (await session.scalars(
         select(Member.full_name).join(Elector, Elector.member_id == Member.id)
         .where(Elector.vote_id == vote.id, Elector.can_vote.is_(True), Elector.member_id.not_in(voters))
-        .order_by(Member.full_name, Member.id).limit(names)
+        .order_by(Member.sort_name, Member.id).limit(names)
     )).all()
     return Turnout(int(voted or 0), int(eligible or 0), tuple(missing))
 
@@ -786,7 +786,7 @@ async def roll(session: AsyncSession, vote: Vote) -> list[RollLine]:
         .join(Member, Member.id == Elector.member_id)
         .outerjoin(Ballot, (Ballot.vote_id == Elector.vote_id) & (Ballot.member_id == Elector.member_id))
         .where(Elector.vote_id == vote.id, Elector.can_vote.is_(True))
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_name, Member.id)
     )).all()
     return [RollLine(name, position, text) for name, position, text in rows]
 

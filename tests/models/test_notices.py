@@ -193,7 +193,7 @@ async def test_unread_names_and_rates_by_cell_with_the_exempt_setting(session, w
     await notices.mark_studied(session, notice.id, ward.m["bay"].id)
     await session.commit()
     names, total = await notices.unread(session, notice.id)
-    assert total == 3 and [u.name for u in names] == ["Nguyễn Thị Hồng Nhung", "Tôn Nữ Thị Lài", "Trần Văn Lâm"]
+    assert total == 3 and [u.name for u in names] == ["Tôn Nữ Thị Lài", "Nguyễn Thị Hồng Nhung", "Trần Văn Lâm"]
     assert [u.reachable for u in names] == [False, False, False]  # nothing sent yet
     rates = await notices.rates_by_cell(session, notice.id)
     assert [(r.cell, r.count, r.base, r.percent, r.exempt_left_out) for r in rates] == [
