@@ -693,8 +693,10 @@ async def deliver_replies(app: Application) -> None:
                 retry = True
                 log.warning("feedback reply not sent, will retry: %s", type(exc).__name__)
         async with services.sessionmaker() as session:
-            await fb.finish_delivery(session, p.reply_id, delivered=delivered, retry=retry)
+            again = await fb.finish_delivery(session, p.reply_id, delivered=delivered, retry=retry)
             await session.commit()
+        if retry and not again:
+            log.warning("feedback reply given up: it failed for %s", fb.REPLY_RETRY_FOR)
 
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -650,17 +650,26 @@ async def claim_undelivered(session: AsyncSession, key: bytes, limit: int = 100)
     return out
 
 
-async def finish_delivery(session: AsyncSession, reply_id: int, *, delivered: bool, retry: bool = False) -> None:
-    """After trying to send: the way back of an anonymous item is forgotten, unless we will retry."""
+# A reply that keeps failing on the network is tried at every sweep for this long, then given up.
+REPLY_RETRY_FOR = timedelta(days=1)
+
+
+async def finish_delivery(session: AsyncSession, reply_id: int, *, delivered: bool, retry: bool = False) -> bool:
+    """After trying to send: the way back of an anonymous item is forgotten, unless we will retry.
+
+    Returns whether the reply will be tried again (a retry asked for a reply younger than
+    REPLY_RETRY_FOR)."""
     reply = await session.get(FeedbackReply, reply_id)
     if reply is None:
-        return
-    if retry:
+        return False
+    if retry and clock.now() - reply.created_at < REPLY_RETRY_FOR:
         reply.delivered_at = None
-    else:
-        reply.undeliverable = not delivered
-        await session.execute(delete(FeedbackThread).where(FeedbackThread.item_id == reply.item_id))
+        await session.flush()
+        return True
+    reply.undeliverable = not delivered
+    await session.execute(delete(FeedbackThread).where(FeedbackThread.item_id == reply.item_id))
     await session.flush()
+    return False
 
 
 @dataclass(frozen=True)

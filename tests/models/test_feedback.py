@@ -226,6 +226,26 @@ async def test_a_failed_delivery_is_retried_and_closing_forgets_the_way_back(ses
     assert (await session.execute(select(FeedbackThread))).all() == []
 
 
+async def test_a_reply_failing_for_a_day_is_given_up_and_its_way_back_forgotten(session, ward):
+    item = await send(session, ward, anonymous=True)
+    secretary = await ward.actor(session, "secretary")
+    await feedback.add_reply(session, secretary, item.id, "Trả lời")
+    await session.commit()
+    for _ in range(3):  # network errors for a few hours: tried again at the next sweep
+        [pending] = await feedback.claim_undelivered(session, KEY)
+        assert await feedback.finish_delivery(session, pending.reply_id, delivered=False, retry=True)
+        await session.commit()
+        clock.advance(timedelta(hours=5))
+    clock.advance(timedelta(hours=10))  # a day after the reply: the next failure is the last
+    [pending] = await feedback.claim_undelivered(session, KEY)
+    assert not await feedback.finish_delivery(session, pending.reply_id, delivered=False, retry=True)
+    await session.commit()
+    assert await feedback.claim_undelivered(session, KEY) == []
+    reply = await session.get(FeedbackReply, pending.reply_id)
+    assert reply.undeliverable and reply.delivered_at is not None
+    assert await session.get(FeedbackThread, item.id) is None
+
+
 async def test_ten_an_hour_counting_anonymous_ones_with_the_clock_moved(session, ward):
     for i in range(10):
         await send(session, ward, body=f"Ý kiến số {i}", anonymous=i % 2 == 0)
