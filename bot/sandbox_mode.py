@@ -80,6 +80,10 @@ class SandboxRun:
         await migrate.upgrade(self.database_url)
         self.engine = make_engine(self.database_url)
         await self.load_demo_if_empty()
+        await self._start_bot()
+        return self
+
+    async def _start_bot(self) -> None:
         settings = self.settings.model_copy(update={"telegram_api_url": self.url, "database_url": self.database_url})
         self.runtime = build_application(settings, self.engine, token=SANDBOX_TOKEN)
         self.stop = asyncio.Event()
@@ -88,7 +92,13 @@ class SandboxRun:
             if self.polling.done():
                 await self.polling  # raises what went wrong
             await asyncio.sleep(0.01)
-        return self
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new Application on the same database and emulator, as a restart
+        of the process would: nothing the old one held in memory survives."""
+        self.stop.set()
+        await self.polling
+        await self._start_bot()
 
     async def __aexit__(self, *exc) -> None:
         self.stop.set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices,
-               profile, reports, start, votes)
+               profile, reports, start, state, votes)
 from .turn import SERVICES, Services
 
 
@@ -28,4 +28,7 @@ def register(app: Application, services: Services) -> None:
     feedback.register(app)
     corrections.register(app)
     start.register_fallback(app)
+    # Each person's conversation step and draft are read from the database before every update
+    # and written back after it: they survive a restart and follow the person across instances.
+    state.install(app)
     app.add_error_handler(errors.on_error)

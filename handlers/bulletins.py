@@ -499,6 +499,7 @@ def register(app, cancel) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,
             allow_reentry=True,
+            name="bulletin",
         )
     app.add_handler(conversation)
     app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^b[unvcw]:"))

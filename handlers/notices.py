@@ -788,6 +788,7 @@ def register(app, cancel) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,
             allow_reentry=True,
+            name="notice",
         )
     app.add_handler(conversation)
     app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^n[kfyawc]:"))

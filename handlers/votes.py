@@ -962,6 +962,7 @@ def register(app, cancel) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,
             allow_reentry=True,
+            name="vote",
         )
         # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
         tapping = ConversationHandler(
@@ -970,6 +971,7 @@ def register(app, cancel) -> None:
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=900,
             allow_reentry=True,
+            name="vote_opinion",
         )
     app.add_handler(tapping)
     app.add_handler(opening)

@@ -463,3 +463,19 @@ async def test_other_languages(driver, personas, sandbox_run, lang, home_word):
     await driver.wait_for_bot_messages(young.user_id)
     [home] = await driver.exchange(young.user_id, "/feedback")
     assert home_word in plain(home)
+
+
+async def test_feedback_begun_before_a_restart_is_sent_after_it(driver, personas, sandbox_run):
+    """The feedback flow keeps its step in user_data: that too is in the database."""
+    elderly = personas["elderly_member"]
+    await driver.exchange(elderly.user_id, "/start")
+    await driver.press_reply_button(elderly.user_id, FEEDBACK)
+    await driver.wait_for_bot_messages(elderly.user_id)
+    await sandbox_run.restart_bot()
+    [card] = await driver.exchange(elderly.user_id, "Đèn đường kiệt 5 hỏng đã một tuần")
+    assert "Về việc: Chung" in plain(card)  # taken as feedback by the new process
+    await driver.press_button(elderly.user_id, card, "📨 Gửi")
+    sent = await driver.wait_for_edit(elderly.user_id, card["message_id"])
+    assert "Đã gửi ý kiến" in sent["text"]
+    [item] = await items(sandbox_run)
+    assert item.member_id == elderly.member_id and "Đèn đường" in item.body

@@ -262,3 +262,40 @@ def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_button
     keyboard = texts[-1][1]["reply_markup"]["inline_keyboard"]
     assert [[b["callback_data"] for b in row] for row in keyboard] == [["nr:42"], ["ns:42"], ["bh:42"]]
     assert "&amp;" in texts[0][1]["text"]
+
+
+async def test_a_restart_in_the_middle_of_a_notice_loses_neither_the_step_nor_the_draft(driver, personas, sandbox_run):
+    """The step and the draft are in the database: a new process (or another instance) goes on."""
+    sec, old = personas["secretary"], personas["elderly_member"]
+    [ask] = await driver.exchange(sec.user_id, "/notice")
+    await driver.press_button(sec.user_id, ask, "Thông báo")
+    await driver.wait_for_bot_messages(sec.user_id)
+    [ask_body] = await driver.exchange(sec.user_id, TITLE)
+    assert "nội dung" in plain(ask_body)
+
+    first_app = sandbox_run.runtime.app
+    await sandbox_run.restart_bot()
+    assert sandbox_run.runtime.app is not first_app
+
+    [ask_file] = await driver.exchange(sec.user_id, BODY)  # the new process knows the step: this is the text
+    assert "tệp đính kèm" in plain(ask_file)
+    await driver.press_button(sec.user_id, ask_file, "Không đính kèm")
+    [ask_when] = await driver.wait_for_bot_messages(sec.user_id)
+    await driver.press_button(sec.user_id, ask_when, "Gửi ngay")
+    preview, summary = await driver.wait_for_bot_messages(sec.user_id, 2)
+    assert TITLE in plain(preview) and BODY in plain(preview)  # the title typed before the restart
+    await driver.press_button(sec.user_id, summary, "Gửi")
+    await driver.wait_for_bot_messages(sec.user_id)
+    [got] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
+    assert TITLE in plain(got) and BODY in plain(got)
+
+
+async def test_a_conversation_idle_past_its_timeout_is_not_restored(driver, personas, sandbox_run):
+    sec = personas["secretary"]
+    [ask] = await driver.exchange(sec.user_id, "/notice")
+    await driver.press_button(sec.user_id, ask, "Thông báo")
+    await driver.wait_for_bot_messages(sec.user_id)
+    await sandbox_run.restart_bot()
+    clock.advance(timedelta(minutes=31))  # /notice gives up after 30 idle minutes
+    replies = await driver.exchange(sec.user_id, TITLE)
+    assert replies and not any("nội dung" in plain(r) for r in replies)  # not taken as the title any more

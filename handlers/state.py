@@ -1,0 +1,216 @@
+"""Conversations that survive a restart and span instances: the step and the draft live in the database.
+
+Before every update (group RESTORE_GROUP, first of all) the sender's state is read
+(models/conversations.py): PTB's user_data for that person and, for every named
+ConversationHandler, the step they are at. After the update (group PERSIST_GROUP, last of all) what
+changed is written back. The updates of one person are taken one at a time on an instance, so a
+double tap does not interleave two steps; across instances the row's version decides (the later
+write wins, the other is dropped and logged).
+
+A conversation idle for longer than its handler's conversation_timeout is not restored — the
+same rule PTB applies with its timeout job, which exists only in the process that set it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from telegram import Update
+from telegram.ext import Application, ContextTypes, ConversationHandler, TypeHandler
+
+from models import clock
+from models import conversations as store
+
+from .turn import services_of
+
+log = logging.getLogger(__name__)
+
+RESTORE_GROUP = -100
+PERSIST_GROUP = 100
+STATE = "handbook.conversation_state"
+EPHEMERAL = frozenset({"lang"})  # caches the turn sets again on every update
+LOCK_WAIT_S = 30.0
+
+
+@dataclass
+class _Taken:
+    user_id: int
+    keys: set[tuple]  # (chat id, user id) of the conversations concerned: this update's and those restored
+    snapshot: str
+    version: int
+    lock: asyncio.Lock | None
+    at: dict[str, datetime]  # conversation name → when it last moved, as restored
+    started: float  # loop time of the restore
+
+
+class SharedState:
+    def __init__(self, conversations: dict[str, ConversationHandler]):
+        self.conversations = conversations
+        self.locks: dict[int, asyncio.Lock] = {}
+        self.taken: dict[int, _Taken] = {}  # update_id → what restore read
+
+    # -- reading ------------------------------------------------------------------------------------
+    async def restore(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or context.user_data is None:
+            return
+        self._forget_lost()
+        lock = self.locks.setdefault(user.id, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
+        except asyncio.TimeoutError:
+            # The previous update never finished (or never said so): do not let it hold this person up again.
+            log.warning("an update waited %.0f s for the same person's previous one; handled anyway", LOCK_WAIT_S)
+            lock = self.locks[user.id] = asyncio.Lock()
+            await lock.acquire()
+        try:
+            async with services_of(context).sessionmaker() as session:
+                data, version, _ = await store.load(session, user.id)
+        except SQLAlchemyError as exc:
+            # The database is down: the turn will say so; what memory holds stays as it is.
+            log.warning("conversation state not read (%s)", type(exc).__name__)
+            self._release(lock, user.id)
+            return
+        keys = {(update.effective_chat.id, user.id)} if update.effective_chat is not None else set()
+        keys |= {tuple(step["key"]) for step in (data.get("steps") or {}).values()}
+        at = self._apply(keys, data, context.user_data)
+        self.taken[update.update_id] = _Taken(user.id, keys, self._snapshot(keys, context.user_data, at), version, lock,
+                                              at, asyncio.get_running_loop().time())
+
+    def _forget_lost(self) -> None:
+        """Updates whose last group never ran (cancelled at shutdown): drop what restore kept for them."""
+        if len(self.taken) < 64:
+            return
+        old = asyncio.get_running_loop().time() - 2 * LOCK_WAIT_S
+        for update_id in [u for u, t in self.taken.items() if t.started < old]:
+            self.taken.pop(update_id, None)
+
+    def _apply(self, keys: set[tuple], data: dict, user_data: dict) -> dict[str, datetime]:
+        kept = {k: user_data[k] for k in EPHEMERAL if k in user_data}
+        user_data.clear()
+        user_data.update(data.get("user") or {})
+        user_data.update(kept)
+        steps = data.get("steps") or {}
+        now, at = clock.now(), {}
+        for name, handler in self.conversations.items():
+            step = steps.get(name)
+            if step is not None:
+                timeout = handler.conversation_timeout
+                limit = timeout if isinstance(timeout, timedelta) else timedelta(seconds=timeout or 0)
+                if limit and now - step["at"] > limit:
+                    step = None  # idle too long: over, as PTB's timeout would have ended it
+            wanted = {tuple(step["key"]): step["state"]} if step is not None else {}
+            if step is not None:
+                at[name] = step["at"]
+            mine = {k: handler._conversations[k] for k in keys if k in handler._conversations}
+            if mine == wanted:
+                continue
+            for key in mine:
+                handler._conversations.pop(key, None)
+                self._drop_timeout(handler, key)
+            for key, state in wanted.items():
+                handler._conversations[key] = state
+                self._drop_timeout(handler, key)
+        return at
+
+    @staticmethod
+    def _drop_timeout(handler: ConversationHandler, key) -> None:
+        """A timeout job set for an older step of this key must not end the restored one."""
+        job = handler.timeout_jobs.pop(key, None)
+        if job is not None:
+            job.schedule_removal()
+
+    def _current(self, keys: set[tuple], user_data: dict, at: dict[str, datetime], moved: bool) -> dict:
+        steps = {}
+        for name, handler in self.conversations.items():
+            for key in keys:
+                state = handler._conversations.get(key)
+                if isinstance(state, (int, str)):
+                    steps[name] = {"key": list(key), "state": state,
+                                   "at": clock.now() if moved or name not in at else at[name]}
+        data = {}
+        user = {k: v for k, v in user_data.items() if k not in EPHEMERAL}
+        if user:
+            data["user"] = user
+        if steps:
+            data["steps"] = steps
+        return data
+
+    def _snapshot(self, keys: set[tuple], user_data: dict, at: dict[str, datetime]) -> str:
+        try:
+            return store.encode(self._current(keys, user_data, at, moved=False))
+        except store.NotStorable:
+            return ""
+
+    # -- writing ------------------------------------------------------------------------------------
+    async def persist(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        taken = self.taken.pop(update.update_id, None)
+        if taken is None or context.user_data is None:
+            return
+        try:
+            unchanged = self._snapshot(taken.keys, context.user_data, taken.at) == taken.snapshot
+            if unchanged and not self._in_conversation(taken.keys):
+                return
+            # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
+            data = self._current(taken.keys, context.user_data, taken.at, moved=True)
+            try:
+                store.encode(data)
+            except store.NotStorable as exc:
+                log.error("conversation state not stored: a value of type %s cannot be kept", exc)
+                return
+            try:
+                async with services_of(context).sessionmaker() as session:
+                    written = await store.save(session, taken.user_id, data, taken.version)
+                    await session.commit()
+            except IntegrityError:
+                written = False
+            except SQLAlchemyError as exc:
+                log.warning("conversation state not written (%s)", type(exc).__name__)
+                return
+            if not written:
+                log.info("conversation state changed elsewhere meanwhile; the later write was kept")
+        finally:
+            self._release(taken.lock, taken.user_id)
+
+    def _in_conversation(self, keys: set[tuple]) -> bool:
+        return any(k in h._conversations for h in self.conversations.values() for k in keys)
+
+    def _release(self, lock: asyncio.Lock | None, user_id: int) -> None:
+        if lock is None:
+            return
+        lock.release()
+        if not lock.locked() and not lock._waiters:  # nobody queued: forget the lock
+            self.locks.pop(user_id, None)
+
+
+def install(app: Application) -> SharedState:
+    """After every handler is added: wrap the named conversations (every ConversationHandler must have a name)."""
+    conversations: dict[str, ConversationHandler] = {}
+    for group in app.handlers.values():
+        for h in group:
+            if isinstance(h, ConversationHandler):
+                if not h.name or h.name in conversations:
+                    raise ValueError("every ConversationHandler needs a name of its own to be kept in the database")
+                conversations[h.name] = h
+    state = SharedState(conversations)
+    app.bot_data[STATE] = state
+    app.add_handler(TypeHandler(Update, state.restore), group=RESTORE_GROUP)
+    app.add_handler(TypeHandler(Update, state.persist), group=PERSIST_GROUP)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(prune_job, interval=PRUNE_EVERY_S, first=PRUNE_EVERY_S, name="conversation_prune")
+    return state
+
+
+PRUNE_EVERY_S = 3600
+
+
+async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Drafts nobody touched for a day are forgotten (a repeating job: the leader runs it)."""
+    async with services_of(context).sessionmaker() as session:
+        gone = await store.prune(session)
+        await session.commit()
+    if gone:
+        log.info("forgot %d idle conversation states", gone)

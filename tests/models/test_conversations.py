@@ -1,0 +1,83 @@
+"""Conversation state in the database: what a draft holds comes back as it was; versions decide races."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from models import clock
+from models import conversations as store
+from models.conversations import ConversationState, NotStorable
+from models.notices import NoticeKind
+from models.votes import PassRule
+
+
+def test_a_draft_comes_back_with_its_types():
+    draft = {
+        "kind": NoticeKind.resolution, "rule": PassRule.cast,
+        "at": datetime(2026, 12, 5, 12, 30, tzinfo=timezone.utc), "day": date(2026, 2, 28), "time": time(19, 30),
+        "wait": timedelta(hours=2), "cells": [1, 2, 3], "pair": (4, "x"), "seen": {5, 6},
+        "by_id": {7: "bảy", 8: None}, "$odd": {"$dt": "not a date"}, "text": "Nghị quyết <b>số 5</b> & \"trích\"",
+        "nested": {"options": [{"label": "Đồng ý", "n": 0}], "flag": True, "ratio": 0.5},
+    }
+    back = store.decode(store.encode(draft))
+    assert back == draft
+    assert type(back["kind"]) is NoticeKind and back["at"].tzinfo is not None and isinstance(back["pair"], tuple)
+
+
+def test_what_cannot_be_kept_is_refused_not_pickled():
+    class Foreign(enum.Enum):
+        x = 1
+
+    with pytest.raises(NotStorable):
+        store.encode({"obj": object()})
+    with pytest.raises(NotStorable):
+        store.encode({"fn": len})
+    # An enum named in the data is looked up only in the handbook's own modules.
+    with pytest.raises(ValueError):
+        store.decode('{"e": {"$enum": "os:system", "v": "ls"}}')
+    with pytest.raises(ValueError):
+        store.decode('{"e": {"$enum": "models.clock:now", "v": 1}}')
+
+
+async def test_save_load_versions_and_age(session):
+    uid = 4242
+    assert await store.load(session, uid) == ({}, 0, None)
+    assert await store.save(session, uid, {"steps": {"notice": {"key": [uid, uid], "state": 2, "at": clock.now()}}}, 0)
+    await session.commit()
+    data, version, _ = await store.load(session, uid)
+    assert version == 1 and data["steps"]["notice"]["state"] == 2
+
+    # Two updates read version 1; the first write wins, the second is told it lost.
+    assert await store.save(session, uid, {"user": {"draft": {"title": "A"}}}, 1)
+    assert not await store.save(session, uid, {"user": {"draft": {"title": "B"}}}, 1)
+    await session.commit()
+    data, version, _ = await store.load(session, uid)
+    assert (data, version) == ({"user": {"draft": {"title": "A"}}}, 2)
+    # Creating a row that another update created meanwhile is refused too.
+    assert not await store.save(session, uid, {"user": {"x": 1}}, 0)
+
+    # A day untouched: not restored, and pruned.
+    clock.advance(store.MAX_AGE + timedelta(minutes=1))
+    assert (await store.load(session, uid))[0] == {}
+    assert await store.prune(session) == 1
+    await session.commit()
+    assert await session.get(ConversationState, uid) is None
+
+
+async def test_an_empty_state_deletes_the_row(session):
+    uid = 77
+    assert await store.save(session, uid, {"user": {"flow": "feedback"}}, 0)
+    await session.commit()
+    assert await store.save(session, uid, {}, 1)
+    await session.commit()
+    assert await session.get(ConversationState, uid) is None
+    assert await store.save(session, uid, {}, 0)  # nothing there, nothing to delete: fine
+
+
+async def test_a_state_this_version_cannot_read_starts_afresh(session):
+    session.add(ConversationState(telegram_user_id=9, data='{"e": {"$enum": "models.notices:Gone", "v": 1}}',
+                                  version=3, updated_at=clock.now()))
+    await session.commit()
+    assert await store.load(session, 9) == ({}, 3, (await session.get(ConversationState, 9)).updated_at)
