@@ -1,7 +1,7 @@
 """The committee's monthly report as files: a bar chart (PNG, matplotlib Agg) and a spreadsheet (XLSX).
 
 Pure functions of the report and the language; run them off the event loop. The chart uses the
-object API (Figure + Agg canvas), never pyplot's global state, so two reports can render at once.
+object API (Figure + Agg canvas), never pyplot's global state, with the shared fonts (charts.py).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from models.reports import Group, MonthReport
 
+from .charts import chart_style
 from .i18n import t
 
 MAX_BARS = 60  # a bar a cell up to this many; above it, a bar a unit right below (a ward of a city)
@@ -34,6 +35,11 @@ def bars_of(report: MonthReport, groups: list[Group] | None) -> list[tuple[str, 
 
 
 def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> bytes:
+    with chart_style():
+        return _chart_png(report, lang, groups)
+
+
+def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> bytes:
     every = bars_of(report, groups)
     bars = every[:MAX_BARS]
     labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]

@@ -13,7 +13,6 @@ import contextlib
 import functools
 import io
 import logging
-import threading
 import warnings
 from datetime import datetime, timedelta, tzinfo
 
@@ -28,6 +27,7 @@ from models import audit, clock, votes
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
+from .charts import chart_style
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
@@ -248,37 +248,14 @@ def chart_args(result: VoteResult, lang: str) -> dict:
     }
 
 
-_CHART_LOCK = threading.Lock()  # matplotlib's font settings are process-wide
-# Vietnamese diacritics from DejaVu; Bengali script, when its font is installed, as the fallback.
-FALLBACK_FONTS = ("/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf",)
-
-
-@functools.lru_cache(maxsize=1)
-def _fonts() -> list[str]:
-    from pathlib import Path
-
-    from matplotlib import font_manager
-
-    names = ["DejaVu Sans"]
-    for path in FALLBACK_FONTS:
-        if Path(path).exists():
-            font_manager.fontManager.addfont(path)
-            names.append(font_manager.FontProperties(fname=path).get_name())
-    return names
-
-
 def chart_png(*, question: str, labels: list[str], counts: list[int], shares: list[str], base: int, axis: str,
               half: str, verdict: str, passed: bool) -> bytes:
     """A horizontal bar a choice, the "more than half" line, the verdict: a PNG for sendPhoto."""
     import textwrap
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
-    with _CHART_LOCK, rc_context({"font.family": _fonts(), "font.size": 13}):
+    with chart_style(**{"font.size": 13}):
         fig = Figure(figsize=(8, 2.2 + 0.75 * len(labels)), dpi=100)
         ax = fig.add_subplot()
         ys = list(range(len(labels)))[::-1]
