@@ -1,11 +1,14 @@
 """Importing a member list sent as a file by a secretary or committee officer, and describing the result."""
 from __future__ import annotations
 
+import hashlib
 import html
+import logging
 import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from models import audit, clock, importer
@@ -15,6 +18,8 @@ from models.units import Unit
 
 from .i18n import t
 from .turn import Turn, member_handler
+
+log = logging.getLogger(__name__)
 
 
 def describe_row_error(lang: str, err: RowError, *, html_mode: bool = True, show_sheet: bool = True) -> str:
@@ -85,9 +90,11 @@ async def member_file(turn: Turn):
         turn.reply(_errors_text(turn, report, parsed))
         return
     token = secrets.token_hex(4)
+    # The file itself stays with Telegram: its id (and a digest, to know it is the file checked) is
+    # what the conversation keeps until the officer confirms.
     turn.context.user_data[PENDING] = {
-        "token": token, "data": data, "name": document.file_name or "members",
-        "unit_id": scope_id, "at": clock.now(),
+        "token": token, "file_id": document.file_id, "sha256": hashlib.sha256(data).hexdigest(),
+        "name": document.file_name or "members", "unit_id": scope_id, "at": clock.now(),
     }
     markup = InlineKeyboardMarkup([[
         InlineKeyboardButton(turn.t("import.button.confirm"), callback_data=f"imp:{token}:y"),
@@ -113,7 +120,15 @@ async def confirm_import(turn: Turn):
     if not allowed:  # the role was taken away since the file was checked
         turn.edit(turn.t("import.not_allowed"))
         return
-    parsed = importer.read_member_file(pending["data"], pending["name"])
+    try:
+        data = bytes(await (await turn.context.bot.get_file(pending["file_id"])).download_as_bytearray())
+    except (BadRequest, NetworkError) as exc:
+        log.warning("the member list could not be fetched again: %s", type(exc).__name__)
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != pending["sha256"]:
+        turn.edit(turn.t("import.expired"))
+        return
+    parsed = importer.read_member_file(data, pending["name"])
     report = await importer.import_members(turn.session, parsed, within=unit)
     if report.errors:  # the database changed in between
         await turn.session.rollback()

@@ -10,13 +10,16 @@ from sandbox import SandboxDriver
 
 
 @pytest.fixture
-async def sandbox_run(db_url, tmp_path, monkeypatch):
+async def sandbox_run(db_url, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
     settings = Settings(database_url=db_url)
     async with SandboxRun(settings, db_url) as run:
         yield run
         # Any request that broke the Bot API reference fails the test that made it.
         assert run.emulator.violations == [], run.emulator.violations
+    # Every step of every conversation could be kept in the database (handlers/state.py).
+    unkept = [r.getMessage() for r in caplog.records if r.getMessage().startswith("conversation state not stored")]
+    assert unkept == [], unkept
 
 
 @pytest.fixture
