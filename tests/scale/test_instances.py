@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from models import migrate, notices
 from models.db import make_engine, make_sessionmaker
 from models.deliveries import Delivery, DeliveryState
+from models.feedback import FeedbackItem
 from models.notices import NoticeKind
 from sandbox import Emulator, start_server
 from tests.conftest import reset_postgres
@@ -155,6 +156,25 @@ async def test_two_instances_share_updates_and_survive_kill_9_of_the_leader(pg_u
         await until(lambda: all(bot_messages(emulator, c) for c in users), 20, "answers to /help", instances)
         handled = [await i.metric("handbook_updates_total", type="message") for i in instances]
         assert all(n > 0 for n in handled) and sum(handled) == len(users), handled
+
+        # A conversation whose steps land on both instances in turn: each knows where the member is
+        # (the step and the draft are in the database, handlers/state.py).
+        writer = crowd.chats[40]
+        before = [await i.metric("handbook_updates_total", type="message") for i in instances]
+        emulator.user_send_text(writer, "/feedback")
+        await until(lambda: bot_messages(emulator, writer), 20, "the feedback prompt", instances)
+        emulator.user_send_text(writer, "Đèn đường kiệt 5 hỏng đã một tuần")
+        await until(lambda: any("Về việc" in (m.text or "") for m in bot_messages(emulator, writer)), 20,
+                    "the feedback card", instances)
+        card = next(m for m in bot_messages(emulator, writer) if "Về việc" in (m.text or ""))
+        emulator.user_press(writer, card.message_id, button_text="📨 Gửi")
+        async def stored():
+            async with sessionmaker() as session:
+                return await session.scalar(select(func.count()).select_from(FeedbackItem)
+                                            .where(FeedbackItem.body.contains("Đèn đường")))
+        await until(stored, 20, "the feedback item", instances)
+        steps = [await i.metric("handbook_updates_total", type="message") - b for i, b in zip(instances, before)]
+        assert sorted(steps) == [1, 1], steps  # one step on each instance
 
         # A broadcast to 2,000 members; kill -9 of the leader half way.
         emulator.configure(global_limit_per_s=RATE, per_chat_limit_per_s=1, latency_ms=5)
