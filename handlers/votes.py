@@ -681,11 +681,15 @@ def _show_choice(turn: Turn, result: votes.CastResult, *, chat_id: int | None = 
 _WRITERS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
+def _single_writer(turn: Turn) -> bool:
+    return turn.session.bind.dialect.name == "sqlite"
+
+
 @contextlib.asynccontextmanager
 async def _one_writer(turn: Turn):
     """SQLite has one writer at a time: a flood of taps queues here, in order, instead of in
     SQLite's busy handler, which sleeps and retries (and made taps wait seconds under load)."""
-    if turn.session.bind.dialect.name != "sqlite":
+    if not _single_writer(turn):
         yield
         return
     loop = asyncio.get_running_loop()
@@ -706,9 +710,18 @@ async def tapped(turn: Turn):
         await refuse(turn, "vote_tap")
         return ConversationHandler.END
     vote_id, position = ids
-    async with _one_writer(turn):
-        result = await votes.cast_ballot(turn.session, vote_id, turn.actor.member_id, position)
+    vote, single = None, _single_writer(turn)
+    if single:
+        # Read the vote before queueing for the write lock, in a transaction of its own (ended here):
+        # SQLite's one writer then holds the lock for the guarded INSERT alone.
+        vote = await votes.get_vote(turn.session, vote_id)
         await turn.session.commit()
+    if single and vote is None:
+        result = votes.CastResult(Cast.no_vote)
+    else:
+        async with _one_writer(turn):
+            result = await votes.cast_ballot(turn.session, vote_id, turn.actor.member_id, position, vote=vote)
+            await turn.session.commit()
     if result.outcome in votes.REFUSED:
         await _refused(turn, result, vote_id)
         return ConversationHandler.END

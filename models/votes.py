@@ -422,9 +422,8 @@ async def open_vote(
 
 
 async def get_vote(session: AsyncSession, vote_id: int) -> Vote | None:
-    return await session.scalar(
-        select(Vote).where(Vote.id == vote_id).options(selectinload(Vote.options), selectinload(Vote.cell))
-    )
+    """The vote with its cell and options (one query)."""
+    return await _load(session, vote_id)
 
 
 async def set_status_message(session: AsyncSession, vote_id: int, chat_id: int, message_id: int) -> None:
