@@ -23,14 +23,16 @@ from telegram.ext import Application, ContextTypes, ConversationHandler, TypeHan
 
 from models import clock
 from models import conversations as store
+from models.db import single_read_engine
+from models.permissions import Actor
 
+from .turn import CONVERSATION_STATE as STATE
 from .turn import services_of
 
 log = logging.getLogger(__name__)
 
 RESTORE_GROUP = -100
 PERSIST_GROUP = 100
-STATE = "handbook.conversation_state"
 EPHEMERAL = frozenset({"lang"})  # caches the turn sets again on every update
 LOCK_WAIT_S = 30.0
 
@@ -44,6 +46,7 @@ class _Taken:
     lock: asyncio.Lock | None
     at: dict[str, datetime]  # conversation name → when it last moved, as restored
     started: float  # loop time of the restore
+    actor: Actor | None  # the caller, read with the state; handed to the turn once
 
 
 class SharedState:
@@ -51,8 +54,14 @@ class SharedState:
         self.conversations = conversations
         self.locks: dict[int, asyncio.Lock] = {}
         self.taken: dict[int, _Taken] = {}  # update_id → what restore read
+        self._reader = None
 
     # -- reading ------------------------------------------------------------------------------------
+    def reader(self, context: ContextTypes.DEFAULT_TYPE):
+        if self._reader is None:
+            self._reader = single_read_engine(services_of(context).sessionmaker.kw["bind"])
+        return self._reader
+
     async def restore(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         if user is None or context.user_data is None:
@@ -60,15 +69,21 @@ class SharedState:
         self._forget_lost()
         lock = self.locks.setdefault(user.id, asyncio.Lock())
         try:
-            await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
+            if lock.locked():
+                await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
+            else:
+                await lock.acquire()  # the usual case: nobody ahead, no timer needed
         except asyncio.TimeoutError:
             # The previous update never finished (or never said so): do not let it hold this person up again.
             log.warning("an update waited %.0f s for the same person's previous one; handled anyway", LOCK_WAIT_S)
             lock = self.locks[user.id] = asyncio.Lock()
             await lock.acquire()
         try:
-            async with services_of(context).sessionmaker() as session:
-                data, version, _ = await store.load(session, user.id)
+            # One SELECT, outside any transaction on SQLite (a plain session would take the write lock);
+            # it reads the caller too, which the turn then takes instead of asking again.
+            services = services_of(context)
+            async with self.reader(context).connect() as conn:
+                (data, version, _), actor = await store.load_with_actor(conn, user.id, services.admin_ids)
         except SQLAlchemyError as exc:
             # The database is down: the turn will say so; what memory holds stays as it is.
             log.warning("conversation state not read (%s)", type(exc).__name__)
@@ -78,7 +93,15 @@ class SharedState:
         keys |= {tuple(step["key"]) for step in (data.get("steps") or {}).values()}
         at = self._apply(keys, data, context.user_data)
         self.taken[update.update_id] = _Taken(user.id, keys, self._snapshot(keys, context.user_data, at), version, lock,
-                                              at, asyncio.get_running_loop().time())
+                                              at, asyncio.get_running_loop().time(), actor)
+
+    def prefetched_actor(self, update: Update) -> Actor | None:
+        """The caller as restore read them for this update (once: a retried turn reads again)."""
+        taken = self.taken.get(update.update_id)
+        if taken is None or taken.actor is None:
+            return None
+        actor, taken.actor = taken.actor, None
+        return actor
 
     def _forget_lost(self) -> None:
         """Updates whose last group never ran (cancelled at shutdown): drop what restore kept for them."""

@@ -30,6 +30,7 @@ from .render import split_message
 
 log = logging.getLogger(__name__)
 SERVICES = "handbook"
+CONVERSATION_STATE = "handbook.conversation_state"  # handlers/state.py's SharedState, in bot_data
 # Called after every turn with (handler name, seconds, the error or None): bot/metrics.py counts.
 TURN_OBSERVER = "handbook.turn_observer"
 
@@ -198,7 +199,9 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
         for attempt in range(LOCK_RETRIES):
             try:
                 sessions = services.turn_sessions if attempt == 0 else services.sessionmaker
-                turn, result = await _run_turn(fn, update, context, services, sessions, linked_only)
+                # The caller was read with their conversation state just before (handlers/state.py).
+                prefetched = _prefetched_actor(update, context) if attempt == 0 else None
+                turn, result = await _run_turn(fn, update, context, services, sessions, linked_only, prefetched)
                 break
             except DBAPIError as exc:
                 if not is_lock_conflict(exc) or attempt == LOCK_RETRIES - 1:
@@ -227,10 +230,17 @@ def _observed(turn_fn, name: str):
     return observed
 
 
-async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, sessions, linked_only: bool):
+def _prefetched_actor(update: Update, context) -> Actor | None:
+    state = context.bot_data.get(CONVERSATION_STATE)
+    return state.prefetched_actor(update) if state is not None else None
+
+
+async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, sessions, linked_only: bool,
+                    actor: Actor | None = None):
     user = update.effective_user
     async with sessions() as session:
-        actor = await load_actor(session, user.id, services.admin_ids)
+        if actor is None:
+            actor = await load_actor(session, user.id, services.admin_ids)
         if actor.language is None:
             # First contact: Telegram's language when we speak it, else the default.
             lang = pick_language(user.language_code, services.default_language)

@@ -19,11 +19,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Text, bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
+from .accounts import Account
 from .base import Base, UTCDateTime
+from .permissions import ACTOR_COLUMNS, Actor, actor_from_rows, actor_query
 
 # A conversation left alone this long is over, whatever its own timeout (drafts are not kept for ever).
 MAX_AGE = timedelta(days=1)
@@ -132,12 +134,32 @@ _LOAD = select(ConversationState.data, ConversationState.version, ConversationSt
     ConversationState.telegram_user_id == bindparam("uid"))
 
 
-async def load(session: AsyncSession, telegram_user_id: int) -> tuple[dict, int, datetime | None]:
+async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -> tuple[dict, int, datetime | None]:
     """(state, version, when it was written); ({}, 0, None) when there is none or it is too old to trust."""
     row = (await session.execute(_LOAD, {"uid": telegram_user_id})).first()
     if row is None:
         return {}, 0, None
-    text, version, updated_at = row
+    return _readable(*row)
+
+
+# The caller (account, cell, roles) and their state: what every update needs first, in one query.
+_ACTOR_AND_STATE = actor_query(
+    ConversationState.data, ConversationState.version, ConversationState.updated_at,
+    joins=((ConversationState, ConversationState.telegram_user_id == Account.telegram_user_id),))
+
+
+async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int,
+                          admin_ids: frozenset[int] = frozenset()) -> tuple[tuple[dict, int, datetime | None], Actor]:
+    """((state, version, written at), Actor). A person without an account has no state either
+    (both are made by their first turn)."""
+    rows = (await connection.execute(_ACTOR_AND_STATE, {"telegram_user_id": telegram_user_id})).all()
+    actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], telegram_user_id, admin_ids)
+    if not rows or rows[0][ACTOR_COLUMNS] is None:
+        return ({}, 0, None), actor
+    return _readable(*rows[0][ACTOR_COLUMNS:]), actor
+
+
+def _readable(text: str, version: int, updated_at: datetime) -> tuple[dict, int, datetime | None]:
     if clock.now() - updated_at > MAX_AGE:
         return {}, version, updated_at
     try:

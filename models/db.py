@@ -2,17 +2,24 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Option of an engine whose transactions start deferred on SQLite: readers never queue behind
 # writers (WAL), but a read-then-write transaction may meet "database is locked" and must be
 # retried whole — the conversation layer does that (handlers/turn.py).
 DEFERRED = "handbook_sqlite_deferred"
+# Option of an engine for a lone SELECT on SQLite: no BEGIN at all (the statement is its own
+# transaction), which saves two round trips to SQLite's thread on a path every update takes.
+SINGLE_READ = "handbook_sqlite_single_read"
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,8 +78,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn):
         # A deferred read-then-write transaction fails at once with "database is locked";
         # IMMEDIATE takes the write lock up front and waits for it under busy_timeout.
-        deferred = conn.get_execution_options().get(DEFERRED, False)
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(SINGLE_READ, False):
+            return
+        statement = "BEGIN" if options.get(DEFERRED, False) else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
+        if isinstance(driver, aiosqlite.Connection):
+            # Straight to aiosqlite: one trip to its thread instead of three (cursor, execute,
+            # close) and none of the statement machinery, on every transaction.
+            try:
+                await_only(driver.execute(statement))
+            except sqlite3.Error as exc:  # as SQLAlchemy would say it ("database is locked" included)
+                raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+        else:
+            conn.exec_driver_sql(statement)
 
 
 def make_sessionmaker(engine: AsyncEngine, *, deferred: bool = False) -> async_sessionmaker[AsyncSession]:
@@ -80,6 +99,11 @@ def make_sessionmaker(engine: AsyncEngine, *, deferred: bool = False) -> async_s
     if deferred:
         engine = engine.execution_options(**{DEFERRED: True})
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def single_read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for connections that run one SELECT and close (the same pool)."""
+    return engine.execution_options(**{SINGLE_READ: True})
 
 
 def is_lock_conflict(exc: BaseException) -> bool:

@@ -80,35 +80,45 @@ class Actor:
         return top
 
 
-def _actor_query():
+ACTOR_COLUMNS = 8  # the columns of actor_query() that make the Actor; extra ones follow
+
+
+def actor_query(*extra_columns, joins: tuple = ()):
+    """The caller's account, cell and roles (a row per role), with `extra_columns` from outer `joins`."""
     cell, role_unit = aliased(Unit), aliased(Unit)
-    return (
+    stmt = (
         select(Account.member_id, Account.language, Member.cell_id, cell.path,
-               Role.kind, role_unit.id, role_unit.path, role_unit.name)
+               Role.kind, role_unit.id, role_unit.path, role_unit.name, *extra_columns)
         .select_from(Account)
         .outerjoin(Member, Member.id == Account.member_id)
         .outerjoin(cell, cell.id == Member.cell_id)
         .outerjoin(Role, Role.member_id == Member.id)
         .outerjoin(role_unit, role_unit.id == Role.unit_id)
-        .where(Account.telegram_user_id == bindparam("telegram_user_id"))
-        .order_by(role_unit.path)
     )
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    return stmt.where(Account.telegram_user_id == bindparam("telegram_user_id")).order_by(role_unit.path)
 
 
 # Built once: it runs on every update, and building a statement costs more than running it.
-_ACTOR_QUERY = _actor_query()
+_ACTOR_QUERY = actor_query()
+
+
+def actor_from_rows(rows, telegram_user_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
+    """The Actor from the rows of actor_query() (none: a stranger without an account)."""
+    actor = Actor(telegram_user_id=telegram_user_id, is_admin=telegram_user_id in admin_ids)
+    if not rows:
+        return actor
+    actor.member_id, actor.language, actor.cell_id, actor.cell_path = tuple(rows[0])[:4]
+    actor.roles = [HeldRole(*row[4:ACTOR_COLUMNS]) for row in rows if row[4] is not None]
+    actor.is_admin = actor.is_admin or any(r.kind == RoleKind.admin for r in actor.roles)
+    return actor
 
 
 async def load_actor(session: AsyncSession, telegram_user_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
     """The caller, their cell and every role they hold, in one query."""
-    actor = Actor(telegram_user_id=telegram_user_id, is_admin=telegram_user_id in admin_ids)
     rows = (await session.execute(_ACTOR_QUERY, {"telegram_user_id": telegram_user_id})).all()
-    if not rows:
-        return actor
-    actor.member_id, actor.language, actor.cell_id, actor.cell_path = rows[0][:4]
-    actor.roles = [HeldRole(kind, uid, path, name) for *_, kind, uid, path, name in rows if kind is not None]
-    actor.is_admin = actor.is_admin or any(r.kind == RoleKind.admin for r in actor.roles)
-    return actor
+    return actor_from_rows(rows, telegram_user_id, admin_ids)
 
 
 def may(actor: Actor, action: Action, unit_path: str, *, subject_member_id: int | None = None) -> bool:
