@@ -81,3 +81,35 @@ async def test_a_state_this_version_cannot_read_starts_afresh(session):
                                   version=3, updated_at=clock.now()))
     await session.commit()
     assert await store.load(session, 9) == ({}, 3, (await session.get(ConversationState, 9)).updated_at)
+
+
+async def test_the_caller_and_the_state_in_one_query(session):
+    from models.accounts import ensure_account
+    from models.members import Member
+    from models.roles import RoleKind, grant
+    from models.units import UnitKind, add_unit
+
+    cell = await add_unit(session, "Chi bộ 1", UnitKind.cell)
+    secretary = Member(full_name="Nguyễn Thị Hồng Nhung", cell_id=cell.id)
+    session.add(secretary)
+    await session.flush()
+    await grant(session, secretary.id, cell.id, RoleKind.secretary)
+    account = await ensure_account(session, 501, "vi")
+    account.member_id = secretary.id
+    await ensure_account(session, 502, "en")
+    await session.commit()
+
+    (state, version, _), actor = await store.load_with_actor(session, 501)
+    assert (state, version) == ({}, 0) and actor.member_id == secretary.id
+    assert [(r.kind, r.unit_id) for r in actor.roles] == [(RoleKind.secretary, cell.id)]
+
+    step = {"steps": {"notice": {"key": [501, 501], "state": 3, "at": clock.now()}}}
+    assert await store.save(session, 501, step, 0)
+    await session.commit()
+    (state, version, _), actor = await store.load_with_actor(session, 501, frozenset({501}))
+    assert state == step and version == 1 and actor.is_admin and len(actor.roles) == 1  # one row per role, not more
+
+    (state, _, _), stranger = await store.load_with_actor(session, 502)
+    assert state == {} and stranger.language == "en" and not stranger.linked
+    (state, version, when), nobody = await store.load_with_actor(session, 503)
+    assert (state, version, when, nobody.language) == ({}, 0, None, None)
