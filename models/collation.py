@@ -13,6 +13,7 @@ ordered and paged in SQL by the members.sort_name column it fills.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Base letters with their vowel modifier (breve, circumflex, horn), in the Vietnamese alphabet;
@@ -56,3 +57,22 @@ def name_key(full_name: str | None) -> str:
     key = (given_letters + SEPARATOR + given_tones + SEPARATOR
            + SEPARATOR.join(letters for letters, _ in rest) + SEPARATOR + "".join(tones for _, tones in rest))
     return key[:KEY_LENGTH]
+
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+def title_key(title: str | None) -> tuple:
+    """The sort key of a unit's name: words in their order, Vietnamese letters, numbers by value
+    ("Chi bộ Tổ dân phố 2" before "Chi bộ Tổ dân phố 10"), tones last."""
+    text = unicodedata.normalize("NFC", (title or "").casefold())
+    parts, tones = [], []
+    for i, chunk in enumerate(_NUMBER.split(text)):
+        if i % 2:  # a run of digits
+            parts.append((0, int(chunk)))
+            continue
+        words = [_letters(w) for w in chunk.split()]
+        if words:
+            parts.append((1, SEPARATOR.join(letters for letters, _ in words)))
+            tones.append("".join(t for _, t in words))
+    return (*parts, (2, "".join(tones)))

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from .collation import title_key
 from .meetings import Meeting, MeetingKind, MeetingState, Ratio, ratio
 from .minutes import VoteResult, vote_results
 from .units import Unit, UnitKind, subtree_clause
@@ -157,7 +158,13 @@ async def month_report(session: AsyncSession, unit: Unit, year: int, month: int,
     report = MonthReport(year, month, unit.name, unit.path)
     report.cells = [CellMonth(cid, name, path, bool(ec), held, late, int(present), int(b), int(members))
                     for cid, name, path, ec, held, late, present, b, members in rows]
+    # The cells of one committee together, each committee's by name as people read it ("Tổ 2" before "Tổ 10").
+    report.cells.sort(key=lambda c: (_parent_ids(c.path), title_key(c.cell_name)))
     return report
+
+
+def _parent_ids(path: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in path.strip("/").split("/")[:-1] if p)
 
 
 @dataclass
@@ -194,4 +201,4 @@ async def group_by_child(session: AsyncSession, report: MonthReport) -> list[Gro
         names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(groups))))).all())
         for g in groups.values():
             g.name = names.get(g.unit_id, str(g.unit_id))
-    return sorted(groups.values(), key=lambda g: g.name)
+    return sorted(groups.values(), key=lambda g: title_key(g.name))

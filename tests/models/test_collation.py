@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models import migrate
-from models.collation import name_key
+from models.collation import name_key, title_key
 from models.db import make_engine
 from models.importer import import_members, read_member_file
 from models.members import Member, members_under
@@ -104,3 +104,10 @@ async def test_migration_gives_existing_members_their_key(db_url):
             await conn.execute(update(Member).values(full_name="x").where(Member.id < 0))  # the column is usable
     finally:
         await engine.dispose()
+
+
+def test_unit_names_in_order_with_numbers_by_value():
+    names = ["Chi bộ An Cựu", "Chi bộ Ấn", "Chi bộ Dương Nỗ", "Chi bộ Đông Ba", "Chi bộ Tổ 2 khu 9",
+             "Chi bộ Tổ 2 khu 10", "Chi bộ Tổ dân phố 1", "Chi bộ Tổ dân phố 2", "Chi bộ Tổ dân phố 10"]
+    assert sorted(reversed(names), key=title_key) == names
+    assert title_key("CHI BỘ  tổ 2") == title_key("Chi bộ Tổ 2")

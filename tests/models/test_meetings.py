@@ -486,6 +486,19 @@ async def test_month_report_counts_meetings_and_rates_per_cell(session, w):
     assert nothing.held == 0 and nothing.percent is None
 
 
+async def test_month_report_lists_cells_by_name_as_people_read_them(session, w):
+    """Cells made in any order: "Tổ dân phố 10" after "Tổ dân phố 2", the Vietnamese alphabet, by ward."""
+    for name in ("Chi bộ Tổ dân phố 10", "Chi bộ Đông Ba", "Chi bộ Dương Nỗ", "Chi bộ Tổ dân phố 3"):
+        await add_unit(session, name, UnitKind.cell, w.ward)
+    other_ward = await add_unit(session, "Đảng bộ phường An Cựu", UnitKind.ward)
+    await add_unit(session, "Chi bộ An Cựu 1", UnitKind.cell, other_ward)
+    await session.commit()
+    report = await reports.month_report(session, w.ward, 2026, 11, HUE, clock.now())
+    assert [c.cell_name for c in report.cells] == [
+        "Chi bộ Dương Nỗ", "Chi bộ Đông Ba", "Chi bộ Tổ dân phố 1", "Chi bộ Tổ dân phố 2", "Chi bộ Tổ dân phố 3",
+        "Chi bộ Tổ dân phố 10"]
+
+
 async def test_minutes_and_the_day_report_carry_the_meetings_vote_results(session, w):
     from models import votes
 
