@@ -89,11 +89,17 @@ class SharedState:
             log.warning("conversation state not read (%s)", type(exc).__name__)
             self._release(lock, user.id)
             return
-        keys = {(update.effective_chat.id, user.id)} if update.effective_chat is not None else set()
-        keys |= {tuple(step["key"]) for step in (data.get("steps") or {}).values()}
-        at = self._apply(keys, data, context.user_data)
-        self.taken[update.update_id] = _Taken(user.id, keys, self._snapshot(keys, context.user_data, at), version, lock,
-                                              at, asyncio.get_running_loop().time(), actor)
+        try:
+            keys = {(update.effective_chat.id, user.id)} if update.effective_chat is not None else set()
+            keys |= {tuple(step["key"]) for step in (data.get("steps") or {}).values()}
+            at = self._apply(keys, data, context.user_data)
+            snapshot = self._snapshot(keys, context.user_data, at)
+        except Exception:  # a state this version cannot use: the update goes on without it
+            log.exception("conversation state not applied")
+            self._release(lock, user.id)
+            return
+        self.taken[update.update_id] = _Taken(user.id, keys, snapshot, version, lock, at,
+                                              asyncio.get_running_loop().time(), actor)
 
     def prefetched_actor(self, update: Update) -> Actor | None:
         """The caller as restore read them for this update (once: a retried turn reads again)."""

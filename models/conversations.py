@@ -150,11 +150,12 @@ _ACTOR_AND_STATE = actor_query(
 
 async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int,
                           admin_ids: frozenset[int] = frozenset()) -> tuple[tuple[dict, int, datetime | None], Actor]:
-    """((state, version, written at), Actor). A person without an account has no state either
-    (both are made by their first turn)."""
+    """((state, version, written at), Actor)."""
     rows = (await connection.execute(_ACTOR_AND_STATE, {"telegram_user_id": telegram_user_id})).all()
     actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], telegram_user_id, admin_ids)
-    if not rows or rows[0][ACTOR_COLUMNS] is None:
+    if not rows:  # no account yet (the first turn makes it): a state is not expected, but look
+        return await load(connection, telegram_user_id), actor
+    if rows[0][ACTOR_COLUMNS] is None:
         return ({}, 0, None), actor
     return _readable(*rows[0][ACTOR_COLUMNS:]), actor
 

@@ -113,3 +113,8 @@ async def test_the_caller_and_the_state_in_one_query(session):
     assert state == {} and stranger.language == "en" and not stranger.linked
     (state, version, when), nobody = await store.load_with_actor(session, 503)
     assert (state, version, when, nobody.language) == ({}, 0, None, None)
+    # A state written before the person's account exists is still found.
+    assert await store.save(session, 503, {"user": {"flow": "feedback"}}, 0)
+    await session.commit()
+    (state, version, _), nobody = await store.load_with_actor(session, 503)
+    assert (state, version, nobody.language) == ({"user": {"flow": "feedback"}}, 1, None)
