@@ -63,6 +63,10 @@ def _errors_text(turn: Turn, report: ImportReport, parsed: importer.ParsedFile) 
     return "\n".join(lines)
 
 
+async def _download(turn: Turn, file_id: str) -> bytes:
+    return bytes(await (await turn.context.bot.get_file(file_id)).download_as_bytearray())
+
+
 @member_handler
 async def member_file(turn: Turn):
     """An officer sends a CSV/XLSX: check it (nothing written), then ask to confirm."""
@@ -74,7 +78,7 @@ async def member_file(turn: Turn):
     if document.file_size and document.file_size > MAX_FILE_MB * 1024 * 1024:
         turn.reply(turn.t("import.too_large", limit=MAX_FILE_MB))
         return
-    data = bytes(await (await document.get_file()).download_as_bytearray())
+    data = await _download(turn, document.file_id)
     try:
         parsed = importer.read_member_file(data, document.file_name or "members")
     except importer.UnreadableFile as exc:
@@ -121,7 +125,7 @@ async def confirm_import(turn: Turn):
         turn.edit(turn.t("import.not_allowed"))
         return
     try:
-        data = bytes(await (await turn.context.bot.get_file(pending["file_id"])).download_as_bytearray())
+        data = await _download(turn, pending["file_id"])
     except (BadRequest, NetworkError) as exc:
         log.warning("the member list could not be fetched again: %s", type(exc).__name__)
         data = None

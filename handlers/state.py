@@ -186,14 +186,12 @@ class SharedState:
             # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
             data = self._current(taken.keys, context.user_data, taken.at, moved=True)
             try:
-                store.encode(data)
-            except store.NotStorable as exc:
-                log.error("conversation state not stored: a value of type %s cannot be kept", exc)
-                return
-            try:
                 async with services_of(context).sessionmaker() as session:
                     written = await store.save(session, taken.user_id, data, taken.version)
                     await session.commit()
+            except store.NotStorable as exc:  # save encodes before it writes anything
+                log.error("conversation state not stored: a value of type %s cannot be kept", exc)
+                return
             except IntegrityError:
                 written = False
             except SQLAlchemyError as exc:

@@ -25,7 +25,7 @@ from .accounts import Account
 from .base import Base
 from .members import Member
 from .roles import Role, RoleKind
-from .units import Unit
+from .units import Unit, path_ids
 
 # Kinds owned by the outbox itself; features define their own next to their models.
 UNREACHABLE_REPORT = "unreachable"  # ref_id: the delivery that met a blocked member
@@ -339,7 +339,7 @@ async def officers_to_tell(session: AsyncSession, member_id: int) -> list[tuple[
     )
     if path is None:
         return []
-    unit_ids = [int(x) for x in path.strip("/").split("/") if x]
+    unit_ids = path_ids(path)
     kinds = (RoleKind.secretary, RoleKind.deputy, RoleKind.committee)
     for unit_id in reversed(unit_ids):
         rows = await session.execute(

@@ -14,7 +14,7 @@ from . import clock
 from .base import Base
 from .collation import KEY_LENGTH, name_key
 from .roles import Role, RoleKind
-from .units import Unit
+from .units import Unit, path_ids
 
 
 class Gender(str, enum.Enum):
@@ -241,7 +241,7 @@ async def load_profile(session: AsyncSession, member_id: int) -> ProfileView | N
     member = (await session.execute(_MEMBER_QUERY, {"member_id": member_id})).scalar_one_or_none()
     if member is None:
         return None
-    unit_ids = [int(x) for x in member.cell.path.strip("/").split("/") if x] or [member.cell_id]
+    unit_ids = path_ids(member.cell.path) or [member.cell_id]
     rows = (await session.execute(_PARTS_QUERY, {"member_id": member_id, "unit_ids": unit_ids})).all()
     return _profile_view(member, rows)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from .collation import title_key
 from .meetings import Meeting, MeetingKind, MeetingState, Ratio, ratio
 from .minutes import VoteResult, vote_results
-from .units import Unit, UnitKind, subtree_clause
+from .units import Unit, UnitKind, path_ids, subtree_clause
 
 CELL_KINDS = (UnitKind.cell, UnitKind.group)
 
@@ -159,12 +159,8 @@ async def month_report(session: AsyncSession, unit: Unit, year: int, month: int,
     report.cells = [CellMonth(cid, name, path, bool(ec), held, late, int(present), int(b), int(members))
                     for cid, name, path, ec, held, late, present, b, members in rows]
     # The cells of one committee together, each committee's by name as people read it ("Tổ 2" before "Tổ 10").
-    report.cells.sort(key=lambda c: (_parent_ids(c.path), title_key(c.cell_name)))
+    report.cells.sort(key=lambda c: (path_ids(c.path)[:-1], title_key(c.cell_name)))
     return report
-
-
-def _parent_ids(path: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in path.strip("/").split("/")[:-1] if p)
 
 
 @dataclass
@@ -186,10 +182,10 @@ class Group:
 
 async def group_by_child(session: AsyncSession, report: MonthReport) -> list[Group]:
     """The month's figures summed per unit directly under the report's unit (for a chart of a city)."""
-    depth = len([p for p in report.unit_path.strip("/").split("/") if p])
+    depth = len(path_ids(report.unit_path))
     groups: dict[int, Group] = {}
     for cell in report.cells:
-        parts = [int(p) for p in cell.path.strip("/").split("/") if p]
+        parts = path_ids(cell.path)
         child = parts[depth] if len(parts) > depth else parts[-1]
         g = groups.setdefault(child, Group(child, ""))
         g.cells += 1

@@ -64,9 +64,14 @@ def subtree_clause(path: str):
     return Unit.path.startswith(path, autoescape=True)
 
 
+def path_ids(path: str) -> list[int]:
+    """The ids in a materialised path, root first: "/1/4/9/" → [1, 4, 9]."""
+    return [int(x) for x in path.strip("/").split("/") if x]
+
+
 async def ancestors(session: AsyncSession, unit: Unit) -> list[Unit]:
     """The unit's ancestors, root first, the unit itself last."""
-    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    ids = path_ids(unit.path)
     if not ids:
         return [unit]
     rows = {u.id: u for u in (await session.scalars(select(Unit).where(Unit.id.in_(ids)))).all()}

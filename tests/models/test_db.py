@@ -7,13 +7,17 @@ from sqlalchemy.exc import OperationalError
 from models import db
 
 
+async def engine_with_a_table(tmp_path):
+    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    return engine
+
+
 async def test_a_writer_waiting_past_the_busy_timeout_gets_a_lock_conflict(tmp_path, monkeypatch):
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    engine = db.make_engine(url)
+    engine = await engine_with_a_table(tmp_path)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
         sessions = db.make_sessionmaker(engine)
         async with sessions() as first:
             await first.execute(text("INSERT INTO t VALUES (1)"))  # BEGIN IMMEDIATE: holds the write lock
@@ -32,11 +36,8 @@ async def test_a_writer_waiting_past_the_busy_timeout_gets_a_lock_conflict(tmp_p
 
 
 async def test_a_single_read_takes_no_lock(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    engine = db.make_engine(url)
+    engine = await engine_with_a_table(tmp_path)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
         sessions = db.make_sessionmaker(engine)
         async with sessions() as writer:
             await writer.execute(text("INSERT INTO t VALUES (1)"))  # holds the write lock, uncommitted
