@@ -11,7 +11,7 @@ tap each, every ballot holds the option its member tapped.
 
 Latency is taken inside the process, in the emulator: from the moment a tap is put in the
 update queue (emulator.user_press) to the bot's answerCallbackQuery for it (the toast naming the
-choice); the edit of the pressed message ("Bạn đã chọn: …") is counted too. Throughput is taps
+choice); the edit of the pressed message ("Đồng chí đã chọn: …") is counted too. Throughput is taps
 answered / (last answer − first tap).
 
 The same taps then go, in the same process, to a bare PTB bot — one CallbackQueryHandler that

@@ -125,12 +125,12 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
     press = await driver.press_button(old.user_id, ballot, "Không đồng ý")
     assert (await driver.callback_answer(press))["text"] == "✅ Đã ghi nhận: Không đồng ý"
     edited = await driver.wait_for_edit(old.user_id, ballot["message_id"])
-    assert "Bạn đã chọn: Không đồng ý" in plain(edited) and "✅ Không đồng ý" in buttons(edited)
+    assert "Đồng chí đã chọn: Không đồng ý" in plain(edited) and "✅ Không đồng ý" in buttons(edited)
     # … and changes their mind before the close.
     press = await driver.press_button(old.user_id, edited, "Đồng ý")
     assert "Đã đổi lựa chọn thành: Đồng ý" in (await driver.callback_answer(press))["text"]
     edited = await driver.wait_for_edit(old.user_id, ballot["message_id"])
-    assert "Bạn đã chọn: Đồng ý" in plain(edited)
+    assert "Đồng chí đã chọn: Đồng ý" in plain(edited)
 
     # The probationary member receives it to read, without buttons, and is told why.
     reading = await wait_for(driver, young.user_id, lambda m: QUESTION in plain(m), "copy to read")
@@ -152,7 +152,7 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
     assert "ý kiến khác" in plain(ask_text)
     [done] = await driver.exchange(opinion_user, "Đề nghị bổ sung chỉ tiêu phát triển đảng viên trẻ")
     assert "Đã ghi nhận" in plain(done)
-    await wait_text(driver, opinion_user, mine["message_id"], "Bạn đã chọn: Ý kiến khác")
+    await wait_text(driver, opinion_user, mine["message_id"], "Đồng chí đã chọn: Ý kiến khác")
 
     # The secretary's status follows live: counts (the results are live) and who has not voted.
     live = await wait_text(driver, sec.user_id, status["message_id"], "Đã biểu quyết: 9/10")
@@ -190,7 +190,7 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
     press = await driver.press(old.user_id, ballot["message_id"], data=f"v:{vote.id}:2")
     assert "đã kết thúc" in (await driver.callback_answer(press))["text"]
     over = await wait_text(driver, old.user_id, ballot["message_id"], "đã kết thúc")
-    assert buttons(over) == [] and "Bạn đã chọn: Đồng ý" in plain(over)
+    assert buttons(over) == [] and "Đồng chí đã chọn: Đồng ý" in plain(over)
     async with sandbox_run.sessionmaker() as s:
         ballot_row = await s.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.member_id == old.member_id))
         assert ballot_row.position == 1
@@ -213,7 +213,7 @@ async def test_secret_ballot_racing_taps_and_closing_early(driver, personas, san
     answers = [await driver.callback_answer(p, timeout=15) for p in presses]
     assert sum("Đã ghi nhận" in a["text"] for a in answers) == 1
     assert all("đã bỏ phiếu" in a["text"] for a in answers if "Đã ghi nhận" not in a["text"])
-    edited = await wait_text(driver, old.user_id, ballot["message_id"], "Bạn đã chọn")
+    edited = await wait_text(driver, old.user_id, ballot["message_id"], "Đồng chí đã chọn")
     assert buttons(edited) == []  # a secret ballot cannot change: no buttons left
     assert "không được lưu kèm tên" in plain(edited)
     async with sandbox_run.sessionmaker() as s:
