@@ -248,6 +248,8 @@ def parse_closing(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
     value = " ".join((text or "").split())
     duration = parse_duration(value)
     if duration is not None:
+        if duration > DURATION_MAX:  # and before adding it: "9999d" pasted 400 times is past the calendar's end
+            raise VoteError("when_far", days=DURATION_MAX.days)
         at = now + duration
     else:
         if m := _DATE_TIME.fullmatch(value):

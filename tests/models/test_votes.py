@@ -113,6 +113,15 @@ def test_durations_and_closing_times():
         assert err.value.reason == reason, bad
 
 
+def test_a_close_pasted_again_and_again_is_too_far_not_a_crash():
+    """Regression: "9999d" repeated 400 times added some 4 million days to now: OverflowError."""
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)
+    for text in (" ".join(["9999d"] * 400), "9999d" * 800):
+        with pytest.raises(VoteError) as err:
+            votes.parse_closing(text, TZ, now)
+        assert err.value.reason == "when_far"
+
+
 def test_options_are_checked():
     assert votes.clean_options(None) == []
     assert votes.clean_options([" Phương án  A ", "Phương án B", ""]) == ["Phương án A", "Phương án B"]
