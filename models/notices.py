@@ -12,7 +12,7 @@ import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, Index, String, Text, and_, exists, func, literal,
                         or_, select, update)
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from . import audit, clock, deliveries
 from .accounts import Account
 from .base import Base
+from .dates import as_utc
 from .deliveries import Delivery, DeliveryState
 from .members import Member
 from .permissions import ALLOWED, Action, Actor, may
@@ -152,7 +153,7 @@ def parse_send_at(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
         local = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
     except ValueError:
         raise NoticeError("when_impossible") from None
-    at = local.astimezone(timezone.utc)
+    at = as_utc(local)
     if at < now + SCHEDULE_MIN:
         raise NoticeError("when_past")
     if at > now + SCHEDULE_MAX:

@@ -26,7 +26,7 @@ import json
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
                         UniqueConstraint, case, exists, func, literal, or_, select, update)
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from . import audit, clock, deliveries
 from .base import Base, UTCDateTime
+from .dates import as_utc
 from .members import Member
 from .permissions import Action, Actor, may
 from .units import Unit
@@ -259,8 +260,7 @@ def parse_closing(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
         else:
             raise VoteError("when_format")
         try:
-            at = datetime(int(year), int(month), int(day), int(hour), int(minute or 0),
-                          tzinfo=tz).astimezone(timezone.utc)
+            at = as_utc(datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz))
         except ValueError:
             raise VoteError("when_impossible") from None
     check_closing(at, now)
