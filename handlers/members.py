@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from models import accounts, audit
+from models.callback_data import parse_ints
 from models.members import Member, find_members, get_profile, load_profile, members_under
 from models.permissions import Action, may, may_view_member
 from models.units import Unit
@@ -33,15 +34,6 @@ async def refuse(turn: Turn, what: str) -> None:
     turn.answer(turn.t("error.not_allowed"), alert=True)
     if turn.update.callback_query is None:
         turn.reply(turn.t("error.not_allowed"))
-
-
-def parse_ints(data: str, prefix: str, count: int) -> list[int] | None:
-    """Callback data "prefix:1:2" → [1, 2]; anything else (forged, truncated) → None."""
-    head, _, rest = data.partition(":")
-    parts = rest.split(":") if rest else []
-    if head != prefix or len(parts) != count or not all(p.isdigit() and len(p) < 12 for p in parts):
-        return None
-    return [int(p) for p in parts]
 
 
 async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> None:
