@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from . import clock
 from .base import Base
+from .callback_data import as_id
 from .collation import KEY_LENGTH, name_key
 from .roles import Role, RoleKind
 from .units import Unit, path_ids
@@ -144,8 +145,8 @@ async def find_members(session: AsyncSession, query: str, within_path: str | Non
     if within_path is not None:
         stmt = stmt.where(Unit.path.startswith(within_path, autoescape=True))
     cond = [Member.card_number == q]
-    if q.isdigit():
-        cond.append(Member.id == int(q))
+    if (member_id := as_id(q)) is not None:
+        cond.append(Member.id == member_id)
     cond.append(func.lower(Member.full_name).contains(q.lower(), autoescape=True))
     stmt = stmt.where(or_(*cond)).order_by(Member.sort_name, Member.id).limit(limit)
     return list((await session.scalars(stmt)).all())
