@@ -379,17 +379,18 @@ async def chose_audience(turn: Turn):
     draft = _draft(turn)
     data = turn.update.callback_query.data
     _, _, rest = data.partition(":")
-    what, _, raw_id = rest.partition(":")
+    what = rest.partition(":")[0]
     if what == "ok":
         if not draft.get("units"):
             turn.answer(turn.t("notice.audience.none"), alert=True)
             return AUDIENCE
         turn.edit(turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, draft["units"]))))
         return _ask_when(turn)
-    if not raw_id.isdigit() or int(raw_id) not in draft.get("offered", []):
+    ids = parse_ints(rest, what, 1)  # "u:5" or "c:5"
+    if not ids or ids[0] not in draft.get("offered", []):
         await refuse(turn, "notice_audience")
         return AUDIENCE
-    unit_id = int(raw_id)
+    unit_id = ids[0]
     if what == "u":
         draft["units"] = [unit_id]
         turn.edit(turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, draft["units"]))))
