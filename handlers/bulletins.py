@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 import audio
 from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
-from models import bulletins, clock, notices
+from models import bulletins, clock, notices, one_line
 from models.bulletins import Bulletin, BulletinError
 from models.notices import Notice, NoticeRecipient
 from models.permissions import Action, may
@@ -139,11 +139,12 @@ async def bulletin_command(turn: Turn):
         return ConversationHandler.END
     draft = turn.context.user_data[DRAFT] = {"lang": turn.lang, "text": ""}
     if turn.args:
-        title, sep, text = turn.args.partition("|")
-        if not sep or not title.strip() or not text.strip():
+        try:
+            line = one_line.bulletin_line(turn.args)
+        except one_line.Usage:
             turn.reply(turn.t("bulletin.one_line_usage"))
             return ConversationHandler.END
-        draft["title"], draft["text"] = " ".join(title.split()), text.strip()
+        draft["title"], draft["text"] = line.title, line.text
     if len(scopes) > 1:
         rows = [[InlineKeyboardButton(u.name[:60], callback_data=f"bu:{u.id}")] for u in scopes]
         turn.reply(turn.t("bulletin.ask_unit"), InlineKeyboardMarkup(rows))

@@ -21,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, notices
+from models import audit, clock, notices, one_line
 from models.deliveries import Delivery
 from models.members import Member
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
@@ -520,23 +520,18 @@ def _sent(turn: Turn, notice: Notice, *, scheduled: bool, edit: bool) -> None:
 
 async def _one_line(turn: Turn, scopes: list[Unit]) -> None:
     """/notice Title | text [| 25/12/2026 19:30]: to every member the sender covers, at once."""
-    title, sep, rest = turn.args.partition("|")
-    body, send_at = rest.strip(), None
-    if "|" in body:
-        head, _, last = body.rpartition("|")
-        try:
-            send_at = notices.parse_send_at(last, turn.services.timezone)
-            body = head.strip()
-        except NoticeError as exc:
-            if exc.reason != "when_format":
-                turn.reply(turn.t(f"notice.error.{exc.reason}"))
-                return
-    if not sep or not title.strip() or not body:
+    try:
+        line = one_line.notice_line(turn.args, turn.services.timezone)
+    except one_line.Usage:
         turn.reply(turn.t("notice.one_line_usage"))
         return
+    except NoticeError as exc:
+        turn.reply(turn.t(f"notice.error.{exc.reason}", limit=notices.TITLE_MAX))
+        return
+    send_at = line.send_at
     try:
         notice = await notices.create_notice(
-            turn.session, turn.actor, kind=NoticeKind.notice, title=" ".join(title.split()), body=body,
+            turn.session, turn.actor, kind=NoticeKind.notice, title=line.title, body=line.body,
             audience_unit_ids=[u.id for u in scopes], send_at=send_at,
         )
     except NoticeError as exc:

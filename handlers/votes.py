@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, votes
+from models import audit, clock, one_line, votes
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
@@ -365,16 +365,15 @@ async def vote_command(turn: Turn):
     draft = turn.context.user_data[DRAFT] = _defaults()
     draft["cells"] = [c.id for c in cells]
     if turn.args:
-        parts = [p.strip() for p in turn.args.split("|")]
-        if not parts[0]:
+        try:
+            line = one_line.vote_line(turn.args)
+        except one_line.Usage:
             turn.reply(turn.t("vote.one_line_usage"))
             return ConversationHandler.END
-        try:
-            draft["question"] = _check_question(parts[0])
-            draft["options"] = votes.clean_options(parts[1:])
         except VoteError as exc:
             turn.reply(_error(turn, exc))
             return ConversationHandler.END
+        draft["question"], draft["options"] = line.question, line.options
         draft["closes_at"] = (clock.now() + votes.DEFAULT_DURATION).isoformat()
         if len(cells) == 1:  # a cell's secretary: at once, with the usual settings
             draft["cell"] = cells[0].id
@@ -413,15 +412,6 @@ async def chose_cell(turn: Turn):
     return QUESTION
 
 
-def _check_question(text: str) -> str:
-    question = " ".join((text or "").split())
-    if not question:
-        raise VoteError("question_empty")
-    if len(question) > votes.QUESTION_MAX:
-        raise VoteError("question_long", limit=votes.QUESTION_MAX)
-    return question
-
-
 def _error(turn: Turn, exc: VoteError) -> str:
     return turn.t(f"vote.error.{exc.reason}", **exc.details)
 
@@ -429,7 +419,7 @@ def _error(turn: Turn, exc: VoteError) -> str:
 @member_handler
 async def got_question(turn: Turn):
     try:
-        _draft(turn)["question"] = _check_question(turn.text)
+        _draft(turn)["question"] = one_line.check_question(turn.text)
     except VoteError as exc:
         turn.reply(_error(turn, exc))
         return QUESTION
