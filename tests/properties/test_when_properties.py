@@ -121,7 +121,7 @@ def test_a_written_local_time_round_trips(minutes_ahead, tz):
 def test_a_duration_closes_that_long_after_now_or_is_refused(parts, times, now):
     """A close written as a duration, however long (a paste repeated `times` times), is that long after now."""
     text = " ".join(f"{n}{unit}" for n, unit in parts * times)
-    total = sum((timedelta(**{votes._UNITS[unit]: n}) for n, unit in parts * times), timedelta(0))
+    total = sum((timedelta(**{votes._UNITS[unit]: n}) for n, unit in parts), timedelta(0)) * times
     try:
         at = votes.parse_closing(text, HUE, now)
     except VoteError as exc:
