@@ -10,6 +10,7 @@ from sqlalchemy import select
 from handlers.i18n import t
 from handlers.imports import describe_report, describe_row_error
 from models import accounts, audit, importer, roles
+from models.callback_data import as_id
 from models.members import Member, find_members
 from models.roles import RoleKind
 from models.units import Unit
@@ -32,8 +33,8 @@ async def _find_member(session, query: str) -> Member | None:
 
 async def _find_unit(session, query: str) -> Unit | None:
     query = query.strip()
-    if query.isdigit():
-        return await session.get(Unit, int(query))
+    if (unit_id := as_id(query)) is not None:
+        return await session.get(Unit, unit_id)
     units = (await session.scalars(select(Unit).where(Unit.name == query))).all()
     return units[0] if len(units) == 1 else None
 

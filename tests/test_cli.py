@@ -111,6 +111,15 @@ def test_grant_a_role_on_a_unit(cli_env):
     assert query(cli_env, select(Role)) == []
 
 
+@pytest.mark.parametrize("unit", ["²", "99999999999"])
+def test_grant_on_a_unit_id_that_cannot_be_is_not_found(cli_env, unit):
+    """Regression: "handbook grant 07.000101 secretary ²" raised ValueError (str.isdigit() took "²"), and
+    "99999999999" went to PostgreSQL as a units.id, which refused it (value out of int32 range)."""
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    assert run("grant", "07.000101", "secretary", unit).exit_code == 2
+    assert query(cli_env, select(Role)) == []
+
+
 def test_backup_of_sqlite(cli_env, tmp_path):
     if not cli_env.startswith("sqlite"):
         result = CliRunner().invoke(main, ["backup", str(tmp_path / "b.db")])
