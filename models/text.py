@@ -64,7 +64,8 @@ def fold(text: str | None) -> str:
     "ĐẶNG Thị", "dang thi" and "Đặng thị" fold alike; the same key for what is stored and what is asked."""
     text = clean_line(text).replace("đ", "d").replace("Đ", "D")
     stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+    # Composed again: Hangul syllables, which have no marks to strip, stay one letter each.
+    return " ".join(unicodedata.normalize("NFC", stripped.casefold()).split())
 
 
 class _Clean(TypeDecorator):
