@@ -13,6 +13,7 @@ from models import accounts, audit, importer, roles
 from models.callback_data import as_id
 from models.members import Member, find_members
 from models.roles import RoleKind
+from models.text import clean_line, fold
 from models.units import Unit
 
 from models.db import make_sessionmaker
@@ -24,7 +25,8 @@ from .settings import Settings
 async def _find_member(session, query: str) -> Member | None:
     """MEMBER on the command line: a card number, an id, or a name that matches one member."""
     found = await find_members(session, query, limit=5)
-    exact = [m for m in found if m.card_number == query.strip() or str(m.id) == query.strip() or m.full_name == query.strip()]
+    wanted, name = clean_line(query), fold(query)  # "DANG THI THU HA" is Đặng Thị Thu Hà's whole name
+    exact = [m for m in found if m.card_number == wanted or str(m.id) == wanted or fold(m.full_name) == name]
     candidates = exact or found
     if len(candidates) == 1:
         return candidates[0]
@@ -32,10 +34,14 @@ async def _find_member(session, query: str) -> Member | None:
 
 
 async def _find_unit(session, query: str) -> Unit | None:
-    query = query.strip()
+    """UNIT on the command line: an id, or a name — as stored, else folded ("chi bo to dan pho 1")."""
+    query = clean_line(query)
     if (unit_id := as_id(query)) is not None:
         return await session.get(Unit, unit_id)
     units = (await session.scalars(select(Unit).where(Unit.name == query))).all()
+    if not units:  # units are few: compared here rather than keeping a folded column for a shell command
+        name = fold(query)
+        units = [u for u in (await session.scalars(select(Unit))).all() if fold(u.name) == name]
     return units[0] if len(units) == 1 else None
 
 

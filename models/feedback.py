@@ -44,6 +44,7 @@ from .dates import VIETNAM, format_date
 from .members import Member
 from .permissions import Action, Actor, may
 from .roles import Role, RoleKind
+from .text import CleanText
 from .units import Unit, ancestors
 
 MAX_TEXT = 4000
@@ -81,7 +82,7 @@ class FeedbackItem(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[FeedbackKind] = mapped_column(Enum(FeedbackKind, native_enum=False, length=10))
-    body: Mapped[str | None] = mapped_column(Text)  # the text, or a photo's caption
+    body: Mapped[str | None] = mapped_column(CleanText)  # the text, or a photo's caption
     file_id: Mapped[str | None] = mapped_column(String(250))  # Telegram's id of the voice or photo
     duration: Mapped[int | None] = mapped_column(Integer)  # seconds of a voice message
     # What it is about, generically: ("general", None), ("meeting", 12), ("notice", 3), ("vote", 7).
@@ -102,7 +103,7 @@ class FeedbackReply(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id", ondelete="CASCADE"), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(CleanText)
     replied_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # Claimed for delivery (or delivered); NULL: still to be sent. The sweep is the only sender.

@@ -10,7 +10,6 @@ import csv
 import enum
 import io
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
@@ -24,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import clock
 from .dates import BadDate, format_date, local_today, parse_date
 from .collation import name_key as sort_key
-from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
+from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory, search_key
 from .phones import BadPhone, parse_phone
+from .text import clean_line, clean_text as clean_multiline, fold as search_fold
 from .units import Unit, UnitKind
 
 MEMBERS = Member.__table__
@@ -184,15 +184,11 @@ CHECK_MARKS = frozenset("✓✔☑☒✗✘")
 
 _HINTS = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # "Ngày sinh (dd/mm/yyyy)"
 _NOT_WORD = re.compile(r"[\W_]+")
-# Control and invisible formatting characters (bidi overrides could disguise a name).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def fold(text: object) -> str:
     """Compare words ignoring case, spaces, punctuation and Vietnamese diacritics."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _HINTS.sub(" ", text.casefold())
+    text = _HINTS.sub(" ", search_fold(str(text)))
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
@@ -204,13 +200,10 @@ def clean_text(value: object, multiline: bool = False) -> str:
         return format_date(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _CONTROL.sub("", str(value))
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    if multiline:
-        lines = (" ".join(line.split()) for line in text.splitlines())
+    if multiline:  # models/text.py's normaliser, each line tidied, empty lines dropped
+        lines = (clean_line(line) for line in clean_multiline(str(value)).split("\n"))
         return "\n".join(line for line in lines if line)
-    return " ".join(text.split())
+    return clean_line(str(value))
 
 
 def name_key(name: str) -> str:
@@ -1204,7 +1197,8 @@ async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, 
         if "cell_id" in changes:
             changes["cell_id"] = unit_ids.get(changes["cell_id"], changes["cell_id"])
         if "full_name" in changes:
-            changes["sort_name"] = sort_key(changes["full_name"])
+            changes["sort_name"] = sort_key(clean_line(changes["full_name"]))
+            changes["search_name"] = search_key(changes["full_name"])
         by_columns[tuple(sorted(changes))].append({"member_id": row.member_id, **{f"new_{k}": v for k, v in changes.items()}})
     for columns, params in by_columns.items():
         stmt = (

@@ -120,6 +120,16 @@ def test_grant_on_a_unit_id_that_cannot_be_is_not_found(cli_env, unit):
     assert query(cli_env, select(Role)) == []
 
 
+def test_members_and_units_are_named_without_case_or_diacritics(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    for name in ("TRẦN THỊ BÌNH", "tran thi binh", "Tra\u0300n Thị Bình"):
+        result = run("invite", name)
+        assert result.exit_code == 0 and "start=" in result.output, name
+    granted = run("grant", "pham thi dung", "secretary", "CHI BO TO DAN PHO 2")
+    assert granted.exit_code == 0, granted.output
+    assert len(query(cli_env, select(Role))) == 1
+
+
 def test_backup_of_sqlite(cli_env, tmp_path):
     if not cli_env.startswith("sqlite"):
         result = CliRunner().invoke(main, ["backup", str(tmp_path / "b.db")])

@@ -132,6 +132,17 @@ async def test_invite_step_by_step_and_cancel(driver, personas):
     assert "Đã hủy" in plain(done)
 
 
+async def test_invite_finds_a_name_written_in_capitals_or_without_diacritics(driver, personas):
+    """SQLite's lower() folds ASCII only: "/invite Đặng Thị Thu Hà" used to find nobody, where "Thu Hà" worked."""
+    officer, newcomer = personas["committee_officer"], personas["newcomer"]
+    assert newcomer.name == "Đặng Thị Thu Hà"
+    for query in ("Đặng Thị Thu Hà", "ĐẶNG THỊ THU HÀ", "dang thi thu ha", "thu hà"):
+        [reply] = await driver.exchange(officer.user_id, f"/invite {query}")
+        assert "Mã mời cho đồng chí Đặng Thị Thu Hà" in plain(reply), query
+    [choice] = await driver.exchange(officer.user_id, "/invite ĐẶNG THỊ")  # Đặng Thị Hương too
+    assert f"iv:{newcomer.member_id}" in {b["callback_data"] for b in buttons(choice)}
+
+
 async def test_member_cannot_invite(driver, personas):
     young = personas["young_member"]
     [reply] = await driver.exchange(young.user_id, "/invite Lê")
