@@ -57,7 +57,8 @@ class InviteStep(str, enum.Enum):
 class InviteRequest:
     step: InviteStep
     code: str | None = None
-    linked_at: datetime | None = None  # when the member's current account was linked
+    linked: bool = False  # the member is on Telegram already
+    linked_at: datetime | None = None  # since when (None: linked before this was kept)
     relink: bool = False  # the code moves the record from that account
 
 
@@ -74,16 +75,16 @@ async def request_invite(session: AsyncSession, actor: Actor, member_id: int, *,
         await audit.record(session, "invite_refused" if account is None else "relink_refused",
                            actor_telegram_id=actor.telegram_user_id, actor_member_id=actor.member_id,
                            subject_member_id=member_id)
-        return InviteRequest(InviteStep.refused, linked_at=linked_at)
+        return InviteRequest(InviteStep.refused, linked=account is not None, linked_at=linked_at)
     if account is None:
         code = await create_invite(session, member_id, created_by_member_id=actor.member_id, ttl=ttl)
         return InviteRequest(InviteStep.created, code)
     if not confirmed:
-        return InviteRequest(InviteStep.confirm, linked_at=linked_at)
+        return InviteRequest(InviteStep.confirm, linked=True, linked_at=linked_at)
     code = await create_invite(session, member_id, created_by_member_id=actor.member_id, ttl=ttl, relink=True)
     await audit.record(session, "relink_invite_created", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id, subject_member_id=member_id)
-    return InviteRequest(InviteStep.created, code, linked_at=linked_at, relink=True)
+    return InviteRequest(InviteStep.created, code, linked=True, linked_at=linked_at, relink=True)
 
 
 # --- redeeming ------------------------------------------------------------------------------------
