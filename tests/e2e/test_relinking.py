@@ -140,3 +140,15 @@ async def test_cancelling_a_relink_makes_no_code(driver, personas, sandbox_run):
     async with sandbox_run.sessionmaker() as s:
         assert (await s.scalars(select(Invite))).all() == []
     assert (await account(sandbox_run, elderly.user_id)).member_id == elderly.member_id
+
+
+async def test_a_phone_shared_by_two_members_asks_for_the_invite_code(driver, personas, sandbox_run):
+    newcomer, elderly = personas["newcomer"], personas["elderly_member"]
+    async with sandbox_run.sessionmaker() as s:
+        (await s.get(Member, elderly.member_id)).phone = newcomer.phone  # a shared landline
+        await s.commit()
+    await driver.send_contact(newcomer.user_id)
+    [reply] = await driver.wait_for_bot_messages(newcomer.user_id)
+    assert plain(reply) == t("vi", "link.phone_ambiguous") and "mã mời" in plain(reply)
+    assert (await account(sandbox_run, newcomer.user_id)).member_id is None
+    assert (await account(sandbox_run, elderly.user_id)).member_id == elderly.member_id
