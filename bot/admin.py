@@ -7,10 +7,11 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from handlers.i18n import t
+from handlers.i18n import fmt_date, t
 from handlers.imports import describe_report, describe_row_error
 from models import accounts, audit, importer, roles
 from models.callback_data import as_id
+from models.dates import VIETNAM
 from models.members import Member, find_members
 from models.roles import RoleKind
 from models.text import clean_line, fold
@@ -89,7 +90,9 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
         await engine.dispose()
 
 
-async def invite_member(settings: Settings, query: str, *, revoke: bool = False) -> int:
+async def invite_member(settings: Settings, query: str, *, revoke: bool = False, relink: bool = False) -> int:
+    """An invite code for a member. For a member already on Telegram (a lost phone) only with `relink`:
+    the administrator may move any record, but says so explicitly, as an officer confirms in the bot."""
     lang = settings.default_language
     engine = await prepare_database(settings)
     try:
@@ -103,10 +106,19 @@ async def invite_member(settings: Settings, query: str, *, revoke: bool = False)
                 await session.commit()
                 click.echo(t(lang, "cli.invites_revoked", name=member.full_name, count=count))
                 return 0
-            code = await accounts.create_invite(session, member.id)
+            linked = await accounts.account_of_member(session, member.id)
+            since = fmt_date(linked.linked_at.astimezone(VIETNAM).date()) if linked and linked.linked_at else "—"
+            if linked is not None and not relink:
+                click.echo(t(lang, "cli.relink_needed", name=member.full_name, since=since), err=True)
+                return 1
+            code = await accounts.create_invite(session, member.id, relink=linked is not None)
+            if linked is not None:
+                await audit.record(session, "relink_invite_created", subject_member_id=member.id)
             await session.commit()
         username = await _bot_username(settings)
         click.echo(t(lang, "cli.invite_created", name=member.full_name, code=code, days=accounts.INVITE_TTL.days))
+        if linked is not None:
+            click.echo(t(lang, "cli.relink_created", since=since))
         click.echo(f"https://t.me/{username or '<bot username>'}?start={code}")
         return 0
     finally:

@@ -121,11 +121,13 @@ def import_members(file: Path, extra: tuple[Path, ...], unit_name: str | None, r
 @main.command()
 @click.argument("member")
 @click.option("--revoke", is_flag=True, help="Withdraw the member's unused invite codes instead.")
-def invite(member: str, revoke: bool) -> None:
+@click.option("--relink", is_flag=True,
+              help="The member is already on Telegram (lost phone, new account): the code moves the record.")
+def invite(member: str, revoke: bool, relink: bool) -> None:
     """A one-time invite code and deep link for MEMBER (card number, id or name)."""
     from .admin import invite_member
 
-    sys.exit(asyncio.run(invite_member(_settings(), member, revoke=revoke)))
+    sys.exit(asyncio.run(invite_member(_settings(), member, revoke=revoke, relink=relink)))
 
 
 @main.command()

@@ -42,9 +42,10 @@ from telegram import InputFile
 
 from handlers import bulletins as bulletin_views
 from handlers import meetings as meeting_views
+from handlers import members as member_views
 from handlers import notices as notice_views
 from handlers import votes as vote_views
-from models import clock, deliveries, meetings, notices, votes
+from models import clock, deliveries, meetings, notices, relinking, votes
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
@@ -80,6 +81,7 @@ RENDERERS: dict[str, Renderer] = {
     votes.REMINDER_DELIVERY: vote_views.render_reminder,
     votes.RESULT_DELIVERY: vote_views.render_result,
     votes.ROLL_DELIVERY: vote_views.render_roll,
+    relinking.ACCOUNT_MOVED_DELIVERY: member_views.render_account_moved,
 }
 PROGRESS: dict[str, Progress] = {
     notices.NOTICE_DELIVERY: notice_views.status_edits,

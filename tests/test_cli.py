@@ -5,15 +5,16 @@ import asyncio
 import re
 import sqlite3
 import stat
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bot.cli import main
 from models import migrate
-from models.accounts import Invite
+from models.accounts import Account, Invite
 from models.db import make_engine, make_sessionmaker
 from models.members import Member
 from models.roles import Role
@@ -98,6 +99,36 @@ def test_invite_prints_a_code_that_is_stored_hashed(cli_env):
     revoked = run("invite", "07.000101", "--revoke")
     assert revoked.exit_code == 0 and "1" in revoked.output
     assert [r for (r,) in query(cli_env, select(Invite.revoked_at))][0] is not None
+
+
+def execute(url: str, stmt) -> None:
+    async def go():
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                await s.execute(stmt)
+                await s.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+def test_invite_for_a_linked_member_asks_for_relink_then_makes_a_relink_code(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    [(member_id,)] = query(cli_env, select(Member.id).where(Member.card_number == "07.000101"))
+    [(phone,)] = query(cli_env, select(Member.phone).where(Member.id == member_id))
+    execute(cli_env, insert(Account).values(telegram_user_id=4242, member_id=member_id, language="vi",
+                                            linked_at=datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)))
+    asked = CliRunner().invoke(main, ["invite", "07.000101"])
+    assert asked.exit_code == 1
+    assert "05/03/2026" in asked.output and "--relink" in asked.output and "start=" not in asked.output
+    assert phone not in asked.output
+    assert query(cli_env, select(Invite.id)) == []
+    made = run("invite", "07.000101", "--relink")
+    assert made.exit_code == 0, made.output
+    assert re.search(r"start=([A-Z0-9]+)", made.output) and "05/03/2026" in made.output
+    assert query(cli_env, select(Invite.relink, Invite.created_by_member_id)) == [(True, None)]
 
 
 def test_grant_a_role_on_a_unit(cli_env):

@@ -112,7 +112,11 @@ async def test_committee_officer_sees_every_cell_of_the_ward(driver, personas):
 
 async def test_secretary_invites_by_name_and_the_link_works(driver, personas):
     secretary, young = personas["secretary"], personas["young_member"]
-    [reply] = await driver.exchange(secretary.user_id, f"/invite {young.name}")
+    # The young member is on Telegram already (issue 12): a new phone needs the re-link confirmed.
+    [ask] = await driver.exchange(secretary.user_id, f"/invite {young.name}")
+    await driver.press_button(secretary.user_id, ask, "✅")
+    await driver.wait_for_edit(secretary.user_id, ask["message_id"])
+    [reply] = await driver.wait_for_bot_messages(secretary.user_id)
     code = next(e for e in reply["entities"] if e["type"] == "code")
     text = plain(reply)
     code_text = text[code["offset"]: code["offset"] + code["length"]]
