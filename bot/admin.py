@@ -8,7 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from handlers.i18n import fmt_date, t
-from handlers.imports import describe_report, describe_row_error
+from handlers.imports import describe_report, describe_row_error, describe_unreadable
 from models import accounts, audit, importer, roles
 from models.callback_data import as_id
 from models.dates import VIETNAM
@@ -49,11 +49,11 @@ async def _find_unit(session, query: str) -> Unit | None:
 async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], unit_name: str | None,
                       root_name: str | None, dry_run: bool) -> int:
     lang = settings.default_language
-    try:
-        parsed = importer.read_member_file(file, file.name)
-        extras = [importer.read_member_file(p, p.name) for p in extra]
+    try:  # the same limits as a file sent to the bot (models/filelimits.py)
+        parsed = await importer.load_member_file(file, file.name)
+        extras = [await importer.load_member_file(p, p.name) for p in extra]
     except importer.UnreadableFile as exc:
-        click.echo(t(lang, f"import.unreadable.{exc.code}"), err=True)
+        click.echo(describe_unreadable(lang, exc), err=True)
         return 2
     if parsed.members is None:
         click.echo(t(lang, "import.unreadable.missing_name_column"), err=True)
@@ -69,11 +69,16 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TimeElapsedColumn(), transient=True) as progress:
                 task = progress.add_task(t(lang, "cli.importing"), total=parsed.members.row_estimate or None)
-                report = await importer.import_members(
-                    session, parsed, within=within, root=root, extra_files=extras,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                    dry_run=dry_run,
-                )
+                try:
+                    report = await importer.import_members(
+                        session, parsed, within=within, root=root, extra_files=extras,
+                        progress=lambda done, total: progress.update(task, completed=done, total=total),
+                        dry_run=dry_run,
+                    )
+                except importer.UnreadableFile as exc:  # too many rows: counted as they are read
+                    await session.rollback()
+                    click.echo(describe_unreadable(lang, exc), err=True)
+                    return 2
             if report.errors:
                 await session.rollback()
                 click.echo(t(lang, "import.failed", count=len(report.errors)), err=True)
@@ -84,7 +89,7 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                 await session.rollback()
             else:
                 await session.commit()
-            click.echo(describe_report(lang, report, dry_run=dry_run))
+            click.echo(describe_report(lang, report, dry_run=dry_run, html_mode=False))
             return 0
     finally:
         await engine.dispose()

@@ -10,10 +10,10 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from models.reports import Group, MonthReport
+from models.sheets import cells
 
 from .charts import chart_style
 from .i18n import t
@@ -81,18 +81,12 @@ def month_xlsx(report: MonthReport, lang: str) -> bytes:
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A5"
 
-    def styled(values, **style):
-        row = []
-        for value in values:
-            cell = WriteOnlyCell(ws, value=value)
-            for key, val in style.items():
-                setattr(cell, key, val)
-            row.append(cell)
-        return row
+    def styled(values, **style):  # every value as data: a cell named "=…" stays text (models/sheets.py)
+        return cells(ws, values, **style)
 
     ws.append(styled([t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}",
                        year=report.year)], font=Font(bold=True, size=13)))
-    ws.append([base_rule(lang, report.exempt_counted)])
+    ws.append(styled([base_rule(lang, report.exempt_counted)]))
     ws.append([])
     ws.append(styled([t(lang, f"report.xlsx.col.{c}") for c in
                       ("cell", "held", "not_recorded", "present", "base", "percent", "rule")],
@@ -100,7 +94,7 @@ def month_xlsx(report: MonthReport, lang: str) -> bytes:
                      alignment=Alignment(wrap_text=True, vertical="center")))
     rules = {flag: base_rule(lang, flag) for flag in (True, False)}
     for c in report.cells:
-        ws.append([c.cell_name, c.held, c.not_recorded, c.present, c.base, c.percent, rules[c.exempt_counted]])
+        ws.append(styled([c.cell_name, c.held, c.not_recorded, c.present, c.base, c.percent, rules[c.exempt_counted]]))
     ws.append(styled([t(lang, "report.xlsx.total"), report.held, sum(c.not_recorded for c in report.cells),
                       report.present, report.base, report.percent, base_rule(lang, report.exempt_counted)],
                      font=Font(bold=True)))
