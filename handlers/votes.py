@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import logging
 import warnings
 from datetime import datetime, timedelta, tzinfo
@@ -27,7 +26,7 @@ from models import audit, clock, votes
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
-from .charts import chart_style
+from . import charts
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
@@ -253,10 +252,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
     """A horizontal bar a choice, the "more than half" line, the verdict: a PNG for sendPhoto."""
     import textwrap
 
-    from matplotlib.figure import Figure
-
-    with chart_style(**{"font.size": 13}):
-        fig = Figure(figsize=(8, 2.2 + 0.75 * len(labels)), dpi=100)
+    with charts.figure((8, 2.2 + 0.75 * len(labels)), **{"font.size": 13}) as fig:
         ax = fig.add_subplot()
         ys = list(range(len(labels)))[::-1]
         palette = ["#2e7d32", "#c62828", "#f9a825", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e"]
@@ -278,9 +274,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
             ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False, fontsize=12)
         ax.text(1.0, -0.2, verdict, transform=ax.transAxes, ha="right", va="top", fontsize=15, fontweight="bold",
                 color="#2e7d32" if passed else "#b71c1c")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.3)
-        return buf.getvalue()
+        return charts.png(fig, bbox_inches="tight", pad_inches=0.3)
 
 
 async def roll_text(session: AsyncSession, vote: Vote, lang: str) -> str:
