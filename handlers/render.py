@@ -73,3 +73,13 @@ def _hard_wrap(line: str, limit: int) -> list[str]:
     if buf.strip():
         pieces.append(buf.rstrip())
     return pieces
+
+
+class TextOnly(list):
+    """A renderer's calls that go without the picture or audio they were meant to carry (it could not
+    be made): the member still gets the text, and the dispatcher marks the delivery so
+    (models.deliveries.TEXT_ONLY) for the sender's status to count."""
+
+    def __init__(self, calls, missing: str):
+        super().__init__(calls)
+        self.missing = missing

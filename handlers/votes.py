@@ -22,7 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, votes
+from models import audit, clock, deliveries, votes
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
@@ -31,7 +31,7 @@ from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
 from .live_status import LiveStatus, tell_outbox
-from .render import CAPTION_LIMIT, split_message, visible_length
+from .render import CAPTION_LIMIT, TextOnly, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,10 @@ async def render_result(session: AsyncSession, vote_id: int, lang: str, tz: tzin
         return []
     result = await votes.tally(session, vote)
     text = result_text(result, vote, lang, tz)
-    png = await asyncio.to_thread(chart_png, **chart_args(result, lang))
+    png = await charts.picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, lang))
+    if png is None:  # the chart could not be drawn: the result goes all the same
+        return TextOnly([("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message(text)],
+                        missing="chart")
     if visible_length(text) <= CAPTION_LIMIT:
         return [("sendPhoto", {"photo": png, "caption": text, "parse_mode": "HTML"})]
     head = t(lang, "vote.result_head", question=esc(_short(vote.question, 200)))
@@ -321,6 +324,9 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
     if not open_now:
         lines.append("")
         lines.append(t(lang, "vote.status_closed"))
+        no_chart = await deliveries.sent_text_only(session, votes.RESULT_DELIVERY, vote.id)
+        if no_chart:
+            lines.append(t(lang, "vote.status_no_chart", count=no_chart))
     buttons = [[InlineKeyboardButton(t(lang, "vote.button.refresh"), callback_data=f"vs:{vote.id}")]]
     if open_now:
         buttons.append([InlineKeyboardButton(t(lang, "vote.button.close"), callback_data=f"vx:{vote.id}")])
@@ -332,7 +338,7 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
 
 
 STATUS = LiveStatus(votes.get_vote, status_view, votes.set_status_message)
-status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes (ballots and results going out)
 
 
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
@@ -847,9 +853,11 @@ async def result_pressed(turn: Turn):
     if not result.closed:
         turn.reply(text)
         return
-    png = await asyncio.to_thread(chart_png, **chart_args(result, turn.lang))
+    png = await charts.picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, turn.lang))
     bot, chat_id = turn.context.bot, turn.chat_id
-    if visible_length(text) <= CAPTION_LIMIT:
+    if png is None:  # the chart could not be drawn: the result all the same
+        turn.reply(text)
+    elif visible_length(text) <= CAPTION_LIMIT:
         turn.later(functools.partial(bot.send_photo, chat_id, photo=png, caption=text))
     else:
         head = turn.t("vote.result_head", question=esc(_short(vote.question, 200)))
