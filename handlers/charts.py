@@ -1,5 +1,5 @@
 """What every chart the bot draws shares: fonts that write Vietnamese and Bengali, text drawn as
-written, one lock, and a text that never waits for its picture.
+written, and one lock (a chart that cannot be drawn never holds its text back: handlers.render.picture).
 
 DejaVu Sans (matplotlib's own) has every Vietnamese letter with its diacritics but no Bengali;
 Noto Sans Bengali (Debian's fonts-noto-core, which ./run.sh installs) is the fallback, so a
@@ -13,28 +13,20 @@ a chart built any other way would not be.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import io
-import logging
 import threading
-import traceback
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-log = logging.getLogger(__name__)
 
 CHART_LOCK = threading.Lock()
 FALLBACK_FONTS = ("/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf",)
 # "$", "\", "{", "_", "^", "%" are characters like any other: no mathtext, no LaTeX.
 LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
-# Pictures that could not be drawn, by renderer, in this process: /metrics reads it (bot/metrics.py).
-RENDER_FAILURES: Counter[str] = Counter()
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,19 +71,3 @@ def png(fig: Figure, **savefig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", **savefig)
     return buffer.getvalue()
-
-
-async def picture(renderer: str, draw: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes | None:
-    """draw(*args, **kwargs) off the event loop; None when it fails, so the caller sends its text alone.
-
-    A picture goes with a text that matters more (a vote's result, a report): no drawing bug may
-    hold that text back. The failure is logged — the renderer, the exception's type and where it
-    was raised, never its message, which may quote what people wrote — and counted.
-    """
-    try:
-        return await asyncio.to_thread(draw, *args, **kwargs)
-    except Exception as exc:
-        RENDER_FAILURES[renderer] += 1
-        where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
-        log.error("drawing the %s picture failed (%s); its text goes alone\n%s", renderer, type(exc).__name__, where)
-        return None

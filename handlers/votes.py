@@ -31,7 +31,7 @@ from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
 from .live_status import LiveStatus, tell_outbox
-from .render import CAPTION_LIMIT, TextOnly, split_message, visible_length
+from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ async def render_result(session: AsyncSession, vote_id: int, lang: str, tz: tzin
         return []
     result = await votes.tally(session, vote)
     text = result_text(result, vote, lang, tz)
-    png = await charts.picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, lang))
     if png is None:  # the chart could not be drawn: the result goes all the same
         return TextOnly([("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message(text)],
                         missing="chart")
@@ -853,7 +853,7 @@ async def result_pressed(turn: Turn):
     if not result.closed:
         turn.reply(text)
         return
-    png = await charts.picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, turn.lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, turn.lang))
     bot, chat_id = turn.context.bot, turn.chat_id
     if png is None:  # the chart could not be drawn: the result all the same
         turn.reply(text)

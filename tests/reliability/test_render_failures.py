@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from handlers import charts
+from handlers import render
 from handlers import votes as vote_views
 from models import votes
 from models.deliveries import TEXT_ONLY, Delivery, DeliveryState
@@ -47,15 +47,15 @@ async def test_a_chart_that_fails_to_draw_sends_the_result_as_text(sessionmaker,
     async with sessionmaker() as session:
         await votes.close_vote(session, vote_id)
         await session.commit()
-    failures = charts.RENDER_FAILURES["vote_result"]
+    failures = render.RENDER_FAILURES["vote_result"]
     d.wake()
     await until_settled(sessionmaker)
     stop.set()
     await task
 
-    assert charts.RENDER_FAILURES["vote_result"] > failures
-    assert "drawing the vote_result picture failed (ValueError)" in caplog.text and "Giá" not in caplog.text
-    assert f'handbook_render_failures_total{{renderer="vote_result"}} {charts.RENDER_FAILURES["vote_result"]}.0' \
+    assert render.RENDER_FAILURES["vote_result"] > failures
+    assert "making the vote_result picture or audio failed (ValueError)" in caplog.text and "Giá" not in caplog.text
+    assert f'handbook_render_failures_total{{renderer="vote_result"}} {render.RENDER_FAILURES["vote_result"]}.0' \
         in scraped_metrics()
     for chat in [SECRETARY_CHAT, *crowd.chats]:
         results = [m for m in bot_messages(emulator, chat) if "Kết quả biểu quyết" in (m.text or m.caption or "")]
@@ -93,3 +93,35 @@ async def test_a_chart_drawn_goes_with_its_text_and_the_status_says_nothing_more
         assert len(rows) == 4 and all(r.state is DeliveryState.sent and r.last_error is None for r in rows)
         text, _ = await vote_views.status_view(session, await votes.get_vote(session, vote_id), "vi", None)
     assert "không kèm ảnh" not in text
+
+
+async def test_a_bulletin_whose_audio_breaks_goes_as_text_marked_and_counted(session, tmp_path, monkeypatch, caplog):
+    """Not only a missing espeak-ng: any failure while speaking leaves the bulletin's text to send."""
+    from audio import Speech
+    from handlers import bulletins as bulletin_views
+    from handlers.render import TextOnly
+    from models import bulletins
+    from models.demo import load_demo
+    from models.permissions import Actor
+
+    demo = await load_demo(session)
+    await session.commit()
+    bulletin = await bulletins.create_bulletin(session, Actor(telegram_user_id=1, is_admin=True), unit_id=demo.ward,
+                                               title="Bản tin tháng 12", text="Giá 5$ hay 10$? Kính mời dự họp.",
+                                               lang="vi")
+    await session.commit()
+    bulletin_id = bulletin.id
+
+    async def broken_plan(*args, **kwargs):
+        raise RuntimeError(f"cannot speak {args[2]}")  # what people wrote: never logged
+
+    monkeypatch.setattr(bulletin_views, "missing_packages", lambda speech: None)
+    monkeypatch.setattr(bulletin_views, "plan_voice", broken_plan)
+    failures = render.RENDER_FAILURES[bulletins.BULLETIN_DELIVERY]
+    calls = await bulletin_views.render_bulletin(session, Speech(tmp_path / "audio", "espeak"), bulletin_id, "vi",
+                                                 None)
+    assert isinstance(calls, TextOnly) and calls.missing == "audio"
+    assert [m for m, *_ in calls] == ["sendMessage"]
+    assert "Bản tin tháng 12" in calls[0][1]["text"] and "Giá 5$ hay 10$? Kính mời dự họp." in calls[0][1]["text"]
+    assert render.RENDER_FAILURES[bulletins.BULLETIN_DELIVERY] == failures + 1
+    assert "(RuntimeError)" in caplog.text and "Giá" not in caplog.text
