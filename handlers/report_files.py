@@ -1,21 +1,20 @@
 """The committee's monthly report as files: a bar chart (PNG, matplotlib Agg) and a spreadsheet (XLSX).
 
 Pure functions of the report and the language; run them off the event loop. The chart uses the
-object API (Figure + Agg canvas), never pyplot's global state, with the shared fonts (charts.py).
+object API (charts.figure: a Figure on an Agg canvas), never pyplot's global state, with the shared fonts
+and text drawn as written (charts.py).
 """
 from __future__ import annotations
 
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from models.reports import Group, MonthReport
 from models.sheets import cells
 
-from .charts import chart_style
+from . import charts
 from .i18n import t
 
 MAX_BARS = 60  # a bar a cell up to this many; above it, a bar a unit right below (a ward of a city)
@@ -35,17 +34,16 @@ def bars_of(report: MonthReport, groups: list[Group] | None) -> list[tuple[str, 
 
 
 def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> bytes:
-    with chart_style():
-        return _chart_png(report, lang, groups)
-
-
-def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> bytes:
     every = bars_of(report, groups)
+    with charts.figure((9.0, max(3.0, 0.32 * len(every[:MAX_BARS]) + 1.6))) as fig:
+        _draw(fig, report, lang, every)
+        return charts.png(fig)
+
+
+def _draw(fig, report: MonthReport, lang: str, every: list[tuple[str, int | None, int, int]]) -> None:
     bars = every[:MAX_BARS]
     labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]
-    width, height = 9.0, max(3.0, 0.32 * len(bars) + 1.6)
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
+    width, height = fig.get_size_inches()
     # Fixed margins sized from the longest label: tight_layout would draw the figure twice.
     left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
     fig.subplots_adjust(left=left, right=0.97, top=1 - 0.55 / height, bottom=0.75 / height)
@@ -68,9 +66,6 @@ def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> by
     if len(every) > len(bars):
         note += " " + t(lang, "report.chart.more", count=len(every) - len(bars))
     fig.text(0.01, 0.005, note, fontsize=8, color="#616161")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def month_xlsx(report: MonthReport, lang: str) -> bytes:

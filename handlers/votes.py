@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import logging
 import warnings
 from datetime import datetime, timedelta, tzinfo
@@ -23,16 +22,16 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, one_line, votes
+from models import audit, clock, deliveries, one_line, votes
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
-from .charts import chart_style
+from . import charts
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
 from .live_status import LiveStatus, tell_outbox
-from .render import CAPTION_LIMIT, split_message, visible_length
+from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
 
 log = logging.getLogger(__name__)
@@ -158,7 +157,10 @@ async def render_result(session: AsyncSession, vote_id: int, lang: str, tz: tzin
         return []
     result = await votes.tally(session, vote)
     text = result_text(result, vote, lang, tz)
-    png = await asyncio.to_thread(chart_png, **chart_args(result, lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, lang))
+    if png is None:  # the chart could not be drawn: the result goes all the same
+        return TextOnly([("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message(text)],
+                        missing="chart")
     if visible_length(text) <= CAPTION_LIMIT:
         return [("sendPhoto", {"photo": png, "caption": text, "parse_mode": "HTML"})]
     head = t(lang, "vote.result_head", question=esc(_short(vote.question, 200)))
@@ -253,10 +255,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
     """A horizontal bar a choice, the "more than half" line, the verdict: a PNG for sendPhoto."""
     import textwrap
 
-    from matplotlib.figure import Figure
-
-    with chart_style(**{"font.size": 13}):
-        fig = Figure(figsize=(8, 2.2 + 0.75 * len(labels)), dpi=100)
+    with charts.figure((8, 2.2 + 0.75 * len(labels)), **{"font.size": 13}) as fig:
         ax = fig.add_subplot()
         ys = list(range(len(labels)))[::-1]
         palette = ["#2e7d32", "#c62828", "#f9a825", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e"]
@@ -278,9 +277,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
             ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False, fontsize=12)
         ax.text(1.0, -0.2, verdict, transform=ax.transAxes, ha="right", va="top", fontsize=15, fontweight="bold",
                 color="#2e7d32" if passed else "#b71c1c")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.3)
-        return buf.getvalue()
+        return charts.png(fig, bbox_inches="tight", pad_inches=0.3)
 
 
 async def roll_text(session: AsyncSession, vote: Vote, lang: str) -> str:
@@ -327,6 +324,9 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
     if not open_now:
         lines.append("")
         lines.append(t(lang, "vote.status_closed"))
+        no_chart = await deliveries.sent_text_only(session, votes.RESULT_DELIVERY, vote.id)
+        if no_chart:
+            lines.append(t(lang, "vote.status_no_chart", count=no_chart))
     buttons = [[InlineKeyboardButton(t(lang, "vote.button.refresh"), callback_data=f"vs:{vote.id}")]]
     if open_now:
         buttons.append([InlineKeyboardButton(t(lang, "vote.button.close"), callback_data=f"vx:{vote.id}")])
@@ -338,7 +338,7 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
 
 
 STATUS = LiveStatus(votes.get_vote, status_view, votes.set_status_message)
-status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes (ballots and results going out)
 
 
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
@@ -843,9 +843,11 @@ async def result_pressed(turn: Turn):
     if not result.closed:
         turn.reply(text)
         return
-    png = await asyncio.to_thread(chart_png, **chart_args(result, turn.lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, turn.lang))
     bot, chat_id = turn.context.bot, turn.chat_id
-    if visible_length(text) <= CAPTION_LIMIT:
+    if png is None:  # the chart could not be drawn: the result all the same
+        turn.reply(text)
+    elif visible_length(text) <= CAPTION_LIMIT:
         turn.later(functools.partial(bot.send_photo, chat_id, photo=png, caption=text))
     else:
         head = turn.t("vote.result_head", question=esc(_short(vote.question, 200)))
