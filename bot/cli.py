@@ -35,13 +35,22 @@ def run(webhook: str | None) -> None:
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    setup_logging(secrets=(token, secret))
+    seal_key = settings.seal_key.get_secret_value() if settings.seal_key else ""
+    setup_logging(secrets=(token, secret, seal_key))
+    if not token:
+        raise SettingsError("Setting HANDBOOK_BOT_TOKEN is missing.")
     if webhook:
         if not webhook.startswith(("https://", "http://")):
             raise click.BadParameter("must be the public https:// address Telegram posts to", param_hint="--webhook")
         if not secret:
             raise SettingsError("Setting HANDBOOK_WEBHOOK_SECRET is missing: webhook mode needs a secret token "
                                 "(16 to 256 letters, digits, _ or -), the same on every instance.")
+    if not seal_key:
+        from models.sealing import HOW_TO_MAKE
+
+        raise SettingsError("Setting HANDBOOK_SEAL_KEY is missing: anonymous feedback is sealed with this key of its "
+                            "own (kept with the token, never in the database; the same on every instance). "
+                            f"Make one with: {HOW_TO_MAKE}")
 
     async def _run():
         engine = await prepare_database(settings)

@@ -23,6 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models import audit, clock, deliveries, one_line, votes
+from models.conversations import FORGET_AT
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 DRAFT = "vote_draft"
 PENDING = "vote_pending_text"  # a member's "Ý kiến khác" waiting for its text
+# A secret ballot's pending opinion ties the member to a choice: kept this long, then deleted (models/conversations).
+SECRET_TEXT_WAIT = timedelta(minutes=10)
 CELL, QUESTION, OPTIONS, CLOSES, SETTINGS = range(5)
 OTHER_TEXT = 10
 CLOSE_PRESETS = ("1h", "2h", "24h", "3d")
@@ -718,6 +721,10 @@ async def tapped(turn: Turn):
     if result.outcome is Cast.text_needed:
         turn.context.user_data[PENDING] = {"vote": vote_id, "position": position, "chat": turn.chat_id,
                                           "message": query.message.message_id if query.message else None}
+        if result.vote is not None and result.vote.is_secret:
+            turn.context.user_data[FORGET_AT] = clock.now() + SECRET_TEXT_WAIT
+        else:
+            turn.context.user_data.pop(FORGET_AT, None)
         turn.answer(turn.t("vote.ask_text_toast"))
         turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
         return OTHER_TEXT
@@ -745,11 +752,14 @@ def _answer_cast(turn: Turn, result: votes.CastResult) -> None:
 @member_handler
 async def got_text(turn: Turn):
     pending = turn.context.user_data.pop(PENDING, None)
+    forget_at = turn.context.user_data.pop(FORGET_AT, None)
     if not pending:
         return ConversationHandler.END
     opinion = votes.clean_text(turn.text)
     if not opinion:
         turn.context.user_data[PENDING] = pending
+        if forget_at is not None:
+            turn.context.user_data[FORGET_AT] = forget_at
         turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
         return OTHER_TEXT
     async with _one_writer(turn):

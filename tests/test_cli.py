@@ -27,6 +27,7 @@ def cli_env(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("HANDBOOK_DATABASE_URL", db_url)
     monkeypatch.delenv("HANDBOOK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("HANDBOOK_SEAL_KEY", raising=False)
     monkeypatch.delenv("HANDBOOK_DEFAULT_LANGUAGE", raising=False)
     migrate.upgrade_sync(db_url)  # PostgreSQL is only ever upgraded on purpose (see test_schema)
     return db_url
@@ -184,3 +185,15 @@ def test_db_upgrade(cli_env):
 def test_run_without_a_token_says_which_setting(cli_env):
     result = CliRunner().invoke(main, ["run"])
     assert result.exit_code != 0 and "HANDBOOK_BOT_TOKEN" in str(result.output) + str(result.exception)
+
+
+def test_run_without_a_seal_key_says_how_to_make_one_and_starts_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("HANDBOOK_BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("HANDBOOK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    monkeypatch.delenv("HANDBOOK_SEAL_KEY", raising=False)
+    result = CliRunner().invoke(main, ["run"])
+    message = str(result.exception)
+    assert result.exit_code != 0 and "HANDBOOK_SEAL_KEY is missing" in message
+    assert "secrets.token_urlsafe(32)" in message and "\n" not in message
+    assert not (tmp_path / "h.db").exists()  # stopped before touching anything
