@@ -124,6 +124,9 @@ async def issue_invite(turn: Turn, member: Member, *, confirmed: bool = False) -
         if result.linked:
             turn.answer(turn.t("error.not_allowed"))
             turn.reply(turn.t("relink.refused", name=name, since=since))
+        elif result.role_outside:
+            turn.answer(turn.t("error.not_allowed"))
+            turn.reply(turn.t("invite.role_outside", name=name))
         else:
             turn.answer(turn.t("error.not_allowed"), alert=True)
             turn.reply(turn.t("error.not_allowed"))

@@ -60,6 +60,7 @@ class InviteRequest:
     linked: bool = False  # the member is on Telegram already
     linked_at: datetime | None = None  # since when (None: linked before this was kept)
     relink: bool = False  # the code moves the record from that account
+    role_outside: bool = False  # refused: the member holds a role on a unit the asker does not cover
 
 
 async def request_invite(session: AsyncSession, actor: Actor, member_id: int, *, confirmed: bool = False,
@@ -70,12 +71,15 @@ async def request_invite(session: AsyncSession, actor: Actor, member_id: int, *,
         select(Unit.path).join(Member, Member.cell_id == Unit.id).where(Member.id == member_id))
     account = await account_of_member(session, member_id)
     linked_at = account.linked_at if account is not None else None
-    if cell_path is None or not may(actor, Action.invite_member, cell_path) or (
-            account is not None and not await may_relink(session, actor, member_id)):
+    # Whoever redeems the code acts with the member's roles, linked before or not: a first invite for a
+    # ward officer is as much a hand-over of the ward as a re-link, so both need may_relink.
+    in_cell = cell_path is not None and may(actor, Action.invite_member, cell_path)
+    if not in_cell or not await may_relink(session, actor, member_id):
         await audit.record(session, "invite_refused" if account is None else "relink_refused",
                            actor_telegram_id=actor.telegram_user_id, actor_member_id=actor.member_id,
                            subject_member_id=member_id)
-        return InviteRequest(InviteStep.refused, linked=account is not None, linked_at=linked_at)
+        return InviteRequest(InviteStep.refused, linked=account is not None, linked_at=linked_at,
+                             role_outside=in_cell)
     if account is None:
         code = await create_invite(session, member_id, created_by_member_id=actor.member_id, ttl=ttl)
         return InviteRequest(InviteStep.created, code)

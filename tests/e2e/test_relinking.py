@@ -6,6 +6,8 @@ codes anybody could hold; the secretary of cell 1 re-links one of her own member
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from handlers.i18n import fmt_date, t
@@ -152,3 +154,20 @@ async def test_a_phone_shared_by_two_members_asks_for_the_invite_code(driver, pe
     assert plain(reply) == t("vi", "link.phone_ambiguous") and "mã mời" in plain(reply)
     assert (await account(sandbox_run, newcomer.user_id)).member_id is None
     assert (await account(sandbox_run, elderly.user_id)).member_id == elderly.member_id
+
+
+async def test_nor_can_she_invite_the_ward_officer_before_the_officer_is_on_telegram(driver, personas, new_invite,
+                                                                                    sandbox_run):
+    officer = personas["committee_officer"]
+    async with sandbox_run.sessionmaker() as s:  # the officer has not linked yet
+        await s.delete(await s.get(Account, officer.user_id))
+        await s.commit()
+    tung = await member(sandbox_run, "Võ Văn Tùng")
+    await driver.create_user("Tùng", id=TUNG)
+    await driver.exchange(TUNG, f"/start {await new_invite(tung.id)}")
+    card = (await member(sandbox_run, officer.name)).card_number
+    [reply] = await driver.exchange(TUNG, f"/invite {card}")
+    assert plain(reply) == re.sub("<[^>]+>", "", t("vi", "invite.role_outside", name=officer.name))
+    assert "start=" not in plain(reply) and buttons(reply) == []
+    async with sandbox_run.sessionmaker() as s:
+        assert (await s.scalars(select(Invite).where(Invite.member_id == officer.member_id))).all() == []

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from models import audit, clock, conversations, deliveries
 from models.accounts import Account, Invite, LinkOutcome, create_invite, link_by_contact, link_by_invite
@@ -148,6 +148,23 @@ async def test_an_invite_outside_the_askers_units_is_refused(session, city):
     assert result.step is InviteStep.refused and result.code is None
     assert [e.subject_member_id for e in await audit.entries(session, "invite_refused")] == [unlinked.id]
     assert (await session.scalars(select(Invite))).all() == []
+
+
+@pytest.mark.parametrize(("asker", "subject"), sorted(MATRIX))
+async def test_a_first_invite_hands_over_the_members_roles_only_when_the_asker_covers_them(
+        session, city, asker, subject):
+    """Not yet on Telegram makes no difference: whoever redeems the code acts with the member's roles,
+    so a cell secretary cannot invite a ward officer of her cell into the ward either."""
+    member = city.m[subject]
+    await session.execute(delete(Account).where(Account.member_id == member.id))
+    result = await request_invite(session, await actor(session, asker), member.id)
+    if MATRIX[(asker, subject)]:
+        assert result.step is InviteStep.created and result.code and not result.relink
+        return
+    assert result.step is InviteStep.refused and result.code is None and not result.linked
+    assert result.role_outside is (subject == "ward_officer")
+    assert (await session.scalars(select(Invite))).all() == []
+    assert [e.subject_member_id for e in await audit.entries(session, "invite_refused")] == [member.id]
 
 
 # ---------------------------------------------------------------- redemption
