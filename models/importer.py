@@ -550,6 +550,13 @@ class RowChecker:
         return text if text is None else self._shared.setdefault(text, text)
 
     def card(self, values: dict) -> str | None:
+        value = values.get("card_number")
+        if isinstance(value, float) and 0 < value < 100 and round(value, 6) == value:
+            # "07.023234" typed into a spreadsheet becomes the number 7.023234: the card is the number
+            # written back the way cards are (two digits, a dot, six digits), not "7.023234".
+            values = {**values, "card_number": f"{value:09.6f}"}
+        elif isinstance(value, int) and not isinstance(value, bool):
+            values = {**values, "card_number": str(value)}
         return self.text(values, "card_number")
 
     def date(self, values: dict, fld: str) -> date | None:

@@ -636,3 +636,23 @@ async def test_excel_unicode_text_export_and_exempt_words(session):
     assert (await import_members(session, fixed)).created == 3
     exempt = dict((await session.execute(select(Member.full_name, Member.exempt))).all())
     assert exempt == {"Tôn Nữ Thị Lài": True, "Lê Văn Bảy": False, "Trần Văn Sáu": True}
+
+
+async def test_a_card_number_the_spreadsheet_turned_into_a_number_keeps_its_leading_zero(session, tmp_path):
+    """"07.000301" typed into Excel is stored as the number 7.000301; "07.000310" as 7.00031."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(MEMBER_HEADER)
+    ws.append(["Lê Thị Thu", "09/03/1941", "Nữ", None, 7.000301, None, None, "Chi bộ Tổ dân phố 5",
+               "Đảng bộ phường Phú Hội", None])
+    ws.append(["Trương Văn Phúc", "14/07/1972", "Nam", None, 7.00031, None, None, "Chi bộ Tổ dân phố 5",
+               "Đảng bộ phường Phú Hội", None])
+    awards = book.create_sheet("Khen thưởng")
+    awards.append(["Số thẻ đảng", "Ngày", "Hình thức", "Số quyết định"])
+    awards.append([7.000301, "19/05/2005", "Huy hiệu 40 năm tuổi Đảng", None])
+    book.save(tmp_path / "numbers.xlsx")
+    report = await import_members(session, read_member_file(tmp_path / "numbers.xlsx"))
+    assert report.errors == []
+    assert (await member(session, "Lê Thị Thu")).card_number == "07.000301"
+    assert (await member(session, "Trương Văn Phúc")).card_number == "07.000310"
+    assert await count(session, Award) == 1
