@@ -119,7 +119,7 @@ def validate(member: Member, field: CorrectionField, text: str) -> str:
         _check_date(member, field, day)
         value = day.isoformat()
     elif field is CorrectionField.full_name:
-        value = " ".join(value.split())
+        value = clean_line(value)
         if len(value) < 2 or not re.search(r"[^\W\d_]{2,}", value) or re.search(r"\d", value):
             raise BadValue("not_a_name")
     elif field is CorrectionField.work_history:
@@ -144,7 +144,7 @@ def _check_date(member: Member, field: CorrectionField, day: date) -> None:
 
 def parse_work_entry(text: str) -> dict:
     """ "1990 - 1995: Giáo viên Trường Tiểu học Phú Hội" → period and description (the period is optional)."""
-    text = " ".join(text.split())
+    text = clean_line(text)
     if m := _PERIOD.match(text):
         start, end, what = m.group(1), m.group(2), m.group(3)
         if end.lower() in ("nay", "now"):

@@ -17,6 +17,7 @@ from . import meetings, notices, votes
 from .meetings import MeetingError
 from .notices import NoticeError
 from .votes import VoteError
+from .text import clean_line, clean_text
 
 SEPARATOR = "|"
 
@@ -55,7 +56,7 @@ class BulletinLine:
 
 def check_question(text: str | None) -> str:
     """A vote's question on one line; VoteError "question_empty" or "question_long"."""
-    question = " ".join((text or "").split())
+    question = clean_line(text)
     if not question:
         raise VoteError("question_empty")
     if len(question) > votes.QUESTION_MAX:
@@ -76,12 +77,12 @@ def meeting_line(args: str, tz: tzinfo, now: datetime | None = None) -> MeetingL
     if len(parts) < 3 or not all(parts[:3]):
         raise Usage(args)
     when, place, title = parts[:3]
-    agenda = parts[3] if len(parts) > 3 else ""
+    agenda = clean_text(parts[3]) if len(parts) > 3 else ""
     day, at = meetings.parse_when(when)
     if at is None:
         raise MeetingError("time_missing")
     meetings.local_start(day, at, tz, now)
-    title, place = " ".join(title.split()), " ".join(place.split())
+    title, place = clean_line(title), clean_line(place)
     meetings.check_texts(title, place, agenda)
     return MeetingLine(day, at, place, title, agenda)
 
@@ -89,16 +90,16 @@ def meeting_line(args: str, tz: tzinfo, now: datetime | None = None) -> MeetingL
 def notice_line(args: str, tz: tzinfo, now: datetime | None = None) -> NoticeLine:
     """The last part is the sending time only when it reads as one; otherwise it belongs to the text."""
     title, sep, rest = args.partition(SEPARATOR)
-    body, send_at = rest.strip(), None
+    body, send_at = clean_text(rest), None
     if SEPARATOR in body:
         head, _, last = body.rpartition(SEPARATOR)
         try:
             send_at = notices.parse_send_at(last, tz, now)
-            body = head.strip()
+            body = clean_text(head)
         except NoticeError as exc:
             if exc.reason != "when_format":
                 raise
-    title = " ".join(title.split())
+    title = clean_line(title)
     if not sep or not title or not body:
         raise Usage(args)
     if len(title) > notices.TITLE_MAX:
@@ -110,6 +111,7 @@ def notice_line(args: str, tz: tzinfo, now: datetime | None = None) -> NoticeLin
 
 def bulletin_line(args: str) -> BulletinLine:
     title, sep, text = args.partition(SEPARATOR)
-    if not sep or not title.strip() or not text.strip():
+    title, text = clean_line(title), clean_text(text)
+    if not sep or not title or not text:
         raise Usage(args)
-    return BulletinLine(" ".join(title.split()), text.strip())
+    return BulletinLine(title, text)

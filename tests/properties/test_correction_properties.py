@@ -12,10 +12,11 @@ from models import corrections
 from models.corrections import BadValue, CorrectionField, display_value, parse_work_entry, validate
 from models.dates import format_date
 from models.members import Member
+from models.text import clean_line
 
 FAST = settings(max_examples=200, deadline=None)
 TEXT = st.text(max_size=80) | st.text(st.sampled_from("0123456789 -–:.,/nayowđếntừ+"), max_size=30)
-DESCRIPTION = st.text(min_size=2, max_size=60).filter(lambda s: len(" ".join(s.split())) >= 2)
+DESCRIPTION = st.text(min_size=2, max_size=60).filter(lambda s: len(clean_line(s)) >= 2)
 
 
 def _member() -> Member:
@@ -47,7 +48,7 @@ def test_a_work_entry_splits_into_its_period_and_description(start, length, what
     if length is not None and start + length > 9999:
         return
     entry = parse_work_entry(f"{start}{dash}{end}: {what}")
-    assert entry == {"from": str(start), "to": end, "description": " ".join(what.split())}
+    assert entry == {"from": str(start), "to": end, "description": clean_line(what)}
     shown = display_value(CorrectionField.work_history, corrections.json.dumps(entry))
     assert parse_work_entry(shown) == entry
 

@@ -14,6 +14,7 @@ from models.dates import format_date
 from models.meetings import MeetingError
 from models.notices import NoticeError
 from models.one_line import Usage
+from models.text import clean_line, clean_text
 from models.votes import VoteError
 
 FAST = settings(max_examples=200, deadline=None)
@@ -23,13 +24,14 @@ ANY = st.text(max_size=200) | st.text(st.sampled_from("ab |:/0123456789\n\t"), m
 LONG = "x" * 10_000
 # One part as a member types it: no separator, and something besides spaces.
 PART = st.text(st.characters(blacklist_characters="|", blacklist_categories=["Cs"]), min_size=1, max_size=40).filter(
-    lambda s: s.split())
+    lambda s: clean_line(s))
 LABEL = st.text(st.characters(blacklist_characters="|", blacklist_categories=["Cs"]), min_size=1,
-                max_size=votes.OPTION_MAX).filter(lambda s: s.split())
+                max_size=votes.OPTION_MAX).filter(lambda s: clean_line(s))
 
 
 def _tidy(s: str) -> str:
-    return " ".join(s.split())
+    """A one-line part as the model keeps it: the one normaliser (controls out, spaces collapsed)."""
+    return clean_line(s)
 
 
 @FAST
@@ -56,13 +58,14 @@ def test_any_vote_line_is_parts_or_refused(args):
                       unique_by=lambda s: _tidy(s).casefold()))
 def test_vote_options_split_back_exactly(question, labels):
     line = one_line.vote_line(" | ".join([question, *labels]))
-    assert line.question == _tidy(question)
+    assert _tidy(line.question) == _tidy(question)  # the question is cleaned where it is stored
     assert line.options == [_tidy(s) for s in labels]
 
 
 @FAST
 @given(PART, st.one_of(st.lists(LABEL, min_size=1, max_size=1),
-                       st.lists(LABEL, min_size=votes.OPTIONS_MAX + 1, max_size=votes.OPTIONS_MAX + 4)))
+                       st.lists(LABEL, min_size=votes.OPTIONS_MAX + 1, max_size=votes.OPTIONS_MAX + 4,
+                                unique_by=lambda s: _tidy(s).casefold())))
 def test_too_few_or_too_many_options_are_refused(question, labels):
     try:
         one_line.vote_line(" | ".join([question, *labels]))
@@ -98,7 +101,8 @@ def test_meeting_parts_split_back_exactly(hours_ahead, place, title, agenda):
     local = (NOW + timedelta(hours=hours_ahead)).astimezone(HUE)
     line = one_line.meeting_line(f"{format_date(local)} {local:%H:%M} | {place} | {title} | {agenda}", HUE, NOW)
     assert (line.day, line.at) == (local.date(), time(local.hour, local.minute))
-    assert (line.place, line.title, line.agenda) == (_tidy(place), _tidy(title), agenda.strip())
+    assert (_tidy(line.place), _tidy(line.title), clean_text(line.agenda)) == (
+        _tidy(place), _tidy(title), clean_text(agenda))
 
 
 NOTICE_REASONS = {"when_format", "when_impossible", "when_past", "when_too_far", "title_long", "body_long"}
@@ -130,7 +134,7 @@ def test_notice_parts_split_back_exactly(title, body, hours_ahead):
         local = (NOW + timedelta(hours=hours_ahead)).astimezone(HUE)
         when = f" | {format_date(local)} {local:%H:%M}"
     line = one_line.notice_line(f"{title} | {body}{when}", HUE, NOW)
-    assert (line.title, line.body) == (_tidy(title), body.strip())
+    assert (_tidy(line.title), clean_text(line.body)) == (_tidy(title), clean_text(body))
     assert (line.send_at is None) == (hours_ahead is None)
 
 
@@ -147,7 +151,7 @@ def test_any_bulletin_line_is_parts_or_usage(args):
 
 
 @FAST
-@given(PART, st.text(min_size=1, max_size=200).filter(str.strip))
+@given(PART, st.text(min_size=1, max_size=200).filter(clean_text))
 def test_bulletin_parts_split_back_exactly(title, text):
     line = one_line.bulletin_line(f"{title} | {text}")
-    assert (line.title, line.text) == (_tidy(title), text.strip())
+    assert (_tidy(line.title), clean_text(line.text)) == (_tidy(title), clean_text(text))
