@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -40,6 +38,9 @@ def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None)
 
 
 def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # here: importing matplotlib costs ~0.3 s
+    from matplotlib.figure import Figure
+
     every = bars_of(report, groups)
     bars = every[:MAX_BARS]
     labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]
