@@ -6,10 +6,13 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from handlers.i18n import t
+from handlers.i18n import fmt_date, t
 from models import accounts, audit, roles
+from models.callback_data import as_id
+from models.dates import VIETNAM
 from models.members import Member, find_members
 from models.roles import RoleKind
+from models.text import clean_line, fold
 from models.units import Unit
 
 from models.db import make_sessionmaker
@@ -24,7 +27,8 @@ from .settings import Settings
 async def _find_member(session, query: str) -> Member | None:
     """MEMBER on the command line: a card number, an id, or a name that matches one member."""
     found = await find_members(session, query, limit=5)
-    exact = [m for m in found if m.card_number == query.strip() or str(m.id) == query.strip() or m.full_name == query.strip()]
+    wanted, name = clean_line(query), fold(query)  # "DANG THI THU HA" is Đặng Thị Thu Hà's whole name
+    exact = [m for m in found if m.card_number == wanted or str(m.id) == wanted or fold(m.full_name) == name]
     candidates = exact or found
     if len(candidates) == 1:
         return candidates[0]
@@ -32,10 +36,14 @@ async def _find_member(session, query: str) -> Member | None:
 
 
 async def _find_unit(session, query: str) -> Unit | None:
-    query = query.strip()
-    if query.isdigit():
-        return await session.get(Unit, int(query))
+    """UNIT on the command line: an id, or a name — as stored, else folded ("chi bo to dan pho 1")."""
+    query = clean_line(query)
+    if (unit_id := as_id(query)) is not None:
+        return await session.get(Unit, unit_id)
     units = (await session.scalars(select(Unit).where(Unit.name == query))).all()
+    if not units:  # units are few: compared here rather than keeping a folded column for a shell command
+        name = fold(query)
+        units = [u for u in (await session.scalars(select(Unit))).all() if fold(u.name) == name]
     return units[0] if len(units) == 1 else None
 
 
@@ -43,15 +51,15 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                       root_name: str | None, dry_run: bool) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from handlers.imports import describe_report, describe_row_error
+    from handlers.imports import describe_report, describe_row_error, describe_unreadable
     from models import importer
 
     lang = settings.default_language
-    try:
-        parsed = importer.read_member_file(file, file.name)
-        extras = [importer.read_member_file(p, p.name) for p in extra]
+    try:  # the same limits as a file sent to the bot (models/filelimits.py)
+        parsed = await importer.load_member_file(file, file.name)
+        extras = [await importer.load_member_file(p, p.name) for p in extra]
     except importer.UnreadableFile as exc:
-        click.echo(t(lang, f"import.unreadable.{exc.code}"), err=True)
+        click.echo(describe_unreadable(lang, exc), err=True)
         return 2
     if parsed.members is None:
         click.echo(t(lang, "import.unreadable.missing_name_column"), err=True)
@@ -67,11 +75,16 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TimeElapsedColumn(), transient=True) as progress:
                 task = progress.add_task(t(lang, "cli.importing"), total=parsed.members.row_estimate or None)
-                report = await importer.import_members(
-                    session, parsed, within=within, root=root, extra_files=extras,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                    dry_run=dry_run,
-                )
+                try:
+                    report = await importer.import_members(
+                        session, parsed, within=within, root=root, extra_files=extras,
+                        progress=lambda done, total: progress.update(task, completed=done, total=total),
+                        dry_run=dry_run,
+                    )
+                except importer.UnreadableFile as exc:  # too many rows: counted as they are read
+                    await session.rollback()
+                    click.echo(describe_unreadable(lang, exc), err=True)
+                    return 2
             if report.errors:
                 await session.rollback()
                 click.echo(t(lang, "import.failed", count=len(report.errors)), err=True)
@@ -82,13 +95,15 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                 await session.rollback()
             else:
                 await session.commit()
-            click.echo(describe_report(lang, report, dry_run=dry_run))
+            click.echo(describe_report(lang, report, dry_run=dry_run, html_mode=False))
             return 0
     finally:
         await engine.dispose()
 
 
-async def invite_member(settings: Settings, query: str, *, revoke: bool = False) -> int:
+async def invite_member(settings: Settings, query: str, *, revoke: bool = False, relink: bool = False) -> int:
+    """An invite code for a member. For a member already on Telegram (a lost phone) only with `relink`:
+    the administrator may move any record, but says so explicitly, as an officer confirms in the bot."""
     lang = settings.default_language
     engine = await prepare_database(settings)
     try:
@@ -102,10 +117,19 @@ async def invite_member(settings: Settings, query: str, *, revoke: bool = False)
                 await session.commit()
                 click.echo(t(lang, "cli.invites_revoked", name=member.full_name, count=count))
                 return 0
-            code = await accounts.create_invite(session, member.id)
+            linked = await accounts.account_of_member(session, member.id)
+            since = fmt_date(linked.linked_at.astimezone(VIETNAM).date()) if linked and linked.linked_at else "—"
+            if linked is not None and not relink:
+                click.echo(t(lang, "cli.relink_needed", name=member.full_name, since=since), err=True)
+                return 1
+            code = await accounts.create_invite(session, member.id, relink=linked is not None)
+            if linked is not None:
+                await audit.record(session, "relink_invite_created", subject_member_id=member.id)
             await session.commit()
         username = await _bot_username(settings)
         click.echo(t(lang, "cli.invite_created", name=member.full_name, code=code, days=accounts.INVITE_TTL.days))
+        if linked is not None:
+            click.echo(t(lang, "cli.relink_created", since=since))
         click.echo(f"https://t.me/{username or '<bot username>'}?start={code}")
         return 0
     finally:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,11 +12,13 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 import handlers
 from handlers import bulletins as bulletin_views
 from handlers.commands import set_default_commands
+from handlers.feedback import KEYS as FEEDBACK_KEYS
 from handlers.listen import SPEECH, make_speech
 from handlers.meetings import REMINDERS as MEETING_REMINDERS
 from handlers.live_status import OUTBOX
 from handlers.turn import Services
 from models.db import make_sessionmaker
+from models.sealing import FeedbackKeys
 
 from .dispatcher import Dispatcher, build_dispatcher
 from .leader import LEADERSHIP, Leadership
@@ -35,7 +38,19 @@ class Runtime:
     workers: list = field(default_factory=list)  # coroutines taking the stop Event, run with the bot
 
 
-def build_application(settings: Settings, engine: AsyncEngine, *, token: str | None = None) -> Runtime:
+def feedback_keys(settings: Settings, token: str, seal_key: str | None = None) -> FeedbackKeys:
+    """The keys of anonymous feedback from HANDBOOK_SEAL_KEY (`handbook run` refuses to start without
+    it; the sandbox makes one per run). Without one (tests building the bot directly) a key of this
+    process alone: replies to anonymous items written before a restart would then find no way back."""
+    seal_key = seal_key or (settings.seal_key.get_secret_value() if settings.seal_key else None)
+    if not seal_key:
+        log.warning("HANDBOOK_SEAL_KEY is not set: anonymous feedback is sealed with a key of this process only")
+        seal_key = secrets.token_urlsafe(32)
+    return FeedbackKeys.from_secret(seal_key, legacy_token=token)
+
+
+def build_application(settings: Settings, engine: AsyncEngine, *, token: str | None = None,
+                      seal_key: str | None = None) -> Runtime:
     token = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not token:
         raise SystemExit("Setting HANDBOOK_BOT_TOKEN is missing.")
@@ -63,6 +78,7 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         .post_init(post_init)
         .build()
     )
+    app.bot_data[FEEDBACK_KEYS] = feedback_keys(settings, token, seal_key)
     handlers.register(app, services)
     # Every message to many members goes out through the one dispatcher, started with the bot.
     dispatcher = build_dispatcher(settings, services.sessionmaker, token)

@@ -36,13 +36,22 @@ def run(webhook: str | None) -> None:
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    setup_logging(secrets=(token, secret))
+    seal_key = settings.seal_key.get_secret_value() if settings.seal_key else ""
+    setup_logging(secrets=(token, secret, seal_key))
+    if not token:
+        raise SettingsError("Setting HANDBOOK_BOT_TOKEN is missing.")
     if webhook:
         if not webhook.startswith(("https://", "http://")):
             raise click.BadParameter("must be the public https:// address Telegram posts to", param_hint="--webhook")
         if not secret:
             raise SettingsError("Setting HANDBOOK_WEBHOOK_SECRET is missing: webhook mode needs a secret token "
                                 "(16 to 256 letters, digits, _ or -), the same on every instance.")
+    if not seal_key:
+        from models.sealing import HOW_TO_MAKE
+
+        raise SettingsError("Setting HANDBOOK_SEAL_KEY is missing: anonymous feedback is sealed with this key of its "
+                            "own (kept with the token, never in the database; the same on every instance). "
+                            f"Make one with: {HOW_TO_MAKE}")
 
     async def _run():
         engine = await prepare_database(settings)
@@ -122,11 +131,13 @@ def import_members(file: Path, extra: tuple[Path, ...], unit_name: str | None, r
 @main.command()
 @click.argument("member")
 @click.option("--revoke", is_flag=True, help="Withdraw the member's unused invite codes instead.")
-def invite(member: str, revoke: bool) -> None:
+@click.option("--relink", is_flag=True,
+              help="The member is already on Telegram (lost phone, new account): the code moves the record.")
+def invite(member: str, revoke: bool, relink: bool) -> None:
     """A one-time invite code and deep link for MEMBER (card number, id or name)."""
     from .admin import invite_member
 
-    sys.exit(asyncio.run(invite_member(_settings(), member, revoke=revoke)))
+    sys.exit(asyncio.run(invite_member(_settings(), member, revoke=revoke, relink=relink)))
 
 
 @main.command()

@@ -21,6 +21,8 @@ Files are uploaded once: a rendered call that carries a file (bytes or an InputF
 worker while the others holding the same rendered call wait, then send the file_id Telegram gave
 it. A call may carry a third element, a hook run with a session and Telegram's result after an
 upload, to keep the file_id for later renders and restarts (bulletins keep their voice notes so).
+A renderer whose picture could not be drawn returns its text alone (handlers.render.TextOnly): the
+row is sent all the same, marked models.deliveries.TEXT_ONLY for the sender's status to count.
 """
 from __future__ import annotations
 
@@ -42,9 +44,10 @@ from telegram import InputFile
 
 from handlers import bulletins as bulletin_views
 from handlers import meetings as meeting_views
+from handlers import members as member_views
 from handlers import notices as notice_views
 from handlers import votes as vote_views
-from models import clock, deliveries, meetings, notices, votes
+from models import clock, deliveries, meetings, notices, relinking, votes
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
@@ -80,11 +83,13 @@ RENDERERS: dict[str, Renderer] = {
     votes.REMINDER_DELIVERY: vote_views.render_reminder,
     votes.RESULT_DELIVERY: vote_views.render_result,
     votes.ROLL_DELIVERY: vote_views.render_roll,
+    relinking.ACCOUNT_MOVED_DELIVERY: member_views.render_account_moved,
 }
 PROGRESS: dict[str, Progress] = {
     notices.NOTICE_DELIVERY: notice_views.status_edits,
     meetings.MEETING_DELIVERY: meeting_views.status_edits,
     votes.BALLOT_DELIVERY: vote_views.status_edits,
+    votes.RESULT_DELIVERY: vote_views.status_edits,
 }
 TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick, _close_due_votes]
 
@@ -569,7 +574,9 @@ class Dispatcher:
                 message_id = result.get("message_id", message_id)
                 _keep_file_ids(params, result)
             part += 1
-        return Outcome(row.id, DeliveryState.sent, message_id=message_id, parts_sent=part, chat_id=row.chat_id)
+        missing = getattr(job.calls, "missing", None)  # handlers.render.TextOnly: sent without its picture
+        return Outcome(row.id, DeliveryState.sent, message_id=message_id, parts_sent=part, chat_id=row.chat_id,
+                       error=f"{deliveries.TEXT_ONLY}{missing}" if missing else None)
 
     async def _upload_turn(self, params: dict) -> asyncio.Lock | None:
         """A call carrying a file: one worker uploads it, the others wait here and then send its file_id."""

@@ -6,6 +6,7 @@ Counted here:
 * the delivery dispatcher's outcomes and the 429s it received (bot/dispatcher.py Stats), the 429s
   handlers met, the outbox backlog (queued deliveries in the database, read at each scrape);
 * TTS syntheses and cache hits of any audio.speech.Speech the application keeps in bot_data;
+* pictures (charts) or audio that could not be made, by renderer — their text went alone (handlers/render.py);
 * whether this instance leads (bot/leader.py).
 
 Counters are per process: Prometheus sums the instances (`sum(rate(handbook_updates_total[5m]))`).
@@ -26,6 +27,7 @@ from telegram.error import RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from handlers.live_status import OUTBOX
+from handlers.render import RENDER_FAILURES
 from handlers.turn import TURN_OBSERVER
 from models.deliveries import Delivery, DeliveryState
 
@@ -123,6 +125,11 @@ class _RuntimeCollector(Collector):
             hits += speech.cache_hits
         yield CounterMetricFamily("handbook_tts_syntheses", "Audio parts synthesised (TTS engine run)", value=syntheses)
         yield CounterMetricFamily("handbook_tts_cache_hits", "Audio parts found in the synthesis cache", value=hits)
+        failures = CounterMetricFamily("handbook_render_failures", "Pictures or audio that could not be made "
+                                       "(their text was sent alone), by renderer", labels=["renderer"])
+        for renderer, count in sorted(RENDER_FAILURES.items()):
+            failures.add_metric([renderer], count)
+        yield failures
         leadership = self.app.bot_data.get(LEADERSHIP)
         leading = 1 if leadership is None or leadership.is_leader else 0
         yield GaugeMetricFamily("handbook_leader", "1 when this instance runs the background work", value=leading)

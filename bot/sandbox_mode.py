@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -59,6 +60,10 @@ class SandboxRun:
     url: str = ""
 
     async def __aenter__(self) -> SandboxRun:
+        # Anonymous feedback's seal key: HANDBOOK_SEAL_KEY if set, else one for this run (the demo
+        # database is new at every start too); kept across restart_bot, as a real key would be.
+        given = self.settings.seal_key
+        self.seal_key = given.get_secret_value() if given else secrets.token_urlsafe(32)
         self.emulator = Emulator(token=SANDBOX_TOKEN)
         app = make_app(self.emulator)
         app.router.add_get("/_sandbox/personas", self._personas_route)
@@ -85,7 +90,7 @@ class SandboxRun:
 
     async def _start_bot(self) -> None:
         settings = self.settings.model_copy(update={"telegram_api_url": self.url, "database_url": self.database_url})
-        self.runtime = build_application(settings, self.engine, token=SANDBOX_TOKEN)
+        self.runtime = build_application(settings, self.engine, token=SANDBOX_TOKEN, seal_key=self.seal_key)
         self.stop = asyncio.Event()
         self.polling = asyncio.create_task(run_polling(self.runtime.app, self.stop, poll_timeout=5))
         while not (self.runtime.app.running and self.runtime.app.updater.running):

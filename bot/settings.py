@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Seals the way back to the author of anonymous feedback and keys its hourly counts (models/sealing.py):
+    # a secret of its own, never in the database nor derived from the token. `handbook run` needs it.
+    seal_key: SecretStr | None = None
     # Long polling: /healthz and /metrics on their own small server (0: none).
     metrics_listen: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)
@@ -92,6 +95,15 @@ class Settings(BaseSettings):
     def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
             raise ValueError("must be 16 to 256 characters, each a letter, a digit, _ or - (Telegram's rule)")
+        return value
+
+    @field_validator("seal_key")
+    @classmethod
+    def _long_seal_key(cls, value: SecretStr | None) -> SecretStr | None:
+        from models.sealing import HOW_TO_MAKE, MIN_SECRET_CHARS
+
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters; make one with {HOW_TO_MAKE}")
         return value
 
     @field_validator("telegram_api_url")

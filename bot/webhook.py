@@ -57,13 +57,9 @@ def make_web_app(app: Application, sessionmaker: async_sessionmaker[AsyncSession
         if expected is None or not hmac.compare_digest(given, expected):
             metrics.webhook_rejected.inc()
             return web.Response(status=403, text="Forbidden")
-        try:
-            data = await request.json()
-            update = Update.de_json(data, app.bot)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError):
-            log.warning("webhook: a request that is not an update was refused")
-            return web.Response(status=400, text="Bad Request")
+        update = await _update_from(request, app)
         if update is None:
+            log.warning("webhook: a request that is not an update was refused")
             return web.Response(status=400, text="Bad Request")
         await app.update_queue.put(update)
         return web.Response(text="OK")
@@ -83,6 +79,21 @@ def make_web_app(app: Application, sessionmaker: async_sessionmaker[AsyncSession
             raise ValueError("a webhook needs its secret token")
         server.router.add_post(path, receive)
     return server
+
+
+async def _update_from(request: web.Request, app: Application) -> Update | None:
+    """The Update in the body, or None for anything else (not UTF-8, not JSON, not an object, no
+    integer update_id, fields of the wrong shape): a 400, never a 500 and never a queued half-update."""
+    try:
+        data = await request.json()
+    except (ValueError, json.JSONDecodeError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        return None
+    try:
+        return Update.de_json(data, app.bot)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 async def start_web(server: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:

@@ -22,7 +22,7 @@ from telegram.warnings import PTBUserWarning
 import audio
 from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
-from models import bulletins, clock, notices
+from models import bulletins, clock, notices, one_line
 from models.bulletins import Bulletin, BulletinError
 from models.notices import Notice, NoticeRecipient
 from models.permissions import Action, may, scope_paths, sending_units
@@ -35,7 +35,7 @@ from .listen import (missing_packages, part_captions, plan_voice, send_calls, sp
 from .members import parse_ints, refuse
 from .live_status import tell_outbox
 from .notices import EMOJI
-from .render import split_message
+from .render import TextOnly, render_failed, split_message
 from .turn import Turn, esc, member_handler
 
 DRAFT = "bulletin_draft"
@@ -69,8 +69,9 @@ async def render_bulletin(session: AsyncSession, speech: Speech | None, bulletin
                           tz: tzinfo | None) -> list[Call]:
     """The voice note(s) — by file_id, or uploaded once — then the text that did not fit the caption.
 
-    When no audio can be made (espeak-ng missing, every engine failing) the member still gets the
-    text, with a line saying the audio is missing: a bulletin is never lost for want of a voice.
+    When no audio can be made (espeak-ng missing, every engine failing, a bug) the member still gets
+    the text, with a line saying the audio is missing: a bulletin is never lost for want of a voice
+    (the delivery is marked text only; a bug is logged and counted, handlers.render.render_failed).
     """
     bulletin = await bulletins.get_bulletin(session, bulletin_id)
     if bulletin is None or bulletin.cancelled_at is not None:
@@ -84,10 +85,12 @@ async def render_bulletin(session: AsyncSession, speech: Speech | None, bulletin
         plan = await plan_voice(session, speech, spoken_text(title, text), spoken_lang)
         await session.rollback()  # no transaction held while speaking
         await synthesize_missing(plan, speech)
-    except AudioError:
-        return _text_calls(f"{head}\n\n{body}\n\n{t(lang, 'bulletin.no_audio')}")
-    captions, rest = part_captions(lang, head, len(plan.parts), body)
-    return voice_calls(plan, captions) + _text_calls(rest)
+        captions, rest = part_captions(lang, head, len(plan.parts), body)
+        return voice_calls(plan, captions) + _text_calls(rest)
+    except Exception as exc:  # no audio to be had (AudioError), or a bug in speaking: the text goes all the same
+        if not isinstance(exc, AudioError):
+            render_failed(bulletins.BULLETIN_DELIVERY, exc)
+        return TextOnly(_text_calls(f"{head}\n\n{body}\n\n{t(lang, 'bulletin.no_audio')}"), missing="audio")
 
 
 def renderers(speech: Speech | None) -> dict[str, Any]:
@@ -131,11 +134,12 @@ async def bulletin_command(turn: Turn):
         return ConversationHandler.END
     draft = turn.context.user_data[DRAFT] = {"lang": turn.lang, "text": ""}
     if turn.args:
-        title, sep, text = turn.args.partition("|")
-        if not sep or not title.strip() or not text.strip():
+        try:
+            line = one_line.bulletin_line(turn.args)
+        except one_line.Usage:
             turn.reply(turn.t("bulletin.one_line_usage"))
             return ConversationHandler.END
-        draft["title"], draft["text"] = " ".join(title.split()), text.strip()
+        draft["title"], draft["text"] = line.title, line.text
     if len(scopes) > 1:
         rows = [[InlineKeyboardButton(u.name[:60], callback_data=f"bu:{u.id}")] for u in scopes]
         turn.reply(turn.t("bulletin.ask_unit"), InlineKeyboardMarkup(rows))

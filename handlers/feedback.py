@@ -4,7 +4,6 @@ about new items (one summary each) and delivers replies; the database says what 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import secrets
@@ -21,6 +20,7 @@ from models import feedback as fb
 from models.dates import VIETNAM
 from models.feedback import Draft, FeedbackKind, FeedbackRefused, FeedbackStatus, Refusal, ReplyRefused
 from models.permissions import Action, may, may_act_on_unit, units_for
+from models.sealing import FeedbackKeys
 from models.units import Unit
 
 from .i18n import fmt_date, fmt_number, t
@@ -92,9 +92,12 @@ async def _leave_flow(update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(FLOW, None)
 
 
-def feedback_key(bot) -> bytes:
-    """The key sealing anonymous threads and the hourly counts: derived from the bot's token, never stored."""
-    return hashlib.sha256(b"handbook-feedback\0" + bot.token.encode()).digest()
+KEYS = "feedback_keys"  # bot_data: the FeedbackKeys from HANDBOOK_SEAL_KEY (bot.app), never stored
+
+
+def feedback_keys(app: Application) -> FeedbackKeys:
+    """The keys sealing anonymous threads and keying the hourly counts (models/sealing.py)."""
+    return app.bot_data[KEYS]
 
 
 # --- small renderings ------------------------------------------------------------------------------
@@ -307,7 +310,7 @@ async def draft_button(turn: Turn):
     pending = Draft(FeedbackKind(draft["kind"]), draft["body"], draft["file_id"], draft["duration"], kind, ref_id)
     try:
         await fb.submit(turn.session, turn.actor, pending, anonymous=anonymous,
-                        key=feedback_key(turn.context.bot), chat_id=turn.chat_id)
+                        key=feedback_keys(turn.context.application), chat_id=turn.chat_id)
     except FeedbackRefused as exc:
         if exc.reason is Refusal.bad_about:
             await refuse(turn, "feedback_about")
@@ -616,6 +619,21 @@ async def show_digest(turn: Turn, unit: Unit, *, month: tuple[int, int] | None =
 # --- the sweep: summaries to secretaries, replies to members ---------------------------------------
 
 
+RESEALED = "feedback_resealed"  # bot_data: this process has sealed again what older versions sealed
+
+
+async def _forget(app: Application, session) -> None:
+    """What anonymity needs done now and then: counts out of the hour go (a quiet day must not leave
+    yesterday's behind), and once per process the ways back sealed under the token-derived key of
+    older versions are sealed again under HANDBOOK_SEAL_KEY."""
+    await fb.purge_rates(session)
+    if not app.bot_data.get(RESEALED):
+        resealed = await fb.reseal_legacy(session, feedback_keys(app))
+        app.bot_data[RESEALED] = True
+        if resealed:
+            log.info("sealed %d anonymous feedback threads again under HANDBOOK_SEAL_KEY", resealed)
+
+
 async def run_sweep(app: Application) -> None:
     """One pass: a summary per officer of what arrived since the last pass, then the replies."""
     services = app.bot_data[SERVICES]
@@ -638,6 +656,7 @@ async def run_sweep(app: Application) -> None:
             for r in await fb.cell_officers(session, cell_id, committee_only=committee, exclude_member_id=member_id):
                 note(r)["corrections"] += 1
         names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(per_cell)))).all())
+        await _forget(app, session)
         await session.commit()
     for chat_id, s in summaries.items():
         lang = s["lang"]
@@ -660,7 +679,7 @@ async def run_sweep(app: Application) -> None:
 async def deliver_replies(app: Application) -> None:
     """Send every reply not yet sent; an anonymous item's way back is deleted once used."""
     services = app.bot_data[SERVICES]
-    key = feedback_key(app.bot)
+    key = feedback_keys(app)
     async with services.sessionmaker() as session:
         pending = await fb.claim_undelivered(session, key)
         await session.commit()

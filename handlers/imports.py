@@ -11,12 +11,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from models import audit, clock, importer
+from models import audit, clock, filelimits, importer
 from models.importer import ImportReport, RowError
-from models.permissions import Action, may
+from models.shared_phones import SharedPhone
+from models.permissions import Action, may, scope_paths, units_for
 from models.units import Unit
 
-from .i18n import t
+from .i18n import fmt_number, t
 from .turn import Turn, member_handler
 
 log = logging.getLogger(__name__)
@@ -31,26 +32,56 @@ def describe_row_error(lang: str, err: RowError, *, html_mode: bool = True, show
     return f"{where}: {reason}"
 
 
-def describe_report(lang: str, report: ImportReport, *, dry_run: bool = False) -> str:
+def describe_report(lang: str, report: ImportReport, *, dry_run: bool = False, html_mode: bool = True) -> str:
     key = "import.checked" if dry_run else "import.done"
-    return t(lang, key, created=report.created, updated=report.updated, unchanged=report.unchanged,
+    text = t(lang, key, created=report.created, updated=report.updated, unchanged=report.unchanged,
              units=report.units_created)
+    return "\n".join([text, *describe_warnings(lang, report.warnings, html_mode=html_mode)])
+
+
+def describe_warnings(lang: str, warnings: list[SharedPhone], *, html_mode: bool = True) -> list[str]:
+    """Rows imported all the same, said after the counts: which rows share a phone number (never the number)."""
+    if not warnings:
+        return []
+    esc = html.escape if html_mode else (lambda s: s)
+    lines = [t(lang, "import.warn.shared_phone.intro", count=len(warnings))]
+    for w in warnings[:MAX_ERRORS_SHOWN]:
+        if w.other_row is not None:
+            line = t(lang, "import.warn.shared_phone.row", row=w.row, other=w.other_row)
+        elif w.elsewhere:
+            line = t(lang, "import.warn.shared_phone.elsewhere", row=w.row)
+        elif w.other_card:
+            line = t(lang, "import.warn.shared_phone.card", row=w.row, card=esc(w.other_card))
+        else:
+            line = t(lang, "import.warn.shared_phone.member", row=w.row, name=esc(w.other_name or ""))
+        lines.append("• " + line)
+    if len(warnings) > MAX_ERRORS_SHOWN:
+        lines.append(t(lang, "import.more_warnings", count=len(warnings) - MAX_ERRORS_SHOWN))
+    return lines
+
+
+def describe_unreadable(lang: str, exc: importer.UnreadableFile) -> str:
+    """Why a file was not read at all; a limit (MB or rows) is said with the number."""
+    limit = getattr(exc, "limit", None)
+    if limit is None:
+        return t(lang, f"import.unreadable.{exc.code}")
+    return t(lang, f"import.unreadable.{exc.code}", limit=fmt_number(lang, limit), sheet=exc.detail or "")
 
 
 # --- a member list sent to the bot as a file -------------------------------------------------
 
-MAX_FILE_MB = 10
 MAX_ERRORS_SHOWN = 25
 PENDING = "pending_import"
 PENDING_TTL = timedelta(minutes=30)
 
 
 async def _scope(turn: Turn) -> Unit | None | bool:
-    """The unit an officer may import into (None: an administrator, anywhere; False: nobody)."""
-    top = turn.actor.officer_units(Action.list_members)
-    if top:
-        return await turn.session.get(Unit, top[0].unit_id)
-    return None if turn.actor.is_admin else False
+    """The unit an officer may import into (None: an administrator, anywhere, whatever roles they also
+    hold, as everywhere else; False: nobody). An officer of several units imports into the topmost first."""
+    if scope_paths(turn.actor, Action.list_members) is None:
+        return None
+    units = await units_for(turn.session, turn.actor, Action.list_members)
+    return units[0] if units else False
 
 
 def _errors_text(turn: Turn, report: ImportReport, parsed: importer.ParsedFile) -> str:
@@ -75,21 +106,22 @@ async def member_file(turn: Turn):
         turn.reply(turn.t("import.not_allowed"))
         return
     document = turn.update.effective_message.document
-    if document.file_size and document.file_size > MAX_FILE_MB * 1024 * 1024:
-        turn.reply(turn.t("import.too_large", limit=MAX_FILE_MB))
+    if document.file_size and document.file_size > filelimits.MAX_FILE_BYTES:
+        turn.reply(describe_unreadable(turn.lang, filelimits.FileTooLarge("too_large", filelimits.MAX_FILE_BYTES // filelimits.MB)))
         return
     data = await _download(turn, document.file_id)
-    try:
-        parsed = importer.read_member_file(data, document.file_name or "members")
-    except importer.UnreadableFile as exc:
-        turn.reply(turn.t(f"import.unreadable.{exc.code}"))
-        return
-    if parsed.members is None:
-        turn.reply(turn.t("import.unreadable.missing_name_column"))
-        return
     scope_id = scope.id if scope else None
-    report = await importer.import_members(turn.session, parsed, within=scope or None, dry_run=True)
-    await turn.session.rollback()
+    try:  # opened and checked in a worker thread: everyone else is answered meanwhile
+        parsed = await importer.load_member_file(data, document.file_name or "members")
+        if parsed.members is None:
+            turn.reply(turn.t("import.unreadable.missing_name_column"))
+            return
+        report = await importer.import_members(turn.session, parsed, within=scope or None, dry_run=True)
+    except importer.UnreadableFile as exc:  # not a list, or over a limit (the rows are counted as they are read)
+        turn.reply(describe_unreadable(turn.lang, exc))
+        return
+    finally:
+        await turn.session.rollback()
     if report.errors:
         turn.reply(_errors_text(turn, report, parsed))
         return
@@ -132,8 +164,13 @@ async def confirm_import(turn: Turn):
     if data is None or hashlib.sha256(data).hexdigest() != pending["sha256"]:
         turn.edit(turn.t("import.expired"))
         return
-    parsed = importer.read_member_file(data, pending["name"])
-    report = await importer.import_members(turn.session, parsed, within=unit)
+    try:
+        parsed = await importer.load_member_file(data, pending["name"])
+        report = await importer.import_members(turn.session, parsed, within=unit)
+    except importer.UnreadableFile as exc:  # the limits were lowered since the check
+        await turn.session.rollback()
+        turn.edit(describe_unreadable(turn.lang, exc))
+        return
     if report.errors:  # the database changed in between
         await turn.session.rollback()
         turn.edit(_errors_text(turn, report, parsed))

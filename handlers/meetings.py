@@ -21,7 +21,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models.collation import name_key
-from models import clock, meetings
+from models import clock, meetings, one_line
 from models.accounts import Account
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
 from models.permissions import managed_cells, may_manage_cell
@@ -673,24 +673,17 @@ async def _create(turn: Turn, *, edit: bool):
 
 async def _one_line(turn: Turn, cells: list[Unit]):
     """/meeting 05/12/2026 19:30 | Nhà văn hóa tổ 3 | Sinh hoạt thường kỳ tháng 12 [| agenda]."""
-    parts = [p.strip() for p in turn.args.split("|", 3)]
-    if len(parts) < 3 or not all(parts[:3]):
+    try:
+        line = one_line.meeting_line(turn.args, turn.services.timezone)
+    except one_line.Usage:
         turn.reply(turn.t("meeting.one_line_usage"))
         return ConversationHandler.END
-    when, place, title = parts[:3]
-    agenda = parts[3] if len(parts) > 3 else ""
-    try:
-        day, at = meetings.parse_when(when)
-        if at is None:
-            raise MeetingError("time_missing")
-        meetings.local_start(day, at, turn.services.timezone)
-        meetings.check_texts(" ".join(title.split()), " ".join(place.split()), agenda)
     except MeetingError as exc:
         turn.reply(error_text(turn.lang, exc) + "\n\n" + turn.t("meeting.one_line_usage"))
         return ConversationHandler.END
     turn.context.user_data[DRAFT] = {
-        "kind": guess_kind(title).value, "day": day.isoformat(), "time": at.strftime("%H:%M"),
-        "title": " ".join(title.split()), "place": " ".join(place.split()), "agenda": agenda, "one_line": True,
+        "kind": guess_kind(line.title).value, "day": line.day.isoformat(), "time": line.at.strftime("%H:%M"),
+        "title": line.title, "place": line.place, "agenda": line.agenda, "one_line": True,
     }
     if len(cells) == 1:
         _draft(turn)["cell"] = cells[0].id

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from models import accounts, audit
+from models import accounts, audit, relinking
+from models.callback_data import parse_ints
+from models.dates import VIETNAM
 from models.members import Member, find_members, get_profile, load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_view_member, scope_paths, units_for
+from models.relinking import InviteStep
 from models.units import Unit
 
+from .i18n import fmt_date, t
 from .keyboards import pager
 from .profile import render_profile
 from .turn import Turn, esc, member_handler
@@ -32,15 +37,6 @@ async def refuse(turn: Turn, what: str) -> None:
     turn.answer(turn.t("error.not_allowed"), alert=True)
     if turn.update.callback_query is None:
         turn.reply(turn.t("error.not_allowed"))
-
-
-def parse_ints(data: str, prefix: str, count: int) -> list[int] | None:
-    """Callback data "prefix:1:2" → [1, 2]; anything else (forged, truncated) → None."""
-    head, _, rest = data.partition(":")
-    parts = rest.split(":") if rest else []
-    if head != prefix or len(parts) != count or not all(p.isdigit() and len(p) < 12 for p in parts):
-        return None
-    return [int(p) for p in parts]
 
 
 async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> None:
@@ -106,18 +102,44 @@ async def member_profile(turn: Turn):
     turn.reply(render_profile(turn, view), markup)
 
 
-async def issue_invite(turn: Turn, member: Member) -> None:
-    code = await accounts.create_invite(
-        turn.session,
-        member.id,
-        created_by_member_id=turn.actor.member_id,
-        ttl=timedelta(days=turn.services.invite_ttl_days),
-    )
-    link = f"https://t.me/{turn.services.bot_username}?start={code}"
-    turn.reply(
-        turn.t("invite.created", name=esc(member.full_name), code=code, link=esc(link), days=turn.services.invite_ttl_days),
-        protect=True,
-    )
+async def issue_invite(turn: Turn, member: Member, *, confirmed: bool = False) -> None:
+    """A code for a member not on Telegram yet; for a linked one, the re-link is confirmed first (or refused)."""
+    result = await relinking.request_invite(turn.session, turn.actor, member.id, confirmed=confirmed,
+                                            ttl=timedelta(days=turn.services.invite_ttl_days))
+    name = esc(member.full_name)
+    since = linked_since(turn, result.linked_at)
+    if result.step is InviteStep.confirm:
+        markup = InlineKeyboardMarkup([[
+            InlineKeyboardButton(turn.t("relink.button.confirm"), callback_data=f"rly:{member.id}"),
+            InlineKeyboardButton(turn.t("relink.button.cancel"), callback_data=f"rln:{member.id}"),
+        ]])
+        turn.reply(turn.t("relink.confirm", name=name, since=since), markup)
+        return
+    if result.step is InviteStep.refused:
+        if result.linked:
+            turn.answer(turn.t("error.not_allowed"))
+            turn.reply(turn.t("relink.refused", name=name, since=since))
+        elif result.role_outside:
+            turn.answer(turn.t("error.not_allowed"))
+            turn.reply(turn.t("invite.role_outside", name=name))
+        else:
+            turn.answer(turn.t("error.not_allowed"), alert=True)
+            turn.reply(turn.t("error.not_allowed"))
+        return
+    if confirmed and turn.update.callback_query is not None:
+        turn.edit(turn.t("relink.confirmed", name=name))
+    link = f"https://t.me/{turn.services.bot_username}?start={result.code}"
+    text = turn.t("invite.created", name=name, code=result.code, link=esc(link), days=turn.services.invite_ttl_days)
+    if result.relink:
+        text += "\n\n" + turn.t("relink.code_note", name=name)
+    turn.reply(text, protect=True)
+
+
+def linked_since(turn: Turn, linked_at: datetime | None) -> str:
+    """The day a member's account was linked, in the handbook's time zone (never the phone or the account)."""
+    if linked_at is None:
+        return turn.t("relink.since_unknown")
+    return fmt_date(linked_at.astimezone(turn.services.timezone or VIETNAM).date())
 
 
 async def invite_by_query(turn: Turn, query: str):
@@ -168,11 +190,47 @@ async def invite_button(turn: Turn):
     await issue_invite(turn, member)
 
 
+@member_handler
+async def relink_confirm(turn: Turn):
+    """The officer confirms a re-link: everything is checked again (a button proves nothing)."""
+    ids = parse_ints(turn.update.callback_query.data, "rly", 1)
+    member = await get_profile(turn.session, ids[0]) if ids else None
+    if member is None:
+        await refuse(turn, "relink_confirm")
+        return
+    await issue_invite(turn, member, confirmed=True)
+
+
+@member_handler
+async def relink_cancel(turn: Turn):
+    ids = parse_ints(turn.update.callback_query.data, "rln", 1)
+    member = await get_profile(turn.session, ids[0]) if ids else None
+    if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
+        await refuse(turn, "relink_cancel")
+        return
+    turn.edit(turn.t("relink.cancelled", name=esc(member.full_name)))
+
+
+async def render_account_moved(session: AsyncSession, move_id: int, lang: str, tz: tzinfo | None) -> list[tuple]:
+    """To the account a member's record just left (the outbox renders it in that account's language)."""
+    notice = await relinking.move_notice(session, move_id)
+    if notice is None:
+        return []
+    contacts = ", ".join(esc(n) for n in notice.contacts) or t(lang, "relink.no_contact")
+    new_account = esc(notice.new_account_name) if notice.new_account_name else "—"
+    key = "relink.moved_notice" if notice.inviter_name else "relink.moved_notice_admin"
+    text = t(lang, key, member=esc(notice.member_name), new_account=new_account,
+             inviter=esc(notice.inviter_name or ""), contacts=contacts)
+    return [("sendMessage", {"text": text, "parse_mode": "HTML"})]
+
+
 def register(app, cancel) -> None:
     app.add_handler(CommandHandler("members", list_members))
     app.add_handler(CallbackQueryHandler(members_page, pattern=r"^ml:"))
     app.add_handler(CallbackQueryHandler(member_profile, pattern=r"^mp:"))
     app.add_handler(CallbackQueryHandler(invite_button, pattern=r"^iv:"))
+    app.add_handler(CallbackQueryHandler(relink_confirm, pattern=r"^rly:"))
+    app.add_handler(CallbackQueryHandler(relink_cancel, pattern=r"^rln:"))
     app.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("invite", invite_command)],

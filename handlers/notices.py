@@ -21,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, notices
+from models import audit, clock, notices, one_line
 from models.deliveries import Delivery
 from models.members import Member
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
@@ -372,17 +372,18 @@ async def chose_audience(turn: Turn):
     draft = _draft(turn)
     data = turn.update.callback_query.data
     _, _, rest = data.partition(":")
-    what, _, raw_id = rest.partition(":")
+    what = rest.partition(":")[0]
     if what == "ok":
         if not draft.get("units"):
             turn.answer(turn.t("notice.audience.none"), alert=True)
             return AUDIENCE
         turn.edit(turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, draft["units"]))))
         return _ask_when(turn)
-    if not raw_id.isdigit() or int(raw_id) not in draft.get("offered", []):
+    ids = parse_ints(rest, what, 1)  # "u:5" or "c:5"
+    if not ids or ids[0] not in draft.get("offered", []):
         await refuse(turn, "notice_audience")
         return AUDIENCE
-    unit_id = int(raw_id)
+    unit_id = ids[0]
     if what == "u":
         draft["units"] = [unit_id]
         turn.edit(turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, draft["units"]))))
@@ -512,23 +513,18 @@ def _sent(turn: Turn, notice: Notice, *, scheduled: bool, edit: bool) -> None:
 
 async def _one_line(turn: Turn, scopes: list[Unit]) -> None:
     """/notice Title | text [| 25/12/2026 19:30]: to every member the sender covers, at once."""
-    title, sep, rest = turn.args.partition("|")
-    body, send_at = rest.strip(), None
-    if "|" in body:
-        head, _, last = body.rpartition("|")
-        try:
-            send_at = notices.parse_send_at(last, turn.services.timezone)
-            body = head.strip()
-        except NoticeError as exc:
-            if exc.reason != "when_format":
-                turn.reply(turn.t(f"notice.error.{exc.reason}"))
-                return
-    if not sep or not title.strip() or not body:
+    try:
+        line = one_line.notice_line(turn.args, turn.services.timezone)
+    except one_line.Usage:
         turn.reply(turn.t("notice.one_line_usage"))
         return
+    except NoticeError as exc:
+        turn.reply(turn.t(f"notice.error.{exc.reason}", limit=notices.TITLE_MAX))
+        return
+    send_at = line.send_at
     try:
         notice = await notices.create_notice(
-            turn.session, turn.actor, kind=NoticeKind.notice, title=" ".join(title.split()), body=body,
+            turn.session, turn.actor, kind=NoticeKind.notice, title=line.title, body=line.body,
             audience_unit_ids=[u.id for u in scopes], send_at=send_at,
         )
     except NoticeError as exc:

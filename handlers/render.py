@@ -1,12 +1,22 @@
-"""Message rendering helpers: splitting long texts where Telegram allows them."""
+"""Message rendering helpers: splitting long texts where Telegram allows them; a text that never
+waits for its picture or audio."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import traceback
+from collections import Counter
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+# Pictures or audio that could not be made, by renderer, in this process: /metrics reads it (bot/metrics.py).
+RENDER_FAILURES: Counter[str] = Counter()
 
 
 def visible_length(html_text: str) -> int:
@@ -73,3 +83,38 @@ def _hard_wrap(line: str, limit: int) -> list[str]:
     if buf.strip():
         pieces.append(buf.rstrip())
     return pieces
+
+
+class TextOnly(list):
+    """A renderer's calls that go without the picture or audio they were meant to carry (it could not
+    be made): the member still gets the text, and the dispatcher marks the delivery so
+    (models.deliveries.TEXT_ONLY) for the sender's status to count."""
+
+    def __init__(self, calls, missing: str):
+        super().__init__(calls)
+        self.missing = missing
+
+
+def render_failed(renderer: str, exc: BaseException) -> None:
+    """Log and count a picture or audio that could not be made; its text goes alone.
+
+    Logged: the renderer, the exception's type and where it was raised — never its message,
+    which may quote what people wrote.
+    """
+    RENDER_FAILURES[renderer] += 1
+    where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
+    log.error("making the %s picture or audio failed (%s); its text goes alone\n%s", renderer,
+              type(exc).__name__, where)
+
+
+async def picture(renderer: str, draw: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes | None:
+    """draw(*args, **kwargs) off the event loop; None when it fails, so the caller sends its text alone.
+
+    A picture goes with a text that matters more (a vote's result, a report): no drawing bug may
+    hold that text back.
+    """
+    try:
+        return await asyncio.to_thread(draw, *args, **kwargs)
+    except Exception as exc:
+        render_failed(renderer, exc)
+        return None

@@ -1,19 +1,20 @@
 """The committee's monthly report as files: a bar chart (PNG, matplotlib Agg) and a spreadsheet (XLSX).
 
 Pure functions of the report and the language; run them off the event loop. The chart uses the
-object API (Figure + Agg canvas), never pyplot's global state, with the shared fonts (charts.py).
+object API (charts.figure: a Figure on an Agg canvas), never pyplot's global state, with the shared fonts
+and text drawn as written (charts.py).
 """
 from __future__ import annotations
 
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from models.reports import Group, MonthReport
+from models.sheets import cells
 
-from .charts import chart_style
+from . import charts
 from .i18n import t
 
 MAX_BARS = 60  # a bar a cell up to this many; above it, a bar a unit right below (a ward of a city)
@@ -33,20 +34,16 @@ def bars_of(report: MonthReport, groups: list[Group] | None) -> list[tuple[str, 
 
 
 def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> bytes:
-    with chart_style():
-        return _chart_png(report, lang, groups)
-
-
-def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # here: importing matplotlib costs ~0.3 s
-    from matplotlib.figure import Figure
-
     every = bars_of(report, groups)
+    with charts.figure((9.0, max(3.0, 0.32 * len(every[:MAX_BARS]) + 1.6))) as fig:
+        _draw(fig, report, lang, every)
+        return charts.png(fig)
+
+
+def _draw(fig, report: MonthReport, lang: str, every: list[tuple[str, int | None, int, int]]) -> None:
     bars = every[:MAX_BARS]
     labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]
-    width, height = 9.0, max(3.0, 0.32 * len(bars) + 1.6)
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
+    width, height = fig.get_size_inches()
     # Fixed margins sized from the longest label: tight_layout would draw the figure twice.
     left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
     fig.subplots_adjust(left=left, right=0.97, top=1 - 0.55 / height, bottom=0.75 / height)
@@ -69,9 +66,6 @@ def _chart_png(report: MonthReport, lang: str, groups: list[Group] | None) -> by
     if len(every) > len(bars):
         note += " " + t(lang, "report.chart.more", count=len(every) - len(bars))
     fig.text(0.01, 0.005, note, fontsize=8, color="#616161")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def month_xlsx(report: MonthReport, lang: str) -> bytes:
@@ -82,18 +76,12 @@ def month_xlsx(report: MonthReport, lang: str) -> bytes:
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A5"
 
-    def styled(values, **style):
-        row = []
-        for value in values:
-            cell = WriteOnlyCell(ws, value=value)
-            for key, val in style.items():
-                setattr(cell, key, val)
-            row.append(cell)
-        return row
+    def styled(values, **style):  # every value as data: a cell named "=…" stays text (models/sheets.py)
+        return cells(ws, values, **style)
 
     ws.append(styled([t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}",
                        year=report.year)], font=Font(bold=True, size=13)))
-    ws.append([base_rule(lang, report.exempt_counted)])
+    ws.append(styled([base_rule(lang, report.exempt_counted)]))
     ws.append([])
     ws.append(styled([t(lang, f"report.xlsx.col.{c}") for c in
                       ("cell", "held", "not_recorded", "present", "base", "percent", "rule")],
@@ -101,7 +89,7 @@ def month_xlsx(report: MonthReport, lang: str) -> bytes:
                      alignment=Alignment(wrap_text=True, vertical="center")))
     rules = {flag: base_rule(lang, flag) for flag in (True, False)}
     for c in report.cells:
-        ws.append([c.cell_name, c.held, c.not_recorded, c.present, c.base, c.percent, rules[c.exempt_counted]])
+        ws.append(styled([c.cell_name, c.held, c.not_recorded, c.present, c.base, c.percent, rules[c.exempt_counted]]))
     ws.append(styled([t(lang, "report.xlsx.total"), report.held, sum(c.not_recorded for c in report.cells),
                       report.present, report.base, report.percent, base_rule(lang, report.exempt_counted)],
                      font=Font(bold=True)))

@@ -22,6 +22,7 @@ from models.units import Unit
 from . import meetings as views
 from .attendance import base_text, votes_lines
 from .members import refuse
+from .render import picture
 from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
 from .turn import Turn, esc, member_handler
 
@@ -142,8 +143,9 @@ async def _month(turn: Turn, unit: Unit, year: int, month: int) -> None:
     name = f"bao-cao-sinh-hoat-{year}-{month:02d}-{unit.id}"
 
     async def send_files() -> None:
-        png = await asyncio.to_thread(chart_png, report, lang, groups)
-        await bot.send_photo(chat_id, InputFile(png, filename=f"{name}.png"), caption=caption)
+        png = await picture("report", chart_png, report, lang, groups)
+        if png is not None:  # a chart that cannot be drawn never holds back the spreadsheet
+            await bot.send_photo(chat_id, InputFile(png, filename=f"{name}.png"), caption=caption)
         xlsx = await asyncio.to_thread(month_xlsx, report, lang)
         await bot.send_document(chat_id, InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
 

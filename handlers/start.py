@@ -6,7 +6,7 @@ import logging
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from models import accounts, audit
+from models import accounts, audit, relinking
 from models.accounts import LinkOutcome
 from models.members import Member
 from models.permissions import load_actor
@@ -14,6 +14,7 @@ from models.phones import normalise_phone
 
 from .commands import set_chat_commands
 from .keyboards import link_keyboard, main_menu
+from .live_status import tell_outbox
 from .turn import Turn, esc, handler
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ OUTCOME_KEYS = {
     LinkOutcome.phone_unknown: "link.phone_unknown",
     LinkOutcome.phone_ambiguous: "link.phone_ambiguous",
     LinkOutcome.member_taken: "link.member_taken",
+    LinkOutcome.member_linked: "link.member_linked",
 }
 
 
@@ -45,7 +47,12 @@ async def greet(turn: Turn, *, first_time: bool) -> None:
 async def start(turn: Turn):
     code = turn.args
     if code:
-        result = await accounts.link_by_invite(turn.session, turn.user_id, code)
+        result = await accounts.link_by_invite(turn.session, turn.user_id, code,
+                                               account_name=turn.update.effective_user.first_name,
+                                               admin_ids=turn.services.admin_ids)
+        if result.outcome is LinkOutcome.linked:
+            # A record taken from another account queued a notice to it: send it now.
+            tell_outbox(turn, relinking.ACCOUNT_MOVED_DELIVERY, wake=True)
         if result.outcome in (LinkOutcome.linked, LinkOutcome.already_linked):
             await greet(turn, first_time=result.outcome is LinkOutcome.linked)
         elif result.outcome is LinkOutcome.throttled:

@@ -228,10 +228,22 @@ def install(app: Application) -> SharedState:
     app.add_handler(TypeHandler(Update, state.persist), group=PERSIST_GROUP)
     if app.job_queue is not None:
         app.job_queue.run_repeating(prune_job, interval=PRUNE_EVERY_S, first=PRUNE_EVERY_S, name="conversation_prune")
+        app.job_queue.run_repeating(forget_job, interval=FORGET_EVERY_S, first=FORGET_EVERY_S,
+                                    name="conversation_forget")
     return state
 
 
 PRUNE_EVERY_S = 3600
+FORGET_EVERY_S = 60
+
+
+async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
+    async with services_of(context).sessionmaker() as session:
+        gone = await store.forget_expired(session)
+        await session.commit()
+    if gone:
+        log.info("deleted %d conversation states past their deadline", gone)
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import logging
 import warnings
 from datetime import datetime, timedelta, tzinfo
@@ -23,23 +22,26 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, votes
+from models import audit, clock, deliveries, one_line, votes
+from models.conversations import FORGET_AT
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
-from .charts import chart_style
+from . import charts
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .members import parse_ints, refuse
 from .live_status import LiveStatus, tell_outbox
-from .render import CAPTION_LIMIT, split_message, visible_length
+from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
 
 log = logging.getLogger(__name__)
 
 DRAFT = "vote_draft"
 PENDING = "vote_pending_text"  # a member's "Ý kiến khác" waiting for its text
+# A secret ballot's pending opinion ties the member to a choice: kept this long, then deleted (models/conversations).
+SECRET_TEXT_WAIT = timedelta(minutes=10)
 CELL, QUESTION, OPTIONS, CLOSES, SETTINGS = range(5)
 OTHER_TEXT = 10
 CLOSE_PRESETS = ("1h", "2h", "24h", "3d")
@@ -159,7 +161,10 @@ async def render_result(session: AsyncSession, vote_id: int, lang: str, tz: tzin
         return []
     result = await votes.tally(session, vote)
     text = result_text(result, vote, lang, tz)
-    png = await asyncio.to_thread(chart_png, **chart_args(result, lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, lang))
+    if png is None:  # the chart could not be drawn: the result goes all the same
+        return TextOnly([("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message(text)],
+                        missing="chart")
     if visible_length(text) <= CAPTION_LIMIT:
         return [("sendPhoto", {"photo": png, "caption": text, "parse_mode": "HTML"})]
     head = t(lang, "vote.result_head", question=esc(_short(vote.question, 200)))
@@ -254,10 +259,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
     """A horizontal bar a choice, the "more than half" line, the verdict: a PNG for sendPhoto."""
     import textwrap
 
-    from matplotlib.figure import Figure
-
-    with chart_style(**{"font.size": 13}):
-        fig = Figure(figsize=(8, 2.2 + 0.75 * len(labels)), dpi=100)
+    with charts.figure((8, 2.2 + 0.75 * len(labels)), **{"font.size": 13}) as fig:
         ax = fig.add_subplot()
         ys = list(range(len(labels)))[::-1]
         palette = ["#2e7d32", "#c62828", "#f9a825", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e"]
@@ -279,9 +281,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
             ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False, fontsize=12)
         ax.text(1.0, -0.2, verdict, transform=ax.transAxes, ha="right", va="top", fontsize=15, fontweight="bold",
                 color="#2e7d32" if passed else "#b71c1c")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.3)
-        return buf.getvalue()
+        return charts.png(fig, bbox_inches="tight", pad_inches=0.3)
 
 
 async def roll_text(session: AsyncSession, vote: Vote, lang: str) -> str:
@@ -328,6 +328,9 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
     if not open_now:
         lines.append("")
         lines.append(t(lang, "vote.status_closed"))
+        no_chart = await deliveries.sent_text_only(session, votes.RESULT_DELIVERY, vote.id)
+        if no_chart:
+            lines.append(t(lang, "vote.status_no_chart", count=no_chart))
     buttons = [[InlineKeyboardButton(t(lang, "vote.button.refresh"), callback_data=f"vs:{vote.id}")]]
     if open_now:
         buttons.append([InlineKeyboardButton(t(lang, "vote.button.close"), callback_data=f"vx:{vote.id}")])
@@ -339,7 +342,7 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
 
 
 STATUS = LiveStatus(votes.get_vote, status_view, votes.set_status_message)
-status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes
+status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes (ballots and results going out)
 
 
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
@@ -366,16 +369,15 @@ async def vote_command(turn: Turn):
     draft = turn.context.user_data[DRAFT] = _defaults()
     draft["cells"] = [c.id for c in cells]
     if turn.args:
-        parts = [p.strip() for p in turn.args.split("|")]
-        if not parts[0]:
+        try:
+            line = one_line.vote_line(turn.args)
+        except one_line.Usage:
             turn.reply(turn.t("vote.one_line_usage"))
             return ConversationHandler.END
-        try:
-            draft["question"] = _check_question(parts[0])
-            draft["options"] = votes.clean_options(parts[1:])
         except VoteError as exc:
             turn.reply(_error(turn, exc))
             return ConversationHandler.END
+        draft["question"], draft["options"] = line.question, line.options
         draft["closes_at"] = (clock.now() + votes.DEFAULT_DURATION).isoformat()
         if len(cells) == 1:  # a cell's secretary: at once, with the usual settings
             draft["cell"] = cells[0].id
@@ -414,15 +416,6 @@ async def chose_cell(turn: Turn):
     return QUESTION
 
 
-def _check_question(text: str) -> str:
-    question = " ".join((text or "").split())
-    if not question:
-        raise VoteError("question_empty")
-    if len(question) > votes.QUESTION_MAX:
-        raise VoteError("question_long", limit=votes.QUESTION_MAX)
-    return question
-
-
 def _error(turn: Turn, exc: VoteError) -> str:
     return turn.t(f"vote.error.{exc.reason}", **exc.details)
 
@@ -430,7 +423,7 @@ def _error(turn: Turn, exc: VoteError) -> str:
 @member_handler
 async def got_question(turn: Turn):
     try:
-        _draft(turn)["question"] = _check_question(turn.text)
+        _draft(turn)["question"] = one_line.check_question(turn.text)
     except VoteError as exc:
         turn.reply(_error(turn, exc))
         return QUESTION
@@ -729,6 +722,10 @@ async def tapped(turn: Turn):
     if result.outcome is Cast.text_needed:
         turn.context.user_data[PENDING] = {"vote": vote_id, "position": position, "chat": turn.chat_id,
                                           "message": query.message.message_id if query.message else None}
+        if result.vote is not None and result.vote.is_secret:
+            turn.context.user_data[FORGET_AT] = clock.now() + SECRET_TEXT_WAIT
+        else:
+            turn.context.user_data.pop(FORGET_AT, None)
         turn.answer(turn.t("vote.ask_text_toast"))
         turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
         return OTHER_TEXT
@@ -756,11 +753,14 @@ def _answer_cast(turn: Turn, result: votes.CastResult) -> None:
 @member_handler
 async def got_text(turn: Turn):
     pending = turn.context.user_data.pop(PENDING, None)
+    forget_at = turn.context.user_data.pop(FORGET_AT, None)
     if not pending:
         return ConversationHandler.END
     opinion = votes.clean_text(turn.text)
     if not opinion:
         turn.context.user_data[PENDING] = pending
+        if forget_at is not None:
+            turn.context.user_data[FORGET_AT] = forget_at
         turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
         return OTHER_TEXT
     async with _one_writer(turn):
@@ -854,9 +854,11 @@ async def result_pressed(turn: Turn):
     if not result.closed:
         turn.reply(text)
         return
-    png = await asyncio.to_thread(chart_png, **chart_args(result, turn.lang))
+    png = await picture(votes.RESULT_DELIVERY, chart_png, **chart_args(result, turn.lang))
     bot, chat_id = turn.context.bot, turn.chat_id
-    if visible_length(text) <= CAPTION_LIMIT:
+    if png is None:  # the chart could not be drawn: the result all the same
+        turn.reply(text)
+    elif visible_length(text) <= CAPTION_LIMIT:
         turn.later(functools.partial(bot.send_photo, chat_id, photo=png, caption=text))
     else:
         head = turn.t("vote.result_head", question=esc(_short(vote.question, 200)))

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, ForeignKey, String, func, select, update
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +48,9 @@ class Invite(Base):
     used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     revoked_at: Mapped[datetime | None] = mapped_column()
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    # Made as a confirmed re-link by someone allowed to (models/relinking.py): only such a code may
+    # take the member's record from the Telegram account that holds it.
+    relink: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LinkAttempt(Base):
@@ -73,6 +76,7 @@ class LinkOutcome(str, enum.Enum):
     phone_unknown = "phone_unknown"
     phone_ambiguous = "phone_ambiguous"
     member_taken = "member_taken"  # the member already has another account: a new invite is needed
+    member_linked = "member_linked"  # an invite for a member linked elsewhere, not made as a re-link
 
 
 @dataclass
@@ -111,9 +115,14 @@ async def set_language(session: AsyncSession, telegram_user_id: int, language: s
 
 
 async def create_invite(
-    session: AsyncSession, member_id: int, *, created_by_member_id: int | None = None, ttl: timedelta = INVITE_TTL
+    session: AsyncSession, member_id: int, *, created_by_member_id: int | None = None, ttl: timedelta = INVITE_TTL,
+    relink: bool = False,
 ) -> str:
-    """A fresh single-use code for the member; earlier unused codes stop working. Returns the plain code."""
+    """A fresh single-use code for the member; earlier unused codes stop working. Returns the plain code.
+
+    `relink`: the code may move the record from the account that holds it. Only after the check and
+    the confirmation of models/relinking.request_invite (or an administrator on the shell).
+    """
     await revoke_invites(session, member_id)
     code = new_code()
     session.add(
@@ -122,6 +131,7 @@ async def create_invite(
             code_hash=hash_code(code),
             expires_at=clock.now() + ttl,
             created_by_member_id=created_by_member_id,
+            relink=relink,
         )
     )
     await session.flush()
@@ -160,7 +170,11 @@ async def _wrong(session: AsyncSession, telegram_user_id: int, outcome: LinkOutc
     return LinkResult(outcome)
 
 
-async def link_by_invite(session: AsyncSession, telegram_user_id: int, code: str) -> LinkResult:
+async def link_by_invite(session: AsyncSession, telegram_user_id: int, code: str, *, account_name: str | None = None,
+                         admin_ids: frozenset[int] = frozenset()) -> LinkResult:
+    """Redeem an invite code. A member linked to another account keeps it unless the code was made as
+    an authorised re-link that still holds now; then the record moves and the old account is told
+    (`account_name`, the new account's Telegram first name, is what it is told)."""
     wait = await _throttle_wait(session, telegram_user_id)
     if wait is not None:
         return LinkResult(LinkOutcome.throttled, retry_after=wait)
@@ -178,13 +192,16 @@ async def link_by_invite(session: AsyncSession, telegram_user_id: int, code: str
         return await _wrong(session, telegram_user_id, LinkOutcome.expired)
     if account.member_id is not None and account.member_id != invite.member_id:
         return LinkResult(LinkOutcome.account_taken, account.member_id)
-    # The invite is the proof: a member's previous account (lost phone) is unlinked.
-    await session.execute(
-        update(Account)
-        .where(Account.member_id == invite.member_id, Account.telegram_user_id != telegram_user_id)
-        .values(member_id=None, linked_at=None)
-    )
-    await session.flush()
+    from . import relinking  # it builds on this module (and on permissions, which does too)
+
+    previous = (await session.scalars(select(Account.telegram_user_id).where(
+        Account.member_id == invite.member_id, Account.telegram_user_id != telegram_user_id))).all()
+    if previous and not await relinking.may_take_over(session, invite, admin_ids):
+        await audit.record(session, "link_refused", actor_telegram_id=telegram_user_id,
+                           subject_member_id=invite.member_id, detail={"reason": LinkOutcome.member_linked.value})
+        return LinkResult(LinkOutcome.member_linked, invite.member_id)
+    for old in previous:  # a lost phone: the record leaves the old account, which is told so
+        await relinking.move_account(session, invite, old, telegram_user_id, account_name)
     invite.used_at = clock.now()
     invite.used_by_telegram_id = telegram_user_id
     account.member_id = invite.member_id

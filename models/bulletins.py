@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, deliveries
 from .base import Base
+from .text import CleanLine, CleanText, clean_line, clean_text
 from .members import Member
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
@@ -54,8 +55,8 @@ class Bulletin(Base):
     # The unit it is issued by and sent to: a cell, or a committee's whole subtree.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     sender_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(CleanLine(TITLE_MAX))
+    text: Mapped[str] = mapped_column(CleanText)
     lang: Mapped[str] = mapped_column(String(5))  # the language the text is written (and spoken) in
     # The notice, document or resolution it was read from, if any (a copy: the notice may change).
     source_notice_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -116,7 +117,7 @@ async def create_bulletin(
 ) -> Bulletin:
     """Make a bulletin; sent at once (its deliveries queued in this transaction) unless `send_at`
     is later. Raises BulletinError. The caller commits."""
-    title, text = " ".join((title or "").split()), (text or "").strip()
+    title, text = clean_line(title), clean_text(text)
     if not title:
         raise BulletinError("title_empty")
     if len(title) > TITLE_MAX:

@@ -9,6 +9,11 @@ scratch data (PTB's user_data) are read from here before each update and written
 One row per Telegram user. The data is JSON with tags for the few types drafts hold (dates and
 times, enums of the handbook, tuples, sets); a value of any other type is not stored (and said
 so in the log), rather than pickled: the database never holds code to run.
+
+Some states must not outlive a few minutes: a secret ballot's "Ý kiến khác" waiting for its text
+ties the member to a choice. Such a state carries its deadline (user_data[FORGET_AT]); the row
+keeps it in `expires_at`, is not restored after it, and `forget_expired` (a tick every minute)
+deletes the row itself.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from .permissions import ACTOR_COLUMNS, Actor, actor_from_rows, actor_query
 # A conversation left alone this long is over, whatever its own timeout (drafts are not kept for ever).
 MAX_AGE = timedelta(days=1)
 ENUM_MODULES = ("models.", "handlers.", "bot.")  # enums are looked up only in the handbook's own modules
+FORGET_AT = "forget_at"  # user_data: when the whole state must be gone (an aware datetime), if ever
 
 
 class ConversationState(Base):
@@ -39,6 +45,8 @@ class ConversationState(Base):
     data: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=clock.now)
+    # Deleted at this time, whatever else the state holds (see FORGET_AT); NULL: only MAX_AGE applies.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), index=True)
 
 
 class NotStorable(TypeError):
@@ -130,8 +138,9 @@ def decode(text: str) -> dict:
 
 
 # --- the table -------------------------------------------------------------------------------------
-_LOAD = select(ConversationState.data, ConversationState.version, ConversationState.updated_at).where(
-    ConversationState.telegram_user_id == bindparam("uid"))
+_COLUMNS = (ConversationState.data, ConversationState.version, ConversationState.updated_at,
+            ConversationState.expires_at)
+_LOAD = select(*_COLUMNS).where(ConversationState.telegram_user_id == bindparam("uid"))
 
 
 async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -> tuple[dict, int, datetime | None]:
@@ -144,7 +153,7 @@ async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -
 
 # The caller (account, cell, roles) and their state: what every update needs first, in one query.
 _ACTOR_AND_STATE = actor_query(
-    ConversationState.data, ConversationState.version, ConversationState.updated_at,
+    *_COLUMNS,
     joins=((ConversationState, ConversationState.telegram_user_id == Account.telegram_user_id),))
 
 
@@ -160,8 +169,10 @@ async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_u
     return _readable(*rows[0][ACTOR_COLUMNS:]), actor
 
 
-def _readable(text: str, version: int, updated_at: datetime) -> tuple[dict, int, datetime | None]:
-    if clock.now() - updated_at > MAX_AGE:
+def _readable(text: str, version: int, updated_at: datetime,
+              expires_at: datetime | None = None) -> tuple[dict, int, datetime | None]:
+    now = clock.now()
+    if now - updated_at > MAX_AGE or (expires_at is not None and now >= expires_at):
         return {}, version, updated_at
     try:
         return decode(text), version, updated_at
@@ -177,20 +188,34 @@ async def save(session: AsyncSession, telegram_user_id: int, data: dict, expecte
             ConversationState.telegram_user_id == telegram_user_id, ConversationState.version == expected_version))
         return result.rowcount == 1 or expected_version == 0
     text = encode(data)
+    expires_at = _deadline(data)
     if expected_version == 0:
         exists = await session.scalar(select(ConversationState.version).where(
             ConversationState.telegram_user_id == telegram_user_id))
         if exists is not None:
             return False
-        session.add(ConversationState(telegram_user_id=telegram_user_id, data=text, version=1, updated_at=clock.now()))
+        session.add(ConversationState(telegram_user_id=telegram_user_id, data=text, version=1, updated_at=clock.now(),
+                                      expires_at=expires_at))
         await session.flush()
         return True
     result = await session.execute(
         update(ConversationState)
         .where(ConversationState.telegram_user_id == telegram_user_id, ConversationState.version == expected_version)
-        .values(data=text, version=expected_version + 1, updated_at=clock.now())
+        .values(data=text, version=expected_version + 1, updated_at=clock.now(), expires_at=expires_at)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def _deadline(data: dict) -> datetime | None:
+    at = (data.get("user") or {}).get(FORGET_AT)
+    return at if isinstance(at, datetime) else None
+
+
+async def forget_expired(session: AsyncSession) -> int:
+    """Delete the states whose deadline has passed (not merely skip them): nothing that ties a member
+    to a secret choice stays in the database beyond the few minutes it was needed."""
+    result = await session.execute(delete(ConversationState).where(ConversationState.expires_at <= clock.now()))
+    return result.rowcount
 
 
 async def prune(session: AsyncSession) -> int:

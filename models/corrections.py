@@ -25,6 +25,7 @@ from .members import Member, WorkHistory
 from .permissions import Action, Actor, may, scope_paths, within_clause
 from .phones import BadPhone, parse_phone
 from .roles import RoleKind
+from .text import CleanLineText, CleanText, clean_line, clean_text
 from .units import Unit
 
 
@@ -69,8 +70,8 @@ class ProfileCorrection(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     field: Mapped[CorrectionField] = mapped_column(Enum(CorrectionField, native_enum=False, length=20))
-    old_value: Mapped[str | None] = mapped_column(Text)  # as it was when asked (shown to the officer)
-    new_value: Mapped[str] = mapped_column(Text)  # canonical: E.164, ISO date, JSON for a work entry
+    old_value: Mapped[str | None] = mapped_column(CleanLineText)  # as it was when asked (shown to the officer)
+    new_value: Mapped[str] = mapped_column(CleanLineText)  # canonical: E.164, ISO date, JSON for a work entry
     status: Mapped[CorrectionStatus] = mapped_column(
         Enum(CorrectionStatus, native_enum=False, length=10), default=CorrectionStatus.pending, index=True
     )
@@ -78,7 +79,7 @@ class ProfileCorrection(Base):
     notified_at: Mapped[datetime | None] = mapped_column(index=True)
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(CleanText)
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -94,13 +95,12 @@ class BadValue(ValueError):
 
 _PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-–—]|đến)\s*(\d{4}|nay|now)\s*[:.,]?\s*(.+)$", re.I | re.S)
 _YEAR_ONLY = re.compile(r"^\s*(?:từ\s*)?(\d{4})\s*[:.,]\s*(.+)$", re.I | re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def validate(member: Member, field: CorrectionField, text: str) -> str:
     """The new value in canonical form; raises BadValue (reasons: empty, too_long, phone_*, date_*,
     future, before_birth, before_joined, after_official, not_a_name, same)."""
-    value = _CONTROL.sub("", (text or "").strip())
+    value = clean_line(text)
     if not value:
         raise BadValue("empty")
     limit = MAX_LENGTH.get(field)
@@ -375,7 +375,7 @@ async def approve(session: AsyncSession, actor: Actor, correction_id: int) -> De
 
 
 async def reject(session: AsyncSession, actor: Actor, correction_id: int, reason: str) -> Decision:
-    reason = _CONTROL.sub("", (reason or "").strip())[:MAX_REASON]
+    reason = clean_text(reason)[:MAX_REASON]
     if not reason:
         raise BadValue("empty")
     return await _decide(session, actor, correction_id, CorrectionStatus.rejected, reason)

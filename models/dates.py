@@ -64,6 +64,17 @@ def format_date(d: date | datetime) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
+def as_utc(local: datetime) -> datetime:
+    """An aware moment in UTC. At the calendar's ends (1 January of year 1 east of Greenwich, 31 December
+    9999 west of it) UTC has no such moment: the nearest one it has, which no window of the handbook allows
+    either, so the caller refuses it as past or too far instead of raising OverflowError."""
+    try:
+        return local.astimezone(timezone.utc)
+    except OverflowError:
+        edge = datetime.min if local.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=timezone.utc)
+
+
 def _in_range(d: date, original: object) -> date:
     if not MIN_YEAR <= d.year <= MAX_YEAR:
         raise BadDate("out_of_range", original)

@@ -30,6 +30,9 @@ from .units import Unit, path_ids
 # Kinds owned by the outbox itself; features define their own next to their models.
 UNREACHABLE_REPORT = "unreachable"  # ref_id: the delivery that met a blocked member
 MAX_ERROR = 200
+# last_error of a row sent without the picture or audio it was to carry (what was missing follows): the
+# member got the text; the sender's status counts these (sent_text_only).
+TEXT_ONLY = "text only: "
 BACKOFF_CAP = timedelta(minutes=15)
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
@@ -365,6 +368,16 @@ async def counts(session: AsyncSession, kind: str, ref_id: int) -> dict[Delivery
     out = {state: 0 for state in DeliveryState}
     out.update({DeliveryState(state): n for state, n in rows.all()})
     return out
+
+
+async def sent_text_only(session: AsyncSession, kind: str, ref_id: int) -> int:
+    """Messages of kind/ref_id that reached their member as text alone (their picture could not be made)."""
+    found = await session.scalar(
+        select(func.count()).select_from(Delivery)
+        .where(Delivery.kind == kind, Delivery.ref_id == ref_id, Delivery.state == DeliveryState.sent,
+               Delivery.last_error.startswith(TEXT_ONLY, autoescape=True))
+    )
+    return int(found or 0)
 
 
 async def delivered_to(session: AsyncSession, kind: str, ref_id: int, member_id: int) -> bool:

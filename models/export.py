@@ -3,7 +3,8 @@
 The layout is the importer's own (models/importer.py): the member list on the first sheet with the
 Vietnamese headers the importer knows first, then "Quá trình công tác", "Khen thưởng" and
 "Kỷ luật" keyed by party card number. Written with openpyxl in write-only mode, rows streamed from
-the database, so a city's tens of thousands of members never sit in memory at once.
+the database, so a city's tens of thousands of members never sit in memory at once; every value
+through models/sheets.py, so a name or address beginning with "=" stays text and reads back as it is.
 
 A sub-sheet row is tied to its member by the card number; a member without one cannot be named
 there, so their work history, awards and discipline are left out and counted in the report.
@@ -11,9 +12,8 @@ there, so their work history, awards and discipline are left out and counted in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +21,11 @@ from sqlalchemy.orm import aliased
 
 from .importer import SHEET_NAMES, SheetKind, canonical_header
 from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
+from .sheets import cells
 from .units import Unit
 
 MEMBERS_SHEET = "Đảng viên"
 NAME_HEADER = "Họ và tên"  # in the sub-sheets, for the reader; the importer ignores it there
-DATE_FORMAT = "DD/MM/YYYY"
 STREAM_ROWS = 2_000
 GENDER_WORDS = {Gender.male: "Nam", Gender.female: "Nữ"}
 DISCIPLINE_WORDS = {DisciplineForm.reprimand: "Khiển trách", DisciplineForm.warning: "Cảnh cáo",
@@ -56,7 +56,7 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
     report = ExportReport()
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(MEMBERS_SHEET)
-    sheet.append([canonical_header(SheetKind.members, f, False) for f in MEMBER_COLUMNS])
+    sheet.append(cells(sheet, [canonical_header(SheetKind.members, f, False) for f in MEMBER_COLUMNS]))
     cell, committee = aliased(Unit), aliased(Unit)
     stmt = (
         select(Member, cell.name, committee.name)
@@ -75,7 +75,7 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
             "committee": committee_name, "position": member.position, "address": member.address,
             "exempt": "x" if member.exempt else None,
         }
-        sheet.append(_cells(sheet, (values[f] for f in MEMBER_COLUMNS)))
+        sheet.append(cells(sheet, (values[f] for f in MEMBER_COLUMNS)))
         report.members += 1
         if progress is not None and report.members % STREAM_ROWS == 0:
             progress(report.members)
@@ -83,8 +83,8 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
 
     for kind, (model, columns) in ENTRY_COLUMNS.items():
         sub = book.create_sheet(SHEET_NAMES[kind][0])
-        sub.append([canonical_header(kind, "card_number", False), NAME_HEADER]
-                   + [canonical_header(kind, f, False) for f in columns])
+        sub.append(cells(sub, [canonical_header(kind, "card_number", False), NAME_HEADER]
+                         + [canonical_header(kind, f, False) for f in columns]))
         stmt = (
             select(model, Member.card_number, Member.full_name)
             .join(Member, model.member_id == Member.id)
@@ -102,24 +102,11 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
                 continue
             values = [getattr(entry, f) for f in columns]
             values = [DISCIPLINE_WORDS.get(v, v) if isinstance(v, DisciplineForm) else v for v in values]
-            sub.append(_cells(sub, [card, name, *values]))
+            sub.append(cells(sub, [card, name, *values]))
             written += 1
         setattr(report, kind.value, written)
     book.save(path)
     return report
 
 
-def _cells(sheet, values: Iterable[object]) -> list:
-    """Dates as real dates shown dd/mm/yyyy; the rest as text (a phone or card is never a number)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    out = []
-    for value in values:
-        if isinstance(value, date):
-            c = WriteOnlyCell(sheet, value=value)
-            c.number_format = DATE_FORMAT
-            out.append(c)
-        else:
-            out.append(value)
-    return out
 

@@ -2,19 +2,16 @@
 
 Anonymity is structural, not a flag that hides a column: an anonymous item has no member on
 it at all. The reply finds its way back through a thread row holding the member's chat id
-sealed with a key that is not in the database (the caller derives it from a secret of the
-running bot), and that row is deleted as soon as the reply is delivered or the item closed.
-The hourly limit is counted in a table keyed by an HMAC of (member, minute) under the same
-key, so the count never says which member wrote which item either.
+sealed with a key that is in neither the database nor the bot's token (HANDBOOK_SEAL_KEY, see
+models/sealing.py), and that row is deleted as soon as the reply is delivered or the item closed.
+The hourly limit is counted in a table keyed by an HMAC of (member, minute) under a key of the
+day derived from the same secret, and its rows are deleted once out of the hour, so the count
+never says which member wrote which item either.
 """
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import hmac
 import re
-import secrets
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +41,8 @@ from .dates import VIETNAM, format_date
 from .members import Member
 from .permissions import Action, Actor, may
 from .roles import Role, RoleKind
+from .sealing import FeedbackKeys, seal_chat, unseal_chat  # noqa: F401 (seal_chat, unseal_chat: re-exported)
+from .text import CleanText
 from .units import Unit, ancestors
 
 MAX_TEXT = 4000
@@ -81,7 +80,7 @@ class FeedbackItem(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[FeedbackKind] = mapped_column(Enum(FeedbackKind, native_enum=False, length=10))
-    body: Mapped[str | None] = mapped_column(Text)  # the text, or a photo's caption
+    body: Mapped[str | None] = mapped_column(CleanText)  # the text, or a photo's caption
     file_id: Mapped[str | None] = mapped_column(String(250))  # Telegram's id of the voice or photo
     duration: Mapped[int | None] = mapped_column(Integer)  # seconds of a voice message
     # What it is about, generically: ("general", None), ("meeting", 12), ("notice", 3), ("vote", 7).
@@ -102,7 +101,7 @@ class FeedbackReply(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id", ondelete="CASCADE"), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(CleanText)
     replied_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # Claimed for delivery (or delivered); NULL: still to be sent. The sweep is the only sender.
@@ -233,45 +232,18 @@ async def _meetings_visible(session: AsyncSession, ref_id: int, member_id: int, 
 register_about_source(AboutSource("meeting", _meetings_latest, _meetings_title, _meetings_visible))
 
 
-# --- keys that never enter the database ---------------------------------------------------------
-
-
-def seal_chat(key: bytes, chat_id: int) -> str:
-    """The chat id encrypted (HMAC-SHA256 as a keystream, random nonce) and authenticated."""
-    nonce = secrets.token_bytes(16)
-    pad = hmac.new(key, b"pad" + nonce, hashlib.sha256).digest()[:8]
-    body = bytes(a ^ b for a, b in zip(chat_id.to_bytes(8, "big", signed=True), pad))
-    tag = hmac.new(key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(nonce + body + tag).decode()
-
-
-def unseal_chat(key: bytes, sealed: str) -> int | None:
-    try:
-        raw = base64.urlsafe_b64decode(sealed.encode())
-    except (ValueError, TypeError):
-        return None
-    if len(raw) != 40:
-        return None
-    nonce, body, tag = raw[:16], raw[16:24], raw[24:]
-    if not hmac.compare_digest(tag, hmac.new(key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]):
-        return None
-    pad = hmac.new(key, b"pad" + nonce, hashlib.sha256).digest()[:8]
-    return int.from_bytes(bytes(a ^ b for a, b in zip(body, pad)), "big", signed=True)
+# --- keys that never enter the database (models/sealing.py) -------------------------------------
 
 
 def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
-def _rate_key(key: bytes, member_id: int, minute: datetime) -> str:
-    return hmac.new(key, f"rate:{member_id}:{minute.isoformat()}".encode(), hashlib.sha256).hexdigest()
-
-
-async def recent_count(session: AsyncSession, key: bytes, member_id: int) -> tuple[int, timedelta | None]:
+async def recent_count(session: AsyncSession, key: FeedbackKeys, member_id: int) -> tuple[int, timedelta | None]:
     """Items this member sent in the last hour (named and anonymous alike), and when the next is allowed."""
     now = _minute(clock.now())
     minutes = [now - timedelta(minutes=i) for i in range(int(RATE_WINDOW.total_seconds() // 60))]
-    keys = {_rate_key(key, member_id, m): m for m in minutes}
+    keys = {key.rate_row(member_id, m): m for m in minutes}
     rows = (await session.execute(select(FeedbackRate.key, FeedbackRate.count).where(FeedbackRate.key.in_(keys)))).all()
     per_minute = sorted((keys[k], c) for k, c in rows)
     total = sum(c for _, c in per_minute)
@@ -286,11 +258,17 @@ async def recent_count(session: AsyncSession, key: bytes, member_id: int) -> tup
     return total, RATE_WINDOW  # not reached
 
 
-async def _count_one(session: AsyncSession, key: bytes, member_id: int) -> None:
-    now = clock.now()
-    minute = _minute(now)
-    await session.execute(delete(FeedbackRate).where(FeedbackRate.minute < minute - RATE_WINDOW))
-    row_key = _rate_key(key, member_id, minute)
+async def purge_rates(session: AsyncSession) -> int:
+    """Forget the counts of minutes the limit no longer looks at (at every item, and by the sweep:
+    a quiet day must not leave yesterday's rows behind). Returns how many rows went."""
+    result = await session.execute(delete(FeedbackRate).where(FeedbackRate.minute < _minute(clock.now()) - RATE_WINDOW))
+    return result.rowcount
+
+
+async def _count_one(session: AsyncSession, key: FeedbackKeys, member_id: int) -> None:
+    minute = _minute(clock.now())
+    await purge_rates(session)
+    row_key = key.rate_row(member_id, minute)
     values = {"key": row_key, "minute": minute, "count": 1}
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -346,7 +324,7 @@ def check_draft(draft: Draft) -> None:
 
 
 async def submit(
-    session: AsyncSession, actor: Actor, draft: Draft, *, anonymous: bool, key: bytes, chat_id: int
+    session: AsyncSession, actor: Actor, draft: Draft, *, anonymous: bool, key: FeedbackKeys, chat_id: int
 ) -> FeedbackItem:
     """Record an item for the actor's cell; raises FeedbackRefused. The caller commits."""
     if actor.member_id is None or actor.cell_id is None:
@@ -374,7 +352,7 @@ async def submit(
     session.add(item)
     await session.flush()
     if anonymous:
-        session.add(FeedbackThread(item_id=item.id, sealed_chat=seal_chat(key, chat_id)))
+        session.add(FeedbackThread(item_id=item.id, sealed_chat=key.seal(chat_id)))
         await session.flush()
     return item
 
@@ -607,7 +585,7 @@ class PendingReply:
     language: str | None
 
 
-async def claim_undelivered(session: AsyncSession, key: bytes, limit: int = 100) -> list[PendingReply]:
+async def claim_undelivered(session: AsyncSession, key: FeedbackKeys, limit: int = 100) -> list[PendingReply]:
     """Replies still to be sent, now claimed, with where each goes (None: nowhere any more)."""
     ids = (
         await session.scalars(
@@ -632,7 +610,7 @@ async def claim_undelivered(session: AsyncSession, key: bytes, limit: int = 100)
         chat_id = language = None
         if item.anonymous:
             thread = await session.get(FeedbackThread, item.id)
-            chat_id = unseal_chat(key, thread.sealed_chat) if thread else None
+            chat_id = key.unseal(thread.sealed_chat) if thread else None
             if chat_id is not None:
                 language = await session.scalar(select(Account.language).where(Account.telegram_user_id == chat_id))
         elif item.member_id is not None:
@@ -648,6 +626,24 @@ async def claim_undelivered(session: AsyncSession, key: bytes, limit: int = 100)
                          chat_id, language)
         )
     return out
+
+
+async def reseal_legacy(session: AsyncSession, key: FeedbackKeys) -> int:
+    """Seal again, under the current key, the ways back that an older version sealed with the key it
+    derived from the bot's token: after this, the token and the database no longer open any.
+    Idempotent (a current seal is left alone), so every instance may run it at start."""
+    if key.legacy is None:
+        return 0
+    resealed = 0
+    for thread in (await session.scalars(select(FeedbackThread))).all():
+        if key.is_current(thread.sealed_chat):
+            continue
+        chat_id = key.unseal(thread.sealed_chat)
+        if chat_id is not None:
+            thread.sealed_chat = key.seal(chat_id)
+            resealed += 1
+    await session.flush()
+    return resealed
 
 
 # A reply that keeps failing on the network is tried at every sweep for this long, then given up.

@@ -6,11 +6,11 @@ database first, and writes only when the whole file is right; the caller commits
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import enum
 import io
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
@@ -21,11 +21,14 @@ from typing import Callable, Iterable, Iterator, Sequence
 from sqlalchemy import bindparam, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import clock
+from . import clock, filelimits
 from .dates import BadDate, format_date, local_today, parse_date
 from .collation import name_key as sort_key
-from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
+from .filelimits import FileTooLarge, UnreadableFile
+from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory, search_key
 from .phones import BadPhone, parse_phone
+from .shared_phones import shared_phones
+from .text import clean_line, clean_text as clean_multiline, fold as search_fold
 from .units import Unit, UnitKind
 
 MEMBERS = Member.__table__
@@ -65,19 +68,6 @@ class ErrorCode(str, enum.Enum):
     bad_flag = "bad_flag"  # "Miễn sinh hoạt" neither yes nor no
 
 
-class UnreadableFile(Exception):
-    """The file is not a member list at all; nothing was read from it.
-
-    `code`: empty, not_a_table, old_excel, encoding, no_header, missing_name_column,
-    missing_card_column. `detail`: the sheet concerned, when there is one.
-    """
-
-    def __init__(self, code: str, detail: str | None = None):
-        super().__init__(code if detail is None else f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
-
-
 @dataclass(frozen=True)
 class RowError:
     """One refused value: `row` as the spreadsheet shows it (header = 1 when it is the first row)."""
@@ -98,6 +88,7 @@ class ImportReport:
     units_created: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    warnings: list = field(default_factory=list)  # shared_phones.SharedPhone: imported all the same
 
     @property
     def ok(self) -> bool:
@@ -184,15 +175,11 @@ CHECK_MARKS = frozenset("✓✔☑☒✗✘")
 
 _HINTS = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # "Ngày sinh (dd/mm/yyyy)"
 _NOT_WORD = re.compile(r"[\W_]+")
-# Control and invisible formatting characters (bidi overrides could disguise a name).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def fold(text: object) -> str:
     """Compare words ignoring case, spaces, punctuation and Vietnamese diacritics."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _HINTS.sub(" ", text.casefold())
+    text = _HINTS.sub(" ", search_fold(str(text)))
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
@@ -204,13 +191,10 @@ def clean_text(value: object, multiline: bool = False) -> str:
         return format_date(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _CONTROL.sub("", str(value))
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    if multiline:
-        lines = (" ".join(line.split()) for line in text.splitlines())
+    if multiline:  # models/text.py's normaliser, each line tidied, empty lines dropped
+        lines = (clean_line(line) for line in clean_multiline(str(value)).split("\n"))
         return "\n".join(line for line in lines if line)
-    return " ".join(text.split())
+    return clean_line(str(value))
 
 
 def name_key(name: str) -> str:
@@ -260,11 +244,16 @@ class Sheet:
     def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
         """(row number as the spreadsheet shows it, field -> cell) for every row that is not blank."""
         number = self.header_row
+        count = 0
         for cells in self.open_rows():
             number += 1
             values = {fld: _pick(cells, positions, fld) for fld, positions in self.columns.items()}
             if any(v is not None and v != "" for v in values.values()):
+                count += 1
+                filelimits.check_row(count, number, self.name)
                 yield number, values
+            elif number > filelimits.MAX_ROW_NUMBER:
+                filelimits.check_row(count, number, self.name)
 
 
 def _pick(cells: Sequence[object], positions: tuple[int, ...], fld: str) -> object:
@@ -285,18 +274,31 @@ class ParsedFile:
 
 
 def read_member_file(path_or_bytes: str | Path | bytes, filename: str | None = None) -> ParsedFile:
-    """Recognise a member list (or, for CSV, one sub-list); raises UnreadableFile(code)."""
+    """Recognise a member list (or, for CSV, one sub-list); raises UnreadableFile(code).
+
+    Over the limits of filelimits.py it raises FileTooLarge: here for the file's bytes and what an
+    XLSX inflates to, later (while `Sheet.rows` is read) for the rows. Blocking: see load_member_file.
+    """
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        filelimits.check_file_size(len(path_or_bytes))
         data = bytes(path_or_bytes)
         filename = filename or "members"
     else:
         path = Path(path_or_bytes)
+        filelimits.check_file_size(path.stat().st_size)
         data = path.read_bytes()
+        filelimits.check_file_size(len(data))
         filename = filename or path.name
     kind = _sniff(data)
     if kind == "xlsx":
+        filelimits.check_zip(data)
         return _read_xlsx(data, filename)
     return _read_csv(data, filename)
+
+
+async def load_member_file(path_or_bytes: str | Path | bytes, filename: str | None = None) -> ParsedFile:
+    """read_member_file in a worker thread: opening a large workbook takes seconds nobody else waits for."""
+    return await asyncio.to_thread(read_member_file, path_or_bytes, filename)
 
 
 _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"BM", b"RIFF", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"OggS", b"ID3")
@@ -917,9 +919,8 @@ async def import_members(
 
     report = ImportReport(dry_run=dry_run)
     steps = Progress(progress, parsed.members.row_estimate)
-    today = local_today()
-    rows, file_cards = _check_members(parsed.members, report.errors, today, steps)
-    entries = [e for sheet in sheets for e in _check_entries(sheet, report.errors, today)]
+    # Reading and checking every row is the long part, and touches no database: a worker thread does it.
+    rows, file_cards, entries = await asyncio.to_thread(_check_file, parsed.members, sheets, report.errors, steps)
 
     tree = await load_units(session)
     scope = _unit_in(tree, within)
@@ -937,6 +938,7 @@ async def import_members(
         report.created = report.updated = report.unchanged = 0
         return report
     report.units_created = len(tree.planned)
+    report.warnings = await shared_phones(session, parsed.members.name, rows, scope.path if scope else None)
     if not dry_run:
         steps.writing(len(rows), len(plan.new))
         await _write(session, plan, steps)
@@ -965,6 +967,14 @@ def _unit_in(tree: UnitTree, unit: Unit | None) -> PlannedUnit | None:
     if found is None:
         raise ValueError(f"unit {unit.id} is not in the database")
     return found
+
+
+def _check_file(members: Sheet, sheets: list[Sheet], errors: list[RowError],
+                steps: Progress) -> tuple[list[MemberRow], set[str], list[EntryRow]]:
+    today = local_today()
+    rows, file_cards = _check_members(members, errors, today, steps)
+    entries = [e for sheet in sheets for e in _check_entries(sheet, errors, today)]
+    return rows, file_cards, entries
 
 
 def _check_members(sheet: Sheet, errors: list[RowError], today: date, steps: Progress) -> tuple[list[MemberRow], set[str]]:
@@ -1204,7 +1214,8 @@ async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, 
         if "cell_id" in changes:
             changes["cell_id"] = unit_ids.get(changes["cell_id"], changes["cell_id"])
         if "full_name" in changes:
-            changes["sort_name"] = sort_key(changes["full_name"])
+            changes["sort_name"] = sort_key(clean_line(changes["full_name"]))
+            changes["search_name"] = search_key(changes["full_name"])
         by_columns[tuple(sorted(changes))].append({"member_id": row.member_id, **{f"new_{k}": v for k, v in changes.items()}})
     for columns, params in by_columns.items():
         stmt = (
@@ -1234,6 +1245,6 @@ async def _replace_entries(session: AsyncSession, entries: dict, card_ids: dict[
 
 
 __all__ = [
-    "ErrorCode", "ImportReport", "ParsedFile", "RowError", "Sheet", "SheetKind", "UnreadableFile",
-    "fold", "clean_text", "committee_kind", "import_members", "read_member_file",
+    "ErrorCode", "FileTooLarge", "ImportReport", "ParsedFile", "RowError", "Sheet", "SheetKind", "UnreadableFile",
+    "fold", "clean_text", "committee_kind", "import_members", "load_member_file", "read_member_file",
 ]

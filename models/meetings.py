@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Iterable, Sequence
@@ -28,6 +27,7 @@ from .dates import BadDate, parse_date
 from .members import Member
 from .permissions import Actor, managed_cells, may_manage_cell
 from .roles import Role, RoleKind
+from .text import CleanLine, CleanLineText, CleanText, clean_line, clean_text, fold  # noqa: F401 (fold: handlers)
 from .units import Unit
 
 # Delivery kinds (models/deliveries.py): what the dispatcher renders for each.
@@ -100,10 +100,10 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     kind: Mapped[MeetingKind] = mapped_column(Enum(MeetingKind, native_enum=False, length=20))
-    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    title: Mapped[str] = mapped_column(CleanLine(TITLE_MAX))
     starts_at: Mapped[datetime] = mapped_column(index=True)
-    place: Mapped[str] = mapped_column(String(PLACE_MAX))
-    agenda: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(CleanLine(PLACE_MAX))
+    agenda: Mapped[str] = mapped_column(CleanText, default="")
     state: Mapped[MeetingState] = mapped_column(
         Enum(MeetingState, native_enum=False, length=20), default=MeetingState.scheduled
     )
@@ -112,9 +112,9 @@ class Meeting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     cancelled_at: Mapped[datetime | None] = mapped_column()
     # After the meeting: what was discussed, who chaired and who kept the minutes.
-    content: Mapped[str | None] = mapped_column(Text)
-    chair_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
-    recorder_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    content: Mapped[str | None] = mapped_column(CleanText)
+    chair_name: Mapped[str | None] = mapped_column(CleanLine(NAME_MAX))
+    recorder_name: Mapped[str | None] = mapped_column(CleanLine(NAME_MAX))
     roll_call_at: Mapped[datetime | None] = mapped_column()  # when the roll-call was opened
     closed_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
@@ -157,7 +157,7 @@ class MeetingDocument(Base):
     position_no: Mapped[int] = mapped_column(Integer, default=0)
     file_id: Mapped[str] = mapped_column(String(255))
     file_kind: Mapped[str] = mapped_column(String(20))  # "document" or "photo"
-    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(CleanLine(255))
 
 
 class MeetingDecision(Base):
@@ -168,7 +168,7 @@ class MeetingDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     position_no: Mapped[int] = mapped_column(Integer, default=0)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanLineText)
 
 
 class MeetingRsvp(Base):
@@ -179,7 +179,7 @@ class MeetingRsvp(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     answer: Mapped[Answer] = mapped_column(Enum(Answer, native_enum=False, length=10))
-    reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    reason: Mapped[str | None] = mapped_column(CleanLine(REASON_MAX))
     answered_at: Mapped[datetime] = mapped_column(default=clock.now)
     recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     by_proxy: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -194,7 +194,7 @@ class Attendance(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[Presence | None] = mapped_column(Enum(Presence, native_enum=False, length=12))
-    reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    reason: Mapped[str | None] = mapped_column(CleanLine(REASON_MAX))
     recorded_at: Mapped[datetime | None] = mapped_column()
     recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
@@ -223,8 +223,8 @@ class MeetingChange(Base):
     kind: Mapped[ChangeKind] = mapped_column(Enum(ChangeKind, native_enum=False, length=12))
     old_starts_at: Mapped[datetime] = mapped_column()
     new_starts_at: Mapped[datetime | None] = mapped_column()
-    old_place: Mapped[str | None] = mapped_column(String(PLACE_MAX))
-    new_place: Mapped[str | None] = mapped_column(String(PLACE_MAX))
+    old_place: Mapped[str | None] = mapped_column(CleanLine(PLACE_MAX))
+    new_place: Mapped[str | None] = mapped_column(CleanLine(PLACE_MAX))
     by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -298,17 +298,6 @@ def local_start(day: date, at: time, tz: tzinfo, now: datetime | None = None) ->
     return starts
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics: "Chuyên đề" and "chuyen de" compare equal."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    return " ".join("".join(ch for ch in unicodedata.normalize("NFD", text)
-                            if not unicodedata.combining(ch)).casefold().split())
-
-
-def _clean_line(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def check_texts(title: str, place: str, agenda: str) -> None:
     if not title:
         raise MeetingError("title_empty")
@@ -365,7 +354,7 @@ async def schedule_meeting(
 
     Raises MeetingError. The caller commits; the dispatcher sends.
     """
-    title, place, agenda = _clean_line(title), _clean_line(place), (agenda or "").strip()
+    title, place, agenda = clean_line(title), clean_line(place), clean_text(agenda)
     check_texts(title, place, agenda)
     if len(documents) > DOCUMENTS_MAX:
         raise MeetingError("too_many_documents", limit=DOCUMENTS_MAX)
@@ -436,7 +425,7 @@ async def move_meeting(
         raise MeetingError("not_open")
     if meeting.starts_at <= now:
         raise MeetingError("already_started")
-    new_place = _clean_line(place) if place is not None else None
+    new_place = clean_line(place) if place is not None else None
     if new_place is not None:
         check_texts(meeting.title, new_place, "")
     if starts_at is not None:
@@ -537,7 +526,7 @@ async def answer(
         raise MeetingError("cancelled" if meeting.state is MeetingState.cancelled else "answers_closed")
     if meeting.starts_at <= now:
         raise MeetingError("answers_closed")
-    reason = _clean_line(reason)[:REASON_MAX] or None
+    reason = clean_line(reason)[:REASON_MAX] or None
     if reply is Answer.absent and not reason:
         raise MeetingError("reason_empty")
     row = await session.get(MeetingRsvp, (meeting.id, member_id))
@@ -763,7 +752,7 @@ async def mark(
     new = status if status is not None else CYCLE[row.status]
     row.status = new
     if reason is not None:
-        row.reason = _clean_line(reason)[:REASON_MAX] or None
+        row.reason = clean_line(reason)[:REASON_MAX] or None
     elif new is Presence.present:
         row.reason = None
     row.recorded_at, row.recorded_by_member_id = clock.now(), actor.member_id
@@ -844,7 +833,7 @@ def clean_decisions(lines: Iterable[str]) -> list[str]:
     out = []
     for line in lines:
         text = re.sub(r"^\s*(?:[-•*+–]|\d{1,2}[.)])\s*", "", line or "").strip()
-        text = " ".join(text.split())
+        text = clean_line(text)
         if text:
             out.append(text)
     return out
@@ -882,7 +871,7 @@ async def record_content(
     decisions = clean_decisions(decisions) if decisions is not None else None
     _check_record(content, decisions)
     for name in (chair_name, recorder_name):
-        if name is not None and len(_clean_line(name)) > NAME_MAX:
+        if name is not None and len(clean_line(name)) > NAME_MAX:
             raise MeetingError("name_long", limit=NAME_MAX)
     if content is not None:
         meeting.content = content
@@ -892,9 +881,9 @@ async def record_content(
         for i, text in enumerate(decisions):
             meeting.decisions.append(MeetingDecision(meeting_id=meeting.id, position_no=i, text=text))
     if chair_name is not None:
-        meeting.chair_name = _clean_line(chair_name) or None
+        meeting.chair_name = clean_line(chair_name) or None
     if recorder_name is not None:
-        meeting.recorder_name = _clean_line(recorder_name) or None
+        meeting.recorder_name = clean_line(recorder_name) or None
     meeting.updated_at = clock.now()
     await session.flush()
     await audit.record(session, "meeting_recorded", actor_telegram_id=actor.telegram_user_id,

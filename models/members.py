@@ -12,9 +12,19 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from . import clock
 from .base import Base
+from .callback_data import as_id
 from .collation import KEY_LENGTH, name_key
 from .roles import Role, RoleKind
+from .text import CleanLine, CleanText, clean_line, fold
 from .units import Unit, path_ids
+
+# A folded name can be longer than the name ("ß" is "ss", a Hangul syllable three letters): the key is cut there.
+SEARCH_LENGTH = 400
+
+
+def search_key(full_name: str | None) -> str:
+    """members.search_name: the name as a search compares it."""
+    return fold(full_name)[:SEARCH_LENGTH]
 
 
 class Gender(str, enum.Enum):
@@ -31,7 +41,12 @@ class DisciplineForm(str, enum.Enum):
 
 def _sort_name_default(context) -> str:
     """Filled on every INSERT, the importer's bulk ones included."""
-    return name_key(context.get_current_parameters().get("full_name"))
+    return name_key(clean_line(context.get_current_parameters().get("full_name")))
+
+
+def _search_name_default(context) -> str:
+    """Filled on every INSERT, the importer's bulk ones included."""
+    return search_key(context.get_current_parameters().get("full_name"))
 
 
 class Member(Base):
@@ -39,20 +54,24 @@ class Member(Base):
     __table_args__ = (Index("ix_members_cell_id_sort_name", "cell_id", "sort_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    full_name: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(CleanLine(200))
     # Vietnamese order of names (models/collation.py), kept with the name: lists sort and page on it.
     sort_name: Mapped[str] = mapped_column(String(KEY_LENGTH), default=_sort_name_default, server_default="")
+    # The name folded (models/text.py fold: no case, no diacritics, đ as d): what a search by name compares,
+    # alike on both backends (SQLite's lower() folds ASCII only, so "ĐẶNG" would never find "Đặng").
+    # No index: a search looks for the words anywhere in the name (LIKE '%…%'), which no B-tree serves.
+    search_name: Mapped[str] = mapped_column(String(SEARCH_LENGTH), default=_search_name_default, server_default="")
     birth_date: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=10))
     # E.164 ("+84905111222"); one format so "0905 111 222" matches too.
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    card_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    card_number: Mapped[str | None] = mapped_column(CleanLine(40), unique=True)
     joined_on: Mapped[date | None] = mapped_column(Date)
     # Empty means probationary (dự bị): no ballot on resolutions (Charter art. 3).
     official_on: Mapped[date | None] = mapped_column(Date)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
-    position: Mapped[str | None] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[str | None] = mapped_column(CleanLine(200))
+    address: Mapped[str | None] = mapped_column(CleanLine(300))
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None] = mapped_column(default=clock.now)
 
@@ -69,7 +88,9 @@ class Member(Base):
 
     @validates("full_name")
     def _keep_sort_name(self, _key: str, value: str) -> str:
+        value = clean_line(value)
         self.sort_name = name_key(value)
+        self.search_name = search_key(value)
         return value
 
     @property
@@ -85,9 +106,9 @@ class WorkHistory(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     position_no: Mapped[int] = mapped_column(Integer, default=0)
-    period_from: Mapped[str | None] = mapped_column(String(20))
-    period_to: Mapped[str | None] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(Text)
+    period_from: Mapped[str | None] = mapped_column(CleanLine(20))
+    period_to: Mapped[str | None] = mapped_column(CleanLine(20))
+    description: Mapped[str] = mapped_column(CleanText)
 
     member: Mapped[Member] = relationship(back_populates="work_history", lazy="raise")
 
@@ -101,8 +122,8 @@ class Award(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     position_no: Mapped[int] = mapped_column(Integer, default=0)
     awarded_on: Mapped[date | None] = mapped_column(Date)
-    title: Mapped[str] = mapped_column(Text)
-    decision: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(CleanText)
+    decision: Mapped[str | None] = mapped_column(CleanLine(200))
 
     member: Mapped[Member] = relationship(back_populates="awards", lazy="raise")
 
@@ -117,7 +138,7 @@ class Discipline(Base):
     position_no: Mapped[int] = mapped_column(Integer, default=0)
     decided_on: Mapped[date | None] = mapped_column(Date)
     form: Mapped[DisciplineForm] = mapped_column(Enum(DisciplineForm, native_enum=False, length=20))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(CleanText)
 
     member: Mapped[Member] = relationship(back_populates="disciplines", lazy="raise")
 
@@ -138,15 +159,17 @@ async def get_profile(session: AsyncSession, member_id: int) -> Member | None:
 
 
 async def find_members(session: AsyncSession, query: str, within_path: str | None = None, limit: int = 10) -> list[Member]:
-    """Members whose card number equals `query` or whose name contains it, optionally under a unit."""
-    q = query.strip()
+    """Members whose card number equals `query` or whose name contains it (case and diacritics
+    ignored: "dang thi", "ĐẶNG THỊ" and "Đặng thị" find "Đặng Thị Thu Hà"), optionally under a unit."""
+    q = clean_line(query)
     stmt = select(Member).join(Unit, Unit.id == Member.cell_id)
     if within_path is not None:
         stmt = stmt.where(Unit.path.startswith(within_path, autoescape=True))
     cond = [Member.card_number == q]
-    if q.isdigit():
-        cond.append(Member.id == int(q))
-    cond.append(func.lower(Member.full_name).contains(q.lower(), autoescape=True))
+    if (member_id := as_id(q)) is not None:
+        cond.append(Member.id == member_id)
+    if folded := fold(q):
+        cond.append(Member.search_name.contains(folded, autoescape=True))
     stmt = stmt.where(or_(*cond)).order_by(Member.sort_name, Member.id).limit(limit)
     return list((await session.scalars(stmt)).all())
 

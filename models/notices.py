@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, Index, String, Text, and_, exists, func, literal,
                         or_, select, update)
@@ -22,9 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from . import audit, clock, deliveries
 from .accounts import Account
 from .base import Base
+from .dates import as_utc
 from .deliveries import Delivery, DeliveryState
 from .members import Member
 from .permissions import ALLOWED, Action, Actor, may, may_send_to
+from .text import CleanLine, CleanText, clean_line, clean_text, fold
 from .units import Unit
 
 NOTICE_DELIVERY = "notice"  # ref_id: Notice.id
@@ -57,13 +58,13 @@ class Notice(Base):
     # The issuing unit: the sender's cell or committee; its documents are its members' documents.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     sender_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(CleanLine(TITLE_MAX))
+    body: Mapped[str] = mapped_column(CleanText)
     # Title and text folded (lower case, no diacritics): "nghi quyet" finds "Nghị quyết" on every backend.
     search_text: Mapped[str] = mapped_column(Text)
     file_id: Mapped[str | None] = mapped_column(String(255))  # re-sent by file_id, never re-uploaded
     file_kind: Mapped[str | None] = mapped_column(String(20))  # "document" or "photo"
-    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(CleanLine(255))
     study_required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     send_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -120,13 +121,6 @@ class NoticeError(ValueError):
 
 
 # --- small rules ---------------------------------------------------------------------------------
-def fold(text: str) -> str:
-    """Lower case without diacritics, single spaces: what search compares."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
-
-
 _DATE = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})"
 _TIME = r"(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?\s*(?:phút|p)?"
 _DATE_TIME = re.compile(rf"{_DATE}\s*(?:,|lúc|at)?\s*{_TIME}", re.IGNORECASE)
@@ -152,7 +146,7 @@ def parse_send_at(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
         local = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
     except ValueError:
         raise NoticeError("when_impossible") from None
-    at = local.astimezone(timezone.utc)
+    at = as_utc(local)
     if at < now + SCHEDULE_MIN:
         raise NoticeError("when_past")
     if at > now + SCHEDULE_MAX:
@@ -210,7 +204,7 @@ async def create_notice(
 ) -> Notice:
     """Make a notice; sent at once (its deliveries queued in this transaction) unless `send_at`
     is later. Raises NoticeError. The caller commits."""
-    title, body = (title or "").strip(), (body or "").strip()
+    title, body = clean_line(title), clean_text(body)
     if not title:
         raise NoticeError("title_empty")
     if len(title) > TITLE_MAX:

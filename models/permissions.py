@@ -228,3 +228,33 @@ async def may_act_on_unit(session: AsyncSession, actor: Actor, action: Action, u
     if unit is None or not may(actor, action, unit.path):
         return None
     return unit
+
+
+async def member_actor(session: AsyncSession, member_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
+    """A member as an Actor, whether or not they are on Telegram now (an invite's creator, checked later)."""
+    telegram_user_id = await session.scalar(select(Account.telegram_user_id).where(Account.member_id == member_id))
+    if telegram_user_id is not None:
+        return await load_actor(session, telegram_user_id, admin_ids)
+    rows = (await session.execute(
+        select(Role.kind, Unit.id, Unit.path, Unit.name).join(Unit, Unit.id == Role.unit_id)
+        .where(Role.member_id == member_id).order_by(Unit.path))).all()
+    roles = [HeldRole(*row) for row in rows]
+    return Actor(None, member_id=member_id, roles=roles, is_admin=any(r.kind == RoleKind.admin for r in roles))
+
+
+async def may_relink(session: AsyncSession, actor: Actor, member_id: int) -> bool:
+    """Move a linked member's record to another Telegram account (lost phone, new account)?
+
+    Whoever holds the record acts with the member's roles: so the asker must cover not only the
+    member's cell but every unit where the member holds a role. A cell secretary cannot hand a
+    ward officer's record (and its view of the whole ward) to a new account; the ward can.
+    """
+    if actor.is_admin:
+        return True
+    cell_path = await session.scalar(
+        select(Unit.path).join(Member, Member.cell_id == Unit.id).where(Member.id == member_id))
+    if cell_path is None:
+        return False
+    role_paths = (await session.scalars(
+        select(Unit.path).join(Role, Role.unit_id == Unit.id).where(Role.member_id == member_id))).all()
+    return all(may(actor, Action.invite_member, path) for path in (cell_path, *role_paths))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
+from .text import CleanLine
 
 
 class UnitKind(str, enum.Enum):
@@ -24,7 +25,7 @@ class Unit(Base):
     __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_units_parent_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(CleanLine(200))
     kind: Mapped[UnitKind] = mapped_column(Enum(UnitKind, native_enum=False, length=20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     # Materialised path "/1/4/9/": a subtree is one indexed prefix match.

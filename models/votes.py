@@ -26,7 +26,7 @@ import json
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
                         UniqueConstraint, case, exists, func, literal, or_, select, update)
@@ -35,8 +35,10 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, sele
 
 from . import audit, clock, deliveries
 from .base import Base, UTCDateTime
+from .dates import as_utc
 from .members import Member
 from .permissions import Actor, managed_cells, may_manage_cell
+from .text import CleanLine, clean_line
 from .units import Unit
 
 # Delivery kinds (models/deliveries.py); ref_id is always the Vote's id.
@@ -97,7 +99,7 @@ class Vote(Base):
     # The meeting the vote belongs to (its minutes list the result); "present" votes need one.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     opened_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    question: Mapped[str] = mapped_column(String(QUESTION_MAX))
+    question: Mapped[str] = mapped_column(CleanLine(QUESTION_MAX))
     ballot: Mapped[BallotKind] = mapped_column(Enum(BallotKind, native_enum=False, length=10))
     electorate: Mapped[Electorate] = mapped_column(Enum(Electorate, native_enum=False, length=10))
     rule: Mapped[PassRule] = mapped_column(Enum(PassRule, native_enum=False, length=10))
@@ -137,7 +139,7 @@ class VoteOption(Base):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 1, 2, 3 …
     kind: Mapped[OptionKind] = mapped_column(Enum(OptionKind, native_enum=False, length=10))
-    label: Mapped[str] = mapped_column(String(OPTION_MAX), default="")  # empty for the standard options
+    label: Mapped[str] = mapped_column(CleanLine(OPTION_MAX), default="")  # empty for the standard options
 
     @property
     def asks_text(self) -> bool:
@@ -172,7 +174,7 @@ class Ballot(Base):
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str | None] = mapped_column(String(TEXT_MAX))
+    text: Mapped[str | None] = mapped_column(CleanLine(TEXT_MAX))
     cast_at: Mapped[datetime] = mapped_column(default=clock.now)
     changed_at: Mapped[datetime | None] = mapped_column()
     changes: Mapped[int] = mapped_column(Integer, default=0)
@@ -248,6 +250,8 @@ def parse_closing(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
     value = " ".join((text or "").split())
     duration = parse_duration(value)
     if duration is not None:
+        if duration > DURATION_MAX:  # and before adding it: "9999d" pasted 400 times is past the calendar's end
+            raise VoteError("when_far", days=DURATION_MAX.days)
         at = now + duration
     else:
         if m := _DATE_TIME.fullmatch(value):
@@ -257,8 +261,7 @@ def parse_closing(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
         else:
             raise VoteError("when_format")
         try:
-            at = datetime(int(year), int(month), int(day), int(hour), int(minute or 0),
-                          tzinfo=tz).astimezone(timezone.utc)
+            at = as_utc(datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz))
         except ValueError:
             raise VoteError("when_impossible") from None
     check_closing(at, now)
@@ -277,7 +280,7 @@ def clean_options(labels: list[str] | None) -> list[str]:
     """The secretary's options, tidied and checked; [] means the standard three."""
     if not labels:
         return []
-    cleaned = [" ".join((label or "").split()) for label in labels]
+    cleaned = [clean_line(label) for label in labels]
     cleaned = [label for label in cleaned if label]
     if len(cleaned) < OPTIONS_MIN:
         raise VoteError("options_few", minimum=OPTIONS_MIN)
@@ -291,7 +294,7 @@ def clean_options(labels: list[str] | None) -> list[str]:
 
 
 def clean_text(text: str | None) -> str:
-    return " ".join((text or "").split())[:TEXT_MAX]
+    return clean_line(text)[:TEXT_MAX]
 
 
 def more_than_half(count: int, base: int) -> bool:
@@ -337,7 +340,7 @@ async def open_vote(
     remind_before: timedelta | None = DEFAULT_REMINDER,
 ) -> Vote:
     """Open a vote of one cell and queue its ballots; raises VoteError. The caller commits."""
-    question = " ".join((question or "").split())
+    question = clean_line(question)
     if not question:
         raise VoteError("question_empty")
     if len(question) > QUESTION_MAX:

@@ -56,3 +56,61 @@ def test_the_check_sees_a_missing_glyph(caplog):
             return buffer.getvalue()
 
     assert missing_glyphs(draw, caplog)
+
+
+# --- text is drawn as it was written ------------------------------------------------------------------------------
+# Names, questions and choices come from people: a "$" must not start matplotlib's mathtext (one
+# "$\frac{1}{$" raised ValueError and no member got a vote's result), nor "%", braces, "^" or "_"
+# mean anything.
+HOSTILE = ["Giá 5$ hay 10$?", "$_$", r"$\frac{1}{$", "50%", "{x}", "a^b_c", r"\n", "Chi bộ $_$"]
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every Figure saved while the test runs, as it was when saved (whatever helper drew it)."""
+    from matplotlib.figure import Figure
+
+    figures: list[Figure] = []
+    save = Figure.savefig
+
+    def savefig(self, *args, **kwargs):
+        figures.append(self)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    return figures
+
+
+def texts_of(figures) -> list:
+    from matplotlib.text import Text
+
+    assert figures, "no figure was saved"
+    return [t for fig in figures for t in fig.findobj(Text) if t.get_text()]
+
+
+def assert_literal(figures, expected: list[str]) -> None:
+    texts = texts_of(figures)
+    shown = {" ".join(t.get_text().split()) for t in texts}
+    for text in expected:
+        assert " ".join(text.split()) in shown, f"{text!r} not drawn; drawn: {sorted(shown)}"
+    for t in texts:
+        assert not t.get_usetex() and not t.get_parse_math(), f"{t.get_text()!r} would be read as markup"
+
+
+def test_vote_chart_draws_text_literally(drawn):
+    question = "Giá 5$ hay 10$? | $_$ | $\\frac{1}{$"
+    png = vote_chart(question=question, labels=HOSTILE, counts=[1, 0, 0, 2, 0, 0, 1, 0],
+                     shares=["25", "0", "0", "50", "0", "0", "25", "0"], base=4, axis="$x$ 50%",
+                     half="{half} $", verdict="a^b_c 100%", passed=True)
+    assert png.startswith(b"\x89PNG")
+    assert_literal(drawn, [question, *HOSTILE, "$x$ 50%", "{half} $", "a^b_c 100%"])
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_report_chart_draws_text_literally(lang, drawn):
+    report = MonthReport(2026, 11, "Đảng bộ $\\frac{1}{$ 50%", "/1/2/", [
+        CellMonth(3 + i, name, f"/1/2/{3 + i}/", True, 1, 0, 8, 10, 10) for i, name in enumerate(HOSTILE)
+    ])
+    assert report_chart(report, lang).startswith(b"\x89PNG")
+    assert_literal(drawn, HOSTILE)
+    assert any("Đảng bộ $\\frac{1}{$ 50%" in t.get_text() for t in texts_of(drawn))

@@ -9,15 +9,16 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bot.cli import main
 from models import migrate
-from models.accounts import Invite
+from models.accounts import Account, Invite
 from models.db import make_engine, make_sessionmaker
 from models.members import Member
 from models.roles import Role
@@ -31,6 +32,7 @@ def cli_env(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("HANDBOOK_DATABASE_URL", db_url)
     monkeypatch.delenv("HANDBOOK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("HANDBOOK_SEAL_KEY", raising=False)
     monkeypatch.delenv("HANDBOOK_DEFAULT_LANGUAGE", raising=False)
     migrate.upgrade_sync(db_url)  # PostgreSQL is only ever upgraded on purpose (see test_schema)
     return db_url
@@ -105,6 +107,36 @@ def test_invite_prints_a_code_that_is_stored_hashed(cli_env):
     assert [r for (r,) in query(cli_env, select(Invite.revoked_at))][0] is not None
 
 
+def execute(url: str, stmt) -> None:
+    async def go():
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                await s.execute(stmt)
+                await s.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+def test_invite_for_a_linked_member_asks_for_relink_then_makes_a_relink_code(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    [(member_id,)] = query(cli_env, select(Member.id).where(Member.card_number == "07.000101"))
+    [(phone,)] = query(cli_env, select(Member.phone).where(Member.id == member_id))
+    execute(cli_env, insert(Account).values(telegram_user_id=4242, member_id=member_id, language="vi",
+                                            linked_at=datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)))
+    asked = CliRunner().invoke(main, ["invite", "07.000101"])
+    assert asked.exit_code == 1
+    assert "05/03/2026" in asked.output and "--relink" in asked.output and "start=" not in asked.output
+    assert phone not in asked.output
+    assert query(cli_env, select(Invite.id)) == []
+    made = run("invite", "07.000101", "--relink")
+    assert made.exit_code == 0, made.output
+    assert re.search(r"start=([A-Z0-9]+)", made.output) and "05/03/2026" in made.output
+    assert query(cli_env, select(Invite.relink, Invite.created_by_member_id)) == [(True, None)]
+
+
 def test_grant_a_role_on_a_unit(cli_env):
     assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
     result = run("grant", "07.000101", "secretary", "Chi bộ Tổ dân phố 1")
@@ -114,6 +146,25 @@ def test_grant_a_role_on_a_unit(cli_env):
     assert run("grant", "07.000101", "secretary", "Không có đơn vị này").exit_code == 2
     assert run("grant", "07.000101", "secretary", "Chi bộ Tổ dân phố 1", "--revoke").exit_code == 0
     assert query(cli_env, select(Role)) == []
+
+
+@pytest.mark.parametrize("unit", ["²", "99999999999"])
+def test_grant_on_a_unit_id_that_cannot_be_is_not_found(cli_env, unit):
+    """Regression: "handbook grant 07.000101 secretary ²" raised ValueError (str.isdigit() took "²"), and
+    "99999999999" went to PostgreSQL as a units.id, which refused it (value out of int32 range)."""
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    assert run("grant", "07.000101", "secretary", unit).exit_code == 2
+    assert query(cli_env, select(Role)) == []
+
+
+def test_members_and_units_are_named_without_case_or_diacritics(cli_env):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    for name in ("TRẦN THỊ BÌNH", "tran thi binh", "Tra\u0300n Thị Bình"):
+        result = run("invite", name)
+        assert result.exit_code == 0 and "start=" in result.output, name
+    granted = run("grant", "pham thi dung", "secretary", "CHI BO TO DAN PHO 2")
+    assert granted.exit_code == 0, granted.output
+    assert len(query(cli_env, select(Role))) == 1
 
 
 def test_backup_of_sqlite(cli_env, tmp_path):
@@ -170,3 +221,15 @@ def test_invite_and_grant_load_neither_the_bot_nor_its_charts(cli_env, tmp_path)
     heavy = [m for m in result["modules"] if m.split(".")[0] in HEAVY]
     assert heavy == [], f"loaded by invite/grant: {sorted({m.split('.')[0] for m in heavy})} ({heavy[:5]}…)"
     assert {m for m in result["modules"] if m.split(".")[0] == "handlers"} <= {"handlers", "handlers.i18n"}
+
+
+def test_run_without_a_seal_key_says_how_to_make_one_and_starts_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("HANDBOOK_BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("HANDBOOK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    monkeypatch.delenv("HANDBOOK_SEAL_KEY", raising=False)
+    result = CliRunner().invoke(main, ["run"])
+    message = str(result.exception)
+    assert result.exit_code != 0 and "HANDBOOK_SEAL_KEY is missing" in message
+    assert "secrets.token_urlsafe(32)" in message and "\n" not in message
+    assert not (tmp_path / "h.db").exists()  # stopped before touching anything

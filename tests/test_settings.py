@@ -76,3 +76,14 @@ def test_logs_never_show_a_token(caplog):
 def test_httpx_request_lines_are_silenced():
     setup_logging(secrets=(TOKEN,))
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+
+
+def test_a_short_seal_key_is_refused_without_showing_it(config, monkeypatch):
+    monkeypatch.setenv("HANDBOOK_SEAL_KEY", "too-short-a-key")
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    message = str(exc.value)
+    assert "HANDBOOK_SEAL_KEY" in message and "token_urlsafe" in message and "too-short-a-key" not in message
+    monkeypatch.setenv("HANDBOOK_SEAL_KEY", "k" * 43)
+    s = load_settings()
+    assert s.seal_key.get_secret_value() == "k" * 43 and "k" * 43 not in repr(s)

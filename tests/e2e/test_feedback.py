@@ -245,7 +245,7 @@ async def test_ten_an_hour_then_wait_and_a_text_too_long(driver, personas, sandb
     young = personas["young_member"]
     async with sandbox_run.sessionmaker() as s:  # nine already sent this hour, four of them anonymous
         actor = await load_actor(s, young.user_id)
-        key = feedback_handlers.feedback_key(sandbox_run.runtime.app.bot)
+        key = feedback_handlers.feedback_keys(sandbox_run.runtime.app)
         for i in range(9):
             await submit(s, actor, Draft(FeedbackKind.text, f"Ý kiến {i}"), anonymous=i % 2 == 1, key=key,
                          chat_id=young.user_id)

@@ -96,7 +96,7 @@ async def restart_bot(run, while_down=None) -> None:
     if while_down is not None:
         while_down()
     settings = run.settings.model_copy(update={"telegram_api_url": run.url, "database_url": run.database_url})
-    run.runtime = build_application(settings, run.engine, token=SANDBOX_TOKEN)
+    run.runtime = build_application(settings, run.engine, token=SANDBOX_TOKEN, seal_key=run.seal_key)
     run.stop = asyncio.Event()
     run.polling = asyncio.create_task(run_polling(run.runtime.app, run.stop, poll_timeout=5))
     while not (run.runtime.app.running and run.runtime.app.updater.running):

@@ -112,7 +112,11 @@ async def test_committee_officer_sees_every_cell_of_the_ward(driver, personas):
 
 async def test_secretary_invites_by_name_and_the_link_works(driver, personas):
     secretary, young = personas["secretary"], personas["young_member"]
-    [reply] = await driver.exchange(secretary.user_id, f"/invite {young.name}")
+    # The young member is on Telegram already (issue 12): a new phone needs the re-link confirmed.
+    [ask] = await driver.exchange(secretary.user_id, f"/invite {young.name}")
+    await driver.press_button(secretary.user_id, ask, "✅")
+    await driver.wait_for_edit(secretary.user_id, ask["message_id"])
+    [reply] = await driver.wait_for_bot_messages(secretary.user_id)
     code = next(e for e in reply["entities"] if e["type"] == "code")
     text = plain(reply)
     code_text = text[code["offset"]: code["offset"] + code["length"]]
@@ -130,6 +134,17 @@ async def test_invite_step_by_step_and_cancel(driver, personas):
     assert "Không tìm thấy" in plain(nothing)
     [done] = await driver.exchange(secretary.user_id, "/cancel")
     assert "Đã hủy" in plain(done)
+
+
+async def test_invite_finds_a_name_written_in_capitals_or_without_diacritics(driver, personas):
+    """SQLite's lower() folds ASCII only: "/invite Đặng Thị Thu Hà" used to find nobody, where "Thu Hà" worked."""
+    officer, newcomer = personas["committee_officer"], personas["newcomer"]
+    assert newcomer.name == "Đặng Thị Thu Hà"
+    for query in ("Đặng Thị Thu Hà", "ĐẶNG THỊ THU HÀ", "dang thi thu ha", "thu hà"):
+        [reply] = await driver.exchange(officer.user_id, f"/invite {query}")
+        assert "Mã mời cho đồng chí Đặng Thị Thu Hà" in plain(reply), query
+    [choice] = await driver.exchange(officer.user_id, "/invite ĐẶNG THỊ")  # Đặng Thị Hương too
+    assert f"iv:{newcomer.member_id}" in {b["callback_data"] for b in buttons(choice)}
 
 
 async def test_member_cannot_invite(driver, personas):

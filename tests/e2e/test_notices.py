@@ -237,6 +237,18 @@ async def test_a_forged_read_button_of_another_cells_notice_is_refused(driver, p
     assert "không có quyền" in plain(reply)
 
 
+async def test_a_forged_audience_button_is_refused_not_a_crash(driver, personas, sandbox_run):
+    """Regression: "na:u:²" passed str.isdigit() and int("²") raised ValueError in the audience step."""
+    officer = personas["committee_officer"]
+    ask_file = await compose(driver, officer.user_id, kind="Thông báo", title=TITLE, body=BODY)
+    await driver.press_button(officer.user_id, ask_file, "Không đính kèm")
+    [ask_audience] = await driver.wait_for_bot_messages(officer.user_id)
+    for data in ("na:u:²", "na:c:①", "na:u:99999999999"):
+        press = await driver.press(officer.user_id, ask_audience["message_id"], data=data)
+        answer = await driver.callback_answer(press)
+        assert "không có quyền" in answer["text"] and answer["show_alert"], data
+
+
 def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_buttons_last():
     from datetime import datetime, timezone
 

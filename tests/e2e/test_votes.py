@@ -308,3 +308,36 @@ async def test_votes_list_and_the_big_button(driver, personas, sandbox_run):
     await driver.press_button(old.user_id, listing, "📊")
     [photo] = await driver.wait_for_bot_messages(old.user_id)
     assert photo.get("photo") and "Phương án B: 1 phiếu" in plain(photo)
+
+
+async def test_a_secret_opinion_never_typed_is_deleted_from_the_database_after_ten_minutes(driver, personas, sandbox_run):
+    from types import SimpleNamespace
+
+    from handlers.state import forget_job
+    from models.conversations import ConversationState
+
+    sec, old = personas["secretary"], personas["elderly_member"]
+    await open_step_by_step(driver, sec.user_id, toggles=("Hình thức: công khai",))
+    vote = await latest_vote(sandbox_run)
+    assert vote.is_secret
+    ballot = await ballot_of(driver, old.user_id, vote.id)
+    press = await driver.press_button(old.user_id, ballot, "Ý kiến khác")
+    assert "gõ ý kiến" in (await driver.callback_answer(press))["text"]
+
+    async def state_row():
+        async with sandbox_run.sessionmaker() as s:
+            return await s.get(ConversationState, old.user_id)
+
+    deadline = time.monotonic() + 15
+    while (row := await state_row()) is None or row.expires_at is None:
+        assert time.monotonic() < deadline, "the pending opinion was not stored with a deadline"
+        await asyncio.sleep(0.1)
+    assert "vote_pending_text" in row.data and row.expires_at <= clock.now() + timedelta(minutes=10)
+    # The member walks away; ten minutes later the tick deletes the row (not merely ignores it).
+    clock.advance(timedelta(minutes=11))
+    await forget_job(SimpleNamespace(bot_data=sandbox_run.runtime.app.bot_data))
+    assert await state_row() is None
+    # A text now is not taken as the opinion: no ballot is counted.
+    await driver.exchange(old.user_id, "Ý kiến gõ muộn")
+    async with sandbox_run.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(SecretVoter).where(SecretVoter.vote_id == vote.id)) == 0

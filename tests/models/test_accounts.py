@@ -162,8 +162,12 @@ async def test_member_taken_by_contact_but_an_invite_relinks(session, people):
     taken = await link_by_contact(session, BOB, BOB, nhung.phone)
     assert (taken.outcome, taken.member_id) == (LinkOutcome.member_taken, nhung.id)
     assert await linked_member(session, BOB) is None
-    # ...but an invite from the secretary is proof enough, and the old account is unlinked.
-    code = await create_invite(session, nhung.id)
+    # ...nor does a plain invite (made for a first link)...
+    plain = await create_invite(session, nhung.id)
+    assert (await link_by_invite(session, BOB, plain)).outcome is LinkOutcome.member_linked
+    assert await linked_member(session, ALICE) == nhung.id
+    # ...but an invite made as a confirmed re-link is proof enough, and the old account is unlinked.
+    code = await create_invite(session, nhung.id, relink=True)
     assert (await link_by_invite(session, BOB, code)).outcome is LinkOutcome.linked
     assert await linked_member(session, BOB) == nhung.id
     assert await linked_member(session, ALICE) is None

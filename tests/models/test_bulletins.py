@@ -164,6 +164,13 @@ def test_the_monthly_slot_is_the_first_at_eight_local_time():
     assert bulletins.monthly_slot(HUE, utc(2026, 11, 28, 19, 45)).hour == 1
 
 
+def test_a_bulletin_time_at_the_calendars_start_is_refused_not_a_crash():
+    """Regression: "01/01/0001 00:00" in Huế (UTC+7) has no UTC moment: OverflowError from astimezone."""
+    with pytest.raises(BulletinError) as err:
+        bulletins.parse_when("01/01/0001 00:00", ZoneInfo("Asia/Ho_Chi_Minh"), datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert err.value.reason == "when_past"
+
+
 async def test_bulletins_queue_ahead_one_a_month(session, ward):
     clock.freeze(datetime(2026, 11, 28, 12, 45, tzinfo=timezone.utc))
     first = await bulletins.next_monthly_slot(session, ward.cell1.id, HUE)

@@ -118,3 +118,28 @@ async def test_the_caller_and_the_state_in_one_query(session):
     await session.commit()
     (state, version, _), nobody = await store.load_with_actor(session, 503)
     assert (state, version, nobody.language) == ({"user": {"flow": "feedback"}}, 1, None)
+
+
+async def test_a_state_that_must_not_outlive_its_deadline_is_deleted_when_it_passes(session):
+    """A secret ballot's "Ý kiến khác" waiting for its text links the member to a choice: the state
+    carries a deadline, is not restored after it, and the next tick deletes the row itself."""
+    clock.freeze(datetime(2026, 5, 12, 3, 0, tzinfo=timezone.utc))
+    secret_uid, other_uid = 5151, 5252
+    pending = {"vote_pending_text": {"vote": 7, "position": 2}, store.FORGET_AT: clock.now() + timedelta(minutes=10)}
+    assert await store.save(session, secret_uid, {"user": pending}, 0)
+    assert await store.save(session, other_uid, {"user": {"draft": {"title": "A"}}}, 0)
+    await session.commit()
+    clock.advance(timedelta(minutes=9))
+    assert await store.forget_expired(session) == 0
+    assert (await store.load(session, secret_uid))[0]["user"]["vote_pending_text"] == {"vote": 7, "position": 2}
+    # Still typing: an update rewrites the state, the deadline stays where the tap put it.
+    data, version, _ = await store.load(session, secret_uid)
+    assert await store.save(session, secret_uid, data, version)
+    await session.commit()
+    clock.advance(timedelta(minutes=2))
+    assert (await store.load(session, secret_uid))[0] == {}  # past the deadline: not restored
+    assert await store.forget_expired(session) == 1
+    await session.commit()
+    assert await session.get(ConversationState, secret_uid) is None
+    # a state without a deadline is not touched
+    assert (await store.load(session, other_uid))[0] == {"user": {"draft": {"title": "A"}}}

@@ -30,9 +30,10 @@ from models.feedback import (
 from models.members import Member
 from models.permissions import Actor, load_actor
 from models.roles import RoleKind, grant
+from models.sealing import FeedbackKeys
 from models.units import Unit, UnitKind, add_unit
 
-KEY = b"k" * 32
+KEY = FeedbackKeys.from_secret("k" * 32)
 T0 = datetime(2026, 5, 12, 3, 0, tzinfo=timezone.utc)  # 10:00 in Huế
 
 
@@ -73,10 +74,10 @@ async def ward(session) -> Ward:
 
 
 async def send(session, w: Ward, who: str = "member", body: str = "Đường điện ở kiệt 5 hay bị mất", *,
-               anonymous: bool = False, **kw) -> FeedbackItem:
+               anonymous: bool = False, key: FeedbackKeys = KEY, **kw) -> FeedbackItem:
     actor = await w.actor(session, who)
     item = await feedback.submit(session, actor, Draft(kind=kw.pop("kind", FeedbackKind.text), body=body, **kw),
-                                 anonymous=anonymous, key=KEY, chat_id=w.tg[who])
+                                 anonymous=anonymous, key=key, chat_id=w.tg[who])
     await session.commit()
     return item
 
@@ -201,8 +202,8 @@ async def test_an_anonymous_reply_finds_its_way_back_once_then_the_way_is_gone(s
     other = await send(session, ward, anonymous=True)
     thread = await session.get(FeedbackThread, other.id)
     assert feedback.unseal_chat(b"x" * 32, thread.sealed_chat) is None
-    assert feedback.unseal_chat(KEY, thread.sealed_chat) == ward.tg["member"]
-    assert feedback.unseal_chat(KEY, "garbage!") is None
+    assert KEY.unseal(thread.sealed_chat) == ward.tg["member"]
+    assert KEY.unseal("garbage!") is None
 
 
 async def test_a_failed_delivery_is_retried_and_closing_forgets_the_way_back(session, ward):

@@ -161,6 +161,16 @@ async def test_parse_send_at_in_hue_time():
         assert err.value.reason == reason, text
 
 
+def test_a_sending_time_at_the_calendars_ends_is_refused_not_a_crash():
+    """Regression: "/notice T | text | 01/01/0001 00:00" in Huế (UTC+7): OverflowError from astimezone."""
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    for text, tz, reason in (("01/01/0001 00:00", HUE, "when_past"), ("00:00 01/01/0001", HUE, "when_past"),
+                             ("31/12/9999 23:59", timezone(timedelta(hours=-5)), "when_too_far")):
+        with pytest.raises(NoticeError) as err:
+            notices.parse_send_at(text, tz, now)
+        assert err.value.reason == reason, text
+
+
 async def test_reads_and_studies_only_by_addressees(session, ward):
     notice = await send(session, OFFICER, [ward.cell1], kind=NoticeKind.resolution, study=True)
     bay, tung, lam = ward.m["bay"].id, ward.m["tung"].id, ward.m["lam"].id

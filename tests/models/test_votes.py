@@ -113,6 +113,25 @@ def test_durations_and_closing_times():
         assert err.value.reason == reason, bad
 
 
+def test_a_close_pasted_again_and_again_is_too_far_not_a_crash():
+    """Regression: "9999d" repeated 400 times added some 4 million days to now: OverflowError."""
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)
+    for text in (" ".join(["9999d"] * 400), "9999d" * 800):
+        with pytest.raises(VoteError) as err:
+            votes.parse_closing(text, TZ, now)
+        assert err.value.reason == "when_far"
+
+
+def test_a_close_at_the_calendars_ends_is_refused_not_a_crash():
+    """Regression: "01/01/0001 00:00" in Huế (UTC+7) has no UTC moment: OverflowError from astimezone."""
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)
+    for text, tz, reason in (("01/01/0001 00:00", TZ, "when_soon"), ("00:00 01/01/0001", TZ, "when_soon"),
+                             ("31/12/9999 23:59", timezone(timedelta(hours=-5)), "when_far")):
+        with pytest.raises(VoteError) as err:
+            votes.parse_closing(text, tz, now)
+        assert err.value.reason == reason, text
+
+
 def test_options_are_checked():
     assert votes.clean_options(None) == []
     assert votes.clean_options([" Phương án  A ", "Phương án B", ""]) == ["Phương án A", "Phương án B"]

@@ -35,6 +35,7 @@ def delivered(emulator, chats) -> int:
 async def start_bot(url: str, token: str, db_url: str, tmp_path: Path, n: int) -> asyncio.subprocess.Process:
     env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": url,
            "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp_path / "absent.toml"),
+           "HANDBOOK_SEAL_KEY": "test-seal-key-" + "s" * 32,
            "HANDBOOK_DELIVERY_RATE_PER_S": str(RATE), "HANDBOOK_DELIVERY_PER_CHAT_PER_S": "1",
            "HANDBOOK_DELIVERY_LEASE_S": "2", "HANDBOOK_DELIVERY_POLL_S": "0.2",
            "HANDBOOK_DELIVERY_CONCURRENCY": "32"}

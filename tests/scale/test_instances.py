@@ -63,6 +63,7 @@ class Instance:
         self.log = tmp_path / f"bot-{n}.log"
         self.env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
                     "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp_path / "absent.toml"),
+                    "HANDBOOK_SEAL_KEY": "test-seal-key-" + "s" * 32,
                     "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_WEBHOOK_PORT": str(self.port),
                     "HANDBOOK_DELIVERY_RATE_PER_S": str(SEND_RATE), "HANDBOOK_DELIVERY_PER_CHAT_PER_S": "1",
                     "HANDBOOK_DELIVERY_LEASE_S": "2", "HANDBOOK_DELIVERY_POLL_S": "0.2",

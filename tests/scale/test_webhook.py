@@ -201,3 +201,24 @@ def test_run_webhook_without_a_secret_names_the_setting(tmp_path, monkeypatch):
     message = str(result.exception)
     assert result.exit_code != 0 and "HANDBOOK_WEBHOOK_SECRET is invalid" in message
     assert "short secret!" not in message  # a secret is never shown, even a wrong one
+
+
+async def post_raw(url: str, body: bytes, secret: str) -> int:
+    async with aiohttp.ClientSession() as s:
+        async with s.post(url, data=body, headers={SECRET_HEADER: secret, "Content-Type": "application/json"}) as r:
+            return r.status
+
+
+NOT_UPDATES = [
+    b"[]", b"1", b'"x"', b"null", b"true", b"{not json", b"", b'{"update_id": 1, "message": 5}',
+    "{\"update_id\": 7, \"message\": {\"text\": \"Ch\xe0o\"}}".encode("latin-1"),  # not UTF-8
+    b'{"message": {"message_id": 1}}', b'{"update_id": "7"}', b'{"update_id": true}',
+]
+
+
+async def test_a_body_that_is_not_an_update_is_400_and_the_bot_keeps_serving(webhook_bot):
+    emulator, driver, url, base = webhook_bot
+    await driver.create_user("Lan", id=UID)
+    assert {body: await post_raw(url, body, SECRET) for body in NOT_UPDATES} == {body: 400 for body in NOT_UPDATES}
+    replies = await driver.exchange(UID, "/help")
+    assert replies and replies[0]["text"]
