@@ -4,12 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from handlers.i18n import fmt_date, t
-from handlers.imports import describe_report, describe_row_error, describe_unreadable
-from models import accounts, audit, importer, roles
+from models import accounts, audit, roles
 from models.callback_data import as_id
 from models.dates import VIETNAM
 from models.members import Member, find_members
@@ -19,8 +17,11 @@ from models.units import Unit
 
 from models.db import make_sessionmaker
 
-from .app import prepare_database
+from .database import prepare_database
 from .settings import Settings
+
+# The bot's handlers, the importer and rich are imported by the command that uses them: an invite
+# or a grant loads none of them (handbook invite was 2.4 s of CPU when this module imported every handler).
 
 
 async def _find_member(session, query: str) -> Member | None:
@@ -48,6 +49,11 @@ async def _find_unit(session, query: str) -> Unit | None:
 
 async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], unit_name: str | None,
                       root_name: str | None, dry_run: bool) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from handlers.imports import describe_report, describe_row_error, describe_unreadable
+    from models import importer
+
     lang = settings.default_language
     try:  # the same limits as a file sent to the bot (models/filelimits.py)
         parsed = await importer.load_member_file(file, file.name)

@@ -17,8 +17,7 @@ from handlers.listen import SPEECH, make_speech
 from handlers.meetings import REMINDERS as MEETING_REMINDERS
 from handlers.live_status import OUTBOX
 from handlers.turn import Services
-from models import migrate
-from models.db import is_sqlite, make_engine, make_sessionmaker
+from models.db import make_sessionmaker
 from models.sealing import FeedbackKeys
 
 from .dispatcher import Dispatcher, build_dispatcher
@@ -28,23 +27,6 @@ from .serve import WORKERS
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class SchemaOutdated(SystemExit):
-    """PostgreSQL on an old schema: the operator runs `handbook db upgrade` on purpose."""
-
-
-async def prepare_database(settings: Settings, url: str | None = None) -> AsyncEngine:
-    """SQLite is upgraded in place; PostgreSQL must already be at the head revision."""
-    url = url or settings.database_url
-    engine = make_engine(url)
-    if not await migrate.is_up_to_date(engine):
-        if is_sqlite(url):
-            await migrate.upgrade(url)
-        else:
-            await engine.dispose()
-            raise SchemaOutdated("The database schema is out of date: run `handbook db upgrade` first.")
-    return engine
 
 
 @dataclass

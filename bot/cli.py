@@ -26,7 +26,8 @@ def main() -> None:
               "instead of long polling; needs HANDBOOK_WEBHOOK_SECRET.")
 def run(webhook: str | None) -> None:
     """Serve Telegram: long polling, or a webhook with --webhook URL."""
-    from .app import build_application, prepare_database
+    from .app import build_application
+    from .database import prepare_database
     from .logs import setup_logging
     from .serve import run_polling
     from .settings import SettingsError

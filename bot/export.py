@@ -11,7 +11,7 @@ from models.db import make_sessionmaker
 from models.export import export_members
 from models.units import Unit
 
-from .app import prepare_database
+from .database import prepare_database
 from .settings import Settings
 
 

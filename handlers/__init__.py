@@ -1,14 +1,23 @@
-"""The conversation: one module per feature. Thin: parse the update, call models, render."""
+"""The conversation: one module per feature. Thin: parse the update, call models, render.
+
+The features are imported by register(), not here: `handlers.i18n` (the messages the `handbook`
+command prints too) must be importable without loading every feature, Telegram's and matplotlib.
+"""
 from __future__ import annotations
 
-from telegram.ext import Application
+from typing import TYPE_CHECKING
 
-from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members, notices,
-               profile, reports, start, state, votes)
-from .turn import SERVICES, Services
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from .turn import Services
 
 
 def register(app: Application, services: Services) -> None:
+    from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members,
+                   notices, profile, reports, start, state, votes)
+    from .turn import SERVICES
+
     app.bot_data[SERVICES] = services
     # Order matters inside a group: conversations before the global /cancel, the stranger fallback last.
     members.register(app, help.cancel)

@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from models import clock, meetings, minutes
 from models.meetings import Meeting, MeetingError, MeetingState, Presence
-from models.permissions import Action, may
+from models.permissions import Action, managed_cells, may, may_manage_cell
 
 from . import meetings as views
 from .i18n import t
@@ -92,7 +92,7 @@ async def _open(turn: Turn, meeting: Meeting) -> bool:
 @member_handler
 async def attendance_command(turn: Turn):
     """The meetings whose roll can be taken now; one of them opens at once."""
-    cells = await meetings.managed_cells(turn.session, turn.actor)
+    cells = await managed_cells(turn.session, turn.actor)
     if not cells:
         await refuse(turn, "attendance")
         return
@@ -349,7 +349,7 @@ async def edit_field_pressed(turn: Turn):
     head, _, code = turn.update.callback_query.data.rpartition(":")
     ids = parse_ints(head, "gW", 1) if code in FIELDS else None
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
-    if meeting is None or not meetings.may_manage(turn.actor, meeting.cell):
+    if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
         await refuse(turn, "minutes_edit")
         return ConversationHandler.END
     if meeting.minutes_approved_at is not None or meeting.state is not MeetingState.closed:
@@ -421,7 +421,7 @@ async def download_pressed(turn: Turn):
     """The approved minutes, for the secretary or any committee above the cell."""
     ids = parse_ints(turn.update.callback_query.data, "gD", 1)
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
-    if meeting is None or not (meetings.may_manage(turn.actor, meeting.cell)
+    if meeting is None or not (may_manage_cell(turn.actor, meeting.cell)
                                or may(turn.actor, Action.view_reports, meeting.cell.path)):
         await refuse(turn, "minutes_download")
         return

@@ -14,7 +14,6 @@ import warnings
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -26,7 +25,7 @@ from audio.encode import DEBIAN_PACKAGES
 from models import bulletins, clock, notices, one_line
 from models.bulletins import Bulletin, BulletinError
 from models.notices import Notice, NoticeRecipient
-from models.permissions import Action, may
+from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
 from .i18n import fmt_date, t
@@ -111,14 +110,7 @@ async def release_due(session: AsyncSession) -> list[tuple[str, int]]:
 # --- who may send where ----------------------------------------------------------------------------------------------
 async def _scopes(turn: Turn) -> list[Unit]:
     """The topmost units this officer may send to: their cell, or their committee's subtree."""
-    held = turn.actor.officer_units(Action.manage_cell)
-    if held:
-        units = [await turn.session.get(Unit, r.unit_id) for r in held]
-    elif turn.actor.is_admin:
-        units = list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
-    else:
-        units = []
-    return [u for u in units if u is not None and notices.may_send_to(turn.actor, u)]
+    return await sending_units(turn.session, turn.actor)
 
 
 def _unavailable_text(turn: Turn) -> str:
@@ -184,7 +176,7 @@ def _source_label(notice: Notice) -> str:
 
 async def _sources(turn: Turn) -> list[Notice]:
     """Recent notices the officer's units sent and documents their cell received: a text to read out."""
-    paths = None if turn.actor.is_admin else [r.unit_path for r in turn.actor.officer_units(Action.view_reports)]
+    paths = scope_paths(turn.actor, Action.view_reports)
     found: dict[int, Notice] = {}
     for item in (await notices.sent_from(turn.session, paths, 0, SOURCES_SHOWN)).items:
         found[item.notice.id] = item.notice
@@ -449,7 +441,7 @@ async def play_pressed(turn: Turn):
 
 
 async def _show_scheduled(turn: Turn) -> None:
-    paths = None if turn.actor.is_admin else [r.unit_path for r in turn.actor.officer_units(Action.view_reports)]
+    paths = scope_paths(turn.actor, Action.view_reports)
     waiting = await bulletins.scheduled(turn.session, paths)
     tz = turn.services.timezone
     if not waiting:

@@ -19,7 +19,7 @@ from models import clock, corrections
 from models import feedback as fb
 from models.dates import VIETNAM
 from models.feedback import Draft, FeedbackKind, FeedbackRefused, FeedbackStatus, Refusal, ReplyRefused
-from models.permissions import Action, may
+from models.permissions import Action, may, may_act_on_unit, units_for
 from models.sealing import FeedbackKeys
 from models.units import Unit
 
@@ -195,12 +195,7 @@ async def officer_rows(turn: Turn) -> list[list[InlineKeyboardButton]]:
 
 async def officer_scope(turn: Turn) -> list[Unit]:
     """The topmost units whose feedback this actor handles (an administrator: the roots)."""
-    top = turn.actor.officer_units(Action.manage_cell)
-    if top:
-        return [await turn.session.get(Unit, r.unit_id) for r in top]
-    if turn.actor.is_admin:
-        return list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
-    return []
+    return await units_for(turn.session, turn.actor, Action.manage_cell)
 
 
 @member_handler
@@ -410,10 +405,7 @@ async def show_list(turn: Turn, unit: Unit, status: FeedbackStatus, page: int, *
 
 
 async def _unit_from(turn: Turn, unit_id: int) -> Unit | None:
-    unit = await turn.session.get(Unit, unit_id)
-    if unit is None or not may(turn.actor, Action.manage_cell, unit.path):
-        return None
-    return unit
+    return await may_act_on_unit(turn.session, turn.actor, Action.manage_cell, unit_id)
 
 
 @member_handler

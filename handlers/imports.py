@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from models import audit, clock, filelimits, importer
 from models.importer import ImportReport, RowError
 from models.shared_phones import SharedPhone
-from models.permissions import Action, may
+from models.permissions import Action, may, scope_paths, units_for
 from models.units import Unit
 
 from .i18n import fmt_number, t
@@ -76,11 +76,12 @@ PENDING_TTL = timedelta(minutes=30)
 
 
 async def _scope(turn: Turn) -> Unit | None | bool:
-    """The unit an officer may import into (None: an administrator, anywhere; False: nobody)."""
-    top = turn.actor.officer_units(Action.list_members)
-    if top:
-        return await turn.session.get(Unit, top[0].unit_id)
-    return None if turn.actor.is_admin else False
+    """The unit an officer may import into (None: an administrator, anywhere, whatever roles they also
+    hold, as everywhere else; False: nobody). An officer of several units imports into the topmost first."""
+    if scope_paths(turn.actor, Action.list_members) is None:
+        return None
+    units = await units_for(turn.session, turn.actor, Action.list_members)
+    return units[0] if units else False
 
 
 def _errors_text(turn: Turn, report: ImportReport, parsed: importer.ParsedFile) -> str:

@@ -24,6 +24,7 @@ from models.collation import name_key
 from models import clock, meetings, one_line
 from models.accounts import Account
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
+from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
 from .i18n import all_translations, t
@@ -302,7 +303,7 @@ async def managed_or_refuse(turn: Turn, prefix: str, count: int = 1) -> tuple[Me
     """The meeting a secretary's button names, when they may manage it; refused and logged otherwise."""
     ids = parse_ints(turn.update.callback_query.data, prefix, count)
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
-    if meeting is None or not meetings.may_manage(turn.actor, meeting.cell):
+    if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
         await refuse(turn, f"meeting_{prefix}")
         return None, None
     return meeting, ids
@@ -338,7 +339,7 @@ def guess_kind(title: str) -> MeetingKind:
 
 @member_handler
 async def meeting_command(turn: Turn):
-    cells = await meetings.managed_cells(turn.session, turn.actor)
+    cells = await managed_cells(turn.session, turn.actor)
     if not cells:
         await refuse(turn, "meeting")
         return ConversationHandler.END
@@ -365,7 +366,7 @@ async def chose_cell(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "gc", 1)
     draft = _draft(turn)
     cell = await turn.session.get(Unit, ids[0]) if ids and ids[0] in draft.get("offered", []) else None
-    if cell is None or not meetings.may_manage(turn.actor, cell):
+    if cell is None or not may_manage_cell(turn.actor, cell):
         await refuse(turn, "meeting_cell")
         return CELL
     draft["cell"] = cell.id
@@ -822,7 +823,7 @@ async def open_pressed(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "go", 1)
     meeting = await meetings.get_meeting(turn.session, ids[0], full=True) if ids else None
     if meeting is None or not (await meetings.is_invited(turn.session, meeting, turn.actor.member_id)
-                               or meetings.may_manage(turn.actor, meeting.cell)):
+                               or may_manage_cell(turn.actor, meeting.cell)):
         await refuse(turn, "meeting_open")
         return
     row = await meetings.answer_of(turn.session, meeting.id, turn.actor.member_id)

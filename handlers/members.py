@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -13,7 +12,7 @@ from models import accounts, audit, relinking
 from models.callback_data import parse_ints
 from models.dates import VIETNAM
 from models.members import Member, find_members, get_profile, load_profile, members_under
-from models.permissions import Action, may, may_view_member
+from models.permissions import Action, may, may_act_on_unit, may_view_member, scope_paths, units_for
 from models.relinking import InviteStep
 from models.units import Unit
 
@@ -60,11 +59,7 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
 
 @member_handler
 async def list_members(turn: Turn):
-    top = turn.actor.officer_units(Action.list_members)
-    if turn.actor.is_admin and not top:
-        top_units = list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
-    else:
-        top_units = [await turn.session.get(Unit, r.unit_id) for r in top]
+    top_units = await units_for(turn.session, turn.actor, Action.list_members)
     if not top_units:
         await refuse(turn, "members")
         return
@@ -78,8 +73,8 @@ async def list_members(turn: Turn):
 @member_handler
 async def members_page(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "ml", 2)
-    unit = await turn.session.get(Unit, ids[0]) if ids else None
-    if unit is None or not may(turn.actor, Action.list_members, unit.path):
+    unit = await may_act_on_unit(turn.session, turn.actor, Action.list_members, ids[0]) if ids else None
+    if unit is None:
         await refuse(turn, "members_page")
         return
     await show_unit_page(turn, unit, ids[1], edit=True)
@@ -148,16 +143,15 @@ def linked_since(turn: Turn, linked_at: datetime | None) -> str:
 
 
 async def invite_by_query(turn: Turn, query: str):
-    top = turn.actor.officer_units(Action.invite_member)
-    if not top and not turn.actor.is_admin:
+    paths = scope_paths(turn.actor, Action.invite_member)
+    if paths == []:
         await refuse(turn, "invite")
         return ConversationHandler.END
     if len(query) > MAX_QUERY:
         turn.reply(turn.t("invite.query_too_long", limit=MAX_QUERY))
         return ASK_WHO
     found: list[Member] = []
-    scopes = [r.unit_path for r in top] or [None]
-    for path in scopes:
+    for path in [None] if paths is None else paths:
         found.extend(await find_members(turn.session, query, within_path=path, limit=10))
     if not found:
         turn.reply(turn.t("invite.not_found", query=esc(query)))

@@ -25,7 +25,7 @@ from models import audit, clock, notices, one_line
 from models.deliveries import Delivery
 from models.members import Member
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
-from models.permissions import Action, may
+from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit, UnitKind
 
 from .i18n import fmt_date, t
@@ -214,14 +214,7 @@ def _send_calls(turn: Turn, calls: list[Call]) -> None:
 # --- who may send where -----------------------------------------------------------------------------------------------
 async def _scopes(turn: Turn) -> list[Unit]:
     """The topmost units this officer may send to (an administrator: the roots)."""
-    held = turn.actor.officer_units(Action.manage_cell)
-    if held:
-        units = [await turn.session.get(Unit, r.unit_id) for r in held]
-    elif turn.actor.is_admin:
-        units = list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
-    else:
-        units = []
-    return [u for u in units if u is not None and notices.may_send_to(turn.actor, u)]
+    return await sending_units(turn.session, turn.actor)
 
 
 async def _may_follow(turn: Turn, notice: Notice) -> bool:
@@ -658,7 +651,7 @@ async def sent_page(turn: Turn):
     if ids is None or not turn.actor.is_officer:
         await refuse(turn, "notice_sent")
         return
-    paths = None if turn.actor.is_admin else [r.unit_path for r in turn.actor.officer_units(Action.view_reports)]
+    paths = scope_paths(turn.actor, Action.view_reports)
     page = ids[0]
     result = await notices.sent_from(turn.session, paths, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
@@ -711,8 +704,8 @@ async def study_rates_pressed(turn: Turn):
     if notice is None or not await _may_follow(turn, notice):
         await refuse(turn, "notice_study_rates")
         return
-    within = None if turn.actor.is_admin or notice.sender_member_id == turn.actor.member_id else [
-        r.unit_path for r in turn.actor.officer_units(Action.view_reports)]
+    within = (None if notice.sender_member_id == turn.actor.member_id
+              else scope_paths(turn.actor, Action.view_reports))
     rates = await notices.rates_by_cell(turn.session, notice.id, studied=True, within=within)
     lines = [turn.t("notice.study_rates_header", title=esc(notice.title))]
     for r in rates:

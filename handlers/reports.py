@@ -10,14 +10,13 @@ import asyncio
 import re
 from datetime import date
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.ext import CommandHandler
 
 from models import clock, reports
 from models.dates import BadDate, parse_date
 from models.meetings import MeetingState
-from models.permissions import Action
+from models.permissions import Action, units_for
 from models.units import Unit
 
 from . import meetings as views
@@ -38,14 +37,7 @@ def _excerpt(text: str | None) -> str:
 
 
 async def _scopes(turn: Turn) -> list[Unit]:
-    held = turn.actor.officer_units(Action.view_reports)
-    if held:
-        units = [await turn.session.get(Unit, r.unit_id) for r in held]
-    elif turn.actor.is_admin:
-        units = list((await turn.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
-    else:
-        units = []
-    return [u for u in units if u is not None]
+    return await units_for(turn.session, turn.actor, Action.view_reports)
 
 
 @member_handler

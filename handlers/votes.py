@@ -24,6 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from models import audit, clock, deliveries, one_line, votes
 from models.conversations import FORGET_AT
+from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
@@ -345,7 +346,7 @@ status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for votes (ballots
 
 
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
-    return vote.opened_by_member_id == turn.actor.member_id or votes.may_manage(turn.actor, vote.cell)
+    return vote.opened_by_member_id == turn.actor.member_id or may_manage_cell(turn.actor, vote.cell)
 
 
 # --- /vote step by step -----------------------------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def _defaults() -> dict:
 
 @member_handler
 async def vote_command(turn: Turn):
-    cells = await votes.managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
+    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
     if not cells:
         await refuse(turn, "vote")
         return ConversationHandler.END
@@ -404,7 +405,7 @@ async def chose_cell(turn: Turn):
         await refuse(turn, "vote_cell")
         return CELL
     cell = await turn.session.get(Unit, ids[0])
-    if cell is None or not votes.may_manage(turn.actor, cell):
+    if cell is None or not may_manage_cell(turn.actor, cell):
         await refuse(turn, "vote_cell")
         return ConversationHandler.END
     draft["cell"] = cell.id
@@ -883,7 +884,7 @@ async def status_pressed(turn: Turn):
 async def close_asked(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "vx", 1)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
-    if vote is None or not votes.may_manage(turn.actor, vote.cell):
+    if vote is None or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_close")
         return
     if not vote.is_open():
@@ -900,7 +901,7 @@ async def close_asked(turn: Turn):
 async def close_confirmed(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "vy", 1)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
-    if vote is None or not votes.may_manage(turn.actor, vote.cell):
+    if vote is None or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_close")
         return
     closed = await votes.close_vote(turn.session, vote.id, by=turn.actor)
@@ -916,7 +917,7 @@ async def close_confirmed(turn: Turn):
 async def roll_pressed(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "vr", 1)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
-    if vote is None or vote.is_secret or not votes.may_manage(turn.actor, vote.cell):
+    if vote is None or vote.is_secret or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_roll")
         return
     if vote.is_open() and not vote.results_live:

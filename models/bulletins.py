@@ -22,8 +22,8 @@ from . import audit, clock, deliveries
 from .base import Base
 from .text import CleanLine, CleanText, clean_line, clean_text
 from .members import Member
-from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, may_send_to, parse_send_at
-from .permissions import Action, Actor, may
+from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
+from .permissions import Action, Actor, may, may_send_to
 from .units import Unit
 
 BULLETIN_DELIVERY = "bulletin"  # ref_id: Bulletin.id

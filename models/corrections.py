@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Text, func, or_, select, update
+from sqlalchemy import Enum, ForeignKey, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +22,7 @@ from .accounts import account_of_member
 from .base import Base
 from .dates import BadDate, format_date, local_today, parse_date
 from .members import Member, WorkHistory
-from .permissions import Action, Actor, may
+from .permissions import Action, Actor, may, scope_paths, within_clause
 from .phones import BadPhone, parse_phone
 from .roles import RoleKind
 from .text import CleanLineText, CleanText, clean_line, clean_text
@@ -393,11 +393,11 @@ async def pending_for(session: AsyncSession, actor: Actor, offset: int = 0, limi
         .join(Unit, Unit.id == Member.cell_id)
         .where(ProfileCorrection.status == CorrectionStatus.pending)
     )
-    if not actor.is_admin:
-        paths = [r.unit_path for r in actor.officer_units(Action.manage_cell)]
-        if not paths:
-            return [], 0
-        stmt = stmt.where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)))
+    paths = scope_paths(actor, Action.manage_cell)
+    if paths == []:
+        return [], 0
+    if paths is not None:
+        stmt = stmt.where(within_clause(paths))
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.execute(stmt.order_by(ProfileCorrection.created_at, ProfileCorrection.id).offset(offset).limit(limit))
     return [(c, m, u) for c, m, u in rows.all()], total

@@ -25,7 +25,7 @@ from . import audit, clock, deliveries
 from .base import Base
 from .dates import BadDate, parse_date
 from .members import Member
-from .permissions import Action, Actor, may
+from .permissions import Actor, managed_cells, may_manage_cell
 from .roles import Role, RoleKind
 from .text import CleanLine, CleanLineText, CleanText, clean_line, clean_text, fold  # noqa: F401 (fold: handlers)
 from .units import Unit
@@ -311,25 +311,6 @@ def check_texts(title: str, place: str, agenda: str) -> None:
         raise MeetingError("agenda_long", limit=AGENDA_MAX)
 
 
-# --- who may do what ------------------------------------------------------------------------------------
-def may_manage(actor: Actor, cell: Unit) -> bool:
-    """The cell's secretary or deputy, a committee above it, or an administrator."""
-    return cell.is_cell and may(actor, Action.manage_cell, cell.path)
-
-
-async def managed_cells(session: AsyncSession, actor: Actor, limit: int = 200) -> list[Unit]:
-    """Every cell the actor may schedule for: their own as secretary, every cell under a committee."""
-    if actor.is_admin:
-        stmt = select(Unit)
-    else:
-        paths = [r.unit_path for r in actor.officer_units(Action.manage_cell)]
-        if not paths:
-            return []
-        stmt = select(Unit).where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))
-    cells = (await session.scalars(stmt.order_by(Unit.path).limit(limit * 4))).all()
-    return [u for u in cells if u.is_cell and may_manage(actor, u)][:limit]
-
-
 async def get_meeting(session: AsyncSession, meeting_id: int, *, full: bool = False) -> Meeting | None:
     options = [selectinload(Meeting.cell)]
     if full:
@@ -339,7 +320,7 @@ async def get_meeting(session: AsyncSession, meeting_id: int, *, full: bool = Fa
 
 async def managed_meeting(session: AsyncSession, actor: Actor, meeting_id: int, *, full: bool = False) -> Meeting:
     meeting = await get_meeting(session, meeting_id, full=full)
-    if meeting is None or not may_manage(actor, meeting.cell):
+    if meeting is None or not may_manage_cell(actor, meeting.cell):
         raise MeetingError("not_allowed")
     return meeting
 
@@ -378,7 +359,7 @@ async def schedule_meeting(
     if len(documents) > DOCUMENTS_MAX:
         raise MeetingError("too_many_documents", limit=DOCUMENTS_MAX)
     cell = await session.get(Unit, cell_id)
-    if cell is None or not may_manage(actor, cell):
+    if cell is None or not may_manage_cell(actor, cell):
         raise MeetingError("not_allowed")
     now = clock.now()
     if starts_at.tzinfo is None:
@@ -536,7 +517,7 @@ async def answer(
         raise MeetingError("not_allowed")
     member_id = actor.member_id if for_member_id is None else for_member_id
     proxy = member_id != actor.member_id
-    if proxy and not may_manage(actor, meeting.cell):
+    if proxy and not may_manage_cell(actor, meeting.cell):
         raise MeetingError("not_allowed")
     if not await is_invited(session, meeting, member_id):
         raise MeetingError("not_allowed")

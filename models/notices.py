@@ -24,7 +24,7 @@ from .base import Base
 from .dates import as_utc
 from .deliveries import Delivery, DeliveryState
 from .members import Member
-from .permissions import ALLOWED, Action, Actor, may
+from .permissions import ALLOWED, Action, Actor, may, may_send_to
 from .text import CleanLine, CleanText, clean_line, clean_text, fold
 from .units import Unit
 
@@ -152,12 +152,6 @@ def parse_send_at(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
     if at > now + SCHEDULE_MAX:
         raise NoticeError("when_too_far")
     return at
-
-
-def may_send_to(actor: Actor, unit: Unit) -> bool:
-    """A cell's officers send to their cell; a committee sends to its whole subtree or chosen cells."""
-    action = Action.manage_cell if unit.is_cell else Action.send_to_subtree
-    return may(actor, action, unit.path)
 
 
 def issuing_unit_id(actor: Actor, units: list[Unit]) -> int:

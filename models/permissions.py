@@ -8,14 +8,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .accounts import Account
 from .members import Member
 from .roles import Role, RoleKind
-from .units import Unit
+from .units import Unit, UnitKind
+
+CELL_KINDS = (UnitKind.cell, UnitKind.group)  # Unit.is_cell, as SQL
 
 
 class Action(str, enum.Enum):
@@ -139,6 +141,93 @@ async def may_view_member(session: AsyncSession, actor: Actor, member_id: int) -
     if path is None:
         return False
     return may(actor, Action.view_profile, path, subject_member_id=member_id)
+
+
+# --- which units: the one answer every handler, model and the CLI asks ---------------------------------------------
+def scope_paths(actor: Actor, action: Action) -> list[str] | None:
+    """The paths of the topmost units on which `actor` may do `action`, for a query's subtree filter.
+
+    None means everywhere (an administrator: HANDBOOK_ADMIN_IDS or an admin role, which may() lets act
+    on every unit); an empty list means nowhere.
+    """
+    if actor.is_admin:
+        return None
+    return [r.unit_path for r in actor.officer_units(action)]
+
+
+def within_clause(paths: list[str]):
+    """SQL condition: a unit under one of `paths` (from scope_paths; not None, not empty)."""
+    return or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))
+
+
+async def _roots(session: AsyncSession) -> list[Unit]:
+    return list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))).all())
+
+
+async def _units_in_order(session: AsyncSession, ids: list[int]) -> list[Unit]:
+    found = {u.id: u for u in (await session.scalars(select(Unit).where(Unit.id.in_(ids)))).all()} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+async def units_for(session: AsyncSession, actor: Actor, action: Action) -> list[Unit]:
+    """The topmost units on which `actor` may do `action`: where a choice of unit starts.
+
+    An officer: the units of their roles that allow it, nested ones dropped (a cell inside their
+    ward would list its members twice). An administrator: the roots of the tree, whatever roles
+    they also hold, since they may act everywhere. Nobody else: none.
+    """
+    if actor.is_admin:
+        return await _roots(session)
+    return await _units_in_order(session, [r.unit_id for r in actor.officer_units(action)])
+
+
+def may_manage_cell(actor: Actor, unit: Unit) -> bool:
+    """Meetings, votes, attendance of a cell: its secretary or deputy, a committee above it, an administrator."""
+    return unit.is_cell and may(actor, Action.manage_cell, unit.path)
+
+
+def may_send_to(actor: Actor, unit: Unit) -> bool:
+    """Notices and bulletins: a cell's officers send to their cell; a committee to its whole subtree or chosen cells."""
+    action = Action.manage_cell if unit.is_cell else Action.send_to_subtree
+    return may(actor, action, unit.path)
+
+
+async def sending_units(session: AsyncSession, actor: Actor) -> list[Unit]:
+    """The topmost units `actor` may send notices and bulletins to (an administrator: the roots).
+
+    Each role's unit is checked with may_send_to before nested ones are dropped: a deputy of a ward
+    (who may not send to the whole ward) who is also secretary of a cell keeps that cell.
+    """
+    if actor.is_admin:
+        return await _roots(session)
+    held = [r for r in actor.roles if r.kind in ALLOWED[Action.manage_cell]]
+    units = [u for u in await _units_in_order(session, [r.unit_id for r in held]) if may_send_to(actor, u)]
+    units.sort(key=lambda u: len(u.path))
+    top: list[Unit] = []
+    for u in units:
+        if not any(u.path.startswith(t.path) for t in top):
+            top.append(u)
+    return top
+
+
+async def managed_cells(session: AsyncSession, actor: Actor, limit: int = 200) -> list[Unit]:
+    """Every cell the actor may manage (schedule meetings, open votes, take the roll), in tree order."""
+    paths = scope_paths(actor, Action.manage_cell)
+    if paths == []:
+        return []
+    stmt = select(Unit).where(Unit.kind.in_(CELL_KINDS))
+    if paths is not None:
+        stmt = stmt.where(within_clause(paths))
+    cells = (await session.scalars(stmt.order_by(Unit.path).limit(limit))).all()
+    return [u for u in cells if may_manage_cell(actor, u)]
+
+
+async def may_act_on_unit(session: AsyncSession, actor: Actor, action: Action, unit_id: int) -> Unit | None:
+    """The unit with this id (from a button: not trusted) if `actor` may do `action` on it, else None."""
+    unit = await session.get(Unit, unit_id)
+    if unit is None or not may(actor, action, unit.path):
+        return None
+    return unit
 
 
 async def member_actor(session: AsyncSession, member_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:

@@ -37,7 +37,7 @@ from . import audit, clock, deliveries
 from .base import Base, UTCDateTime
 from .dates import as_utc
 from .members import Member
-from .permissions import Action, Actor, may
+from .permissions import Actor, managed_cells, may_manage_cell
 from .text import CleanLine, clean_line
 from .units import Unit
 
@@ -302,24 +302,6 @@ def more_than_half(count: int, base: int) -> bool:
     return base > 0 and 2 * count > base
 
 
-def may_manage(actor: Actor, cell: Unit) -> bool:
-    """The cell's secretary or deputy, a committee above it, or an administrator."""
-    return cell.is_cell and may(actor, Action.manage_cell, cell.path)
-
-
-async def managed_cells(session: AsyncSession, actor: Actor, limit: int = 200) -> list[Unit]:
-    """The cells in which the actor may open votes."""
-    if actor.is_admin:
-        stmt = select(Unit)
-    else:
-        paths = [r.unit_path for r in actor.officer_units(Action.manage_cell)]
-        if not paths:
-            return []
-        stmt = select(Unit).where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))
-    units = (await session.scalars(stmt.order_by(Unit.path).limit(limit * 4))).all()
-    return [u for u in units if may_manage(actor, u)][:limit]
-
-
 def _insert(session: AsyncSession, table):
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -365,7 +347,7 @@ async def open_vote(
         raise VoteError("question_long", limit=QUESTION_MAX)
     labels = clean_options(options)
     cell = await session.get(Unit, cell_id)
-    if cell is None or not may_manage(actor, cell):
+    if cell is None or not may_manage_cell(actor, cell):
         raise VoteError("not_allowed")
     now = clock.now()
     closes_at = closes_at or now + DEFAULT_DURATION
@@ -797,7 +779,7 @@ async def roll(session: AsyncSession, vote: Vote) -> list[RollLine]:
 async def close_vote(session: AsyncSession, vote_id: int, *, by: Actor | None = None,
                      now: datetime | None = None) -> bool:
     """Close a vote and queue its results, once: False when it was closed already (by the clock, the
-    secretary, or another scheduler). `by` is an officer closing early; the caller checked may_manage."""
+    secretary, or another scheduler). `by` is an officer closing early; the caller checked may_manage_cell."""
     now = now or clock.now()
     won = await session.execute(
         update(Vote).where(Vote.id == vote_id, Vote.closed_at.is_(None))

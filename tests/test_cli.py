@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import sqlite3
 import stat
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from models.members import Member
 from models.roles import Role
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -185,6 +190,37 @@ def test_db_upgrade(cli_env):
 def test_run_without_a_token_says_which_setting(cli_env):
     result = CliRunner().invoke(main, ["run"])
     assert result.exit_code != 0 and "HANDBOOK_BOT_TOKEN" in str(result.output) + str(result.exception)
+
+
+# What `handbook invite` and `grant` load: the commands an administrator runs for each cell, member by member.
+LOADED = """
+import json, sys
+from bot.cli import main
+codes = []
+for args in sys.argv[1:]:
+    try:
+        main(json.loads(args), standalone_mode=False)
+    except SystemExit as exc:
+        codes.append(exc.code)
+print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}))
+"""
+HEAVY = ("matplotlib", "telegram", "gtts", "alembic", "openpyxl", "rich", "audio")
+
+
+def test_invite_and_grant_load_neither_the_bot_nor_its_charts(cli_env, tmp_path):
+    """Each command imports what it uses: no handlers (matplotlib, PTB, gTTS behind them), no alembic, no importer."""
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    commands = [["invite", "07.000101"], ["grant", "07.000102", "deputy", "Chi bộ Tổ dân phố 1"]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", LOADED, *map(json.dumps, commands)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["codes"] == [0, 0]
+    assert len(query(cli_env, select(Invite.code_hash))) == 1 and len(query(cli_env, select(Role))) == 1
+    heavy = [m for m in result["modules"] if m.split(".")[0] in HEAVY]
+    assert heavy == [], f"loaded by invite/grant: {sorted({m.split('.')[0] for m in heavy})} ({heavy[:5]}…)"
+    assert {m for m in result["modules"] if m.split(".")[0] == "handlers"} <= {"handlers", "handlers.i18n"}
 
 
 def test_run_without_a_seal_key_says_how_to_make_one_and_starts_nothing(tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ from models.audit import AuditEntry
 from models.dates import VIETNAM
 from models.deliveries import Delivery
 from models.meetings import Meeting, MeetingKind, MeetingReminder, ReminderState
-from models.permissions import load_actor
+from models.permissions import load_actor, managed_cells
 
 PLACE = "Nhà văn hóa tổ 3"
 TITLE = "Sinh hoạt thường kỳ tháng 12"
@@ -304,7 +304,7 @@ async def test_forged_callbacks_on_another_cells_meeting_are_refused_and_logged(
     # The committee officer calls a meeting of cell 2, which the secretary of cell 1 does not manage.
     async with sandbox_run.sessionmaker() as s:
         actor = await load_actor(s, officer.user_id)
-        cell2 = next(c for c in await meetings.managed_cells(s, actor) if c.name == "Chi bộ Tổ dân phố 2")
+        cell2 = next(c for c in await managed_cells(s, actor) if c.name == "Chi bộ Tổ dân phố 2")
         other = await meetings.schedule_meeting(s, actor, cell_id=cell2.id, kind=MeetingKind.regular, title="Họp tổ 2",
                                                 starts_at=clock.now() + timedelta(minutes=30), place="Nhà bà Lan")
         await s.commit()

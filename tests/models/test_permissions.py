@@ -7,7 +7,8 @@ import pytest
 
 from models.accounts import Account, ensure_account
 from models.members import Member
-from models.permissions import Action, load_actor, may, may_view_member
+from models.permissions import (Action, load_actor, managed_cells, may, may_act_on_unit, may_manage_cell, may_send_to,
+                                may_view_member, scope_paths, sending_units, units_for)
 from models.roles import RoleKind, grant
 from models.units import Unit, UnitKind, add_unit
 
@@ -140,3 +141,129 @@ async def test_unlinked_account(session, ward):
 async def test_missing_member(session, ward):
     actor = await load_actor(session, OFFICER)
     assert not await may_view_member(session, actor, 987654)
+
+
+# --- the table: every action, every role, every unit --------------------------------------------------------------
+# Each persona is a member of cell 1 of Phú Hội ("own cell"); the units are that cell, its sibling cell 2,
+# the ward Phú Hội above them, and the other ward Vĩnh Ninh.
+UNIT_KEYS = ("own_cell", "sibling_cell", "parent_ward", "other_ward")
+OFFICER_ACTIONS = frozenset({Action.view_profile, Action.list_members, Action.invite_member, Action.manage_cell,
+                             Action.view_reports})
+EVERY_ACTION = frozenset(Action)
+NOTHING: frozenset = frozenset()
+
+
+def _cell_only(actions):
+    return {"own_cell": actions, "sibling_cell": NOTHING, "parent_ward": NOTHING, "other_ward": NOTHING}
+
+
+WARD_ACTIONS = OFFICER_ACTIONS | {Action.send_to_subtree}
+# role → unit → the actions may() allows there.
+MAY = {
+    "member": {k: NOTHING for k in UNIT_KEYS},
+    "secretary": _cell_only(OFFICER_ACTIONS),
+    "deputy": _cell_only(OFFICER_ACTIONS),
+    "ward_committee": {"own_cell": WARD_ACTIONS, "sibling_cell": WARD_ACTIONS, "parent_ward": WARD_ACTIONS,
+                       "other_ward": NOTHING},
+    "city_admin": {k: EVERY_ACTION for k in UNIT_KEYS},
+    "ids_admin": {k: EVERY_ACTION for k in UNIT_KEYS},
+}
+# role → (units it may send notices and bulletins to, cells it may manage), from the same four units.
+SEND_AND_MANAGE = {
+    "member": (set(), set()),
+    "secretary": ({"own_cell"}, {"own_cell"}),
+    "deputy": ({"own_cell"}, {"own_cell"}),
+    "ward_committee": ({"own_cell", "sibling_cell", "parent_ward"}, {"own_cell", "sibling_cell"}),
+    "city_admin": (set(UNIT_KEYS), {"own_cell", "sibling_cell"}),
+    "ids_admin": (set(UNIT_KEYS), {"own_cell", "sibling_cell"}),
+}
+# role → (the topmost unit of units_for() for the officer actions, for send_to_subtree, for grant_roles;
+#         sending_units(); managed_cells()). "city" is the root; "other_cell" the cell of Vĩnh Ninh.
+TOPS = {
+    "member": ([], [], [], [], []),
+    "secretary": (["own_cell"], [], [], ["own_cell"], ["own_cell"]),
+    "deputy": (["own_cell"], [], [], ["own_cell"], ["own_cell"]),
+    "ward_committee": (["parent_ward"], ["parent_ward"], [], ["parent_ward"], ["own_cell", "sibling_cell"]),
+    "city_admin": (["city"], ["city"], ["city"], ["city"], ["own_cell", "sibling_cell", "other_cell"]),
+    "ids_admin": (["city"], ["city"], ["city"], ["city"], ["own_cell", "sibling_cell", "other_cell"]),
+}
+PERSONA_ID = 500
+ROLE_OF = {"secretary": RoleKind.secretary, "deputy": RoleKind.deputy, "ward_committee": RoleKind.committee,
+           "city_admin": RoleKind.admin}
+
+
+async def persona(session, w: Ward, role: str):
+    """A member of the own cell holding `role` (ids_admin: named by HANDBOOK_ADMIN_IDS, no role in the database)."""
+    member = Member(full_name="Đặng Thị Thu", cell_id=w.cell1.id)
+    session.add(member)
+    await session.flush()
+    session.add(Account(telegram_user_id=PERSONA_ID, member_id=member.id))
+    unit = {"secretary": w.cell1, "deputy": w.cell1, "ward_committee": w.ward, "city_admin": w.city}.get(role)
+    if unit is not None:
+        await grant(session, member.id, unit.id, ROLE_OF[role])
+    await session.flush()
+    return await load_actor(session, PERSONA_ID, frozenset({PERSONA_ID}) if role == "ids_admin" else frozenset())
+
+
+@pytest.mark.parametrize("role", list(MAY))
+async def test_every_action_by_role_and_unit(session, ward, role):
+    actor = await persona(session, ward, role)
+    units = {"own_cell": ward.cell1, "sibling_cell": ward.cell2, "parent_ward": ward.ward, "other_ward": ward.other_ward}
+    by_path = {u.path: k for k, u in units.items()} | {ward.city.path: "city", ward.other_cell.path: "other_cell"}
+    name = lambda found: [by_path[u.path] for u in found]  # noqa: E731
+
+    assert {k: {a for a in Action if may(actor, a, u.path)} for k, u in units.items()} == MAY[role]
+    # The same answer from the unit's id, as a button carries it (an unknown id: nobody).
+    on_unit = {k: {a for a in Action if await may_act_on_unit(session, actor, a, u.id) is not None}
+               for k, u in units.items()}
+    assert on_unit == MAY[role]
+    assert [await may_act_on_unit(session, actor, a, 987654) for a in Action] == [None] * len(Action)
+
+    send, manage = SEND_AND_MANAGE[role]
+    assert {k for k, u in units.items() if may_send_to(actor, u)} == send
+    assert {k for k, u in units.items() if may_manage_cell(actor, u)} == manage
+
+    officer_top, subtree_top, grant_top, sending_top, cells = TOPS[role]
+    for action in OFFICER_ACTIONS:
+        assert name(await units_for(session, actor, action)) == officer_top, action
+        paths = scope_paths(actor, action)
+        expected_paths = None if role.endswith("admin") else [units[k].path for k in officer_top]
+        assert paths == expected_paths, action
+    assert name(await units_for(session, actor, Action.send_to_subtree)) == subtree_top
+    assert name(await units_for(session, actor, Action.grant_roles)) == grant_top
+    assert name(await sending_units(session, actor)) == sending_top
+    assert name(await managed_cells(session, actor)) == cells
+
+
+async def test_an_administrator_with_a_role_still_acts_everywhere(session, ward):
+    """HANDBOOK_ADMIN_IDS and a cell role: the scopes start at the roots, as may() and the cells managed do."""
+    actor = await load_actor(session, SECRETARY, frozenset({SECRETARY}))
+    assert actor.is_admin and [r.unit_id for r in actor.roles] == [ward.cell1.id]
+    for action in Action:
+        assert [u.id for u in await units_for(session, actor, action)] == [ward.city.id]
+        assert scope_paths(actor, action) is None
+    assert [u.id for u in await sending_units(session, actor)] == [ward.city.id]
+
+
+async def test_sending_units_keep_a_cell_inside_a_ward_the_role_cannot_send_to(session, ward):
+    """A ward's deputy may not send to the whole ward; as secretary of cell 2 they still send to that cell."""
+    lam = ward.members["cell2"]
+    await grant(session, lam.id, ward.ward.id, RoleKind.deputy)
+    await grant(session, lam.id, ward.cell2.id, RoleKind.secretary)
+    session.add(Account(telegram_user_id=SECRETARY + 100, member_id=lam.id))
+    await session.flush()
+    actor = await load_actor(session, SECRETARY + 100)
+    assert [u.id for u in await sending_units(session, actor)] == [ward.cell2.id]
+    # Where a choice of unit starts for everything else: the ward, which covers the cell.
+    assert [u.id for u in await units_for(session, actor, Action.manage_cell)] == [ward.ward.id]
+
+
+async def test_managed_cells_limit_counts_cells(session):
+    """Units that are not cells, first in the tree's order, do not use up the limit."""
+    city = await add_unit(session, "Đảng bộ thành phố Huế", UnitKind.city)
+    ward = await add_unit(session, "Đảng bộ phường Phú Hội", UnitKind.ward, city)
+    for n in range(5):
+        await add_unit(session, f"Đảng bộ cơ sở {n}", UnitKind.grassroots, ward)
+    cell = await add_unit(session, "Chi bộ Tổ dân phố 1", UnitKind.cell, ward)
+    admin = await load_actor(session, ADMIN, frozenset({ADMIN}))
+    assert [u.id for u in await managed_cells(session, admin, limit=1)] == [cell.id]

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
-from bot.app import SchemaOutdated, prepare_database
+from bot.database import SchemaOutdated, prepare_database
 from bot.settings import Settings
 from models import migrate
 from models.base import Base
@@ -26,6 +26,29 @@ async def test_migrations_match_the_models(db_url):
         async with engine.connect() as conn:
             diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
         assert diff == []
+    finally:
+        await engine.dispose()
+
+
+def test_head_revisions_agree_with_alembic():
+    """migrate reads the heads from the scripts without alembic; alembic must find the same ones."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert migrate.head_revisions() == frozenset(heads) and heads
+
+
+async def test_current_revisions_agree_with_alembic(db_url):
+    """A new database is at no revision; one upgraded to 0001, then to every head, reads as alembic reads it."""
+    engine = make_engine(db_url)
+    try:
+        assert await migrate.current_revisions(engine) == frozenset()
+        for target in ("0001", "heads"):
+            await migrate.upgrade(db_url, target)
+            async with engine.connect() as conn:
+                expected = await conn.run_sync(lambda c: frozenset(MigrationContext.configure(c).get_current_heads()))
+            assert await migrate.current_revisions(engine) == expected != frozenset()
+        assert await migrate.is_up_to_date(engine)
     finally:
         await engine.dispose()
 
