@@ -11,8 +11,8 @@ from audio.encode import (
     SynthesisFailed,
     available,
     missing_packages,
-    ogg_opus_duration,
     mp3_duration,
+    ogg_opus_duration,
 )
 from audio.engines import (
     ENGINE_NAMES,

@@ -13,9 +13,9 @@ import math
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import requests
 from gtts import gTTS, gTTSError
@@ -137,7 +137,7 @@ class GTTSEngine(Engine):
         try:
             # requests' timeout bounds each read; wait_for bounds the whole request as well.
             return await asyncio.wait_for(asyncio.to_thread(self._request, piece, lang), self.timeout * 2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SynthesisFailed(self.name, f"no answer within {self.timeout * 2:g} s") from None
         except gTTSError as error:
             status = error.rsp.status_code if error.rsp is not None else None

@@ -85,7 +85,7 @@ class Instance:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:
                 async with s.get(self.base + path) as r:
                     return await r.text() if r.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return None
 
     async def handled(self) -> float:
@@ -107,7 +107,7 @@ class Instance:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.proc.wait(), 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
 
@@ -296,7 +296,7 @@ def run() -> None:
     budget = 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300
     try:
         asyncio.run(asyncio.wait_for(main(args), budget))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise SystemExit(f"bench/instances.py: gave up after {budget:.0f} s")
 
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def generate(db: Path, cells: int, per_cell: int, months: int, wards: int, seed:
         for c in cell_ids:
             meeting_id += 1
             day = 1 + (c * 11 + month) % 28
-            starts = datetime(YEAR, month, day, 19, 30, tzinfo=HUE).astimezone(timezone.utc).replace(tzinfo=None)
+            starts = datetime(YEAR, month, day, 19, 30, tzinfo=HUE).astimezone(UTC).replace(tzinfo=None)
             counts = {"present": 0, "excused": 0, "unexcused": 0, "exempt": 0}
             for mid, exempt in by_cell[c]:
                 status = "exempt" if exempt and rng.random() < 0.7 else rng.choice(statuses)
@@ -116,7 +116,7 @@ async def measure(db: Path, repeat: int) -> dict:
 
     engine = make_engine(f"sqlite+aiosqlite:///{db}")
     sessions = make_sessionmaker(engine)
-    now = datetime(YEAR, 12, 31, tzinfo=timezone.utc)
+    now = datetime(YEAR, 12, 31, tzinfo=UTC)
     out: dict = {}
 
     async def timed(name: str, fn) -> None:

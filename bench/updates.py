@@ -146,7 +146,7 @@ async def warm_up(probe: Probe, users: list[int], check, concurrency: int) -> No
             future = probe.send(user)
             try:
                 _, event, _ = await asyncio.wait_for(future, REPLY_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 probe.forget(user, future)
                 wrong.append(f"user {user}: no reply in {REPLY_TIMEOUT:.0f} s")
                 continue
@@ -206,7 +206,7 @@ async def saturation(probe: Probe, users: list[int], outstanding: int, seconds: 
             result.sent += 1
             try:
                 latency, _, landed = await asyncio.wait_for(future, REPLY_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 probe.forget(user, future)
                 result.lost += 1
                 continue  # this user stays out: a late reply must not be taken for the next one
@@ -477,7 +477,7 @@ def run() -> None:
     budget = 4 * (args.seconds + REPLY_TIMEOUT) + 240
     try:
         asyncio.run(asyncio.wait_for(main(args), budget))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise SystemExit(f"bench/updates.py: gave up after {budget:.0f} s")
 
 

@@ -37,7 +37,7 @@ import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
     result.offered_s = time.perf_counter() - start
     try:
         await asyncio.wait_for(probe.done.wait(), ANSWER_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     await asyncio.sleep(0.5)  # the edits after the last answers
     last = start

@@ -9,21 +9,21 @@ file_id. No Telegram here.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, func, literal, or_, select, update
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, deliveries
 from .base import Base
-from .text import CleanLine, CleanText, clean_line, clean_text
 from .members import Member
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
+from .text import CleanLine, CleanText, clean_line, clean_text
 from .units import Unit
 
 BULLETIN_DELIVERY = "bulletin"  # ref_id: Bulletin.id
@@ -247,7 +247,7 @@ def monthly_slot(tz: tzinfo, after: datetime, months_ahead: int = 0) -> datetime
         month += 1
     month += months_ahead
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
-    return datetime(year, month, MONTHLY_DAY, MONTHLY_HOUR, tzinfo=tz).astimezone(timezone.utc)
+    return datetime(year, month, MONTHLY_DAY, MONTHLY_HOUR, tzinfo=tz).astimezone(UTC)
 
 
 async def next_monthly_slot(session: AsyncSession, unit_id: int, tz: tzinfo, now: datetime | None = None) -> datetime:

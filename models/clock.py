@@ -1,7 +1,7 @@
 """The one clock the handbook reads. Tests and the sandbox trainer move it; nothing sleeps."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 _frozen: datetime | None = None
@@ -9,7 +9,7 @@ _frozen: datetime | None = None
 
 def now() -> datetime:
     """The current time, timezone-aware UTC, as the handbook sees it."""
-    base = _frozen if _frozen is not None else datetime.now(timezone.utc)
+    base = _frozen if _frozen is not None else datetime.now(UTC)
     return base + _offset
 
 

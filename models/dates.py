@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from . import clock
 
@@ -69,10 +69,10 @@ def as_utc(local: datetime) -> datetime:
     9999 west of it) UTC has no such moment: the nearest one it has, which no window of the handbook allows
     either, so the caller refuses it as past or too far instead of raising OverflowError."""
     try:
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
     except OverflowError:
         edge = datetime.min if local.year == datetime.min.year else datetime.max
-        return edge.replace(tzinfo=timezone.utc)
+        return edge.replace(tzinfo=UTC)
 
 
 def _in_range(d: date, original: object) -> date:

@@ -14,9 +14,9 @@ import enum
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Awaitable, Callable
 
 from sqlalchemy import (
     Boolean,
@@ -25,7 +25,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Text,
     delete,
     func,
     select,

@@ -12,23 +12,25 @@ import enum
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import bindparam, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import clock, filelimits
-from .dates import BadDate, format_date, local_today, parse_date
 from .collation import name_key as sort_key
+from .dates import BadDate, format_date, local_today, parse_date
 from .filelimits import FileTooLarge, UnreadableFile
 from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory, search_key
 from .phones import BadPhone, parse_phone
 from .shared_phones import shared_phones
-from .text import clean_line, clean_text as clean_multiline, fold as search_fold
+from .text import clean_line
+from .text import clean_text as clean_multiline
+from .text import fold as search_fold
 from .units import Unit, UnitKind
 
 MEMBERS = Member.__table__

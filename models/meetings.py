@@ -12,12 +12,26 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, Text, and_, case, func, or_,
-                        select, update)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
@@ -290,7 +304,7 @@ def parse_when(text: str) -> tuple[date, time | None]:
 def local_start(day: date, at: time, tz: tzinfo, now: datetime | None = None) -> datetime:
     """The start in UTC, checked: not in the past, not more than a year ahead."""
     now = now or clock.now()
-    starts = datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
+    starts = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
     if starts < now + SCHEDULE_MIN:
         raise MeetingError("when_past")
     if starts > now + SCHEDULE_MAX:

@@ -17,8 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit, clock
-from .meetings import (Attendance, Meeting, MeetingError, MeetingKind, MeetingState, Presence, get_meeting,
-                       managed_meeting, ratio)
+from .meetings import (
+    Attendance,
+    Meeting,
+    MeetingError,
+    MeetingKind,
+    MeetingState,
+    Presence,
+    get_meeting,
+    managed_meeting,
+    ratio,
+)
 from .members import Member
 from .permissions import Actor
 from .units import Unit

@@ -13,8 +13,22 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import (BigInteger, Boolean, Enum, ForeignKey, Index, String, Text, and_, exists, func, literal,
-                        or_, select, update)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
@@ -24,7 +38,7 @@ from .base import Base
 from .dates import as_utc
 from .deliveries import Delivery, DeliveryState
 from .members import Member
-from .permissions import ALLOWED, Action, Actor, may, may_send_to
+from .permissions import ALLOWED, Action, Actor, may_send_to
 from .text import CleanLine, CleanText, clean_line, clean_text, fold
 from .units import Unit
 

@@ -16,8 +16,8 @@ from datetime import date, datetime, time, tzinfo
 from . import meetings, notices, votes
 from .meetings import MeetingError
 from .notices import NoticeError
-from .votes import VoteError
 from .text import clean_line, clean_text
+from .votes import VoteError
 
 SEPARATOR = "|"
 

@@ -9,8 +9,8 @@ import enum
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from .accounts import Account
 from .members import Member

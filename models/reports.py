@@ -8,7 +8,7 @@ cells is one grouped query over the meetings, not over every attendance row. No 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,15 +23,15 @@ CELL_KINDS = (UnitKind.cell, UnitKind.group)
 
 
 def day_window(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
-    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
 
 
 def month_window(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
-    return (datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc),
-            datetime.combine(following, time(0), tzinfo=tz).astimezone(timezone.utc))
+    return (datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC),
+            datetime.combine(following, time(0), tzinfo=tz).astimezone(UTC))
 
 
 # --- a day ------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class SandboxDriver:
         self._cursors: dict[int, int] = {}  # chat id → event seq after which waits look
         self._press_seq: dict[str, int] = {}  # callback id → seq of the press
 
-    async def __aenter__(self) -> "SandboxDriver":
+    async def __aenter__(self) -> SandboxDriver:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

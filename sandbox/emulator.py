@@ -17,8 +17,9 @@ import re
 import struct
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .entities import EntityParseError, parse_html, strip_text, to_html, utf16_len
 from .spec import BotApiSpec, FilePart, Violation, default_spec
@@ -315,7 +316,7 @@ class Emulator:
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def close(self) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -321,7 +322,7 @@ async def _push(session: aiohttp.ClientSession, emulator: Emulator, push: Webhoo
             await resp.read()
             if not 200 <= resp.status < 300:
                 error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         error = "Read timeout expired"
     except aiohttp.ClientError as exc:
         error = f"Connection failed: {type(exc).__name__}"

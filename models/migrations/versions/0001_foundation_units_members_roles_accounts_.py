@@ -6,10 +6,10 @@ Create Date: 2026-11-28 18:57:53.835768
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0001'
 down_revision = None

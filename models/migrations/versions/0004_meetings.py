@@ -6,10 +6,10 @@ Create Date: 2026-11-28 19:27:08.313450
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0004'
 down_revision = '0001'

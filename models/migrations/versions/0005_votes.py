@@ -6,10 +6,10 @@ Create Date: 2026-11-28 19:36:14.896853
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0005'
 down_revision = '0004'

@@ -6,10 +6,10 @@ Create Date: 2026-11-28 19:47:49.106174
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0006'
 down_revision = '0001'

@@ -6,8 +6,8 @@ Create Date: 2026-11-28 23:45:00
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from models.collation import KEY_LENGTH, name_key
 

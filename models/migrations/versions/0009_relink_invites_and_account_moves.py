@@ -6,10 +6,10 @@ Create Date: 2026-12-02 10:00:00
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = '0009'
 down_revision = '0001'

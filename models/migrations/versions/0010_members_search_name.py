@@ -7,8 +7,8 @@ Create Date: 2026-12-02 10:00:00
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from models.members import SEARCH_LENGTH, search_key
 
