@@ -298,7 +298,7 @@ def roman_to_int(numeral: str) -> int | None:
     if not numeral or not _ROMAN.fullmatch(numeral):
         return None
     total = 0
-    for this, after in zip(numeral, numeral[1:] + " "):
+    for this, after in zip(numeral, numeral[1:] + " ", strict=True):
         value = _ROMAN_VALUES[this]
         total += -value if value < _ROMAN_VALUES.get(after, 0) else value
     return total

@@ -189,7 +189,7 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
     machine1 = machine_cpu()
     handled1 = [await i.handled() for i in instances]
     busy = (machine1[0] - machine0[0]) / max(1.0, machine1[1] - machine0[1])
-    return Phase(mode, kind, result, [b - a for a, b in zip(handled0, handled1)],
+    return Phase(mode, kind, result, [b - a for a, b in zip(handled0, handled1, strict=True)],
                  {k: cpu1[k] - cpu0[k] for k in cpu0}, busy)
 
 
@@ -297,7 +297,7 @@ def run() -> None:
     try:
         asyncio.run(asyncio.wait_for(main(args), budget))
     except TimeoutError:
-        raise SystemExit(f"bench/instances.py: gave up after {budget:.0f} s")
+        raise SystemExit(f"bench/instances.py: gave up after {budget:.0f} s") from None
 
 
 if __name__ == "__main__":

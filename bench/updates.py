@@ -401,7 +401,7 @@ def report(args, backend: str, shape: dict, ours, echo) -> None:
         print(title + ("" if phase == "fixed" else f" ({note})"))
         print(head)
 
-        def row(name: str, get, unit: str, ratio: bool, target: str = "") -> None:
+        def row(name: str, get, unit: str, ratio: bool, target: str = "", o=o, e=e) -> None:
             a = get(o) if o else float("nan")
             b = get(e) if e else float("nan")
             r = a / b if ratio and o and e and b else float("nan")
@@ -478,7 +478,7 @@ def run() -> None:
     try:
         asyncio.run(asyncio.wait_for(main(args), budget))
     except TimeoutError:
-        raise SystemExit(f"bench/updates.py: gave up after {budget:.0f} s")
+        raise SystemExit(f"bench/updates.py: gave up after {budget:.0f} s") from None
 
 
 if __name__ == "__main__":

@@ -129,13 +129,13 @@ async def load_demo(session: AsyncSession) -> Demo:
 
     phones, cards = _unique_numbers(rng, len(PEOPLE))
     members = [_member(rng, person, cells[person.cell].id, phone, card, today)
-               for person, phone, card in zip(PEOPLE, phones, cards)]
+               for person, phone, card in zip(PEOPLE, phones, cards, strict=True)]
     session.add_all(members)
     await session.flush()
 
     roles = {m.id: "member" for m in members}
     personas: dict[str, Member] = {}
-    for person, member in zip(PEOPLE, members):
+    for person, member in zip(PEOPLE, members, strict=True):
         if person.persona:
             personas.setdefault(person.persona, member)  # the first secretary listed is cell 1's
         role = {SECRETARY: RoleKind.secretary, DEPUTY: RoleKind.deputy}.get(person.persona)
@@ -231,7 +231,7 @@ def _work_history(rng: random.Random, person: Person, born: date, today: date) -
     bounds = [start, *years, end]
     jobs = rng.sample(JOBS, count)
     entries = []
-    for n, (job, begin, finish) in enumerate(zip(jobs, bounds, bounds[1:])):
+    for n, (job, begin, finish) in enumerate(zip(jobs, bounds[:-1], bounds[1:], strict=True)):
         last = n == count - 1 and born.year + 60 > today.year
         entries.append(WorkHistory(position_no=n, period_from=str(begin), period_to="nay" if last else str(finish),
                                    description=job))

@@ -734,7 +734,7 @@ def _clauses(text: str) -> list[list[str]]:
             if (words[i], words[i + 1]) in STOP_PHRASES:
                 stop[i] = stop[i + 1] = True
         run: list[str] = []
-        for w, s in zip(words, stop):
+        for w, s in zip(words, stop, strict=True):
             if s:
                 if run:
                     runs.append(run)

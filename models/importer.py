@@ -388,7 +388,7 @@ def _csv_head(text: str, delimiter: str) -> list[list[str]]:
     # Records, not lines: a quoted title cell may span lines, and rows are numbered by record.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [row for row, _ in zip(reader, range(HEADER_SEARCH_ROWS))]
+        return [row for row, _ in zip(reader, range(HEADER_SEARCH_ROWS), strict=False)]
     except csv.Error:
         return []
 
@@ -1245,7 +1245,7 @@ async def _replace_entries(session: AsyncSession, entries: dict, card_ids: dict[
             await session.execute(delete(table).where(table.c.member_id.in_(chunk)))
         names = ENTRY_COLUMNS[kind]
         params = (
-            {"member_id": member_id, "position_no": n, **dict(zip(names, values))}
+            {"member_id": member_id, "position_no": n, **dict(zip(names, values, strict=True))}
             for member_id, rows in owned.items()
             for n, values in enumerate(rows)
         )

@@ -179,7 +179,7 @@ def issuing_unit_id(actor: Actor, units: list[Unit]) -> int:
         return max(covering, key=lambda r: len(r.unit_path)).unit_id
     split = [u.path.strip("/").split("/") for u in units]
     common = []
-    for parts in zip(*split):
+    for parts in zip(*split, strict=False):
         if len(set(parts)) != 1:
             break
         common.append(parts[0])

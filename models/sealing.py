@@ -76,7 +76,7 @@ def seal_chat(key: bytes, chat_id: int) -> str:
     """The chat id encrypted (HMAC-SHA256 as a keystream, random nonce) and authenticated."""
     nonce = secrets.token_bytes(16)
     pad = hmac.new(key, b"pad" + nonce, hashlib.sha256).digest()[:8]
-    body = bytes(a ^ b for a, b in zip(chat_id.to_bytes(8, "big", signed=True), pad))
+    body = bytes(a ^ b for a, b in zip(chat_id.to_bytes(8, "big", signed=True), pad, strict=True))
     tag = hmac.new(key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(nonce + body + tag).decode()
 
@@ -92,4 +92,4 @@ def unseal_chat(key: bytes, sealed: str) -> int | None:
     if not hmac.compare_digest(tag, hmac.new(key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]):
         return None
     pad = hmac.new(key, b"pad" + nonce, hashlib.sha256).digest()[:8]
-    return int.from_bytes(bytes(a ^ b for a, b in zip(body, pad)), "big", signed=True)
+    return int.from_bytes(bytes(a ^ b for a, b in zip(body, pad, strict=True)), "big", signed=True)

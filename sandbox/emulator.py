@@ -481,7 +481,7 @@ class Emulator:
             try:
                 text, found = parse_html(text, strict_ampersand=self.strict_ampersand)
             except EntityParseError as e:
-                raise bad_request(f"can't parse entities: {e}")
+                raise bad_request(f"can't parse entities: {e}") from e
         elif mode in ("markdown", "markdownv2"):
             raise bad_request(f"can't parse entities: parse_mode {parse_mode} is not emulated by the sandbox; use HTML")
         elif mode:

@@ -1,7 +1,7 @@
 """foundation: units, members, roles, accounts, invites, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 18:57:53.835768
 """
 from __future__ import annotations
