@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import audit, clock
 from .base import Base
 from .members import Member
+from .sql import rowcount
 
 INVITE_TTL = timedelta(days=7)
 WRONG_CODE_LIMIT = 5
@@ -145,7 +146,7 @@ async def revoke_invites(session: AsyncSession, member_id: int) -> int:
         .where(Invite.member_id == member_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def _throttle_wait(session: AsyncSession, telegram_user_id: int) -> timedelta | None:

@@ -23,6 +23,7 @@ from .base import Base
 from .members import Member
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
+from .sql import rowcount, upsert
 from .text import CleanLine, CleanText, clean_line, clean_text
 from .units import Unit
 
@@ -91,11 +92,7 @@ async def remember_audio(session: AsyncSession, key: str, file_id: str, *, durat
     """Keep Telegram's file_id for this audio; a second upload of the same audio (a race) keeps the first."""
     values = {"key": key, "file_id": file_id, "file_unique_id": file_unique_id, "duration": float(duration or 0),
               "engine": engine, "mime": mime, "size": size, "created_at": clock.now()}
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    await session.execute(insert(AudioFile.__table__).values(values).on_conflict_do_nothing(index_elements=["key"]))
+    await session.execute(upsert(session, AudioFile.__table__).values(values).on_conflict_do_nothing(index_elements=["key"]))
 
 
 async def forget_audio(session: AsyncSession, key: str) -> None:
@@ -167,7 +164,7 @@ async def dispatch(session: AsyncSession, bulletin_id: int, now: datetime | None
         .values(dispatched_at=now)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if rowcount(won) != 1:
         return None
     sender, path = (
         await session.execute(
@@ -222,7 +219,7 @@ async def cancel(session: AsyncSession, actor: Actor, bulletin_id: int) -> bool:
         .values(cancelled_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         return False
     await audit.record(session, "bulletin_cancelled", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id, detail={"bulletin_id": bulletin_id})

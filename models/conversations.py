@@ -31,6 +31,7 @@ from . import clock
 from .accounts import Account
 from .base import Base, UTCDateTime
 from .permissions import ACTOR_COLUMNS, Actor, actor_from_rows, actor_query
+from .sql import rowcount
 
 # A conversation left alone this long is over, whatever its own timeout (drafts are not kept for ever).
 MAX_AGE = timedelta(days=1)
@@ -186,7 +187,7 @@ async def save(session: AsyncSession, telegram_user_id: int, data: dict, expecte
     if not data:
         result = await session.execute(delete(ConversationState).where(
             ConversationState.telegram_user_id == telegram_user_id, ConversationState.version == expected_version))
-        return result.rowcount == 1 or expected_version == 0
+        return rowcount(result) == 1 or expected_version == 0
     text = encode(data)
     expires_at = _deadline(data)
     if expected_version == 0:
@@ -203,7 +204,7 @@ async def save(session: AsyncSession, telegram_user_id: int, data: dict, expecte
         .where(ConversationState.telegram_user_id == telegram_user_id, ConversationState.version == expected_version)
         .values(data=text, version=expected_version + 1, updated_at=clock.now(), expires_at=expires_at)
         .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def _deadline(data: dict) -> datetime | None:
@@ -215,10 +216,10 @@ async def forget_expired(session: AsyncSession) -> int:
     """Delete the states whose deadline has passed (not merely skip them): nothing that ties a member
     to a secret choice stays in the database beyond the few minutes it was needed."""
     result = await session.execute(delete(ConversationState).where(ConversationState.expires_at <= clock.now()))
-    return result.rowcount
+    return rowcount(result)
 
 
 async def prune(session: AsyncSession) -> int:
     """Forget states nobody touched for MAX_AGE."""
     result = await session.execute(delete(ConversationState).where(ConversationState.updated_at < clock.now() - MAX_AGE))
-    return result.rowcount
+    return rowcount(result)

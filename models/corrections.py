@@ -25,6 +25,7 @@ from .members import Member, WorkHistory
 from .permissions import Action, Actor, may, scope_paths, within_clause
 from .phones import BadPhone, parse_phone
 from .roles import RoleKind
+from .sql import rowcount
 from .text import CleanLineText, CleanText, clean_line, clean_text
 from .units import Unit
 
@@ -300,7 +301,7 @@ async def _decide(session: AsyncSession, actor: Actor, correction_id: int, statu
         .values(status=status, decided_at=now, decided_by_member_id=actor.member_id, reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         await session.refresh(correction)
         return Decision(Outcome.already_decided, verdict, correction, member)
     await session.refresh(correction)

@@ -37,6 +37,7 @@ from .accounts import Account
 from .base import Base
 from .members import Member
 from .roles import Role, RoleKind
+from .sql import rowcount, upsert
 from .units import Unit, path_ids
 
 # Kinds owned by the outbox itself; features define their own next to their models.
@@ -139,12 +140,7 @@ async def queue(
                      "next_attempt_at": at, "created_at": clock.now()})
     if not rows:
         return 0
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(Delivery.__table__).on_conflict_do_nothing(index_elements=["kind", "ref_id", "chat_id"])
+    stmt = upsert(session, Delivery.__table__).on_conflict_do_nothing(index_elements=["kind", "ref_id", "chat_id"])
     before = await _count(session, kind, ref_id)
     for start in range(0, len(rows), 1000):
         await session.execute(stmt, rows[start:start + 1000])
@@ -217,7 +213,7 @@ async def renew(session: AsyncSession, claimer: str, *, lease: timedelta, now: d
         .values(claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def release_expired(session: AsyncSession, now: datetime | None = None) -> int:
@@ -229,7 +225,7 @@ async def release_expired(session: AsyncSession, now: datetime | None = None) ->
         .values(state=DeliveryState.queued, claimed_by=None, claimed_until=None, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 async def release(session: AsyncSession, claimer: str, ids: Iterable[int]) -> int:
@@ -244,7 +240,7 @@ async def release(session: AsyncSession, claimer: str, ids: Iterable[int]) -> in
                 attempts=case((Delivery.attempts > 0, Delivery.attempts - 1), else_=0))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 # --- recording ---------------------------------------------------------------------------------

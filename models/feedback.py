@@ -41,6 +41,7 @@ from .members import Member
 from .permissions import Action, Actor, may
 from .roles import Role, RoleKind
 from .sealing import FeedbackKeys, seal_chat, unseal_chat  # noqa: F401 (seal_chat, unseal_chat: re-exported)
+from .sql import rowcount, upsert
 from .text import CleanText
 from .units import Unit, ancestors
 
@@ -261,7 +262,7 @@ async def purge_rates(session: AsyncSession) -> int:
     """Forget the counts of minutes the limit no longer looks at (at every item, and by the sweep:
     a quiet day must not leave yesterday's rows behind). Returns how many rows went."""
     result = await session.execute(delete(FeedbackRate).where(FeedbackRate.minute < _minute(clock.now()) - RATE_WINDOW))
-    return result.rowcount
+    return rowcount(result)
 
 
 async def _count_one(session: AsyncSession, key: FeedbackKeys, member_id: int) -> None:
@@ -269,11 +270,7 @@ async def _count_one(session: AsyncSession, key: FeedbackKeys, member_id: int) -
     await purge_rates(session)
     row_key = key.rate_row(member_id, minute)
     values = {"key": row_key, "minute": minute, "count": 1}
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(FeedbackRate).values(**values)
+    stmt = upsert(session, FeedbackRate).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=[FeedbackRate.key], set_={"count": FeedbackRate.count + 1})
     await session.execute(stmt)
 

@@ -41,6 +41,7 @@ from .dates import BadDate, parse_date
 from .members import Member
 from .permissions import Actor, managed_cells, may_manage_cell
 from .roles import Role, RoleKind
+from .sql import rowcount
 from .text import CleanLine, CleanLineText, CleanText, clean_line, clean_text, fold  # noqa: F401 (fold: handlers)
 from .units import Unit
 
@@ -791,7 +792,7 @@ async def mark_all_present(session: AsyncSession, actor: Actor, meeting_id: int)
         .values(status=Presence.present, recorded_at=now, recorded_by_member_id=actor.member_id)
         .execution_options(synchronize_session=False)
     )
-    count = result.rowcount or 0
+    count = rowcount(result) or 0
     await audit.record(session, "attendance_all_present", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id, detail={"meeting_id": meeting.id, "count": count})
     await recount(session, meeting)

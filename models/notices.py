@@ -39,6 +39,7 @@ from .dates import as_utc
 from .deliveries import Delivery, DeliveryState
 from .members import Member
 from .permissions import ALLOWED, Action, Actor, may_send_to
+from .sql import rowcount
 from .text import CleanLine, CleanText, clean_line, clean_text, fold
 from .units import Unit
 
@@ -283,7 +284,7 @@ async def dispatch(session: AsyncSession, notice_id: int, now: datetime | None =
         .where(Notice.id == notice_id, Notice.dispatched_at.is_(None))
         .values(dispatched_at=now)
     )
-    if won.rowcount != 1:
+    if rowcount(won) != 1:
         return None
     sender = await session.scalar(select(Notice.sender_member_id).where(Notice.id == notice_id))
     paths = (

@@ -55,6 +55,7 @@ from .base import Base, UTCDateTime
 from .dates import as_utc
 from .members import Member
 from .permissions import Actor, managed_cells, may_manage_cell
+from .sql import dialect_name, rowcount, upsert
 from .text import CleanLine, clean_line
 from .units import Unit
 
@@ -319,14 +320,6 @@ def more_than_half(count: int, base: int) -> bool:
     return base > 0 and 2 * count > base
 
 
-def _insert(session: AsyncSession, table):
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 async def _present_ids(session: AsyncSession, meeting_id: int) -> set[int]:
     from .meetings import present_member_ids  # meetings is its own feature; only votes of a meeting need it
 
@@ -512,7 +505,7 @@ async def cast_ballot(
     if member_id is None:
         return CastResult(Cast.not_elector, vote or await _load(session, vote_id))
     text = clean_text(text) or None
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = dialect_name(session) == "postgresql"
     if postgres:
         vote = await _load(session, vote_id, share=True)
     if postgres and vote is None:
@@ -524,7 +517,7 @@ async def cast_ballot(
                          literal(now, UTCDateTime()), literal(0))
                   .where(*guards, exists().where(Vote.id == vote_id, Vote.ballot == BallotKind.open)))
         written = await session.scalar(
-            _insert(session, Ballot.__table__)
+            upsert(session, Ballot.__table__)
             .from_select(["vote_id", "member_id", "position", "text", "cast_at", "changes"], values)
             .on_conflict_do_nothing(index_elements=["vote_id", "member_id"])
             .returning(Ballot.__table__.c.id)
@@ -534,7 +527,7 @@ async def cast_ballot(
         return CastResult(Cast.no_vote)
     if vote.is_secret:
         written = await session.scalar(
-            _insert(session, SecretVoter.__table__)
+            upsert(session, SecretVoter.__table__)
             .from_select(["vote_id", "member_id"], select(literal(vote_id), literal(member_id)).where(*guards))
             .on_conflict_do_nothing(index_elements=["vote_id", "member_id"])
             .returning(SecretVoter.__table__.c.member_id)
@@ -803,7 +796,7 @@ async def close_vote(session: AsyncSession, vote_id: int, *, by: Actor | None = 
         .values(closed_at=now, closed_by_member_id=by.member_id if by else None)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if rowcount(won) != 1:
         return False
     vote = await session.scalar(select(Vote).where(Vote.id == vote_id).execution_options(populate_existing=True))
     if vote.meeting_id is not None and vote.electorate is Electorate.members:
@@ -855,7 +848,7 @@ async def remind_due(session: AsyncSession, now: datetime | None = None) -> list
             update(Vote).where(Vote.id == vote_id, Vote.reminded_at.is_(None)).values(reminded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             continue
         secret = await session.scalar(select(Vote.ballot).where(Vote.id == vote_id)) is BallotKind.secret
         model = SecretVoter if secret else Ballot

@@ -1,0 +1,25 @@
+"""The few SQL helpers whose types SQLAlchemy cannot infer: the backend's INSERT (for ON CONFLICT) and rows affected."""
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def upsert(session: AsyncSession, table: Table | type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with ON CONFLICT: each backend has its own construct, with the same methods."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched: execute() is typed as a plain Result, whose cursor has the count."""
+    return cast("CursorResult[Any]", result).rowcount
