@@ -31,7 +31,7 @@ async def record(
     actor_telegram_id: int | None = None,
     actor_member_id: int | None = None,
     subject_member_id: int | None = None,
-    detail: dict | None = None,
+    detail: dict[str, object] | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
         action=action,

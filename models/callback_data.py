@@ -14,7 +14,8 @@ def parse_ints(data: str, prefix: str, count: int) -> list[int] | None:
     if head != prefix or len(parts) != count:
         return None
     ids = [as_id(p) for p in parts]
-    return None if None in ids else ids
+    numbers = [i for i in ids if i is not None]
+    return numbers if len(numbers) == len(ids) else None
 
 
 def as_id(text: str) -> int | None:

@@ -62,11 +62,12 @@ def name_key(full_name: str | None) -> str:
 _NUMBER = re.compile(r"(\d+)")
 
 
-def title_key(title: str | None) -> tuple:
+def title_key(title: str | None) -> tuple[tuple[int, int | str], ...]:
     """The sort key of a unit's name: words in their order, Vietnamese letters, numbers by value
     ("Chi bộ Tổ dân phố 2" before "Chi bộ Tổ dân phố 10"), tones last."""
     text = unicodedata.normalize("NFC", (title or "").casefold())
-    parts, tones = [], []
+    parts: list[tuple[int, int | str]] = []
+    tones: list[str] = []
     for i, chunk in enumerate(_NUMBER.split(text)):
         if i % 2:  # a run of digits
             parts.append((0, int(chunk)))

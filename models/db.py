@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -44,7 +46,7 @@ def _touch_private(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def make_engine(url: str, **kw) -> AsyncEngine:
+def make_engine(url: str, **kw: Any) -> AsyncEngine:
     path = sqlite_path(url)
     if path is not None:
         _touch_private(path)
@@ -64,7 +66,7 @@ def make_engine(url: str, **kw) -> AsyncEngine:
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: DBAPIConnection, _record: object) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own BEGIN is deferred).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -75,7 +77,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         # A deferred read-then-write transaction fails at once with "database is locked";
         # IMMEDIATE takes the write lock up front and waits for it under busy_timeout.
         options = conn.get_execution_options()

@@ -115,7 +115,7 @@ def _inflated_size(view: memoryview, entry: zipfile.ZipInfo, allowance: int) -> 
     if signature != b"PK\x03\x04":
         raise UnreadableFile("not_a_table")
     begin = start + _LOCAL_HEADER.size + name_length + extra_length
-    raw = view[begin:begin + entry.compress_size]
+    raw: bytes | memoryview = view[begin:begin + entry.compress_size]
     if entry.compress_type == zipfile.ZIP_STORED:
         if len(raw) > allowance:
             raise _inflated()

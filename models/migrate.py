@@ -9,15 +9,20 @@ from __future__ import annotations
 import ast
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"  # alembic's default, which env.py keeps
 
 
-def alembic_config(url: str):
+def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -44,7 +49,8 @@ def head_revisions() -> frozenset[str]:
 
     A head is a revision no other script revises (tests/models/test_schema.py checks alembic agrees).
     """
-    revisions, revised = set(), set()
+    revisions: set[str] = set()
+    revised: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         revision, downs = _script_ids(path)
         if revision is not None:
@@ -59,7 +65,7 @@ def head_revision() -> str:
 
 async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
     """The revisions the database is at (none: a new database)."""
-    def read(conn) -> frozenset[str]:
+    def read(conn: Connection) -> frozenset[str]:
         if not inspect(conn).has_table(VERSION_TABLE):
             return frozenset()
         return frozenset(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())

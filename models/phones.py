@@ -15,7 +15,7 @@ class BadPhone(ValueError):
         self.text = text
 
 
-def parse_phone(text: str | int | None, region: str = DEFAULT_REGION) -> str:
+def parse_phone(text: str | int | float | None, region: str = DEFAULT_REGION) -> str:
     """The number as E.164 ("+84905111222"); raises BadPhone when it cannot be a real number."""
     raw = _as_text(text)
     if not raw:
@@ -37,7 +37,7 @@ def normalise_phone(text: str | int | None, region: str = DEFAULT_REGION) -> str
         return None
 
 
-def _as_text(value: str | int | None) -> str:
+def _as_text(value: str | int | float | None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .members import Member
@@ -68,8 +68,8 @@ async def shared_phones(session: AsyncSession, sheet: str, rows: Iterable[_Row],
     return warnings
 
 
-async def _holders(session: AsyncSession, phones: Sequence[str]) -> list:
-    found = []
+async def _holders(session: AsyncSession, phones: Sequence[str]) -> list[Row[int, str | None, str | None, str, str]]:
+    found: list[Row[int, str | None, str | None, str, str]] = []
     for start in range(0, len(phones), LOOKUP_CHUNK):
         stmt = (
             select(Member.id, Member.phone, Member.card_number, Member.full_name, Unit.path)

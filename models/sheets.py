@@ -11,19 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+# What a cell of ours holds (bool and int are numbers; datetime is a date).
+CellValue = str | float | date | None
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 
 
-def cell(sheet, value: object, **style):
+def cell(sheet: WriteOnlyWorksheet, value: CellValue, **style: Any) -> Cell:
     """One write-only cell: text as text whatever it starts with, dates shown dd/mm/yyyy, numbers as numbers.
 
     `style`: openpyxl cell attributes (font, fill, alignment, number_format…).
     """
     from openpyxl.cell import WriteOnlyCell  # only when a workbook is written: it is slow to import
 
-    c = WriteOnlyCell(sheet, value=value)
+    c = WriteOnlyCell(sheet)
+    c.value = value  # the same setter WriteOnlyCell(value=) calls; its stub leaves out plain dates
     if isinstance(value, str):
         c.data_type = "s"  # never "f" (formula) nor "e" (error)
     elif isinstance(value, datetime):
@@ -35,6 +44,6 @@ def cell(sheet, value: object, **style):
     return c
 
 
-def cells(sheet, values: Iterable[object], **style) -> list:
+def cells(sheet: WriteOnlyWorksheet, values: Iterable[CellValue], **style: Any) -> list[Cell]:
     """A row for `sheet.append`: every value through `cell`."""
     return [cell(sheet, value, **style) for value in values]

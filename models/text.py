@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import String, Text, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
 
@@ -68,7 +71,7 @@ def fold(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", stripped.casefold()).split())
 
 
-class _Clean(TypeDecorator):
+class _Clean(TypeDecorator[str]):
     """A String or Text column whose values are normalised on the way in."""
 
     cache_ok = True
@@ -77,7 +80,7 @@ class _Clean(TypeDecorator):
     def clean(text: str) -> str:
         raise NotImplementedError
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return self.clean(value) if isinstance(value, str) else value
 
 
@@ -105,14 +108,14 @@ class CleanText(_Clean):
     clean = staticmethod(clean_text)
 
 
-def _cleaner(clean):
-    def on_set(_target, value, _old, _initiator):
+def _cleaner(clean: Callable[[str], str]) -> Callable[[object, Any, Any, object], Any]:
+    def on_set(_target: object, value: Any, _old: Any, _initiator: object) -> Any:
         return clean(value) if isinstance(value, str) else value
     return on_set
 
 
 @event.listens_for(Mapper, "mapper_configured")
-def _clean_on_set(mapper, class_) -> None:
+def _clean_on_set(mapper: Mapper[Any], class_: type[Any]) -> None:
     """Every attribute mapped to a Clean column is normalised when set (after a @validates
     method of its class, which cleans the value itself if it derives something from it)."""
     for prop in mapper.column_attrs:

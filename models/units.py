@@ -6,6 +6,7 @@ import enum
 from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from .base import Base
 from .text import CleanLine
@@ -60,7 +61,7 @@ async def find_units_by_name(session: AsyncSession, name: str) -> list[Unit]:
     return list((await session.scalars(select(Unit).where(Unit.name == name.strip()).order_by(Unit.id))).all())
 
 
-def subtree_clause(path: str):
+def subtree_clause(path: str) -> ColumnElement[bool]:
     """SQL condition: a unit whose path lies under `path` (the unit itself included)."""
     return Unit.path.startswith(path, autoescape=True)
 
