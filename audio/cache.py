@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ _MIMES = {".ogg": OGG_MIME, ".mp3": MP3_MIME}
 _STALE_AFTER = 3600.0  # seconds; younger temporary files may belong to a synthesis still running
 
 
-def cache_key(text: str, lang: str, engine: str, voice_settings: dict) -> str:
+def cache_key(text: str, lang: str, engine: str, voice_settings: Mapping[str, object]) -> str:
     """The hash of everything that decides how a text sounds."""
     material = json.dumps([KEY_VERSION, text, lang, engine, voice_settings], ensure_ascii=False,
                           sort_keys=True, separators=(",", ":"))
@@ -44,7 +45,7 @@ class CachedAudio:
 
 
 class AudioCache:
-    def __init__(self, directory: str | os.PathLike, max_bytes: int | None = None):
+    def __init__(self, directory: str | os.PathLike[str], max_bytes: int | None = None):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes

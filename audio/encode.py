@@ -149,7 +149,7 @@ def ogg_opus_duration(data: bytes) -> float:
         page = _ogg_page_at(data, offset)
         # A page is the last one only if it ends exactly at the end of the file.
         if page and offset + page[1] == len(data) and page[0] >= 0:
-            return max(0, page[0] - pre_skip) / OPUS_RATE
+            return max(0, page[0] - int(pre_skip)) / OPUS_RATE
     return 0.0
 
 

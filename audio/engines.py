@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from gtts import gTTS, gTTSError
@@ -62,7 +63,7 @@ class Engine(ABC):
     languages: frozenset[str] = frozenset(SUPPORTED_LANGUAGES)
 
     @abstractmethod
-    def voice_settings(self, lang: str) -> dict:
+    def voice_settings(self, lang: str) -> dict[str, object]:
         """What changes the sound for this language; part of the cache key."""
 
     @abstractmethod
@@ -111,7 +112,7 @@ class GTTSEngine(Engine):
         self.slow = slow
         self.throttle = Throttle(min_interval)
 
-    def voice_settings(self, lang: str) -> dict:
+    def voice_settings(self, lang: str) -> dict[str, object]:
         return {"tld": self.tld, "slow": self.slow}
 
     def chars_per_minute(self, lang: str) -> float:
@@ -173,7 +174,7 @@ class EspeakEngine(Engine):
         self.pitch = pitch
         self.bitrate = bitrate
 
-    def voice_settings(self, lang: str) -> dict:
+    def voice_settings(self, lang: str) -> dict[str, object]:
         return {"voice": self.voices[lang], "rate": self.rates[lang], "pitch": self.pitch,
                 "bitrate": self.bitrate}
 
@@ -207,7 +208,7 @@ class AutoEngine(Engine):
         self.cooldown = cooldown  # after a failure, skip Google this long instead of waiting on it each part
         self._online_again_at = -math.inf
 
-    def voice_settings(self, lang: str) -> dict:
+    def voice_settings(self, lang: str) -> dict[str, object]:
         return {self.online.name: self.online.voice_settings(lang),
                 self.offline.name: self.offline.voice_settings(lang)}
 
@@ -236,7 +237,7 @@ _GTTS_SETTINGS = {"timeout", "min_interval", "tld", "slow"}
 _ESPEAK_SETTINGS = {"rate", "rates", "voices", "pitch", "bitrate"}
 
 
-def make_engine(name: str, **settings) -> Engine:
+def make_engine(name: str, **settings: Any) -> Engine:
     """The engine called `name` ("gtts", "espeak" or "auto"); auto shares out the settings of both."""
     if name == "gtts":
         return GTTSEngine(**settings)
@@ -246,7 +247,9 @@ def make_engine(name: str, **settings) -> Engine:
         unknown = set(settings) - _GTTS_SETTINGS - _ESPEAK_SETTINGS - {"cooldown"}
         if unknown:
             raise TypeError(f"unknown engine settings: {', '.join(sorted(unknown))}")
-        pick = lambda names: {k: v for k, v in settings.items() if k in names}  # noqa: E731
+        def pick(names: set[str]) -> dict[str, Any]:
+            return {k: v for k, v in settings.items() if k in names}
+
         return AutoEngine(GTTSEngine(**pick(_GTTS_SETTINGS)), EspeakEngine(**pick(_ESPEAK_SETTINGS)),
                           **pick({"cooldown"}))
     raise ValueError(f"unknown TTS engine {name!r}; expected one of {', '.join(ENGINE_NAMES)}")

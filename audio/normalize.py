@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from babel.dates import get_month_names
-from num2words import num2words
+from num2words import num2words as _num2words
 
 __all__ = [
     "AudioError",
@@ -50,13 +50,18 @@ _BN_DIGITS = ("শূন্য", "এক", "দুই", "তিন", "চার"
 _BN_TO_ASCII = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
 
 
+def _num_words(number: int, lang: str, to: str = "cardinal") -> str:
+    """num2words with a type: the package has no annotations."""
+    return str(_num2words(number, lang=lang, to=to))
+
+
 def _vi_group(n: int, inner: bool) -> str:
     """0 < n < 1000; an inner group keeps its zero hundreds ("không trăm lẻ năm")."""
     if not inner or n >= 100:
-        return num2words(n, lang="vi")
+        return _num_words(n, lang="vi")
     if n < 10:
         return f"không trăm lẻ {_VI_DIGITS[n]}"
-    return f"không trăm {num2words(n, lang='vi')}"
+    return f"không trăm {_num_words(n, lang='vi')}"
 
 
 def _vi_below_billion(n: int, inner: bool) -> str:
@@ -74,7 +79,7 @@ def vi_cardinal(n: int) -> str:
     if n < 0:
         return "âm " + vi_cardinal(-n)
     if n < 1000:
-        return num2words(n, lang="vi")
+        return _num_words(n, lang="vi")
     billions, rest = divmod(n, 10**9)
     if not billions:
         return _vi_below_billion(rest, inner=False)
@@ -96,19 +101,19 @@ def vi_fraction(digits: str) -> str:
 
 
 def en_cardinal(n: int) -> str:
-    return num2words(n, lang="en").replace(",", "")  # "one thousand, five hundred" would pause mid-number
+    return _num_words(n, lang="en").replace(",", "")  # "one thousand, five hundred" would pause mid-number
 
 
 def en_ordinal(n: int) -> str:
-    return num2words(n, lang="en", to="ordinal")
+    return _num_words(n, lang="en", to="ordinal")
 
 
 def en_year(n: int) -> str:
-    return num2words(n, lang="en", to="year")
+    return _num_words(n, lang="en", to="year")
 
 
 def en_digits(digits: str) -> str:
-    return " ".join(num2words(int(d), lang="en") for d in digits)
+    return " ".join(_num_words(int(d), lang="en") for d in digits)
 
 
 def bn_digits(digits: str) -> str:
@@ -117,7 +122,7 @@ def bn_digits(digits: str) -> str:
 
 def bn_cardinal(n: int) -> str:
     try:
-        return num2words(n, lang="bn")
+        return _num_words(n, lang="bn")
     except (NotImplementedError, OverflowError):  # older num2words had no "bn"
         return bn_digits(str(n))
 
@@ -154,7 +159,7 @@ _EN_MONTHS = _months("en")
 def en_date(day: int | None, month: int, year: int | None) -> str:
     name = _EN_MONTHS[month - 1]
     if day is None:
-        return f"{name} {en_year(year)}"
+        return name if year is None else f"{name} {en_year(year)}"
     words = f"the {en_ordinal(day)} of {name}"
     return words if year is None else f"{words}, {en_year(year)}"
 
@@ -320,7 +325,7 @@ def read_document_numbers(text: str, reading: Reading) -> str:
     """"số 57-NQ/TW" → "số năm mươi bảy nghị quyết Trung ương"."""
     pattern = r"(?<![\w/.-])\d+(?:[/-](?:\d+|[A-ZĐ][A-Za-zĐđ]*))+(?![\w/])"
 
-    def say(match: re.Match) -> str:
+    def say(match: re.Match[str]) -> str:
         segments = re.split(r"[/-]", match.group())
         if not any(s[0].isalpha() for s in segments):
             return match.group()  # a date or a range: later steps read it
@@ -336,7 +341,7 @@ def _leads(words: tuple[str, ...]) -> str:
     return rf"(?:(?P<lead>\b(?i:{'|'.join(words)}))\s+)?"
 
 
-def _say_date(reading: Reading, match: re.Match, day: int | None, month: int, year: int | None) -> str:
+def _say_date(reading: Reading, match: re.Match[str], day: int | None, month: int, year: int | None) -> str:
     if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
         return match.group()
     words = reading.date(day, month, year)
@@ -376,7 +381,7 @@ def read_percentages(text: str, reading: Reading) -> str:
 def read_roman_numerals(text: str, reading: Reading) -> str:
     """Roman numerals only where they are clearly numbers: after a context word, or heading a line."""
 
-    def say(match: re.Match, ordinal: bool = False) -> str:
+    def say(match: re.Match[str], ordinal: bool = False) -> str:
         value = roman_to_int(match["roman"])
         if value is None:
             return match.group()
@@ -423,7 +428,7 @@ def read_numbers(text: str, reading: Reading) -> str:
     sep = re.escape(reading.decimal_sep)
     pattern = rf"(?P<int>{reading.thousands}|\d+)(?:{sep}(?P<frac>\d+))?"
 
-    def say(match: re.Match) -> str:
+    def say(match: re.Match[str]) -> str:
         words = _integer(reading, match["int"])
         if match["frac"]:
             words += f" {reading.decimal_word} {reading.fraction(match['frac'])}"

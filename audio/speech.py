@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audio.cache import AudioCache, CachedAudio, cache_key
 from audio.engines import Engine, make_engine
@@ -39,12 +41,12 @@ class AudioPart:
 class _KeyLocks:
     """One asyncio lock per cache key, dropped when nobody holds or waits for it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: Counter[str] = Counter()
 
     @asynccontextmanager
-    async def hold(self, key: str):
+    async def hold(self, key: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] += 1
         try:
@@ -65,9 +67,9 @@ class Speech:
     `syntheses` and `cache_hits` count parts, for the bot's metrics.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike, engine: Engine | str = "auto",
+    def __init__(self, cache_dir: str | os.PathLike[str], engine: Engine | str = "auto",
                  max_cache_bytes: int | None = 512 * 1024 * 1024, *,
-                 max_part_seconds: float = MAX_PART_SECONDS, **engine_settings):
+                 max_part_seconds: float = MAX_PART_SECONDS, **engine_settings: Any) -> None:
         self.engine = make_engine(engine, **engine_settings) if isinstance(engine, str) else engine
         self.cache = AudioCache(cache_dir, max_cache_bytes)
         self.max_part_seconds = max_part_seconds
