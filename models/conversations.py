@@ -21,7 +21,7 @@ import enum
 import importlib
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Integer, Text, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -48,6 +48,10 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=clock.now)
     # Deleted at this time, whatever else the state holds (see FORGET_AT); NULL: only MAX_AGE applies.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), index=True)
+
+
+# A conversation's state: what the handlers keep between updates, JSON-like, of their own shapes.
+State = dict[str, Any]
 
 
 class NotStorable(TypeError):
@@ -84,7 +88,7 @@ def _tag(value: Any) -> Any:
     raise NotStorable(type(value).__qualname__)
 
 
-def _tag_enum(value: enum.Enum) -> dict:
+def _tag_enum(value: enum.Enum) -> dict[str, Any]:
     cls = type(value)
     return {"$enum": f"{cls.__module__}:{cls.__qualname__}", "v": _tag(value.value)}
 
@@ -129,13 +133,13 @@ def _enum(path: str) -> type[enum.Enum]:
     return cls
 
 
-def encode(data: dict) -> str:
+def encode(data: State) -> str:
     """JSON text of the state; raises NotStorable for a value of another type."""
     return json.dumps(_tag(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def decode(text: str) -> dict:
-    return _untag(json.loads(text))
+def decode(text: str) -> State:
+    return cast(State, _untag(json.loads(text)))  # encode() only ever stores a state
 
 
 # --- the table -------------------------------------------------------------------------------------
@@ -144,7 +148,7 @@ _COLUMNS = (ConversationState.data, ConversationState.version, ConversationState
 _LOAD = select(*_COLUMNS).where(ConversationState.telegram_user_id == bindparam("uid"))
 
 
-async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -> tuple[dict, int, datetime | None]:
+async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -> tuple[State, int, datetime | None]:
     """(state, version, when it was written); ({}, 0, None) when there is none or it is too old to trust."""
     row = (await session.execute(_LOAD, {"uid": telegram_user_id})).first()
     if row is None:
@@ -159,7 +163,7 @@ _ACTOR_AND_STATE = actor_query(
 
 
 async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int,
-                          admin_ids: frozenset[int] = frozenset()) -> tuple[tuple[dict, int, datetime | None], Actor]:
+                          admin_ids: frozenset[int] = frozenset()) -> tuple[tuple[State, int, datetime | None], Actor]:
     """((state, version, written at), Actor)."""
     rows = (await connection.execute(_ACTOR_AND_STATE, {"telegram_user_id": telegram_user_id})).all()
     actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], telegram_user_id, admin_ids)
@@ -171,7 +175,7 @@ async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_u
 
 
 def _readable(text: str, version: int, updated_at: datetime,
-              expires_at: datetime | None = None) -> tuple[dict, int, datetime | None]:
+              expires_at: datetime | None = None) -> tuple[State, int, datetime | None]:
     now = clock.now()
     if now - updated_at > MAX_AGE or (expires_at is not None and now >= expires_at):
         return {}, version, updated_at
@@ -181,7 +185,7 @@ def _readable(text: str, version: int, updated_at: datetime,
         return {}, version, updated_at  # a state this version cannot read: start afresh
 
 
-async def save(session: AsyncSession, telegram_user_id: int, data: dict, expected_version: int) -> bool:
+async def save(session: AsyncSession, telegram_user_id: int, data: State, expected_version: int) -> bool:
     """Write the state (an empty one deletes the row). False when another update wrote it meanwhile
     (the version moved on): the later writer wins, and this one's change is dropped."""
     if not data:
@@ -207,7 +211,7 @@ async def save(session: AsyncSession, telegram_user_id: int, data: dict, expecte
     return rowcount(result) == 1
 
 
-def _deadline(data: dict) -> datetime | None:
+def _deadline(data: State) -> datetime | None:
     at = (data.get("user") or {}).get(FORGET_AT)
     return at if isinstance(at, datetime) else None
 

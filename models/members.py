@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -23,8 +25,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload, validates
+from sqlalchemy.orm import Mapped, QueryableAttribute, joinedload, mapped_column, relationship, selectinload, validates
+from sqlalchemy.sql.elements import BindParameter, Cast, ColumnElement, Label
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from . import clock
 from .base import Base
@@ -55,12 +60,18 @@ class DisciplineForm(str, enum.Enum):
     expulsion = "expulsion"  # khai trừ
 
 
-def _sort_name_default(context) -> str:
+class _InsertContext(Protocol):
+    """What a column default gets (SQLAlchemy's DefaultExecutionContext, whose method has no annotations)."""
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]: ...
+
+
+def _sort_name_default(context: _InsertContext) -> str:
     """Filled on every INSERT, the importer's bulk ones included."""
     return name_key(clean_line(context.get_current_parameters().get("full_name")))
 
 
-def _search_name_default(context) -> str:
+def _search_name_default(context: _InsertContext) -> str:
     """Filled on every INSERT, the importer's bulk ones included."""
     return search_key(context.get_current_parameters().get("full_name"))
 
@@ -237,23 +248,27 @@ class ProfileView:
     disciplines: tuple[DisciplineEntry, ...]
 
 
-def _text(column):
+def _text(column: ColumnElement[Any] | QueryableAttribute[Any]) -> Cast[str]:
     return cast(column, Text)
 
 
 _NO_TEXT = cast(null(), Text)
+# A profile part: kind letter, position, date, then three texts whose meaning depends on the kind.
+_PartRow = Row[str, int, date | None, str | None, str | None, str | None]
+_PartsQuery = CompoundSelect[str, int, date | None, str | None, str | None, str | None]
 _NO_DATE = cast(null(), Date)
 
 
-def _kind(letter: str):
+def _kind(letter: str) -> Label[str]:
     return literal_column(f"'{letter}'", String).label("kind")
 
 
-def _profile_queries():
-    member_id, unit_ids = bindparam("member_id"), bindparam("unit_ids", expanding=True)
+def _profile_queries() -> tuple[Select[Member], _PartsQuery]:
+    member_id: BindParameter[int] = bindparam("member_id")
+    unit_ids: BindParameter[list[int]] = bindparam("unit_ids", expanding=True)
     member = select(Member).where(Member.id == member_id).options(joinedload(Member.cell))
     # The first SELECT gives the column types (a date column first, so SQLite's text becomes a date).
-    parts = union_all(
+    parts: _PartsQuery = union_all(
         select(_kind("a"), Award.position_no.label("pos"), Award.awarded_on.label("day"),
                _text(Award.title).label("a"), _text(Award.decision).label("b"), _NO_TEXT.label("c"))
         .where(Award.member_id == member_id),
@@ -285,8 +300,8 @@ async def load_profile(session: AsyncSession, member_id: int) -> ProfileView | N
     return _profile_view(member, rows)
 
 
-def _profile_view(member: Member, rows) -> ProfileView:
-    by_kind: dict[str, list] = {"a": [], "w": [], "d": [], "u": [], "r": []}
+def _profile_view(member: Member, rows: Sequence[_PartRow]) -> ProfileView:
+    by_kind: dict[str, list[_PartRow]] = {"a": [], "w": [], "d": [], "u": [], "r": []}
     for row in rows:
         by_kind[row.kind].append(row)
     for items in by_kind.values():

@@ -6,13 +6,17 @@ Nothing here trusts what a button or a callback said: callers pass database fact
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.sql import ColumnElement, Select
 
 from .accounts import Account
+from .base import Base
 from .members import Member
 from .roles import Role, RoleKind
 from .units import Unit, UnitKind
@@ -85,7 +89,8 @@ class Actor:
 ACTOR_COLUMNS = 8  # the columns of actor_query() that make the Actor; extra ones follow
 
 
-def actor_query(*extra_columns, joins: tuple = ()):
+def actor_query(*extra_columns: QueryableAttribute[Any],
+                joins: tuple[tuple[type[Base], ColumnElement[bool]], ...] = ()) -> Select[*tuple[Any, ...]]:
     """The caller's account, cell and roles (a row per role), with `extra_columns` from outer `joins`."""
     cell, role_unit = aliased(Unit), aliased(Unit)
     stmt = (
@@ -106,7 +111,7 @@ def actor_query(*extra_columns, joins: tuple = ()):
 _ACTOR_QUERY = actor_query()
 
 
-def actor_from_rows(rows, telegram_user_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
+def actor_from_rows(rows: Sequence[Sequence[Any]], telegram_user_id: int, admin_ids: frozenset[int] = frozenset()) -> Actor:
     """The Actor from the rows of actor_query() (none: a stranger without an account)."""
     actor = Actor(telegram_user_id=telegram_user_id, is_admin=telegram_user_id in admin_ids)
     if not rows:
@@ -155,7 +160,7 @@ def scope_paths(actor: Actor, action: Action) -> list[str] | None:
     return [r.unit_path for r in actor.officer_units(action)]
 
 
-def within_clause(paths: list[str]):
+def within_clause(paths: list[str]) -> ColumnElement[bool]:
     """SQL condition: a unit under one of `paths` (from scope_paths; not None, not empty)."""
     return or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))
 
