@@ -305,9 +305,9 @@ async def heard_by(session: AsyncSession, member_id: int, offset: int = 0, limit
         return Page()
     conds = [Bulletin.dispatched_at.is_not(None), Bulletin.cancelled_at.is_(None),
              literal(cell_path).startswith(Unit.path)]
-    total = await session.scalar(
+    total = (await session.execute(
         select(func.count()).select_from(Bulletin).join(Unit, Unit.id == Bulletin.unit_id).where(*conds)
-    )
+    )).scalar_one()
     rows = await session.scalars(
         select(Bulletin).join(Unit, Unit.id == Bulletin.unit_id).where(*conds)
         .options(selectinload(Bulletin.unit))

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypedDict
 
 from sqlalchemy import Enum, ForeignKey, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,7 +144,11 @@ def _check_date(member: Member, field: CorrectionField, day: date) -> None:
         raise BadValue("after_joined")
 
 
-def parse_work_entry(text: str) -> dict:
+# A work-history entry as a correction proposes it ("from" is a keyword, hence the functional form).
+WorkEntry = TypedDict("WorkEntry", {"from": str | None, "to": str | None, "description": str})
+
+
+def parse_work_entry(text: str) -> WorkEntry:
     """ "1990 - 1995: Giáo viên Trường Tiểu học Phú Hội" → period and description (the period is optional)."""
     text = clean_line(text)
     if m := _PERIOD.match(text):
@@ -152,7 +157,7 @@ def parse_work_entry(text: str) -> dict:
             end = "nay"
         elif int(end) < int(start):
             raise BadValue("period_backwards")
-        entry = {"from": start, "to": end, "description": what.strip()}
+        entry: WorkEntry = {"from": start, "to": end, "description": what.strip()}
     elif m := _YEAR_ONLY.match(text):
         entry = {"from": m.group(1), "to": None, "description": m.group(2).strip()}
     else:
@@ -166,7 +171,7 @@ def current_value(member: Member, field: CorrectionField) -> str | None:
     """The member's value in the same canonical form as a new value (work history: none)."""
     if field is CorrectionField.work_history:
         return None
-    value = getattr(member, field.value)
+    value: str | date | None = getattr(member, field.value)
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -148,9 +148,9 @@ async def queue(
 
 
 async def _count(session: AsyncSession, kind: str, ref_id: int) -> int:
-    return await session.scalar(
+    return (await session.execute(
         select(func.count()).select_from(Delivery).where(Delivery.kind == kind, Delivery.ref_id == ref_id)
-    )
+    )).scalar_one()
 
 
 async def queue_to_members(
@@ -164,7 +164,7 @@ async def queue_to_members(
         rows = await session.execute(
             select(Account.member_id, Account.telegram_user_id).where(Account.member_id.in_(chunk))
         )
-        recipients.extend((m, c) for m, c in rows.all())
+        recipients.extend((m, c) for m, c in rows.all() if m is not None)  # none is: in_(chunk)
     recipients.sort()
     return await queue(session, kind, ref_id, recipients, not_before=not_before)
 
@@ -246,7 +246,8 @@ async def release(session: AsyncSession, claimer: str, ids: Iterable[int]) -> in
 # --- recording ---------------------------------------------------------------------------------
 def retry_delay(attempts: int, base: timedelta, *, jitter: float = 0.1) -> timedelta:
     """Exponential back-off after the n-th failed attempt: base, 2·base, 4·base … up to 15 minutes."""
-    delay = min(base * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    factor: int = 2 ** max(attempts - 1, 0)
+    delay = min(base * factor, BACKOFF_CAP)
     return delay * (1 + random.uniform(-jitter, jitter))
 
 

@@ -149,6 +149,8 @@ async def move_notice(session: AsyncSession, move_id: int) -> MoveNotice | None:
     if move is None:
         return None
     member = await session.get(Member, move.member_id)
+    if member is None:  # deleted, with its move (CASCADE), between the two reads
+        return None
     inviter = await session.get(Member, move.inviter_member_id) if move.inviter_member_id else None
     contacts = [inviter.full_name] if inviter is not None else await nearest_officers(session, member)
     return MoveNotice(member.full_name, move.to_name, inviter.full_name if inviter else None, contacts)
