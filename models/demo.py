@@ -100,7 +100,7 @@ class Persona:
 
     member_id: int
     full_name: str
-    phone: str
+    phone: str | None
     cell: str
     role: str  # "member", or a RoleKind value: "secretary", "committee"
 
@@ -138,7 +138,7 @@ async def load_demo(session: AsyncSession) -> Demo:
     for person, member in zip(PEOPLE, members, strict=True):
         if person.persona:
             personas.setdefault(person.persona, member)  # the first secretary listed is cell 1's
-        role = {SECRETARY: RoleKind.secretary, DEPUTY: RoleKind.deputy}.get(person.persona)
+        role = {SECRETARY: RoleKind.secretary, DEPUTY: RoleKind.deputy}.get(person.persona or "")
         if role is not None:
             await grant(session, member.id, member.cell_id, role)
             roles[member.id] = role.value
@@ -200,8 +200,13 @@ def _member(rng: random.Random, person: Person, cell_id: int, phone: str, card: 
 
 
 def _birth_date(rng: random.Random, person: Person, today: date) -> date:
-    age = {ELDERLY: ELDERLY_AGE, YOUNG: YOUNG_AGE}.get(person.persona)
-    year = today.year - age - 1 if age is not None else person.born
+    age = {ELDERLY: ELDERLY_AGE, YOUNG: YOUNG_AGE}.get(person.persona or "")
+    if age is not None:
+        year = today.year - age - 1
+    elif person.born is not None:
+        year = person.born
+    else:
+        raise ValueError(f"demo person {person.name!r} has neither a birth year nor a persona's age")
     return date(year, rng.randint(1, 12), rng.randint(1, 28))
 
 

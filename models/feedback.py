@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -44,6 +45,9 @@ from .sealing import FeedbackKeys, seal_chat, unseal_chat  # noqa: F401 (seal_ch
 from .sql import rowcount, upsert
 from .text import CleanText
 from .units import Unit, ancestors
+
+if TYPE_CHECKING:
+    from .meetings import Meeting  # a type only: the features are imported where they are used
 
 MAX_TEXT = 4000
 MAX_VOICE_SECONDS = 5 * 60
@@ -211,7 +215,7 @@ async def _meetings_latest(session: AsyncSession, member_id: int, cell_id: int, 
     return [(m.id, _meeting_title(m)) for m in rows.all()]
 
 
-def _meeting_title(meeting) -> str:
+def _meeting_title(meeting: Meeting) -> str:
     return f"{meeting.title} ({format_date(meeting.starts_at.astimezone(VIETNAM))})"
 
 
@@ -470,12 +474,12 @@ async def counts_by_cell(session: AsyncSession, unit_path: str) -> list[CellCoun
 
 
 async def count_status(session: AsyncSession, unit_path: str, status: FeedbackStatus) -> int:
-    return await session.scalar(
+    return (await session.execute(
         select(func.count())
         .select_from(FeedbackItem)
         .join(Unit, Unit.id == FeedbackItem.cell_id)
         .where(Unit.path.startswith(unit_path, autoescape=True), FeedbackItem.status == status)
-    )
+    )).scalar_one()
 
 
 # --- answering -----------------------------------------------------------------------------------
@@ -602,7 +606,9 @@ async def claim_undelivered(session: AsyncSession, key: FeedbackKeys, limit: int
     out: list[PendingReply] = []
     for reply_id in sorted(claimed):
         reply = await session.get(FeedbackReply, reply_id)
-        item = await session.get(FeedbackItem, reply.item_id)
+        item = await session.get(FeedbackItem, reply.item_id) if reply is not None else None
+        if reply is None or item is None:  # claimed just now, in this transaction: both are there
+            continue
         chat_id = language = None
         if item.anonymous:
             thread = await session.get(FeedbackThread, item.id)
@@ -849,7 +855,7 @@ async def about_refs(session: AsyncSession, unit_path: str, since: datetime) -> 
         )
         .distinct()
     )
-    return sorted(((k, i) for k, i in rows.all()), key=lambda r: (r[0], -r[1]))
+    return sorted(((k, i) for k, i in rows.all() if i is not None), key=lambda r: (r[0], -r[1]))
 
 
 def local_month(at: datetime | date | None = None) -> tuple[int, int]:

@@ -247,7 +247,7 @@ class MeetingChange(Base):
 class MeetingError(ValueError):
     """What cannot be done; `reason` names why (a catalog key suffix)."""
 
-    def __init__(self, reason: str, **details):
+    def __init__(self, reason: str, **details: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
@@ -450,8 +450,9 @@ async def move_meeting(
             raise MeetingError("when_too_far")
     if (starts_at is None or starts_at == meeting.starts_at) and (new_place is None or new_place == meeting.place):
         raise MeetingError("nothing_changed")
+    new_starts_at = starts_at or meeting.starts_at
     change = MeetingChange(meeting_id=meeting.id, kind=ChangeKind.moved, old_starts_at=meeting.starts_at,
-                           new_starts_at=starts_at or meeting.starts_at, old_place=meeting.place,
+                           new_starts_at=new_starts_at, old_place=meeting.place,
                            new_place=new_place or meeting.place, by_member_id=actor.member_id, at=now)
     session.add(change)
     if starts_at is not None and starts_at != meeting.starts_at:
@@ -465,7 +466,7 @@ async def move_meeting(
     await audit.record(session, "meeting_moved", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id,
                        detail={"meeting_id": meeting.id, "change_id": change.id,
-                               "from": change.old_starts_at.isoformat(), "to": change.new_starts_at.isoformat()})
+                               "from": change.old_starts_at.isoformat(), "to": new_starts_at.isoformat()})
     members = [m for m in await cell_member_ids(session, meeting.cell_id) if m != actor.member_id]
     await deliveries.queue_to_members(session, CHANGE_DELIVERY, change.id, members, not_before=now)
     return change
@@ -584,6 +585,8 @@ async def answers(session: AsyncSession, meeting_id: int) -> Answers:
     from .accounts import Account
 
     meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        return Answers(members=0)
     rows = await session.execute(
         select(Member.id, Member.full_name, MeetingRsvp.answer, MeetingRsvp.reason, MeetingRsvp.by_proxy,
                Account.telegram_user_id)
@@ -764,6 +767,8 @@ async def mark(
             raise MeetingError("not_allowed")
         await open_roll_call(session, actor, meeting.id)
         row = await session.get(Attendance, (meeting.id, member_id))
+        if row is None:  # the roll takes the cell's members, as is_invited does: cannot happen
+            raise MeetingError("not_allowed")
     new = status if status is not None else CYCLE[row.status]
     row.status = new
     if reason is not None:
@@ -963,7 +968,7 @@ async def chair_defaults(session: AsyncSession, meeting: Meeting) -> None:
         .where(Role.unit_id == meeting.cell_id, Role.kind.in_((RoleKind.secretary, RoleKind.deputy)))
         .order_by(Role.id)
     )).all()
-    names = {}
+    names: dict[RoleKind, str] = {}
     for kind, name in rows:
         names.setdefault(kind, name)
     if not meeting.chair_name:

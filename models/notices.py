@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.sql import ColumnElement
 
 from . import audit, clock, deliveries
 from .accounts import Account
@@ -345,7 +346,7 @@ async def set_status_message(session: AsyncSession, notice_id: int, chat_id: int
 
 
 # --- who may see and confirm -------------------------------------------------------------------------
-def _covers(cell_path: str):
+def _covers(cell_path: str) -> ColumnElement[bool]:
     """SQL: an audience unit whose subtree holds the cell at `cell_path`."""
     return literal(cell_path).startswith(Unit.path)
 
@@ -467,9 +468,9 @@ async def unread(session: AsyncSession, notice_id: int, limit: int = 30) -> tupl
                                   Delivery.member_id == Member.id))
         .where(NoticeRecipient.notice_id == notice_id, NoticeRecipient.read_at.is_(None))
     )
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = await session.execute(base.order_by(Unit.path, Member.sort_name, Member.id).limit(limit))
-    return [Unread(m, n, c, s is DeliveryState.sent or s == DeliveryState.sent.value) for m, n, c, s in rows.all()], total
+    return [Unread(m, n, c, s == DeliveryState.sent) for m, n, c, s in rows.all()], total
 
 
 @dataclass
@@ -609,7 +610,7 @@ async def documents(
     conds = [Notice.kind.in_(DOCUMENT_KINDS), Notice.dispatched_at.is_not(None), covered]
     for word in fold(query or "")[:QUERY_MAX].split():
         conds.append(Notice.search_text.contains(word, autoescape=True))
-    total = await session.scalar(select(func.count()).select_from(Notice).where(*conds))
+    total = (await session.execute(select(func.count()).select_from(Notice).where(*conds))).scalar_one()
     recipient = and_(NoticeRecipient.notice_id == Notice.id, NoticeRecipient.member_id == member_id)
     rows = await session.execute(
         select(Notice, NoticeRecipient.read_at, NoticeRecipient.studied_at)
@@ -630,7 +631,7 @@ async def sent_from(session: AsyncSession, unit_paths: list[str] | None, offset:
         if not unit_paths:
             return Page()
         stmt = stmt.where(or_(*[Unit.path.startswith(p, autoescape=True) for p in unit_paths]))
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.scalars(
         stmt.options(selectinload(Notice.unit)).order_by(Notice.created_at.desc(), Notice.id.desc())
         .offset(offset).limit(limit)
