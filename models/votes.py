@@ -27,6 +27,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TypedDict
 
 from sqlalchemy import (
     BigInteger,
@@ -49,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy.sql import ColumnElement
 
 from . import audit, clock, deliveries
 from .base import Base, UTCDateTime
@@ -222,10 +224,21 @@ class SecretTally(Base):
     texts: Mapped[str | None] = mapped_column(Text)  # a JSON list, reshuffled on every addition
 
 
+class _ElectorRow(TypedDict):
+    """An Elector row as inserted in bulk when a vote opens."""
+
+    vote_id: int
+    member_id: int
+    full: bool
+    exempt: bool
+    present: bool | None
+    can_vote: bool
+
+
 class VoteError(ValueError):
     """A vote that cannot be made; `reason` names why (a catalog key suffix)."""
 
-    def __init__(self, reason: str, **details):
+    def __init__(self, reason: str, **details: object) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
@@ -392,7 +405,7 @@ async def open_vote(
     members = (await session.execute(
         select(Member.id, Member.official_on, Member.exempt).where(Member.cell_id == cell.id).order_by(Member.id)
     )).all()
-    electors = []
+    electors: list[_ElectorRow] = []
     for member_id, official_on, exempt in members:
         full = official_on is not None
         here = None if present is None else member_id in present
@@ -470,7 +483,7 @@ async def _load(session: AsyncSession, vote_id: int, *, share: bool = False) -> 
     return (await session.scalars(stmt)).unique().one_or_none()
 
 
-def _guards(vote_id: int, member_id: int, position: int, text: str | None, now: datetime) -> list:
+def _guards(vote_id: int, member_id: int, position: int, text: str | None, now: datetime) -> list[ColumnElement[bool]]:
     """SQL conditions under which a ballot may be written: the member may vote in it, it is open,
     the option exists (and "Ý kiến khác" comes with its text)."""
     option = [VoteOption.vote_id == vote_id, VoteOption.position == position,
@@ -535,6 +548,7 @@ async def cast_ballot(
     option = vote.option(position)
     if written is not None:
         if vote.is_secret:
+            assert option is not None, "the guards let a ballot through only for an option of the vote"
             await _add_to_tally(session, vote, option, text)
         return CastResult(Cast.recorded, vote, option, text)
     if text and option is not None and not option.asks_text:  # a text only goes with "Ý kiến khác"
@@ -606,9 +620,9 @@ async def _add_to_tally(session: AsyncSession, vote: Vote, option: VoteOption, t
 
 async def has_voted(session: AsyncSession, vote: Vote, member_id: int) -> bool:
     model = SecretVoter if vote.is_secret else Ballot
-    return await session.scalar(
+    return (await session.execute(
         select(func.count()).select_from(model).where(model.vote_id == vote.id, model.member_id == member_id)
-    ) > 0
+    )).scalar_one() > 0
 
 
 async def choice_of(session: AsyncSession, vote: Vote, member_id: int) -> tuple[VoteOption | None, str | None]:
@@ -693,20 +707,21 @@ async def tally(session: AsyncSession, vote: Vote) -> VoteResult:
             select(SecretTally.position, SecretTally.count, SecretTally.texts).where(SecretTally.vote_id == vote.id)
         )).all()
         counts = {p: c for p, c, _ in rows}
-        texts = {p: tuple(sorted(json.loads(t))) if t else () for p, _, t in rows}
+        texts: dict[int, tuple[str, ...]] = {p: tuple(sorted(json.loads(t))) if t else () for p, _, t in rows}
         voters = select(SecretVoter.member_id).where(SecretVoter.vote_id == vote.id)
     else:
-        rows = (await session.execute(
+        per_option = (await session.execute(
             select(Ballot.position, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.position)
         )).all()
-        counts = dict(rows)
+        counts = {p: c for p, c in per_option}
         text_rows = (await session.execute(
             select(Ballot.position, Ballot.text).where(Ballot.vote_id == vote.id, Ballot.text.is_not(None))
             .order_by(Ballot.text)
         )).all()
-        texts: dict[int, tuple[str, ...]] = {}
+        texts = {}
         for position, value in text_rows:
-            texts[position] = texts.get(position, ()) + (value,)
+            if value is not None:  # as the query says
+                texts[position] = texts.get(position, ()) + (value,)
         voters = select(Ballot.member_id).where(Ballot.vote_id == vote.id)
     cast = await session.scalar(select(func.count()).select_from(voters.subquery()))
     e = Elector
@@ -798,9 +813,11 @@ async def close_vote(session: AsyncSession, vote_id: int, *, by: Actor | None = 
     )
     if rowcount(won) != 1:
         return False
-    vote = await session.scalar(select(Vote).where(Vote.id == vote_id).execution_options(populate_existing=True))
+    vote = (await session.execute(
+        select(Vote).where(Vote.id == vote_id).execution_options(populate_existing=True)
+    )).scalar_one()  # the row this transaction just updated
     if vote.meeting_id is not None and vote.electorate is Electorate.members:
-        await _refresh_presence(session, vote)
+        await _refresh_presence(session, vote, vote.meeting_id)
     everyone = (await session.scalars(
         select(Elector.member_id).where(Elector.vote_id == vote.id).order_by(Elector.member_id)
     )).all()
@@ -814,9 +831,9 @@ async def close_vote(session: AsyncSession, vote_id: int, *, by: Actor | None = 
     return True
 
 
-async def _refresh_presence(session: AsyncSession, vote: Vote) -> None:
+async def _refresh_presence(session: AsyncSession, vote: Vote, meeting_id: int) -> None:
     """The roll-call may have gone on after the vote opened: "of those present" counts the final roll."""
-    present = await _present_ids(session, vote.meeting_id)
+    present = await _present_ids(session, meeting_id)
     await session.execute(
         update(Elector).where(Elector.vote_id == vote.id)
         .values(present=Elector.member_id.in_(sorted(present)) if present else False)
