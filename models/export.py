@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -32,7 +33,7 @@ DISCIPLINE_WORDS = {DisciplineForm.reprimand: "Khiển trách", DisciplineForm.w
                     DisciplineForm.removal: "Cách chức", DisciplineForm.expulsion: "Khai trừ"}
 MEMBER_COLUMNS = ("full_name", "birth_date", "gender", "phone", "card_number", "joined_on", "official_on",
                   "cell", "committee", "position", "address", "exempt")
-ENTRY_COLUMNS = {
+ENTRY_COLUMNS: dict[SheetKind, tuple[type[WorkHistory] | type[Award] | type[Discipline], tuple[str, ...]]] = {
     SheetKind.work_history: (WorkHistory, ("period_from", "period_to", "description")),
     SheetKind.awards: (Award, ("awarded_on", "title", "decision")),
     SheetKind.discipline: (Discipline, ("decided_on", "form", "reason")),
@@ -70,7 +71,7 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
     async for member, cell_name, committee_name in result:
         values = {
             "full_name": member.full_name, "birth_date": member.birth_date,
-            "gender": GENDER_WORDS.get(member.gender), "phone": member.phone, "card_number": member.card_number,
+            "gender": GENDER_WORDS.get(member.gender) if member.gender else None, "phone": member.phone, "card_number": member.card_number,
             "joined_on": member.joined_on, "official_on": member.official_on, "cell": cell_name,
             "committee": committee_name, "position": member.position, "address": member.address,
             "exempt": "x" if member.exempt else None,
@@ -85,24 +86,24 @@ async def export_members(session: AsyncSession, path: str | Path, *, within: Uni
         sub = book.create_sheet(SHEET_NAMES[kind][0])
         sub.append(cells(sub, [canonical_header(kind, "card_number", False), NAME_HEADER]
                          + [canonical_header(kind, f, False) for f in columns]))
-        stmt = (
+        entries = (
             select(model, Member.card_number, Member.full_name)
             .join(Member, model.member_id == Member.id)
             .join(cell, Member.cell_id == cell.id)
             .order_by(cell.path, Member.sort_name, Member.id, model.position_no, model.id)
         )
         if within is not None:
-            stmt = stmt.where(cell.path.startswith(within.path, autoescape=True))
-        result = await session.stream(stmt.execution_options(yield_per=STREAM_ROWS))
+            entries = entries.where(cell.path.startswith(within.path, autoescape=True))
+        rows = await session.stream(entries.execution_options(yield_per=STREAM_ROWS))
         written = 0
-        async for entry, card, name in result:
+        async for entry, card, name in rows:
             session.expunge(entry)
             if not card:
                 report.left_out += 1
                 continue
-            values = [getattr(entry, f) for f in columns]
-            values = [DISCIPLINE_WORDS.get(v, v) if isinstance(v, DisciplineForm) else v for v in values]
-            sub.append(cells(sub, [card, name, *values]))
+            stored: list[str | date | DisciplineForm | None] = [getattr(entry, f) for f in columns]
+            shown = [DISCIPLINE_WORDS.get(v, v) if isinstance(v, DisciplineForm) else v for v in stored]
+            sub.append(cells(sub, [card, name, *shown]))
             written += 1
         setattr(report, kind.value, written)
     book.save(path)
