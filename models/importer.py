@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, delete, insert, inspect, select, update
+from sqlalchemy import Column, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import clock, filelimits
@@ -33,10 +34,32 @@ from .text import clean_text as clean_multiline
 from .text import fold as search_fold
 from .units import Unit, UnitKind
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from sqlalchemy import Row
+
+    from .shared_phones import SharedPhone
+
 MEMBERS = Member.__table__
 UNITS = Unit.__table__
 WORK = WorkHistory.__table__
 AWARDS = Award.__table__
+# A data row of a sheet, by field name, as the file had it (text, number, date, bool or empty).
+RowValues = dict[str, object]
+# A header row found: (index, columns by field, headers as written, English?).
+Header = tuple[int, dict[str, tuple[int, ...]], dict[str, str], bool]
+Day = date  # "date" is also a RowChecker method, which hides the type inside the class
+# A value of a sub-sheet entry as stored, and an entry: its values in the order of ENTRY_COLUMNS.
+EntryValue = str | date | DisciplineForm | None
+Entry = tuple[EntryValue, ...]
+if TYPE_CHECKING:
+    # A member as _EXISTING reads it: id, cell_id, path, then MEMBER_FIELDS (read by name).
+    ExistingRow = Row[*tuple[Any, ...]]
+T = TypeVar("T")
+# Column name -> value, for a member's INSERT or UPDATE: each column its own type.
+Changes = dict[str, Any]
+# Who a row without a card is: name key, birth date, cell.
+_Identity = tuple[str, date | None, int | None]
 DISCIPLINES = Discipline.__table__
 
 PROGRESS_EVERY = 1_000
@@ -90,7 +113,7 @@ class ImportReport:
     units_created: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
-    warnings: list = field(default_factory=list)  # shared_phones.SharedPhone: imported all the same
+    warnings: list[SharedPhone] = field(default_factory=list)  # shared_phones.SharedPhone: imported all the same
 
     @property
     def ok(self) -> bool:
@@ -369,7 +392,7 @@ def _read_csv(data: bytes, filename: str) -> ParsedFile:
     return ParsedFile(filename, "csv", None, [sheet])
 
 
-def _best_header(head_rows: dict[str, list[list[str]]], hint: SheetKind | None):
+def _best_header(head_rows: dict[str, list[list[str]]], hint: SheetKind | None) -> tuple[SheetKind, str, Header] | None:
     """A member list if the name column is there; else the sub-list whose columns fit best."""
     for kinds in ([SheetKind.members], [k for k in SheetKind if k is not SheetKind.members]):
         found = [
@@ -423,11 +446,12 @@ def _read_xlsx(data: bytes, filename: str) -> ParsedFile:
     return ParsedFile(filename, "xlsx", members, extras)
 
 
-def _xlsx_sheet(ws, kind: SheetKind) -> Sheet:
+def _xlsx_sheet(ws: ReadOnlyWorksheet, kind: SheetKind) -> Sheet:
     estimate_to = ws.max_row or 0
     # Some programs write a wrong size ("A1") into the sheet: read what is there instead.
     ws.reset_dimensions()
-    head = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
+    # types-openpyxl gives ReadOnlyWorksheet the iter_rows of Worksheet, self type included: [misc] below.
+    head = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]  # type: ignore[misc]
     header = _find_header(head, kind)
     if header is None:
         if kind is SheetKind.members:
@@ -436,7 +460,8 @@ def _xlsx_sheet(ws, kind: SheetKind) -> Sheet:
     index, columns, headers, english = header
 
     def open_rows() -> Iterator[Sequence[object]]:
-        return ws.iter_rows(min_row=index + 2, values_only=True)
+        rows: Iterator[Sequence[object]] = ws.iter_rows(min_row=index + 2, values_only=True)  # type: ignore[misc]
+        return rows
 
     estimate = max(estimate_to - index - 1, 0)
     return Sheet(ws.title, kind, index + 1, columns, headers, english, estimate, open_rows)
@@ -445,7 +470,7 @@ def _xlsx_sheet(ws, kind: SheetKind) -> Sheet:
 # ---- the header row
 
 
-def _find_header(rows: list[list[object]], kind: SheetKind):
+def _find_header(rows: Sequence[Sequence[object]], kind: SheetKind) -> Header | None:
     """The first row naming the key column: (index, columns, headers as written, English?)."""
     key = "full_name" if kind is SheetKind.members else "card_number"
     for index, row in enumerate(rows):
@@ -469,11 +494,11 @@ def _find_header(rows: list[list[object]], kind: SheetKind):
     return None
 
 
-def _known_count(rows: Iterable[list[object]], kind: SheetKind) -> int:
+def _known_count(rows: Iterable[Sequence[object]], kind: SheetKind) -> int:
     return max((sum(1 for c in row if c is not None and fold(c) in HEADER_INDEX[kind]) for row in rows), default=0)
 
 
-def _why_no_header(heads: Iterable[list[list[object]]]) -> str:
+def _why_no_header(heads: Iterable[Sequence[Sequence[object]]]) -> str:
     known = max((_known_count(rows, SheetKind.members) for rows in heads), default=0)
     return "missing_name_column" if known >= 2 else "no_header"
 
@@ -481,16 +506,24 @@ def _why_no_header(heads: Iterable[list[list[object]]]) -> str:
 # ---------------------------------------------------------------- checking the member rows
 
 
+def _length(column: Column[Any]) -> int:
+    """A VARCHAR column's length (a CleanLine passes it through to its String)."""
+    length = getattr(column.type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{column} has no length")
+    return length
+
+
 LENGTHS = {
-    "full_name": MEMBERS.c.full_name.type.length,
-    "card_number": MEMBERS.c.card_number.type.length,
-    "position": MEMBERS.c.position.type.length,
-    "address": MEMBERS.c.address.type.length,
-    "cell": UNITS.c.name.type.length,
-    "committee": UNITS.c.name.type.length,
-    "period_from": WORK.c.period_from.type.length,
-    "period_to": WORK.c.period_to.type.length,
-    "decision": AWARDS.c.decision.type.length,
+    "full_name": _length(MEMBERS.c.full_name),
+    "card_number": _length(MEMBERS.c.card_number),
+    "position": _length(MEMBERS.c.position),
+    "address": _length(MEMBERS.c.address),
+    "cell": _length(UNITS.c.name),
+    "committee": _length(UNITS.c.name),
+    "period_from": _length(WORK.c.period_from),
+    "period_to": _length(WORK.c.period_to),
+    "decision": _length(AWARDS.c.decision),
 }
 # The member columns an import compares and writes (cell_id is the placed cell).
 MEMBER_FIELDS = ("full_name", "birth_date", "gender", "phone", "card_number", "joined_on", "official_on",
@@ -538,7 +571,7 @@ class RowChecker:
         self.errors.append(RowError(self.sheet.name, self.row, self.sheet.column(fld), code, shown, detail))
         self.failed = True
 
-    def text(self, values: dict, fld: str) -> str | None:
+    def text(self, values: RowValues, fld: str) -> str | None:
         text = clean_text(values.get(fld), fld in MULTILINE_FIELDS)
         limit = LENGTHS.get(fld)
         if limit is not None and len(text) > limit:
@@ -546,12 +579,12 @@ class RowChecker:
             return None
         return text or None
 
-    def name(self, values: dict, fld: str) -> str | None:
+    def name(self, values: RowValues, fld: str) -> str | None:
         """A text repeated down the column (a cell's name): one string object for all its rows."""
         text = self.text(values, fld)
         return text if text is None else self._shared.setdefault(text, text)
 
-    def card(self, values: dict) -> str | None:
+    def card(self, values: RowValues) -> str | None:
         value = values.get("card_number")
         if isinstance(value, float) and 0 < value < 100 and round(value, 6) == value:
             # "07.023234" typed into a spreadsheet becomes the number 7.023234: the card is the number
@@ -561,7 +594,7 @@ class RowChecker:
             values = {**values, "card_number": str(value)}
         return self.text(values, "card_number")
 
-    def date(self, values: dict, fld: str) -> date | None:
+    def date(self, values: RowValues, fld: str) -> date | None:
         value = values.get(fld)
         if value is None or value == "":
             return None
@@ -572,7 +605,7 @@ class RowChecker:
             return None
         return d
 
-    def gender(self, values: dict) -> Gender | None:
+    def gender(self, values: RowValues) -> Gender | None:
         value = values.get("gender")
         if value is None or value == "":
             return None
@@ -581,7 +614,7 @@ class RowChecker:
             self.refuse("gender", ErrorCode.unknown_gender, value)
         return gender
 
-    def phone(self, values: dict) -> str | None:
+    def phone(self, values: RowValues) -> str | None:
         value = values.get("phone")
         if value is None or value == "":
             return None
@@ -591,7 +624,7 @@ class RowChecker:
             self.refuse("phone", ErrorCode.bad_phone, value, exc.reason)
             return None
 
-    def flag(self, values: dict, fld: str) -> bool | None:
+    def flag(self, values: RowValues, fld: str) -> bool | None:
         value = values.get(fld)
         if isinstance(value, bool):
             return value
@@ -605,14 +638,14 @@ class RowChecker:
         self.refuse(fld, ErrorCode.bad_flag, value)
         return None
 
-    def discipline_form(self, values: dict) -> DisciplineForm | None:
+    def discipline_form(self, values: RowValues) -> DisciplineForm | None:
         value = values.get("form")
         form = DISCIPLINE_FORMS.get(fold(clean_text(value)))
         if form is None:
             self.refuse("form", ErrorCode.unknown_discipline, value if value is not None else "")
         return form
 
-    def date_order(self, birth: date | None, joined: date | None, official: date | None) -> None:
+    def date_order(self, birth: Day | None, joined: Day | None, official: Day | None) -> None:
         for fld, d in (("birth_date", birth), ("joined_on", joined), ("official_on", official)):
             if d is not None and d > self.today:
                 self.refuse(fld, ErrorCode.date_order, format_date(d), "future")
@@ -624,7 +657,7 @@ class RowChecker:
             self.refuse("official_on", ErrorCode.date_order, format_date(official), "before_birth")
 
 
-def check_member_row(check: RowChecker, row: int, values: dict) -> MemberRow | None:
+def check_member_row(check: RowChecker, row: int, values: RowValues) -> MemberRow | None:
     check.start(row)
     present = check.sheet.columns
     full_name = check.text(values, "full_name")
@@ -699,10 +732,11 @@ class UnitTree:
         return next((u for u in self.by_key.get(name_key(name), ()) if u.parent_id == parent_id), None)
 
     def is_under(self, unit: PlannedUnit, ancestor: PlannedUnit) -> bool:
-        while unit is not None:
-            if unit.id == ancestor.id:
+        node: PlannedUnit | None = unit
+        while node is not None:
+            if node.id == ancestor.id:
                 return True
-            unit = self.by_id.get(unit.parent_id) if unit.parent_id is not None else None
+            node = self.by_id.get(node.parent_id) if node.parent_id is not None else None
         return False
 
     def named(self, name: str, under: PlannedUnit | None, cells: bool) -> list[PlannedUnit]:
@@ -737,7 +771,7 @@ class Placement:
         if within is None:
             return self._place_anywhere(committee, cell)
         if within.kind in (UnitKind.cell, UnitKind.group):
-            return self._place_in_cell(committee, cell)
+            return self._place_in_cell(within, committee, cell)
         parent = within
         if committee and name_key(committee) != name_key(within.name):
             found = [u for u in self.tree.named(committee, within, cells=False) if u.id > 0]
@@ -748,8 +782,7 @@ class Placement:
             return None
         return self.tree.child(parent, cell) or self.tree.plan(cell, UnitKind.cell, parent)
 
-    def _place_in_cell(self, committee: str | None, cell: str | None) -> Placed:
-        within = self.within
+    def _place_in_cell(self, within: PlannedUnit, committee: str | None, cell: str | None) -> Placed:
         parent = self.tree.by_id.get(within.parent_id) if within.parent_id else None
         if committee and (parent is None or name_key(committee) != name_key(parent.name)):
             return ErrorCode.out_of_scope, "committee"
@@ -784,7 +817,7 @@ class EntryRow:
     sheet: Sheet
     row: int
     card_number: str
-    entry: tuple  # the values as stored, in the order of ENTRY_COLUMNS
+    entry: Entry
 
 
 ENTRY_TABLES = {SheetKind.work_history: WORK, SheetKind.awards: AWARDS, SheetKind.discipline: DISCIPLINES}
@@ -795,22 +828,23 @@ ENTRY_COLUMNS = {
 }
 
 
-def check_entry_row(check: RowChecker, row: int, values: dict) -> EntryRow | None:
+def check_entry_row(check: RowChecker, row: int, values: RowValues) -> EntryRow | None:
     check.start(row)
     kind = check.sheet.kind
     card = check.card(values)
     if card is None and not check.failed:
         check.refuse("card_number", ErrorCode.missing_card, "")
+    entry: Entry
     if kind is SheetKind.work_history:
         entry = (check.text(values, "period_from"), check.text(values, "period_to"), _required(check, values, "description"))
     elif kind is SheetKind.awards:
         entry = (check.date(values, "awarded_on"), _required(check, values, "title"), check.text(values, "decision"))
     else:
         entry = (check.date(values, "decided_on"), check.discipline_form(values), check.text(values, "reason"))
-    return None if check.failed else EntryRow(check.sheet, row, card, entry)
+    return None if check.failed or card is None else EntryRow(check.sheet, row, card, entry)
 
 
-def _required(check: RowChecker, values: dict, fld: str) -> str | None:
+def _required(check: RowChecker, values: RowValues, fld: str) -> str | None:
     text = check.text(values, fld)
     if text is None and not check.failed:
         check.refuse(fld, ErrorCode.missing_text, "")
@@ -820,7 +854,7 @@ def _required(check: RowChecker, values: dict, fld: str) -> str | None:
 # ---------------------------------------------------------------- the database side
 
 
-def _chunks(items: Sequence, size: int = LOOKUP_CHUNK) -> Iterator[Sequence]:
+def _chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -835,25 +869,25 @@ async def load_units(session: AsyncSession) -> UnitTree:
     return UnitTree(PlannedUnit(i, n, k, p, path) for i, n, k, p, path in rows)
 
 
-async def members_by_card(session: AsyncSession, cards: Iterable[str]) -> dict[str, object]:
-    found = {}
+async def members_by_card(session: AsyncSession, cards: Iterable[str]) -> dict[str, ExistingRow]:
+    found: dict[str, ExistingRow] = {}
     for chunk in _chunks(sorted(set(cards))):
         for row in await session.execute(_EXISTING.where(MEMBERS.c.card_number.in_(chunk))):
             found[row.card_number] = row
     return found
 
 
-async def members_in_cells(session: AsyncSession, cell_ids: Iterable[int]) -> list:
-    found = []
+async def members_in_cells(session: AsyncSession, cell_ids: Iterable[int]) -> list[ExistingRow]:
+    found: list[ExistingRow] = []
     for chunk in _chunks(sorted(set(cell_ids))):
         found.extend(await session.execute(_EXISTING.where(MEMBERS.c.cell_id.in_(chunk)).order_by(MEMBERS.c.id)))
     return found
 
 
-async def entries_of(session: AsyncSession, kind: SheetKind, member_ids: Iterable[int]) -> dict[int, list[tuple]]:
+async def entries_of(session: AsyncSession, kind: SheetKind, member_ids: Iterable[int]) -> dict[int, list[Entry]]:
     table = ENTRY_TABLES[kind]
     cols = [table.c[c] for c in ENTRY_COLUMNS[kind]]
-    found: dict[int, list[tuple]] = defaultdict(list)
+    found: dict[int, list[Entry]] = defaultdict(list)
     for chunk in _chunks(sorted(set(member_ids))):
         stmt = select(table.c.member_id, *cols).where(table.c.member_id.in_(chunk))
         for member_id, *values in await session.execute(stmt.order_by(table.c.member_id, table.c.position_no, table.c.id)):
@@ -864,15 +898,18 @@ async def entries_of(session: AsyncSession, kind: SheetKind, member_ids: Iterabl
 # ---------------------------------------------------------------- the import
 
 
+# (kind, member id or card of a new member) -> the entries that replace the old ones
+PlannedEntries = dict[tuple[SheetKind, int | str], list[Entry]]
+
+
 @dataclass
 class ImportPlan:
     """Everything the import would write, worked out before the first write."""
 
     tree: UnitTree
     new: list[MemberRow] = field(default_factory=list)
-    changed: list[tuple[MemberRow, dict]] = field(default_factory=list)
-    # (kind, member id or card of a new member) -> the entries that replace the old ones
-    entries: dict[tuple[SheetKind, int | str], list[tuple]] = field(default_factory=dict)
+    changed: list[tuple[MemberRow, Changes]] = field(default_factory=list)
+    entries: PlannedEntries = field(default_factory=dict)
 
 
 class Progress:
@@ -951,12 +988,12 @@ async def import_members(
     if not dry_run:
         steps.writing(len(rows), len(plan.new))
         await _write(session, plan, steps)
-        await _refresh_loaded(session, {row.member_id for row, _ in plan.changed}, plan.entries)
+        await _refresh_loaded(session, {row.member_id for row, _ in plan.changed if row.member_id is not None}, plan.entries)
     steps.finish(len(rows))
     return report
 
 
-async def _refresh_loaded(session: AsyncSession, updated: set[int], entries: dict) -> None:
+async def _refresh_loaded(session: AsyncSession, updated: set[int], entries: PlannedEntries) -> None:
     """Objects the caller already holds must not show what the import has just replaced."""
     touched = updated | {t for _, t in entries if isinstance(t, int)}
     for obj in list(session.identity_map.values()):
@@ -1012,7 +1049,7 @@ def _check_entries(sheet: Sheet, errors: list[RowError], today: date) -> list[En
     return [e for number, values in sheet.rows() if (e := check_entry_row(check, number, values)) is not None]
 
 
-def _place_and_match(sheet: Sheet, rows: list[MemberRow], existing: dict, placement: Placement,
+def _place_and_match(sheet: Sheet, rows: list[MemberRow], existing: dict[str, ExistingRow], placement: Placement,
                      errors: list[RowError]) -> list[MemberRow]:
     """Give every row its cell and, by card number, its existing member; refuse what is out of scope."""
     within = placement.within
@@ -1044,19 +1081,20 @@ def _place_and_match(sheet: Sheet, rows: list[MemberRow], existing: dict, placem
 
 
 async def _match_without_card(session: AsyncSession, sheet: Sheet, rows: list[MemberRow],
-                              errors: list[RowError]) -> dict[int, object]:
+                              errors: list[RowError]) -> dict[int, ExistingRow]:
     """Rows not found by card are the same member when name, birth date and cell agree.
 
     Returns the members matched this way, by id.
     """
     unmatched = [r for r in rows if r.member_id is None]
-    candidates: dict[tuple, list] = defaultdict(list)
-    existing_cells = {r.cell_id for r in unmatched if r.cell_id > 0}
+    candidates: dict[_Identity, list[ExistingRow]] = defaultdict(list)
+    # Every row kept by _place_and_match has its cell; negative: a cell this import creates.
+    existing_cells = {r.cell_id for r in unmatched if r.cell_id is not None and r.cell_id > 0}
     for m in await members_in_cells(session, existing_cells) if existing_cells else ():
         candidates[(name_key(m.full_name), m.birth_date, m.cell_id)].append(m)
     claimed = {r.member_id for r in rows if r.member_id is not None}
-    first_row: dict[tuple, int] = {}
-    matched = {}
+    first_row: dict[_Identity, int] = {}
+    matched: dict[int, ExistingRow] = {}
     for row in unmatched:
         key = (name_key(row.full_name), row.birth_date, row.cell_id)
         if not row.card_number:
@@ -1075,7 +1113,7 @@ async def _match_without_card(session: AsyncSession, sheet: Sheet, rows: list[Me
     return matched
 
 
-async def _plan_members(session: AsyncSession, sheet: Sheet, rows: list[MemberRow], current: dict[int, object],
+async def _plan_members(session: AsyncSession, sheet: Sheet, rows: list[MemberRow], current: dict[int, ExistingRow],
                         entries: list[EntryRow], owners: EntryOwners, plan: ImportPlan, report: ImportReport) -> None:
     present = set(sheet.columns)
     changed: set[int] = set()
@@ -1095,9 +1133,9 @@ async def _plan_members(session: AsyncSession, sheet: Sheet, rows: list[MemberRo
     report.unchanged = len(in_file - changed)
 
 
-def member_changes(row: MemberRow, current, present: set[str]) -> dict:
+def member_changes(row: MemberRow, current: ExistingRow, present: set[str]) -> Changes:
     """The columns a row would change on the member it matched (absent columns are left alone)."""
-    changes = {}
+    changes: Changes = {}
     for fld in MEMBER_FIELDS:
         if fld == "card_number":
             if row.card_number and row.card_number != current.card_number:
@@ -1121,7 +1159,7 @@ class EntryOwners:
 
     file_rows: dict[str, MemberRow]  # card -> the checked member row of this file
     file_cards: set[str]  # every card the member list names, refused rows included
-    existing: dict[str, object]  # card -> the member in the database
+    existing: dict[str, ExistingRow]  # card -> the member in the database
     within: PlannedUnit | None
     new_cards: set[str] = field(default_factory=set)
 
@@ -1139,13 +1177,14 @@ class EntryOwners:
             return ErrorCode.unknown_card
         if not in_scope(found.path, self.within):
             return ErrorCode.out_of_scope
-        return found.id
+        member_id: int = found.id
+        return member_id
 
 
 async def _plan_entries(session: AsyncSession, entry_rows: list[EntryRow], owners: EntryOwners, plan: ImportPlan,
                         errors: list[RowError]) -> set[int]:
     """Group sub-sheet rows per member; keep only the lists that differ from what is stored."""
-    grouped: dict[tuple[SheetKind, int | str], list[tuple]] = defaultdict(list)
+    grouped: PlannedEntries = defaultdict(list)
     for e in entry_rows:
         owner = owners.owner(e)
         if isinstance(owner, ErrorCode):
@@ -1182,7 +1221,7 @@ async def _create_units(session: AsyncSession, tree: UnitTree) -> dict[int, int]
     """Planned id -> real id; parents were planned before their children."""
     real: dict[int, int] = {}
     for unit in tree.planned:
-        parent_id = real.get(unit.parent_id, unit.parent_id)
+        parent_id = None if unit.parent_id is None else real.get(unit.parent_id, unit.parent_id)
         parent_path = tree.by_id[parent_id].path if parent_id is not None else "/"
         new_id = (await session.execute(
             insert(UNITS).values(name=unit.name, kind=unit.kind, parent_id=parent_id, path="").returning(UNITS.c.id)
@@ -1208,17 +1247,17 @@ async def _insert_members(session: AsyncSession, rows: list[MemberRow], unit_ids
     return {card: m.id for card, m in (await members_by_card(session, cards_wanted)).items()}
 
 
-def _member_values(row: MemberRow, unit_ids: dict[int, int], created_at: datetime) -> dict:
-    values = {f: getattr(row, f) for f in MEMBER_FIELDS}
+def _member_values(row: MemberRow, unit_ids: dict[int, int], created_at: datetime) -> Changes:
+    values: Changes = {f: getattr(row, f) for f in MEMBER_FIELDS}
     values["exempt"] = bool(row.exempt)
-    values["cell_id"] = unit_ids.get(row.cell_id, row.cell_id)
+    values["cell_id"] = None if row.cell_id is None else unit_ids.get(row.cell_id, row.cell_id)
     values["created_at"] = created_at
     return values
 
 
-async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, dict]], unit_ids: dict[int, int]) -> None:
+async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, Changes]], unit_ids: dict[int, int]) -> None:
     # One statement shape per set of changed columns, each run as one executemany.
-    by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    by_columns: dict[tuple[str, ...], list[Changes]] = defaultdict(list)
     for row, changes in changed:
         if "cell_id" in changes:
             changes["cell_id"] = unit_ids.get(changes["cell_id"], changes["cell_id"])
@@ -1236,7 +1275,7 @@ async def _update_members(session: AsyncSession, changed: list[tuple[MemberRow, 
             await session.execute(stmt, list(batch))
 
 
-async def _replace_entries(session: AsyncSession, entries: dict, card_ids: dict[str, int]) -> None:
+async def _replace_entries(session: AsyncSession, entries: PlannedEntries, card_ids: dict[str, int]) -> None:
     for kind, table in ENTRY_TABLES.items():
         owned = {(card_ids[t] if isinstance(t, str) else t): rows for (k, t), rows in entries.items() if k is kind}
         if not owned:

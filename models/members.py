@@ -5,7 +5,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -253,9 +253,10 @@ def _text(column: ColumnElement[Any] | QueryableAttribute[Any]) -> Cast[str]:
 
 
 _NO_TEXT = cast(null(), Text)
-# A profile part: kind letter, position, date, then three texts whose meaning depends on the kind.
-_PartRow = Row[str, int, date | None, str | None, str | None, str | None]
-_PartsQuery = CompoundSelect[str, int, date | None, str | None, str | None, str | None]
+if TYPE_CHECKING:  # SQLAlchemy 2.1's variadic generics (2.0 takes one tuple type): for the checker only
+    # A profile part: kind letter, position, date, then three texts whose meaning depends on the kind.
+    _PartRow = Row[str, int, date | None, str | None, str | None, str | None]
+    _PartsQuery = CompoundSelect[str, int, date | None, str | None, str | None, str | None]
 _NO_DATE = cast(null(), Date)
 
 
