@@ -237,19 +237,19 @@ PRUNE_EVERY_S = 3600
 FORGET_EVERY_S = 60
 
 
-async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
+async def _sweep(context: ContextTypes.DEFAULT_TYPE, sweep, what: str) -> None:
     async with services_of(context).sessionmaker() as session:
-        gone = await store.forget_expired(session)
+        gone = await sweep(session)
         await session.commit()
     if gone:
-        log.info("deleted %d conversation states past their deadline", gone)
+        log.info("%s: %d conversation states", what, gone)
+
+
+async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
+    await _sweep(context, store.forget_expired, "deleted past their deadline")
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drafts nobody touched for a day are forgotten (a repeating job: the leader runs it)."""
-    async with services_of(context).sessionmaker() as session:
-        gone = await store.prune(session)
-        await session.commit()
-    if gone:
-        log.info("forgot %d idle conversation states", gone)
+    await _sweep(context, store.prune, "forgot idle for a day")
