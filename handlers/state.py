@@ -237,19 +237,20 @@ PRUNE_EVERY_S = 3600
 FORGET_EVERY_S = 60
 
 
+async def _sweep(context: ContextTypes.DEFAULT_TYPE, sweep) -> int:
+    async with services_of(context).sessionmaker() as session:
+        gone = await sweep(session)
+        await session.commit()
+    return gone
+
+
 async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
-    async with services_of(context).sessionmaker() as session:
-        gone = await store.forget_expired(session)
-        await session.commit()
-    if gone:
+    if gone := await _sweep(context, store.forget_expired):
         log.info("deleted %d conversation states past their deadline", gone)
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drafts nobody touched for a day are forgotten (a repeating job: the leader runs it)."""
-    async with services_of(context).sessionmaker() as session:
-        gone = await store.prune(session)
-        await session.commit()
-    if gone:
+    if gone := await _sweep(context, store.prune):
         log.info("forgot %d idle conversation states", gone)

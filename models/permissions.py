@@ -6,9 +6,9 @@ Nothing here trusts what a button or a callback said: callers pass database fact
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,18 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
 }
 
 
+T = TypeVar("T")
+
+
+def topmost(items: list[T], path_of: Callable[[T], str]) -> list[T]:
+    """The items whose unit no other item's unit covers (a role nested in another is dropped), topmost first."""
+    top: list[T] = []
+    for item in sorted(items, key=lambda i: len(path_of(i))):
+        if not any(path_of(item).startswith(path_of(t)) for t in top):
+            top.append(item)
+    return top
+
+
 @dataclass(frozen=True)
 class HeldRole:
     kind: RoleKind
@@ -77,13 +89,7 @@ class Actor:
 
     def officer_units(self, action: Action = Action.list_members) -> list[HeldRole]:
         """The topmost units on which this actor may do `action` (nested ones dropped)."""
-        held = [r for r in self.roles if r.kind in ALLOWED[action]]
-        held.sort(key=lambda r: len(r.unit_path))
-        top: list[HeldRole] = []
-        for r in held:
-            if not any(r.unit_path.startswith(t.unit_path) for t in top):
-                top.append(r)
-        return top
+        return topmost([r for r in self.roles if r.kind in ALLOWED[action]], lambda r: r.unit_path)
 
 
 ACTOR_COLUMNS = 8  # the columns of actor_query() that make the Actor; extra ones follow
@@ -207,12 +213,7 @@ async def sending_units(session: AsyncSession, actor: Actor) -> list[Unit]:
         return await _roots(session)
     held = [r for r in actor.roles if r.kind in ALLOWED[Action.manage_cell]]
     units = [u for u in await _units_in_order(session, [r.unit_id for r in held]) if may_send_to(actor, u)]
-    units.sort(key=lambda u: len(u.path))
-    top: list[Unit] = []
-    for u in units:
-        if not any(u.path.startswith(t.path) for t in top):
-            top.append(u)
-    return top
+    return topmost(units, lambda u: u.path)
 
 
 async def managed_cells(session: AsyncSession, actor: Actor, limit: int = 200) -> list[Unit]:
