@@ -26,7 +26,7 @@ from models.units import Unit
 from .i18n import fmt_date, fmt_number, t
 from .keyboards import MENU_KEYS, menu_pattern, pager
 from .members import parse_ints, refuse
-from .turn import SERVICES, Turn, esc, member_handler
+from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +92,11 @@ async def _leave_flow(update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(FLOW, None)
 
 
-KEYS = "feedback_keys"  # bot_data: the FeedbackKeys from HANDBOOK_SEAL_KEY (bot.app), never stored
 
 
 def feedback_keys(app: Application) -> FeedbackKeys:
     """The keys sealing anonymous threads and keying the hourly counts (models/sealing.py)."""
-    return app.bot_data[KEYS]
+    return services_of(app).feedback_keys
 
 
 # --- small renderings ------------------------------------------------------------------------------
@@ -619,7 +618,6 @@ async def show_digest(turn: Turn, unit: Unit, *, month: tuple[int, int] | None =
 # --- the sweep: summaries to secretaries, replies to members ---------------------------------------
 
 
-RESEALED = "feedback_resealed"  # bot_data: this process has sealed again what older versions sealed
 
 
 async def _forget(app: Application, session) -> None:
@@ -627,16 +625,17 @@ async def _forget(app: Application, session) -> None:
     yesterday's behind), and once per process the ways back sealed under the token-derived key of
     older versions are sealed again under HANDBOOK_SEAL_KEY."""
     await fb.purge_rates(session)
-    if not app.bot_data.get(RESEALED):
+    services = services_of(app)
+    if not services.feedback_resealed:
         resealed = await fb.reseal_legacy(session, feedback_keys(app))
-        app.bot_data[RESEALED] = True
+        services.feedback_resealed = True
         if resealed:
             log.info("sealed %d anonymous feedback threads again under HANDBOOK_SEAL_KEY", resealed)
 
 
 async def run_sweep(app: Application) -> None:
     """One pass: a summary per officer of what arrived since the last pass, then the replies."""
-    services = app.bot_data[SERVICES]
+    services = services_of(app)
     summaries: dict[int, dict] = {}
 
     def note(recipient: fb.Recipient) -> dict:
@@ -678,7 +677,7 @@ async def run_sweep(app: Application) -> None:
 
 async def deliver_replies(app: Application) -> None:
     """Send every reply not yet sent; an anonymous item's way back is deleted once used."""
-    services = app.bot_data[SERVICES]
+    services = services_of(app)
     key = feedback_keys(app)
     async with services.sessionmaker() as session:
         pending = await fb.claim_undelivered(session, key)

@@ -31,13 +31,10 @@ from models.permissions import Action, may
 from .i18n import t
 from .members import parse_ints, refuse
 from .render import CAPTION_LIMIT, visible_length
-from .turn import Turn, esc, member_handler
+from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
 
-# bot/app.py keeps the Speech service here (None when audio could not start); its `syntheses` and
-# `cache_hits` counters are what /metrics reads.
-SPEECH = "handbook.speech"
 _EXTENSIONS = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3"}
 # A call the dispatcher (or send_calls below) makes: method, parameters, and optionally a hook run
 # with a session and Telegram's result after a file was uploaded (to keep its file_id).
@@ -62,7 +59,8 @@ def make_speech(engine: str, cache_dir: str | os.PathLike, cache_bytes: int | No
 
 
 def speech_of(context) -> Speech | None:
-    return context.bot_data.get(SPEECH)
+    """The Speech service bot/app.py made (None when audio could not start); /metrics reads its counters."""
+    return services_of(context).speech
 
 
 def missing_packages(speech: Speech | None) -> list[str] | None:

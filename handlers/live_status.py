@@ -19,7 +19,6 @@ from .i18n import DEFAULT
 from .render import split_message
 from .turn import Turn
 
-OUTBOX = "handbook.outbox"  # the dispatcher, put in bot_data by bot/app.py
 Call = tuple[str, dict]
 
 
@@ -64,7 +63,7 @@ class LiveStatus:
 
 def tell_outbox(turn: Turn, kind: str, *, wake: bool = False, touch: int | None = None) -> None:
     """After the commit: wake the dispatcher, and/or have it refresh the status of (kind, touch)."""
-    outbox = turn.context.bot_data.get(OUTBOX)
+    outbox = turn.services.outbox
     if outbox is None:
         return
 

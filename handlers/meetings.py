@@ -36,7 +36,6 @@ from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
 
-REMINDERS = "handbook.meeting_reminders"  # the reminder setting, put in bot_data by bot/app.py
 DRAFT = "meeting_draft"
 PENDING = "meeting_pending"  # what the next typed text is for: {"what": ..., "meeting": id, ...}
 (CELL, KIND, TITLE, DAY, TIME, PLACE, AGENDA, DOCS, CONFIRM, REASON, MOVE,
@@ -122,7 +121,7 @@ def paste_tail(turn: Turn, *, refused: bool) -> bool:
 
 
 def reminder_offsets(turn: Turn) -> tuple[str, ...]:
-    return tuple(turn.context.bot_data.get(REMINDERS) or meetings.DEFAULT_REMINDERS)
+    return tuple(turn.services.meeting_reminders or meetings.DEFAULT_REMINDERS)
 
 
 def meeting_head(meeting: Meeting, lang: str, tz: tzinfo | None) -> str:

@@ -26,7 +26,6 @@ from models import conversations as store
 from models.db import single_read_engine
 from models.permissions import Actor
 
-from .turn import CONVERSATION_STATE as STATE
 from .turn import services_of
 
 log = logging.getLogger(__name__)
@@ -223,7 +222,7 @@ def install(app: Application) -> SharedState:
                     raise ValueError("every ConversationHandler needs a name of its own to be kept in the database")
                 conversations[h.name] = h
     state = SharedState(conversations)
-    app.bot_data[STATE] = state
+    services_of(app).conversation_state = state
     app.add_handler(TypeHandler(Update, state.restore), group=RESTORE_GROUP)
     app.add_handler(TypeHandler(Update, state.persist), group=PERSIST_GROUP)
     if app.job_queue is not None:
