@@ -15,6 +15,7 @@ from models import audit, clock, filelimits, importer
 from models.importer import ImportReport, RowError
 from models.shared_phones import SharedPhone
 from models.permissions import Action, may, scope_paths, units_for
+from models import units as units_model
 from models.units import Unit
 
 from .i18n import fmt_number, t
@@ -151,7 +152,7 @@ async def confirm_import(turn: Turn):
     if choice != "y":
         turn.edit(turn.t("cancel.done"))
         return
-    unit = await turn.session.get(Unit, pending["unit_id"]) if pending["unit_id"] else None
+    unit = await units_model.get_unit(turn.session, pending["unit_id"] or None)
     allowed = turn.actor.is_admin if unit is None else may(turn.actor, Action.list_members, unit.path)
     if not allowed:  # the role was taken away since the file was checked
         turn.edit(turn.t("import.not_allowed"))

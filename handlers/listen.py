@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile
 from telegram.constants import ChatAction
@@ -23,8 +22,8 @@ from telegram.warnings import PTBUserWarning
 
 import audio
 from audio import AudioError, AudioUnavailable, NothingToSay, Speech, SynthesisFailed, UnsupportedLanguage
-from models import bulletins, notices
-from models.accounts import Account
+from models import accounts, bulletins, notices
+from models.db import transaction
 from models.notices import Notice
 from models.permissions import Action, may
 
@@ -203,9 +202,8 @@ async def send_calls(bot, sessionmaker, chat_id: int, calls: list[Call]) -> list
         result = await _api(bot, method, {"chat_id": chat_id, **params})
         if hook and isinstance(result, dict):
             try:
-                async with sessionmaker() as session:
+                async with transaction(sessionmaker) as session:
                     await hook[0](session, result)
-                    await session.commit()
             except Exception:  # the member heard it; the next send just uploads again
                 log.exception("could not keep the file_id of an uploaded voice note")
         results.append(result)
@@ -270,7 +268,7 @@ async def notice_language(session: AsyncSession, notice: Notice, default: str) -
     """A notice is spoken in the language its sender uses (what it is written in)."""
     if notice.sender_member_id is None:
         return default
-    lang = await session.scalar(select(Account.language).where(Account.member_id == notice.sender_member_id))
+    lang = await accounts.language_of_member(session, notice.sender_member_id)
     return lang if lang in audio.SUPPORTED_LANGUAGES else default
 
 

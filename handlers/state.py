@@ -23,7 +23,7 @@ from telegram.ext import Application, ContextTypes, ConversationHandler, TypeHan
 
 from models import clock
 from models import conversations as store
-from models.db import single_read_engine
+from models.db import single_read_engine, transaction
 from models.permissions import Actor
 
 from .turn import services_of
@@ -185,9 +185,8 @@ class SharedState:
             # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
             data = self._current(taken.keys, context.user_data, taken.at, moved=True)
             try:
-                async with services_of(context).sessionmaker() as session:
+                async with transaction(services_of(context).sessionmaker) as session:
                     written = await store.save(session, taken.user_id, data, taken.version)
-                    await session.commit()
             except store.NotStorable as exc:  # save encodes before it writes anything
                 log.error("conversation state not stored: a value of type %s cannot be kept", exc)
                 return
@@ -238,17 +237,15 @@ FORGET_EVERY_S = 60
 
 async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
-    async with services_of(context).sessionmaker() as session:
+    async with transaction(services_of(context).sessionmaker) as session:
         gone = await store.forget_expired(session)
-        await session.commit()
     if gone:
         log.info("deleted %d conversation states past their deadline", gone)
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drafts nobody touched for a day are forgotten (a repeating job: the leader runs it)."""
-    async with services_of(context).sessionmaker() as session:
+    async with transaction(services_of(context).sessionmaker) as session:
         gone = await store.prune(session)
-        await session.commit()
     if gone:
         log.info("forgot %d idle conversation states", gone)

@@ -109,6 +109,17 @@ class Turn:
         parts = self.text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
 
+    # --- the transaction -----------------------------------------------------------------
+    async def commit_early(self) -> None:
+        """Commit what the turn wrote so far and go on in a new transaction (the turn still commits at its end).
+
+        Handlers commit nothing themselves; the few that must not hold the transaction across what
+        follows ask for this: speaking a bulletin's preview takes seconds of TTS (no lock held
+        meanwhile), and a vote tap on SQLite ends its read before queueing for the one writer, then
+        commits inside that queue so the next writer never meets its lock. Nothing is sent to
+        Telegram before the turn's end either way."""
+        await self.session.commit()
+
     # --- queued replies, sent after commit ---------------------------------------------
     def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
         bot, chat_id = self.context.bot, self.chat_id
