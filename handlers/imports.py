@@ -122,7 +122,7 @@ async def member_file(turn: Turn):
         turn.reply(describe_unreadable(turn.lang, exc))
         return
     finally:
-        await turn.session.rollback()
+        await turn.discard()
     if report.errors:
         turn.reply(_errors_text(turn, report, parsed))
         return
@@ -169,11 +169,11 @@ async def confirm_import(turn: Turn):
         parsed = await importer.load_member_file(data, pending["name"])
         report = await importer.import_members(turn.session, parsed, within=unit)
     except importer.UnreadableFile as exc:  # the limits were lowered since the check
-        await turn.session.rollback()
+        await turn.discard()
         turn.edit(describe_unreadable(turn.lang, exc))
         return
     if report.errors:  # the database changed in between
-        await turn.session.rollback()
+        await turn.discard()
         turn.edit(_errors_text(turn, report, parsed))
         return
     await audit.record(turn.session, "members_imported", actor_telegram_id=turn.user_id,

@@ -120,6 +120,11 @@ class Turn:
         Telegram before the turn's end either way."""
         await self.session.commit()
 
+    async def discard(self) -> None:
+        """Roll back what the turn wrote so far (a dry run, or work found wrong half-way) and go on
+        in a new transaction; what the turn writes after this is still committed at its end."""
+        await self.session.rollback()
+
     # --- queued replies, sent after commit ---------------------------------------------
     def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
         bot, chat_id = self.context.bot, self.chat_id
