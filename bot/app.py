@@ -12,18 +12,14 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 import handlers
 from handlers import bulletins as bulletin_views
 from handlers.commands import set_default_commands
-from handlers.feedback import KEYS as FEEDBACK_KEYS
-from handlers.listen import SPEECH, make_speech
-from handlers.meetings import REMINDERS as MEETING_REMINDERS
-from handlers.live_status import OUTBOX
+from handlers.listen import make_speech
 from handlers.turn import Services
 from models.db import make_sessionmaker
 from models.sealing import FeedbackKeys
 
 from .dispatcher import Dispatcher, build_dispatcher
-from .leader import LEADERSHIP, Leadership
+from .leader import Leadership
 from .metrics import install as install_metrics
-from .serve import WORKERS
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +58,10 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         timezone=settings.tz,
         invite_ttl_days=settings.invite_ttl_days,
         members_page_size=settings.members_page_size,
+        feedback_keys=feedback_keys(settings, token, seal_key),
+        meeting_reminders=settings.meeting_reminders,
+        # Several instances on PostgreSQL: only the elected one runs the workers and repeating jobs.
+        leadership=Leadership(settings.database_url),
     )
 
     async def post_init(app: Application) -> None:
@@ -78,19 +78,15 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         .post_init(post_init)
         .build()
     )
-    app.bot_data[FEEDBACK_KEYS] = feedback_keys(settings, token, seal_key)
     handlers.register(app, services)
     # Every message to many members goes out through the one dispatcher, started with the bot.
     dispatcher = build_dispatcher(settings, services.sessionmaker, token)
-    app.bot_data[OUTBOX] = dispatcher
-    app.bot_data[MEETING_REMINDERS] = settings.meeting_reminders
+    services.outbox = dispatcher
     # Speech for bulletins and 🔊 Nghe; None (audio unavailable, the bot still runs) when it cannot start.
     speech = make_speech(settings.tts_engine, settings.tts_cache_path, settings.tts_cache_mb * 1024 * 1024,
                          settings.tts_rate)
-    app.bot_data[SPEECH] = speech
+    services.speech = speech
     dispatcher.renderers.update(bulletin_views.renderers(speech))
-    app.bot_data[WORKERS] = [dispatcher.run]
-    # Several instances on PostgreSQL: only the elected one runs the workers and repeating jobs.
-    app.bot_data[LEADERSHIP] = Leadership(settings.database_url)
+    services.workers = [dispatcher.run]
     install_metrics(app)
     return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

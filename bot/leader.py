@@ -41,7 +41,6 @@ CHECK_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 5.0
 IDLE_SESSION_TIMEOUT_S = 15
 
-LEADERSHIP = "handbook.leadership"  # the instance's Leadership, in bot_data (serve.py, health)
 Lead = Callable[[asyncio.Event], Awaitable[None]]  # runs the work until the Event ("resign") is set
 
 

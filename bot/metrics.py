@@ -2,10 +2,10 @@
 
 Counted here:
 * updates received, by type — a TypeHandler in a group of its own that runs before every other;
-* time spent in each handler, and its errors — handlers/turn.py calls TURN_OBSERVER after a turn;
+* time spent in each handler, and its errors — handlers/turn.py calls Services.turn_observer after a turn;
 * the delivery dispatcher's outcomes and the 429s it received (bot/dispatcher.py Stats), the 429s
   handlers met, the outbox backlog (queued deliveries in the database, read at each scrape);
-* TTS syntheses and cache hits of any audio.speech.Speech the application keeps in bot_data;
+* TTS syntheses and cache hits of any audio.speech.Speech the application keeps in its Services;
 * pictures (charts) or audio that could not be made, by renderer — their text went alone (handlers/render.py);
 * whether this instance leads (bot/leader.py).
 
@@ -26,16 +26,13 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from handlers.live_status import OUTBOX
 from handlers.render import RENDER_FAILURES
-from handlers.turn import TURN_OBSERVER
+from handlers.turn import services_of
 from models.deliveries import Delivery, DeliveryState
 
-from .leader import LEADERSHIP
 
 log = logging.getLogger(__name__)
 
-METRICS = "handbook.metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 COUNT_GROUP = -1000  # before every other group: one handler per group runs, so this group is its own
 HEALTH_TIMEOUT_S = 3.0
@@ -90,12 +87,13 @@ class Metrics:
 
 
 def install(app: Application) -> Metrics:
-    """Count every update and every handler turn of `app`; the Metrics are kept in bot_data[METRICS]."""
-    metrics = app.bot_data.get(METRICS)
+    """Count every update and every handler turn of `app`; the Metrics are kept in its Services."""
+    services = services_of(app)
+    metrics = services.metrics
     if metrics is None:
-        metrics = app.bot_data[METRICS] = Metrics(app)
+        metrics = services.metrics = Metrics(app)
         app.add_handler(TypeHandler(Update, metrics.count_update), group=COUNT_GROUP)
-        app.bot_data[TURN_OBSERVER] = metrics.observe_turn
+        services.turn_observer = metrics.observe_turn
     return metrics
 
 
@@ -106,7 +104,7 @@ class _RuntimeCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[Any]:
-        stats = getattr(self.app.bot_data.get(OUTBOX), "stats", None)
+        stats = getattr(services_of(self.app).outbox, "stats", None)
         if stats is not None:
             for name, value, doc in (
                 ("sent", stats.sent, "Deliveries sent by this instance's dispatcher"),
@@ -120,7 +118,7 @@ class _RuntimeCollector(Collector):
             yield CounterMetricFamily("handbook_dispatcher_requests", "Bot API requests made by the dispatcher",
                                       value=stats.requests)
         syntheses = hits = 0
-        for speech in _speeches(self.app.bot_data):
+        for speech in _speeches(services_of(self.app)):
             syntheses += speech.syntheses
             hits += speech.cache_hits
         yield CounterMetricFamily("handbook_tts_syntheses", "Audio parts synthesised (TTS engine run)", value=syntheses)
@@ -130,7 +128,7 @@ class _RuntimeCollector(Collector):
         for renderer, count in sorted(RENDER_FAILURES.items()):
             failures.add_metric([renderer], count)
         yield failures
-        leadership = self.app.bot_data.get(LEADERSHIP)
+        leadership = services_of(self.app).leadership
         leading = 1 if leadership is None or leadership.is_leader else 0
         yield GaugeMetricFamily("handbook_leader", "1 when this instance runs the background work", value=leading)
         if leadership is not None:
@@ -138,11 +136,12 @@ class _RuntimeCollector(Collector):
                                       value=leadership.elected)
 
 
-def _speeches(bot_data: dict) -> Iterator[Any]:
+def _speeches(services) -> Iterator[Any]:
+    """The Speech of the Services, and any other part's (an attribute `speech`), counted once."""
     from audio.speech import Speech
 
     seen: set[int] = set()
-    for value in list(bot_data.values()):
+    for value in (services.speech, services.outbox):
         for candidate in (value, getattr(value, "speech", None)):
             if isinstance(candidate, Speech) and id(candidate) not in seen:
                 seen.add(id(candidate))
@@ -159,7 +158,7 @@ async def queued_deliveries(sessionmaker: async_sessionmaker[AsyncSession]) -> i
 
 async def health(app: Application, sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[bool, dict]:
     """(healthy, details): the database answers; whether this instance leads; the outbox backlog."""
-    leadership = app.bot_data.get(LEADERSHIP)
+    leadership = services_of(app).leadership
     body: dict[str, Any] = {"role": leadership.role if leadership is not None else "leader"}
     try:
         body["backlog"] = await asyncio.wait_for(queued_deliveries(sessionmaker), HEALTH_TIMEOUT_S)

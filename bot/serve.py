@@ -9,13 +9,14 @@ from typing import Awaitable, Callable, Iterable
 from telegram import Update
 from telegram.ext import Application
 
-from .leader import LEADERSHIP, Leadership
+from handlers.turn import services_of
+
+from .leader import Leadership
 
 log = logging.getLogger(__name__)
 
 # Background workers (the delivery dispatcher…): coroutines taking the stop Event, kept in
-# bot_data by bot/app.py so that every runner of the Application starts them.
-WORKERS = "handbook.workers"
+# Services.workers by bot/app.py so that every runner of the Application starts them.
 Worker = Callable[[asyncio.Event], Awaitable[None]]
 RESTART_DELAY_S = 5.0
 STOP_TIMEOUT_S = 15.0
@@ -25,7 +26,7 @@ async def run_polling(app: Application, stop: asyncio.Event | None = None, *, po
                       workers: Iterable[Worker] | None = None) -> None:
     """Long polling and the background workers until `stop` is set (or SIGINT/SIGTERM)."""
     stop = stop or asyncio.Event()
-    workers = list(app.bot_data.get(WORKERS, ()) if workers is None else workers)
+    workers = list(services_of(app).workers if workers is None else workers)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -51,7 +52,7 @@ async def run_polling(app: Application, stop: asyncio.Event | None = None, *, po
 
 async def run_background(app: Application, workers: list[Worker], stop: asyncio.Event) -> None:
     """The workers and the repeating jobs, on this instance only while it leads (bot/leader.py)."""
-    leadership: Leadership = app.bot_data.get(LEADERSHIP) or Leadership()
+    leadership: Leadership = services_of(app).leadership or Leadership()
 
     async def lead(resign: asyncio.Event) -> None:
         _repeating_jobs(app, enabled=True)

@@ -31,7 +31,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from . import metrics as metrics_module
-from .serve import WORKERS, Worker, run_background
+from handlers.turn import services_of
+
+from .serve import Worker, run_background
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ async def run_webhook(app: Application, sessionmaker: async_sessionmaker[AsyncSe
                       ready: asyncio.Event | None = None) -> None:
     """Serve the webhook at `url` (its path, on listen:port) and run the background work while leading."""
     stop = stop or asyncio.Event()
-    workers = list(app.bot_data.get(WORKERS, ()) if workers is None else workers)
+    workers = list(services_of(app).workers if workers is None else workers)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from models import clock, meetings, minutes
+from models.db import transaction
 from models.meetings import Meeting, MeetingError, MeetingState, Presence
 from models.permissions import Action, managed_cells, may, may_manage_cell
 
@@ -409,9 +410,8 @@ def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: boo
         data = await asyncio.to_thread(render_docx, m, doc_lang, tz)
         message = await bot.send_document(chat_id, InputFile(data, filename=docx_name(m, tz)), caption=caption)
         if remember and message.document is not None:
-            async with sessionmaker() as session:
+            async with transaction(sessionmaker) as session:
                 await minutes.set_minutes_file(session, meeting_id, message.document.file_id)
-                await session.commit()
 
     turn.later(send)
 

@@ -24,8 +24,9 @@ from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
 from models import bulletins, clock, notices, one_line
 from models.bulletins import Bulletin, BulletinError
-from models.notices import Notice, NoticeRecipient
+from models.notices import Notice
 from models.permissions import Action, may, scope_paths, sending_units
+from models import units
 from models.units import Unit
 
 from .i18n import fmt_date, t
@@ -192,7 +193,7 @@ async def _may_read_out(turn: Turn, notice: Notice) -> bool:
         return True
     if turn.actor.member_id is None:
         return False
-    return await turn.session.get(NoticeRecipient, (notice.id, turn.actor.member_id)) is not None
+    return await notices.is_recipient(turn.session, notice.id, turn.actor.member_id)
 
 
 @member_handler
@@ -268,9 +269,9 @@ async def _preview(turn: Turn):
     except UnsupportedLanguage:
         turn.reply(turn.t("listen.language"))
         return ConversationHandler.END
-    unit = await turn.session.get(Unit, draft["unit"])
+    unit = await units.get_unit(turn.session, draft["unit"])
     members, linked = await notices.audience_size(turn.session, [unit.id], exclude_member_id=turn.actor.member_id)
-    await turn.session.commit()  # no transaction held while speaking
+    await turn.commit_early()  # no transaction held while speaking
     try:
         await synthesize_missing(plan, speech)
     except audio.AudioUnavailable:

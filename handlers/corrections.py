@@ -9,11 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from models import audit, corrections
-from models.accounts import Account
+from models import accounts, audit, corrections, members, units
 from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outcome, Verdict
 from models.members import Member
-from models.units import Unit
 
 from .feedback import CORRECT, MENU, REJECT, InFlow, end_flow, excerpt, flow_data, start_flow, tz
 from .i18n import fmt_date, t
@@ -72,7 +70,7 @@ async def field_button(turn: Turn):
         await refuse(turn, "correction_field")
         return
     field = FIELDS[ids[0]]
-    member = await turn.session.get(Member, turn.actor.member_id)
+    member = await members.get_member(turn.session, turn.actor.member_id)
     start_flow(turn, CORRECT, field=field.value)
     lines = []
     if field is not CorrectionField.work_history:
@@ -190,7 +188,7 @@ async def tell_member(turn: Turn, decision: corrections.Decision, key: str, **kw
     """The member hears the decision in their own language, after the commit."""
     if decision.telegram_user_id is None:
         return
-    account = await turn.session.get(Account, decision.telegram_user_id)
+    account = await accounts.get_account(turn.session, decision.telegram_user_id)
     lang = (account.language if account else None) or turn.services.default_language
     c = decision.correction
     text = t(lang, key, field=field_label(lang, c.field), value=esc(shown(c.field, c.new_value)), **kw)
@@ -216,7 +214,7 @@ async def approve_button(turn: Turn):
         await refuse_verdict(turn, decision.verdict, "correction_approve")
         return
     c, member = decision.correction, decision.member
-    cell = await turn.session.get(Unit, member.cell_id)
+    cell = await units.get_unit(turn.session, member.cell_id)
     if decision.outcome is Outcome.approved:
         turn.answer(turn.t("correction.approved_short"))
         turn.edit(card(turn, c, member, cell.name))

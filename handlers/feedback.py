@@ -10,7 +10,6 @@ import secrets
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -18,15 +17,17 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from models import clock, corrections
 from models import feedback as fb
 from models.dates import VIETNAM
+from models.db import transaction
 from models.feedback import Draft, FeedbackKind, FeedbackRefused, FeedbackStatus, Refusal, ReplyRefused
 from models.permissions import Action, may, may_act_on_unit, units_for
 from models.sealing import FeedbackKeys
+from models import units as units_model
 from models.units import Unit
 
 from .i18n import fmt_date, fmt_number, t
 from .keyboards import MENU_KEYS, menu_pattern, pager
 from .members import parse_ints, refuse
-from .turn import SERVICES, Turn, esc, member_handler
+from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,11 @@ async def _leave_flow(update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data.pop(FLOW, None)
 
 
-KEYS = "feedback_keys"  # bot_data: the FeedbackKeys from HANDBOOK_SEAL_KEY (bot.app), never stored
 
 
 def feedback_keys(app: Application) -> FeedbackKeys:
     """The keys sealing anonymous threads and keying the hourly counts (models/sealing.py)."""
-    return app.bot_data[KEYS]
+    return services_of(app).feedback_keys
 
 
 # --- small renderings ------------------------------------------------------------------------------
@@ -619,7 +619,6 @@ async def show_digest(turn: Turn, unit: Unit, *, month: tuple[int, int] | None =
 # --- the sweep: summaries to secretaries, replies to members ---------------------------------------
 
 
-RESEALED = "feedback_resealed"  # bot_data: this process has sealed again what older versions sealed
 
 
 async def _forget(app: Application, session) -> None:
@@ -627,23 +626,24 @@ async def _forget(app: Application, session) -> None:
     yesterday's behind), and once per process the ways back sealed under the token-derived key of
     older versions are sealed again under HANDBOOK_SEAL_KEY."""
     await fb.purge_rates(session)
-    if not app.bot_data.get(RESEALED):
+    services = services_of(app)
+    if not services.feedback_resealed:
         resealed = await fb.reseal_legacy(session, feedback_keys(app))
-        app.bot_data[RESEALED] = True
+        services.feedback_resealed = True
         if resealed:
             log.info("sealed %d anonymous feedback threads again under HANDBOOK_SEAL_KEY", resealed)
 
 
 async def run_sweep(app: Application) -> None:
     """One pass: a summary per officer of what arrived since the last pass, then the replies."""
-    services = app.bot_data[SERVICES]
+    services = services_of(app)
     summaries: dict[int, dict] = {}
 
     def note(recipient: fb.Recipient) -> dict:
         return summaries.setdefault(recipient.telegram_user_id, {
             "lang": recipient.language or services.default_language, "cells": defaultdict(int), "corrections": 0})
 
-    async with services.sessionmaker() as session:
+    async with transaction(services.sessionmaker) as session:
         items = await fb.claim_unnotified(session)
         requests = await corrections.claim_unnotified(session)
         per_cell: dict[int, int] = defaultdict(int)
@@ -655,9 +655,8 @@ async def run_sweep(app: Application) -> None:
         for _, cell_id, committee, member_id in requests:
             for r in await fb.cell_officers(session, cell_id, committee_only=committee, exclude_member_id=member_id):
                 note(r)["corrections"] += 1
-        names = dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(per_cell)))).all())
+        names = await units_model.names_by_id(session, per_cell)
         await _forget(app, session)
-        await session.commit()
     for chat_id, s in summaries.items():
         lang = s["lang"]
         lines = [t(lang, "feedback.summary.title")]
@@ -678,11 +677,10 @@ async def run_sweep(app: Application) -> None:
 
 async def deliver_replies(app: Application) -> None:
     """Send every reply not yet sent; an anonymous item's way back is deleted once used."""
-    services = app.bot_data[SERVICES]
+    services = services_of(app)
     key = feedback_keys(app)
-    async with services.sessionmaker() as session:
+    async with transaction(services.sessionmaker) as session:
         pending = await fb.claim_undelivered(session, key)
-        await session.commit()
     for p in pending:
         delivered, retry = False, False
         if p.chat_id is not None:
@@ -703,9 +701,8 @@ async def deliver_replies(app: Application) -> None:
             except NetworkError as exc:
                 retry = True
                 log.warning("feedback reply not sent, will retry: %s", type(exc).__name__)
-        async with services.sessionmaker() as session:
+        async with transaction(services.sessionmaker) as session:
             again = await fb.finish_delivery(session, p.reply_id, delivered=delivered, retry=retry)
-            await session.commit()
         if retry and not again:
             log.warning("feedback reply given up: it failed for %s", fb.REPLY_RETRY_FOR)
 

@@ -15,6 +15,7 @@ from models import audit, clock, filelimits, importer
 from models.importer import ImportReport, RowError
 from models.shared_phones import SharedPhone
 from models.permissions import Action, may, scope_paths, units_for
+from models import units as units_model
 from models.units import Unit
 
 from .i18n import fmt_number, t
@@ -121,7 +122,7 @@ async def member_file(turn: Turn):
         turn.reply(describe_unreadable(turn.lang, exc))
         return
     finally:
-        await turn.session.rollback()
+        await turn.discard()
     if report.errors:
         turn.reply(_errors_text(turn, report, parsed))
         return
@@ -151,7 +152,7 @@ async def confirm_import(turn: Turn):
     if choice != "y":
         turn.edit(turn.t("cancel.done"))
         return
-    unit = await turn.session.get(Unit, pending["unit_id"]) if pending["unit_id"] else None
+    unit = await units_model.get_unit(turn.session, pending["unit_id"] or None)
     allowed = turn.actor.is_admin if unit is None else may(turn.actor, Action.list_members, unit.path)
     if not allowed:  # the role was taken away since the file was checked
         turn.edit(turn.t("import.not_allowed"))
@@ -168,11 +169,11 @@ async def confirm_import(turn: Turn):
         parsed = await importer.load_member_file(data, pending["name"])
         report = await importer.import_members(turn.session, parsed, within=unit)
     except importer.UnreadableFile as exc:  # the limits were lowered since the check
-        await turn.session.rollback()
+        await turn.discard()
         turn.edit(describe_unreadable(turn.lang, exc))
         return
     if report.errors:  # the database changed in between
-        await turn.session.rollback()
+        await turn.discard()
         turn.edit(_errors_text(turn, report, parsed))
         return
     await audit.record(turn.session, "members_imported", actor_telegram_id=turn.user_id,

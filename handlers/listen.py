@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile
 from telegram.constants import ChatAction
@@ -23,21 +22,18 @@ from telegram.warnings import PTBUserWarning
 
 import audio
 from audio import AudioError, AudioUnavailable, NothingToSay, Speech, SynthesisFailed, UnsupportedLanguage
-from models import bulletins, notices
-from models.accounts import Account
+from models import accounts, bulletins, notices
+from models.db import transaction
 from models.notices import Notice
 from models.permissions import Action, may
 
 from .i18n import t
 from .members import parse_ints, refuse
 from .render import CAPTION_LIMIT, visible_length
-from .turn import Turn, esc, member_handler
+from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
 
-# bot/app.py keeps the Speech service here (None when audio could not start); its `syntheses` and
-# `cache_hits` counters are what /metrics reads.
-SPEECH = "handbook.speech"
 _EXTENSIONS = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3"}
 # A call the dispatcher (or send_calls below) makes: method, parameters, and optionally a hook run
 # with a session and Telegram's result after a file was uploaded (to keep its file_id).
@@ -62,7 +58,8 @@ def make_speech(engine: str, cache_dir: str | os.PathLike, cache_bytes: int | No
 
 
 def speech_of(context) -> Speech | None:
-    return context.bot_data.get(SPEECH)
+    """The Speech service bot/app.py made (None when audio could not start); /metrics reads its counters."""
+    return services_of(context).speech
 
 
 def missing_packages(speech: Speech | None) -> list[str] | None:
@@ -205,9 +202,8 @@ async def send_calls(bot, sessionmaker, chat_id: int, calls: list[Call]) -> list
         result = await _api(bot, method, {"chat_id": chat_id, **params})
         if hook and isinstance(result, dict):
             try:
-                async with sessionmaker() as session:
+                async with transaction(sessionmaker) as session:
                     await hook[0](session, result)
-                    await session.commit()
             except Exception:  # the member heard it; the next send just uploads again
                 log.exception("could not keep the file_id of an uploaded voice note")
         results.append(result)
@@ -272,7 +268,7 @@ async def notice_language(session: AsyncSession, notice: Notice, default: str) -
     """A notice is spoken in the language its sender uses (what it is written in)."""
     if notice.sender_member_id is None:
         return default
-    lang = await session.scalar(select(Account.language).where(Account.member_id == notice.sender_member_id))
+    lang = await accounts.language_of_member(session, notice.sender_member_id)
     return lang if lang in audio.SUPPORTED_LANGUAGES else default
 
 

@@ -9,17 +9,16 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from models.accounts import Account
+from models import accounts
+from models.db import transaction
 
 from .i18n import DEFAULT
 from .render import split_message
 from .turn import Turn
 
-OUTBOX = "handbook.outbox"  # the dispatcher, put in bot_data by bot/app.py
 Call = tuple[str, dict]
 
 
@@ -36,7 +35,7 @@ class LiveStatus:
         item = await self.get(session, item_id)
         if item is None or item.status_message_id is None:
             return []
-        lang = await session.scalar(select(Account.language).where(Account.telegram_user_id == item.status_chat_id))
+        lang = await accounts.language_of_user(session, item.status_chat_id)
         text, markup = await self.view(session, item, lang or DEFAULT, tz)
         params = {"chat_id": item.status_chat_id, "message_id": item.status_message_id,
                   "text": split_message(text)[0], "parse_mode": "HTML"}
@@ -55,16 +54,15 @@ class LiveStatus:
                 text, markup = await self.view(session, item, lang, tz)
             message = await bot.send_message(chat_id, split_message(text)[0],
                                              reply_markup=InlineKeyboardMarkup.de_json(markup, bot) if markup else None)
-            async with sessionmaker() as session:
+            async with transaction(sessionmaker) as session:
                 await self.remember(session, item_id, chat_id, message.message_id)
-                await session.commit()
 
         turn.later(post)
 
 
 def tell_outbox(turn: Turn, kind: str, *, wake: bool = False, touch: int | None = None) -> None:
     """After the commit: wake the dispatcher, and/or have it refresh the status of (kind, touch)."""
-    outbox = turn.context.bot_data.get(OUTBOX)
+    outbox = turn.services.outbox
     if outbox is None:
         return
 

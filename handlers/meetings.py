@@ -13,7 +13,6 @@ import logging
 import warnings
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
@@ -21,8 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models.collation import name_key
-from models import clock, meetings, one_line
-from models.accounts import Account
+from models import accounts, clock, meetings, one_line, units
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
@@ -36,7 +34,6 @@ from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
 
-REMINDERS = "handbook.meeting_reminders"  # the reminder setting, put in bot_data by bot/app.py
 DRAFT = "meeting_draft"
 PENDING = "meeting_pending"  # what the next typed text is for: {"what": ..., "meeting": id, ...}
 (CELL, KIND, TITLE, DAY, TIME, PLACE, AGENDA, DOCS, CONFIRM, REASON, MOVE,
@@ -122,7 +119,7 @@ def paste_tail(turn: Turn, *, refused: bool) -> bool:
 
 
 def reminder_offsets(turn: Turn) -> tuple[str, ...]:
-    return tuple(turn.context.bot_data.get(REMINDERS) or meetings.DEFAULT_REMINDERS)
+    return tuple(turn.services.meeting_reminders or meetings.DEFAULT_REMINDERS)
 
 
 def meeting_head(meeting: Meeting, lang: str, tz: tzinfo | None) -> str:
@@ -194,7 +191,7 @@ def _until(lang: str, label: str) -> str:
 
 
 async def render_reminder(session: AsyncSession, reminder_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
-    reminder = await session.get(meetings.MeetingReminder, reminder_id)
+    reminder = await meetings.get_reminder(session, reminder_id)
     meeting = await meetings.get_meeting(session, reminder.meeting_id) if reminder else None
     if not _open_for_answers(meeting):
         return []
@@ -365,7 +362,7 @@ def _ask_cell(turn: Turn, cells: list[Unit]):
 async def chose_cell(turn: Turn):
     ids = parse_ints(turn.update.callback_query.data, "gc", 1)
     draft = _draft(turn)
-    cell = await turn.session.get(Unit, ids[0]) if ids and ids[0] in draft.get("offered", []) else None
+    cell = await units.get_unit(turn.session, ids[0]) if ids and ids[0] in draft.get("offered", []) else None
     if cell is None or not may_manage_cell(turn.actor, cell):
         await refuse(turn, "meeting_cell")
         return CELL
@@ -519,11 +516,7 @@ async def typed_title(turn: Turn):
 
 async def _ask_place(turn: Turn):
     draft = _draft(turn)
-    recent = (await turn.session.execute(
-        select(Meeting.place, func.max(Meeting.id)).where(Meeting.cell_id == draft.get("cell"))
-        .group_by(Meeting.place).order_by(func.max(Meeting.id).desc()).limit(PLACES_OFFERED)
-    )).all()
-    draft["places"] = [p for p, _ in recent]
+    draft["places"] = await meetings.recent_places(turn.session, draft.get("cell"), PLACES_OFFERED)
     rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=f"gp:{i}")] for i, p in enumerate(draft["places"])]
     turn.reply(turn.t("meeting.ask_place"), InlineKeyboardMarkup(rows) if rows else None)
     return PLACE
@@ -616,12 +609,11 @@ async def _preview(turn: Turn):
     if not all(k in draft for k in ("cell", "kind", "day", "time", "title", "place")):
         turn.reply(turn.t("meeting.expired"))
         return ConversationHandler.END
-    cell = await turn.session.get(Unit, draft["cell"])
+    cell = await units.get_unit(turn.session, draft["cell"])
     preview = Meeting(id=0, cell=cell, kind=MeetingKind(draft["kind"]), title=draft["title"], place=draft["place"],
                       agenda=draft.get("agenda", ""), starts_at=_draft_start(turn, draft))
     members = await meetings.cell_member_ids(turn.session, cell.id)
-    linked = await turn.session.scalar(select(func.count()).select_from(Account).where(Account.member_id.in_(members))) \
-        if members else 0
+    linked = await accounts.count_linked(turn.session, members)
     text = "\n\n".join(p for p in [turn.t("meeting.preview_header"), meeting_head(preview, turn.lang, turn.services.timezone),
                                    agenda_text(preview, turn.lang)] if p)
     summary = turn.t("meeting.preview_audience", members=len(members), linked=linked,

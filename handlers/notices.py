@@ -14,7 +14,6 @@ import warnings
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
@@ -22,11 +21,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from models import audit, clock, notices, one_line
-from models.deliveries import Delivery
-from models.members import Member
+from models import units as units_model
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
 from models.permissions import Action, may, scope_paths, sending_units
-from models.units import Unit, UnitKind
+from models.units import Unit
 
 from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
@@ -135,14 +133,7 @@ async def render_reminder(session: AsyncSession, reminder_id: int, lang: str, tz
 
 async def render_unreachable(session: AsyncSession, delivery_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
     """To a secretary: a member of theirs can no longer be reached through the bot."""
-    row = (
-        await session.execute(
-            select(Member.full_name, Member.phone, Unit.name)
-            .join(Delivery, Delivery.member_id == Member.id)
-            .join(Unit, Unit.id == Member.cell_id)
-            .where(Delivery.id == delivery_id)
-        )
-    ).first()
+    row = await notices.unreachable_member(session, delivery_id)
     if row is None:
         return []
     name, phone, cell = row
@@ -341,9 +332,7 @@ async def _audience_keyboard(turn: Turn, scopes: list[Unit], chosen: set[int]) -
             rows.append([InlineKeyboardButton(turn.t("notice.audience.whole", unit=scope.name)[:64],
                                               callback_data=f"na:u:{scope.id}")])
             offered.append(scope.id)
-            cells = list((await turn.session.scalars(
-                select(Unit).where(Unit.path.startswith(scope.path, autoescape=True), Unit.kind == UnitKind.cell)
-                .order_by(Unit.path).limit(CELLS_SHOWN))).all())
+            cells = await units_model.cells_under(turn.session, scope.path, CELLS_SHOWN)
         for cell in cells:
             mark = "✅" if cell.id in chosen else "▫️"
             rows.append([InlineKeyboardButton(f"{mark} {cell.name}"[:64], callback_data=f"na:c:{cell.id}")])
@@ -397,7 +386,7 @@ async def chose_audience(turn: Turn):
 
 
 async def _unit_names(turn: Turn, unit_ids: list[int]) -> str:
-    names = list((await turn.session.scalars(select(Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.path))).all())
+    names = await units_model.names_in_tree_order(turn.session, unit_ids)
     shown = ", ".join(names[:5])
     return shown + (" " + turn.t("notice.and_more", count=len(names) - 5) if len(names) > 5 else "")
 
@@ -449,11 +438,11 @@ async def _preview(turn: Turn):
     if not all(k in draft for k in ("kind", "title", "body", "units")):
         turn.reply(turn.t("notice.expired"))
         return ConversationHandler.END
-    units = list((await turn.session.scalars(select(Unit).where(Unit.id.in_(draft["units"])))).all())
+    units = await units_model.get_units(turn.session, draft["units"])
     if not units:
         turn.reply(turn.t("notice.expired"))
         return ConversationHandler.END
-    issuer = await turn.session.get(Unit, notices.issuing_unit_id(turn.actor, units))
+    issuer = await units_model.get_unit(turn.session, notices.issuing_unit_id(turn.actor, units))
     preview = _draft_notice(turn, draft, issuer)
     members, linked = await notices.audience_size(turn.session, draft["units"], turn.actor.member_id)
     when = _send_at(draft)

@@ -6,9 +6,8 @@ import logging
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from models import accounts, audit, relinking
+from models import accounts, audit, members, relinking
 from models.accounts import LinkOutcome
-from models.members import Member
 from models.permissions import load_actor
 from models.phones import normalise_phone
 
@@ -37,7 +36,7 @@ async def greet(turn: Turn, *, first_time: bool) -> None:
     """The linked member's home: a greeting and the big buttons."""
     actor = await load_actor(turn.session, turn.user_id, turn.services.admin_ids)
     turn.actor = actor
-    member = await turn.session.get(Member, actor.member_id)
+    member = await members.get_member(turn.session, actor.member_id)
     key = "start.linked" if first_time else "start.welcome_back"
     turn.reply(turn.t(key, name=esc(member.full_name)), main_menu(turn.lang))
     turn.later(functools.partial(set_chat_commands, turn.context.bot, turn.chat_id, turn.lang, actor.is_officer))

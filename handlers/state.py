@@ -23,10 +23,9 @@ from telegram.ext import Application, ContextTypes, ConversationHandler, TypeHan
 
 from models import clock
 from models import conversations as store
-from models.db import single_read_engine
+from models.db import single_read_engine, transaction
 from models.permissions import Actor
 
-from .turn import CONVERSATION_STATE as STATE
 from .turn import services_of
 
 log = logging.getLogger(__name__)
@@ -186,9 +185,8 @@ class SharedState:
             # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
             data = self._current(taken.keys, context.user_data, taken.at, moved=True)
             try:
-                async with services_of(context).sessionmaker() as session:
+                async with transaction(services_of(context).sessionmaker) as session:
                     written = await store.save(session, taken.user_id, data, taken.version)
-                    await session.commit()
             except store.NotStorable as exc:  # save encodes before it writes anything
                 log.error("conversation state not stored: a value of type %s cannot be kept", exc)
                 return
@@ -223,7 +221,7 @@ def install(app: Application) -> SharedState:
                     raise ValueError("every ConversationHandler needs a name of its own to be kept in the database")
                 conversations[h.name] = h
     state = SharedState(conversations)
-    app.bot_data[STATE] = state
+    services_of(app).conversation_state = state
     app.add_handler(TypeHandler(Update, state.restore), group=RESTORE_GROUP)
     app.add_handler(TypeHandler(Update, state.persist), group=PERSIST_GROUP)
     if app.job_queue is not None:
@@ -237,20 +235,17 @@ PRUNE_EVERY_S = 3600
 FORGET_EVERY_S = 60
 
 
-async def _sweep(context: ContextTypes.DEFAULT_TYPE, sweep) -> int:
-    async with services_of(context).sessionmaker() as session:
-        gone = await sweep(session)
-        await session.commit()
-    return gone
-
-
 async def forget_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """States past their deadline (a secret ballot's opinion never typed) are deleted, not just skipped."""
-    if gone := await _sweep(context, store.forget_expired):
+    async with transaction(services_of(context).sessionmaker) as session:
+        gone = await store.forget_expired(session)
+    if gone:
         log.info("deleted %d conversation states past their deadline", gone)
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drafts nobody touched for a day are forgotten (a repeating job: the leader runs it)."""
-    if gone := await _sweep(context, store.prune):
+    async with transaction(services_of(context).sessionmaker) as session:
+        gone = await store.prune(session)
+    if gone:
         log.info("forgot %d idle conversation states", gone)

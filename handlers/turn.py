@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,16 +28,23 @@ from models.permissions import Actor, load_actor
 from .i18n import pick_language, t
 from .render import split_message
 
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from audio.speech import Speech
+    from models.sealing import FeedbackKeys
+
+    from .state import SharedState
+
 log = logging.getLogger(__name__)
+# The one key of bot_data: the Services. Everything else the shell shares is a typed field of it.
 SERVICES = "handbook"
-CONVERSATION_STATE = "handbook.conversation_state"  # handlers/state.py's SharedState, in bot_data
-# Called after every turn with (handler name, seconds, the error or None): bot/metrics.py counts.
-TURN_OBSERVER = "handbook.turn_observer"
 
 
 @dataclass
 class Services:
-    """What handlers need from the shell; built by bot.app and kept in bot_data."""
+    """What handlers need from the shell; built by bot.app and kept in bot_data under SERVICES, the
+    only key there: reach it with `services_of(context)` (or of the Application)."""
 
     sessionmaker: async_sessionmaker[AsyncSession]
     default_language: str = "vi"
@@ -46,6 +53,18 @@ class Services:
     invite_ttl_days: int = 7
     members_page_size: int = 8
     bot_username: str = ""
+    # Set once by bot/app.py (None when a test builds the bot without them).
+    feedback_keys: FeedbackKeys | None = None  # from HANDBOOK_SEAL_KEY, never stored
+    outbox: Any = None  # bot/dispatcher.py's Dispatcher: every message to many members goes through it
+    meeting_reminders: tuple | None = None  # the reminder setting (meetings.DEFAULT_REMINDERS when None)
+    speech: Speech | None = None  # bulletins and 🔊 Nghe; None when audio is unavailable
+    workers: list = field(default_factory=list)  # coroutines taking the stop Event, run with the bot (bot/serve.py)
+    leadership: Any = None  # bot/leader.py's Leadership: only the elected instance runs the background work
+    metrics: Any = None  # bot/metrics.py's Metrics
+    # Called after every turn with (handler name, seconds, the error or None): bot/metrics.py counts.
+    turn_observer: Callable[[str, float, BaseException | None], None] | None = None
+    conversation_state: SharedState | None = None  # handlers/state.py, set by state.install
+    feedback_resealed: bool = False  # this process has sealed again what older versions sealed
 
     @functools.cached_property
     def turn_sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -89,6 +108,22 @@ class Turn:
         """What follows the command on its line ("" when none)."""
         parts = self.text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
+
+    # --- the transaction -----------------------------------------------------------------
+    async def commit_early(self) -> None:
+        """Commit what the turn wrote so far and go on in a new transaction (the turn still commits at its end).
+
+        Handlers commit nothing themselves; the few that must not hold the transaction across what
+        follows ask for this: speaking a bulletin's preview takes seconds of TTS (no lock held
+        meanwhile), and a vote tap on SQLite ends its read before queueing for the one writer, then
+        commits inside that queue so the next writer never meets its lock. Nothing is sent to
+        Telegram before the turn's end either way."""
+        await self.session.commit()
+
+    async def discard(self) -> None:
+        """Roll back what the turn wrote so far (a dry run, or work found wrong half-way) and go on
+        in a new transaction; what the turn writes after this is still committed at its end."""
+        await self.session.rollback()
 
     # --- queued replies, sent after commit ---------------------------------------------
     def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
@@ -175,7 +210,8 @@ async def _obeying_flood_control(send: Callable[[], Awaitable[Any]]) -> Any:
 HandlerFn = Callable[[Turn], Awaitable[Any]]
 
 
-def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+def services_of(context: ContextTypes.DEFAULT_TYPE | Application) -> Services:
+    """The shell's Services, from a handler's or a job's context or from the Application itself."""
     return context.bot_data[SERVICES]
 
 
@@ -223,7 +259,7 @@ def _observed(turn_fn, name: str):
             error = exc
             raise
         finally:
-            observe = context.bot_data.get(TURN_OBSERVER)
+            observe = services_of(context).turn_observer
             if observe is not None:
                 observe(name, time.perf_counter() - started, error)
 
@@ -231,7 +267,7 @@ def _observed(turn_fn, name: str):
 
 
 def _prefetched_actor(update: Update, context) -> Actor | None:
-    state = context.bot_data.get(CONVERSATION_STATE)
+    state = services_of(context).conversation_state
     return state.prefetched_actor(update) if state is not None else None
 
 

@@ -25,6 +25,8 @@ from telegram.warnings import PTBUserWarning
 from models import audit, clock, deliveries, one_line, votes
 from models.conversations import FORGET_AT
 from models.permissions import managed_cells, may_manage_cell
+from models import units
+from models.db import has_single_writer
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
@@ -404,7 +406,7 @@ async def chose_cell(turn: Turn):
     if not ids or ids[0] not in draft.get("cells", []):
         await refuse(turn, "vote_cell")
         return CELL
-    cell = await turn.session.get(Unit, ids[0])
+    cell = await units.get_unit(turn.session, ids[0])
     if cell is None or not may_manage_cell(turn.actor, cell):
         await refuse(turn, "vote_cell")
         return ConversationHandler.END
@@ -480,7 +482,7 @@ async def got_closes(turn: Turn):
 
 async def _settings_view(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMarkup]:
     lang, tz = turn.lang, turn.services.timezone
-    cell = await turn.session.get(Unit, draft["cell"])
+    cell = await units.get_unit(turn.session, draft["cell"])
     secret = draft["ballot"] == BallotKind.secret.value
     if draft["options"]:
         options = " / ".join(esc(o) for o in draft["options"])
@@ -676,7 +678,7 @@ _WRITERS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
 def _single_writer(turn: Turn) -> bool:
-    return turn.session.bind.dialect.name == "sqlite"
+    return has_single_writer(turn.session)
 
 
 @contextlib.asynccontextmanager
@@ -709,13 +711,13 @@ async def tapped(turn: Turn):
         # Read the vote before queueing for the write lock, in a transaction of its own (ended here):
         # SQLite's one writer then holds the lock for the guarded INSERT alone.
         vote = await votes.get_vote(turn.session, vote_id)
-        await turn.session.commit()
+        await turn.commit_early()
     if single and vote is None:
         result = votes.CastResult(Cast.no_vote)
     else:
         async with _one_writer(turn):
             result = await votes.cast_ballot(turn.session, vote_id, turn.actor.member_id, position, vote=vote)
-            await turn.session.commit()
+            await turn.commit_early()  # inside the queue: the next writer goes in once this one has committed
     if result.outcome in votes.REFUSED:
         await _refused(turn, result, vote_id)
         return ConversationHandler.END
@@ -766,7 +768,7 @@ async def got_text(turn: Turn):
     async with _one_writer(turn):
         result = await votes.cast_ballot(turn.session, pending["vote"], turn.actor.member_id, pending["position"],
                                          opinion)
-        await turn.session.commit()
+        await turn.commit_early()  # inside the queue: the next writer goes in once this one has committed
     if result.outcome in votes.REFUSED:
         if result.outcome is Cast.closed:
             await audit.record(turn.session, "vote_refused", actor_telegram_id=turn.user_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -246,3 +247,27 @@ async def link_by_contact(
 
 async def account_of_member(session: AsyncSession, member_id: int) -> Account | None:
     return await session.scalar(select(Account).where(Account.member_id == member_id))
+
+
+async def get_account(session: AsyncSession, telegram_user_id: int) -> Account | None:
+    """The account of this Telegram user, linked or not (None before their first contact)."""
+    return await session.get(Account, telegram_user_id)
+
+
+async def language_of_member(session: AsyncSession, member_id: int) -> str | None:
+    """The language the member's Telegram account uses (None when they have no account)."""
+    return await session.scalar(select(Account.language).where(Account.member_id == member_id))
+
+
+async def language_of_user(session: AsyncSession, telegram_user_id: int) -> str | None:
+    """The language this Telegram user chose or was given (None before their first contact)."""
+    return await session.scalar(select(Account.language).where(Account.telegram_user_id == telegram_user_id))
+
+
+async def count_linked(session: AsyncSession, member_ids: Iterable[int]) -> int:
+    """How many of these members have a Telegram account linked (those a message can reach)."""
+    member_ids = list(member_ids)
+    if not member_ids:
+        return 0
+    return int(await session.scalar(
+        select(func.count()).select_from(Account).where(Account.member_id.in_(member_ids))) or 0)

@@ -1,8 +1,10 @@
 """Engines and sessions: SQLite tuned for a bot (WAL, busy timeout, BEGIN IMMEDIATE), PostgreSQL as is."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,18 @@ def is_lock_conflict(exc: BaseException) -> bool:
     """SQLite refused a deferred transaction's write because another one wrote first."""
     text = str(getattr(exc, "orig", exc)).lower()
     return "database is locked" in text or "database table is locked" in text
+
+
+def has_single_writer(session: AsyncSession) -> bool:
+    """The session's database lets one writer in at a time (SQLite): callers may queue their writes
+    themselves rather than meet the lock in SQLite's busy handler."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+@contextlib.asynccontextmanager
+async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work outside a conversation turn (a job, an after-commit follow-up, the dispatcher's
+    hooks): a session whose writes are committed when the block ends normally, rolled back otherwise."""
+    async with sessionmaker() as session:
+        yield session
+        await session.commit()

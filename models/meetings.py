@@ -1041,3 +1041,16 @@ async def managed_meetings(session: AsyncSession, actor: Actor, limit: int = 10,
 
 async def cell_name(session: AsyncSession, cell_id: int) -> str | None:
     return await session.scalar(select(Unit.name).where(Unit.id == cell_id))
+
+
+async def get_reminder(session: AsyncSession, reminder_id: int) -> MeetingReminder | None:
+    """The reminder with this id (None once its meeting is gone)."""
+    return await session.get(MeetingReminder, reminder_id)
+
+
+async def recent_places(session: AsyncSession, cell_id: int | None, limit: int) -> list[str]:
+    """The places of the cell's meetings, the most recently used first: offered as one-tap answers."""
+    rows = (await session.execute(
+        select(Meeting.place, func.max(Meeting.id)).where(Meeting.cell_id == cell_id)
+        .group_by(Meeting.place).order_by(func.max(Meeting.id).desc()).limit(limit))).all()
+    return [place for place, _ in rows]

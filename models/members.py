@@ -315,3 +315,8 @@ def _profile_view(member: Member, rows: Sequence[_PartRow]) -> ProfileView:
         awards=tuple(AwardEntry(r.day, r.a or "", r.b) for r in by_kind["a"]),
         disciplines=tuple(DisciplineEntry(r.day, DisciplineForm(r.a), r.b) for r in by_kind["d"]),
     )
+
+
+async def get_member(session: AsyncSession, member_id: int | None) -> Member | None:
+    """The member with this id (None when there is none, or no id)."""
+    return await session.get(Member, member_id) if member_id is not None else None

@@ -655,3 +655,18 @@ async def audience_size(session: AsyncSession, unit_ids: list[int], exclude_memb
         stmt = stmt.where(Member.id != exclude_member_id)
     members, linked = (await session.execute(stmt)).one()
     return members, linked
+
+
+async def is_recipient(session: AsyncSession, notice_id: int, member_id: int) -> bool:
+    """Whether the notice was addressed to this member."""
+    return await session.get(NoticeRecipient, (notice_id, member_id)) is not None
+
+
+async def unreachable_member(session: AsyncSession, delivery_id: int) -> tuple[str, str | None, str] | None:
+    """(full name, phone, cell name) of the member a delivery could not reach; None when it is gone."""
+    row = (await session.execute(
+        select(Member.full_name, Member.phone, Unit.name)
+        .join(Delivery, Delivery.member_id == Member.id)
+        .join(Unit, Unit.id == Member.cell_id)
+        .where(Delivery.id == delivery_id))).first()
+    return (row[0], row[1], row[2]) if row is not None else None

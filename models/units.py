@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,3 +79,30 @@ async def ancestors(session: AsyncSession, unit: Unit) -> list[Unit]:
         return [unit]
     rows = {u.id: u for u in (await session.scalars(select(Unit).where(Unit.id.in_(ids)))).all()}
     return [rows[i] for i in ids if i in rows]
+
+
+async def get_unit(session: AsyncSession, unit_id: int | None) -> Unit | None:
+    """The unit with this id (None when there is none, or no id)."""
+    return await session.get(Unit, unit_id) if unit_id is not None else None
+
+
+async def get_units(session: AsyncSession, unit_ids: Iterable[int]) -> list[Unit]:
+    """The units with these ids, in no particular order (unknown ids are skipped)."""
+    return list((await session.scalars(select(Unit).where(Unit.id.in_(list(unit_ids))))).all())
+
+
+async def names_by_id(session: AsyncSession, unit_ids: Iterable[int]) -> dict[int, str]:
+    """{unit id: name} of these units (a summary naming the cells it counts)."""
+    return dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_ids))))).all())
+
+
+async def names_in_tree_order(session: AsyncSession, unit_ids: Iterable[int]) -> list[str]:
+    """The names of these units, a parent before its children (ordered by path)."""
+    return list((await session.scalars(select(Unit.name).where(Unit.id.in_(list(unit_ids))).order_by(Unit.path))).all())
+
+
+async def cells_under(session: AsyncSession, path: str, limit: int) -> list[Unit]:
+    """The first `limit` cells at or under the unit of `path`, in tree order (an audience to pick from)."""
+    return list((await session.scalars(
+        select(Unit).where(Unit.path.startswith(path, autoescape=True), Unit.kind == UnitKind.cell)
+        .order_by(Unit.path).limit(limit))).all())

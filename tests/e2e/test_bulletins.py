@@ -17,7 +17,6 @@ import audio
 from audio import AudioUnavailable
 from bot.sandbox_mode import SandboxRun
 from bot.settings import Settings
-from handlers.listen import SPEECH
 from models import bulletins, clock, notices
 from models.accounts import Account
 from models.bulletins import AudioFile, Bulletin
@@ -57,7 +56,7 @@ def personas(sandbox_run):
 
 @pytest.fixture
 def speech(sandbox_run):
-    return sandbox_run.runtime.app.bot_data[SPEECH]
+    return sandbox_run.runtime.services.speech
 
 
 def plain(msg: dict) -> str:
@@ -422,26 +421,26 @@ async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, per
     sandbox_run.runtime.dispatcher.wake()
     [got] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
     [got_young] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
-    bot_data = sandbox_run.runtime.app.bot_data
+    services = sandbox_run.runtime.services
 
     def google(engine) -> Speech:
         return Speech(tmp_path / f"audio-{engine.name}", engine)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add(responses.POST, GOOGLE_URL, status=500)
-        bot_data[SPEECH] = google(GTTSEngine(timeout=2, min_interval=0))
+        services.speech = google(GTTSEngine(timeout=2, min_interval=0))
         await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
         [told] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
         assert "Chưa tạo được tệp nghe" in plain(told) and "voice" not in told
 
         mock.replace(responses.POST, GOOGLE_URL, status=429)
-        bot_data[SPEECH] = auto = google(AutoEngine(GTTSEngine(timeout=2, min_interval=0), EspeakEngine()))
+        services.speech = auto = google(AutoEngine(GTTSEngine(timeout=2, min_interval=0), EspeakEngine()))
         await driver.callback_answer(await driver.press_button(old.user_id, got, "Nghe"))
         [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=10)
         assert voice["voice"]["mime_type"] == "audio/ogg" and auto.syntheses == 1
 
         mock.replace(responses.POST, GOOGLE_URL, body=google_answer(fake_mp3(40)))
-        bot_data[SPEECH] = online = google(GTTSEngine(timeout=2, min_interval=0))
+        services.speech = online = google(GTTSEngine(timeout=2, min_interval=0))
         await driver.callback_answer(await driver.press_button(young.user_id, got_young, "Nghe"))
         [mp3] = await driver.wait_for_bot_messages(young.user_id, timeout=10)
         # The bot records the file_id just after Telegram answers the upload: let it land first.
@@ -470,4 +469,4 @@ def test_without_espeak_the_bot_still_starts_and_logs_the_package_to_install(tmp
     assert make_speech("espeak", blocked / "audio", None, 130) is None
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", tts_cache_dir=str(blocked / "x"))
     runtime = build_application(settings, make_engine(settings.database_url), token="1:x")
-    assert runtime.app.bot_data[SPEECH] is None
+    assert runtime.services.speech is None

@@ -21,8 +21,10 @@ def scraped_metrics() -> str:
     from telegram.ext import ApplicationBuilder
 
     from bot.metrics import Metrics
+    from handlers.turn import SERVICES, Services
 
     app = ApplicationBuilder().token("123456:" + "A" * 35).updater(None).build()
+    app.bot_data[SERVICES] = Services(sessionmaker=None)
     return Metrics(app).render().decode()
 
 

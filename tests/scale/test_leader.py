@@ -125,8 +125,8 @@ async def test_repeating_jobs_and_workers_run_only_while_leading():
     """serve.run_background: the workers and the features' repeating jobs follow leadership; run_once jobs do not."""
     from telegram.ext import ApplicationBuilder
 
-    from bot.leader import LEADERSHIP
     from bot.serve import run_background
+    from handlers.turn import SERVICES, Services
     from sandbox import Emulator, start_server
 
     class Baton:
@@ -152,7 +152,8 @@ async def test_repeating_jobs_and_workers_run_only_while_leading():
 
     repeating = app.job_queue.run_repeating(sweep, interval=0.05, first=0.05)
     once = app.job_queue.run_once(sweep, when=60)
-    baton = app.bot_data[LEADERSHIP] = Baton()
+    baton = Baton()
+    app.bot_data[SERVICES] = Services(sessionmaker=None, leadership=baton)
     worked: list[str] = []
 
     async def worker(stop: asyncio.Event) -> None:

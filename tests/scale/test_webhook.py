@@ -167,9 +167,12 @@ async def test_healthz_and_metrics_content(webhook_bot, db_url):
 async def test_healthz_says_503_when_the_database_is_gone(tmp_path):
     from telegram.ext import ApplicationBuilder
 
+    from handlers.turn import SERVICES, Services
+
     app = ApplicationBuilder().token("123456:" + "A" * 35).updater(None).build()
-    install(app)
     engine = make_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{closed_port()}/nothing")
+    app.bot_data[SERVICES] = Services(sessionmaker=make_sessionmaker(engine))
+    install(app)
     runner, port = await start_web(make_web_app(app, make_sessionmaker(engine)), "127.0.0.1", 0)
     try:
         status, _, text = await get(f"http://127.0.0.1:{port}/healthz")
