@@ -54,7 +54,7 @@ class Field:
 class Id(Field):
     """A non-negative id, page or position, read with as_id; written without leading zeros, and only that
     canonical form is read back (our buttons never write "007")."""
-    regex = r"[0-9]{1,10}"
+    regex = r"(?:0|[1-9][0-9]{0,9})"
 
     def read(self, text: str) -> int | None:
         value = as_id(text)
@@ -114,7 +114,8 @@ class Codec:
         assert prefix.isascii() and prefix.isalnum(), prefix
         self.prefix, self.fields, self.legacy = prefix, tuple(fields), legacy
         heads = "|".join(re.escape(p) for p in (prefix, legacy) if p)
-        self.pattern = "^(?:" + heads + ")" + "".join(SEPARATOR + f.regex for f in self.fields) + "$"
+        # \Z, not $: "$" also matches before a final newline, and forged data may end with one.
+        self.pattern = "^(?:" + heads + ")" + "".join(SEPARATOR + f.regex for f in self.fields) + r"\Z"
         self._compiled = re.compile(self.pattern)
         register(self)
 
@@ -136,8 +137,8 @@ class Codec:
         """The pattern of one button of this codec (a conversation state that takes only "bc:no")."""
         current = re.escape(self.data(*values))
         if self.legacy is None:
-            return f"^{current}$"
-        return f"^(?:{current}|{re.escape(SEPARATOR.join([self.legacy, *current.split(SEPARATOR)[1:]]))})$"
+            return rf"^{current}\Z"
+        return rf"^(?:{current}|{re.escape(SEPARATOR.join([self.legacy, *current.split(SEPARATOR)[1:]]))})\Z"
 
     def __repr__(self) -> str:
         return f"Codec({self.prefix!r}, {', '.join(map(repr, self.fields))})"
