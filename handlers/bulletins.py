@@ -488,9 +488,9 @@ def register(app, cancel) -> None:
             states={
                 UNIT: [CallbackQueryHandler(chose_unit, pattern=btn.UNIT.pattern)],
                 TITLE: [CallbackQueryHandler(chose_source, pattern=btn.SOURCE.pattern), MessageHandler(text, got_title)],
-                BODY: [CallbackQueryHandler(preview_pressed, pattern=btn.PREVIEW.pattern), MessageHandler(text, got_text)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.pattern)],
-                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.pattern),
+                BODY: [CallbackQueryHandler(preview_pressed, pattern=btn.PREVIEW.exact), MessageHandler(text, got_text)],
+                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
+                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact),
                        CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.only("no"))],
                 AT: [MessageHandler(text, got_at)],
             },

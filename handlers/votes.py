@@ -461,7 +461,7 @@ def _ask_closes(turn: Turn):
 
 @member_handler
 async def chose_closes(turn: Turn):
-    (preset,) = btn.CLOSES.parse(turn.update.callback_query.data)
+    (preset,) = btn.CLOSES.parse(turn.update.callback_query.data) or ("",)
     if preset not in CLOSE_PRESETS:
         await refuse(turn, "vote_closes")
         return CLOSES
@@ -541,7 +541,7 @@ _REMINDS = tuple(int(r.total_seconds() // 60) if r else 0 for r in votes.REMINDE
 @member_handler
 async def toggled(turn: Turn):
     draft = _draft(turn)
-    (what,) = btn.TOGGLE.parse(turn.update.callback_query.data)
+    (what,) = btn.TOGGLE.parse(turn.update.callback_query.data) or ("",)
     if not all(k in draft for k in ("cell", "question", "options", "closes_at")):
         turn.edit(turn.t("vote.expired"))
         return ConversationHandler.END
@@ -949,10 +949,10 @@ def register(app, cancel) -> None:
             states={
                 CELL: [CallbackQueryHandler(chose_cell, pattern=btn.CELL.pattern)],
                 QUESTION: [MessageHandler(text, got_question)],
-                OPTIONS: [CallbackQueryHandler(standard_options, pattern=btn.STANDARD_OPTIONS.pattern), MessageHandler(text, got_options)],
+                OPTIONS: [CallbackQueryHandler(standard_options, pattern=btn.STANDARD_OPTIONS.exact), MessageHandler(text, got_options)],
                 CLOSES: [CallbackQueryHandler(chose_closes, pattern=btn.CLOSES.pattern), MessageHandler(text, got_closes)],
                 SETTINGS: [CallbackQueryHandler(toggled, pattern=btn.TOGGLE.pattern),
-                           CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.pattern)],
+                           CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,

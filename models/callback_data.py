@@ -115,8 +115,13 @@ class Codec:
         self.prefix, self.fields, self.legacy = prefix, tuple(fields), legacy
         heads = "|".join(re.escape(p) for p in (prefix, legacy) if p)
         # \Z, not $: "$" also matches before a final newline, and forged data may end with one.
-        self.pattern = "^(?:" + heads + ")" + "".join(SEPARATOR + f.regex for f in self.fields) + r"\Z"
-        self._compiled = re.compile(self.pattern)
+        self.exact = "^(?:" + heads + ")" + "".join(SEPARATOR + f.regex for f in self.fields) + r"\Z"
+        # The handler's pattern routes every data of this prefix to it, whatever follows: forged or truncated
+        # data then reaches the handler, whose parse gives None, and it refuses and logs in its own words
+        # (rather than the fallback's "button no longer valid"). `exact` is for conversation states whose
+        # handlers take only well-formed data.
+        self.pattern = "^(?:" + heads + r")(?::|\Z)"
+        self._compiled = re.compile(self.exact)
         register(self)
 
     def data(self, *values: object) -> str:
