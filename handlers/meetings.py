@@ -387,7 +387,7 @@ def _ask_kind(turn: Turn):
 
 @member_handler
 async def chose_kind(turn: Turn):
-    value = turn.update.callback_query.data.partition(":")[2]
+    (value,) = btn.KIND.parse(turn.update.callback_query.data) or ("",)
     if value not in {k.value for k in MeetingKind}:
         turn.answer(turn.t("error.bad_button"))
         return KIND
@@ -415,7 +415,7 @@ def _ask_day(turn: Turn):
 
 @member_handler
 async def chose_day(turn: Turn):
-    raw = turn.update.callback_query.data.partition(":")[2]
+    (raw,) = btn.DAY.parse(turn.update.callback_query.data) or ("",)
     try:
         day = datetime.strptime(raw, "%Y%m%d").date()
     except ValueError:
@@ -465,7 +465,7 @@ async def _set_time(turn: Turn, at: time):
 
 @member_handler
 async def chose_time(turn: Turn):
-    raw = turn.update.callback_query.data.partition(":")[2]
+    (raw,) = btn.TIME.parse(turn.update.callback_query.data) or ("",)
     if "day" not in _draft(turn) or not (len(raw) == 4 and raw.isdigit()):
         turn.answer(turn.t("error.bad_button"))
         return TIME
