@@ -23,9 +23,10 @@ from models.permissions import Action, managed_cells, may, may_manage_cell
 from . import meetings as views
 from .i18n import t
 from .keyboards import main_menu
-from .members import parse_ints, refuse
+from .members import refuse
 from .minutes_docx import docx_name, option_label, render_docx, verdict
 from .turn import Turn, esc, member_handler
+from .buttons import meetings as btn
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +54,21 @@ async def roll_view(turn: Turn, meeting: Meeting, page: int) -> tuple[str, Inlin
     for e in entries[page * ROLL_PAGE:(page + 1) * ROLL_PAGE]:
         extra = " 📝" if e.reason else ""
         rows.append([InlineKeyboardButton(f"{MARK[e.status]} {e.name}{extra}"[:60],
-                                          callback_data=f"gl:{meeting.id}:{e.member_id}:{page}")])
+                                          callback_data=btn.MARK.data(meeting.id, e.member_id, page))])
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(turn.t("pager.prev"), callback_data=f"gr:{meeting.id}:{page - 1}"))
+        nav.append(InlineKeyboardButton(turn.t("pager.prev"), callback_data=btn.ROLL.data(meeting.id, page - 1)))
     if page + 1 < pages:
-        nav.append(InlineKeyboardButton(turn.t("pager.next"), callback_data=f"gr:{meeting.id}:{page + 1}"))
+        nav.append(InlineKeyboardButton(turn.t("pager.next"), callback_data=btn.ROLL.data(meeting.id, page + 1)))
     if nav:
         rows.append(nav)
     if meeting.state is MeetingState.scheduled:
         if counts[None]:
             rows.append([InlineKeyboardButton(turn.t("attendance.button.all_present"),
-                                              callback_data=f"gL:{meeting.id}:{page}")])
-        rows.append([InlineKeyboardButton(turn.t("meeting.button.close"), callback_data=f"ge:{meeting.id}")])
+                                              callback_data=btn.ALL_PRESENT.data(meeting.id, page))])
+        rows.append([InlineKeyboardButton(turn.t("meeting.button.close"), callback_data=btn.CLOSE.data(meeting.id))])
     else:
-        rows.append([InlineKeyboardButton(turn.t("meeting.button.minutes"), callback_data=f"gw:{meeting.id}")])
+        rows.append([InlineKeyboardButton(turn.t("meeting.button.minutes"), callback_data=btn.MINUTES.data(meeting.id))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -110,20 +111,20 @@ async def attendance_command(turn: Turn):
         return
     tz = turn.services.timezone
     rows = [[InlineKeyboardButton(f"📋 {views.day_text(m.starts_at, tz)} · {m.cell.name} · {m.title}"[:64],
-                                  callback_data=f"gr:{m.id}:0")] for m in candidates[:20]]
+                                  callback_data=btn.ROLL.data(m.id, 0))] for m in candidates[:20]]
     turn.reply(turn.t("attendance.choose"), InlineKeyboardMarkup(rows))
 
 
 @member_handler
 async def roll_pressed(turn: Turn):
-    meeting, ids = await views.managed_or_refuse(turn, "gr", 2)
+    meeting, ids = await views.managed_or_refuse(turn, btn.ROLL)
     if meeting is not None and await _open(turn, meeting):
         await _show_roll(turn, meeting, ids[1], edit=True)
 
 
 @member_handler
 async def mark_pressed(turn: Turn):
-    meeting, ids = await views.managed_or_refuse(turn, "gl", 3)
+    meeting, ids = await views.managed_or_refuse(turn, btn.MARK)
     if meeting is None:
         return
     _, member_id, page = ids
@@ -141,7 +142,7 @@ async def mark_pressed(turn: Turn):
 
 @member_handler
 async def all_present_pressed(turn: Turn):
-    meeting, ids = await views.managed_or_refuse(turn, "gL", 2)
+    meeting, ids = await views.managed_or_refuse(turn, btn.ALL_PRESENT)
     if meeting is None:
         return
     try:
@@ -156,7 +157,7 @@ async def all_present_pressed(turn: Turn):
 # --- recording and closing -----------------------------------------------------------------------------------
 @member_handler
 async def close_pressed(turn: Turn):
-    meeting, _ = await views.managed_or_refuse(turn, "ge")
+    meeting, _ = await views.managed_or_refuse(turn, btn.CLOSE)
     if meeting is None:
         return ConversationHandler.END
     reason = None
@@ -206,7 +207,7 @@ async def typed_content(turn: Turn):
         return views.CONTENT
     views.settle(turn, lambda data: data.get(views.PENDING, {}).update(what="decisions"))
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.close.button.no_decisions"),
-                                                         callback_data=f"gj:{pending['meeting']}")]])
+                                                         callback_data=btn.NO_DECISIONS.data(pending['meeting']))]])
     turn.reply(turn.t("meeting.close.ask_decisions", limit=meetings.DECISIONS_MAX), markup)
     return views.DECISIONS
 
@@ -220,8 +221,8 @@ async def _ask_close(turn: Turn, meeting_id: int):
     if unmarked:
         lines.append(turn.t("meeting.close.unmarked_warning", count=unmarked))
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("meeting.close.button.confirm"), callback_data=f"gE:{meeting_id}"),
-        InlineKeyboardButton(turn.t("meeting.button.roll_call"), callback_data=f"gr:{meeting_id}:0"),
+        InlineKeyboardButton(turn.t("meeting.close.button.confirm"), callback_data=btn.CLOSE_YES.data(meeting_id)),
+        InlineKeyboardButton(turn.t("meeting.button.roll_call"), callback_data=btn.ROLL.data(meeting_id, 0)),
     ]])
     turn.reply("\n".join(lines), markup)
     return ConversationHandler.END
@@ -240,7 +241,7 @@ async def typed_decisions(turn: Turn):
 
 @member_handler
 async def no_decisions(turn: Turn):
-    meeting, _ = await views.managed_or_refuse(turn, "gj")
+    meeting, _ = await views.managed_or_refuse(turn, btn.NO_DECISIONS)
     if meeting is None:
         return ConversationHandler.END
     if await _record(turn, meeting.id, decisions=[]) is None:
@@ -251,7 +252,7 @@ async def no_decisions(turn: Turn):
 
 @member_handler
 async def close_confirmed(turn: Turn):
-    meeting, _ = await views.managed_or_refuse(turn, "gE")
+    meeting, _ = await views.managed_or_refuse(turn, btn.CLOSE_YES)
     if meeting is None:
         return
     full = await meetings.get_meeting(turn.session, meeting.id, full=True)
@@ -314,12 +315,12 @@ def minutes_text(m: minutes.Minutes, lang: str, tz: tzinfo | None) -> str:
 def _draft_buttons(turn: Turn, meeting_id: int) -> InlineKeyboardMarkup:
     b = InlineKeyboardButton
     return InlineKeyboardMarkup([
-        [b(turn.t("minutes.button.chair"), callback_data=f"gW:{meeting_id}:c"),
-         b(turn.t("minutes.button.recorder"), callback_data=f"gW:{meeting_id}:r")],
-        [b(turn.t("minutes.button.content"), callback_data=f"gW:{meeting_id}:n"),
-         b(turn.t("minutes.button.decisions"), callback_data=f"gW:{meeting_id}:d")],
-        [b(turn.t("minutes.button.attendance"), callback_data=f"gr:{meeting_id}:0")],
-        [b(turn.t("minutes.button.approve"), callback_data=f"gA:{meeting_id}")],
+        [b(turn.t("minutes.button.chair"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "c")),
+         b(turn.t("minutes.button.recorder"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "r"))],
+        [b(turn.t("minutes.button.content"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "n")),
+         b(turn.t("minutes.button.decisions"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "d"))],
+        [b(turn.t("minutes.button.attendance"), callback_data=btn.ROLL.data(meeting_id, 0))],
+        [b(turn.t("minutes.button.approve"), callback_data=btn.APPROVE.data(meeting_id))],
     ])
 
 
@@ -330,13 +331,13 @@ async def _show_draft(turn: Turn, meeting_id: int, *, edit: bool) -> None:
         markup = _draft_buttons(turn, meeting_id)
     else:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("minutes.button.download"),
-                                                             callback_data=f"gD:{meeting_id}")]])
+                                                             callback_data=btn.DOWNLOAD.data(meeting_id))]])
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
 
 @member_handler
 async def draft_pressed(turn: Turn):
-    meeting, _ = await views.managed_or_refuse(turn, "gw")
+    meeting, _ = await views.managed_or_refuse(turn, btn.MINUTES)
     if meeting is None:
         return
     if meeting.state is not MeetingState.closed:
@@ -347,8 +348,8 @@ async def draft_pressed(turn: Turn):
 
 @member_handler
 async def edit_field_pressed(turn: Turn):
-    head, _, code = turn.update.callback_query.data.rpartition(":")
-    ids = parse_ints(head, "gW", 1) if code in FIELDS else None
+    meeting_id, code = btn.MINUTES_FIELD.parse(turn.update.callback_query.data) or (None, None)
+    ids = [meeting_id] if code in FIELDS else None
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
     if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
         await refuse(turn, "minutes_edit")
@@ -386,7 +387,7 @@ async def typed_field(turn: Turn):
 
 @member_handler
 async def approve_pressed(turn: Turn):
-    meeting, _ = await views.managed_or_refuse(turn, "gA")
+    meeting, _ = await views.managed_or_refuse(turn, btn.APPROVE)
     if meeting is None:
         return
     try:
@@ -419,7 +420,7 @@ def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: boo
 @member_handler
 async def download_pressed(turn: Turn):
     """The approved minutes, for the secretary or any committee above the cell."""
-    ids = parse_ints(turn.update.callback_query.data, "gD", 1)
+    ids = btn.DOWNLOAD.parse(turn.update.callback_query.data)
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
     if meeting is None or not (may_manage_cell(turn.actor, meeting.cell)
                                or may(turn.actor, Action.view_reports, meeting.cell.path)):
@@ -439,25 +440,25 @@ async def download_pressed(turn: Turn):
 
 # --- wiring (one conversation with /meeting: see handlers/meetings.register) ---------------------------------
 def entry_points() -> list:
-    return [CallbackQueryHandler(close_pressed, pattern=r"^ge:"),
-            CallbackQueryHandler(edit_field_pressed, pattern=r"^gW:")]
+    return [CallbackQueryHandler(close_pressed, pattern=btn.CLOSE.pattern),
+            CallbackQueryHandler(edit_field_pressed, pattern=btn.MINUTES_FIELD.pattern)]
 
 
 def states(text) -> dict:
     return {
         views.CONTENT: [MessageHandler(text, typed_content)],
-        views.DECISIONS: [MessageHandler(text, typed_decisions), CallbackQueryHandler(no_decisions, pattern=r"^gj:")],
+        views.DECISIONS: [MessageHandler(text, typed_decisions), CallbackQueryHandler(no_decisions, pattern=btn.NO_DECISIONS.pattern)],
         views.EDIT: [MessageHandler(text, typed_field)],
     }
 
 
 def register(app) -> None:
     app.add_handler(CommandHandler("attendance", attendance_command))
-    app.add_handler(CallbackQueryHandler(roll_pressed, pattern=r"^gr:"))
-    app.add_handler(CallbackQueryHandler(mark_pressed, pattern=r"^gl:"))
-    app.add_handler(CallbackQueryHandler(all_present_pressed, pattern=r"^gL:"))
-    app.add_handler(CallbackQueryHandler(no_decisions, pattern=r"^gj:"))
-    app.add_handler(CallbackQueryHandler(close_confirmed, pattern=r"^gE:"))
-    app.add_handler(CallbackQueryHandler(draft_pressed, pattern=r"^gw:"))
-    app.add_handler(CallbackQueryHandler(approve_pressed, pattern=r"^gA:"))
-    app.add_handler(CallbackQueryHandler(download_pressed, pattern=r"^gD:"))
+    app.add_handler(CallbackQueryHandler(roll_pressed, pattern=btn.ROLL.pattern))
+    app.add_handler(CallbackQueryHandler(mark_pressed, pattern=btn.MARK.pattern))
+    app.add_handler(CallbackQueryHandler(all_present_pressed, pattern=btn.ALL_PRESENT.pattern))
+    app.add_handler(CallbackQueryHandler(no_decisions, pattern=btn.NO_DECISIONS.pattern))
+    app.add_handler(CallbackQueryHandler(close_confirmed, pattern=btn.CLOSE_YES.pattern))
+    app.add_handler(CallbackQueryHandler(draft_pressed, pattern=btn.MINUTES.pattern))
+    app.add_handler(CallbackQueryHandler(approve_pressed, pattern=btn.APPROVE.pattern))
+    app.add_handler(CallbackQueryHandler(download_pressed, pattern=btn.DOWNLOAD.pattern))

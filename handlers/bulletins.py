@@ -22,6 +22,7 @@ from telegram.warnings import PTBUserWarning
 import audio
 from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
+from models.callback_data import any_of
 from models import bulletins, clock, notices, one_line
 from models.bulletins import Bulletin, BulletinError
 from models.notices import Notice
@@ -33,11 +34,12 @@ from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import (missing_packages, part_captions, plan_voice, send_calls, speak_to, speech_of, spoken_text,
                      synthesize_missing, voice_calls)
-from .members import parse_ints, refuse
+from .members import refuse
 from .live_status import tell_outbox
 from .notices import EMOJI
 from .render import TextOnly, render_failed, split_message
 from .turn import Turn, esc, member_handler
+from .buttons import bulletins as btn
 
 DRAFT = "bulletin_draft"
 UNIT, TITLE, BODY, CONFIRM, WHEN, AT = range(6)
@@ -142,7 +144,7 @@ async def bulletin_command(turn: Turn):
             return ConversationHandler.END
         draft["title"], draft["text"] = line.title, line.text
     if len(scopes) > 1:
-        rows = [[InlineKeyboardButton(u.name[:60], callback_data=f"bu:{u.id}")] for u in scopes]
+        rows = [[InlineKeyboardButton(u.name[:60], callback_data=btn.UNIT.data(u.id))] for u in scopes]
         turn.reply(turn.t("bulletin.ask_unit"), InlineKeyboardMarkup(rows))
         return UNIT
     draft["unit"] = scopes[0].id
@@ -151,7 +153,7 @@ async def bulletin_command(turn: Turn):
 
 @member_handler
 async def chose_unit(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bu", 1)
+    ids = btn.UNIT.parse(turn.update.callback_query.data)
     scopes = {u.id: u for u in await _scopes(turn)}
     if ids is None or ids[0] not in scopes:
         await refuse(turn, "bulletin_unit")
@@ -165,7 +167,7 @@ async def _after_unit(turn: Turn):
     draft = _draft(turn)
     if draft.get("title") and draft.get("text"):
         return await _preview(turn)
-    rows = [[InlineKeyboardButton(_source_label(n), callback_data=f"bn:{n.id}")] for n in await _sources(turn)]
+    rows = [[InlineKeyboardButton(_source_label(n), callback_data=btn.SOURCE.data(n.id))] for n in await _sources(turn)]
     turn.reply(turn.t("bulletin.ask_title", limit=bulletins.TITLE_MAX), InlineKeyboardMarkup(rows) if rows else None)
     return TITLE
 
@@ -198,7 +200,7 @@ async def _may_read_out(turn: Turn, notice: Notice) -> bool:
 
 @member_handler
 async def chose_source(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bn", 1)
+    ids = btn.SOURCE.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     if notice is None or not await _may_read_out(turn, notice):
         await refuse(turn, "bulletin_source")
@@ -221,7 +223,7 @@ async def got_title(turn: Turn):
 
 
 def _preview_button(turn: Turn) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("bulletin.button.preview"), callback_data="bv:go")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("bulletin.button.preview"), callback_data=btn.PREVIEW.data("go"))]])
 
 
 @member_handler
@@ -296,9 +298,9 @@ async def _preview(turn: Turn):
 
 def _confirm_keyboard(turn: Turn) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(turn.t("bulletin.button.send_now"), callback_data="bc:now"),
-         InlineKeyboardButton(turn.t("bulletin.button.schedule"), callback_data="bc:when")],
-        [InlineKeyboardButton(turn.t("bulletin.button.cancel"), callback_data="bc:no")],
+        [InlineKeyboardButton(turn.t("bulletin.button.send_now"), callback_data=btn.CONFIRM.data("now")),
+         InlineKeyboardButton(turn.t("bulletin.button.schedule"), callback_data=btn.CONFIRM.data("when"))],
+        [InlineKeyboardButton(turn.t("bulletin.button.cancel"), callback_data=btn.CONFIRM.data("no"))],
     ])
 
 
@@ -323,7 +325,7 @@ async def _create(turn: Turn, send_at: datetime | None) -> Bulletin | None:
 
 @member_handler
 async def confirmed(turn: Turn):
-    choice = turn.update.callback_query.data.partition(":")[2]
+    (choice,) = btn.CONFIRM.parse(turn.update.callback_query.data)
     if choice == "no":
         turn.context.user_data.pop(DRAFT, None)
         turn.edit(turn.t("cancel.done"))
@@ -344,9 +346,9 @@ async def _ask_when(turn: Turn):
     slot = await bulletins.next_monthly_slot(turn.session, draft["unit"], tz)
     draft["slot"] = slot.isoformat()
     markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton(turn.t("bulletin.button.monthly", when=fmt_date(slot, tz)), callback_data="bw:slot")],
-        [InlineKeyboardButton(turn.t("bulletin.button.other_time"), callback_data="bw:at")],
-        [InlineKeyboardButton(turn.t("bulletin.button.cancel"), callback_data="bc:no")],
+        [InlineKeyboardButton(turn.t("bulletin.button.monthly", when=fmt_date(slot, tz)), callback_data=btn.WHEN.data("slot"))],
+        [InlineKeyboardButton(turn.t("bulletin.button.other_time"), callback_data=btn.WHEN.data("at"))],
+        [InlineKeyboardButton(turn.t("bulletin.button.cancel"), callback_data=btn.CONFIRM.data("no"))],
     ])
     turn.edit(turn.t("bulletin.ask_when"), markup)
     return WHEN
@@ -354,7 +356,7 @@ async def _ask_when(turn: Turn):
 
 @member_handler
 async def chose_when(turn: Turn):
-    choice = turn.update.callback_query.data.partition(":")[2]
+    (choice,) = btn.WHEN.parse(turn.update.callback_query.data)
     draft = _draft(turn)
     if choice == "at":
         tz = turn.services.timezone
@@ -401,12 +403,12 @@ def _item_button(turn: Turn, bulletin: Bulletin, data: str, when: datetime) -> I
 async def show_list(turn: Turn, page: int, *, edit: bool) -> None:
     result = await bulletins.heard_by(turn.session, turn.actor.member_id, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    rows = [[_item_button(turn, b, f"bp:{b.id}", b.dispatched_at)] for b in result.items]
-    nav = pager("bl", page, pages, turn.lang)
+    rows = [[_item_button(turn, b, btn.PLAY.data(b.id), b.dispatched_at)] for b in result.items]
+    nav = pager(btn.LIST_PAGE, page, pages, turn.lang)
     if nav:
         rows.append(nav)
     if turn.actor.is_officer:
-        rows.append([InlineKeyboardButton(turn.t("bulletin.button.scheduled_list"), callback_data="bq:0")])
+        rows.append([InlineKeyboardButton(turn.t("bulletin.button.scheduled_list"), callback_data=btn.SCHEDULED.data(0))])
     text = turn.t("bulletin.list_header", total=result.total) if result.total else turn.t("bulletin.list_empty")
     markup = InlineKeyboardMarkup(rows) if rows else None
     turn.edit(text, markup) if edit else turn.reply(text, markup)
@@ -419,7 +421,7 @@ async def list_command(turn: Turn):
 
 @member_handler
 async def list_page(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bl", 1)
+    ids = btn.LIST_PAGE.parse(turn.update.callback_query.data)
     if ids is None:
         await refuse(turn, "bulletin_list")
         return
@@ -428,7 +430,7 @@ async def list_page(turn: Turn):
 
 @member_handler
 async def play_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bp", 1)
+    ids = btn.PLAY.parse(turn.update.callback_query.data)
     bulletin = await bulletins.get_bulletin(turn.session, ids[0]) if ids else None
     if bulletin is None or not await bulletins.may_hear(turn.session, turn.actor, bulletin):
         await refuse(turn, "bulletin_play")
@@ -454,13 +456,13 @@ async def _show_scheduled(turn: Turn) -> None:
         lines.append(turn.t("bulletin.scheduled_line", when=fmt_date(b.send_at, tz), unit=esc(b.unit.name),
                             title=esc(b.title)))
         rows.append([InlineKeyboardButton(turn.t("bulletin.button.withdraw", title=b.title[:BUTTON_TITLE]),
-                                          callback_data=f"bx:{b.id}")])
+                                          callback_data=btn.WITHDRAW.data(b.id))])
     turn.edit("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 @member_handler
 async def scheduled_pressed(turn: Turn):
-    if parse_ints(turn.update.callback_query.data, "bq", 1) is None or not turn.actor.is_officer:
+    if btn.SCHEDULED.parse(turn.update.callback_query.data) is None or not turn.actor.is_officer:
         await refuse(turn, "bulletin_scheduled")
         return
     await _show_scheduled(turn)
@@ -468,7 +470,7 @@ async def scheduled_pressed(turn: Turn):
 
 @member_handler
 async def withdraw_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bx", 1)
+    ids = btn.WITHDRAW.parse(turn.update.callback_query.data)
     if ids is None or not await bulletins.cancel(turn.session, turn.actor, ids[0]):
         turn.answer(turn.t("bulletin.withdraw_failed"), alert=True)
         return
@@ -485,12 +487,12 @@ def register(app, cancel) -> None:
         conversation = ConversationHandler(
             entry_points=[CommandHandler("bulletin", bulletin_command)],
             states={
-                UNIT: [CallbackQueryHandler(chose_unit, pattern=r"^bu:")],
-                TITLE: [CallbackQueryHandler(chose_source, pattern=r"^bn:"), MessageHandler(text, got_title)],
-                BODY: [CallbackQueryHandler(preview_pressed, pattern=r"^bv:go$"), MessageHandler(text, got_text)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=r"^bc:(now|when|no)$")],
-                WHEN: [CallbackQueryHandler(chose_when, pattern=r"^bw:(slot|at)$"),
-                       CallbackQueryHandler(confirmed, pattern=r"^bc:no$")],
+                UNIT: [CallbackQueryHandler(chose_unit, pattern=btn.UNIT.pattern)],
+                TITLE: [CallbackQueryHandler(chose_source, pattern=btn.SOURCE.pattern), MessageHandler(text, got_title)],
+                BODY: [CallbackQueryHandler(preview_pressed, pattern=btn.PREVIEW.exact), MessageHandler(text, got_text)],
+                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
+                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact),
+                       CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.only("no"))],
                 AT: [MessageHandler(text, got_at)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
@@ -499,10 +501,10 @@ def register(app, cancel) -> None:
             name="bulletin",
         )
     app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^b[unvcw]:"))
+    app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
     app.add_handler(CommandHandler("bulletins", list_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.bulletins")), list_command))
-    app.add_handler(CallbackQueryHandler(list_page, pattern=r"^bl:"))
-    app.add_handler(CallbackQueryHandler(play_pressed, pattern=r"^bp:"))
-    app.add_handler(CallbackQueryHandler(scheduled_pressed, pattern=r"^bq:"))
-    app.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=r"^bx:"))
+    app.add_handler(CallbackQueryHandler(list_page, pattern=btn.LIST_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(play_pressed, pattern=btn.PLAY.pattern))
+    app.add_handler(CallbackQueryHandler(scheduled_pressed, pattern=btn.SCHEDULED.pattern))
+    app.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=btn.WITHDRAW.pattern))

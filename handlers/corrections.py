@@ -16,9 +16,10 @@ from models.members import Member
 from .feedback import CORRECT, MENU, REJECT, InFlow, end_flow, excerpt, flow_data, start_flow, tz
 from .i18n import fmt_date, t
 from .keyboards import pager
-from .members import parse_ints, refuse
+from .members import refuse
 from .profile import display_phone
 from .turn import Turn, esc, member_handler
+from .buttons import corrections as btn
 
 log = logging.getLogger(__name__)
 FIELDS = corrections.FIELDS
@@ -50,11 +51,11 @@ def shown(field: CorrectionField, value: str | None) -> str | None:
 @member_handler
 async def start_button(turn: Turn):
     """crs:0 — under the member's own /profile: which field?"""
-    if parse_ints(turn.update.callback_query.data, "crs", 1) is None:
+    if btn.START.parse(turn.update.callback_query.data) is None:
         await refuse(turn, "correction_start")
         return
     end_flow(turn)
-    buttons = [InlineKeyboardButton(field_label(turn.lang, f), callback_data=f"crf:{i}") for i, f in enumerate(FIELDS)]
+    buttons = [InlineKeyboardButton(field_label(turn.lang, f), callback_data=btn.FIELD.data(i)) for i, f in enumerate(FIELDS)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     text = turn.t("correction.choose")
     pending = await corrections.own_pending(turn.session, turn.actor.member_id)
@@ -65,7 +66,7 @@ async def start_button(turn: Turn):
 
 @member_handler
 async def field_button(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "crf", 1)
+    ids = btn.FIELD.parse(turn.update.callback_query.data)
     if ids is None or ids[0] >= len(FIELDS):
         await refuse(turn, "correction_field")
         return
@@ -108,7 +109,7 @@ async def value_text(turn: Turn):
 @member_handler
 async def list_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "crl", 1)
+    ids = btn.LIST.parse(turn.update.callback_query.data)
     if ids is None or not (turn.actor.is_officer or turn.actor.is_admin):
         await refuse(turn, "correction_list")
         return
@@ -122,8 +123,8 @@ async def list_button(turn: Turn):
     for c, member, cell in rows:
         mark = "🏛 " if c.field in corrections.COMMITTEE_FIELDS else ""
         label = f"{mark}{member.full_name} · {field_label(turn.lang, c.field)}"
-        buttons.append([InlineKeyboardButton(label[:60], callback_data=f"cro:{c.id}")])
-    nav = pager("crl", page, pages, turn.lang)
+        buttons.append([InlineKeyboardButton(label[:60], callback_data=btn.OPEN.data(c.id))])
+    nav = pager(btn.LIST, page, pages, turn.lang)
     if nav:
         buttons.append(nav)
     text = turn.t("correction.list", count=total) if total else turn.t("correction.list_empty")
@@ -153,7 +154,7 @@ def card(turn: Turn, c: corrections.ProfileCorrection, member: Member, cell_name
 @member_handler
 async def open_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "cro", 1)
+    ids = btn.OPEN.parse(turn.update.callback_query.data)
     found = await corrections.load(turn.session, ids[0]) if ids else None
     if found is None:
         await refuse(turn, "correction_open")
@@ -166,8 +167,8 @@ async def open_button(turn: Turn):
     markup = None
     if c.status is CorrectionStatus.pending and verdict is Verdict.allowed:
         markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(turn.t("correction.button.approve"), callback_data=f"cra:{c.id}"),
-            InlineKeyboardButton(turn.t("correction.button.reject"), callback_data=f"crj:{c.id}"),
+            InlineKeyboardButton(turn.t("correction.button.approve"), callback_data=btn.APPROVE.data(c.id)),
+            InlineKeyboardButton(turn.t("correction.button.reject"), callback_data=btn.REJECT.data(c.id)),
         ]])
     turn.reply(card(turn, c, member, cell.name, verdict=verdict), markup)
 
@@ -205,7 +206,7 @@ async def tell_member(turn: Turn, decision: corrections.Decision, key: str, **kw
 
 @member_handler
 async def approve_button(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "cra", 1)
+    ids = btn.APPROVE.parse(turn.update.callback_query.data)
     if ids is None:
         await refuse(turn, "correction_approve")
         return
@@ -227,7 +228,7 @@ async def approve_button(turn: Turn):
 
 @member_handler
 async def reject_button(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "crj", 1)
+    ids = btn.REJECT.parse(turn.update.callback_query.data)
     found = await corrections.load(turn.session, ids[0]) if ids else None
     if found is None:
         await refuse(turn, "correction_reject")
@@ -268,9 +269,9 @@ def register(app: Application) -> None:
     typed = filters.TEXT & ~filters.COMMAND & ~MENU & filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(InFlow(app, CORRECT) & typed, value_text))
     app.add_handler(MessageHandler(InFlow(app, REJECT) & typed, reason_text))
-    app.add_handler(CallbackQueryHandler(start_button, pattern=r"^crs:"))
-    app.add_handler(CallbackQueryHandler(field_button, pattern=r"^crf:"))
-    app.add_handler(CallbackQueryHandler(list_button, pattern=r"^crl:"))
-    app.add_handler(CallbackQueryHandler(open_button, pattern=r"^cro:"))
-    app.add_handler(CallbackQueryHandler(approve_button, pattern=r"^cra:"))
-    app.add_handler(CallbackQueryHandler(reject_button, pattern=r"^crj:"))
+    app.add_handler(CallbackQueryHandler(start_button, pattern=btn.START.pattern))
+    app.add_handler(CallbackQueryHandler(field_button, pattern=btn.FIELD.pattern))
+    app.add_handler(CallbackQueryHandler(list_button, pattern=btn.LIST.pattern))
+    app.add_handler(CallbackQueryHandler(open_button, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(approve_button, pattern=btn.APPROVE.pattern))
+    app.add_handler(CallbackQueryHandler(reject_button, pattern=btn.REJECT.pattern))

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from models.callback_data import Codec, any_of
 from models import clock, corrections
 from models import feedback as fb
 from models.dates import VIETNAM
@@ -26,7 +27,9 @@ from models.units import Unit
 
 from .i18n import fmt_date, fmt_number, t
 from .keyboards import MENU_KEYS, menu_pattern, pager
-from .members import parse_ints, refuse
+from .buttons import corrections as corrections_buttons
+from .buttons import feedback as btn
+from .members import refuse
 from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
@@ -126,7 +129,7 @@ def content_label(lang: str, kind: FeedbackKind, body: str | None, duration: int
     return excerpt(body, limit)
 
 
-def item_button(turn: Turn, item: fb.FeedbackItem, prefix: str, cell_name: str | None = None) -> list[InlineKeyboardButton]:
+def item_button(turn: Turn, item: fb.FeedbackItem, codec: Codec, cell_name: str | None = None) -> list[InlineKeyboardButton]:
     when = item.created_at.astimezone(tz(turn)).strftime("%d/%m")
     parts = [f"{STATUS_ICON[item.status]} {when}"]
     if cell_name:
@@ -134,7 +137,7 @@ def item_button(turn: Turn, item: fb.FeedbackItem, prefix: str, cell_name: str |
     if item.anonymous:
         parts.append("🕶")
     parts.append(content_label(turn.lang, item.kind, item.body, item.duration))
-    return [InlineKeyboardButton(" · ".join(parts)[:60], callback_data=f"{prefix}:{item.id}")]
+    return [InlineKeyboardButton(" · ".join(parts)[:60], callback_data=codec.data(item.id))]
 
 
 def about_label(lang: str, about: fb.About) -> str:
@@ -174,7 +177,7 @@ def render_item(turn: Turn, view: fb.ItemView, *, officer: bool) -> str:
 
 async def home(turn: Turn) -> None:
     start_flow(turn, COMPOSE)
-    rows = [item_button(turn, i, "fbm") for i in await fb.own_items(turn.session, turn.actor.member_id, OWN_SHOWN)]
+    rows = [item_button(turn, i, btn.MINE) for i in await fb.own_items(turn.session, turn.actor.member_id, OWN_SHOWN)]
     text = turn.t("feedback.home") + ("\n" + turn.t("feedback.home.own") if rows else "")
     rows += await officer_rows(turn)
     turn.reply(text, InlineKeyboardMarkup(rows) if rows else None)
@@ -187,9 +190,9 @@ async def officer_rows(turn: Turn) -> list[list[InlineKeyboardButton]]:
     new = sum([await fb.count_status(turn.session, u.path, FeedbackStatus.new) for u in units])
     _, pending = await corrections.pending_for(turn.session, turn.actor, 0, 1)
     return [
-        [InlineKeyboardButton(turn.t("feedback.button.inbox", count=new), callback_data="fbi:0")],
-        [InlineKeyboardButton(turn.t("feedback.button.corrections", count=pending), callback_data="crl:0")],
-        [InlineKeyboardButton(turn.t("feedback.button.digest"), callback_data="fbg:0")],
+        [InlineKeyboardButton(turn.t("feedback.button.inbox", count=new), callback_data=btn.INBOX.data(0))],
+        [InlineKeyboardButton(turn.t("feedback.button.corrections", count=pending), callback_data=corrections_buttons.LIST.data(0))],
+        [InlineKeyboardButton(turn.t("feedback.button.digest"), callback_data=btn.DIGEST.data(0))],
     ]
 
 
@@ -267,12 +270,12 @@ def draft_card(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMarkup]:
     if len(choices) > 1:  # only "general" exists: nothing to choose
         for i, c in enumerate(choices):
             mark = "✅ " if i == draft["choice"] else ""
-            rows.append([InlineKeyboardButton((mark + about_label(turn.lang, c))[:60], callback_data=f"fba:{nonce}:{i}")])
+            rows.append([InlineKeyboardButton((mark + about_label(turn.lang, c))[:60], callback_data=btn.ABOUT.data(nonce, i))])
     rows.append([
-        InlineKeyboardButton(turn.t("feedback.button.send"), callback_data=f"fbs:{nonce}:0"),
-        InlineKeyboardButton(turn.t("feedback.button.send_anonymous"), callback_data=f"fbs:{nonce}:1"),
+        InlineKeyboardButton(turn.t("feedback.button.send"), callback_data=btn.SEND.data(nonce, 0)),
+        InlineKeyboardButton(turn.t("feedback.button.send_anonymous"), callback_data=btn.SEND.data(nonce, 1)),
     ])
-    rows.append([InlineKeyboardButton(turn.t("feedback.button.cancel"), callback_data=f"fbx:{nonce}")])
+    rows.append([InlineKeyboardButton(turn.t("feedback.button.cancel"), callback_data=btn.DISCARD.data(nonce))])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -280,7 +283,7 @@ def draft_card(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMarkup]:
 async def draft_button(turn: Turn):
     data = turn.update.callback_query.data
     head = data.partition(":")[0]
-    ids = parse_ints(data, head, 1 if head == "fbx" else 2)
+    ids = next((c.parse(data) for c in btn.DRAFT if c.prefix == head), None)
     if ids is None:
         await refuse(turn, "feedback_draft")
         return
@@ -328,7 +331,7 @@ async def draft_button(turn: Turn):
 
 @member_handler
 async def my_item(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "fbm", 1)
+    ids = btn.MINE.parse(turn.update.callback_query.data)
     try:
         view = await fb.open_item(turn.session, turn.actor, ids[0], as_officer=False) if ids else None
     except fb.NotAllowed:
@@ -352,7 +355,7 @@ async def inbox(turn: Turn):
     if len(units) == 1:
         await show_unit(turn, units[0], edit=False)
         return
-    rows = [[InlineKeyboardButton(u.name[:60], callback_data=f"fbu:{u.id}")] for u in units]
+    rows = [[InlineKeyboardButton(u.name[:60], callback_data=btn.UNIT.data(u.id))] for u in units]
     turn.reply(turn.t("feedback.choose_unit"), InlineKeyboardMarkup(rows))
 
 
@@ -372,10 +375,10 @@ async def show_overview(turn: Turn, unit: Unit, *, edit: bool) -> None:
         counts = ", ".join(f"{status_label(turn.lang, s)} {c.counts[s]}" for s in fb.STATUSES)
         lines.append(f"• {esc(c.name)}: {counts}")
         rows.append([InlineKeyboardButton(f"{c.name} ({c.counts[FeedbackStatus.new]} 🆕)"[:60],
-                                          callback_data=f"fbl:{c.cell_id}:0:0")])
+                                          callback_data=btn.LIST.data(c.cell_id, 0, 0))])
     if not cells:
         lines.append(turn.t("feedback.overview.no_cells"))
-    rows.append([InlineKeyboardButton(turn.t("feedback.button.all_new"), callback_data=f"fbl:{unit.id}:0:0")])
+    rows.append([InlineKeyboardButton(turn.t("feedback.button.all_new"), callback_data=btn.LIST.data(unit.id, 0, 0))])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
@@ -389,12 +392,12 @@ async def show_list(turn: Turn, unit: Unit, status: FeedbackStatus, page: int, *
         items, _ = await fb.list_items(turn.session, unit.path, status, page * PAGE, PAGE)
     counts = {s: await fb.count_status(turn.session, unit.path, s) for s in fb.STATUSES}
     tabs = [
-        InlineKeyboardButton(("• " if s is status else "") + f"{STATUS_ICON[s]} {counts[s]}", callback_data=f"fbl:{unit.id}:{i}:0")
+        InlineKeyboardButton(("• " if s is status else "") + f"{STATUS_ICON[s]} {counts[s]}", callback_data=btn.LIST.data(unit.id, i, 0))
         for i, s in enumerate(fb.STATUSES)
     ]
     rows = [tabs]
-    rows += [item_button(turn, item, "fbo", None if unit.is_cell else name) for item, name in items]
-    nav = pager(f"fbl:{unit.id}:{index}", page, pages, turn.lang)
+    rows += [item_button(turn, item, btn.OPEN, None if unit.is_cell else name) for item, name in items]
+    nav = pager(btn.LIST, page, pages, turn.lang, unit.id, index)
     if nav:
         rows.append(nav)
     legend = " · ".join(f"{STATUS_ICON[s]} {status_label(turn.lang, s)}" for s in fb.STATUSES)
@@ -411,7 +414,7 @@ async def _unit_from(turn: Turn, unit_id: int) -> Unit | None:
 @member_handler
 async def unit_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "fbu", 1)
+    ids = btn.UNIT.parse(turn.update.callback_query.data)
     unit = await _unit_from(turn, ids[0]) if ids else None
     if unit is None:
         await refuse(turn, "feedback_unit")
@@ -422,7 +425,7 @@ async def unit_button(turn: Turn):
 @member_handler
 async def list_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "fbl", 3)
+    ids = btn.LIST.parse(turn.update.callback_query.data)
     unit = await _unit_from(turn, ids[0]) if ids else None
     if unit is None or ids[1] >= len(fb.STATUSES):
         await refuse(turn, "feedback_list")
@@ -434,18 +437,18 @@ def item_actions(turn: Turn, item: fb.FeedbackItem) -> InlineKeyboardMarkup:
     rows = []
     if item.status is not FeedbackStatus.closed:
         rows.append([
-            InlineKeyboardButton(turn.t("feedback.button.reply"), callback_data=f"fbr:{item.id}"),
-            InlineKeyboardButton(turn.t("feedback.button.close"), callback_data=f"fbc:{item.id}"),
+            InlineKeyboardButton(turn.t("feedback.button.reply"), callback_data=btn.REPLY.data(item.id)),
+            InlineKeyboardButton(turn.t("feedback.button.close"), callback_data=btn.CLOSE.data(item.id)),
         ])
     status = fb.STATUSES.index(item.status)
-    rows.append([InlineKeyboardButton(turn.t("feedback.button.back"), callback_data=f"fbl:{item.cell_id}:{status}:0")])
+    rows.append([InlineKeyboardButton(turn.t("feedback.button.back"), callback_data=btn.LIST.data(item.cell_id, status, 0))])
     return InlineKeyboardMarkup(rows)
 
 
 @member_handler
 async def open_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "fbo", 1)
+    ids = btn.OPEN.parse(turn.update.callback_query.data)
     try:
         view = await fb.open_item(turn.session, turn.actor, ids[0], as_officer=True) if ids else None
     except fb.NotAllowed:
@@ -464,7 +467,7 @@ async def open_button(turn: Turn):
 
 @member_handler
 async def reply_button(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "fbr", 1)
+    ids = btn.REPLY.parse(turn.update.callback_query.data)
     found = await fb.item_and_cell(turn.session, ids[0]) if ids else None
     if found is None or not fb.may_handle(turn.actor, found[1].path):
         await refuse(turn, "feedback_reply")
@@ -496,8 +499,8 @@ async def reply_text(turn: Turn):
         return
     end_flow(turn)
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("feedback.button.close"), callback_data=f"fbc:{item_id}"),
-        InlineKeyboardButton(turn.t("feedback.button.back"), callback_data="fbi:0"),
+        InlineKeyboardButton(turn.t("feedback.button.close"), callback_data=btn.CLOSE.data(item_id)),
+        InlineKeyboardButton(turn.t("feedback.button.back"), callback_data=btn.INBOX.data(0)),
     ]])
     turn.reply(turn.t("feedback.replied", id=item_id), markup)
     app = turn.context.application
@@ -507,7 +510,7 @@ async def reply_text(turn: Turn):
 @member_handler
 async def close_button(turn: Turn):
     end_flow(turn)
-    ids = parse_ints(turn.update.callback_query.data, "fbc", 1)
+    ids = btn.CLOSE.parse(turn.update.callback_query.data)
     try:
         item = await fb.close_item(turn.session, turn.actor, ids[0]) if ids else None
     except fb.NotAllowed:
@@ -517,7 +520,7 @@ async def close_button(turn: Turn):
         return
     turn.answer(turn.t("feedback.closed", id=item.id))
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("feedback.button.back"),
-                                                         callback_data=f"fbl:{item.cell_id}:0:0")]])
+                                                         callback_data=btn.LIST.data(item.cell_id, 0, 0))]])
     turn.edit(turn.t("feedback.closed", id=item.id), markup)
 
 
@@ -543,14 +546,14 @@ async def digest_button(turn: Turn):
     end_flow(turn)
     data = turn.update.callback_query.data
     head = data.partition(":")[0]
-    if head == "fbg" and parse_ints(data, "fbg", 1) is not None:
+    if head == "fbg" and btn.DIGEST.parse(data) is not None:
         units = await officer_scope(turn)
         if not units:
             await refuse(turn, "feedback_digest")
             return
         await show_digest(turn, units[0], month=fb.local_month(), edit=False)
         return
-    ids = parse_ints(data, head, 2 if head == "fbd" else 3)
+    ids = next((c.parse(data) for c in btn.DIGESTS[1:] if c.prefix == head), None)
     unit = await _unit_from(turn, ids[0]) if ids else None
     if unit is None:
         await refuse(turn, "feedback_digest")
@@ -597,21 +600,21 @@ async def show_digest(turn: Turn, unit: Unit, *, month: tuple[int, int] | None =
     if month is not None:
         year, mon = month
         prev = (year - 1, 12) if mon == 1 else (year, mon - 1)
-        nav = [InlineKeyboardButton(turn.t("feedback.button.prev_month"), callback_data=f"fbd:{unit.id}:{_month_code(*prev)}")]
+        nav = [InlineKeyboardButton(turn.t("feedback.button.prev_month"), callback_data=btn.DIGEST_MONTH.data(unit.id, _month_code(*prev)))]
         if month < fb.local_month():
             nxt = (year + 1, 1) if mon == 12 else (year, mon + 1)
             nav.append(InlineKeyboardButton(turn.t("feedback.button.next_month"),
-                                            callback_data=f"fbd:{unit.id}:{_month_code(*nxt)}"))
+                                            callback_data=btn.DIGEST_MONTH.data(unit.id, _month_code(*nxt))))
         buttons.append(nav)
         since = clock.now() - timedelta(days=DIGEST_ABOUT_DAYS)
         for kind, ref_id in (await fb.about_refs(turn.session, unit.path, since))[:6]:
             title = await fb.about_title(turn.session, kind, ref_id)
             label = about_label(turn.lang, fb.About(kind, ref_id, title))
             buttons.append([InlineKeyboardButton(f"📊 {label}"[:60],
-                                                 callback_data=f"fbe:{unit.id}:{fb.ABOUT_KINDS.index(kind)}:{ref_id}")])
+                                                 callback_data=btn.DIGEST_ABOUT.data(unit.id, fb.ABOUT_KINDS.index(kind), ref_id))])
     else:
         buttons.append([InlineKeyboardButton(turn.t("feedback.button.this_month"),
-                                             callback_data=f"fbd:{unit.id}:{_month_code(*fb.local_month())}")])
+                                             callback_data=btn.DIGEST_MONTH.data(unit.id, _month_code(*fb.local_month())))])
     text, markup = "\n\n".join(parts), InlineKeyboardMarkup(buttons)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
@@ -663,10 +666,10 @@ async def run_sweep(app: Application) -> None:
         lines += [t(lang, "feedback.summary.cell", cell=esc(names.get(c, "")), count=n) for c, n in s["cells"].items()]
         rows = []
         if s["cells"]:
-            rows.append([InlineKeyboardButton(t(lang, "feedback.button.open_inbox"), callback_data="fbi:0")])
+            rows.append([InlineKeyboardButton(t(lang, "feedback.button.open_inbox"), callback_data=btn.INBOX.data(0))])
         if s["corrections"]:
             lines.append(t(lang, "feedback.summary.corrections", count=s["corrections"]))
-            rows.append([InlineKeyboardButton(t(lang, "feedback.button.open_corrections"), callback_data="crl:0")])
+            rows.append([InlineKeyboardButton(t(lang, "feedback.button.open_corrections"), callback_data=corrections_buttons.LIST.data(0))])
         try:
             await app.bot.send_message(chat_id=chat_id, text="\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
         except (Forbidden, BadRequest, NetworkError, RetryAfter) as exc:
@@ -723,14 +726,14 @@ def register(app: Application) -> None:
     typed = filters.TEXT & ~filters.COMMAND & ~MENU & fresh
     app.add_handler(MessageHandler(InFlow(app, COMPOSE) & (typed | ((filters.VOICE | filters.PHOTO) & fresh)), content))
     app.add_handler(MessageHandler(InFlow(app, REPLY) & typed, reply_text))
-    app.add_handler(CallbackQueryHandler(draft_button, pattern=r"^fb[asx]:"))
-    app.add_handler(CallbackQueryHandler(my_item, pattern=r"^fbm:"))
-    app.add_handler(CallbackQueryHandler(inbox, pattern=r"^fbi:"))
-    app.add_handler(CallbackQueryHandler(unit_button, pattern=r"^fbu:"))
-    app.add_handler(CallbackQueryHandler(list_button, pattern=r"^fbl:"))
-    app.add_handler(CallbackQueryHandler(open_button, pattern=r"^fbo:"))
-    app.add_handler(CallbackQueryHandler(reply_button, pattern=r"^fbr:"))
-    app.add_handler(CallbackQueryHandler(close_button, pattern=r"^fbc:"))
-    app.add_handler(CallbackQueryHandler(digest_button, pattern=r"^fb[gde]:"))
+    app.add_handler(CallbackQueryHandler(draft_button, pattern=any_of(*btn.DRAFT)))
+    app.add_handler(CallbackQueryHandler(my_item, pattern=btn.MINE.pattern))
+    app.add_handler(CallbackQueryHandler(inbox, pattern=btn.INBOX.pattern))
+    app.add_handler(CallbackQueryHandler(unit_button, pattern=btn.UNIT.pattern))
+    app.add_handler(CallbackQueryHandler(list_button, pattern=btn.LIST.pattern))
+    app.add_handler(CallbackQueryHandler(open_button, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(reply_button, pattern=btn.REPLY.pattern))
+    app.add_handler(CallbackQueryHandler(close_button, pattern=btn.CLOSE.pattern))
+    app.add_handler(CallbackQueryHandler(digest_button, pattern=any_of(*btn.DIGESTS)))
     if app.job_queue is not None:
         app.job_queue.run_repeating(sweep_job, interval=SWEEP_SECONDS, first=SWEEP_SECONDS, name="feedback_sweep")

@@ -20,6 +20,7 @@ from models.units import Unit
 
 from .i18n import fmt_number, t
 from .turn import Turn, member_handler
+from .buttons import imports as btn
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +135,15 @@ async def member_file(turn: Turn):
         "name": document.file_name or "members", "unit_id": scope_id, "at": clock.now(),
     }
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("import.button.confirm"), callback_data=f"imp:{token}:y"),
-        InlineKeyboardButton(turn.t("import.button.cancel"), callback_data=f"imp:{token}:n"),
+        InlineKeyboardButton(turn.t("import.button.confirm"), callback_data=btn.CONFIRM.data(token, "y")),
+        InlineKeyboardButton(turn.t("import.button.cancel"), callback_data=btn.CONFIRM.data(token, "n")),
     ]])
     turn.reply(describe_report(turn.lang, report, dry_run=True) + "\n" + turn.t("import.confirm"), markup)
 
 
 @member_handler
 async def confirm_import(turn: Turn):
-    _, token, choice = (turn.update.callback_query.data.split(":") + ["", ""])[:3]
+    token, choice = btn.CONFIRM.parse(turn.update.callback_query.data) or ("", "")
     pending = turn.context.user_data.get(PENDING)
     if not pending or pending["token"] != token or clock.now() - pending["at"] > PENDING_TTL:
         turn.answer(turn.t("import.expired"), alert=True)
@@ -184,4 +185,4 @@ async def confirm_import(turn: Turn):
 
 def register(app) -> None:
     app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, member_file))
-    app.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^imp:"))
+    app.add_handler(CallbackQueryHandler(confirm_import, pattern=btn.CONFIRM.pattern))

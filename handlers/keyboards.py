@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
+from models.callback_data import Codec
+
 from .i18n import LANGUAGES, all_translations, t
+from .buttons import common as btn
+from .buttons import corrections as corrections_buttons
 
 # The member's main menu, two big buttons a row; keys are catalog ids.
 MENU_ROWS = (
@@ -46,22 +50,23 @@ def menu_pattern(key: str) -> str:
 def language_keyboard(current: str) -> InlineKeyboardMarkup:
     names = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English", "bn": "🇧🇩 বাংলা"}
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(("✅ " if code == current else "") + names[code], callback_data=f"lang:{code}")]
+        [[InlineKeyboardButton(("✅ " if code == current else "") + names[code], callback_data=btn.LANG.data(code))]
          for code in LANGUAGES]
     )
 
 
-def pager(prefix: str, page: int, pages: int, lang: str) -> list[InlineKeyboardButton]:
+def pager(codec: Codec, page: int, pages: int, lang: str, *head: object) -> list[InlineKeyboardButton]:
+    """Previous, "2/5", next: the page is the codec's last field, after `head` (a unit, a status)."""
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(t(lang, "pager.prev"), callback_data=f"{prefix}:{page - 1}"))
+        row.append(InlineKeyboardButton(t(lang, "pager.prev"), callback_data=codec.data(*head, page - 1)))
     if pages > 1:
-        row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data="noop"))
+        row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=btn.NOOP.data()))
     if page + 1 < pages:
-        row.append(InlineKeyboardButton(t(lang, "pager.next"), callback_data=f"{prefix}:{page + 1}"))
+        row.append(InlineKeyboardButton(t(lang, "pager.next"), callback_data=codec.data(*head, page + 1)))
     return row
 
 
 def correction_button(lang: str) -> InlineKeyboardMarkup:
     """Under a member's own profile: ask the secretary to correct something."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "correction.button"), callback_data="crs:0")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "correction.button"), callback_data=corrections_buttons.START.data(0))]])

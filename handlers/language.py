@@ -11,6 +11,7 @@ from .commands import set_chat_commands
 from .i18n import LANGUAGES
 from .keyboards import language_keyboard, link_keyboard, main_menu
 from .turn import Turn, handler
+from .buttons import common as btn
 
 
 @handler
@@ -20,7 +21,7 @@ async def choose(turn: Turn):
 
 @handler
 async def chosen(turn: Turn):
-    code = turn.update.callback_query.data.partition(":")[2]
+    (code,) = btn.LANG.parse(turn.update.callback_query.data) or ("",)
     if code not in LANGUAGES:
         turn.answer(turn.t("error.bad_button"))
         return
@@ -36,4 +37,4 @@ async def chosen(turn: Turn):
 
 def register(app) -> None:
     app.add_handler(CommandHandler("language", choose))
-    app.add_handler(CallbackQueryHandler(chosen, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(chosen, pattern=btn.LANG.pattern))

@@ -28,8 +28,9 @@ from models.notices import Notice
 from models.permissions import Action, may
 
 from .i18n import t
-from .members import parse_ints, refuse
+from .members import refuse
 from .render import CAPTION_LIMIT, visible_length
+from .buttons import listen as btn
 from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ async def notice_language(session: AsyncSession, notice: Notice, default: str) -
 
 @member_handler
 async def hear_notice(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "bh", 1)
+    ids = btn.HEAR.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     allowed = notice is not None and (
         may(turn.actor, Action.view_reports, notice.unit.path)
@@ -292,5 +293,5 @@ async def hear_notice(turn: Turn):
 
 
 def register(app) -> None:
-    app.add_handler(CallbackQueryHandler(hear_notice, pattern=r"^bh:"))
+    app.add_handler(CallbackQueryHandler(hear_notice, pattern=btn.HEAR.pattern))
 

@@ -19,6 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models.callback_data import Codec, any_of
 from models.collation import name_key
 from models import accounts, clock, meetings, one_line, units
 from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
@@ -28,9 +29,10 @@ from models.units import Unit
 from .i18n import all_translations, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .live_status import LiveStatus, tell_outbox
-from .members import parse_ints, refuse
+from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
+from .buttons import meetings as btn
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +143,8 @@ def answer_buttons(meeting_id: int, lang: str, answer: Answer | None = None) -> 
         return t(lang, key) + (" ✔" if mine else "")
 
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(label("meeting.button.attend", answer is Answer.attend), callback_data=f"ga:{meeting_id}")],
-        [InlineKeyboardButton(label("meeting.button.absent", answer is Answer.absent), callback_data=f"gn:{meeting_id}")],
+        [InlineKeyboardButton(label("meeting.button.attend", answer is Answer.attend), callback_data=btn.ATTEND.data(meeting_id))],
+        [InlineKeyboardButton(label("meeting.button.absent", answer is Answer.absent), callback_data=btn.ABSENT.data(meeting_id))],
     ])
 
 
@@ -241,19 +243,19 @@ def _names(items: list[meetings.Answered], lang: str, *, reasons: bool = False) 
 
 
 def manage_buttons(meeting: Meeting, lang: str, now: datetime) -> list[list[InlineKeyboardButton]]:
-    rows = [[InlineKeyboardButton(t(lang, "meeting.button.refresh"), callback_data=f"gs:{meeting.id}")]]
+    rows = [[InlineKeyboardButton(t(lang, "meeting.button.refresh"), callback_data=btn.CARD.data(meeting.id))]]
     started = meeting.starts_at <= now
     if meeting.state is MeetingState.scheduled:
         if not started:
-            rows.append([InlineKeyboardButton(t(lang, "meeting.button.proxy"), callback_data=f"gq:{meeting.id}")])
-            rows.append([InlineKeyboardButton(t(lang, "meeting.button.move"), callback_data=f"gv:{meeting.id}"),
-                         InlineKeyboardButton(t(lang, "meeting.button.cancel"), callback_data=f"gx:{meeting.id}")])
+            rows.append([InlineKeyboardButton(t(lang, "meeting.button.proxy"), callback_data=btn.PROXY.data(meeting.id))])
+            rows.append([InlineKeyboardButton(t(lang, "meeting.button.move"), callback_data=btn.MOVE.data(meeting.id)),
+                         InlineKeyboardButton(t(lang, "meeting.button.cancel"), callback_data=btn.CANCEL.data(meeting.id))])
         if now >= meeting.starts_at - meetings.ROLL_CALL_OPENS:
-            rows.append([InlineKeyboardButton(t(lang, "meeting.button.roll_call"), callback_data=f"gr:{meeting.id}:0")])
+            rows.append([InlineKeyboardButton(t(lang, "meeting.button.roll_call"), callback_data=btn.ROLL.data(meeting.id, 0))])
         if started:
-            rows.append([InlineKeyboardButton(t(lang, "meeting.button.close"), callback_data=f"ge:{meeting.id}")])
+            rows.append([InlineKeyboardButton(t(lang, "meeting.button.close"), callback_data=btn.CLOSE.data(meeting.id))])
     elif meeting.state is MeetingState.closed:
-        rows.append([InlineKeyboardButton(t(lang, "meeting.button.minutes"), callback_data=f"gw:{meeting.id}")])
+        rows.append([InlineKeyboardButton(t(lang, "meeting.button.minutes"), callback_data=btn.MINUTES.data(meeting.id))])
     return rows
 
 
@@ -296,9 +298,10 @@ async def show_card(turn: Turn, meeting: Meeting, *, edit: bool) -> None:
         await meetings.set_status_message(turn.session, meeting.id, turn.chat_id, query.message.message_id)
 
 
-async def managed_or_refuse(turn: Turn, prefix: str, count: int = 1) -> tuple[Meeting | None, list[int] | None]:
+async def managed_or_refuse(turn: Turn, codec: Codec) -> tuple[Meeting | None, tuple | None]:
     """The meeting a secretary's button names, when they may manage it; refused and logged otherwise."""
-    ids = parse_ints(turn.update.callback_query.data, prefix, count)
+    ids = codec.parse(turn.update.callback_query.data)
+    prefix = codec.prefix
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
     if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
         await refuse(turn, f"meeting_{prefix}")
@@ -308,7 +311,7 @@ async def managed_or_refuse(turn: Turn, prefix: str, count: int = 1) -> tuple[Me
 
 @member_handler
 async def card_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, "gs")
+    meeting, _ = await managed_or_refuse(turn, btn.CARD)
     if meeting is not None:
         await show_card(turn, meeting, edit=True)
 
@@ -353,14 +356,14 @@ async def meeting_command(turn: Turn):
 def _ask_cell(turn: Turn, cells: list[Unit]):
     shown = cells[:30]
     _draft(turn)["offered"] = [c.id for c in shown]
-    rows = [[InlineKeyboardButton(c.name[:60], callback_data=f"gc:{c.id}")] for c in shown]
+    rows = [[InlineKeyboardButton(c.name[:60], callback_data=btn.CELL.data(c.id))] for c in shown]
     turn.reply(turn.t("meeting.ask_cell"), InlineKeyboardMarkup(rows))
     return CELL
 
 
 @member_handler
 async def chose_cell(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "gc", 1)
+    ids = btn.CELL.parse(turn.update.callback_query.data)
     draft = _draft(turn)
     cell = await units.get_unit(turn.session, ids[0]) if ids and ids[0] in draft.get("offered", []) else None
     if cell is None or not may_manage_cell(turn.actor, cell):
@@ -374,14 +377,14 @@ async def chose_cell(turn: Turn):
 
 
 def _ask_kind(turn: Turn):
-    rows = [[InlineKeyboardButton(kind_label(turn.lang, k), callback_data=f"gk:{k.value}")] for k in MeetingKind]
+    rows = [[InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value))] for k in MeetingKind]
     turn.reply(turn.t("meeting.ask_kind"), InlineKeyboardMarkup(rows))
     return KIND
 
 
 @member_handler
 async def chose_kind(turn: Turn):
-    value = turn.update.callback_query.data.partition(":")[2]
+    (value,) = btn.KIND.parse(turn.update.callback_query.data) or ("",)
     if value not in {k.value for k in MeetingKind}:
         turn.answer(turn.t("error.bad_button"))
         return KIND
@@ -397,7 +400,7 @@ def _ask_day(turn: Turn):
     for i in range(1, DAYS_OFFERED + 1):
         day = today + timedelta(days=i)
         label = f"{turn.t(f'meeting.weekday.short.{day.weekday()}')} {day.strftime('%d/%m')}"
-        row.append(InlineKeyboardButton(label, callback_data=f"gd:{day.strftime('%Y%m%d')}"))
+        row.append(InlineKeyboardButton(label, callback_data=btn.DAY.data(day.strftime('%Y%m%d'))))
         if len(row) == 2:
             rows.append(row)
             row = []
@@ -409,7 +412,7 @@ def _ask_day(turn: Turn):
 
 @member_handler
 async def chose_day(turn: Turn):
-    raw = turn.update.callback_query.data.partition(":")[2]
+    (raw,) = btn.DAY.parse(turn.update.callback_query.data) or ("",)
     try:
         day = datetime.strptime(raw, "%Y%m%d").date()
     except ValueError:
@@ -440,7 +443,7 @@ async def typed_day(turn: Turn):
 
 
 def _ask_time(turn: Turn):
-    rows = [[InlineKeyboardButton(v, callback_data=f"gh:{v.replace(':', '')}") for v in TIMES_OFFERED[i:i + 4]]
+    rows = [[InlineKeyboardButton(v, callback_data=btn.TIME.data(v.replace(':', ''))) for v in TIMES_OFFERED[i:i + 4]]
             for i in range(0, len(TIMES_OFFERED), 4)]
     turn.reply(turn.t("meeting.ask_time"), InlineKeyboardMarkup(rows))
     return TIME
@@ -459,7 +462,7 @@ async def _set_time(turn: Turn, at: time):
 
 @member_handler
 async def chose_time(turn: Turn):
-    raw = turn.update.callback_query.data.partition(":")[2]
+    (raw,) = btn.TIME.parse(turn.update.callback_query.data) or ("",)
     if "day" not in _draft(turn) or not (len(raw) == 4 and raw.isdigit()):
         turn.answer(turn.t("error.bad_button"))
         return TIME
@@ -488,7 +491,7 @@ def _ask_title(turn: Turn):
     draft = _draft(turn)
     suggested = default_title(turn.lang, MeetingKind(draft.get("kind", "regular")), date.fromisoformat(draft["day"]))
     draft["suggested"] = suggested
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data="gt:0")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data=btn.TITLE.data("0"))]])
     turn.reply(turn.t("meeting.ask_title", limit=meetings.TITLE_MAX), markup)
     return TITLE
 
@@ -517,14 +520,14 @@ async def typed_title(turn: Turn):
 async def _ask_place(turn: Turn):
     draft = _draft(turn)
     draft["places"] = await meetings.recent_places(turn.session, draft.get("cell"), PLACES_OFFERED)
-    rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=f"gp:{i}")] for i, p in enumerate(draft["places"])]
+    rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=btn.PLACE.data(i))] for i, p in enumerate(draft["places"])]
     turn.reply(turn.t("meeting.ask_place"), InlineKeyboardMarkup(rows) if rows else None)
     return PLACE
 
 
 @member_handler
 async def chose_place(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "gp", 1)
+    ids = btn.PLACE.parse(turn.update.callback_query.data)
     places = _draft(turn).get("places", [])
     if ids is None or ids[0] >= len(places):
         turn.answer(turn.t("error.bad_button"))
@@ -545,7 +548,7 @@ async def typed_place(turn: Turn):
 
 
 def _ask_agenda(turn: Turn):
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data="gg:0")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data=btn.NO_AGENDA.data("0"))]])
     turn.reply(turn.t("meeting.ask_agenda", limit=meetings.AGENDA_MAX), markup)
     return AGENDA
 
@@ -571,7 +574,7 @@ async def skipped_agenda(turn: Turn):
 
 
 def _ask_docs(turn: Turn):
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.docs_done"), callback_data="gf:0")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.docs_done"), callback_data=btn.DOCS_DONE.data("0"))]])
     turn.reply(turn.t("meeting.ask_docs", limit=meetings.DOCUMENTS_MAX), markup)
     return DOCS
 
@@ -588,7 +591,7 @@ async def got_doc(turn: Turn):
     else:
         docs.append({"file_id": message.document.file_id, "kind": "document",
                      "name": (message.document.file_name or "")[:255] or None})
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.docs_done"), callback_data="gf:0")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("meeting.button.docs_done"), callback_data=btn.DOCS_DONE.data("0"))]])
     turn.reply(turn.t("meeting.doc_received", count=len(docs), name=esc(docs[-1]["name"] or "🖼")), markup)
     return DOCS
 
@@ -619,8 +622,8 @@ async def _preview(turn: Turn):
     summary = turn.t("meeting.preview_audience", members=len(members), linked=linked,
                      docs=len(draft.get("docs", [])), reminders=", ".join(reminder_offsets(turn)))
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("meeting.button.confirm"), callback_data="gy:yes"),
-        InlineKeyboardButton(turn.t("meeting.button.discard"), callback_data="gy:no"),
+        InlineKeyboardButton(turn.t("meeting.button.confirm"), callback_data=btn.CONFIRM.data("yes")),
+        InlineKeyboardButton(turn.t("meeting.button.discard"), callback_data=btn.CONFIRM.data("no")),
     ]])
     turn.reply(text)
     turn.reply(summary, markup)
@@ -629,7 +632,7 @@ async def _preview(turn: Turn):
 
 @member_handler
 async def confirmed(turn: Turn):
-    if turn.update.callback_query.data != "gy:yes":
+    if btn.CONFIRM.parse(turn.update.callback_query.data) != ("yes",):
         settle(turn, lambda data: data.pop(DRAFT, None))
         turn.edit(turn.t("cancel.done"))
         return ConversationHandler.END
@@ -717,7 +720,7 @@ async def _answer_refused(turn: Turn, exc: MeetingError, what: str) -> None:
 
 @member_handler
 async def attend_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "ga", 1)
+    ids = btn.ATTEND.parse(turn.update.callback_query.data)
     if ids is None:
         await refuse(turn, "meeting_attend")
         return ConversationHandler.END
@@ -734,15 +737,16 @@ async def attend_pressed(turn: Turn):
 
 
 def reason_buttons(meeting_id: int, lang: str, member_id: int | None = None) -> InlineKeyboardMarkup:
-    prefix = f"gz:{meeting_id}" if member_id is None else f"gZ:{meeting_id}:{member_id}"
-    rows = [[InlineKeyboardButton(t(lang, f"meeting.reason.{code}"), callback_data=f"{prefix}:{i}")]
+    def data(i: int) -> str:
+        return btn.REASON.data(meeting_id, i) if member_id is None else btn.PROXY_REASON.data(meeting_id, member_id, i)
+    rows = [[InlineKeyboardButton(t(lang, f"meeting.reason.{code}"), callback_data=data(i))]
             for i, code in enumerate(REASONS)]
     return InlineKeyboardMarkup(rows)
 
 
 @member_handler
 async def absent_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "gn", 1)
+    ids = btn.ABSENT.parse(turn.update.callback_query.data)
     meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
     if meeting is None or not await meetings.is_invited(turn.session, meeting, turn.actor.member_id):
         await refuse(turn, "meeting_absent")
@@ -773,7 +777,7 @@ async def _record_absent(turn: Turn, meeting_id: int, reason: str, for_member_id
 
 @member_handler
 async def reason_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "gz", 2)
+    ids = btn.REASON.parse(turn.update.callback_query.data)
     if ids is None or ids[1] >= len(REASONS):
         await refuse(turn, "meeting_reason")
         return ConversationHandler.END
@@ -812,7 +816,7 @@ async def typed_reason(turn: Turn):
 @member_handler
 async def open_pressed(turn: Turn):
     """A member opens a meeting from /meetings: the notice again, with their answer ticked."""
-    ids = parse_ints(turn.update.callback_query.data, "go", 1)
+    ids = btn.OPEN.parse(turn.update.callback_query.data)
     meeting = await meetings.get_meeting(turn.session, ids[0], full=True) if ids else None
     if meeting is None or not (await meetings.is_invited(turn.session, meeting, turn.actor.member_id)
                                or may_manage_cell(turn.actor, meeting.cell)):
@@ -831,14 +835,14 @@ async def open_pressed(turn: Turn):
 @member_handler
 async def proxy_pressed(turn: Turn):
     """Members who have not answered (those without Telegram first): the secretary answers for them."""
-    meeting, _ = await managed_or_refuse(turn, "gq")
+    meeting, _ = await managed_or_refuse(turn, btn.PROXY)
     if meeting is not None:
         await _proxy_list(turn, meeting)
 
 
 @member_handler
 async def proxy_answer_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, "gQ", 3)
+    meeting, ids = await managed_or_refuse(turn, btn.PROXY_ANSWER)
     if meeting is None:
         return
     _, member_id, attend = ids
@@ -862,16 +866,16 @@ async def _proxy_list(turn: Turn, meeting: Meeting) -> None:
     a = await meetings.answers(turn.session, meeting.id)
     waiting = sorted(a.silent, key=lambda x: (x.reachable, name_key(x.name)))[:30]
     rows = [[InlineKeyboardButton(f"✅ {'📵 ' if not m.reachable else ''}{m.name}"[:60],
-                                  callback_data=f"gQ:{meeting.id}:{m.member_id}:1"),
-             InlineKeyboardButton("🙏", callback_data=f"gQ:{meeting.id}:{m.member_id}:0")] for m in waiting]
-    rows.append([InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=f"gs:{meeting.id}")])
+                                  callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 1)),
+             InlineKeyboardButton("🙏", callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 0))] for m in waiting]
+    rows.append([InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id))])
     key = "meeting.proxy_header" if waiting else "meeting.proxy_none"
     turn.edit(turn.t(key, title=esc(meeting.title)), InlineKeyboardMarkup(rows))
 
 
 @member_handler
 async def proxy_reason_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, "gZ", 3)
+    meeting, ids = await managed_or_refuse(turn, btn.PROXY_REASON)
     if meeting is None:
         return
     _, member_id, code = ids
@@ -886,7 +890,7 @@ async def proxy_reason_pressed(turn: Turn):
 
 @member_handler
 async def move_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, "gv")
+    meeting, _ = await managed_or_refuse(turn, btn.MOVE)
     if meeting is None:
         return ConversationHandler.END
     if not _open_for_answers(meeting):
@@ -927,12 +931,12 @@ async def typed_move(turn: Turn):
 
 @member_handler
 async def cancel_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, "gx")
+    meeting, _ = await managed_or_refuse(turn, btn.CANCEL)
     if meeting is None:
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("meeting.button.cancel_yes"), callback_data=f"gX:{meeting.id}"),
-        InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=f"gs:{meeting.id}"),
+        InlineKeyboardButton(turn.t("meeting.button.cancel_yes"), callback_data=btn.CANCEL_YES.data(meeting.id)),
+        InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id)),
     ]])
     turn.edit(turn.t("meeting.ask_cancel", title=esc(meeting.title),
                      when=when_text(turn.lang, meeting.starts_at, turn.services.timezone)), markup)
@@ -940,7 +944,7 @@ async def cancel_pressed(turn: Turn):
 
 @member_handler
 async def cancel_confirmed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, "gX")
+    meeting, _ = await managed_or_refuse(turn, btn.CANCEL_YES)
     if meeting is None:
         return
     try:
@@ -972,7 +976,7 @@ async def meetings_command(turn: Turn):
         lines.append(f"• <b>{when_text(turn.lang, m.starts_at, tz)}</b> — {esc(m.title)}")
         lines.append(f"   📍 {esc(m.place)} · {turn.t(answer_key)}")
         rows.append([InlineKeyboardButton(turn.t("meetings.button.open", date=day_text(m.starts_at, tz)),
-                                          callback_data=f"go:{m.id}")])
+                                          callback_data=btn.OPEN.data(m.id))])
     past = await meetings.past_for_member(turn.session, member_id) if member_id else []
     if past:
         lines.append("")
@@ -988,7 +992,7 @@ async def meetings_command(turn: Turn):
         lines.append(turn.t("meetings.managed"))
         for m in managed:
             rows.append([InlineKeyboardButton(f"📋 {day_text(m.starts_at, tz)} · {m.cell.name} · {m.title}"[:64],
-                                              callback_data=f"gs:{m.id}")])
+                                              callback_data=btn.CARD.data(m.id))])
     turn.reply("\n".join(lines), InlineKeyboardMarkup(rows) if rows else main_menu(turn.lang))
 
 
@@ -1003,42 +1007,42 @@ def register(app, cancel) -> None:
         conversation = ConversationHandler(
             entry_points=[
                 CommandHandler("meeting", meeting_command),
-                CallbackQueryHandler(absent_pressed, pattern=r"^gn:"),
-                CallbackQueryHandler(move_pressed, pattern=r"^gv:"),
+                CallbackQueryHandler(absent_pressed, pattern=btn.ABSENT.pattern),
+                CallbackQueryHandler(move_pressed, pattern=btn.MOVE.pattern),
                 *attendance.entry_points(),
             ],
             states={
-                CELL: [CallbackQueryHandler(chose_cell, pattern=r"^gc:")],
-                KIND: [CallbackQueryHandler(chose_kind, pattern=r"^gk:")],
-                DAY: [CallbackQueryHandler(chose_day, pattern=r"^gd:"), MessageHandler(text, typed_day)],
-                TIME: [CallbackQueryHandler(chose_time, pattern=r"^gh:"), MessageHandler(text, typed_time)],
-                TITLE: [CallbackQueryHandler(chose_title, pattern=r"^gt:0$"), MessageHandler(text, typed_title)],
-                PLACE: [CallbackQueryHandler(chose_place, pattern=r"^gp:"), MessageHandler(text, typed_place)],
-                AGENDA: [CallbackQueryHandler(skipped_agenda, pattern=r"^gg:0$"), MessageHandler(text, typed_agenda)],
+                CELL: [CallbackQueryHandler(chose_cell, pattern=btn.CELL.pattern)],
+                KIND: [CallbackQueryHandler(chose_kind, pattern=btn.KIND.pattern)],
+                DAY: [CallbackQueryHandler(chose_day, pattern=btn.DAY.pattern), MessageHandler(text, typed_day)],
+                TIME: [CallbackQueryHandler(chose_time, pattern=btn.TIME.pattern), MessageHandler(text, typed_time)],
+                TITLE: [CallbackQueryHandler(chose_title, pattern=btn.TITLE.exact), MessageHandler(text, typed_title)],
+                PLACE: [CallbackQueryHandler(chose_place, pattern=btn.PLACE.pattern), MessageHandler(text, typed_place)],
+                AGENDA: [CallbackQueryHandler(skipped_agenda, pattern=btn.NO_AGENDA.exact), MessageHandler(text, typed_agenda)],
                 DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, got_doc),
-                       CallbackQueryHandler(docs_done, pattern=r"^gf:0$")],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=r"^gy:(yes|no)$")],
-                REASON: [CallbackQueryHandler(reason_pressed, pattern=r"^gz:"), MessageHandler(text, typed_reason)],
+                       CallbackQueryHandler(docs_done, pattern=btn.DOCS_DONE.exact)],
+                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
+                REASON: [CallbackQueryHandler(reason_pressed, pattern=btn.REASON.pattern), MessageHandler(text, typed_reason)],
                 MOVE: [MessageHandler(text, typed_move)],
                 **attendance.states(text),
             },
             fallbacks=[CommandHandler("cancel", cancel),
-                       CallbackQueryHandler(attend_pressed, pattern=r"^ga:")],
+                       CallbackQueryHandler(attend_pressed, pattern=btn.ATTEND.pattern)],
             conversation_timeout=1800,
             allow_reentry=True,
             name="meeting",
         )
     app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^g[ckdhtpgfy]:"))
-    app.add_handler(CallbackQueryHandler(attend_pressed, pattern=r"^ga:"))
-    app.add_handler(CallbackQueryHandler(reason_pressed, pattern=r"^gz:"))
-    app.add_handler(CallbackQueryHandler(open_pressed, pattern=r"^go:"))
-    app.add_handler(CallbackQueryHandler(card_pressed, pattern=r"^gs:"))
-    app.add_handler(CallbackQueryHandler(proxy_pressed, pattern=r"^gq:"))
-    app.add_handler(CallbackQueryHandler(proxy_answer_pressed, pattern=r"^gQ:"))
-    app.add_handler(CallbackQueryHandler(proxy_reason_pressed, pattern=r"^gZ:"))
-    app.add_handler(CallbackQueryHandler(cancel_pressed, pattern=r"^gx:"))
-    app.add_handler(CallbackQueryHandler(cancel_confirmed, pattern=r"^gX:"))
+    app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
+    app.add_handler(CallbackQueryHandler(attend_pressed, pattern=btn.ATTEND.pattern))
+    app.add_handler(CallbackQueryHandler(reason_pressed, pattern=btn.REASON.pattern))
+    app.add_handler(CallbackQueryHandler(open_pressed, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(card_pressed, pattern=btn.CARD.pattern))
+    app.add_handler(CallbackQueryHandler(proxy_pressed, pattern=btn.PROXY.pattern))
+    app.add_handler(CallbackQueryHandler(proxy_answer_pressed, pattern=btn.PROXY_ANSWER.pattern))
+    app.add_handler(CallbackQueryHandler(proxy_reason_pressed, pattern=btn.PROXY_REASON.pattern))
+    app.add_handler(CallbackQueryHandler(cancel_pressed, pattern=btn.CANCEL.pattern))
+    app.add_handler(CallbackQueryHandler(cancel_confirmed, pattern=btn.CANCEL_YES.pattern))
     attendance.register(app)
     app.add_handler(CommandHandler("meetings", meetings_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.meetings")), meetings_command))

@@ -9,7 +9,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from models import accounts, audit, relinking
-from models.callback_data import parse_ints
 from models.dates import VIETNAM
 from models.members import Member, find_members, get_profile, load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_view_member, scope_paths, units_for
@@ -20,6 +19,7 @@ from .i18n import fmt_date, t
 from .keyboards import pager
 from .profile import render_profile
 from .turn import Turn, esc, member_handler
+from .buttons import members as btn
 
 ASK_WHO = 1
 MAX_QUERY = 100
@@ -48,8 +48,8 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
         members, _ = await members_under(turn.session, unit.path, offset=page * size, limit=size)
     # Within one cell the cell's name on every button is noise; across a ward it says where.
     label = (lambda m: m.full_name) if unit.is_cell else (lambda m: f"{m.full_name} · {m.cell.name}")
-    rows = [[InlineKeyboardButton(label(m)[:60], callback_data=f"mp:{m.id}")] for m in members]
-    nav = pager(f"ml:{unit.id}", page, pages, turn.lang)
+    rows = [[InlineKeyboardButton(label(m)[:60], callback_data=btn.PROFILE.data(m.id))] for m in members]
+    nav = pager(btn.MEMBERS_PAGE, page, pages, turn.lang, unit.id)
     if nav:
         rows.append(nav)
     text = turn.t("members.header", unit=esc(unit.name), total=total)
@@ -66,13 +66,13 @@ async def list_members(turn: Turn):
     if len(top_units) == 1:
         await show_unit_page(turn, top_units[0], 0, edit=False)
         return
-    rows = [[InlineKeyboardButton(u.name, callback_data=f"ml:{u.id}:0")] for u in top_units]
+    rows = [[InlineKeyboardButton(u.name, callback_data=btn.MEMBERS_PAGE.data(u.id, 0))] for u in top_units]
     turn.reply(turn.t("members.choose_unit"), InlineKeyboardMarkup(rows))
 
 
 @member_handler
 async def members_page(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "ml", 2)
+    ids = btn.MEMBERS_PAGE.parse(turn.update.callback_query.data)
     unit = await may_act_on_unit(turn.session, turn.actor, Action.list_members, ids[0]) if ids else None
     if unit is None:
         await refuse(turn, "members_page")
@@ -82,7 +82,7 @@ async def members_page(turn: Turn):
 
 @member_handler
 async def member_profile(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "mp", 1)
+    ids = btn.PROFILE.parse(turn.update.callback_query.data)
     if not ids or not await may_view_member(turn.session, turn.actor, ids[0]):
         await refuse(turn, "member_profile")
         return
@@ -98,7 +98,7 @@ async def member_profile(turn: Turn):
         )
     markup = None
     if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=f"iv:{member.id}")]])
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))]])
     turn.reply(render_profile(turn, view), markup)
 
 
@@ -110,8 +110,8 @@ async def issue_invite(turn: Turn, member: Member, *, confirmed: bool = False) -
     since = linked_since(turn, result.linked_at)
     if result.step is InviteStep.confirm:
         markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(turn.t("relink.button.confirm"), callback_data=f"rly:{member.id}"),
-            InlineKeyboardButton(turn.t("relink.button.cancel"), callback_data=f"rln:{member.id}"),
+            InlineKeyboardButton(turn.t("relink.button.confirm"), callback_data=btn.RELINK_YES.data(member.id)),
+            InlineKeyboardButton(turn.t("relink.button.cancel"), callback_data=btn.RELINK_NO.data(member.id)),
         ]])
         turn.reply(turn.t("relink.confirm", name=name, since=since), markup)
         return
@@ -159,7 +159,7 @@ async def invite_by_query(turn: Turn, query: str):
     if len(found) == 1:
         await issue_invite(turn, found[0])
         return ConversationHandler.END
-    rows = [[InlineKeyboardButton(m.full_name[:60], callback_data=f"iv:{m.id}")] for m in found[:10]]
+    rows = [[InlineKeyboardButton(m.full_name[:60], callback_data=btn.INVITE.data(m.id))] for m in found[:10]]
     turn.reply(turn.t("invite.choose"), InlineKeyboardMarkup(rows))
     return ConversationHandler.END
 
@@ -182,7 +182,7 @@ async def invite_answer(turn: Turn):
 
 @member_handler
 async def invite_button(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "iv", 1)
+    ids = btn.INVITE.parse(turn.update.callback_query.data)
     member = await get_profile(turn.session, ids[0]) if ids else None
     if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
         await refuse(turn, "invite_button")
@@ -193,7 +193,7 @@ async def invite_button(turn: Turn):
 @member_handler
 async def relink_confirm(turn: Turn):
     """The officer confirms a re-link: everything is checked again (a button proves nothing)."""
-    ids = parse_ints(turn.update.callback_query.data, "rly", 1)
+    ids = btn.RELINK_YES.parse(turn.update.callback_query.data)
     member = await get_profile(turn.session, ids[0]) if ids else None
     if member is None:
         await refuse(turn, "relink_confirm")
@@ -203,7 +203,7 @@ async def relink_confirm(turn: Turn):
 
 @member_handler
 async def relink_cancel(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "rln", 1)
+    ids = btn.RELINK_NO.parse(turn.update.callback_query.data)
     member = await get_profile(turn.session, ids[0]) if ids else None
     if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
         await refuse(turn, "relink_cancel")
@@ -226,11 +226,11 @@ async def render_account_moved(session: AsyncSession, move_id: int, lang: str, t
 
 def register(app, cancel) -> None:
     app.add_handler(CommandHandler("members", list_members))
-    app.add_handler(CallbackQueryHandler(members_page, pattern=r"^ml:"))
-    app.add_handler(CallbackQueryHandler(member_profile, pattern=r"^mp:"))
-    app.add_handler(CallbackQueryHandler(invite_button, pattern=r"^iv:"))
-    app.add_handler(CallbackQueryHandler(relink_confirm, pattern=r"^rly:"))
-    app.add_handler(CallbackQueryHandler(relink_cancel, pattern=r"^rln:"))
+    app.add_handler(CallbackQueryHandler(members_page, pattern=btn.MEMBERS_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(member_profile, pattern=btn.PROFILE.pattern))
+    app.add_handler(CallbackQueryHandler(invite_button, pattern=btn.INVITE.pattern))
+    app.add_handler(CallbackQueryHandler(relink_confirm, pattern=btn.RELINK_YES.pattern))
+    app.add_handler(CallbackQueryHandler(relink_cancel, pattern=btn.RELINK_NO.pattern))
     app.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("invite", invite_command)],

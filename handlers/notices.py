@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models.callback_data import any_of
 from models import audit, clock, notices, one_line
 from models import units as units_model
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
@@ -30,9 +31,10 @@ from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import listen_button_data
 from .live_status import LiveStatus, tell_outbox
-from .members import parse_ints, refuse
+from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
+from .buttons import notices as btn
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +80,9 @@ def notice_body(notice: Notice, lang: str) -> str:
 def member_buttons(notice: Notice, lang: str, *, read: bool = False, studied: bool = False) -> dict | None:
     rows = []
     if not read:
-        rows.append([InlineKeyboardButton(t(lang, "notice.button.read"), callback_data=f"nr:{notice.id}")])
+        rows.append([InlineKeyboardButton(t(lang, "notice.button.read"), callback_data=btn.READ.data(notice.id))])
     if notice.study_required and not studied:
-        rows.append([InlineKeyboardButton(t(lang, "notice.button.studied"), callback_data=f"ns:{notice.id}")])
+        rows.append([InlineKeyboardButton(t(lang, "notice.button.studied"), callback_data=btn.STUDIED.data(notice.id))])
     # Members who listen rather than read: the text as a voice note (handlers/listen.py).
     rows.append([InlineKeyboardButton(t(lang, "listen.button"), callback_data=listen_button_data(notice.id))])
     return InlineKeyboardMarkup(rows).to_dict()
@@ -125,8 +127,8 @@ async def render_reminder(session: AsyncSession, reminder_id: int, lang: str, tz
     text = t(lang, "notice.reminder", kind=_kind_label(lang, notice.kind), title=esc(notice.title),
              unit=esc(notice.unit.name))
     markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t(lang, "notice.button.open"), callback_data=f"no:{notice.id}")],
-        [InlineKeyboardButton(t(lang, "notice.button.read"), callback_data=f"nr:{notice.id}")],
+        [InlineKeyboardButton(t(lang, "notice.button.open"), callback_data=btn.OPEN.data(notice.id))],
+        [InlineKeyboardButton(t(lang, "notice.button.read"), callback_data=btn.READ.data(notice.id))],
     ]).to_dict()
     return [("sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup})]
 
@@ -148,7 +150,7 @@ async def render_unreachable(session: AsyncSession, delivery_id: int, lang: str,
 async def status_view(session: AsyncSession, notice: Notice, lang: str, tz: tzinfo | None) -> tuple[str, dict]:
     s = await notices.status(session, notice.id)
     lines = [f"📊 <b>{esc(notice.title)}</b>", f"{_kind_label(lang, notice.kind)} · {esc(notice.unit.name)}"]
-    buttons = [[InlineKeyboardButton(t(lang, "notice.button.refresh"), callback_data=f"nt:{notice.id}")]]
+    buttons = [[InlineKeyboardButton(t(lang, "notice.button.refresh"), callback_data=btn.STATUS.data(notice.id))]]
     if s.scheduled_for is not None:
         lines.append(t(lang, "notice.status.scheduled", when=_when(s.scheduled_for, tz)))
         return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
@@ -175,9 +177,9 @@ async def status_view(session: AsyncSession, notice: Notice, lang: str, tz: tzin
             lines.append(t(lang, "notice.status.cell_line", cell=esc(r.cell), count=r.count, base=r.base,
                            percent=r.percent))
     if unread_total and s.delivered:
-        buttons.append([InlineKeyboardButton(t(lang, "notice.button.remind"), callback_data=f"nm:{notice.id}")])
+        buttons.append([InlineKeyboardButton(t(lang, "notice.button.remind"), callback_data=btn.REMIND.data(notice.id))])
     if notice.study_required:
-        buttons.append([InlineKeyboardButton(t(lang, "notice.button.study_rates"), callback_data=f"nq:{notice.id}")])
+        buttons.append([InlineKeyboardButton(t(lang, "notice.button.study_rates"), callback_data=btn.STUDY_RATES.data(notice.id))])
     return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
 
 
@@ -220,8 +222,8 @@ def _draft(turn: Turn) -> dict:
 def _kind_keyboard(lang: str) -> InlineKeyboardMarkup:
     kinds = list(NoticeKind)
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(_kind_label(lang, k), callback_data=f"nk:{k.value}") for k in kinds[:2]],
-        [InlineKeyboardButton(_kind_label(lang, k), callback_data=f"nk:{k.value}") for k in kinds[2:]],
+        [InlineKeyboardButton(_kind_label(lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[:2]],
+        [InlineKeyboardButton(_kind_label(lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[2:]],
     ])
 
 
@@ -241,7 +243,7 @@ async def notice_command(turn: Turn):
 
 @member_handler
 async def chose_kind(turn: Turn):
-    value = turn.update.callback_query.data.partition(":")[2]
+    (value,) = btn.KIND.parse(turn.update.callback_query.data) or ("",)
     if value not in {k.value for k in NoticeKind}:
         turn.answer(turn.t("error.bad_button"))
         return KIND
@@ -269,7 +271,7 @@ async def got_body(turn: Turn):
         turn.reply(turn.t("notice.ask_body"))
         return BODY
     _draft(turn)["body"] = body
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("notice.button.no_file"), callback_data="nf:skip")]])
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("notice.button.no_file"), callback_data=btn.NO_FILE.data("skip"))]])
     turn.reply(turn.t("notice.ask_file"), skip)
     return FILE
 
@@ -308,8 +310,8 @@ async def file_expected(turn: Turn):
 async def _after_file(turn: Turn):
     if _draft(turn).get("kind") == NoticeKind.resolution.value:
         markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(turn.t("notice.button.study_yes"), callback_data="ny:1"),
-            InlineKeyboardButton(turn.t("notice.button.study_no"), callback_data="ny:0"),
+            InlineKeyboardButton(turn.t("notice.button.study_yes"), callback_data=btn.STUDY.data("1")),
+            InlineKeyboardButton(turn.t("notice.button.study_no"), callback_data=btn.STUDY.data("0")),
         ]])
         turn.reply(turn.t("notice.ask_study"), markup)
         return STUDY
@@ -318,7 +320,7 @@ async def _after_file(turn: Turn):
 
 @member_handler
 async def chose_study(turn: Turn):
-    _draft(turn)["study"] = turn.update.callback_query.data == "ny:1"
+    _draft(turn)["study"] = btn.STUDY.parse(turn.update.callback_query.data) == ("1",)
     turn.edit(turn.t("notice.study_on" if _draft(turn)["study"] else "notice.study_off"))
     return await _ask_audience(turn)
 
@@ -330,14 +332,14 @@ async def _audience_keyboard(turn: Turn, scopes: list[Unit], chosen: set[int]) -
             cells = [scope]
         else:
             rows.append([InlineKeyboardButton(turn.t("notice.audience.whole", unit=scope.name)[:64],
-                                              callback_data=f"na:u:{scope.id}")])
+                                              callback_data=btn.AUDIENCE.data("u", scope.id))])
             offered.append(scope.id)
             cells = await units_model.cells_under(turn.session, scope.path, CELLS_SHOWN)
         for cell in cells:
             mark = "✅" if cell.id in chosen else "▫️"
-            rows.append([InlineKeyboardButton(f"{mark} {cell.name}"[:64], callback_data=f"na:c:{cell.id}")])
+            rows.append([InlineKeyboardButton(f"{mark} {cell.name}"[:64], callback_data=btn.AUDIENCE.data("c", cell.id))])
             offered.append(cell.id)
-    rows.append([InlineKeyboardButton(turn.t("notice.button.continue"), callback_data="na:ok")])
+    rows.append([InlineKeyboardButton(turn.t("notice.button.continue"), callback_data=btn.AUDIENCE_DONE.data("ok"))])
     return InlineKeyboardMarkup(rows), offered
 
 
@@ -360,15 +362,13 @@ async def _ask_audience(turn: Turn):
 async def chose_audience(turn: Turn):
     draft = _draft(turn)
     data = turn.update.callback_query.data
-    _, _, rest = data.partition(":")
-    what = rest.partition(":")[0]
-    if what == "ok":
+    if btn.AUDIENCE_DONE.parse(data) is not None:
         if not draft.get("units"):
             turn.answer(turn.t("notice.audience.none"), alert=True)
             return AUDIENCE
         turn.edit(turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, draft["units"]))))
         return _ask_when(turn)
-    ids = parse_ints(rest, what, 1)  # "u:5" or "c:5"
+    what, *ids = btn.AUDIENCE.parse(data) or (None,)  # ("u", 5) or ("c", 5)
     if not ids or ids[0] not in draft.get("offered", []):
         await refuse(turn, "notice_audience")
         return AUDIENCE
@@ -393,8 +393,8 @@ async def _unit_names(turn: Turn, unit_ids: list[int]) -> str:
 
 def _ask_when(turn: Turn):
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("notice.button.send_now"), callback_data="nw:now"),
-        InlineKeyboardButton(turn.t("notice.button.schedule"), callback_data="nw:at"),
+        InlineKeyboardButton(turn.t("notice.button.send_now"), callback_data=btn.WHEN.data("now")),
+        InlineKeyboardButton(turn.t("notice.button.schedule"), callback_data=btn.WHEN.data("at")),
     ]])
     turn.reply(turn.t("notice.ask_when"), markup)
     return WHEN
@@ -402,7 +402,7 @@ def _ask_when(turn: Turn):
 
 @member_handler
 async def chose_when(turn: Turn):
-    if turn.update.callback_query.data == "nw:at":
+    if btn.WHEN.parse(turn.update.callback_query.data) == ("at",):
         turn.edit(turn.t("notice.ask_at"))
         return AT
     _draft(turn)["send_at"] = None
@@ -457,8 +457,8 @@ async def _preview(turn: Turn):
     summary.append(turn.t("notice.preview_at", when=_when(when, turn.services.timezone)) if when
                    else turn.t("notice.preview_now"))
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("notice.button.confirm"), callback_data="nc:yes"),
-        InlineKeyboardButton(turn.t("notice.button.cancel"), callback_data="nc:no"),
+        InlineKeyboardButton(turn.t("notice.button.confirm"), callback_data=btn.CONFIRM.data("yes")),
+        InlineKeyboardButton(turn.t("notice.button.cancel"), callback_data=btn.CONFIRM.data("no")),
     ]])
     turn.reply(text)
     turn.reply("\n".join(summary), markup)
@@ -468,7 +468,7 @@ async def _preview(turn: Turn):
 @member_handler
 async def confirmed(turn: Turn):
     draft = turn.context.user_data.pop(DRAFT, None) or {}
-    if turn.update.callback_query.data != "nc:yes":
+    if btn.CONFIRM.parse(turn.update.callback_query.data) != ("yes",):
         turn.edit(turn.t("cancel.done"))
         return ConversationHandler.END
     if not all(k in draft for k in ("kind", "title", "body", "units")):
@@ -556,19 +556,19 @@ def _drop_buttons(turn: Turn, *data: str) -> None:
 
 @member_handler
 async def read_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nr", 1)
+    ids = btn.READ.parse(turn.update.callback_query.data)
     result = await notices.mark_read(turn.session, ids[0], turn.actor.member_id) if ids else None
     if result in (None, Confirmed.not_addressee):
         await refuse(turn, "notice_read")
         return
     turn.answer(turn.t("notice.read_thanks" if result is Confirmed.recorded else "notice.read_already"))
-    _drop_buttons(turn, f"nr:{ids[0]}")
+    _drop_buttons(turn, btn.READ.data(ids[0]))
     tell_outbox(turn, notices.NOTICE_DELIVERY, touch=ids[0])
 
 
 @member_handler
 async def studied_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "ns", 1)
+    ids = btn.STUDIED.parse(turn.update.callback_query.data)
     result = await notices.mark_studied(turn.session, ids[0], turn.actor.member_id) if ids else None
     if result in (None, Confirmed.not_addressee):
         await refuse(turn, "notice_studied")
@@ -577,13 +577,13 @@ async def studied_pressed(turn: Turn):
         turn.answer(turn.t("error.bad_button"))
         return
     turn.answer(turn.t("notice.studied_thanks" if result is Confirmed.recorded else "notice.studied_already"))
-    _drop_buttons(turn, f"ns:{ids[0]}", f"nr:{ids[0]}")
+    _drop_buttons(turn, btn.STUDIED.data(ids[0]), btn.READ.data(ids[0]))
     tell_outbox(turn, notices.NOTICE_DELIVERY, touch=ids[0])
 
 
 @member_handler
 async def open_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "no", 1)
+    ids = btn.OPEN.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     row = await notices.addressee(turn.session, notice.id, turn.actor.member_id) if notice else None
     if notice is None or (row is None and not await _may_follow(turn, notice)):
@@ -606,12 +606,12 @@ def _item_button(turn: Turn, item: notices.Listed, data: str, *, unread_mark: bo
 async def show_inbox(turn: Turn, page: int, *, edit: bool) -> None:
     result = await notices.inbox(turn.session, turn.actor.member_id, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    rows = [[_item_button(turn, item, f"no:{item.notice.id}", unread_mark=True)] for item in result.items]
-    nav = pager("ni", page, pages, turn.lang)
+    rows = [[_item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=True)] for item in result.items]
+    nav = pager(btn.INBOX_PAGE, page, pages, turn.lang)
     if nav:
         rows.append(nav)
     if turn.actor.is_officer:
-        rows.append([InlineKeyboardButton(turn.t("notice.button.sent_list"), callback_data="nx:0")])
+        rows.append([InlineKeyboardButton(turn.t("notice.button.sent_list"), callback_data=btn.SENT_PAGE.data(0))])
     if result.total:
         text = turn.t("notice.inbox_header", total=result.total, unread=result.unread)
     else:
@@ -627,7 +627,7 @@ async def inbox_command(turn: Turn):
 
 @member_handler
 async def inbox_page(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "ni", 1)
+    ids = btn.INBOX_PAGE.parse(turn.update.callback_query.data)
     if ids is None:
         await refuse(turn, "notice_inbox")
         return
@@ -636,7 +636,7 @@ async def inbox_page(turn: Turn):
 
 @member_handler
 async def sent_page(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nx", 1)
+    ids = btn.SENT_PAGE.parse(turn.update.callback_query.data)
     if ids is None or not turn.actor.is_officer:
         await refuse(turn, "notice_sent")
         return
@@ -644,8 +644,8 @@ async def sent_page(turn: Turn):
     page = ids[0]
     result = await notices.sent_from(turn.session, paths, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    rows = [[_item_button(turn, item, f"nt:{item.notice.id}", unread_mark=False)] for item in result.items]
-    nav = pager("nx", page, pages, turn.lang)
+    rows = [[_item_button(turn, item, btn.STATUS.data(item.notice.id), unread_mark=False)] for item in result.items]
+    nav = pager(btn.SENT_PAGE, page, pages, turn.lang)
     if nav:
         rows.append(nav)
     text = turn.t("notice.sent_header", total=result.total) if result.total else turn.t("notice.sent_empty")
@@ -654,7 +654,7 @@ async def sent_page(turn: Turn):
 
 @member_handler
 async def status_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nt", 1)
+    ids = btn.STATUS.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     if notice is None or not await _may_follow(turn, notice):
         await refuse(turn, "notice_status")
@@ -669,7 +669,7 @@ async def status_pressed(turn: Turn):
 
 @member_handler
 async def remind_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nm", 1)
+    ids = btn.REMIND.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     if notice is None or not (notice.sender_member_id == turn.actor.member_id
                               or may(turn.actor, Action.manage_cell, notice.unit.path)):
@@ -688,7 +688,7 @@ async def remind_pressed(turn: Turn):
 
 @member_handler
 async def study_rates_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nq", 1)
+    ids = btn.STUDY_RATES.parse(turn.update.callback_query.data)
     notice = await notices.get_notice(turn.session, ids[0]) if ids else None
     if notice is None or not await _may_follow(turn, notice):
         await refuse(turn, "notice_study_rates")
@@ -712,8 +712,8 @@ async def show_documents(turn: Turn, page: int, *, edit: bool) -> None:
     query = turn.context.user_data.get(DOC_QUERY) or ""
     result = await notices.documents(turn.session, turn.actor.member_id, query, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    rows = [[_item_button(turn, item, f"no:{item.notice.id}", unread_mark=False)] for item in result.items]
-    nav = pager("nd", page, pages, turn.lang)
+    rows = [[_item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=False)] for item in result.items]
+    nav = pager(btn.DOCUMENTS_PAGE, page, pages, turn.lang)
     if nav:
         rows.append(nav)
     if result.total:
@@ -733,7 +733,7 @@ async def documents_command(turn: Turn):
 
 @member_handler
 async def documents_page(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "nd", 1)
+    ids = btn.DOCUMENTS_PAGE.parse(turn.update.callback_query.data)
     if ids is None:
         await refuse(turn, "documents_page")
         return
@@ -749,19 +749,19 @@ def register(app, cancel) -> None:
         conversation = ConversationHandler(
             entry_points=[CommandHandler("notice", notice_command)],
             states={
-                KIND: [CallbackQueryHandler(chose_kind, pattern=r"^nk:")],
+                KIND: [CallbackQueryHandler(chose_kind, pattern=btn.KIND.pattern)],
                 TITLE: [MessageHandler(text, got_title)],
                 BODY: [MessageHandler(text, got_body)],
                 FILE: [
                     MessageHandler(filters.Document.ALL | filters.PHOTO, got_file),
-                    CallbackQueryHandler(skip_file, pattern=r"^nf:skip$"),
+                    CallbackQueryHandler(skip_file, pattern=btn.NO_FILE.exact),
                     MessageHandler(text, file_expected),
                 ],
-                STUDY: [CallbackQueryHandler(chose_study, pattern=r"^ny:[01]$")],
-                AUDIENCE: [CallbackQueryHandler(chose_audience, pattern=r"^na:")],
-                WHEN: [CallbackQueryHandler(chose_when, pattern=r"^nw:(now|at)$")],
+                STUDY: [CallbackQueryHandler(chose_study, pattern=btn.STUDY.exact)],
+                AUDIENCE: [CallbackQueryHandler(chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
+                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact)],
                 AT: [MessageHandler(text, got_at)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=r"^nc:(yes|no)$")],
+                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,
@@ -769,17 +769,17 @@ def register(app, cancel) -> None:
             name="notice",
         )
     app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^n[kfyawc]:"))
+    app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
     app.add_handler(CommandHandler("notices", inbox_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.notices")), inbox_command))
     app.add_handler(CommandHandler("documents", documents_command))
-    app.add_handler(CallbackQueryHandler(read_pressed, pattern=r"^nr:"))
-    app.add_handler(CallbackQueryHandler(studied_pressed, pattern=r"^ns:"))
-    app.add_handler(CallbackQueryHandler(open_pressed, pattern=r"^no:"))
-    app.add_handler(CallbackQueryHandler(inbox_page, pattern=r"^ni:"))
-    app.add_handler(CallbackQueryHandler(sent_page, pattern=r"^nx:"))
-    app.add_handler(CallbackQueryHandler(status_pressed, pattern=r"^nt:"))
-    app.add_handler(CallbackQueryHandler(remind_pressed, pattern=r"^nm:"))
-    app.add_handler(CallbackQueryHandler(study_rates_pressed, pattern=r"^nq:"))
-    app.add_handler(CallbackQueryHandler(documents_page, pattern=r"^nd:"))
+    app.add_handler(CallbackQueryHandler(read_pressed, pattern=btn.READ.pattern))
+    app.add_handler(CallbackQueryHandler(studied_pressed, pattern=btn.STUDIED.pattern))
+    app.add_handler(CallbackQueryHandler(open_pressed, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(inbox_page, pattern=btn.INBOX_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(sent_page, pattern=btn.SENT_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(status_pressed, pattern=btn.STATUS.pattern))
+    app.add_handler(CallbackQueryHandler(remind_pressed, pattern=btn.REMIND.pattern))
+    app.add_handler(CallbackQueryHandler(study_rates_pressed, pattern=btn.STUDY_RATES.pattern))
+    app.add_handler(CallbackQueryHandler(documents_page, pattern=btn.DOCUMENTS_PAGE.pattern))
 

@@ -25,6 +25,7 @@ from .members import refuse
 from .render import picture
 from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
 from .turn import Turn, esc, member_handler
+from .buttons import meetings as btn
 
 CELLS_LISTED = 40
 EXCERPT = 500
@@ -105,7 +106,7 @@ async def _day(turn: Turn, unit: Unit, day: date) -> None:
         lines += ["  " + v for v in votes_lines(turn.lang, c.votes, c.votes_known)]
         if c.minutes_approved:
             buttons.append([InlineKeyboardButton(turn.t("report.button.minutes", cell=c.cell_name)[:64],
-                                                 callback_data=f"gD:{c.meeting_id}")])
+                                                 callback_data=btn.DOWNLOAD.data(c.meeting_id))])
     turn.reply("\n".join(lines), InlineKeyboardMarkup(buttons[:50]) if buttons else None)
 
 

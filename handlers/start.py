@@ -12,6 +12,7 @@ from models.permissions import load_actor
 from models.phones import normalise_phone
 
 from .commands import set_chat_commands
+from .buttons.common import NOOP
 from .keyboards import link_keyboard, main_menu
 from .live_status import tell_outbox
 from .turn import Turn, esc, handler
@@ -98,7 +99,7 @@ def register(app) -> None:
 async def unknown_button(turn: Turn):
     """A button no handler knows: an old keyboard, or forged data. Every query is answered."""
     data = turn.update.callback_query.data or ""
-    if data == "noop":  # the page counter of a pager
+    if NOOP.parse(data) is not None:  # the page counter of a pager
         return
     await audit.record(turn.session, "refused", actor_telegram_id=turn.user_id, actor_member_id=turn.actor.member_id,
                        detail={"what": "unknown_button"})

@@ -22,6 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models.callback_data import any_of
 from models import audit, clock, deliveries, one_line, votes
 from models.conversations import FORGET_AT
 from models.permissions import managed_cells, may_manage_cell
@@ -33,10 +34,11 @@ from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vot
 from . import charts
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
-from .members import parse_ints, refuse
+from .members import refuse
 from .live_status import LiveStatus, tell_outbox
 from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
+from .buttons import votes as btn
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def ballot_markup(vote: Vote, lang: str, chosen: int | None = None) -> InlineKey
     for o in vote.options:
         mark = "✅ " if o.position == chosen else ""
         rows.append([InlineKeyboardButton(f"{mark}{option_label(lang, o.kind, o.label)}"[:64],
-                                          callback_data=f"v:{vote.id}:{o.position}")])
+                                          callback_data=btn.CAST.data(vote.id, o.position))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -333,13 +335,13 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
         no_chart = await deliveries.sent_text_only(session, votes.RESULT_DELIVERY, vote.id)
         if no_chart:
             lines.append(t(lang, "vote.status_no_chart", count=no_chart))
-    buttons = [[InlineKeyboardButton(t(lang, "vote.button.refresh"), callback_data=f"vs:{vote.id}")]]
+    buttons = [[InlineKeyboardButton(t(lang, "vote.button.refresh"), callback_data=btn.STATUS.data(vote.id))]]
     if open_now:
-        buttons.append([InlineKeyboardButton(t(lang, "vote.button.close"), callback_data=f"vx:{vote.id}")])
+        buttons.append([InlineKeyboardButton(t(lang, "vote.button.close"), callback_data=btn.CLOSE_ASK.data(vote.id))])
     if not vote.is_secret and (vote.results_live or not open_now):
-        buttons.append([InlineKeyboardButton(t(lang, "vote.button.roll"), callback_data=f"vr:{vote.id}")])
+        buttons.append([InlineKeyboardButton(t(lang, "vote.button.roll"), callback_data=btn.ROLL.data(vote.id))])
     if not open_now:
-        buttons.append([InlineKeyboardButton(t(lang, "vote.button.result"), callback_data=f"vv:{vote.id}")])
+        buttons.append([InlineKeyboardButton(t(lang, "vote.button.result"), callback_data=btn.RESULT.data(vote.id))])
     return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
 
 
@@ -394,7 +396,7 @@ async def vote_command(turn: Turn):
 
 
 def _ask_cell(turn: Turn, cells: list[Unit]):
-    rows = [[InlineKeyboardButton(_short(c.name, 60), callback_data=f"vc:{c.id}")] for c in cells]
+    rows = [[InlineKeyboardButton(_short(c.name, 60), callback_data=btn.CELL.data(c.id))] for c in cells]
     turn.reply(turn.t("vote.ask_cell"), InlineKeyboardMarkup(rows))
     return CELL
 
@@ -402,7 +404,7 @@ def _ask_cell(turn: Turn, cells: list[Unit]):
 @member_handler
 async def chose_cell(turn: Turn):
     draft = _draft(turn)
-    ids = parse_ints(turn.update.callback_query.data, "vc", 1)
+    ids = btn.CELL.parse(turn.update.callback_query.data)
     if not ids or ids[0] not in draft.get("cells", []):
         await refuse(turn, "vote_cell")
         return CELL
@@ -429,7 +431,7 @@ async def got_question(turn: Turn):
     except VoteError as exc:
         turn.reply(_error(turn, exc))
         return QUESTION
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("vote.button.standard"), callback_data="vd:std")]])
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("vote.button.standard"), callback_data=btn.STANDARD_OPTIONS.data("std"))]])
     turn.reply(turn.t("vote.ask_options", maximum=votes.OPTIONS_MAX), markup)
     return OPTIONS
 
@@ -453,7 +455,7 @@ async def standard_options(turn: Turn):
 
 
 def _ask_closes(turn: Turn):
-    row = [InlineKeyboardButton(_remind_label(turn.lang, votes.parse_duration(p)), callback_data=f"vt:{p}")
+    row = [InlineKeyboardButton(_remind_label(turn.lang, votes.parse_duration(p)), callback_data=btn.CLOSES.data(p))
            for p in CLOSE_PRESETS]
     turn.reply(turn.t("vote.ask_closes"), InlineKeyboardMarkup([row[:2], row[2:]]))
     return CLOSES
@@ -461,7 +463,7 @@ def _ask_closes(turn: Turn):
 
 @member_handler
 async def chose_closes(turn: Turn):
-    preset = turn.update.callback_query.data.partition(":")[2]
+    (preset,) = btn.CLOSES.parse(turn.update.callback_query.data) or ("",)
     if preset not in CLOSE_PRESETS:
         await refuse(turn, "vote_closes")
         return CLOSES
@@ -497,25 +499,25 @@ async def _settings_view(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMa
         "",
         turn.t("vote.settings_hint"),
     ]
-    rows = [[InlineKeyboardButton(turn.t(f"vote.toggle.ballot.{draft['ballot']}"), callback_data="vg:b")]]
+    rows = [[InlineKeyboardButton(turn.t(f"vote.toggle.ballot.{draft['ballot']}"), callback_data=btn.TOGGLE.data("b"))]]
     if draft["meetings"]:
         label = (turn.t("vote.toggle.meeting", title=_short(meeting["title"], 30), day=meeting["day"])
                  if meeting else turn.t("vote.toggle.no_meeting"))
-        rows.append([InlineKeyboardButton(label[:64], callback_data="vg:m")])
+        rows.append([InlineKeyboardButton(label[:64], callback_data=btn.TOGGLE.data("m"))])
     if meeting:
         rows.append([InlineKeyboardButton(turn.t(f"vote.toggle.electorate.{draft['electorate']}"),
-                                          callback_data="vg:e")])
-    rows.append([InlineKeyboardButton(turn.t(f"vote.toggle.rule.{draft['rule']}"), callback_data="vg:r")])
+                                          callback_data=btn.TOGGLE.data("e"))])
+    rows.append([InlineKeyboardButton(turn.t(f"vote.toggle.rule.{draft['rule']}"), callback_data=btn.TOGGLE.data("r"))])
     if not secret:
         rows.append([InlineKeyboardButton(turn.t("vote.toggle.live" if draft["live"] else "vote.toggle.hidden"),
-                                          callback_data="vg:l")])
+                                          callback_data=btn.TOGGLE.data("l"))])
         rows.append([InlineKeyboardButton(turn.t("vote.toggle.change" if draft["change"] else "vote.toggle.fixed"),
-                                          callback_data="vg:c")])
+                                          callback_data=btn.TOGGLE.data("c"))])
     remind = timedelta(minutes=draft["remind"]) if draft["remind"] else None
     rows.append([InlineKeyboardButton(turn.t("vote.toggle.remind", when=_remind_label(lang, remind)),
-                                      callback_data="vg:n")])
-    rows.append([InlineKeyboardButton(turn.t("vote.button.open"), callback_data="vk:ok"),
-                 InlineKeyboardButton(turn.t("vote.button.cancel"), callback_data="vk:no")])
+                                      callback_data=btn.TOGGLE.data("n"))])
+    rows.append([InlineKeyboardButton(turn.t("vote.button.open"), callback_data=btn.CONFIRM.data("ok")),
+                 InlineKeyboardButton(turn.t("vote.button.cancel"), callback_data=btn.CONFIRM.data("no"))])
     if secret:
         lines.append(turn.t("vote.settings_secret_note"))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -541,7 +543,7 @@ _REMINDS = tuple(int(r.total_seconds() // 60) if r else 0 for r in votes.REMINDE
 @member_handler
 async def toggled(turn: Turn):
     draft = _draft(turn)
-    what = turn.update.callback_query.data.partition(":")[2]
+    (what,) = btn.TOGGLE.parse(turn.update.callback_query.data) or ("",)
     if not all(k in draft for k in ("cell", "question", "options", "closes_at")):
         turn.edit(turn.t("vote.expired"))
         return ConversationHandler.END
@@ -580,7 +582,7 @@ async def toggled(turn: Turn):
 @member_handler
 async def confirmed(turn: Turn):
     draft = turn.context.user_data.pop(DRAFT, None) or {}
-    if turn.update.callback_query.data != "vk:ok":
+    if btn.CONFIRM.parse(turn.update.callback_query.data) != ("ok",):
         turn.edit(turn.t("cancel.done"))
         return ConversationHandler.END
     if not all(k in draft for k in ("cell", "question", "options", "closes_at")):
@@ -701,7 +703,7 @@ async def _one_writer(turn: Turn):
 @handler
 async def tapped(turn: Turn):
     query = turn.update.callback_query
-    ids = parse_ints(query.data or "", "v", 2)
+    ids = btn.CAST.parse(query.data or "")
     if ids is None or not turn.actor.linked:
         await refuse(turn, "vote_tap")
         return ConversationHandler.END
@@ -800,11 +802,11 @@ async def list_command(turn: Turn):
     rows = []
     for item in open_votes:
         mark = "✅ " if item.voted else ("🗳 " if item.can_vote else "📖 ")
-        rows.append([InlineKeyboardButton(f"{mark}{_short(item.vote.question)}", callback_data=f"vo:{item.vote.id}")])
+        rows.append([InlineKeyboardButton(f"{mark}{_short(item.vote.question)}", callback_data=btn.OPEN.data(item.vote.id))])
     for item in closed_votes:
-        rows.append([InlineKeyboardButton(f"📊 {_short(item.vote.question)}", callback_data=f"vv:{item.vote.id}")])
+        rows.append([InlineKeyboardButton(f"📊 {_short(item.vote.question)}", callback_data=btn.RESULT.data(item.vote.id))])
     for vote in managed:  # the officer's own view of each: live status, closing early
-        rows.append([InlineKeyboardButton(f"⚙️ {_short(vote.question)}", callback_data=f"vs:{vote.id}")])
+        rows.append([InlineKeyboardButton(f"⚙️ {_short(vote.question)}", callback_data=btn.STATUS.data(vote.id))])
     if not rows:
         key = "vote.list_empty_officer" if turn.actor.is_officer else "vote.list_empty"
         turn.reply(turn.t(key), main_menu(turn.lang))
@@ -817,7 +819,7 @@ async def list_command(turn: Turn):
 @member_handler
 async def open_pressed(turn: Turn):
     """From /votes: the ballot again, as it stands for this member."""
-    ids = parse_ints(turn.update.callback_query.data, "vo", 1)
+    ids = btn.OPEN.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     elector = await votes.elector(turn.session, vote.id, turn.actor.member_id) if vote else None
     if vote is None or elector is None:
@@ -841,7 +843,7 @@ async def open_pressed(turn: Turn):
 
 @member_handler
 async def result_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "vv", 1)
+    ids = btn.RESULT.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     elector = await votes.elector(turn.session, vote.id, turn.actor.member_id) if vote else None
     if vote is None or (elector is None and not await _may_follow(turn, vote)):
@@ -870,7 +872,7 @@ async def result_pressed(turn: Turn):
 
 @member_handler
 async def status_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "vs", 1)
+    ids = btn.STATUS.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     if vote is None or not await _may_follow(turn, vote):
         await refuse(turn, "vote_status")
@@ -884,7 +886,7 @@ async def status_pressed(turn: Turn):
 
 @member_handler
 async def close_asked(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "vx", 1)
+    ids = btn.CLOSE_ASK.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     if vote is None or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_close")
@@ -893,15 +895,15 @@ async def close_asked(turn: Turn):
         turn.answer(turn.t("vote.already_closed"), alert=True)
         return
     markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("vote.button.close_yes"), callback_data=f"vy:{vote.id}"),
-        InlineKeyboardButton(turn.t("vote.button.close_no"), callback_data=f"vs:{vote.id}"),
+        InlineKeyboardButton(turn.t("vote.button.close_yes"), callback_data=btn.CLOSE_YES.data(vote.id)),
+        InlineKeyboardButton(turn.t("vote.button.close_no"), callback_data=btn.STATUS.data(vote.id)),
     ]])
     turn.edit(turn.t("vote.close_confirm", question=esc(vote.question)), markup)
 
 
 @member_handler
 async def close_confirmed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "vy", 1)
+    ids = btn.CLOSE_YES.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     if vote is None or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_close")
@@ -917,7 +919,7 @@ async def close_confirmed(turn: Turn):
 
 @member_handler
 async def roll_pressed(turn: Turn):
-    ids = parse_ints(turn.update.callback_query.data, "vr", 1)
+    ids = btn.ROLL.parse(turn.update.callback_query.data)
     vote = await votes.get_vote(turn.session, ids[0]) if ids else None
     if vote is None or vote.is_secret or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_roll")
@@ -947,12 +949,12 @@ def register(app, cancel) -> None:
         opening = ConversationHandler(
             entry_points=[CommandHandler("vote", vote_command)],
             states={
-                CELL: [CallbackQueryHandler(chose_cell, pattern=r"^vc:")],
+                CELL: [CallbackQueryHandler(chose_cell, pattern=btn.CELL.pattern)],
                 QUESTION: [MessageHandler(text, got_question)],
-                OPTIONS: [CallbackQueryHandler(standard_options, pattern=r"^vd:std$"), MessageHandler(text, got_options)],
-                CLOSES: [CallbackQueryHandler(chose_closes, pattern=r"^vt:"), MessageHandler(text, got_closes)],
-                SETTINGS: [CallbackQueryHandler(toggled, pattern=r"^vg:"),
-                           CallbackQueryHandler(confirmed, pattern=r"^vk:(ok|no)$")],
+                OPTIONS: [CallbackQueryHandler(standard_options, pattern=btn.STANDARD_OPTIONS.exact), MessageHandler(text, got_options)],
+                CLOSES: [CallbackQueryHandler(chose_closes, pattern=btn.CLOSES.pattern), MessageHandler(text, got_closes)],
+                SETTINGS: [CallbackQueryHandler(toggled, pattern=btn.TOGGLE.pattern),
+                           CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=1800,
@@ -961,7 +963,7 @@ def register(app, cancel) -> None:
         )
         # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
         tapping = ConversationHandler(
-            entry_points=[CallbackQueryHandler(tapped, pattern=r"^v:")],
+            entry_points=[CallbackQueryHandler(tapped, pattern=btn.CAST.pattern)],
             states={OTHER_TEXT: [MessageHandler(text & ~_menu_filter(), got_text)]},
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=900,
@@ -970,12 +972,12 @@ def register(app, cancel) -> None:
         )
     app.add_handler(tapping)
     app.add_handler(opening)
-    app.add_handler(CallbackQueryHandler(stale_step, pattern=r"^v[cdtgk]:"))
+    app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
     app.add_handler(CommandHandler("votes", list_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.votes")), list_command))
-    app.add_handler(CallbackQueryHandler(open_pressed, pattern=r"^vo:"))
-    app.add_handler(CallbackQueryHandler(result_pressed, pattern=r"^vv:"))
-    app.add_handler(CallbackQueryHandler(status_pressed, pattern=r"^vs:"))
-    app.add_handler(CallbackQueryHandler(close_asked, pattern=r"^vx:"))
-    app.add_handler(CallbackQueryHandler(close_confirmed, pattern=r"^vy:"))
-    app.add_handler(CallbackQueryHandler(roll_pressed, pattern=r"^vr:"))
+    app.add_handler(CallbackQueryHandler(open_pressed, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(result_pressed, pattern=btn.RESULT.pattern))
+    app.add_handler(CallbackQueryHandler(status_pressed, pattern=btn.STATUS.pattern))
+    app.add_handler(CallbackQueryHandler(close_asked, pattern=btn.CLOSE_ASK.pattern))
+    app.add_handler(CallbackQueryHandler(close_confirmed, pattern=btn.CLOSE_YES.pattern))
+    app.add_handler(CallbackQueryHandler(roll_pressed, pattern=btn.ROLL.pattern))

@@ -286,6 +286,7 @@ class Emulator:
         self.commands: dict[tuple, list[dict]] = {}  # (scope key, language code) → commands
         self.default_menu_button: dict | None = None
         self.requests: Counter = Counter()
+        self.callback_data_sent: list[str] = []  # every inline button's data the bot sent or edited in, in order
         self.uploads = 0
         self.sends_by_file_id = 0
         self.user_files = 0
@@ -539,6 +540,7 @@ class Emulator:
             data = button["callback_data"]
             if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
                 raise bad_request("BUTTON_DATA_INVALID")
+            self.callback_data_sent.append(data)
         if "url" in button:
             url = str(button["url"])
             if not re.match(r"(https?|tg)://[^\s]+$", url, re.IGNORECASE):

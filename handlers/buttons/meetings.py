@@ -1,0 +1,37 @@
+"""Buttons of meetings: invitations, the secretary's card, /meeting (the conversation), roll call, minutes."""
+from models.callback_data import Choice, Codec, Id, Token
+from models.meetings import MeetingKind
+
+ATTEND = Codec("ga", Id())
+ABSENT = Codec("gn", Id())
+REASON = Codec("gz", Id(), Id())  # meeting, reason index
+CARD = Codec("gs", Id())
+OPEN = Codec("go", Id())
+PROXY = Codec("gq", Id())
+PROXY_ANSWER = Codec("gqa", Id(), Id(), Id(), legacy="gQ")  # meeting, member, attends 1/0
+PROXY_REASON = Codec("gzp", Id(), Id(), Id(), legacy="gZ")  # meeting, member, reason index
+MOVE = Codec("gv", Id())
+CANCEL = Codec("gx", Id())
+CANCEL_YES = Codec("gxy", Id(), legacy="gX")
+# /meeting, step by step
+CELL = Codec("gc", Id())
+KIND = Codec("gk", Choice(*(k.value for k in MeetingKind)))
+DAY = Codec("gd", Token(r"[0-9]{8}"))  # yyyymmdd
+TIME = Codec("gh", Token(r"[0-9]{4}"))  # hhmm
+TITLE = Codec("gt", Choice("0"))
+PLACE = Codec("gp", Id())
+NO_AGENDA = Codec("gg", Choice("0"))
+DOCS_DONE = Codec("gf", Choice("0"))
+CONFIRM = Codec("gy", Choice("yes", "no"))
+CONVERSATION = (CELL, KIND, DAY, TIME, TITLE, PLACE, NO_AGENDA, DOCS_DONE, CONFIRM)
+# roll call, closing, minutes
+ROLL = Codec("gr", Id(), Id())  # meeting, page
+MARK = Codec("gl", Id(), Id(), Id())  # meeting, member, page
+ALL_PRESENT = Codec("gla", Id(), Id(), legacy="gL")  # meeting, page
+CLOSE = Codec("ge", Id())
+CLOSE_YES = Codec("gey", Id(), legacy="gE")
+NO_DECISIONS = Codec("gj", Id())
+MINUTES = Codec("gw", Id())
+MINUTES_FIELD = Codec("gwf", Id(), Choice("c", "r", "n", "d"), legacy="gW")
+APPROVE = Codec("gap", Id(), legacy="gA")
+DOWNLOAD = Codec("gdl", Id(), legacy="gD")

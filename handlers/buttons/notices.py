@@ -1,0 +1,21 @@
+"""Buttons of /notice (the conversation), notice cards and /notices."""
+from models.callback_data import Choice, Codec, Id
+from models.notices import NoticeKind
+
+KIND = Codec("nk", Choice(*(k.value for k in NoticeKind)))
+NO_FILE = Codec("nf", Choice("skip"))
+STUDY = Codec("ny", Choice("1", "0"))
+AUDIENCE = Codec("na", Choice("u", "c"), Id())  # a whole unit, or one cell toggled
+AUDIENCE_DONE = Codec("nao", Choice("ok"))
+WHEN = Codec("nw", Choice("now", "at"))
+CONFIRM = Codec("nc", Choice("yes", "no"))
+CONVERSATION = (KIND, NO_FILE, STUDY, AUDIENCE, AUDIENCE_DONE, WHEN, CONFIRM)
+READ = Codec("nr", Id())
+STUDIED = Codec("ns", Id())
+OPEN = Codec("no", Id())
+INBOX_PAGE = Codec("ni", Id())
+SENT_PAGE = Codec("nx", Id())
+STATUS = Codec("nt", Id())
+REMIND = Codec("nm", Id())
+STUDY_RATES = Codec("nq", Id())
+DOCUMENTS_PAGE = Codec("nd", Id())

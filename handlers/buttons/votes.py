@@ -1,0 +1,16 @@
+"""Buttons of /vote (the conversation), ballots and vote cards."""
+from models.callback_data import Choice, Codec, Id, Token
+
+CAST = Codec("v", Id(), Id())  # vote, option position
+CELL = Codec("vc", Id())
+STANDARD_OPTIONS = Codec("vd", Choice("std"))
+CLOSES = Codec("vt", Token(r"[0-9]{1,3}[mhd]"))  # a preset like "24h", checked against the offered ones
+TOGGLE = Codec("vg", Choice("b", "m", "e", "r", "l", "c", "n"))
+CONFIRM = Codec("vk", Choice("ok", "no"))
+CONVERSATION = (CELL, STANDARD_OPTIONS, CLOSES, TOGGLE, CONFIRM)
+OPEN = Codec("vo", Id())
+RESULT = Codec("vv", Id())
+STATUS = Codec("vs", Id())
+CLOSE_ASK = Codec("vx", Id())
+CLOSE_YES = Codec("vy", Id())
+ROLL = Codec("vr", Id())
