@@ -10,12 +10,11 @@ from handlers.i18n import fmt_date, t
 from models import accounts, audit, roles
 from models.callback_data import as_id
 from models.dates import VIETNAM
+from models.db import make_sessionmaker
 from models.members import Member, find_members
 from models.roles import RoleKind
 from models.text import clean_line, fold
 from models.units import Unit
-
-from models.db import make_sessionmaker
 
 from .database import prepare_database
 from .settings import Settings

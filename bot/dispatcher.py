@@ -33,9 +33,10 @@ import math
 import secrets
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from sqlalchemy import select
@@ -149,7 +150,7 @@ class BotApi:
                     body = await resp.json(content_type=None)
                 except (ValueError, aiohttp.ContentTypeError):
                     raise SendError(resp.status, f"HTTP {resp.status}") from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SendError(None, "timeout") from None
         except aiohttp.ClientError as exc:
             raise SendError(None, type(exc).__name__) from None
@@ -250,7 +251,7 @@ class Pacer:
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def answered(self, entry: list) -> None:
@@ -702,14 +703,14 @@ class Dispatcher:
 async def _wait(event: asyncio.Event, timeout: float) -> None:
     try:
         await asyncio.wait_for(event.wait(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 
 async def _finish(task: asyncio.Task, timeout: float) -> None:
     try:
         await asyncio.wait_for(task, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         task.cancel()
     except asyncio.CancelledError:
         pass

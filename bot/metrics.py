@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -29,7 +30,6 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from handlers.render import RENDER_FAILURES
 from handlers.turn import services_of
 from models.deliveries import Delivery, DeliveryState
-
 
 log = logging.getLogger(__name__)
 

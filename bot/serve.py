@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from telegram import Update
 from telegram.ext import Application
@@ -90,7 +90,7 @@ async def _supervise(worker: Worker, stop: asyncio.Event) -> None:
             log.exception("background worker %s stopped with an error; restarting it", name)
             try:
                 await asyncio.wait_for(stop.wait(), RESTART_DELAY_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         else:
             if not stop.is_set():

@@ -21,7 +21,7 @@ import hmac
 import json
 import logging
 import signal
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -30,9 +30,9 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from . import metrics as metrics_module
 from handlers.turn import services_of
 
+from . import metrics as metrics_module
 from .serve import Worker, run_background
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,24 @@ if TYPE_CHECKING:
 
 
 def register(app: Application, services: Services) -> None:
-    from . import (bulletins, corrections, errors, feedback, help, imports, language, listen, meetings, members,
-                   notices, profile, reports, start, state, votes)
+    from . import (
+        bulletins,
+        corrections,
+        errors,
+        feedback,
+        help,
+        imports,
+        language,
+        listen,
+        meetings,
+        members,
+        notices,
+        profile,
+        reports,
+        start,
+        state,
+        votes,
+    )
     from .turn import SERVICES
 
     app.bot_data[SERVICES] = services

@@ -21,12 +21,12 @@ from models.meetings import Meeting, MeetingError, MeetingState, Presence
 from models.permissions import Action, managed_cells, may, may_manage_cell
 
 from . import meetings as views
+from .buttons import meetings as btn
 from .i18n import t
 from .keyboards import main_menu
 from .members import refuse
 from .minutes_docx import docx_name, option_label, render_docx, verdict
 from .turn import Turn, esc, member_handler
-from .buttons import meetings as btn
 
 log = logging.getLogger(__name__)
 

@@ -22,24 +22,32 @@ from telegram.warnings import PTBUserWarning
 import audio
 from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
-from models.callback_data import any_of
-from models import bulletins, clock, notices, one_line
+from models import bulletins, clock, notices, one_line, units
 from models.bulletins import Bulletin, BulletinError
+from models.callback_data import any_of
 from models.notices import Notice
 from models.permissions import Action, may, scope_paths, sending_units
-from models import units
 from models.units import Unit
 
+from .buttons import bulletins as btn
 from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
-from .listen import (missing_packages, part_captions, plan_voice, send_calls, speak_to, speech_of, spoken_text,
-                     synthesize_missing, voice_calls)
-from .members import refuse
+from .listen import (
+    missing_packages,
+    part_captions,
+    plan_voice,
+    send_calls,
+    speak_to,
+    speech_of,
+    spoken_text,
+    synthesize_missing,
+    voice_calls,
+)
 from .live_status import tell_outbox
+from .members import refuse
 from .notices import EMOJI
 from .render import TextOnly, render_failed, split_message
 from .turn import Turn, esc, member_handler
-from .buttons import bulletins as btn
 
 DRAFT = "bulletin_draft"
 UNIT, TITLE, BODY, CONFIRM, WHEN, AT = range(6)

@@ -13,13 +13,13 @@ from models import accounts, audit, corrections, members, units
 from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outcome, Verdict
 from models.members import Member
 
+from .buttons import corrections as btn
 from .feedback import CORRECT, MENU, REJECT, InFlow, end_flow, excerpt, flow_data, start_flow, tz
 from .i18n import fmt_date, t
 from .keyboards import pager
 from .members import refuse
 from .profile import display_phone
 from .turn import Turn, esc, member_handler
-from .buttons import corrections as btn
 
 log = logging.getLogger(__name__)
 FIELDS = corrections.FIELDS
@@ -120,7 +120,7 @@ async def list_button(turn: Turn):
         page = pages - 1
         rows, _ = await corrections.pending_for(turn.session, turn.actor, page * PAGE, PAGE)
     buttons = []
-    for c, member, cell in rows:
+    for c, member, _cell in rows:
         mark = "🏛 " if c.field in corrections.COMMITTEE_FIELDS else ""
         label = f"{mark}{member.full_name} · {field_label(turn.lang, c.field)}"
         buttons.append([InlineKeyboardButton(label[:60], callback_data=btn.OPEN.data(c.id))])

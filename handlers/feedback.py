@@ -14,21 +14,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from models.callback_data import Codec, any_of
 from models import clock, corrections
 from models import feedback as fb
+from models import units as units_model
+from models.callback_data import Codec, any_of
 from models.dates import VIETNAM
 from models.db import transaction
 from models.feedback import Draft, FeedbackKind, FeedbackRefused, FeedbackStatus, Refusal, ReplyRefused
-from models.permissions import Action, may, may_act_on_unit, units_for
+from models.permissions import Action, may_act_on_unit, units_for
 from models.sealing import FeedbackKeys
-from models import units as units_model
 from models.units import Unit
 
-from .i18n import fmt_date, fmt_number, t
-from .keyboards import MENU_KEYS, menu_pattern, pager
 from .buttons import corrections as corrections_buttons
 from .buttons import feedback as btn
+from .i18n import fmt_date, fmt_number, t
+from .keyboards import MENU_KEYS, menu_pattern, pager
 from .members import refuse
 from .turn import Turn, esc, member_handler, services_of
 

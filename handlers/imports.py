@@ -12,15 +12,15 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from models import audit, clock, filelimits, importer
-from models.importer import ImportReport, RowError
-from models.shared_phones import SharedPhone
-from models.permissions import Action, may, scope_paths, units_for
 from models import units as units_model
+from models.importer import ImportReport, RowError
+from models.permissions import Action, may, scope_paths, units_for
+from models.shared_phones import SharedPhone
 from models.units import Unit
 
+from .buttons import imports as btn
 from .i18n import fmt_number, t
 from .turn import Turn, member_handler
-from .buttons import imports as btn
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 
 from models.callback_data import Codec
 
-from .i18n import LANGUAGES, all_translations, t
 from .buttons import common as btn
 from .buttons import corrections as corrections_buttons
+from .i18n import LANGUAGES, all_translations, t
 
 # The member's main menu, two big buttons a row; keys are catalog ids.
 MENU_ROWS = (

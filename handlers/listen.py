@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile
@@ -27,10 +28,10 @@ from models.db import transaction
 from models.notices import Notice
 from models.permissions import Action, may
 
+from .buttons import listen as btn
 from .i18n import t
 from .members import refuse
 from .render import CAPTION_LIMIT, visible_length
-from .buttons import listen as btn
 from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def _remember(part: VoicePart) -> Hook:
 def voice_calls(plan: VoicePlan, captions: list[str]) -> list[Call]:
     """sendVoice per part: by file_id when Telegram holds it, else an upload whose file_id is kept."""
     calls: list[Call] = []
-    for part, caption in zip(plan.parts, captions):
+    for part, caption in zip(plan.parts, captions, strict=False):
         params: dict[str, Any] = {"caption": caption, "parse_mode": "HTML",
                                   "duration": max(1, round(part.duration))}
         if part.file_id is not None:

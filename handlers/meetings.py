@@ -19,20 +19,20 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models import accounts, clock, meetings, one_line, units
 from models.callback_data import Codec, any_of
 from models.collation import name_key
-from models import accounts, clock, meetings, one_line, units
-from models.meetings import (Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState)
+from models.meetings import Answer, ChangeKind, Document, Meeting, MeetingError, MeetingKind, MeetingState
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
+from .buttons import meetings as btn
 from .i18n import all_translations, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
 from .live_status import LiveStatus, tell_outbox
 from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
-from .buttons import meetings as btn
 
 log = logging.getLogger(__name__)
 

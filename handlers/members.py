@@ -15,11 +15,11 @@ from models.permissions import Action, may, may_act_on_unit, may_view_member, sc
 from models.relinking import InviteStep
 from models.units import Unit
 
+from .buttons import members as btn
 from .i18n import fmt_date, t
 from .keyboards import pager
 from .profile import render_profile
 from .turn import Turn, esc, member_handler
-from .buttons import members as btn
 
 ASK_WHO = 1
 MAX_QUERY = 100

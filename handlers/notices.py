@@ -20,13 +20,14 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models.callback_data import any_of
 from models import audit, clock, notices, one_line
 from models import units as units_model
+from models.callback_data import any_of
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
 from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
+from .buttons import notices as btn
 from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import listen_button_data
@@ -34,7 +35,6 @@ from .live_status import LiveStatus, tell_outbox
 from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
 from .turn import Turn, esc, member_handler
-from .buttons import notices as btn
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ def _draw(fig, report: MonthReport, lang: str, every: list[tuple[str, int | None
     ax.set_xlim(0, 110)
     ax.set_ylim(-0.6, len(bars) - 0.4)
     ax.axvline(TARGET, color="#9e9e9e", linestyle="--", linewidth=1)
-    for y, (_, p, present, base) in zip(positions, bars):
+    for y, (_, p, present, base) in zip(positions, bars, strict=True):
         text = t(lang, "report.chart.none") if p is None else f"{p}% ({present}/{base})"
         ax.text((p or 0) + 1, y, text, va="center", fontsize=8)
     ax.set_xlabel(t(lang, "report.chart.axis"))
@@ -72,7 +72,7 @@ def month_xlsx(report: MonthReport, lang: str) -> bytes:
     """One row a cell (thousands for a city): openpyxl's write-only mode streams them."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(t(lang, "report.xlsx.sheet")[:31])
-    for column, width in zip("ABCDEFG", (40, 12, 14, 12, 12, 10, 44)):
+    for column, width in zip("ABCDEFG", (40, 12, 14, 12, 12, 10, 44), strict=True):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A5"
 

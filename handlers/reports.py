@@ -21,11 +21,11 @@ from models.units import Unit
 
 from . import meetings as views
 from .attendance import base_text, votes_lines
+from .buttons import meetings as btn
 from .members import refuse
 from .render import picture
 from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
 from .turn import Turn, esc, member_handler
-from .buttons import meetings as btn
 
 CELLS_LISTED = 40
 EXCERPT = 500

@@ -11,8 +11,8 @@ from models.accounts import LinkOutcome
 from models.permissions import load_actor
 from models.phones import normalise_phone
 
-from .commands import set_chat_commands
 from .buttons.common import NOOP
+from .commands import set_chat_commands
 from .keyboards import link_keyboard, main_menu
 from .live_status import tell_outbox
 from .turn import Turn, esc, handler

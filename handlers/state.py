@@ -72,7 +72,7 @@ class SharedState:
                 await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
             else:
                 await lock.acquire()  # the usual case: nobody ahead, no timer needed
-        except asyncio.TimeoutError:
+        except TimeoutError:
             # The previous update never finished (or never said so): do not let it hold this person up again.
             log.warning("an update waited %.0f s for the same person's previous one; handled anyway", LOCK_WAIT_S)
             lock = self.locks[user.id] = asyncio.Lock()

@@ -22,23 +22,22 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from models import audit, clock, deliveries, one_line, units, votes
 from models.callback_data import any_of
-from models import audit, clock, deliveries, one_line, votes
 from models.conversations import FORGET_AT
-from models.permissions import managed_cells, may_manage_cell
-from models import units
 from models.db import has_single_writer
+from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vote, VoteError, VoteResult
 
 from . import charts
+from .buttons import votes as btn
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
 from .keyboards import MENU_KEYS, main_menu, menu_pattern
-from .members import refuse
 from .live_status import LiveStatus, tell_outbox
+from .members import refuse
 from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from .turn import Turn, esc, handler, member_handler
-from .buttons import votes as btn
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +271,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
         ax.set_yticks(ys, labels=["\n".join(textwrap.wrap(label, 22)) or "—" for label in labels])
         top = max([base, *counts, 1])
         ax.set_xlim(0, top * 1.25)
-        for bar, count, share in zip(bars, counts, shares):
+        for bar, count, share in zip(bars, counts, shares, strict=True):
             ax.text(bar.get_width() + top * 0.02, bar.get_y() + bar.get_height() / 2, f"{count}  ({share}%)",
                     va="center", fontsize=13, fontweight="bold")
         if base:

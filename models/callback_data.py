@@ -3,6 +3,7 @@ so possibly forged or truncated. Parsed here, refused with None, never an except
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Every id in callback data is a key of an Integer column (32 bits on PostgreSQL, which refuses a larger
 # parameter outright) or a page or position, far smaller.
@@ -102,7 +103,7 @@ class CodecClash(ValueError):
     """Two codecs whose prefixes differ only by case, or are the same."""
 
 
-REGISTRY: dict[str, "Codec"] = {}  # prefix.casefold() → codec
+REGISTRY: dict[str, Codec] = {}  # prefix.casefold() → codec
 
 
 class Codec:
@@ -127,16 +128,16 @@ class Codec:
 
     def data(self, *values: object) -> str:
         assert len(values) == len(self.fields), f"{self.prefix}: {len(self.fields)} fields, got {values!r}"
-        text = SEPARATOR.join([self.prefix, *(f.write(v) for f, v in zip(self.fields, values))])
+        text = SEPARATOR.join([self.prefix, *(f.write(v) for f, v in zip(self.fields, values, strict=True))])
         assert 1 <= len(text.encode()) <= DATA_LIMIT, f"callback data over {DATA_LIMIT} bytes: {text!r}"
         return text
 
-    def parse(self, data: str | None) -> tuple | None:
+    def parse(self, data: str | None) -> tuple[Any, ...] | None:
         """The fields of data of exactly this shape; None for anything else, never an exception."""
         if not isinstance(data, str) or not self._compiled.fullmatch(data):
             return None
         head, *parts = data.split(SEPARATOR)
-        values = tuple(f.read(p) for f, p in zip(self.fields, parts))
+        values = tuple(f.read(p) for f, p in zip(self.fields, parts, strict=False))
         return None if None in values or len(parts) != len(self.fields) else values
 
     def only(self, *values: object) -> str:

@@ -139,7 +139,7 @@ def valid_data(draw):
         elif isinstance(field, Choice):
             values.append(draw(st.sampled_from(field.values)))
         else:
-            values.append(draw(st.from_regex(field.regex, fullmatch=True).filter(lambda s: field.read(s) is not None)))
+            values.append(draw(st.from_regex(field.regex, fullmatch=True).filter(lambda s, f=field: f.read(s) is not None)))
     return codec, tuple(values)
 
 

@@ -29,7 +29,7 @@ def test_every_feature_file_exists_in_every_language():
     assert files["vi"] == files["en"] == files["bn"]
 
 
-@pytest.mark.parametrize("lang", [l for l in LANGUAGES if l != "vi"])
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "vi"])
 def test_placeholders_match_vietnamese(lang):
     vi = catalog("vi")
     for key, text in catalog(lang).items():

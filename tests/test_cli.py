@@ -9,7 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -125,7 +125,7 @@ def test_invite_for_a_linked_member_asks_for_relink_then_makes_a_relink_code(cli
     [(member_id,)] = query(cli_env, select(Member.id).where(Member.card_number == "07.000101"))
     [(phone,)] = query(cli_env, select(Member.phone).where(Member.id == member_id))
     execute(cli_env, insert(Account).values(telegram_user_id=4242, member_id=member_id, language="vi",
-                                            linked_at=datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)))
+                                            linked_at=datetime(2026, 3, 5, 2, 0, tzinfo=UTC)))
     asked = CliRunner().invoke(main, ["invite", "07.000101"])
     assert asked.exit_code == 1
     assert "05/03/2026" in asked.output and "--relink" in asked.output and "start=" not in asked.output

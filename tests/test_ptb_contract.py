@@ -7,7 +7,7 @@ conversations silently starting over after a restart.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from telegram import Update
@@ -27,7 +27,7 @@ def _update(update_id: int, text: str) -> dict:
         "update_id": update_id,
         "message": {
             "message_id": update_id,
-            "date": int(datetime(2026, 1, 5, tzinfo=timezone.utc).timestamp()),
+            "date": int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()),
             "chat": {"id": CHAT, "type": "private", "first_name": "Lan"},
             "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
             "text": text,

@@ -63,7 +63,6 @@ def test_the_token_is_never_printed_by_the_settings(config, monkeypatch):
 
 
 def test_logs_never_show_a_token(caplog):
-    logger = logging.getLogger("test.redact")
     handler_filter = RedactTokens((TOKEN,))
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "HTTP Request: POST https://api.telegram.org/bot%s/getMe", (TOKEN,), None)
     handler_filter.filter(record)

@@ -5,11 +5,10 @@ import pytest
 
 import handlers.buttons  # noqa: F401  (registers every codec)
 from bot.sandbox_mode import SandboxRun
-from models.callback_data import decoders
 from bot.settings import Settings
 from models import accounts
+from models.callback_data import decoders
 from sandbox import SandboxDriver
-
 
 # Every callback data the end-to-end tests of this process saw the bot send (for a look at coverage).
 SENT_CALLBACK_DATA: set[str] = set()

@@ -354,11 +354,12 @@ async def test_scheduled_bulletins_queue_ahead_and_go_out_when_the_clock_reaches
 async def test_a_long_bulletin_comes_in_numbered_parts_with_the_text_after_them(session, tmp_path):
     """Rendered for the dispatcher: a voice note per part of at most max_part_seconds ("Phần 1/3"),
     each uploaded with a hook that keeps its file_id; the text that does not fit a caption follows."""
+    from telegram import InputFile
+
     from audio import Speech
     from handlers.bulletins import render_bulletin
     from handlers.render import visible_length
     from models.demo import load_demo
-    from telegram import InputFile
 
     demo = await load_demo(session)
     await session.commit()
@@ -380,7 +381,7 @@ async def test_a_long_bulletin_comes_in_numbered_parts_with_the_text_after_them(
         assert visible_length(params["caption"]) <= 1024 and 1 <= params["duration"] <= 20
     assert texts and "Mục 9." in texts[-1][1]["text"] and all(visible_length(p["text"]) <= 4096 for _, p in texts)
     # Kept file_ids: the next render sends every part by file_id and synthesises nothing.
-    for n, (_, params, hook) in enumerate(voices):
+    for n, (_, _params, hook) in enumerate(voices):
         await hook(session, {"voice": {"file_id": f"AwACAgIAAxkBAAI{n:05d}", "file_unique_id": f"u{n}",
                                        "file_size": 1000}})
     await session.commit()
@@ -415,7 +416,7 @@ async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, per
     sec, old, young = personas["secretary"], personas["elderly_member"], personas["young_member"]
     async with sandbox_run.sessionmaker() as s:
         cell = await s.scalar(select(Unit.id).where(Unit.name == "Chi bộ Tổ dân phố 1"))
-        notice = await notices.create_notice(s, await load_actor(s, sec.user_id), kind=NoticeKind.notice,
+        await notices.create_notice(s, await load_actor(s, sec.user_id), kind=NoticeKind.notice,
                                              title="Họp chi bộ", body="Họp lúc 19:30.", audience_unit_ids=[cell])
         await s.commit()
     sandbox_run.runtime.dispatcher.wake()

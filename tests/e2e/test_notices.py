@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
@@ -173,7 +173,7 @@ async def test_inbox_newest_first_with_unread_marked(driver, personas, sandbox_r
 async def test_committee_resolution_with_file_documents_search_and_study_rates(driver, personas, sandbox_run):
     officer, sec, old = personas["committee_officer"], personas["secretary"], personas["elderly_member"]
     title = "Nghị quyết số 57-NQ/TW về đột phá phát triển khoa học, công nghệ"
-    ask_file = await compose(driver, officer.user_id, kind="Nghị quyết", title=title,
+    await compose(driver, officer.user_id, kind="Nghị quyết", title=title,
                              body="Đề nghị các chi bộ tổ chức học tập, quán triệt nghị quyết.")
     await driver.send_file(officer.user_id, b"%PDF-1.4 nghi quyet 57", "nq57.pdf")
     received, ask_study = await driver.wait_for_bot_messages(officer.user_id, 2)
@@ -250,7 +250,7 @@ async def test_a_forged_audience_button_is_refused_not_a_crash(driver, personas,
 
 
 def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_buttons_last():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from handlers.notices import notice_calls
     from handlers.render import visible_length
@@ -261,7 +261,7 @@ def test_a_long_notice_is_split_at_paragraphs_with_the_file_first_and_the_button
     paragraphs = [f"Đoạn {i}: " + "nội dung nghị quyết & hướng dẫn thực hiện " * 20 for i in range(12)]
     notice = Notice(id=42, kind=NoticeKind.resolution, title="Nghị quyết <số 57>", body="\n\n".join(paragraphs),
                     unit=unit, file_id="BQACAgIAAxkBAAI00001abc", file_kind="document", file_name="nq57.pdf",
-                    study_required=True, send_at=datetime(2026, 12, 5, 1, 0, tzinfo=timezone.utc))
+                    study_required=True, send_at=datetime(2026, 12, 5, 1, 0, tzinfo=UTC))
     calls = notice_calls(notice, "vi", None)
     (first_method, first), *texts = calls
     assert first_method == "sendDocument" and first["document"] == notice.file_id

@@ -9,8 +9,18 @@ from sqlalchemy import func, select
 
 from models import audit, clock
 from models.accounts import (
-    WRONG_CODE_LIMIT, WRONG_CODE_WINDOW, Account, Invite, LinkAttempt, LinkOutcome, account_of_member, create_invite,
-    ensure_account, link_by_contact, link_by_invite, revoke_invites,
+    WRONG_CODE_LIMIT,
+    WRONG_CODE_WINDOW,
+    Account,
+    Invite,
+    LinkAttempt,
+    LinkOutcome,
+    account_of_member,
+    create_invite,
+    ensure_account,
+    link_by_contact,
+    link_by_invite,
+    revoke_invites,
 )
 from models.members import Member
 from models.units import UnitKind, add_unit

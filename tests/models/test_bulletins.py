@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -153,7 +153,7 @@ async def test_a_cancelled_bulletin_never_goes_out(session, ward):
 
 def test_the_monthly_slot_is_the_first_at_eight_local_time():
     def utc(*args) -> datetime:
-        return datetime(*args, tzinfo=HUE).astimezone(timezone.utc)
+        return datetime(*args, tzinfo=HUE).astimezone(UTC)
 
     assert bulletins.monthly_slot(HUE, utc(2026, 11, 28, 19, 45)) == utc(2026, 12, 1, 8)
     assert bulletins.monthly_slot(HUE, utc(2026, 12, 1, 7, 30)) == utc(2026, 12, 1, 8)
@@ -167,23 +167,23 @@ def test_the_monthly_slot_is_the_first_at_eight_local_time():
 def test_a_bulletin_time_at_the_calendars_start_is_refused_not_a_crash():
     """Regression: "01/01/0001 00:00" in Huế (UTC+7) has no UTC moment: OverflowError from astimezone."""
     with pytest.raises(BulletinError) as err:
-        bulletins.parse_when("01/01/0001 00:00", ZoneInfo("Asia/Ho_Chi_Minh"), datetime(2026, 12, 1, tzinfo=timezone.utc))
+        bulletins.parse_when("01/01/0001 00:00", ZoneInfo("Asia/Ho_Chi_Minh"), datetime(2026, 12, 1, tzinfo=UTC))
     assert err.value.reason == "when_past"
 
 
 async def test_bulletins_queue_ahead_one_a_month(session, ward):
-    clock.freeze(datetime(2026, 11, 28, 12, 45, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 11, 28, 12, 45, tzinfo=UTC))
     first = await bulletins.next_monthly_slot(session, ward.cell1.id, HUE)
-    assert first == datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+    assert first == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     await make(session, SECRETARY, ward.cell1, send_at=first)
     second = await bulletins.next_monthly_slot(session, ward.cell1.id, HUE)
-    assert second == datetime(2027, 1, 1, 1, 0, tzinfo=timezone.utc)
+    assert second == datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
     await make(session, SECRETARY, ward.cell1, title="Bản tin tháng 1", send_at=second)
     assert await bulletins.next_monthly_slot(session, ward.cell2.id, HUE) == first  # each unit its own slots
     waiting = await bulletins.scheduled(session, [ward.ward.path])
     assert [b.send_at for b in waiting] == [first, second]
     assert await bulletins.scheduled(session, [ward.elsewhere.path]) == []
-    clock.freeze(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     assert [d.recipients for d in await bulletins.release_due(session)] == [2]
     await session.commit()
     assert [b.send_at for b in await bulletins.scheduled(session, None)] == [second]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from models.votes import PassRule
 def test_a_draft_comes_back_with_its_types():
     draft = {
         "kind": NoticeKind.resolution, "rule": PassRule.cast,
-        "at": datetime(2026, 12, 5, 12, 30, tzinfo=timezone.utc), "day": date(2026, 2, 28), "time": time(19, 30),
+        "at": datetime(2026, 12, 5, 12, 30, tzinfo=UTC), "day": date(2026, 2, 28), "time": time(19, 30),
         "wait": timedelta(hours=2), "cells": [1, 2, 3], "pair": (4, "x"), "seen": {5, 6},
         "by_id": {7: "bảy", 8: None}, "$odd": {"$dt": "not a date"}, "text": "Nghị quyết <b>số 5</b> & \"trích\"",
         "nested": {"options": [{"label": "Đồng ý", "n": 0}], "flag": True, "ratio": 0.5},
@@ -123,7 +123,7 @@ async def test_the_caller_and_the_state_in_one_query(session):
 async def test_a_state_that_must_not_outlive_its_deadline_is_deleted_when_it_passes(session):
     """A secret ballot's "Ý kiến khác" waiting for its text links the member to a choice: the state
     carries a deadline, is not restored after it, and the next tick deletes the row itself."""
-    clock.freeze(datetime(2026, 5, 12, 3, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 5, 12, 3, 0, tzinfo=UTC))
     secret_uid, other_uid = 5151, 5252
     pending = {"vote_pending_text": {"vote": 7, "position": 2}, store.FORGET_AT: clock.now() + timedelta(minutes=10)}
     assert await store.save(session, secret_uid, {"user": pending}, 0)

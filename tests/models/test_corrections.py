@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,14 +11,14 @@ from sqlalchemy import select
 from models import clock, corrections
 from models.accounts import Account
 from models.audit import AuditEntry
-from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outcome, ProfileCorrection, Verdict
+from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outcome, Verdict
 from models.members import Member, WorkHistory, get_profile
 from models.permissions import load_actor
 from models.roles import RoleKind, grant
 from models.units import UnitKind, add_unit
 
 F = CorrectionField
-T0 = datetime(2026, 5, 12, 3, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 12, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ async def ward(session):
     await grant(session, members["deputy"].id, cell1.id, RoleKind.deputy)
     await grant(session, members["secretary2"].id, cell2.id, RoleKind.secretary)
     await grant(session, members["officer"].id, ward.id, RoleKind.committee)
-    for i, (k, m) in enumerate(members.items()):
+    for i, m in enumerate(members.values()):
         session.add(Account(telegram_user_id=8_000 + i, member_id=m.id))
     await session.commit()
     return {k: m.id for k, m in members.items()}
@@ -122,7 +122,7 @@ async def test_a_newer_request_for_the_same_field_replaces_the_pending_one(sessi
 async def test_the_secretary_approves_once_applied_and_audited_with_both_values(session, ward):
     c = await ask(session, ward, F.phone, "0914 222 333")
     secretary = await actor(session, ward, "secretary")
-    clock.freeze(datetime(2026, 5, 13, 2, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 5, 13, 2, 0, tzinfo=UTC))
     decision = await corrections.approve(session, secretary, c.id)
     await session.commit()
     assert decision.outcome is Outcome.approved and decision.telegram_user_id is not None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -144,7 +144,7 @@ async def test_only_into_an_empty_database(session):
 
 
 async def test_deterministic(session):
-    clock.freeze(datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
 
     async def snapshot():
         demo = await load_demo(session)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from models import clock, feedback
 from models.accounts import Account
@@ -34,7 +35,7 @@ from models.sealing import FeedbackKeys
 from models.units import Unit, UnitKind, add_unit
 
 KEY = FeedbackKeys.from_secret("k" * 32)
-T0 = datetime(2026, 5, 12, 3, 0, tzinfo=timezone.utc)  # 10:00 in Huế
+T0 = datetime(2026, 5, 12, 3, 0, tzinfo=UTC)  # 10:00 in Huế
 
 
 @dataclass
@@ -179,7 +180,7 @@ async def test_no_column_links_an_anonymous_item_to_a_member(session, ward, engi
 async def test_the_database_refuses_an_anonymous_item_with_a_member(session, ward):
     session.add(FeedbackItem(cell_id=ward.cell1.id, member_id=ward.ids["member"], anonymous=True,
                              kind=FeedbackKind.text, body="x"))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         await session.flush()
     await session.rollback()
 
@@ -386,9 +387,9 @@ def test_recurring_words_and_phrases_without_stop_words():
 
 
 async def test_digest_of_a_month_and_of_a_meeting(session, ward, meetings_source):
-    clock.freeze(datetime(2026, 4, 30, 16, 30, tzinfo=timezone.utc))  # 23:30 on 30/04 in Huế: April
+    clock.freeze(datetime(2026, 4, 30, 16, 30, tzinfo=UTC))  # 23:30 on 30/04 in Huế: April
     await send(session, ward, body="Tháng tư: đường điện")
-    clock.freeze(datetime(2026, 4, 30, 17, 30, tzinfo=timezone.utc))  # 00:30 on 01/05 in Huế: May
+    clock.freeze(datetime(2026, 4, 30, 17, 30, tzinfo=UTC))  # 00:30 on 01/05 in Huế: May
     first = await send(session, ward, body="Đường điện kiệt 5 yếu")
     await send(session, ward, body="Đường điện tổ 3 chập chờn", about_kind="meeting", about_id=7)
     await send(session, ward, who="other", body="Vệ sinh môi trường", anonymous=True, about_kind="meeting", about_id=7)
@@ -406,8 +407,8 @@ async def test_digest_of_a_month_and_of_a_meeting(session, ward, meetings_source
     assert ward_wide.total == 4 and ward_wide.terms[0] == ("đường điện", 3)
     april = await feedback.digest(session, ward.cell1.path, month=(2026, 4))
     assert april.total == 1
-    assert await feedback.about_refs(session, ward.cell1.path, datetime(2026, 1, 1, tzinfo=timezone.utc)) == [("meeting", 7)]
-    assert feedback.local_month(datetime(2026, 4, 30, 17, 30, tzinfo=timezone.utc)) == (2026, 5)
+    assert await feedback.about_refs(session, ward.cell1.path, datetime(2026, 1, 1, tzinfo=UTC)) == [("meeting", 7)]
+    assert feedback.local_month(datetime(2026, 4, 30, 17, 30, tzinfo=UTC)) == (2026, 5)
 
 
 async def test_the_cells_real_meetings_are_offered(session, ward):

@@ -30,7 +30,7 @@ async def dump(session) -> dict[str, list[tuple]]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def workbook(rows: int) -> bytes:
     """A plain member list of `rows` members, as Excel or openpyxl write it."""
     book = openpyxl.Workbook()

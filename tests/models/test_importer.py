@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -403,7 +403,7 @@ async def test_bad_file_into_an_empty_database_creates_no_unit(session):
 
 
 async def test_dates_out_of_order_and_in_the_future(session):
-    clock.freeze(datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 11, 28, 3, 0, tzinfo=UTC))
     data = csv_bytes([
         ";".join(MEMBER_HEADER[:7] + ["Chi bộ"]),
         "Nguyễn Văn A;01/01/1960;Nam;;;01/01/1955;;Chi bộ 1",

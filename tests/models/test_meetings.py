@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,7 @@ from models.roles import RoleKind, grant
 from models.units import Unit, UnitKind, add_unit
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)  # 19:00 in Huế
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # 19:00 in Huế
 
 
 @dataclass
@@ -73,7 +73,7 @@ async def actor(session, member: Member) -> Actor:
 
 
 def at_local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=HUE).astimezone(timezone.utc)
+    return datetime.combine(day, time(hh, mm), tzinfo=HUE).astimezone(UTC)
 
 
 async def schedule(session, w: Ward, *, starts_at: datetime | None = None, by: Member | None = None, **kw) -> Meeting:
@@ -119,7 +119,7 @@ def test_parse_when_says_why_not(text, reason):
 
 
 def test_local_start_refuses_the_past_and_the_far_future():
-    assert meetings.local_start(date(2026, 12, 5), time(19, 30), HUE) == datetime(2026, 12, 5, 12, 30, tzinfo=timezone.utc)
+    assert meetings.local_start(date(2026, 12, 5), time(19, 30), HUE) == datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
     with pytest.raises(MeetingError, match="when_past"):
         meetings.local_start(date(2026, 11, 28), time(18, 0), HUE)  # an hour ago in Huế
     with pytest.raises(MeetingError, match="when_too_far"):

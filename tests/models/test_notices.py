@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -148,9 +148,9 @@ async def test_scheduled_notice_resolves_its_audience_when_it_is_due(session, wa
 
 
 async def test_parse_send_at_in_hue_time():
-    now = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)  # 10:00 in Huế
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Huế
     at = notices.parse_send_at("25/12/2026 19:30", HUE, now)
-    assert at == datetime(2026, 12, 25, 12, 30, tzinfo=timezone.utc)
+    assert at == datetime(2026, 12, 25, 12, 30, tzinfo=UTC)
     assert notices.parse_send_at("19h30 25/12/2026", HUE, now) == at
     assert notices.parse_send_at("25-12-2026 lúc 19 giờ 30", HUE, now) == at
     for text, reason in (("01/12/2026 09:00", "when_past"), ("31/02/2027 10:00", "when_impossible"),
@@ -163,7 +163,7 @@ async def test_parse_send_at_in_hue_time():
 
 def test_a_sending_time_at_the_calendars_ends_is_refused_not_a_crash():
     """Regression: "/notice T | text | 01/01/0001 00:00" in Huế (UTC+7): OverflowError from astimezone."""
-    now = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     for text, tz, reason in (("01/01/0001 00:00", HUE, "when_past"), ("00:00 01/01/0001", HUE, "when_past"),
                              ("31/12/9999 23:59", timezone(timedelta(hours=-5)), "when_too_far")):
         with pytest.raises(NoticeError) as err:

@@ -7,8 +7,19 @@ import pytest
 
 from models.accounts import Account, ensure_account
 from models.members import Member
-from models.permissions import (Action, load_actor, managed_cells, may, may_act_on_unit, may_manage_cell, may_send_to,
-                                may_view_member, scope_paths, sending_units, units_for)
+from models.permissions import (
+    Action,
+    load_actor,
+    managed_cells,
+    may,
+    may_act_on_unit,
+    may_manage_cell,
+    may_send_to,
+    may_view_member,
+    scope_paths,
+    sending_units,
+    units_for,
+)
 from models.roles import RoleKind, grant
 from models.units import Unit, UnitKind, add_unit
 

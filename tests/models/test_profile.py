@@ -4,8 +4,18 @@ from __future__ import annotations
 from datetime import date
 
 from models.accounts import ensure_account
-from models.members import (Award, AwardEntry, Discipline, DisciplineEntry, DisciplineForm, Member, WorkHistory,
-                            WorkPeriod, get_profile, load_profile)
+from models.members import (
+    Award,
+    AwardEntry,
+    Discipline,
+    DisciplineEntry,
+    DisciplineForm,
+    Member,
+    WorkHistory,
+    WorkPeriod,
+    get_profile,
+    load_profile,
+)
 from models.permissions import load_actor
 from models.roles import RoleKind, grant
 from models.units import UnitKind, add_unit

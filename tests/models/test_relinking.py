@@ -8,7 +8,6 @@ redemption refuses, and what the old account is told.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select
@@ -19,7 +18,11 @@ from models.deliveries import Delivery
 from models.members import Member
 from models.permissions import load_actor, may_relink
 from models.relinking import (
-    ACCOUNT_MOVED_DELIVERY, AccountMove, InviteStep, move_notice, request_invite,
+    ACCOUNT_MOVED_DELIVERY,
+    AccountMove,
+    InviteStep,
+    move_notice,
+    request_invite,
 )
 from models.roles import RoleKind, grant
 from models.units import Unit, UnitKind, add_unit

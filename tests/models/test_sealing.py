@@ -1,7 +1,7 @@
 """Anonymous feedback against those who hold the database (and even the bot's token) but not HANDBOOK_SEAL_KEY."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -43,7 +43,7 @@ async def test_the_database_and_the_token_without_the_seal_key_cannot_find_the_s
 
 
 def test_each_day_has_its_own_rate_key():
-    day = datetime(2026, 5, 12, 23, 59, tzinfo=timezone.utc)
+    day = datetime(2026, 5, 12, 23, 59, tzinfo=UTC)
     assert KEYS.rate_key(day.date()) != KEYS.rate_key((day + timedelta(days=1)).date())
     assert KEYS.rate_row(7, day) != KEYS.rate_row(7, day + timedelta(days=1))
     assert KEYS.rate_row(7, day) == FeedbackKeys.from_secret("the-real-seal-key-" + "x" * 20).rate_row(7, day)
@@ -60,7 +60,7 @@ async def test_yesterdays_rate_rows_are_gone_even_when_nobody_writes_again(sessi
 
 
 async def test_the_same_member_is_still_limited_within_the_day_and_across_midnight(session, ward):
-    clock.freeze(datetime(2026, 5, 12, 23, 40, tzinfo=timezone.utc))
+    clock.freeze(datetime(2026, 5, 12, 23, 40, tzinfo=UTC))
     for i in range(10):
         await send(session, ward, body=f"Ý kiến số {i}", anonymous=True, key=KEYS)
         clock.advance(timedelta(minutes=3))

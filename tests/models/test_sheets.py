@@ -33,7 +33,7 @@ def hostile_csv() -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["Họ và tên", "Ngày sinh", "Số điện thoại", "Số thẻ đảng", "Chi bộ", "Đảng bộ", "Địa chỉ"])
-    for n, (payload, phone) in enumerate(zip(HOSTILE, PHONES)):
+    for n, (payload, phone) in enumerate(zip(HOSTILE, PHONES, strict=False)):
         writer.writerow([payload, "05/12/1950", phone, f"07.0009{n:02d}", "=Chi bộ 1", "@Đảng bộ phường Phú Hội",
                          HOSTILE[-1 - n]])
     return out.getvalue().encode()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import DateTime, func, inspect, select, text, update
+from sqlalchemy import DateTime, func, select, text
 
 from models import audit, clock, votes
 from models.accounts import Account
@@ -18,8 +18,19 @@ from models.members import Member
 from models.permissions import load_actor
 from models.roles import RoleKind, grant
 from models.units import Unit, UnitKind, add_unit
-from models.votes import (Ballot, BallotKind, Cast, Elector, Electorate, OptionKind, PassRule, SecretTally,
-                          SecretVoter, Vote, VoteError)
+from models.votes import (
+    Ballot,
+    BallotKind,
+    Cast,
+    Elector,
+    Electorate,
+    OptionKind,
+    PassRule,
+    SecretTally,
+    SecretVoter,
+    Vote,
+    VoteError,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SECRETARY_TG, OFFICER_TG, OUTSIDER_TG = 700001, 700002, 700003
@@ -96,7 +107,7 @@ def test_more_than_half_is_strict():
 
 
 def test_durations_and_closing_times():
-    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)  # 08:00 in Huế
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=UTC)  # 08:00 in Huế
     assert votes.parse_duration("2h") == timedelta(hours=2)
     assert votes.parse_duration("2 giờ") == timedelta(hours=2)
     assert votes.parse_duration("30 phút") == timedelta(minutes=30)
@@ -104,8 +115,8 @@ def test_durations_and_closing_times():
     assert votes.parse_duration("3d") == timedelta(days=3)
     assert votes.parse_duration("Đồng ý") is None and votes.parse_duration("") is None
     assert votes.parse_closing("2h", TZ, now) == now + timedelta(hours=2)
-    assert votes.parse_closing("25/12/2026 19:30", TZ, now) == datetime(2026, 12, 25, 12, 30, tzinfo=timezone.utc)
-    assert votes.parse_closing("19h30 25/12/2026", TZ, now) == datetime(2026, 12, 25, 12, 30, tzinfo=timezone.utc)
+    assert votes.parse_closing("25/12/2026 19:30", TZ, now) == datetime(2026, 12, 25, 12, 30, tzinfo=UTC)
+    assert votes.parse_closing("19h30 25/12/2026", TZ, now) == datetime(2026, 12, 25, 12, 30, tzinfo=UTC)
     for bad, reason in (("mai", "when_format"), ("31/02/2027 10:00", "when_impossible"),
                         ("2m", "when_soon"), ("24/12/2026 07:00", "when_soon"), ("40d", "when_far")):
         with pytest.raises(VoteError) as err:
@@ -115,21 +126,21 @@ def test_durations_and_closing_times():
 
 def test_a_close_pasted_again_and_again_is_too_far_not_a_crash():
     """Regression: "9999d" repeated 400 times added some 4 million days to now: OverflowError."""
-    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)
-    for text in (" ".join(["9999d"] * 400), "9999d" * 800):
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=UTC)
+    for typed in (" ".join(["9999d"] * 400), "9999d" * 800):
         with pytest.raises(VoteError) as err:
-            votes.parse_closing(text, TZ, now)
+            votes.parse_closing(typed, TZ, now)
         assert err.value.reason == "when_far"
 
 
 def test_a_close_at_the_calendars_ends_is_refused_not_a_crash():
     """Regression: "01/01/0001 00:00" in Huế (UTC+7) has no UTC moment: OverflowError from astimezone."""
-    now = datetime(2026, 12, 24, 1, 0, tzinfo=timezone.utc)
-    for text, tz, reason in (("01/01/0001 00:00", TZ, "when_soon"), ("00:00 01/01/0001", TZ, "when_soon"),
-                             ("31/12/9999 23:59", timezone(timedelta(hours=-5)), "when_far")):
+    now = datetime(2026, 12, 24, 1, 0, tzinfo=UTC)
+    for typed, tz, reason in (("01/01/0001 00:00", TZ, "when_soon"), ("00:00 01/01/0001", TZ, "when_soon"),
+                              ("31/12/9999 23:59", timezone(timedelta(hours=-5)), "when_far")):
         with pytest.raises(VoteError) as err:
-            votes.parse_closing(text, tz, now)
-        assert err.value.reason == reason, text
+            votes.parse_closing(typed, tz, now)
+        assert err.value.reason == reason, typed
 
 
 def test_options_are_checked():
@@ -437,7 +448,7 @@ async def test_a_secret_ballot_cannot_be_joined_to_its_voter(sessionmaker, engin
 async def test_free_text_opinions_of_a_secret_ballot_are_reshuffled(sessionmaker, session, c):
     vote = await open_(session, c, ballot=BallotKind.secret)
     opinions = [f"Ý kiến số {i}" for i in range(6)]
-    for member, opinion in zip(c.full, opinions):
+    for member, opinion in zip(c.full, opinions, strict=False):
         async with sessionmaker() as s:
             assert (await votes.cast_ballot(s, vote.id, member.id, OTHER, opinion)).outcome is Cast.recorded
             await s.commit()

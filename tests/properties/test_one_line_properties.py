@@ -3,7 +3,7 @@ the parts or a refusal (Usage, or the domain's error naming what is wrong), neve
 the separator split back exactly; too few or too many options and 10,000 characters are refused."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
@@ -19,7 +19,7 @@ from models.votes import VoteError
 
 FAST = settings(max_examples=200, deadline=None)
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 ANY = st.text(max_size=200) | st.text(st.sampled_from("ab |:/0123456789\n\t"), max_size=60)
 LONG = "x" * 10_000
 # One part as a member types it: no separator, and something besides spaces.

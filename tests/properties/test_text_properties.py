@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from models.text import clean_line, clean_text, fold
 

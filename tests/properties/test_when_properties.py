@@ -3,7 +3,7 @@
 that names its reason, never an exception from the datetime arithmetic."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
@@ -17,10 +17,10 @@ from models.votes import VoteError
 
 FAST = settings(max_examples=200, deadline=None)
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = datetime(2026, 3, 1, 2, 0, tzinfo=timezone.utc)
-ZONES = st.sampled_from([HUE, timezone.utc]) | st.integers(-12 * 60, 14 * 60).map(
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+ZONES = st.sampled_from([HUE, UTC]) | st.integers(-12 * 60, 14 * 60).map(
     lambda m: timezone(timedelta(minutes=m)))
-NOWS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1), timezones=st.just(timezone.utc))
+NOWS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1), timezones=st.just(UTC))
 WHEN_ALPHABET = st.sampled_from("0123456789/.-: hgdmpHlúcatngàyon,iếtmin")
 # Written moments with every field free: days, months and hours past their ends, any four-digit year.
 WRITTEN = st.builds(

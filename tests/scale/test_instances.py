@@ -85,7 +85,7 @@ class Instance:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s:
                 async with s.get(f"{self.base}/healthz") as r:
                     return json.loads(await r.text()) if r.status == 200 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return None
 
     async def metric(self, name: str, **labels: str) -> float:
@@ -174,7 +174,7 @@ async def test_two_instances_share_updates_and_survive_kill_9_of_the_leader(pg_u
                 return await session.scalar(select(func.count()).select_from(FeedbackItem)
                                             .where(FeedbackItem.body.contains("Đèn đường")))
         await until(stored, 20, "the feedback item", instances)
-        steps = [await i.metric("handbook_updates_total", type="message") - b for i, b in zip(instances, before)]
+        steps = [await i.metric("handbook_updates_total", type="message") - b for i, b in zip(instances, before, strict=True)]
         assert sorted(steps) == [1, 1], steps  # one step on each instance
 
         # A broadcast to 2,000 members; kill -9 of the leader half way.
