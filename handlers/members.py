@@ -17,7 +17,7 @@ from models.units import Unit
 
 from .buttons import members as btn
 from .i18n import fmt_date, t
-from .keyboards import pager
+from .keyboards import link_keyboard, pager
 from .profile import render_profile
 from .turn import Turn, esc, member_handler
 
@@ -221,7 +221,8 @@ async def render_account_moved(session: AsyncSession, move_id: int, lang: str, t
     key = "relink.moved_notice" if notice.inviter_name else "relink.moved_notice_admin"
     text = t(lang, key, member=esc(notice.member_name), new_account=new_account,
              inviter=esc(notice.inviter_name or ""), contacts=contacts)
-    return [("sendMessage", {"text": text, "parse_mode": "HTML"})]
+    # The member's menu goes with the record: what this account is left with is a newcomer's keyboard.
+    return [("sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": link_keyboard(lang).to_dict()})]
 
 
 def register(app, cancel) -> None:

@@ -128,6 +128,9 @@ async def test_the_secretary_relinks_a_member_who_lost_his_phone_and_the_old_acc
     told = plain(notice)
     assert "another Telegram account" in told
     assert "Bảy mới" in told and told.count(secretary.name) >= 1
+    # The member's menu is gone with the record: the account is left with a newcomer's keyboard.
+    keyboard = ((await driver.reply_keyboard(elderly.user_id)) or {}).get("keyboard")
+    assert keyboard and [b.get("request_contact") for row in keyboard for b in row] == [True]
     # And it is a stranger now.
     [after] = await driver.exchange(elderly.user_id, "/profile")
     assert elderly.name not in plain(after)
