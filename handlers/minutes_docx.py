@@ -170,7 +170,7 @@ def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
     signs = doc.add_table(rows=1, cols=2)
     signs.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, title, name in zip(signs.rows[0].cells, (t(lang, "minutes.doc.sign.recorder"),
-                                                      t(lang, "minutes.doc.sign.chair")), (m.recorder, m.chair), strict=True):
+                                                      t(lang, "minutes.doc.sign.chair")), (m.recorder, m.chair), strict=False):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _font(cell.paragraphs[0].add_run(title), bold=True)
         _para(cell, t(lang, "minutes.doc.sign.hint"), align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=48)

@@ -271,7 +271,7 @@ def chart_png(*, question: str, labels: list[str], counts: list[int], shares: li
         ax.set_yticks(ys, labels=["\n".join(textwrap.wrap(label, 22)) or "—" for label in labels])
         top = max([base, *counts, 1])
         ax.set_xlim(0, top * 1.25)
-        for bar, count, share in zip(bars, counts, shares, strict=True):
+        for bar, count, share in zip(bars, counts, shares, strict=False):
             ax.text(bar.get_width() + top * 0.02, bar.get_y() + bar.get_height() / 2, f"{count}  ({share}%)",
                     va="center", fontsize=13, fontweight="bold")
         if base:
