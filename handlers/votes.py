@@ -725,12 +725,16 @@ async def tapped(turn: Turn):
     if result.outcome is Cast.text_needed:
         turn.context.user_data[PENDING] = {"vote": vote_id, "position": position, "chat": turn.chat_id,
                                           "message": query.message.message_id if query.message else None}
+        ask = turn.t("vote.ask_text", limit=votes.TEXT_MAX)
         if result.vote is not None and result.vote.is_secret:
             turn.context.user_data[FORGET_AT] = clock.now() + SECRET_TEXT_WAIT
+            # The member is told how long the choice is kept: nothing links them to it after that.
+            minutes = int(SECRET_TEXT_WAIT.total_seconds() // 60)
+            ask += "\n" + turn.t("vote.ask_text_secret_wait", minutes=minutes)
         else:
             turn.context.user_data.pop(FORGET_AT, None)
         turn.answer(turn.t("vote.ask_text_toast"))
-        turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
+        turn.reply(ask)
         return OTHER_TEXT
     _answer_cast(turn, result)
     if result.outcome in (Cast.recorded, Cast.changed):

@@ -323,6 +323,8 @@ async def test_a_secret_opinion_never_typed_is_deleted_from_the_database_after_t
     ballot = await ballot_of(driver, old.user_id, vote.id)
     press = await driver.press_button(old.user_id, ballot, "Ý kiến khác")
     assert "gõ ý kiến" in (await driver.callback_answer(press))["text"]
+    [ask] = await driver.wait_for_bot_messages(old.user_id)
+    assert "Biểu quyết kín: đồng chí gõ ý kiến trong vòng 10 phút" in (ask.get("text") or "")
 
     async def state_row():
         async with sandbox_run.sessionmaker() as s:
