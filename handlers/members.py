@@ -180,10 +180,15 @@ async def invite_answer(turn: Turn):
     return await invite_by_query(turn, turn.text.strip())
 
 
+async def _button_member(turn: Turn, codec) -> Member | None:
+    """The member a button names, as the database has them (None: forged or gone)."""
+    ids = codec.parse(turn.update.callback_query.data)
+    return await get_profile(turn.session, ids[0]) if ids else None
+
+
 @member_handler
 async def invite_button(turn: Turn):
-    ids = btn.INVITE.parse(turn.update.callback_query.data)
-    member = await get_profile(turn.session, ids[0]) if ids else None
+    member = await _button_member(turn, btn.INVITE)
     if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
         await refuse(turn, "invite_button")
         return
@@ -193,8 +198,7 @@ async def invite_button(turn: Turn):
 @member_handler
 async def relink_confirm(turn: Turn):
     """The officer confirms a re-link: everything is checked again (a button proves nothing)."""
-    ids = btn.RELINK_YES.parse(turn.update.callback_query.data)
-    member = await get_profile(turn.session, ids[0]) if ids else None
+    member = await _button_member(turn, btn.RELINK_YES)
     if member is None:
         await refuse(turn, "relink_confirm")
         return
@@ -203,8 +207,7 @@ async def relink_confirm(turn: Turn):
 
 @member_handler
 async def relink_cancel(turn: Turn):
-    ids = btn.RELINK_NO.parse(turn.update.callback_query.data)
-    member = await get_profile(turn.session, ids[0]) if ids else None
+    member = await _button_member(turn, btn.RELINK_NO)
     if member is None or not may(turn.actor, Action.invite_member, member.cell.path):
         await refuse(turn, "relink_cancel")
         return
