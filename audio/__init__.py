@@ -5,6 +5,9 @@
         ...  # part.path, part.mime, part.duration, part.key (store Telegram's file_id under it)
 """
 
+import logging
+import os
+
 from audio.cache import AudioCache, CachedAudio, cache_key
 from audio.encode import (
     AudioUnavailable,
@@ -54,9 +57,27 @@ __all__ = [
     "available",
     "cache_key",
     "make_engine",
+    "make_speech",
     "missing_packages",
     "mp3_duration",
     "normalize",
     "ogg_opus_duration",
     "split_into_parts",
 ]
+
+log = logging.getLogger("handbook.audio")
+
+
+def make_speech(engine: str, cache_dir: str | os.PathLike[str], cache_bytes: int | None, rate: int | None) -> Speech | None:
+    """The Speech service for the bot; None (audio unavailable, the bot still runs) when it cannot start."""
+    missing = missing_packages()
+    if missing and engine in ("espeak", "auto"):
+        log.warning("offline speech (espeak-ng + opusenc) is unavailable: install the Debian package(s) %s "
+                    "(apt-get install %s)%s", ", ".join(missing), " ".join(missing),
+                    "; gTTS is used while online" if engine == "auto" else "; audio is off")
+    settings = {"rate": rate} if rate and engine in ("espeak", "auto") else {}
+    try:
+        return Speech(cache_dir, engine, cache_bytes, **settings)
+    except (OSError, ValueError, TypeError) as exc:
+        log.error("audio is unavailable: the speech service could not start (%s: %s)", type(exc).__name__, exc)
+        return None

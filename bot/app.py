@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
-from handlers import bulletins as bulletin_views
+from audio import make_speech
+from handlers import features
 from handlers.commands import set_default_commands
-from handlers.listen import make_speech
 from handlers.turn import Services
 from models.db import make_sessionmaker
 from models.sealing import FeedbackKeys
@@ -86,7 +86,8 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
     speech = make_speech(settings.tts_engine, settings.tts_cache_path, settings.tts_cache_mb * 1024 * 1024,
                          settings.tts_rate)
     services.speech = speech
-    dispatcher.renderers.update(bulletin_views.renderers(speech))
+    # The features' renderers, bound to the services (bulletins speak through `speech`).
+    dispatcher.renderers = features.renderers(services)
     services.workers = [dispatcher.run]
     install_metrics(app)
     return Runtime(app=app, engine=engine, services=services, dispatcher=dispatcher, workers=[dispatcher.run])

@@ -14,8 +14,9 @@
 * Claims are leased and renewed while this process lives: a killed dispatcher's rows come back
   after the lease, a second instance never takes a row another one holds.
 
-Features plug in here, in one place: RENDERERS (kind → what to send), PROGRESS (kind → the sender's
-status message to refresh) and TICKS (what falls due with the clock, e.g. scheduled notices).
+Features plug in through their declarations (handlers/feature.py, listed in handlers/features.py):
+renderers (kind → what to send), progress (kind → the sender's status message to refresh) and ticks
+(what falls due with the clock, e.g. scheduled notices). This module names no feature.
 
 Files are uploaded once: a rendered call that carries a file (bytes or an InputFile) is sent by one
 worker while the others holding the same rendered call wait, then send the file_id Telegram gave
@@ -33,7 +34,6 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from typing import Any
@@ -43,56 +43,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InputFile
 
-from handlers import bulletins as bulletin_views
-from handlers import meetings as meeting_views
-from handlers import members as member_views
-from handlers import notices as notice_views
-from handlers import votes as vote_views
-from models import clock, deliveries, meetings, notices, relinking, votes
+from handlers import features
+from handlers.feature import Call, Progress, Renderer, Tick, UploadHook
+from models import clock, deliveries
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
 log = logging.getLogger("handbook.dispatcher")
-
-Call = tuple  # (method, parameters without chat_id) or (method, parameters, hook after an upload)
-UploadHook = Callable[[AsyncSession, dict], Awaitable[None]]
-Renderer = Callable[[AsyncSession, int, str, tzinfo], Awaitable[list[Call]]]
-Progress = Callable[[AsyncSession, int, tzinfo], Awaitable[list[Call]]]
-Tick = Callable[[AsyncSession], Awaitable[list[tuple[str, int]]]]
-
-
-async def _release_scheduled_notices(session: AsyncSession) -> list[tuple[str, int]]:
-    return [(notices.NOTICE_DELIVERY, d.notice_id) for d in await notices.release_due(session)]
-
-
-async def _close_due_votes(session: AsyncSession) -> list[tuple[str, int]]:
-    return [(votes.BALLOT_DELIVERY, i) for i in await votes.close_due(session) + await votes.remind_due(session)]
-
-
-# The one registry: a feature that queues deliveries of its own kind adds its renderer here.
-# (Bulletins' renderer needs the bot's Speech service: bot/app.py adds handlers.bulletins.renderers.)
-RENDERERS: dict[str, Renderer] = {
-    notices.NOTICE_DELIVERY: notice_views.render_notice,
-    notices.REMINDER_DELIVERY: notice_views.render_reminder,
-    deliveries.UNREACHABLE_REPORT: notice_views.render_unreachable,
-    meetings.MEETING_DELIVERY: meeting_views.render_notice,
-    meetings.REMINDER_DELIVERY: meeting_views.render_reminder,
-    meetings.CHANGE_DELIVERY: meeting_views.render_change,
-    votes.BALLOT_DELIVERY: vote_views.render_ballot,
-    votes.PROBATION_DELIVERY: vote_views.render_probation,
-    votes.ABSENT_DELIVERY: vote_views.render_absent,
-    votes.REMINDER_DELIVERY: vote_views.render_reminder,
-    votes.RESULT_DELIVERY: vote_views.render_result,
-    votes.ROLL_DELIVERY: vote_views.render_roll,
-    relinking.ACCOUNT_MOVED_DELIVERY: member_views.render_account_moved,
-}
-PROGRESS: dict[str, Progress] = {
-    notices.NOTICE_DELIVERY: notice_views.status_edits,
-    meetings.MEETING_DELIVERY: meeting_views.status_edits,
-    votes.BALLOT_DELIVERY: vote_views.status_edits,
-    votes.RESULT_DELIVERY: vote_views.status_edits,
-}
-TICKS: list[Tick] = [_release_scheduled_notices, bulletin_views.release_due, meetings.reminder_tick, _close_due_votes]
 
 SLACK = 0.01  # seconds added to every pacing window
 SLACK_STEP = 0.01  # more margin after each 429…
@@ -327,9 +284,10 @@ class Dispatcher:
     poll_s: float = 1.0
     progress_interval_s: float = 2.0
     stop_timeout_s: float = 10.0
-    renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
-    progress: dict[str, Progress] = field(default_factory=lambda: dict(PROGRESS))
-    ticks: list[Tick] = field(default_factory=lambda: list(TICKS))
+    # The features' (handlers/features.py); bot/app.py binds the renderers to the bot's services.
+    renderers: dict[str, Renderer] = field(default_factory=features.renderers)
+    progress: dict[str, Progress] = field(default_factory=features.progress)
+    ticks: list[Tick] = field(default_factory=features.ticks)
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:

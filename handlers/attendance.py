@@ -24,8 +24,8 @@ from . import meetings as views
 from .buttons import meetings as btn
 from .i18n import t
 from .keyboards import main_menu
-from .members import refuse
 from .minutes_docx import docx_name, option_label, render_docx, verdict
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)

@@ -30,6 +30,8 @@ from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
 from .buttons import bulletins as btn
+from .cancel import cancel
+from .feature import Command, Feature, MenuButton
 from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import (
@@ -44,9 +46,9 @@ from .listen import (
     voice_calls,
 )
 from .live_status import tell_outbox
-from .members import refuse
 from .notices import EMOJI
 from .render import TextOnly, render_failed, split_message
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 DRAFT = "bulletin_draft"
@@ -487,7 +489,7 @@ async def withdraw_pressed(turn: Turn):
 
 
 # --- wiring -----------------------------------------------------------------------------------------------------------
-def register(app, cancel) -> None:
+def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
         # Buttons of each step are answered by this user's conversation, whatever message they sit on.
@@ -516,3 +518,13 @@ def register(app, cancel) -> None:
     app.add_handler(CallbackQueryHandler(play_pressed, pattern=btn.PLAY.pattern))
     app.add_handler(CallbackQueryHandler(scheduled_pressed, pattern=btn.SCHEDULED.pattern))
     app.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=btn.WITHDRAW.pattern))
+
+
+FEATURE = Feature(
+    "bulletins",
+    register=register,
+    commands=(Command("bulletins", 70), Command("bulletin", 150, officer=True)),
+    menu=(MenuButton("menu.bulletins", 60),),
+    renderers=lambda services: renderers(services.speech if services else None),
+    ticks=(release_due,),
+)

@@ -6,14 +6,12 @@ from telegram.ext import Application
 
 from .i18n import DEFAULT, LANGUAGES, t
 
-MEMBER_COMMANDS = ("start", "profile", "meetings", "notices", "documents", "votes", "feedback", "bulletins", "language", "help",
-                   "cancel")
-OFFICER_COMMANDS = MEMBER_COMMANDS[:-2] + ("members", "invite", "meeting", "notice", "vote", "bulletin", "attendance", "report") + MEMBER_COMMANDS[-2:]
-
 
 def commands(lang: str, officer: bool) -> list[BotCommand]:
-    names = OFFICER_COMMANDS if officer else MEMBER_COMMANDS
-    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
+    """The features' commands (handlers/features.py) in their order; officers see theirs too."""
+    from .features import command_names
+
+    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in command_names(officer)]
 
 
 async def set_default_commands(app: Application) -> None:

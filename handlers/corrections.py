@@ -14,11 +14,12 @@ from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outc
 from models.members import Member
 
 from .buttons import corrections as btn
+from .feature import Feature
 from .feedback import CORRECT, MENU, REJECT, InFlow, end_flow, excerpt, flow_data, start_flow, tz
 from .i18n import fmt_date, t
 from .keyboards import pager
-from .members import refuse
 from .profile import display_phone
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
@@ -275,3 +276,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(open_button, pattern=btn.OPEN.pattern))
     app.add_handler(CallbackQueryHandler(approve_button, pattern=btn.APPROVE.pattern))
     app.add_handler(CallbackQueryHandler(reject_button, pattern=btn.REJECT.pattern))
+
+
+FEATURE = Feature("corrections", register=register)

@@ -27,9 +27,10 @@ from models.units import Unit
 
 from .buttons import corrections as corrections_buttons
 from .buttons import feedback as btn
+from .feature import Command, Feature, MenuButton
 from .i18n import fmt_date, fmt_number, t
-from .keyboards import MENU_KEYS, menu_pattern, pager
-from .members import refuse
+from .keyboards import MENU_TEXT, menu_pattern, pager
+from .steps import refuse
 from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ DIGEST_ABOUT_DAYS = 92
 STATUS_ICON = {FeedbackStatus.new: "🆕", FeedbackStatus.seen: "👁", FeedbackStatus.answered: "✅",
                FeedbackStatus.closed: "🔒"}
 DIGEST_WORDS = {"digest", "tổng hợp", "tong hop", "tonghop"}
-MENU = filters.Regex("|".join(menu_pattern(key) for key in MENU_KEYS))
+MENU = MENU_TEXT
 
 
 def start_flow(turn: Turn, name: str, **data) -> None:
@@ -737,3 +738,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(digest_button, pattern=any_of(*btn.DIGESTS)))
     if app.job_queue is not None:
         app.job_queue.run_repeating(sweep_job, interval=SWEEP_SECONDS, first=SWEEP_SECONDS, name="feedback_sweep")
+
+
+FEATURE = Feature("feedback", register=register, commands=(Command("feedback", 60),),
+                  menu=(MenuButton("menu.feedback", 50),))

@@ -1,8 +1,10 @@
 """/help, /cancel, and the buttons of features that are not built yet."""
 from __future__ import annotations
 
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
+from .cancel import cancel
+from .feature import Command, Feature, MenuButton
 from .keyboards import main_menu, menu_pattern
 from .turn import Turn, handler, member_handler
 
@@ -17,13 +19,6 @@ async def help_(turn: Turn):
     turn.reply(turn.t(key), main_menu(turn.lang) if turn.actor.linked else None)
 
 
-@handler
-async def cancel(turn: Turn):
-    turn.context.user_data.pop("flow", None)
-    turn.reply(turn.t("cancel.done"), main_menu(turn.lang) if turn.actor.linked else None)
-    return ConversationHandler.END
-
-
 @member_handler
 async def not_yet(turn: Turn):
     turn.reply(turn.t("feature.not_yet"), main_menu(turn.lang))
@@ -36,3 +31,11 @@ def register(app) -> None:
     app.add_handler(CommandHandler(list(NOT_YET) + list(OFFICER_NOT_YET), not_yet))
     for key in NOT_YET.values():
         app.add_handler(MessageHandler(filters.Regex(menu_pattern(key)), not_yet))
+
+
+FEATURE = Feature(
+    "help",
+    register=register,
+    commands=(Command("help", 900), Command("cancel", 910)),
+    menu=(MenuButton("menu.help", 90),),
+)

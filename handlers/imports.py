@@ -19,6 +19,7 @@ from models.shared_phones import SharedPhone
 from models.units import Unit
 
 from .buttons import imports as btn
+from .feature import Feature
 from .i18n import fmt_number, t
 from .turn import Turn, member_handler
 
@@ -186,3 +187,6 @@ async def confirm_import(turn: Turn):
 def register(app) -> None:
     app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, member_file))
     app.add_handler(CallbackQueryHandler(confirm_import, pattern=btn.CONFIRM.pattern))
+
+
+FEATURE = Feature("imports", register=register)

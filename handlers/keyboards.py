@@ -4,7 +4,10 @@ Callback data is an opaque short key ("m:p:42"); the server re-checks everything
 """
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from functools import cache
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup
+from telegram.ext import filters
 
 from models.callback_data import Codec
 
@@ -12,19 +15,13 @@ from .buttons import common as btn
 from .buttons import corrections as corrections_buttons
 from .i18n import LANGUAGES, all_translations, t
 
-# The member's main menu, two big buttons a row; keys are catalog ids.
-MENU_ROWS = (
-    ("menu.profile", "menu.meetings"),
-    ("menu.notices", "menu.votes"),
-    ("menu.feedback", "menu.bulletins"),
-    ("menu.help",),
-)
-MENU_KEYS = tuple(key for row in MENU_ROWS for key in row)
-
 
 def main_menu(lang: str) -> ReplyKeyboardMarkup:
+    """The member's main menu: the features' big buttons (handlers/features.py), two a row."""
+    from .features import menu_rows
+
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(t(lang, key)) for key in row] for row in MENU_ROWS],
+        [[KeyboardButton(t(lang, key)) for key in row] for row in menu_rows()],
         resize_keyboard=True,
         is_persistent=True,
         input_field_placeholder=t(lang, "menu.placeholder"),
@@ -45,6 +42,24 @@ def menu_pattern(key: str) -> str:
     import re
 
     return "^(" + "|".join(re.escape(text) for text in sorted(all_translations(key))) + ")$"
+
+
+@cache
+def menu_texts() -> frozenset[str]:
+    """Every big menu button's text, in every language."""
+    from .features import menu_keys
+
+    return frozenset(text for key in menu_keys() for text in all_translations(key))
+
+
+class _MenuText(filters.MessageFilter):
+    """A big menu button tapped (in any language): read when the first message comes, not at import."""
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and message.text in menu_texts()
+
+
+MENU_TEXT = _MenuText(name="MENU_TEXT")
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:

@@ -9,6 +9,7 @@ from models import accounts
 
 from .buttons import common as btn
 from .commands import set_chat_commands
+from .feature import Command, Feature
 from .i18n import LANGUAGES
 from .keyboards import language_keyboard, link_keyboard, main_menu
 from .turn import Turn, handler
@@ -38,3 +39,6 @@ async def chosen(turn: Turn):
 def register(app) -> None:
     app.add_handler(CommandHandler("language", choose))
     app.add_handler(CallbackQueryHandler(chosen, pattern=btn.LANG.pattern))
+
+
+FEATURE = Feature("language", register=register, commands=(Command("language", 80),))

@@ -8,7 +8,6 @@ audio's cache key, and every later send, by anyone, after any restart, goes by f
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ from models.notices import Notice
 from models.permissions import Action, may
 
 from .buttons import listen as btn
+from .feature import Feature
 from .i18n import t
-from .members import refuse
 from .render import CAPTION_LIMIT, visible_length
+from .steps import refuse
 from .turn import Turn, esc, member_handler, services_of
 
 log = logging.getLogger(__name__)
@@ -44,21 +44,6 @@ Call = tuple
 
 
 # --- the service -------------------------------------------------------------------------------------------
-def make_speech(engine: str, cache_dir: str | os.PathLike, cache_bytes: int | None, rate: int | None) -> Speech | None:
-    """The Speech service for the bot; None (audio unavailable, the bot still runs) when it cannot start."""
-    missing = audio.missing_packages()
-    if missing and engine in ("espeak", "auto"):
-        log.warning("offline speech (espeak-ng + opusenc) is unavailable: install the Debian package(s) %s "
-                    "(apt-get install %s)%s", ", ".join(missing), " ".join(missing),
-                    "; gTTS is used while online" if engine == "auto" else "; audio is off")
-    settings = {"rate": rate} if rate and engine in ("espeak", "auto") else {}
-    try:
-        return Speech(cache_dir, engine, cache_bytes, **settings)
-    except (OSError, ValueError, TypeError) as exc:
-        log.error("audio is unavailable: the speech service could not start (%s: %s)", type(exc).__name__, exc)
-        return None
-
-
 def speech_of(context) -> Speech | None:
     """The Speech service bot/app.py made (None when audio could not start); /metrics reads its counters."""
     return services_of(context).speech
@@ -296,3 +281,5 @@ async def hear_notice(turn: Turn):
 def register(app) -> None:
     app.add_handler(CallbackQueryHandler(hear_notice, pattern=btn.HEAR.pattern))
 
+
+FEATURE = Feature("listen", register=register)

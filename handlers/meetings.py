@@ -27,11 +27,13 @@ from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
 from .buttons import meetings as btn
-from .i18n import all_translations, t
-from .keyboards import MENU_KEYS, main_menu, menu_pattern
+from .cancel import cancel
+from .feature import Command, Feature, MenuButton
+from .i18n import t
+from .keyboards import main_menu, menu_pattern, menu_texts
 from .live_status import LiveStatus, tell_outbox
-from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
@@ -789,15 +791,12 @@ async def reason_pressed(turn: Turn):
     return ConversationHandler.END
 
 
-_MENU_TEXTS = frozenset(text for key in MENU_KEYS for text in all_translations(key))
-
-
 @member_handler
 async def typed_reason(turn: Turn):
     pending = turn.context.user_data.get(PENDING) or {}
     if pending.get("what") != "reason":
         return ConversationHandler.END
-    if turn.text.strip() in _MENU_TEXTS:  # a big menu button, not a reason: let the member start over
+    if turn.text.strip() in menu_texts():  # a big menu button, not a reason: let the member start over
         turn.context.user_data.pop(PENDING, None)
         turn.reply(turn.t("meeting.reason_dropped"), main_menu(turn.lang))
         return ConversationHandler.END
@@ -997,7 +996,7 @@ async def meetings_command(turn: Turn):
 
 
 # --- wiring -----------------------------------------------------------------------------------------------------
-def register(app, cancel) -> None:
+def register(app) -> None:
     from . import attendance
 
     text = filters.TEXT & ~filters.COMMAND
@@ -1046,3 +1045,18 @@ def register(app, cancel) -> None:
     attendance.register(app)
     app.add_handler(CommandHandler("meetings", meetings_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.meetings")), meetings_command))
+
+
+FEATURE = Feature(
+    "meetings",
+    register=register,
+    commands=(Command("meetings", 30), Command("meeting", 120, officer=True), Command("attendance", 160, officer=True)),
+    menu=(MenuButton("menu.meetings", 20),),
+    renderers=lambda services: {
+        meetings.MEETING_DELIVERY: render_notice,
+        meetings.REMINDER_DELIVERY: render_reminder,
+        meetings.CHANGE_DELIVERY: render_change,
+    },
+    progress={meetings.MEETING_DELIVERY: status_edits},
+    ticks=(meetings.reminder_tick,),
+)

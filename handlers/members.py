@@ -16,27 +16,16 @@ from models.relinking import InviteStep
 from models.units import Unit
 
 from .buttons import members as btn
+from .cancel import cancel
+from .feature import Command, Feature
 from .i18n import fmt_date, t
 from .keyboards import link_keyboard, pager
 from .profile import render_profile
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 ASK_WHO = 1
 MAX_QUERY = 100
-
-
-async def refuse(turn: Turn, what: str) -> None:
-    """A button or request the caller may not use: say so, record the attempt."""
-    await audit.record(
-        turn.session,
-        "refused",
-        actor_telegram_id=turn.user_id,
-        actor_member_id=turn.actor.member_id,
-        detail={"what": what},
-    )
-    turn.answer(turn.t("error.not_allowed"), alert=True)
-    if turn.update.callback_query is None:
-        turn.reply(turn.t("error.not_allowed"))
 
 
 async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> None:
@@ -228,7 +217,7 @@ async def render_account_moved(session: AsyncSession, move_id: int, lang: str, t
     return [("sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": link_keyboard(lang).to_dict()})]
 
 
-def register(app, cancel) -> None:
+def register(app) -> None:
     app.add_handler(CommandHandler("members", list_members))
     app.add_handler(CallbackQueryHandler(members_page, pattern=btn.MEMBERS_PAGE.pattern))
     app.add_handler(CallbackQueryHandler(member_profile, pattern=btn.PROFILE.pattern))
@@ -245,3 +234,11 @@ def register(app, cancel) -> None:
             name="invite",
         )
     )
+
+
+FEATURE = Feature(
+    "members",
+    register=register,
+    commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True)),
+    renderers=lambda services: {relinking.ACCOUNT_MOVED_DELIVERY: render_account_moved},
+)

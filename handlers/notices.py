@@ -20,7 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from models import audit, clock, notices, one_line
+from models import audit, clock, deliveries, notices, one_line
 from models import units as units_model
 from models.callback_data import any_of
 from models.notices import Attachment, Confirmed, Notice, NoticeError, NoticeKind
@@ -28,12 +28,13 @@ from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
 from .buttons import notices as btn
+from .feature import Command, Feature, MenuButton
 from .i18n import fmt_date, t
 from .keyboards import main_menu, menu_pattern, pager
 from .listen import listen_button_data
 from .live_status import LiveStatus, tell_outbox
-from .members import refuse
 from .render import CAPTION_LIMIT, split_message, visible_length
+from .steps import conversation, paged, refuse
 from .turn import Turn, esc, member_handler
 
 log = logging.getLogger(__name__)
@@ -625,13 +626,7 @@ async def inbox_command(turn: Turn):
     await show_inbox(turn, 0, edit=False)
 
 
-@member_handler
-async def inbox_page(turn: Turn):
-    ids = btn.INBOX_PAGE.parse(turn.update.callback_query.data)
-    if ids is None:
-        await refuse(turn, "notice_inbox")
-        return
-    await show_inbox(turn, ids[0], edit=True)
+inbox_page = paged(btn.INBOX_PAGE, show_inbox, "notice_inbox")
 
 
 @member_handler
@@ -741,34 +736,27 @@ async def documents_page(turn: Turn):
 
 
 # --- wiring ---------------------------------------------------------------------------------------------------------------
-def register(app, cancel) -> None:
+def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons of each step are answered by this user's conversation, whatever message they sit on.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        conversation = ConversationHandler(
-            entry_points=[CommandHandler("notice", notice_command)],
-            states={
-                KIND: [CallbackQueryHandler(chose_kind, pattern=btn.KIND.pattern)],
-                TITLE: [MessageHandler(text, got_title)],
-                BODY: [MessageHandler(text, got_body)],
-                FILE: [
-                    MessageHandler(filters.Document.ALL | filters.PHOTO, got_file),
-                    CallbackQueryHandler(skip_file, pattern=btn.NO_FILE.exact),
-                    MessageHandler(text, file_expected),
-                ],
-                STUDY: [CallbackQueryHandler(chose_study, pattern=btn.STUDY.exact)],
-                AUDIENCE: [CallbackQueryHandler(chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
-                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact)],
-                AT: [MessageHandler(text, got_at)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            conversation_timeout=1800,
-            allow_reentry=True,
-            name="notice",
-        )
-    app.add_handler(conversation)
+    app.add_handler(conversation(
+        "notice",
+        [CommandHandler("notice", notice_command)],
+        {
+            KIND: [CallbackQueryHandler(chose_kind, pattern=btn.KIND.pattern)],
+            TITLE: [MessageHandler(text, got_title)],
+            BODY: [MessageHandler(text, got_body)],
+            FILE: [
+                MessageHandler(filters.Document.ALL | filters.PHOTO, got_file),
+                CallbackQueryHandler(skip_file, pattern=btn.NO_FILE.exact),
+                MessageHandler(text, file_expected),
+            ],
+            STUDY: [CallbackQueryHandler(chose_study, pattern=btn.STUDY.exact)],
+            AUDIENCE: [CallbackQueryHandler(chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
+            WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact)],
+            AT: [MessageHandler(text, got_at)],
+            CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
+        },
+    ))
     app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
     app.add_handler(CommandHandler("notices", inbox_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.notices")), inbox_command))
@@ -783,3 +771,22 @@ def register(app, cancel) -> None:
     app.add_handler(CallbackQueryHandler(study_rates_pressed, pattern=btn.STUDY_RATES.pattern))
     app.add_handler(CallbackQueryHandler(documents_page, pattern=btn.DOCUMENTS_PAGE.pattern))
 
+
+async def release_scheduled(session) -> list[tuple[str, int]]:
+    """The clock's tick: scheduled notices whose time has come go into the outbox."""
+    return [(notices.NOTICE_DELIVERY, d.notice_id) for d in await notices.release_due(session)]
+
+
+FEATURE = Feature(
+    "notices",
+    register=register,
+    commands=(Command("notices", 40), Command("documents", 41), Command("notice", 130, officer=True)),
+    menu=(MenuButton("menu.notices", 30),),
+    renderers=lambda services: {
+        notices.NOTICE_DELIVERY: render_notice,
+        notices.REMINDER_DELIVERY: render_reminder,
+        deliveries.UNREACHABLE_REPORT: render_unreachable,
+    },
+    progress={notices.NOTICE_DELIVERY: status_edits},
+    ticks=(release_scheduled,),
+)

@@ -6,6 +6,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from models.members import ProfileView, load_profile
 
+from .feature import Command, Feature, MenuButton
 from .i18n import fmt_date
 from .keyboards import correction_button, menu_pattern
 from .turn import Turn, esc, member_handler
@@ -82,3 +83,7 @@ async def my_profile(turn: Turn):
 def register(app) -> None:
     app.add_handler(CommandHandler("profile", my_profile))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.profile")), my_profile))
+
+
+FEATURE = Feature("profile", register=register, commands=(Command("profile", 20),),
+                  menu=(MenuButton("menu.profile", 10),))

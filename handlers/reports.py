@@ -22,9 +22,10 @@ from models.units import Unit
 from . import meetings as views
 from .attendance import base_text, votes_lines
 from .buttons import meetings as btn
-from .members import refuse
+from .feature import Command, Feature
 from .render import picture
 from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
+from .steps import refuse
 from .turn import Turn, esc, member_handler
 
 CELLS_LISTED = 40
@@ -155,3 +156,6 @@ async def _month(turn: Turn, unit: Unit, year: int, month: int) -> None:
 
 def register(app) -> None:
     app.add_handler(CommandHandler("report", report_command))
+
+
+FEATURE = Feature("reports", register=register, commands=(Command("report", 170, officer=True),))

@@ -13,6 +13,7 @@ from models.phones import normalise_phone
 
 from .buttons.common import NOOP
 from .commands import set_chat_commands
+from .feature import Command, Feature
 from .keyboards import link_keyboard, main_menu
 from .live_status import tell_outbox
 from .turn import Turn, esc, handler
@@ -110,3 +111,6 @@ def register_fallback(app) -> None:
     """Last resort for private messages and buttons no other handler took."""
     app.add_handler(CallbackQueryHandler(unknown_button))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED, stranger))
+
+
+FEATURE = Feature("start", register=register, register_last=register_fallback, commands=(Command("start", 10),))

@@ -32,11 +32,13 @@ from models.votes import BallotKind, Cast, Electorate, OptionKind, PassRule, Vot
 
 from . import charts
 from .buttons import votes as btn
+from .cancel import cancel
+from .feature import Command, Feature, MenuButton
 from .i18n import DEFAULT, LANGUAGES, fmt_date, t
-from .keyboards import MENU_KEYS, main_menu, menu_pattern
+from .keyboards import MENU_TEXT, main_menu, menu_pattern
 from .live_status import LiveStatus, tell_outbox
-from .members import refuse
 from .render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
+from .steps import refuse
 from .turn import Turn, esc, handler, member_handler
 
 log = logging.getLogger(__name__)
@@ -936,15 +938,7 @@ async def roll_pressed(turn: Turn):
 
 
 # --- wiring ---------------------------------------------------------------------------------------------------------------------
-def _menu_filter():
-    combined = None
-    for key in MENU_KEYS:
-        f = filters.Regex(menu_pattern(key))
-        combined = f if combined is None else combined | f
-    return combined
-
-
-def register(app, cancel) -> None:
+def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
         # Buttons of each step are answered by this user's conversation, whatever message they sit on.
@@ -967,7 +961,7 @@ def register(app, cancel) -> None:
         # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
         tapping = ConversationHandler(
             entry_points=[CallbackQueryHandler(tapped, pattern=btn.CAST.pattern)],
-            states={OTHER_TEXT: [MessageHandler(text & ~_menu_filter(), got_text)]},
+            states={OTHER_TEXT: [MessageHandler(text & ~MENU_TEXT, got_text)]},
             fallbacks=[CommandHandler("cancel", cancel)],
             conversation_timeout=900,
             allow_reentry=True,
@@ -984,3 +978,26 @@ def register(app, cancel) -> None:
     app.add_handler(CallbackQueryHandler(close_asked, pattern=btn.CLOSE_ASK.pattern))
     app.add_handler(CallbackQueryHandler(close_confirmed, pattern=btn.CLOSE_YES.pattern))
     app.add_handler(CallbackQueryHandler(roll_pressed, pattern=btn.ROLL.pattern))
+
+
+async def close_and_remind(session) -> list[tuple[str, int]]:
+    """The clock's tick: votes whose time is up are closed, reminders fallen due queued."""
+    return [(votes.BALLOT_DELIVERY, i) for i in await votes.close_due(session) + await votes.remind_due(session)]
+
+
+FEATURE = Feature(
+    "votes",
+    register=register,
+    commands=(Command("votes", 50), Command("vote", 140, officer=True)),
+    menu=(MenuButton("menu.votes", 40),),
+    renderers=lambda services: {
+        votes.BALLOT_DELIVERY: render_ballot,
+        votes.PROBATION_DELIVERY: render_probation,
+        votes.ABSENT_DELIVERY: render_absent,
+        votes.REMINDER_DELIVERY: render_reminder,
+        votes.RESULT_DELIVERY: render_result,
+        votes.ROLL_DELIVERY: render_roll,
+    },
+    progress={votes.BALLOT_DELIVERY: status_edits, votes.RESULT_DELIVERY: status_edits},
+    ticks=(close_and_remind,),
+)

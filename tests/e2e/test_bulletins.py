@@ -455,8 +455,9 @@ async def test_google_refusing_falls_back_to_espeak_or_fails_cleanly(driver, per
 def test_without_espeak_the_bot_still_starts_and_logs_the_package_to_install(tmp_path, monkeypatch, caplog):
     import logging
 
+    from audio import make_speech
     from bot.app import build_application
-    from handlers.listen import make_speech, missing_packages
+    from handlers.listen import missing_packages
     from models.db import make_engine
 
     monkeypatch.setattr(audio, "missing_packages", lambda: ["espeak-ng", "opus-tools"])

@@ -1,0 +1,71 @@
+"""The features of the bot, in the order their handlers are added. Adding a feature: one line here.
+
+Order matters where two features could take the same update: a conversation before the handlers
+after it, and the catch-all fallback (start's `register_last`) after everything. Each name is a
+package (or module) under handlers/ exposing `FEATURE`; they are imported when first needed, so a
+command-line tool that needs none of them loads none.
+"""
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
+
+from .feature import Feature, Progress, Renderer, Tick
+
+if TYPE_CHECKING:
+    from .turn import Services
+
+FEATURES = (
+    "members",  # first: an invite's conversation
+    "notices",  # before imports: a file sent while composing a notice is its attachment, not a member list
+    "votes",
+    "meetings",  # also before imports: a file sent while scheduling a meeting is one of its documents
+    "bulletins",
+    "listen",
+    "reports",
+    "start",
+    "profile",
+    "language",
+    "help",
+    "imports",
+    "feedback",
+    "corrections",
+)
+
+
+@cache
+def load() -> tuple[Feature, ...]:
+    return tuple(importlib.import_module(f"{__package__}.{name}").FEATURE for name in FEATURES)
+
+
+def renderers(services: Services | None = None) -> dict[str, Renderer]:
+    found: dict[str, Renderer] = {}
+    for feature in load():
+        for kind, render in feature.renderers(services).items():
+            if kind in found:
+                raise ValueError(f"two features render the delivery kind {kind!r}")
+            found[kind] = render
+    return found
+
+
+def progress() -> dict[str, Progress]:
+    return {kind: view for feature in load() for kind, view in feature.progress.items()}
+
+
+def ticks() -> list[Tick]:
+    return [tick for feature in load() for tick in feature.ticks]
+
+
+def command_names(officer: bool) -> list[str]:
+    found = sorted((c.order, c.name) for f in load() for c in f.commands if officer or not c.officer)
+    return [name for _, name in found]
+
+
+def menu_keys() -> tuple[str, ...]:
+    return tuple(b.key for b in sorted((b for f in load() for b in f.menu), key=lambda b: b.order))
+
+
+def menu_rows() -> tuple[tuple[str, ...], ...]:
+    keys = menu_keys()
+    return tuple(keys[i:i + 2] for i in range(0, len(keys), 2))
