@@ -1,4 +1,5 @@
-"""The callback data of every inline button, one codec module per feature (see models.callback_data.Codec).
+"""The callback data of every inline button, one codec module per feature (see models.callback_data.Codec):
+handlers/<feature>/buttons.py; the buttons shared by all are in common.py here.
 
 Importing this package registers every codec, so a prefix clash (even by case only) fails at import.
 
@@ -7,4 +8,25 @@ gW→gwf, gE→gey, gA→gap, gD→gdl. Buttons already sent with the old prefix
 through each codec's `legacy` prefix; drop the legacy prefixes in the release after. "na:ok" became "nao:ok"
 (a step of the /notice conversation, gone within minutes): an old one gets the "button no longer valid" answer.
 """
-from . import bulletins, common, corrections, feedback, imports, listen, meetings, members, notices, votes  # noqa: F401
+import importlib
+import importlib.util
+
+from ..features import FEATURES
+from . import common  # noqa: F401
+
+
+def _buttons_of(feature: str) -> str | None:
+    """A feature package's `buttons` module (handlers/<feature>/buttons.py), or its module here."""
+    for name in (f"handlers.{feature}.buttons", f"{__name__}.{feature}"):
+        try:
+            if importlib.util.find_spec(name) is not None:
+                return name
+        except ModuleNotFoundError:  # handlers.<feature> is a module, not a package
+            continue
+    return None
+
+
+for _feature in FEATURES:
+    _module = _buttons_of(_feature)
+    if _module:
+        importlib.import_module(_module)
