@@ -1,7 +1,9 @@
 """The callback data of every inline button, one codec module per feature (see models.callback_data.Codec):
 handlers/<feature>/buttons.py; the buttons shared by all are in common.py here.
 
-Importing this package registers every codec, so a prefix clash (even by case only) fails at import.
+`load_all()` registers every codec, so a prefix clash (even by case only) fails then (tests call it; the bot
+loads every feature anyway). Importing this package loads no feature: a feature imports handlers.keyboards,
+which imports common.py here.
 
 Renamed in issue 13 (prefixes that differed from another only by case): gQ→gqa, gZ→gzp, gX→gxy, gL→gla,
 gW→gwf, gE→gey, gA→gap, gD→gdl. Buttons already sent with the old prefix are still read, for one release,
@@ -26,7 +28,9 @@ def _buttons_of(feature: str) -> str | None:
     return None
 
 
-for _feature in FEATURES:
-    _module = _buttons_of(_feature)
-    if _module:
-        importlib.import_module(_module)
+def load_all() -> None:
+    """Import every feature's buttons module (registering its codecs)."""
+    for feature in FEATURES:
+        module = _buttons_of(feature)
+        if module:
+            importlib.import_module(module)
