@@ -67,11 +67,22 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     return page_pressed
 
 
+def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
+    """Change the conversation's memory (user_data) only once the turn has committed: a turn that meets a
+    database lock is run again from the start (handlers/turn.py) and must find it as it was."""
+    async def apply() -> None:
+        change(turn.context.user_data)
+
+    turn.later(apply)
+
+
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],
                     expired_key: str) -> dict | None:
     """The last step's ✅/✖️: the draft when confirmed and whole; else the person is told (cancelled, or
-    the draft is gone — a restart, another device) and None comes back. The draft is taken either way."""
-    draft = turn.context.user_data.pop(draft_key, None) or {}
+    the draft is gone — a restart, another device) and None comes back. The draft is dropped either way,
+    once the turn has committed (see settle)."""
+    draft = dict(turn.context.user_data.get(draft_key) or {})
+    settle(turn, lambda data: data.pop(draft_key, None))
     if codec.parse(turn.update.callback_query.data) != (yes,):
         turn.edit(turn.t("cancel.done"))
         return None
