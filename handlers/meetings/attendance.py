@@ -26,11 +26,11 @@ from .common import (
     day_text,
     error_text,
     managed_or_refuse,
-    paste_tail,
     pending_for,
     record,
     settle,
     tell_error,
+    too_long,
     when_text,
 )
 from .minutes import show_draft
@@ -172,11 +172,7 @@ async def typed_content(turn: Turn):
     if pending is None:
         return ConversationHandler.END
     content = turn.text.strip()
-    if paste_tail(turn, refused=False):
-        return CONTENT
-    if len(content) > meetings.CONTENT_MAX:
-        paste_tail(turn, refused=True)
-        turn.reply(turn.t("meeting.error.content_long", limit=meetings.CONTENT_MAX))
+    if too_long(turn, content, meetings.CONTENT_MAX, "meeting.error.content_long"):
         return CONTENT
     if await record(turn, pending["meeting"], content=content) is None:
         return CONTENT

@@ -101,6 +101,18 @@ def paste_tail(turn: Turn, *, refused: bool) -> bool:
     return False
 
 
+def too_long(turn: Turn, text: str, limit: int, key: str) -> bool:
+    """True when a long typed text is not taken: over `limit` (said with the catalog's `key`), or the
+    rest of a paste whose first part was just refused (nothing said)."""
+    if paste_tail(turn, refused=False):
+        return True
+    if len(text) > limit:
+        paste_tail(turn, refused=True)
+        turn.reply(turn.t(key, limit=limit))
+        return True
+    return False
+
+
 def reminder_offsets(turn: Turn) -> tuple[str, ...]:
     return tuple(turn.services.meeting_reminders or meetings.DEFAULT_REMINDERS)
 

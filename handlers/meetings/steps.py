@@ -40,9 +40,9 @@ from .common import (
     kind_label,
     local,
     meeting_head,
-    paste_tail,
     reminder_offsets,
     settle,
+    too_long,
     when_text,
 )
 from .render import STATUS
@@ -296,11 +296,7 @@ def _ask_agenda(turn: Turn):
 @member_handler
 async def typed_agenda(turn: Turn):
     agenda = turn.text.strip()
-    if paste_tail(turn, refused=False):
-        return AGENDA
-    if len(agenda) > meetings.AGENDA_MAX:
-        paste_tail(turn, refused=True)
-        turn.reply(turn.t("meeting.error.agenda_long", limit=meetings.AGENDA_MAX))
+    if too_long(turn, agenda, meetings.AGENDA_MAX, "meeting.error.agenda_long"):
         return AGENDA
     _draft(turn)["agenda"] = agenda
     return _ask_docs(turn)
