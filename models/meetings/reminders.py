@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import clock, deliveries
+from ..sql import claimable
 from .rsvp import declined_ids
 from .scheduling import cell_member_ids
 from .schema import RELEASE_BATCH, REMINDER_DELIVERY, Meeting, MeetingReminder, MeetingState, ReminderState
@@ -31,14 +32,8 @@ async def release_due_reminders(session: AsyncSession, now: datetime | None = No
     meeting only the latest is sent — a member gets one reminder, not a burst.
     """
     now = now or clock.now()
-    due = (
-        select(MeetingReminder.id)
-        .where(MeetingReminder.state == ReminderState.pending, MeetingReminder.due_at <= now)
-        .order_by(MeetingReminder.due_at, MeetingReminder.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    picked = due.cte("due_reminders").prefix_with("MATERIALIZED")
+    picked = claimable(MeetingReminder.id, MeetingReminder.state == ReminderState.pending, MeetingReminder.due_at <= now,
+                       order_by=(MeetingReminder.due_at, MeetingReminder.id), limit=limit, name="due_reminders")
     claimed = (await session.execute(
         update(MeetingReminder)
         .where(MeetingReminder.id == picked.c.id, MeetingReminder.state == ReminderState.pending)
