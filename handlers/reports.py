@@ -19,10 +19,10 @@ from models.meetings import MeetingState
 from models.permissions import Action, units_for
 from models.units import Unit
 
-from . import meetings as views
-from .attendance import base_text, votes_lines
-from .buttons import meetings as btn
 from .feature import Command, Feature
+from .meetings import buttons as btn
+from .meetings import common as views
+from .meetings.minutes import base_text, votes_lines
 from .render import picture
 from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
 from .steps import refuse

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import handlers.buttons
-from handlers.buttons import meetings as meeting_buttons
+from handlers.meetings import buttons as meeting_buttons
 from models.callback_data import DATA_LIMIT, ID_MAX, REGISTRY, Choice, Codec, CodecClash, Id, Token, decoders
 from tests.e2e.conftest import undecodable
 

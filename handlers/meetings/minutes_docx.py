@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt
 from models.meetings import MeetingKind
 from models.minutes import Minutes
 
-from .i18n import t
+from ..i18n import t
 
 # A font name, not a sentence: joined so the catalog check (tests/test_catalogs.py) does not take it for one.
 FONT = " ".join(("Times", "New", "Roman"))
