@@ -55,7 +55,6 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     """The handler of a list's page buttons: `codec`'s last field is the page; the fields before it go
     to `show(turn, *head, page, edit=True)`. Forged data is refused, recorded as `what`."""
 
-    @member_handler
     async def page_pressed(turn: Turn):
         fields = codec.parse(turn.update.callback_query.data)
         if fields is None:
@@ -63,8 +62,9 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
             return None
         return await show(turn, *fields, edit=True)
 
+    # Named before it is wrapped: the turn's metrics and logs know a handler by the name it had then.
     page_pressed.__name__ = page_pressed.__qualname__ = f"{what}_page"
-    return page_pressed
+    return member_handler(page_pressed)
 
 
 def settle(turn: Turn, change: Callable[[dict], Any]) -> None:

@@ -12,8 +12,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from models import votes
 from models.callback_data import any_of
 
-# Every feature's buttons first (as the bot does): their registry imports each feature, this one included.
-from .. import buttons as _every_codec  # noqa: F401
 from ..feature import Command, Feature, MenuButton
 from ..keyboards import MENU_TEXT, menu_pattern
 from ..steps import conversation
