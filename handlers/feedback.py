@@ -25,8 +25,8 @@ from models.permissions import Action, may_act_on_unit, units_for
 from models.sealing import FeedbackKeys
 from models.units import Unit
 
-from .buttons import corrections as corrections_buttons
 from .buttons import feedback as btn
+from .corrections import buttons as corrections_buttons
 from .feature import Command, Feature, MenuButton
 from .i18n import fmt_date, fmt_number, t
 from .keyboards import MENU_TEXT, menu_pattern, pager

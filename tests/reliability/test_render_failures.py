@@ -100,7 +100,7 @@ async def test_a_chart_drawn_goes_with_its_text_and_the_status_says_nothing_more
 async def test_a_bulletin_whose_audio_breaks_goes_as_text_marked_and_counted(session, tmp_path, monkeypatch, caplog):
     """Not only a missing espeak-ng: any failure while speaking leaves the bulletin's text to send."""
     from audio import Speech
-    from handlers import bulletins as bulletin_views
+    from handlers.bulletins import render as bulletin_views
     from handlers.render import TextOnly
     from models import bulletins
     from models.demo import load_demo

@@ -1,49 +1,29 @@
-"""✏️ Đề nghị sửa thông tin: a member asks to correct their record from /profile; the secretary (or,
-for party data, a committee above) approves or rejects with a reason; the member is told."""
+"""The steps of a profile correction: the member asks (which field, the new value); the officer
+approves, or rejects with a reason; the member is told in their language."""
 from __future__ import annotations
 
 import logging
-import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from models import accounts, audit, corrections, members, units
 from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outcome, Verdict
-from models.members import Member
 
-from .buttons import corrections as btn
-from .feature import Feature
-from .feedback import CORRECT, MENU, REJECT, InFlow, end_flow, excerpt, flow_data, start_flow, tz
-from .i18n import fmt_date, t
-from .keyboards import pager
-from .profile import display_phone
-from .steps import refuse
-from .turn import Turn, esc, member_handler
+from ..feedback import CORRECT, REJECT, end_flow, excerpt, flow_data, start_flow
+from ..i18n import t
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+from .views import FIELDS, card, decidable, field_label, shown
 
 log = logging.getLogger(__name__)
-FIELDS = corrections.FIELDS
-PAGE = 8
 EXAMPLES = {  # what to type, shown under the question
     CorrectionField.phone: "0905 111 222",
     CorrectionField.birth_date: "05/12/1950",
     CorrectionField.joined_on: "19/05/1975",
     CorrectionField.official_on: "19/05/1976",
 }
-
-
-def field_label(lang: str, field: CorrectionField) -> str:
-    return t(lang, f"correction.field.{field.value}")
-
-
-def shown(field: CorrectionField, value: str | None) -> str | None:
-    """A canonical value as people read it: 0905 111 222, 05/12/1950."""
-    if value is None:
-        return None
-    if field is CorrectionField.phone:
-        return display_phone(value)
-    return corrections.display_value(field, value)
 
 
 # --- the member asks -------------------------------------------------------------------------------
@@ -104,76 +84,9 @@ async def value_text(turn: Turn):
     turn.reply(turn.t(key, field=field_label(turn.lang, field)))
 
 
+
+
 # --- the officer decides -------------------------------------------------------------------------------
-
-
-@member_handler
-async def list_button(turn: Turn):
-    end_flow(turn)
-    ids = btn.LIST.parse(turn.update.callback_query.data)
-    if ids is None or not (turn.actor.is_officer or turn.actor.is_admin):
-        await refuse(turn, "correction_list")
-        return
-    page = ids[0]
-    rows, total = await corrections.pending_for(turn.session, turn.actor, page * PAGE, PAGE)
-    pages = max(1, math.ceil(total / PAGE))
-    if page >= pages and total:
-        page = pages - 1
-        rows, _ = await corrections.pending_for(turn.session, turn.actor, page * PAGE, PAGE)
-    buttons = []
-    for c, member, _cell in rows:
-        mark = "🏛 " if c.field in corrections.COMMITTEE_FIELDS else ""
-        label = f"{mark}{member.full_name} · {field_label(turn.lang, c.field)}"
-        buttons.append([InlineKeyboardButton(label[:60], callback_data=btn.OPEN.data(c.id))])
-    nav = pager(btn.LIST, page, pages, turn.lang)
-    if nav:
-        buttons.append(nav)
-    text = turn.t("correction.list", count=total) if total else turn.t("correction.list_empty")
-    turn.reply(text, InlineKeyboardMarkup(buttons) if buttons else None)
-
-
-def card(turn: Turn, c: corrections.ProfileCorrection, member: Member, cell_name: str, *,
-         verdict: Verdict = Verdict.allowed) -> str:
-    lines = [
-        turn.t("correction.card.title", id=c.id),
-        turn.t("correction.card.member", name=esc(member.full_name), cell=esc(cell_name)),
-        turn.t("correction.card.field", field=field_label(turn.lang, c.field)),
-    ]
-    if c.field is not CorrectionField.work_history:
-        lines.append(turn.t("correction.card.old", value=esc(shown(c.field, c.old_value) or "—")))
-    lines.append(turn.t("correction.card.new", value=esc(shown(c.field, c.new_value))))
-    lines.append(turn.t("correction.card.asked", when=fmt_date(c.created_at, tz(turn))))
-    if c.status is not CorrectionStatus.pending:
-        lines.append(turn.t(f"correction.status.{c.status.value}"))
-    elif verdict is not Verdict.allowed:
-        lines.append(turn.t(f"correction.verdict.{verdict.value}"))
-    elif c.field in corrections.COMMITTEE_FIELDS:
-        lines.append(turn.t("correction.committee_note"))
-    return "\n".join(lines)
-
-
-@member_handler
-async def open_button(turn: Turn):
-    end_flow(turn)
-    ids = btn.OPEN.parse(turn.update.callback_query.data)
-    found = await corrections.load(turn.session, ids[0]) if ids else None
-    if found is None:
-        await refuse(turn, "correction_open")
-        return
-    c, member, cell = found
-    verdict = corrections.may_decide(turn.actor, c.field, cell.path, member.id)
-    if verdict is Verdict.not_allowed:
-        await refuse(turn, "correction_open")
-        return
-    markup = None
-    if c.status is CorrectionStatus.pending and verdict is Verdict.allowed:
-        markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(turn.t("correction.button.approve"), callback_data=btn.APPROVE.data(c.id)),
-            InlineKeyboardButton(turn.t("correction.button.reject"), callback_data=btn.REJECT.data(c.id)),
-        ]])
-    turn.reply(card(turn, c, member, cell.name, verdict=verdict), markup)
-
-
 async def refuse_verdict(turn: Turn, verdict: Verdict, what: str) -> None:
     """Not this officer's to decide: a forged or stale button is refused and recorded."""
     if verdict is Verdict.not_allowed:
@@ -229,13 +142,10 @@ async def approve_button(turn: Turn):
 
 @member_handler
 async def reject_button(turn: Turn):
-    ids = btn.REJECT.parse(turn.update.callback_query.data)
-    found = await corrections.load(turn.session, ids[0]) if ids else None
+    found = await decidable(turn, btn.REJECT, "correction_reject")
     if found is None:
-        await refuse(turn, "correction_reject")
         return
-    c, member, cell = found
-    verdict = corrections.may_decide(turn.actor, c.field, cell.path, member.id)
+    c, member, _cell, verdict = found
     if verdict is not Verdict.allowed:
         await refuse_verdict(turn, verdict, "correction_reject")
         return
@@ -264,18 +174,3 @@ async def reason_text(turn: Turn):
     turn.reply(turn.t("correction.rejected", field=field_label(turn.lang, decision.correction.field),
                       name=esc(decision.member.full_name)))
     await tell_member(turn, decision, "correction.told_rejected", reason=esc(decision.correction.reason))
-
-
-def register(app: Application) -> None:
-    typed = filters.TEXT & ~filters.COMMAND & ~MENU & filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(InFlow(app, CORRECT) & typed, value_text))
-    app.add_handler(MessageHandler(InFlow(app, REJECT) & typed, reason_text))
-    app.add_handler(CallbackQueryHandler(start_button, pattern=btn.START.pattern))
-    app.add_handler(CallbackQueryHandler(field_button, pattern=btn.FIELD.pattern))
-    app.add_handler(CallbackQueryHandler(list_button, pattern=btn.LIST.pattern))
-    app.add_handler(CallbackQueryHandler(open_button, pattern=btn.OPEN.pattern))
-    app.add_handler(CallbackQueryHandler(approve_button, pattern=btn.APPROVE.pattern))
-    app.add_handler(CallbackQueryHandler(reject_button, pattern=btn.REJECT.pattern))
-
-
-FEATURE = Feature("corrections", register=register)

@@ -3,7 +3,7 @@
 A text is spoken once per (text, language, engine) — audio/ caches the file — and uploaded to
 Telegram once: the file_id Telegram returns is kept in models.bulletins.AudioFile under the
 audio's cache key, and every later send, by anyone, after any restart, goes by file_id. Bulletins
-(handlers/bulletins.py) use the same plumbing for previews, deliveries and replays.
+(handlers/bulletins/) use the same plumbing for previews, deliveries and replays.
 """
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from models.db import transaction
 from models.notices import Notice
 from models.permissions import Action, may
 
-from .buttons import listen as btn
-from .feature import Feature
-from .i18n import t
-from .render import CAPTION_LIMIT, visible_length
-from .steps import refuse
-from .turn import Turn, esc, member_handler, services_of
+from ..feature import Feature
+from ..i18n import t
+from ..render import CAPTION_LIMIT, visible_length
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler, services_of
+from . import buttons as btn
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +175,14 @@ def part_captions(lang: str, head: str, total: int, body: str = "") -> tuple[lis
     return captions, rest
 
 
-async def _api(bot, method: str, params: dict) -> Any:
-    """A Bot API call as the renderers give it (method, parameters), like handlers/notices.py does."""
+async def api(bot, method: str, params: dict) -> Any:
+    """A Bot API call given as the renderers give it (method, JSON parameters).
+
+    Not PTB's typed methods: its Defaults would add a parse_mode to methods that lack one
+    (editMessageReplyMarkup), and the calls are already what the dispatcher sends.
+    """
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.sendVoice instead"
+        warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.sendMessage instead"
         return await bot.do_api_request(method, api_kwargs=params)
 
 
@@ -186,7 +190,7 @@ async def send_calls(bot, sessionmaker, chat_id: int, calls: list[Call]) -> list
     """Make the calls in order to one chat; after an upload, keep its file_id for everyone else."""
     results = []
     for method, params, *hook in calls:
-        result = await _api(bot, method, {"chat_id": chat_id, **params})
+        result = await api(bot, method, {"chat_id": chat_id, **params})
         if hook and isinstance(result, dict):
             try:
                 async with transaction(sessionmaker) as session:
@@ -248,7 +252,7 @@ def _tell(turn: Turn, key: str) -> None:
 
 # --- the 🔊 Nghe button under notices, documents and resolutions -------------------------------------------------
 def listen_button_data(notice_id: int) -> str:
-    return f"bh:{notice_id}"
+    return btn.HEAR.data(notice_id)
 
 
 async def notice_language(session: AsyncSession, notice: Notice, default: str) -> str:

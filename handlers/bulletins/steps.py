@@ -1,123 +1,48 @@
-"""/bulletin and /bulletins: the monthly audio bulletin (bản tin âm thanh) for members who listen.
-
-An officer gives a title and a text (typed, pasted in several messages, or taken from a notice,
-document or resolution), hears the preview as a voice note, then sends it now or at a time —
-the 1st of the month at 08:00 in one tap. Sending never happens here: models.bulletins queues one
-delivery per member and the dispatcher renders each with `renderers(speech)` below: the voice
-note(s) by file_id, the title and the text underneath. Members list past bulletins and hear them
-again from /bulletins (or the 🔊 Bản tin âm thanh button).
-"""
+"""/bulletin step by step: the unit, a title and a text (typed, pasted in several messages, or taken
+from a notice, document or resolution), the preview as a voice note, then send now or at a time —
+the 1st of the month at 08:00 in one tap."""
 from __future__ import annotations
 
-import math
-import warnings
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
+from telegram.ext import ConversationHandler
 
 import audio
-from audio import AudioError, NothingToSay, Speech, UnsupportedLanguage
+from audio import AudioError, NothingToSay, UnsupportedLanguage
 from audio.encode import DEBIAN_PACKAGES
 from models import bulletins, clock, notices, one_line, units
 from models.bulletins import Bulletin, BulletinError
-from models.callback_data import any_of
 from models.notices import Notice
 from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
-from .buttons import bulletins as btn
-from .cancel import cancel
-from .feature import Command, Feature, MenuButton
-from .i18n import fmt_date, t
-from .keyboards import main_menu, menu_pattern, pager
-from .listen import (
+from ..i18n import fmt_date
+from ..keyboards import main_menu
+from ..listen import (
     missing_packages,
     part_captions,
     plan_voice,
     send_calls,
-    speak_to,
     speech_of,
     spoken_text,
     synthesize_missing,
     voice_calls,
 )
-from .live_status import tell_outbox
-from .notices import EMOJI
-from .render import TextOnly, render_failed, split_message
-from .steps import refuse
-from .turn import Turn, esc, member_handler
+from ..live_status import tell_outbox
+from ..notices.render import EMOJI, button_title
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
 
 DRAFT = "bulletin_draft"
 UNIT, TITLE, BODY, CONFIRM, WHEN, AT = range(6)
-PAGE_SIZE = 8
 SOURCES_SHOWN = 6
-BUTTON_TITLE = 48
-Call = tuple
-
-
-# --- how a bulletin looks on a member's phone --------------------------------------------------------------------
-def _local_day(value: datetime, tz: tzinfo | None) -> str:
-    return fmt_date((value.astimezone(tz) if tz else value).date())
-
-
-def bulletin_head(lang: str, title: str, unit: str, day: str) -> str:
-    return t(lang, "bulletin.head", unit=esc(unit), date=day, title=esc(title))
 
 
 def _duration(seconds: float) -> str:
     seconds = max(1, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _text_calls(text: str) -> list[Call]:
-    return [("sendMessage", {"text": chunk, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}})
-            for chunk in split_message(text)] if text else []
-
-
-async def render_bulletin(session: AsyncSession, speech: Speech | None, bulletin_id: int, lang: str,
-                          tz: tzinfo | None) -> list[Call]:
-    """The voice note(s) — by file_id, or uploaded once — then the text that did not fit the caption.
-
-    When no audio can be made (espeak-ng missing, every engine failing, a bug) the member still gets
-    the text, with a line saying the audio is missing: a bulletin is never lost for want of a voice
-    (the delivery is marked text only; a bug is logged and counted, handlers.render.render_failed).
-    """
-    bulletin = await bulletins.get_bulletin(session, bulletin_id)
-    if bulletin is None or bulletin.cancelled_at is not None:
-        return []
-    title, text, spoken_lang = bulletin.title, bulletin.text, bulletin.lang
-    head = bulletin_head(lang, title, bulletin.unit.name, _local_day(bulletin.dispatched_at or bulletin.send_at, tz))
-    body = esc(text)
-    try:
-        if speech is None or missing_packages(speech) is not None:
-            raise audio.AudioUnavailable(", ".join(audio.missing_packages()) or "espeak-ng")
-        plan = await plan_voice(session, speech, spoken_text(title, text), spoken_lang)
-        await session.rollback()  # no transaction held while speaking
-        await synthesize_missing(plan, speech)
-        captions, rest = part_captions(lang, head, len(plan.parts), body)
-        return voice_calls(plan, captions) + _text_calls(rest)
-    except Exception as exc:  # no audio to be had (AudioError), or a bug in speaking: the text goes all the same
-        if not isinstance(exc, AudioError):
-            render_failed(bulletins.BULLETIN_DELIVERY, exc)
-        return TextOnly(_text_calls(f"{head}\n\n{body}\n\n{t(lang, 'bulletin.no_audio')}"), missing="audio")
-
-
-def renderers(speech: Speech | None) -> dict[str, Any]:
-    """The dispatcher's renderers of this feature, bound to the bot's Speech service (bot/app.py)."""
-
-    async def render(session: AsyncSession, bulletin_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
-        return await render_bulletin(session, speech, bulletin_id, lang, tz)
-
-    return {bulletins.BULLETIN_DELIVERY: render}
-
-
-async def release_due(session: AsyncSession) -> list[tuple[str, int]]:
-    """The dispatcher's tick: scheduled bulletins whose time has come go into the outbox."""
-    return [(bulletins.BULLETIN_DELIVERY, d.bulletin_id) for d in await bulletins.release_due(session)]
 
 
 # --- who may send where ----------------------------------------------------------------------------------------------
@@ -183,7 +108,7 @@ async def _after_unit(turn: Turn):
 
 
 def _source_label(notice: Notice) -> str:
-    title = notice.title if len(notice.title) <= BUTTON_TITLE else notice.title[:BUTTON_TITLE - 1] + "…"
+    title = button_title(notice.title)
     return f"{EMOJI[notice.kind]} {title}"
 
 
@@ -403,128 +328,3 @@ async def stale_step(turn: Turn):
     """A button of a /bulletin conversation that is over."""
     turn.answer(turn.t("bulletin.expired"), alert=True)
 
-
-# --- /bulletins: hear past bulletins again; what is scheduled -----------------------------------------------------------
-def _item_button(turn: Turn, bulletin: Bulletin, data: str, when: datetime) -> InlineKeyboardButton:
-    title = bulletin.title if len(bulletin.title) <= BUTTON_TITLE else bulletin.title[:BUTTON_TITLE - 1] + "…"
-    return InlineKeyboardButton(f"🔊 {_local_day(when, turn.services.timezone)} · {title}", callback_data=data)
-
-
-async def show_list(turn: Turn, page: int, *, edit: bool) -> None:
-    result = await bulletins.heard_by(turn.session, turn.actor.member_id, page * PAGE_SIZE, PAGE_SIZE)
-    pages = max(1, math.ceil(result.total / PAGE_SIZE))
-    rows = [[_item_button(turn, b, btn.PLAY.data(b.id), b.dispatched_at)] for b in result.items]
-    nav = pager(btn.LIST_PAGE, page, pages, turn.lang)
-    if nav:
-        rows.append(nav)
-    if turn.actor.is_officer:
-        rows.append([InlineKeyboardButton(turn.t("bulletin.button.scheduled_list"), callback_data=btn.SCHEDULED.data(0))])
-    text = turn.t("bulletin.list_header", total=result.total) if result.total else turn.t("bulletin.list_empty")
-    markup = InlineKeyboardMarkup(rows) if rows else None
-    turn.edit(text, markup) if edit else turn.reply(text, markup)
-
-
-@member_handler
-async def list_command(turn: Turn):
-    await show_list(turn, 0, edit=False)
-
-
-@member_handler
-async def list_page(turn: Turn):
-    ids = btn.LIST_PAGE.parse(turn.update.callback_query.data)
-    if ids is None:
-        await refuse(turn, "bulletin_list")
-        return
-    await show_list(turn, ids[0], edit=True)
-
-
-@member_handler
-async def play_pressed(turn: Turn):
-    ids = btn.PLAY.parse(turn.update.callback_query.data)
-    bulletin = await bulletins.get_bulletin(turn.session, ids[0]) if ids else None
-    if bulletin is None or not await bulletins.may_hear(turn.session, turn.actor, bulletin):
-        await refuse(turn, "bulletin_play")
-        return
-    tz = turn.services.timezone
-    head = bulletin_head(turn.lang, bulletin.title, bulletin.unit.name,
-                         _local_day(bulletin.dispatched_at or bulletin.send_at, tz))
-    if await speak_to(turn, speech_of(turn.context), spoken_text(bulletin.title, bulletin.text), bulletin.lang,
-                      lambda total: part_captions(turn.lang, head, total)[0]):
-        turn.answer(turn.t("listen.preparing"))
-
-
-async def _show_scheduled(turn: Turn) -> None:
-    paths = scope_paths(turn.actor, Action.view_reports)
-    waiting = await bulletins.scheduled(turn.session, paths)
-    tz = turn.services.timezone
-    if not waiting:
-        turn.edit(turn.t("bulletin.scheduled_empty"))
-        return
-    lines = [turn.t("bulletin.scheduled_header", count=len(waiting))]
-    rows = []
-    for b in waiting:
-        lines.append(turn.t("bulletin.scheduled_line", when=fmt_date(b.send_at, tz), unit=esc(b.unit.name),
-                            title=esc(b.title)))
-        rows.append([InlineKeyboardButton(turn.t("bulletin.button.withdraw", title=b.title[:BUTTON_TITLE]),
-                                          callback_data=btn.WITHDRAW.data(b.id))])
-    turn.edit("\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-@member_handler
-async def scheduled_pressed(turn: Turn):
-    if btn.SCHEDULED.parse(turn.update.callback_query.data) is None or not turn.actor.is_officer:
-        await refuse(turn, "bulletin_scheduled")
-        return
-    await _show_scheduled(turn)
-
-
-@member_handler
-async def withdraw_pressed(turn: Turn):
-    ids = btn.WITHDRAW.parse(turn.update.callback_query.data)
-    if ids is None or not await bulletins.cancel(turn.session, turn.actor, ids[0]):
-        turn.answer(turn.t("bulletin.withdraw_failed"), alert=True)
-        return
-    turn.answer(turn.t("bulletin.withdrawn"))
-    await _show_scheduled(turn)
-
-
-# --- wiring -----------------------------------------------------------------------------------------------------------
-def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # Buttons of each step are answered by this user's conversation, whatever message they sit on.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        conversation = ConversationHandler(
-            entry_points=[CommandHandler("bulletin", bulletin_command)],
-            states={
-                UNIT: [CallbackQueryHandler(chose_unit, pattern=btn.UNIT.pattern)],
-                TITLE: [CallbackQueryHandler(chose_source, pattern=btn.SOURCE.pattern), MessageHandler(text, got_title)],
-                BODY: [CallbackQueryHandler(preview_pressed, pattern=btn.PREVIEW.exact), MessageHandler(text, got_text)],
-                CONFIRM: [CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.exact)],
-                WHEN: [CallbackQueryHandler(chose_when, pattern=btn.WHEN.exact),
-                       CallbackQueryHandler(confirmed, pattern=btn.CONFIRM.only("no"))],
-                AT: [MessageHandler(text, got_at)],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            conversation_timeout=1800,
-            allow_reentry=True,
-            name="bulletin",
-        )
-    app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(stale_step, pattern=any_of(*btn.CONVERSATION)))
-    app.add_handler(CommandHandler("bulletins", list_command))
-    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.bulletins")), list_command))
-    app.add_handler(CallbackQueryHandler(list_page, pattern=btn.LIST_PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(play_pressed, pattern=btn.PLAY.pattern))
-    app.add_handler(CallbackQueryHandler(scheduled_pressed, pattern=btn.SCHEDULED.pattern))
-    app.add_handler(CallbackQueryHandler(withdraw_pressed, pattern=btn.WITHDRAW.pattern))
-
-
-FEATURE = Feature(
-    "bulletins",
-    register=register,
-    commands=(Command("bulletins", 70), Command("bulletin", 150, officer=True)),
-    menu=(MenuButton("menu.bulletins", 60),),
-    renderers=lambda services: renderers(services.speech if services else None),
-    ticks=(release_due,),
-)
