@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 from handlers.i18n import LANGUAGES
-from handlers.report_files import chart_png as report_chart
+from handlers.reports.files import chart_png as report_chart
 from handlers.votes.render import chart_png as vote_chart
 from models.reports import CellMonth, MonthReport
 

@@ -1,79 +1,28 @@
-"""Importing a member list sent as a file by a secretary or committee officer, and describing the result."""
+"""A member list sent to the bot as a file by a secretary or committee officer: checked (nothing written),
+then imported once the officer confirms. The words of the result are handlers/import_report.py's."""
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from models import audit, clock, filelimits, importer
 from models import units as units_model
-from models.importer import ImportReport, RowError
+from models.importer import ImportReport
 from models.permissions import Action, may, scope_paths, units_for
-from models.shared_phones import SharedPhone
 from models.units import Unit
 
-from .buttons import imports as btn
-from .feature import Feature
-from .i18n import fmt_number, t
-from .turn import Turn, member_handler
+from ..import_report import MAX_ERRORS_SHOWN, describe_report, describe_row_error, describe_unreadable
+from ..turn import Turn, member_handler
+from . import buttons as btn
 
 log = logging.getLogger(__name__)
 
 
-def describe_row_error(lang: str, err: RowError, *, html_mode: bool = True, show_sheet: bool = True) -> str:
-    esc = html.escape if html_mode else (lambda s: s)
-    value = "" if err.value in (None, "") else str(err.value)[:60]
-    where = t(lang, "import.where_sheet", sheet=esc(err.sheet), row=err.row) if err.sheet and show_sheet else t(lang, "import.where", row=err.row)
-    code = getattr(err.code, "value", err.code)
-    reason = t(lang, f"import.error.{code}", column=esc(err.column or ""), value=esc(value))
-    return f"{where}: {reason}"
-
-
-def describe_report(lang: str, report: ImportReport, *, dry_run: bool = False, html_mode: bool = True) -> str:
-    key = "import.checked" if dry_run else "import.done"
-    text = t(lang, key, created=report.created, updated=report.updated, unchanged=report.unchanged,
-             units=report.units_created)
-    return "\n".join([text, *describe_warnings(lang, report.warnings, html_mode=html_mode)])
-
-
-def describe_warnings(lang: str, warnings: list[SharedPhone], *, html_mode: bool = True) -> list[str]:
-    """Rows imported all the same, said after the counts: which rows share a phone number (never the number)."""
-    if not warnings:
-        return []
-    esc = html.escape if html_mode else (lambda s: s)
-    lines = [t(lang, "import.warn.shared_phone.intro", count=len(warnings))]
-    for w in warnings[:MAX_ERRORS_SHOWN]:
-        if w.other_row is not None:
-            line = t(lang, "import.warn.shared_phone.row", row=w.row, other=w.other_row)
-        elif w.elsewhere:
-            line = t(lang, "import.warn.shared_phone.elsewhere", row=w.row)
-        elif w.other_card:
-            line = t(lang, "import.warn.shared_phone.card", row=w.row, card=esc(w.other_card))
-        else:
-            line = t(lang, "import.warn.shared_phone.member", row=w.row, name=esc(w.other_name or ""))
-        lines.append("• " + line)
-    if len(warnings) > MAX_ERRORS_SHOWN:
-        lines.append(t(lang, "import.more_warnings", count=len(warnings) - MAX_ERRORS_SHOWN))
-    return lines
-
-
-def describe_unreadable(lang: str, exc: importer.UnreadableFile) -> str:
-    """Why a file was not read at all; a limit (MB or rows) is said with the number."""
-    limit = getattr(exc, "limit", None)
-    if limit is None:
-        return t(lang, f"import.unreadable.{exc.code}")
-    return t(lang, f"import.unreadable.{exc.code}", limit=fmt_number(lang, limit), sheet=exc.detail or "")
-
-
-# --- a member list sent to the bot as a file -------------------------------------------------
-
-MAX_ERRORS_SHOWN = 25
 PENDING = "pending_import"
 PENDING_TTL = timedelta(minutes=30)
 
@@ -182,11 +131,3 @@ async def confirm_import(turn: Turn):
                        actor_member_id=turn.actor.member_id,
                        detail={"created": report.created, "updated": report.updated})
     turn.edit(describe_report(turn.lang, report))
-
-
-def register(app) -> None:
-    app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, member_file))
-    app.add_handler(CallbackQueryHandler(confirm_import, pattern=btn.CONFIRM.pattern))
-
-
-FEATURE = Feature("imports", register=register)

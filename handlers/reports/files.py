@@ -14,8 +14,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from models.reports import Group, MonthReport
 from models.sheets import cells
 
-from . import charts
-from .i18n import t
+from .. import charts
+from ..i18n import t
 
 MAX_BARS = 60  # a bar a cell up to this many; above it, a bar a unit right below (a ward of a city)
 TARGET = 80  # a guide line on the chart; cells far below it stand out

@@ -11,7 +11,6 @@ import re
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.ext import CommandHandler
 
 from models import clock, reports
 from models.dates import BadDate, parse_date
@@ -19,14 +18,13 @@ from models.meetings import MeetingState
 from models.permissions import Action, units_for
 from models.units import Unit
 
-from .feature import Command, Feature
-from .meetings import buttons as btn
-from .meetings import common as views
-from .meetings.minutes import base_text, votes_lines
-from .render import picture
-from .report_files import MAX_BARS, base_rule, chart_png, month_xlsx
-from .steps import refuse
-from .turn import Turn, esc, member_handler
+from ..meetings import buttons as btn
+from ..meetings import common as meeting_views
+from ..meetings.minutes import base_text, votes_lines
+from ..render import picture
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler
+from .files import MAX_BARS, base_rule, chart_png, month_xlsx
 
 CELLS_LISTED = 40
 EXCERPT = 500
@@ -85,7 +83,7 @@ async def _day(turn: Turn, unit: Unit, day: date) -> None:
     buttons = []
     for c in cells:
         lines.append("")
-        lines.append(turn.t("report.day.cell", cell=esc(c.cell_name), time=views.local(c.starts_at, tz).strftime("%H:%M"),
+        lines.append(turn.t("report.day.cell", cell=esc(c.cell_name), time=meeting_views.local(c.starts_at, tz).strftime("%H:%M"),
                             title=esc(c.title)))
         if not c.roll_taken:
             lines.append(turn.t("report.day.no_roll"))
@@ -152,10 +150,3 @@ async def _month(turn: Turn, unit: Unit, year: int, month: int) -> None:
         await bot.send_document(chat_id, InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
 
     turn.later(send_files)
-
-
-def register(app) -> None:
-    app.add_handler(CommandHandler("report", report_command))
-
-
-FEATURE = Feature("reports", register=register, commands=(Command("report", 170, officer=True),))
