@@ -49,6 +49,7 @@ MARGIN_PX = 64
 PAGE_PX = 1350  # 4:5, the tallest a chat shows whole; a page is at least this tall …
 MAX_HEIGHT_PX = 2560  # … and at most this: Telegram keeps a photo's longest side to 2,560 px
 GREY, RED, GREEN, AMBER = "#616161", "#b71c1c", "#2e7d32", "#f9a825"
+_WIDTHS: dict[tuple[str, float, bool], float] = {}  # (text, px, bold) → px wide, under CHART_LOCK
 PALETTE = ("#2e7d32", "#c62828", "#f9a825", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e")
 
 
@@ -125,30 +126,40 @@ class Page:
         fig.patch.set_facecolor(background)
 
     def measure(self, text: str, px: float, bold: bool = False) -> float:
-        from matplotlib.font_manager import FontProperties
+        """How wide `text` is drawn, in px (remembered: shaping a text is the slow part of a chart)."""
+        key = (text, px, bold)
+        if key not in _WIDTHS:
+            from matplotlib.font_manager import FontProperties
 
-        prop = FontProperties(size=pt(px), weight="bold" if bold else "normal")
-        return float(self.renderer.get_text_width_height_descent(text, prop, ismath=False)[0])
+            if len(_WIDTHS) > 20000:
+                _WIDTHS.clear()
+            prop = FontProperties(size=pt(px), weight="bold" if bold else "normal")
+            _WIDTHS[key] = float(self.renderer.get_text_width_height_descent(text, prop, ismath=False)[0])
+        return _WIDTHS[key]
 
     def wrap(self, text: str, px: float, width: float, *, bold: bool = False, max_lines: int | None = None) -> str:
         """`text` in lines no wider than `width` px, broken between words (inside a word too long for a line);
-        past `max_lines`, the last line ends in "…"."""
+        past `max_lines`, the last line ends in "…". A line's width is its words' and spaces' widths added up."""
+        space = self.measure(" ", px, bold)
         lines: list[str] = []
         for paragraph in (text or "").split("\n"):
-            line = ""
+            line, used = "", 0.0
             for word in paragraph.split() or [""]:
-                candidate = f"{line} {word}" if line else word
-                if not line or self.measure(candidate, px, bold) <= width:
-                    line = candidate
-                else:
-                    lines.append(line)
-                    line = word
-                while self.measure(line, px, bold) > width and len(line) > 1:
-                    cut = len(line) - 1
-                    while cut > 1 and self.measure(line[:cut], px, bold) > width:
+                size = self.measure(word, px, bold)
+                while size > width and len(word) > 1:  # a word longer than a line: cut it
+                    if line:
+                        lines.append(line)
+                        line, used = "", 0.0
+                    cut = len(word) - 1
+                    while cut > 1 and self.measure(word[:cut], px, bold) > width:
                         cut -= 1
-                    lines.append(line[:cut])
-                    line = line[cut:]
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                    size = self.measure(word, px, bold)
+                if line and used + space + size > width:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line, used = (f"{line} {word}", used + space + size) if line else (word, size)
             lines.append(line)
         if max_lines is not None and len(lines) > max_lines:
             last = lines[max_lines - 1]
