@@ -168,3 +168,23 @@ def test_month_card_draws_its_figures_and_questions_as_written(saved):
     for fig, _ in saved:
         for a in fig.findobj(Text):
             assert not a.get_usetex() and not a.get_parse_math()
+
+
+# --- what members and committees are sent: the features' own chart functions ---------------------------------------
+def test_the_vote_result_members_get_is_a_phone_page(saved):
+    from handlers.votes.render import chart_png
+
+    png = chart_png(**vote_args("vi", ["Đồng ý", "Không đồng ý", LONG]))
+    assert_phone_pages(saved, [png])
+
+
+def test_the_report_a_committee_gets_is_phone_pages(saved):
+    from handlers.reports.files import chart_png
+    from models.reports import CellMonth, MonthReport
+
+    report = MonthReport(2026, 11, "Đảng bộ phường Phú Hội", "/1/2/", [
+        CellMonth(3 + i, f"Chi bộ Tổ dân phố số {i + 1}", f"/1/2/{3 + i}/", True, 1, 0, 8 - i % 3, 10, 10)
+        for i in range(30)])
+    pages = chart_png(report, "vi")
+    assert len(pages) >= 2  # thirty cells do not fit one page at a readable size
+    assert_phone_pages(saved, pages)

@@ -33,39 +33,18 @@ def bars_of(report: MonthReport, groups: list[Group] | None) -> list[tuple[str, 
     return [(c.cell_name, c.percent, c.present, c.base) for c in report.cells]
 
 
-def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> bytes:
+def chart_png(report: MonthReport, lang: str, groups: list[Group] | None = None) -> list[bytes]:
+    """The month's attendance a bar a cell (or group), portrait pages a phone can read: one, or a few for many."""
     every = bars_of(report, groups)
-    with charts.figure((9.0, max(3.0, 0.32 * len(every[:MAX_BARS]) + 1.6))) as fig:
-        _draw(fig, report, lang, every)
-        return charts.png(fig)
-
-
-def _draw(fig, report: MonthReport, lang: str, every: list[tuple[str, int | None, int, int]]) -> None:
-    bars = every[:MAX_BARS]
-    labels = [label if len(label) <= 38 else label[:37] + "…" for label, *_ in bars]
-    width, height = fig.get_size_inches()
-    # Fixed margins sized from the longest label: tight_layout would draw the figure twice.
-    left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
-    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.55 / height, bottom=0.75 / height)
-    ax = fig.add_subplot()
-    values = [p or 0 for _, p, _, _ in bars]
-    colours = ["#b71c1c" if p is None else ("#2e7d32" if p >= TARGET else "#f9a825") for _, p, _, _ in bars]
-    positions = list(range(len(bars)))[::-1]
-    ax.barh(positions, values, color=colours)
-    ax.set_yticks(positions, labels, fontsize=9)
-    ax.set_xlim(0, 110)
-    ax.set_ylim(-0.6, len(bars) - 0.4)
-    ax.axvline(TARGET, color="#9e9e9e", linestyle="--", linewidth=1)
-    for y, (_, p, present, base) in zip(positions, bars, strict=True):
-        text = t(lang, "report.chart.none") if p is None else f"{p}% ({present}/{base})"
-        ax.text((p or 0) + 1, y, text, va="center", fontsize=8)
-    ax.set_xlabel(t(lang, "report.chart.axis"))
-    ax.set_title(t(lang, "report.chart.title", unit=report.unit_name, month=f"{report.month:02d}", year=report.year),
-                 fontsize=11)
+    bars = [charts.Bar(label, t(lang, "report.chart.none") if p is None else f"{p}% ({present}/{base})",
+                       (p or 0) / 100, charts.GREEN if p is not None and p >= TARGET else charts.AMBER)
+            for label, p, present, base in every[:MAX_BARS]]
     note = base_rule(lang, report.exempt_counted)
     if len(every) > len(bars):
         note += " " + t(lang, "report.chart.more", count=len(every) - len(bars))
-    fig.text(0.01, 0.005, note, fontsize=8, color="#616161")
+    return charts.percent_bars(title=t(lang, "report.chart.title", unit=report.unit_name,
+                                       month=f"{report.month:02d}", year=report.year),
+                               axis=t(lang, "report.chart.axis"), bars=bars, note=note, target=TARGET)
 
 
 def month_xlsx(report: MonthReport, lang: str) -> bytes:

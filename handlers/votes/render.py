@@ -168,32 +168,9 @@ def chart_args(result: VoteResult, lang: str) -> dict:
 
 def chart_png(*, question: str, labels: list[str], counts: list[int], shares: list[str], base: int, axis: str,
               half: str, verdict: str, passed: bool) -> bytes:
-    """A horizontal bar a choice, the "more than half" line, the verdict: a PNG for sendPhoto."""
-    import textwrap
-
-    with charts.figure((8, 2.2 + 0.75 * len(labels)), **{"font.size": 13}) as fig:
-        ax = fig.add_subplot()
-        ys = list(range(len(labels)))[::-1]
-        palette = ["#2e7d32", "#c62828", "#f9a825", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#4e342e"]
-        bars = ax.barh(ys, counts, color=palette[: len(labels)] if len(labels) <= len(palette) else None,
-                       height=0.6)
-        ax.set_yticks(ys, labels=["\n".join(textwrap.wrap(label, 22)) or "—" for label in labels])
-        top = max([base, *counts, 1])
-        ax.set_xlim(0, top * 1.25)
-        for bar, count, share in zip(bars, counts, shares, strict=False):
-            ax.text(bar.get_width() + top * 0.02, bar.get_y() + bar.get_height() / 2, f"{count}  ({share}%)",
-                    va="center", fontsize=13, fontweight="bold")
-        if base:
-            ax.axvline(base / 2, color="#b71c1c", linestyle="--", linewidth=1.5, label=half)
-        ax.set_title("\n".join(textwrap.wrap(question, 60)[:3]), loc="left", fontsize=14, fontweight="bold")
-        ax.set_xlabel(axis)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if base:
-            ax.legend(loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False, fontsize=12)
-        ax.text(1.0, -0.2, verdict, transform=ax.transAxes, ha="right", va="top", fontsize=15, fontweight="bold",
-                color="#2e7d32" if passed else "#b71c1c")
-        return charts.png(fig, bbox_inches="tight", pad_inches=0.3)
+    """A bar a choice, the "more than half" line, the verdict: one portrait PNG a phone can read."""
+    return charts.vote_chart(question=question, labels=labels, counts=counts, shares=shares, base=base, axis=axis,
+                             half=half, verdict=verdict, passed=passed)
 
 
 async def roll_text(session: AsyncSession, vote: Vote, lang: str) -> str:
