@@ -8,6 +8,12 @@ conversation step (shared with handlers/corrections).
 """
 from __future__ import annotations
 
+# First the names handlers/corrections takes from here: officer.py and sweep.py import corrections'
+# buttons, and once corrections is a package that runs its __init__, which imports these back.
+from .flow import COMPOSE, CORRECT, MENU, REJECT, REPLY, InFlow, end_flow, flow_data, leave_flow, start_flow
+from .views import excerpt, tz
+
+# isort: split
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from models.callback_data import any_of
@@ -16,11 +22,9 @@ from ..feature import Command, Feature, MenuButton
 from ..keyboards import menu_pattern
 from . import buttons as btn
 from .digest import digest_button
-from .flow import COMPOSE, CORRECT, MENU, REJECT, REPLY, InFlow, end_flow, flow_data, leave_flow, start_flow
 from .member import content, draft_button, feedback_command, my_item
 from .officer import close_button, inbox, list_button, open_button, reply_button, reply_text, unit_button
 from .sweep import SWEEP_SECONDS, deliver_replies, feedback_keys, run_sweep, sweep_job
-from .views import excerpt, tz
 
 __all__ = [  # what handlers/corrections and the tests use
     "CORRECT", "MENU", "REJECT", "InFlow", "end_flow", "excerpt", "flow_data", "start_flow", "tz",
