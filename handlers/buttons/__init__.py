@@ -18,14 +18,9 @@ from . import common  # noqa: F401
 
 
 def _buttons_of(feature: str) -> str | None:
-    """A feature package's `buttons` module (handlers/<feature>/buttons.py), or its module here."""
-    for name in (f"handlers.{feature}.buttons", f"{__name__}.{feature}"):
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return name
-        except ModuleNotFoundError:  # handlers.<feature> is a module, not a package
-            continue
-    return None
+    """A feature package's `buttons` module (handlers/<feature>/buttons.py), when it has one."""
+    name = f"handlers.{feature}.buttons"
+    return name if importlib.util.find_spec(name) is not None else None
 
 
 def load_all() -> None:

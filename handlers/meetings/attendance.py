@@ -15,7 +15,7 @@ from models import clock, meetings
 from models.meetings import Meeting, MeetingError, MeetingState, Presence
 from models.permissions import managed_cells
 
-from ..steps import refuse
+from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -28,7 +28,6 @@ from .common import (
     managed_or_refuse,
     pending_for,
     record,
-    settle,
     tell_error,
     too_long,
     when_text,

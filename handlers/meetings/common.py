@@ -68,15 +68,6 @@ async def api_call(bot, method: str, params: dict):
         return await bot.do_api_request(method, api_kwargs=params)
 
 
-def settle(turn: Turn, change) -> None:
-    """Change the conversation's memory only once the turn has committed: a turn that meets a
-    database lock is run again from the start (handlers/turn.py) and must find it as it was."""
-    async def apply() -> None:
-        change(turn.context.user_data)
-
-    turn.later(apply)
-
-
 PASTE_PART = 4000  # a message this long is likely one part of a longer text the client split
 PASTE_GAP_S = 2  # seconds: the parts of one paste arrive together
 

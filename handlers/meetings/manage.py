@@ -11,7 +11,7 @@ from models.meetings import Answer, Meeting, MeetingError
 from ..i18n import t
 from ..keyboards import main_menu
 from ..live_status import tell_outbox
-from ..steps import refuse
+from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -23,7 +23,6 @@ from .common import (
     managed_or_refuse,
     open_for_answers,
     reminder_offsets,
-    settle,
     when_text,
 )
 from .render import STATUS, show_card

@@ -15,7 +15,7 @@ from models.permissions import Action, may, may_manage_cell
 
 from ..i18n import t
 from ..keyboards import main_menu
-from ..steps import refuse
+from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -27,7 +27,6 @@ from .common import (
     managed_or_refuse,
     pending_for,
     record,
-    settle,
     when_text,
 )
 from .minutes_docx import docx_name, option_label, render_docx, verdict

@@ -20,7 +20,7 @@ from models.units import Unit
 from ..i18n import t
 from ..keyboards import main_menu
 from ..live_status import tell_outbox
-from ..steps import refuse
+from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -41,7 +41,6 @@ from .common import (
     local,
     meeting_head,
     reminder_offsets,
-    settle,
     too_long,
     when_text,
 )

@@ -16,7 +16,7 @@ from models.permissions import may_manage_cell
 from ..i18n import t
 from ..keyboards import main_menu, menu_texts
 from ..live_status import tell_outbox
-from ..steps import refuse
+from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -28,7 +28,6 @@ from .common import (
     attempt,
     day_text,
     open_for_answers,
-    settle,
     when_text,
 )
 from .render import notice_calls

@@ -4,12 +4,12 @@ from __future__ import annotations
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models.members import ProfileView, load_profile
+from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 
-from .feature import Command, Feature, MenuButton
-from .i18n import fmt_date
-from .keyboards import correction_button, menu_pattern
-from .turn import Turn, esc, member_handler
+from ..feature import Command, Feature, MenuButton
+from ..i18n import fmt_date
+from ..keyboards import correction_button, menu_pattern
+from ..turn import Turn, esc, member_handler
 
 
 def display_phone(e164: str | None) -> str | None:
@@ -51,27 +51,29 @@ def render_profile(turn: Turn, view: ProfileView) -> str:
     for kind, unit_name in view.roles:
         party.append(t("profile.role", role=t(f"role.{kind.value}"), unit=esc(unit_name)))
     sections = ["\n".join(x for x in personal if x), "\n".join(x for x in party if x)]
-    if view.work_history:
-        rows = [f"📜 <b>{t('profile.work_history')}</b>"]
-        for w in view.work_history:
-            period = "–".join(p for p in (w.period_from, w.period_to) if p) or "…"
-            rows.append(f"• {esc(period)}: {esc(w.description)}")
-        sections.append("\n".join(rows))
-    if view.awards:
-        rows = [f"🏅 <b>{t('profile.awards')}</b>"]
-        for a in view.awards:
-            when = f"{fmt_date(a.awarded_on)}: " if a.awarded_on else ""
-            decision = f" ({esc(a.decision)})" if a.decision else ""
-            rows.append(f"• {when}{esc(a.title)}{decision}")
-        sections.append("\n".join(rows))
-    if view.disciplines:
-        rows = [f"⚖️ <b>{t('profile.discipline')}</b>"]
-        for d in view.disciplines:
-            when = f"{fmt_date(d.decided_on)}: " if d.decided_on else ""
-            reason = f" — {esc(d.reason)}" if d.reason else ""
-            rows.append(f"• {when}{t(f'discipline.{d.form.value}')}{reason}")
-        sections.append("\n".join(rows))
+    for icon, key, entries, bullet in (("📜", "profile.work_history", view.work_history, _work),
+                                       ("🏅", "profile.awards", view.awards, _award),
+                                       ("⚖️", "profile.discipline", view.disciplines, _discipline)):
+        if entries:
+            sections.append("\n".join([f"{icon} <b>{t(key)}</b>", *(bullet(turn, e) for e in entries)]))
     return "\n\n".join(sections)
+
+
+def _work(turn: Turn, w: WorkHistory) -> str:
+    period = "–".join(p for p in (w.period_from, w.period_to) if p) or "…"
+    return f"• {esc(period)}: {esc(w.description)}"
+
+
+def _award(turn: Turn, a: Award) -> str:
+    when = f"{fmt_date(a.awarded_on)}: " if a.awarded_on else ""
+    decision = f" ({esc(a.decision)})" if a.decision else ""
+    return f"• {when}{esc(a.title)}{decision}"
+
+
+def _discipline(turn: Turn, d: Discipline) -> str:
+    when = f"{fmt_date(d.decided_on)}: " if d.decided_on else ""
+    reason = f" — {esc(d.reason)}" if d.reason else ""
+    return f"• {when}{turn.t(f'discipline.{d.form.value}')}{reason}"
 
 
 @member_handler

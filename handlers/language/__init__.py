@@ -7,12 +7,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from models import accounts
 
-from .buttons import common as btn
-from .commands import set_chat_commands
-from .feature import Command, Feature
-from .i18n import LANGUAGES
-from .keyboards import language_keyboard, link_keyboard, main_menu
-from .turn import Turn, handler
+from ..buttons import common as btn
+from ..commands import set_chat_commands
+from ..feature import Command, Feature
+from ..i18n import LANGUAGES
+from ..keyboards import language_keyboard, link_keyboard, main_menu
+from ..turn import Turn, handler
 
 
 @handler

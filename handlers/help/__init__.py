@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from .cancel import cancel
-from .feature import Command, Feature, MenuButton
-from .keyboards import main_menu, menu_pattern
-from .turn import Turn, handler, member_handler
+from ..cancel import cancel
+from ..feature import Command, Feature, MenuButton
+from ..keyboards import main_menu, menu_pattern
+from ..turn import Turn, handler, member_handler
 
 # Features whose buttons and commands exist but whose module is not built yet.
 NOT_YET: dict[str, str] = {}

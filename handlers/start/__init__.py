@@ -11,12 +11,12 @@ from models.accounts import LinkOutcome
 from models.permissions import load_actor
 from models.phones import normalise_phone
 
-from .buttons.common import NOOP
-from .commands import set_chat_commands
-from .feature import Command, Feature
-from .keyboards import link_keyboard, main_menu
-from .live_status import tell_outbox
-from .turn import Turn, esc, handler
+from ..buttons.common import NOOP
+from ..commands import set_chat_commands
+from ..feature import Command, Feature
+from ..keyboards import link_keyboard, main_menu
+from ..live_status import tell_outbox
+from ..turn import Turn, esc, handler
 
 log = logging.getLogger(__name__)
 
