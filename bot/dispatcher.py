@@ -47,7 +47,7 @@ from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
 from .botapi import BotApi, SendError, carries_file, keep_file_ids
-from .pacing import Pace
+from .pacing import Pace, until_set
 
 log = logging.getLogger("handbook.dispatcher")
 
@@ -178,7 +178,7 @@ class Dispatcher:
             room = self.max_held - len(self._held)
             if room < max(1, self.max_held // 2):
                 self._room.clear()
-                await _wait(self._room, self.poll_s)
+                await until_set(self._room, self.poll_s)
                 continue
             try:
                 async with self.sessionmaker() as session:
@@ -191,7 +191,7 @@ class Dispatcher:
                 continue
             if not rows:
                 self._wake.clear()
-                await _wait(self._wake, self.poll_s)
+                await until_set(self._wake, self.poll_s)
                 continue
             self.stats.claimed += len(rows)
             for row in rows:
@@ -342,7 +342,7 @@ class Dispatcher:
 
     async def _record_loop(self) -> None:
         while True:
-            await _wait(self._results_ready, 0.1)
+            await until_set(self._results_ready, 0.1)
             self._results_ready.clear()
             if self._results:
                 batch, self._results = self._results, []
@@ -423,13 +423,6 @@ class Dispatcher:
                     log.warning("refreshing the status of %s %s: %s", kind, ref_id, exc.short)
             except Exception:
                 log.exception("refreshing the status of %s %s failed", kind, ref_id)
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except TimeoutError:
-        pass
 
 
 async def _finish(task: asyncio.Task, timeout: float) -> None:

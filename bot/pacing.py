@@ -17,6 +17,14 @@ CALM_S = 20.0  # …and a little less after this long without one
 UNANSWERED_S = 2.0  # a request unanswered this long no longer holds the next ones back
 
 
+async def until_set(event: asyncio.Event, timeout: float) -> None:
+    """Until the event is set or `timeout` seconds have passed, whichever comes first."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        pass
+
+
 class Pacer:
     """No more than `rate` sends in any window of 1 s (+ slack), evenly spaced; pausable by a 429.
 
@@ -74,11 +82,7 @@ class Pacer:
                 if self.rate:
                     self.sent.append(entry)
                 return entry
-            changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), wait)
-            except TimeoutError:
-                pass
+            await until_set(self._changed, wait)
 
     def answered(self, entry: list) -> None:
         entry[1] = time.monotonic()
