@@ -13,7 +13,7 @@ import math
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ def _temporary(directory: Path, mime: str) -> tuple[Path, Path]:
 
 class Engine(ABC):
     name: str
+    mime: str  # of the files it writes (auto writes none itself: its engines do)
     languages: frozenset[str] = frozenset(SUPPORTED_LANGUAGES)
 
     @abstractmethod
@@ -77,6 +78,19 @@ class Engine(ABC):
     def check_language(self, lang: str) -> None:
         if lang not in self.languages:
             raise UnsupportedLanguage(lang)
+
+    async def _record(self, directory: Path, write: Callable[[Path], Awaitable[None]], empty: str) -> Recording:
+        """write(partial) makes the file; renamed into place when it holds audio, else removed (SynthesisFailed)."""
+        partial, finished = _temporary(directory, self.mime)
+        try:
+            await write(partial)
+            if not partial.exists() or partial.stat().st_size == 0:
+                raise SynthesisFailed(self.name, empty)
+            partial.rename(finished)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return Recording(finished, self.mime, self.name)
 
 
 class Throttle:
@@ -120,18 +134,13 @@ class GTTSEngine(Engine):
 
     async def speak(self, text: str, lang: str, directory: Path) -> Recording:
         self.check_language(lang)
-        partial, finished = _temporary(directory, self.mime)
-        try:
+
+        async def write(partial: Path) -> None:
             with open(partial, "wb") as audio:
                 for piece in split_into_parts(text, self.max_request_chars):
                     audio.write(await self._fetch(piece, lang))
-            if partial.stat().st_size == 0:
-                raise SynthesisFailed(self.name, "no audio in Google's answer")
-            partial.rename(finished)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        return Recording(finished, self.mime, self.name)
+
+        return await self._record(directory, write, "no audio in Google's answer")
 
     async def _fetch(self, piece: str, lang: str) -> bytes:
         await self.throttle.wait()
@@ -183,17 +192,12 @@ class EspeakEngine(Engine):
 
     async def speak(self, text: str, lang: str, directory: Path) -> Recording:
         self.check_language(lang)
-        partial, finished = _temporary(directory, self.mime)
-        try:
+
+        async def write(partial: Path) -> None:
             await espeak_to_opus(text, partial, voice=self.voices[lang], rate=self.rates[lang],
                                  pitch=self.pitch, bitrate=self.bitrate)
-            if not partial.exists() or partial.stat().st_size == 0:
-                raise SynthesisFailed(self.name, "opusenc wrote nothing")
-            partial.rename(finished)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        return Recording(finished, self.mime, self.name)
+
+        return await self._record(directory, write, "opusenc wrote nothing")
 
 
 class AutoEngine(Engine):

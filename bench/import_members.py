@@ -92,12 +92,12 @@ async def run_import(csv_path: Path, db_path: Path) -> dict:
     sys.path.insert(0, str(ROOT))
     from sqlalchemy import func, select
 
-    import models  # noqa: F401  (every table)
-    from models.base import Base
+    import models
     from models.db import make_engine, make_sessionmaker
     from models.importer import import_members, read_member_file
     from models.members import Member
 
+    Base = models.load_all()  # every table
     engine = make_engine(f"sqlite+aiosqlite:///{db_path}")
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)

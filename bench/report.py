@@ -44,8 +44,9 @@ def peak_rss_mb() -> float:
 def generate(db: Path, cells: int, per_cell: int, months: int, wards: int, seed: int = 1930) -> dict:
     from sqlalchemy import create_engine
 
-    import models  # noqa: F401  (every table)
-    from models.base import Base
+    import models
+
+    Base = models.load_all()  # every table
 
     engine = create_engine(f"sqlite:///{db}")
     Base.metadata.create_all(engine)

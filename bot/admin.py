@@ -1,6 +1,7 @@
 """What the administrator does from a shell: import, invite, grant. Output in the default language."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import click
@@ -20,7 +21,8 @@ from .database import prepare_database
 from .settings import Settings
 
 # The bot's handlers, the importer and rich are imported by the command that uses them: an invite
-# or a grant loads none of them (handbook invite was 2.4 s of CPU when this module imported every handler).
+# or a grant loads none of them (handbook invite was 2.4 s of CPU when this module imported every handler),
+# nor python-telegram-bot (_bot_username asks Telegram with the standard library).
 
 
 async def _find_member(session, query: str) -> Member | None:
@@ -136,13 +138,23 @@ async def invite_member(settings: Settings, query: str, *, revoke: bool = False,
 
 
 async def _bot_username(settings: Settings) -> str | None:
+    """The bot's username for the link (getMe). One plain request: importing python-telegram-bot for it
+    cost this command more CPU than all the rest it does."""
     if not settings.bot_token:
         return None
-    from telegram import Bot
+    url = f"{settings.telegram_api_url}/bot{settings.bot_token.get_secret_value()}/getMe"  # never shown
+
+    def get_me() -> str | None:
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body = json.load(resp)
+        result = body.get("result") if isinstance(body, dict) and body.get("ok") else None
+        return result.get("username") if isinstance(result, dict) else None
 
     try:
-        async with Bot(settings.bot_token.get_secret_value(), base_url=f"{settings.telegram_api_url}/bot") as bot:
-            return bot.username
+        return await asyncio.to_thread(get_me)
     except Exception:  # offline or a wrong token: the code itself still works
         return None
 

@@ -5,7 +5,7 @@
         └──────────── record outcomes in batches (sent / retry / failed / unreachable) ◀┘ global + per chat
 
 * Pace: at most `rate_per_s` sends in any second for the bot and `per_chat_per_s` per chat, with a
-  small safety margin, so Telegram's flood control is never the thing that paces us.
+  small safety margin, so Telegram's flood control is never the thing that paces us (bot/pacing.py).
 * 429: the bot pauses for retry_after, then the same message is sent again.
 * 403 (blocked, deactivated) and "chat not found": unreachable, no retry; the member's account is
   marked and their secretary told (through the outbox too).
@@ -24,24 +24,21 @@ it. A call may carry a third element, a hook run with a session and Telegram's r
 upload, to keep the file_id for later renders and restarts (bulletins keep their voice notes so).
 A renderer whose picture could not be drawn returns its text alone (handlers.render.TextOnly): the
 row is sent all the same, marked models.deliveries.TEXT_ONLY for the sender's status to count.
+The Bot API client (BotApi, SendError) is bot/botapi.py; BotApi is imported from here too.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from typing import Any
 
-import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import InputFile
 
 from handlers import features
 from handlers.feature import Call, Progress, Renderer, Tick, UploadHook
@@ -49,207 +46,13 @@ from models import clock, deliveries
 from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
+from .botapi import BotApi, SendError, carries_file, keep_file_ids
+from .pacing import Pace, until_set
+
 log = logging.getLogger("handbook.dispatcher")
 
-SLACK = 0.01  # seconds added to every pacing window
-SLACK_STEP = 0.01  # more margin after each 429…
-MAX_SLACK = 0.15
-CALM_S = 20.0  # …and a little less after this long without one
-UNANSWERED_S = 2.0  # a request unanswered this long no longer holds the next ones back
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue
 RENDER_TTL = 30.0
-
-
-class SendError(Exception):
-    """Telegram said no (code, description, retry_after), or the request never got an answer (code None)."""
-
-    def __init__(self, code: int | None, description: str, retry_after: float | None = None):
-        super().__init__(f"{code} {description}")
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-    @property
-    def short(self) -> str:
-        return f"{self.code or 'network'} {self.description}"[: deliveries.MAX_ERROR]
-
-
-class BotApi:
-    """A lean Bot API client for the dispatcher: JSON in, JSON out, one pooled connection set.
-
-    Never logs or raises the URL: it holds the token.
-    """
-
-    def __init__(self, base_url: str, token: str, *, connections: int = 64, timeout_s: float = 30.0):
-        self._url = f"{base_url.rstrip('/')}/bot{token}/"
-        self._connections = connections
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout,
-                                                  json_serialize=lambda o: json.dumps(o, ensure_ascii=False))
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    async def call(self, method: str, params: dict) -> Any:
-        await self.start()
-        # A file to upload (bytes, e.g. a vote's chart) goes as multipart/form-data, the rest as JSON.
-        body = {"data": _form(params)} if _carries_file(params) else {"json": params}
-        try:
-            async with self._session.post(self._url + method, **body) as resp:
-                try:
-                    body = await resp.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    raise SendError(resp.status, f"HTTP {resp.status}") from None
-        except TimeoutError:
-            raise SendError(None, "timeout") from None
-        except aiohttp.ClientError as exc:
-            raise SendError(None, type(exc).__name__) from None
-        if isinstance(body, dict) and body.get("ok"):
-            return body.get("result")
-        body = body if isinstance(body, dict) else {}
-        retry = (body.get("parameters") or {}).get("retry_after")
-        raise SendError(body.get("error_code") or resp.status, str(body.get("description") or "")[:150], retry)
-
-
-def _carries_file(params: dict) -> bool:
-    return any(isinstance(v, (bytes, InputFile)) for v in params.values())
-
-
-def _form(params: dict) -> aiohttp.FormData:
-    form = aiohttp.FormData()
-    for key, value in params.items():
-        if isinstance(value, bytes):
-            form.add_field(key, value, filename=key)
-        elif isinstance(value, InputFile):
-            form.add_field(key, value.input_file_content, filename=value.filename or key,
-                           content_type=value.mimetype)
-        elif value is not None:
-            form.add_field(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-    return form
-
-
-def _keep_file_ids(params: dict, result: dict) -> bool:
-    """After an upload, the rendered call (shared by every member of that language) sends the file_id."""
-    kept = False
-    for key, value in list(params.items()):
-        if isinstance(value, (bytes, InputFile)):
-            media = result.get(key)
-            media = media[-1] if isinstance(media, list) and media else media
-            if isinstance(media, dict) and media.get("file_id"):
-                params[key] = media["file_id"]
-                kept = True
-    return kept
-
-
-class Pacer:
-    """No more than `rate` sends in any window of 1 s (+ slack), evenly spaced; pausable by a 429.
-
-    Slots are reserved ahead, evenly spaced. A last gate before each request closes the loop on
-    what really happened: the send `rate` places back must have been answered at least a window
-    before this one leaves. Telegram counted that send before it answered, so no jitter of the
-    network or of either side's scheduling can make two sends look closer than they were; the
-    price is the round trip, a few percent of the rate. A 429 all the same (a clock that is not
-    ours) widens the slack a little; a calm spell narrows it back.
-    """
-
-    def __init__(self, rate: float | None, slack: float = SLACK):
-        self.rate = rate or None
-        self.slack = self.min_slack = slack
-        self.paused_until = 0.0
-        self.next = 0.0
-        self._calm_since = time.monotonic()
-        self._changed = asyncio.Event()
-        if self.rate:
-            self.burst = max(1, int(self.rate)) if self.rate >= 1 else 1
-            self.base_window = 1.0 if self.rate >= 1 else 1.0 / self.rate
-            self.window = self.base_window + slack
-            self.interval = 1.0 / self.rate
-            self.starts: deque[float] = deque(maxlen=self.burst)  # reserved
-            self.sent: deque[list] = deque(maxlen=self.burst)  # [sent at, answered at or None]
-
-    def reserve(self, not_before: float = 0.0) -> float:
-        """The monotonic time at which the caller may send; the slot is taken."""
-        now = time.monotonic()
-        t = max(now, not_before, self.paused_until)
-        if not self.rate:
-            return t
-        if self.slack > self.min_slack and now - self._calm_since > CALM_S:
-            self._set_slack(self.slack - SLACK_STEP / 2)
-            self._calm_since = now
-        t = max(t, self.next)
-        if len(self.starts) == self.burst:
-            t = max(t, self.starts[0] + self.window)
-        self.starts.append(t)
-        self.next = t + self.interval
-        return t
-
-    async def gate(self) -> list:
-        """Wait for the sends before this one (see above); returns this send's record."""
-        while True:
-            now = time.monotonic()
-            wait = self.paused_until - now
-            if self.rate and len(self.sent) == self.burst:
-                sent_at, answered_at = self.sent[0]
-                # Unanswered for long (a hung request): count it from when it left.
-                since = answered_at if answered_at is not None else sent_at + UNANSWERED_S
-                wait = max(wait, since + self.window - now)
-            if wait <= 0:
-                entry = [now, None]
-                if self.rate:
-                    self.sent.append(entry)
-                return entry
-            changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), wait)
-            except TimeoutError:
-                pass
-
-    def answered(self, entry: list) -> None:
-        entry[1] = time.monotonic()
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def pause(self, seconds: float) -> None:
-        now = time.monotonic()
-        if self.rate and now >= self.paused_until:  # the first 429 of a burst of them
-            self._set_slack(self.slack + SLACK_STEP)
-        self.paused_until = max(self.paused_until, now + seconds)
-        self._calm_since = self.paused_until
-
-    def _set_slack(self, slack: float) -> None:
-        self.slack = min(MAX_SLACK, max(self.min_slack, slack))
-        self.window = self.base_window + self.slack
-
-
-class ChatPacer:
-    """One chat: at most `rate` messages a second (Telegram: about one)."""
-
-    def __init__(self, rate: float | None, slack: float = SLACK):
-        self.interval = (1.0 / rate + slack) if rate else 0.0
-        self.free_at: dict[int, float] = {}
-
-    def reserve(self, chat_id: int) -> float:
-        t = max(time.monotonic(), self.free_at.get(chat_id, 0.0))
-        self.free_at[chat_id] = t + self.interval
-        return t
-
-    def sent(self, chat_id: int, at: float) -> None:
-        self.free_at[chat_id] = max(self.free_at.get(chat_id, 0.0), at + self.interval)
-
-    def pause(self, chat_id: int, seconds: float) -> None:
-        self.free_at[chat_id] = max(self.free_at.get(chat_id, 0.0), time.monotonic() + seconds)
-
-    def prune(self) -> None:
-        now = time.monotonic()
-        for chat_id in [c for c, t in self.free_at.items() if t < now]:
-            del self.free_at[chat_id]
 
 
 @dataclass
@@ -323,11 +126,9 @@ class Dispatcher:
         self._room = asyncio.Event()
         self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._untried: list[int] = []
-        self._turns: dict[asyncio.Task, tuple[int, list]] = {}
         self._cache: dict[tuple[str, int, str], tuple[float, list[Call]]] = {}
         self._uploading: dict[int, asyncio.Lock] = {}  # id of a rendered call's params → its one upload
-        self._global = Pacer(self.rate_per_s)
-        self._chats = ChatPacer(self.per_chat_per_s)
+        self._pace = Pace(self.rate_per_s, self.per_chat_per_s)
         await self.api.start()
         self.running = True
         workers = [asyncio.create_task(self._worker(), name=f"dispatcher-worker-{i}") for i in range(self.concurrency)]
@@ -377,7 +178,7 @@ class Dispatcher:
             room = self.max_held - len(self._held)
             if room < max(1, self.max_held // 2):
                 self._room.clear()
-                await _wait(self._room, self.poll_s)
+                await until_set(self._room, self.poll_s)
                 continue
             try:
                 async with self.sessionmaker() as session:
@@ -390,7 +191,7 @@ class Dispatcher:
                 continue
             if not rows:
                 self._wake.clear()
-                await _wait(self._wake, self.poll_s)
+                await until_set(self._wake, self.poll_s)
                 continue
             self.stats.claimed += len(rows)
             for row in rows:
@@ -454,39 +255,6 @@ class Dispatcher:
             else:
                 self._done(outcome)
 
-    async def _slot(self, chat_id: int) -> bool:
-        """Wait until the chat, then the bot, may send; False when stopping meanwhile.
-
-        The chat is waited for first, so one busy chat never holds a slot of the bot's pace.
-        After the request, _answered() tells both pacers when Telegram answered.
-        """
-        while True:
-            delay = self._chats.reserve(chat_id) - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            at = self._global.reserve()
-            delay = at - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if self._stopping:
-                return False
-            if self._global.paused_until > at + 1e-3:
-                continue  # a 429 arrived while we waited: take a slot after the pause
-            entry = await self._global.gate()
-            if self._stopping:
-                self._global.answered(entry)
-                return False
-            self._turns[asyncio.current_task()] = (chat_id, entry)
-            self._chats.sent(chat_id, time.monotonic())
-            return True
-
-    def _answered(self) -> None:
-        turn = self._turns.pop(asyncio.current_task(), None)
-        if turn is not None:
-            chat_id, entry = turn
-            self._global.answered(entry)
-            self._chats.sent(chat_id, time.monotonic())
-
     async def _deliver(self, job: Job) -> Outcome | None:
         row = job.claimed
         part = row.parts_sent
@@ -496,7 +264,7 @@ class Dispatcher:
         while part < len(job.calls):
             method, params, *hook = job.calls[part]
             upload = await self._upload_turn(params)  # held while this worker uploads the call's file
-            if not await self._slot(row.chat_id):
+            if not await self._pace.slot(row.chat_id, lambda: self._stopping):
                 if upload is not None:
                     upload.release()
                 if not started and part == row.parts_sent:
@@ -509,13 +277,12 @@ class Dispatcher:
                 try:
                     result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
                 finally:
-                    self._answered()
+                    self._pace.answered()
             except SendError as exc:
                 if exc.code == 429:
                     self.stats.throttled += 1
                     wait = float(exc.retry_after or 1)
-                    self._global.pause(wait)
-                    self._chats.pause(row.chat_id, wait)
+                    self._pace.pause(row.chat_id, wait)
                     throttled += 1
                     if throttled <= MAX_THROTTLED:
                         continue
@@ -531,7 +298,7 @@ class Dispatcher:
                                                 backoff=self.backoff, parts_sent=part)
             if isinstance(result, dict):
                 message_id = result.get("message_id", message_id)
-                _keep_file_ids(params, result)
+                keep_file_ids(params, result)
             part += 1
         missing = getattr(job.calls, "missing", None)  # handlers.render.TextOnly: sent without its picture
         return Outcome(row.id, DeliveryState.sent, message_id=message_id, parts_sent=part, chat_id=row.chat_id,
@@ -539,13 +306,13 @@ class Dispatcher:
 
     async def _upload_turn(self, params: dict) -> asyncio.Lock | None:
         """A call carrying a file: one worker uploads it, the others wait here and then send its file_id."""
-        if not _carries_file(params):
+        if not carries_file(params):
             return None
         if len(self._uploading) > 256:  # locks of uploads that failed and were dropped from the render cache
             self._uploading = {k: v for k, v in self._uploading.items() if v.locked()}
         lock = self._uploading.setdefault(id(params), asyncio.Lock())
         await lock.acquire()
-        if _carries_file(params):
+        if carries_file(params):
             return lock  # the first upload, or the one before failed
         lock.release()
         return None
@@ -554,7 +321,7 @@ class Dispatcher:
                     hook: UploadHook | None) -> Any:
         try:
             result = await self.api.call(method, {"chat_id": chat_id, **params})
-            if upload is not None and isinstance(result, dict) and _keep_file_ids(params, result):
+            if upload is not None and isinstance(result, dict) and keep_file_ids(params, result):
                 self._uploading.pop(id(params), None)
                 if hook is not None:
                     try:
@@ -575,7 +342,7 @@ class Dispatcher:
 
     async def _record_loop(self) -> None:
         while True:
-            await _wait(self._results_ready, 0.1)
+            await until_set(self._results_ready, 0.1)
             self._results_ready.clear()
             if self._results:
                 batch, self._results = self._results, []
@@ -636,7 +403,7 @@ class Dispatcher:
                 self._touched.update(t for t in touched if t[0] in self.progress)
             except Exception:
                 log.exception("dispatcher housekeeping failed; trying again")
-            self._chats.prune()
+            self._pace.chats.prune()
             if self._touched and now - last_progress >= self.progress_interval_s:
                 last_progress = now
                 await self._refresh_progress()
@@ -649,20 +416,13 @@ class Dispatcher:
                     calls = await self.progress[kind](session, ref_id, self.tz)
                     await session.rollback()
                 for method, params in calls:
-                    await asyncio.sleep(max(0.0, self._global.reserve() - time.monotonic()))
+                    await asyncio.sleep(max(0.0, self._pace.bot.reserve() - time.monotonic()))
                     await self.api.call(method, params)
             except SendError as exc:
                 if "not modified" not in exc.description:
                     log.warning("refreshing the status of %s %s: %s", kind, ref_id, exc.short)
             except Exception:
                 log.exception("refreshing the status of %s %s failed", kind, ref_id)
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except TimeoutError:
-        pass
 
 
 async def _finish(task: asyncio.Task, timeout: float) -> None:

@@ -15,9 +15,8 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import delete, update
 
-from models import clock, migrate
+from models import clock, load_all, migrate
 from models.accounts import Account
-from models.base import Base
 from models.db import make_engine, make_sessionmaker, sqlite_path
 from models.demo import load_demo
 from models.units import Unit
@@ -141,7 +140,7 @@ class SandboxRun:
         async with self.engine.begin() as conn:
             # units.parent_id is ON DELETE RESTRICT: cut the tree first, or the delete fails.
             await conn.execute(update(Unit).values(parent_id=None))
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(load_all().metadata.sorted_tables):
                 await conn.execute(delete(table))
         self.emulator.reset()
         clock.reset()

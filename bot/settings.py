@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     @field_validator("meeting_reminders", mode="before")
     @classmethod
     def _reminders(cls, value):
-        from models.meetings import parse_offset
+        from models.dates import parse_offset
 
         items = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
         items = [str(item).strip() for item in items if str(item).strip()]

@@ -7,7 +7,7 @@ import logging
 import re
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -30,16 +30,21 @@ def split_message(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split at paragraph, then line boundaries; our templates never open a tag across lines."""
     if visible_length(html_text) <= limit:
         return [html_text]
+    return _pack(_pieces(html_text, limit), "\n\n", limit)
+
+
+def _pack(pieces: Iterable[str], sep: str, limit: int) -> list[str]:
+    """Pieces joined by sep, greedily, into chunks of at most limit visible characters."""
     chunks: list[str] = []
     current = ""
-    for para in _pieces(html_text, limit):
-        candidate = f"{current}\n\n{para}" if current else para
+    for piece in pieces:
+        candidate = f"{current}{sep}{piece}" if current else piece
         if visible_length(candidate) <= limit:
             current = candidate
         else:
             if current:
                 chunks.append(current)
-            current = para
+            current = piece
     if current:
         chunks.append(current)
     return chunks
@@ -51,17 +56,7 @@ def _pieces(text: str, limit: int) -> list[str]:
         if visible_length(para) <= limit:
             out.append(para)
             continue
-        line_buf = ""
-        for line in para.split("\n"):
-            for piece in _hard_wrap(line, limit):
-                candidate = f"{line_buf}\n{piece}" if line_buf else piece
-                if visible_length(candidate) <= limit:
-                    line_buf = candidate
-                else:
-                    out.append(line_buf)
-                    line_buf = piece
-        if line_buf:
-            out.append(line_buf)
+        out += _pack((piece for line in para.split("\n") for piece in _hard_wrap(line, limit)), "\n", limit)
     return out
 
 

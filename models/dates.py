@@ -59,6 +59,21 @@ def local_today() -> date:
     return clock.now().astimezone(VIETNAM).date()
 
 
+_OFFSET = re.compile(r"\s*(\d{1,4})\s*([mhd])\s*")
+
+
+def parse_offset(text: str) -> timedelta:
+    """"3d", "1d", "2h", "30m" → how long before the start (of a meeting, for its reminders); ValueError otherwise.
+
+    Here rather than in models/meetings.py: the settings check the configured reminders with it, and every
+    command loads them.
+    """
+    m = _OFFSET.fullmatch(str(text))
+    if not m or int(m[1]) == 0:
+        raise ValueError(f"a reminder must look like 3d, 2h or 30m: {text!r}")
+    return {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[m[2]] * int(m[1])
+
+
 def format_date(d: date | datetime) -> str:
     """The way every date is shown: 05/12/2026."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

@@ -32,13 +32,29 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _script_ids(path: Path) -> tuple[str | None, tuple[str, ...]]:
-    """A script's `revision` and its `down_revision`s, read as the literals they are."""
+def _literals(source: str) -> dict[str, object]:
+    """The module's `revision` and `down_revision` assignments."""
     found: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id in ("revision", "down_revision"):
                 found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found
+
+
+def _script_ids(path: Path) -> tuple[str | None, tuple[str, ...]]:
+    """A script's `revision` and its `down_revision`s, read as the literals they are.
+
+    They come before upgrade(): only that head is parsed (every command reads every script), the
+    whole script when the head does not hold them or is cut mid-statement.
+    """
+    source = path.read_text(encoding="utf-8")
+    try:
+        found = _literals(source.partition("\ndef ")[0])
+    except SyntaxError:
+        found = {}
+    if "revision" not in found:
+        found = _literals(source)
     down = found.get("down_revision")
     downs = tuple(down) if isinstance(down, (tuple, list)) else (down,) if down else ()
     return found.get("revision"), downs  # type: ignore[return-value]

@@ -2,12 +2,14 @@
 and the rows a claiming UPDATE takes."""
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CTE, ColumnElement, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:  # imported when used: a command on SQLite never loads PostgreSQL's dialect
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -17,7 +19,11 @@ def dialect_name(session: AsyncSession) -> str:
 def upsert(session: AsyncSession, table: Table | type[Any]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT with ON CONFLICT: each backend has its own construct, with the same methods."""
     if dialect_name(session) == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table)
 
 

@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-import models  # noqa: F401
+import models
 from models import clock
 from models.base import Base
 from models.db import make_engine, make_sessionmaker
+
+models.load_all()  # every table on Base.metadata, for create_all
 
 PG_URL = os.environ.get("HANDBOOK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -221,6 +221,34 @@ def test_invite_and_grant_load_neither_the_bot_nor_its_charts(cli_env, tmp_path)
     heavy = [m for m in result["modules"] if m.split(".")[0] in HEAVY]
     assert heavy == [], f"loaded by invite/grant: {sorted({m.split('.')[0] for m in heavy})} ({heavy[:5]}…)"
     assert {m for m in result["modules"] if m.split(".")[0] == "handlers"} <= {"handlers", "handlers.i18n"}
+    # Only the tables they touch (models/__init__.py registers none by itself), and SQLite's dialect alone.
+    unused = {"models.votes", "models.meetings", "models.notices", "models.bulletins", "models.feedback"}
+    if cli_env.startswith("sqlite"):
+        unused.add("sqlalchemy.dialects.postgresql")
+    assert unused.isdisjoint(result["modules"]), sorted(unused & set(result["modules"]))
+
+
+async def test_invite_link_names_the_bot_without_loading_telegram(cli_env, tmp_path):
+    """With the token set, the deep link carries the bot's username, asked with one plain getMe."""
+    from sandbox import Emulator, start_server
+
+    assert (await asyncio.to_thread(run, "import-members", str(FIXTURES / "members_good.csv"))).exit_code == 0
+    emulator = Emulator()
+    runner, api = await start_server(emulator)
+    try:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HANDBOOK_BOT_TOKEN": emulator.token,
+               "HANDBOOK_TELEGRAM_API_URL": api}
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", LOADED, json.dumps(["invite", "07.000101"]),
+                                                    cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                                    stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    finally:
+        await runner.cleanup()
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert f"https://t.me/{emulator.username}?start=" in "\n".join(lines)
+    result = json.loads(lines[-1])
+    assert result["codes"] == [0] and not [m for m in result["modules"] if m.split(".")[0] == "telegram"]
 
 
 def test_run_without_a_seal_key_says_how_to_make_one_and_starts_nothing(tmp_path, monkeypatch):

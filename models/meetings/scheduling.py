@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, deliveries
-from ..dates import BadDate, parse_date
+from ..dates import BadDate, parse_date, parse_offset
 from ..members import Member
 from ..permissions import Actor, may_manage_cell
 from ..text import clean_line, clean_text
@@ -40,17 +40,6 @@ from .schema import (
 )
 
 # --- small rules --------------------------------------------------------------------------------------
-_OFFSET = re.compile(r"\s*(\d{1,4})\s*([mhd])\s*")
-
-
-def parse_offset(text: str) -> timedelta:
-    """"3d", "1d", "2h", "30m" → how long before the start; ValueError otherwise."""
-    m = _OFFSET.fullmatch(str(text))
-    if not m or int(m[1]) == 0:
-        raise ValueError(f"a reminder must look like 3d, 2h or 30m: {text!r}")
-    return {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[m[2]] * int(m[1])
-
-
 _TIME = re.compile(r"(\d{1,2})\s*(?::|h|g|giờ|\.)\s*(\d{1,2})?\s*(?:phút|p)?", re.IGNORECASE)
 _DATE = r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}"
 _DATE_TIME = re.compile(rf"({_DATE})(?:\s*(?:,|lúc|at)?\s*(.+))?", re.IGNORECASE)

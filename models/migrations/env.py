@@ -6,12 +6,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import models  # noqa: F401  (registers every table on Base.metadata)
-from models.base import Base
+import models
 from models.db import make_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = models.load_all().metadata  # every table
 
 
 def _run(connection: Connection) -> None:

@@ -8,8 +8,8 @@ from audio.normalize import (
     normalize,
     roman_to_int,
     split_into_parts,
-    vi_cardinal,
 )
+from audio.spoken import vi_cardinal
 
 VIETNAMESE = [
     # dates

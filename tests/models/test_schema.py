@@ -1,15 +1,18 @@
 """The migrations build exactly the schema the models describe; SQLite is set up for a bot."""
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
+import models
 from bot.database import SchemaOutdated, prepare_database
 from bot.settings import Settings
 from models import migrate
@@ -101,3 +104,18 @@ async def test_concurrent_read_then_write_transactions_do_not_fail_on_sqlite(tmp
     async with sessions() as s:
         assert len((await s.scalars(select(Unit))).all()) == 9
     await engine.dispose()
+
+
+def test_load_all_names_every_module_that_declares_tables():
+    """models/__init__.py imports no table module by itself: load_all() must know each one."""
+    root = Path(models.__file__).parent
+    declaring = set()
+    for path in root.rglob("*.py"):
+        if "migrations" in path.relative_to(root).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "Base" for b in node.bases)
+               for node in ast.walk(tree)):
+            declaring.add(path.relative_to(root).parts[0].removesuffix(".py"))
+    assert declaring and declaring <= set(models.TABLE_MODULES)
+    assert {t.name for t in models.load_all().metadata.sorted_tables} >= {"members", "votes", "deliveries"}
