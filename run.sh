@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(espeak-ng opus-tools sox chromium fonts-noto-core fonts-noto-color-emoji)
+# poppler-utils: pdftoppm, pdftotext and pdffonts check the printed sheets in tests/test_printing.py.
+DEBIAN_PACKAGES=(espeak-ng opus-tools sox chromium fonts-noto-core fonts-noto-color-emoji poppler-utils)
 VENV=${HANDBOOK_VENV:-.venv}
 
 install_debian_packages() {
