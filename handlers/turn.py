@@ -127,6 +127,12 @@ class Turn:
         await self.session.rollback()
 
     # --- queued replies, sent after commit ---------------------------------------------
+    def menu(self) -> ReplyKeyboardMarkup:
+        """This person's main menu (an officer's has the panel's button)."""
+        from .keyboards import main_menu
+
+        return main_menu(self.lang, self.actor.panel)
+
     def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
         bot, chat_id = self.context.bot, self.chat_id
         chunks = split_message(text)
