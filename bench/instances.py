@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import logging
 import os
 import signal
 import socket
@@ -44,6 +43,8 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.common import log_warnings, run_within  # noqa: E402
 
 # bench/updates.py's Probe, warm_up, fixed_load and saturation, measured the same way here.
 _spec = importlib.util.spec_from_file_location("bench_updates", Path(__file__).with_name("updates.py"))
@@ -292,12 +293,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run() -> None:
     args = parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    budget = 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300
-    try:
-        asyncio.run(asyncio.wait_for(main(args), budget))
-    except TimeoutError:
-        raise SystemExit(f"bench/instances.py: gave up after {budget:.0f} s") from None
+    log_warnings()
+    run_within(main(args), 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300, "bench/instances.py")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 of meetings (60,000 meetings, 1.2 million attendance rows), generated straight into SQLite.
 
 Prints, for the report's query (models/reports.month_report over the whole city and over one
-ward), the same with the bar chart and the spreadsheet (handlers/report_files), and a day's report:
+ward), the same with the bar chart and the spreadsheet (handlers/reports/files.py), and a day's report:
 median and worst elapsed time and the Python memory they allocate (tracemalloc peak), next to a
 baseline measured in the same run on the same database — a bare COUNT(*) over the attendance table.
 The measuring runs in a fresh process, so its peak RSS is its own. No assertions: figures only.
@@ -108,7 +108,7 @@ def generate(db: Path, cells: int, per_cell: int, months: int, wards: int, seed:
 async def measure(db: Path, repeat: int) -> dict:
     from sqlalchemy import func, select, text
 
-    from handlers.report_files import chart_png, month_xlsx
+    from handlers.reports.files import chart_png, month_xlsx
     from models import reports
     from models.db import make_engine, make_sessionmaker
     from models.meetings import Attendance

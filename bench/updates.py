@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict, deque
 from contextlib import AsyncExitStack
@@ -46,9 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram.ext import ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bench.common import CHATTY, bench_database, log_warnings, percentile_ms, run_within, start_echo_bot  # noqa: E402
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 150.0
@@ -124,11 +123,7 @@ class Result:
 
     def pct(self, q: float) -> float:
         """The q-th percentile in milliseconds (nearest rank)."""
-        if not self.latencies:
-            return float("nan")
-        data = sorted(self.latencies)
-        k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
-        return data[k] * 1000
+        return percentile_ms(self.latencies, q)
 
     @property
     def mean_ms(self) -> float:
@@ -221,16 +216,6 @@ async def saturation(probe: Probe, users: list[int], outstanding: int, seconds: 
 
 
 # -- the two bots -------------------------------------------------------------------------------
-async def reset_postgres(url: str) -> None:
-    from models.db import make_engine
-
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def link_extra_members(run, n_users: int) -> dict[int, str]:
     """user id → the member's full name, for n_users linked users (demo personas first).
 
@@ -277,42 +262,9 @@ async def link_extra_members(run, n_users: int) -> dict[int, str]:
     return users
 
 
-class EchoRun:
-    """A bare PTB Application (one MessageHandler echoing the text) long polling its own emulator."""
-
-    def __init__(self, token: str, defaults, concurrent_updates: int, poll_timeout: int) -> None:
-        self.token, self.defaults = token, defaults
-        self.concurrent_updates, self.poll_timeout = concurrent_updates, poll_timeout
-
-    async def __aenter__(self) -> EchoRun:
-        from bot.serve import run_polling
-        from sandbox import Emulator
-        from sandbox.server import start_server
-
-        self.emulator = Emulator(token=self.token)
-        self.runner, url = await start_server(self.emulator)
-
-        async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            await update.effective_message.reply_text(update.effective_message.text)
-
-        builder = (ApplicationBuilder().token(self.token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
-                   .concurrent_updates(self.concurrent_updates))
-        if self.defaults is not None:
-            builder = builder.defaults(self.defaults)
-        self.app: Application = builder.build()
-        self.app.add_handler(MessageHandler(filters.TEXT, echo))
-        self.stop = asyncio.Event()
-        self.polling = asyncio.create_task(run_polling(self.app, self.stop, poll_timeout=self.poll_timeout))
-        while not (self.app.running and self.app.updater.running):
-            if self.polling.done():
-                await self.polling
-            await asyncio.sleep(0.01)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.stop.set()
-        await self.polling
-        await self.runner.cleanup()
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bare bot's one handler: the text back."""
+    await update.effective_message.reply_text(update.effective_message.text)
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -354,16 +306,15 @@ async def start_ours(stack: AsyncExitStack, database_url: str, users_wanted: int
 
 
 async def start_echo(stack: AsyncExitStack, shape: dict, n_users: int) -> Side:
-    echo = await stack.enter_async_context(
-        EchoRun(shape["token"], shape["defaults"], shape["concurrent_updates"], poll_timeout=5))
+    emulator = await start_echo_bot(stack, shape, MessageHandler(filters.TEXT, echo), poll_timeout=5)
     users = [EXTRA_USER_ID + 100_000 + i for i in range(n_users)]
     for user in users:
-        echo.emulator.add_user(f"U{user}", id=user, language_code="vi")
+        emulator.add_user(f"U{user}", id=user, language_code="vi")
 
     def check(user: int, message: dict) -> str | None:
         return None if message.get("text") == COMMAND else f"not an echo: {message.get('text')!r}"
 
-    return Side("echo", Probe(echo.emulator), users, check)
+    return Side("echo", Probe(emulator), users, check)
 
 
 async def measure(sides: list[Side], args) -> None:
@@ -430,14 +381,7 @@ def report(args, backend: str, shape: dict, ours, echo) -> None:
 
 
 async def main(args) -> None:
-    from models.db import is_sqlite
-
-    with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
-        os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")  # no config.toml leaks in
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        backend = "SQLite" if is_sqlite(url) else "PostgreSQL"
-        if not is_sqlite(url):
-            await reset_postgres(url)
+    async with bench_database("bench-updates-", args.database_url) as (url, backend):
         async with AsyncExitStack() as stack:
             ours, shape = await start_ours(stack, url, args.users)
             args.users = len(ours.users)
@@ -470,15 +414,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run() -> None:
     args = parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    log_warnings(*CHATTY)
     # Setup, warm-ups, two phases per bot and their drains: never more than this.
-    budget = 4 * (args.seconds + REPLY_TIMEOUT) + 240
-    try:
-        asyncio.run(asyncio.wait_for(main(args), budget))
-    except TimeoutError:
-        raise SystemExit(f"bench/updates.py: gave up after {budget:.0f} s") from None
+    run_within(main(args), 4 * (args.seconds + REPLY_TIMEOUT) + 240, "bench/updates.py")
 
 
 if __name__ == "__main__":

@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -44,9 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes  # noqa: E402
+from telegram.ext import CallbackQueryHandler, ContextTypes  # noqa: E402
+
+from bench.common import CHATTY, bench_database, log_warnings, percentile_ms, run_within, start_echo_bot  # noqa: E402
 
 FIRST_USER = 400001
 ANSWER_TIMEOUT = 120.0
@@ -105,11 +104,7 @@ class Result:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def pct(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        data = sorted(self.latencies)
-        k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
-        return data[k] * 1000
+        return percentile_ms(self.latencies, q)
 
 
 async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float, name: str) -> Result:
@@ -144,16 +139,6 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
 
 
 # -- our bot --------------------------------------------------------------------------------------------
-async def reset_postgres(url: str) -> None:
-    from models.db import make_engine
-
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def make_cell(run, members: int) -> tuple[int, list[tuple[int, int]]]:
     """A cell of `members` full members, each with a Telegram user; the demo secretary manages it."""
     from models import clock
@@ -284,35 +269,10 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
 
 # -- the bare echo bot ---------------------------------------------------------------------------------
 async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
-    from bot.serve import run_polling
-    from sandbox import Emulator
-    from sandbox.server import start_server
-
-    emulator = Emulator(token=shape["token"])
-    runner, url = await start_server(emulator)
-    stack.push_async_callback(runner.cleanup)
-
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer(text=update.callback_query.data)
 
-    builder = (ApplicationBuilder().token(shape["token"]).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
-               .concurrent_updates(shape["concurrent_updates"]))
-    if shape["defaults"] is not None:
-        builder = builder.defaults(shape["defaults"])
-    app: Application = builder.build()
-    app.add_handler(CallbackQueryHandler(answer))
-    stop = asyncio.Event()
-    polling = asyncio.create_task(run_polling(app, stop, poll_timeout=5, workers=[]))
-
-    async def halt() -> None:
-        stop.set()
-        await polling
-
-    stack.push_async_callback(halt)
-    while not (app.running and app.updater.running):
-        if polling.done():
-            await polling
-        await asyncio.sleep(0.01)
+    emulator = await start_echo_bot(stack, shape, CallbackQueryHandler(answer))
     users = [FIRST_USER + i for i in range(args.members)]
     messages = {}
     for user in users:
@@ -360,14 +320,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
 
 
 async def main(args) -> None:
-    from models.db import is_sqlite
-
-    with tempfile.TemporaryDirectory(prefix="bench-votes-") as tmp:
-        os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        backend = "SQLite" if is_sqlite(url) else "PostgreSQL"
-        if not is_sqlite(url):
-            await reset_postgres(url)
+    async with bench_database("bench-votes-", args.database_url) as (url, backend):
         async with AsyncExitStack() as stack:
             ours, shape = await run_ours(stack, url, args)
             echo = None if args.only == "ours" else await run_echo(stack, shape, args)
@@ -396,10 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run() -> None:
     args = parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    asyncio.run(asyncio.wait_for(main(args), 900))
+    log_warnings(*CHATTY)
+    run_within(main(args), 900, "bench/votes.py")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ async def import_file(settings: Settings, file: Path, extra: tuple[Path, ...], u
                       root_name: str | None, dry_run: bool) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from handlers.imports import describe_report, describe_row_error, describe_unreadable
+    from handlers.import_report import describe_report, describe_row_error, describe_unreadable
     from models import importer
 
     lang = settings.default_language

@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import Application
@@ -22,22 +23,34 @@ RESTART_DELAY_S = 5.0
 STOP_TIMEOUT_S = 15.0
 
 
-async def run_polling(app: Application, stop: asyncio.Event | None = None, *, poll_timeout: int = 10,
-                      workers: Iterable[Worker] | None = None) -> None:
-    """Long polling and the background workers until `stop` is set (or SIGINT/SIGTERM)."""
+def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
+    """`stop` (a new Event when None), set by SIGINT and SIGTERM where this loop can catch them."""
     stop = stop or asyncio.Event()
-    workers = list(services_of(app).workers if workers is None else workers)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
             pass
+    return stop
+
+
+@asynccontextmanager
+async def started(app: Application) -> AsyncIterator[None]:
+    """The Application initialised, its post_init run and started; shut down on leaving (the body stops it)."""
     async with app:
         # post_init is only called by Application.run_polling(), which owns its loop; we own ours.
         if app.post_init:
             await app.post_init(app)
         await app.start()
+        yield
+
+
+async def run_polling(app: Application, stop: asyncio.Event | None = None, *, poll_timeout: int = 10,
+                      workers: Iterable[Worker] | None = None) -> None:
+    """Long polling and the background workers until `stop` is set (or SIGINT/SIGTERM)."""
+    stop, workers = stop_on_signals(stop), list(services_of(app).workers if workers is None else workers)
+    async with started(app):
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
         background = asyncio.create_task(run_background(app, workers, stop), name="background")
         log.info("the bot is polling for updates")

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     delivery_lease_s: float = Field(default=30, ge=1, le=3600)
     delivery_backoff_s: float = Field(default=5, gt=0, le=3600)
     delivery_poll_s: float = Field(default=1, gt=0, le=60)
-    # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings.py).
+    # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings/).
     meeting_reminders: Annotated[tuple[str, ...], NoDecode] = ("3d", "1d", "2h")
     # `handbook run --webhook URL`: where our server listens (a reverse proxy in front) and the secret
     # Telegram sends back in every request; /healthz and /metrics are served there too.

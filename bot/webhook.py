@@ -20,7 +20,6 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -33,7 +32,7 @@ from telegram.ext import Application
 from handlers.turn import services_of
 
 from . import metrics as metrics_module
-from .serve import Worker, run_background
+from .serve import Worker, run_background, started, stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +110,8 @@ async def run_webhook(app: Application, sessionmaker: async_sessionmaker[AsyncSe
                       workers: Iterable[Worker] | None = None, allowed_updates: list[str] | None = None,
                       ready: asyncio.Event | None = None) -> None:
     """Serve the webhook at `url` (its path, on listen:port) and run the background work while leading."""
-    stop = stop or asyncio.Event()
-    workers = list(services_of(app).workers if workers is None else workers)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or not Unix
-            pass
-    async with app:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
+    stop, workers = stop_on_signals(stop), list(services_of(app).workers if workers is None else workers)
+    async with started(app):
         runner, bound = await start_web(make_web_app(app, sessionmaker, path=webhook_path(url), secret=secret),
                                         listen, port)
         background = None

@@ -4,6 +4,8 @@ Callback data is an opaque short key ("m:p:42"); the server re-checks everything
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from functools import cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup
@@ -12,7 +14,7 @@ from telegram.ext import filters
 from models.callback_data import Codec
 
 from .buttons import common as btn
-from .buttons import corrections as corrections_buttons
+from .corrections import buttons as corrections_buttons
 from .i18n import LANGUAGES, all_translations, t
 
 
@@ -81,6 +83,15 @@ def pager(codec: Codec, page: int, pages: int, lang: str, *head: object) -> list
     if page + 1 < pages:
         row.append(InlineKeyboardButton(t(lang, "pager.next"), callback_data=codec.data(*head, page + 1)))
     return row
+
+
+def list_markup(rows: list[list[InlineKeyboardButton]], codec: Codec, page: int, total: int, size: int, lang: str,
+                *head: object, below: Sequence[list[InlineKeyboardButton]] = ()) -> InlineKeyboardMarkup | None:
+    """A page of a list: its rows, the pager when `total` items take more than one page of `size`,
+    then `below` (what every page shows); None when nothing is left to show."""
+    nav = pager(codec, page, max(1, math.ceil(total / size)), lang, *head)
+    rows = [*rows, *([nav] if nav else []), *below]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def correction_button(lang: str) -> InlineKeyboardMarkup:

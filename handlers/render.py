@@ -8,7 +8,7 @@ import re
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ CAPTION_LIMIT = 1024
 _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
 # Pictures or audio that could not be made, by renderer, in this process: /metrics reads it (bot/metrics.py).
+T = TypeVar("T")
 RENDER_FAILURES: Counter[str] = Counter()
 
 
@@ -108,7 +109,7 @@ def render_failed(renderer: str, exc: BaseException) -> None:
               type(exc).__name__, where)
 
 
-async def picture(renderer: str, draw: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes | None:
+async def picture(renderer: str, draw: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """draw(*args, **kwargs) off the event loop; None when it fails, so the caller sends its text alone.
 
     A picture goes with a text that matters more (a vote's result, a report): no drawing bug may

@@ -55,7 +55,6 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     """The handler of a list's page buttons: `codec`'s last field is the page; the fields before it go
     to `show(turn, *head, page, edit=True)`. Forged data is refused, recorded as `what`."""
 
-    @member_handler
     async def page_pressed(turn: Turn):
         fields = codec.parse(turn.update.callback_query.data)
         if fields is None:
@@ -63,15 +62,27 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
             return None
         return await show(turn, *fields, edit=True)
 
+    # Named before it is wrapped: the turn's metrics and logs know a handler by the name it had then.
     page_pressed.__name__ = page_pressed.__qualname__ = f"{what}_page"
-    return page_pressed
+    return member_handler(page_pressed)
+
+
+def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
+    """Change the conversation's memory (user_data) only once the turn has committed: a turn that meets a
+    database lock is run again from the start (handlers/turn.py) and must find it as it was."""
+    async def apply() -> None:
+        change(turn.context.user_data)
+
+    turn.later(apply)
 
 
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],
                     expired_key: str) -> dict | None:
     """The last step's ✅/✖️: the draft when confirmed and whole; else the person is told (cancelled, or
-    the draft is gone — a restart, another device) and None comes back. The draft is taken either way."""
-    draft = turn.context.user_data.pop(draft_key, None) or {}
+    the draft is gone — a restart, another device) and None comes back. The draft is dropped either way,
+    once the turn has committed (see settle)."""
+    draft = dict(turn.context.user_data.get(draft_key) or {})
+    settle(turn, lambda data: data.pop(draft_key, None))
     if codec.parse(turn.update.callback_query.data) != (yes,):
         turn.edit(turn.t("cancel.done"))
         return None

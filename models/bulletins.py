@@ -23,6 +23,8 @@ from .base import Base
 from .members import Member
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
+from .scheduling import claim
+from .scheduling import release_due as release_rows
 from .sql import rowcount, upsert
 from .text import CleanLine, CleanText, clean_line, clean_text
 from .units import Unit
@@ -158,13 +160,7 @@ async def dispatch(session: AsyncSession, bulletin_id: int, now: datetime | None
     Idempotent across processes: only the transaction that sets dispatched_at goes on.
     """
     now = now or clock.now()
-    won = await session.execute(
-        update(Bulletin)
-        .where(Bulletin.id == bulletin_id, Bulletin.dispatched_at.is_(None), Bulletin.cancelled_at.is_(None))
-        .values(dispatched_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(won) != 1:
+    if not await claim(session, Bulletin, bulletin_id, now, Bulletin.cancelled_at.is_(None), synchronize=False):
         return None
     sender, path = (
         await session.execute(
@@ -189,21 +185,8 @@ async def dispatch(session: AsyncSession, bulletin_id: int, now: datetime | None
 
 async def release_due(session: AsyncSession, now: datetime | None = None) -> list[Dispatched]:
     """Send the scheduled bulletins whose time has come (the scheduler's tick; idempotent)."""
-    now = now or clock.now()
-    ids = (
-        await session.scalars(
-            select(Bulletin.id)
-            .where(Bulletin.dispatched_at.is_(None), Bulletin.cancelled_at.is_(None), Bulletin.send_at <= now)
-            .order_by(Bulletin.send_at, Bulletin.id)
-            .limit(RELEASE_BATCH)
-        )
-    ).all()
-    done = []
-    for bulletin_id in ids:
-        result = await dispatch(session, bulletin_id, now)
-        if result is not None:
-            done.append(result)
-    return done
+    return await release_rows(session, Bulletin, dispatch, now or clock.now(), Bulletin.cancelled_at.is_(None),
+                              batch=RELEASE_BATCH)
 
 
 async def cancel(session: AsyncSession, actor: Actor, bulletin_id: int) -> bool:

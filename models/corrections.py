@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import audit, clock
 from .accounts import account_of_member
 from .base import Base
+from .claims import claim
 from .dates import BadDate, format_date, local_today, parse_date
 from .members import Member, WorkHistory
 from .permissions import Action, Actor, may, scope_paths, within_clause
@@ -423,25 +424,8 @@ async def own_pending(session: AsyncSession, member_id: int) -> list[ProfileCorr
 
 async def claim_unnotified(session: AsyncSession, limit: int = 500) -> list[tuple[int, int, bool, int]]:
     """(correction id, cell id, committee only, member id) of pending requests no officer was told about, now marked told."""
-    ids = (
-        await session.scalars(
-            select(ProfileCorrection.id)
-            .where(ProfileCorrection.notified_at.is_(None), ProfileCorrection.status == CorrectionStatus.pending)
-            .order_by(ProfileCorrection.id)
-            .limit(limit)
-        )
-    ).all()
-    if not ids:
-        return []
-    claimed = (
-        await session.scalars(
-            update(ProfileCorrection)
-            .where(ProfileCorrection.id.in_(ids), ProfileCorrection.notified_at.is_(None))
-            .values(notified_at=clock.now())
-            .returning(ProfileCorrection.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    claimed = await claim(session, ProfileCorrection.notified_at, ProfileCorrection.status == CorrectionStatus.pending,
+                          limit=limit)
     if not claimed:
         return []
     rows = await session.execute(

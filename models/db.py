@@ -129,3 +129,9 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
     async with sessionmaker() as session:
         yield session
         await session.commit()
+
+
+async def end_read(session: AsyncSession) -> None:
+    """End the read transaction: nothing was written, so a slow step that follows (speaking, uploading)
+    holds no lock and no snapshot. The session stays usable; its next statement begins anew."""
+    await session.rollback()

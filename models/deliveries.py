@@ -37,7 +37,7 @@ from .accounts import Account
 from .base import Base
 from .members import Member
 from .roles import Role, RoleKind
-from .sql import rowcount, upsert
+from .sql import claimable, rowcount, upsert
 from .units import Unit, path_ids
 
 # Kinds owned by the outbox itself; features define their own next to their models.
@@ -180,15 +180,8 @@ async def claim(
     Every claim counts as an attempt (a crash after the claim may have sent it).
     """
     now = now or clock.now()
-    due = (
-        select(Delivery.id)
-        .where(Delivery.state == DeliveryState.queued, Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    # A materialised CTE: PostgreSQL may run an IN (… LIMIT) subquery more than once and claim too many.
-    picked = due.cte("due").prefix_with("MATERIALIZED")
+    picked = claimable(Delivery.id, Delivery.state == DeliveryState.queued, Delivery.next_attempt_at <= now,
+                       order_by=(Delivery.next_attempt_at, Delivery.id), limit=limit, name="due")
     stmt = (
         update(Delivery)
         .where(Delivery.id == picked.c.id, Delivery.state == DeliveryState.queued)

@@ -1,6 +1,6 @@
 """The member list and profiles as an XLSX workbook an administrator can open, keep and import back.
 
-The layout is the importer's own (models/importer.py): the member list on the first sheet with the
+The layout is the importer's own (models/importer/): the member list on the first sheet with the
 Vietnamese headers the importer knows first, then "Quá trình công tác", "Khen thưởng" and
 "Kỷ luật" keyed by party card number. Written with openpyxl in write-only mode, rows streamed from
 the database, so a city's tens of thousands of members never sit in memory at once; every value

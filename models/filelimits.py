@@ -5,7 +5,7 @@ declare a small `file_size` for an entry that inflates far beyond it. So before 
 workbook, `check_zip` checks what the zip declares (the sum of the entries' sizes, each entry's
 compression ratio, the number of entries) and then what it really holds: it inflates every entry
 itself, counting the bytes, and stops at the limit. The rows are counted while they are read
-(`Sheet.rows` in importer.py), so a sheet of a million rows stops at the limit too.
+(`Sheet.rows` in importer/reading.py), so a sheet of a million rows stops at the limit too.
 
 The limits are module attributes read at every call (tests lower them). They are stated in README.md:
 a member list of MAX_ROWS rows, as `handbook export` writes it, passes every one of them, and reading

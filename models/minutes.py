@@ -44,7 +44,7 @@ class Absent:
 
 @dataclass
 class VoteResult:
-    """One vote of the meeting as the minutes show it (models/votes.py is the source).
+    """One vote of the meeting as the minutes show it (models/votes/ is the source).
 
     options: (label, count, kind) — a standard option ("agree", "disagree", "other") has an empty
     label and is named by the reader in its language. rule: whose "more than half" passes it

@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import handlers.buttons  # noqa: F401  (registers every codec)
-from handlers.buttons import meetings as meeting_buttons
+import handlers.buttons
+from handlers.meetings import buttons as meeting_buttons
 from models.callback_data import DATA_LIMIT, ID_MAX, REGISTRY, Choice, Codec, CodecClash, Id, Token, decoders
 from tests.e2e.conftest import undecodable
+
+handlers.buttons.load_all()  # registers every codec
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_sessionmaker_kw_bind_is_the_engine():
 
 
 def test_docx_run_element_has_rpr_fonts():
-    """handlers/minutes_docx.py sets every script's font through `run._element` (python-docx's oxml)."""
+    """handlers/meetings/minutes_docx.py sets every script's font through `run._element` (python-docx's oxml)."""
     from docx import Document
 
     run = Document().add_paragraph().add_run("Biên bản")

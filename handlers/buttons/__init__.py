@@ -1,7 +1,9 @@
 """The callback data of every inline button, one codec module per feature (see models.callback_data.Codec):
 handlers/<feature>/buttons.py; the buttons shared by all are in common.py here.
 
-Importing this package registers every codec, so a prefix clash (even by case only) fails at import.
+`load_all()` registers every codec, so a prefix clash (even by case only) fails then (tests call it; the bot
+loads every feature anyway). Importing this package loads no feature: a feature imports handlers.keyboards,
+which imports common.py here.
 
 Renamed in issue 13 (prefixes that differed from another only by case): gQ→gqa, gZ→gzp, gX→gxy, gL→gla,
 gW→gwf, gE→gey, gA→gap, gD→gdl. Buttons already sent with the old prefix are still read, for one release,
@@ -16,17 +18,14 @@ from . import common  # noqa: F401
 
 
 def _buttons_of(feature: str) -> str | None:
-    """A feature package's `buttons` module (handlers/<feature>/buttons.py), or its module here."""
-    for name in (f"handlers.{feature}.buttons", f"{__name__}.{feature}"):
-        try:
-            if importlib.util.find_spec(name) is not None:
-                return name
-        except ModuleNotFoundError:  # handlers.<feature> is a module, not a package
-            continue
-    return None
+    """A feature package's `buttons` module (handlers/<feature>/buttons.py), when it has one."""
+    name = f"handlers.{feature}.buttons"
+    return name if importlib.util.find_spec(name) is not None else None
 
 
-for _feature in FEATURES:
-    _module = _buttons_of(_feature)
-    if _module:
-        importlib.import_module(_module)
+def load_all() -> None:
+    """Import every feature's buttons module (registering its codecs)."""
+    for feature in FEATURES:
+        module = _buttons_of(feature)
+        if module:
+            importlib.import_module(module)

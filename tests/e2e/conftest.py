@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-import handlers.buttons  # noqa: F401  (registers every codec)
+import handlers.buttons
 from bot.sandbox_mode import SandboxRun
 from bot.settings import Settings
 from models import accounts
 from models.callback_data import decoders
 from sandbox import SandboxDriver
+
+handlers.buttons.load_all()  # registers every codec
 
 # Every callback data the end-to-end tests of this process saw the bot send (for a look at coverage).
 SENT_CALLBACK_DATA: set[str] = set()

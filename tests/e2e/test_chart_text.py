@@ -83,12 +83,12 @@ async def test_a_dollar_in_the_question_and_choices_reaches_every_member_with_th
 
 
 async def test_a_chart_that_cannot_be_drawn_leaves_the_result_as_text(driver, personas, sandbox_run, monkeypatch):
-    from handlers import votes as vote_views
+    from handlers.votes import render as vote_render
 
     def broken(**kwargs) -> bytes:
         raise ValueError("a drawing bug")
 
-    monkeypatch.setattr(vote_views, "chart_png", broken)
+    monkeypatch.setattr(vote_render, "chart_png", broken)
     vote_id, status, users = await open_and_close(driver, sandbox_run, personas)
     results = await results_of(driver, users)
     for user, result in results.items():

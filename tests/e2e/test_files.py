@@ -39,7 +39,7 @@ async def test_others_are_answered_while_a_file_is_checked(driver, personas, san
     secretary, elderly = personas["secretary"], personas["elderly_member"]
     events: list[str] = []
     started, released = threading.Event(), threading.Event()
-    original = importer.check_member_row
+    original = importer.apply.check_member_row
 
     def held(*args, **kwargs):
         started.set()
@@ -48,7 +48,7 @@ async def test_others_are_answered_while_a_file_is_checked(driver, personas, san
         events.append("checked")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "check_member_row", held)
+    monkeypatch.setattr(importer.apply, "check_member_row", held)
     csv = ("Họ và tên;Chi bộ\nTrần Văn Mới;Chi bộ Tổ dân phố 1\n").encode()
     await driver.send_file(secretary.user_id, csv, "danh_sach.csv")
     while not started.is_set():

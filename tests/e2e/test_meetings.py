@@ -420,8 +420,8 @@ async def test_secretary_answers_for_a_member_without_a_phone(driver, personas, 
 def test_minutes_word_file_shows_vote_results_and_the_base():
     from zoneinfo import ZoneInfo
 
-    from handlers.attendance import minutes_text
-    from handlers.minutes_docx import render_docx
+    from handlers.meetings.minutes import minutes_text
+    from handlers.meetings.minutes_docx import render_docx
     from models.minutes import Absent, Minutes, VoteResult
 
     m = Minutes(meeting_id=7, unit_name="Chi bộ Tổ dân phố 1", parent_name="Đảng bộ phường Phú Hội", kind="thematic",

@@ -87,7 +87,7 @@ def declaring(xlsx: bytes, name: str, size: int) -> bytes:
 
 def test_a_bomb_declaring_its_size_is_refused_before_openpyxl_reads_it(monkeypatch):
     opened = []
-    monkeypatch.setattr(importer, "_read_xlsx", lambda *a: opened.append(a))
+    monkeypatch.setattr(importer.reading, "_read_xlsx", lambda *a: opened.append(a))
     bomb = padded(workbook(3), 200 * filelimits.MB)  # inflates past the 128 MB limit
     assert len(bomb) < filelimits.MB
     with pytest.raises(FileTooLarge) as info:
@@ -229,7 +229,7 @@ async def test_the_workbook_is_opened_off_the_event_loop(monkeypatch):
     async def work():
         parsed.append(await load_member_file(data, "x.xlsx"))
 
-    events = await _while_blocked(monkeypatch, importer, "_read_xlsx", work)
+    events = await _while_blocked(monkeypatch, importer.reading, "_read_xlsx", work)
     assert events[:2] == ["someone else answered", "checked"]
     assert parsed[0].members is not None
 
@@ -241,7 +241,7 @@ async def test_the_rows_are_checked_off_the_event_loop(session, monkeypatch):
     async def work():
         reports.append(await import_members(session, parsed, dry_run=True))
 
-    events = await _while_blocked(monkeypatch, importer, "check_member_row", work)
+    events = await _while_blocked(monkeypatch, importer.apply, "check_member_row", work)
     assert events[0] == "someone else answered" and events.count("checked") == 3
     assert reports[0].created == 3
 

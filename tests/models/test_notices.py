@@ -15,6 +15,7 @@ from models.members import Member
 from models.notices import Attachment, Confirmed, NoticeError, NoticeKind, NoticeRecipient
 from models.permissions import load_actor
 from models.roles import RoleKind, grant
+from models.text import fold
 from models.units import Unit, UnitKind, add_unit
 
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -257,7 +258,7 @@ async def test_inbox_newest_first_and_documents_of_the_members_units(session, wa
 
 
 async def test_fold_ignores_case_and_diacritics():
-    assert notices.fold("  Nghị QUYẾT  Đảng ") == "nghi quyet dang"
+    assert fold("  Nghị QUYẾT  Đảng ") == "nghi quyet dang"
 
 
 async def test_audience_size_for_the_preview(session, ward):

@@ -5,7 +5,7 @@ import logging
 
 from sqlalchemy import select
 
-from handlers.imports import describe_report
+from handlers.import_report import describe_report
 from models.importer import import_members, read_member_file
 from models.members import Member
 from models.shared_phones import SharedPhone

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import select
 
-from handlers.report_files import month_xlsx
+from handlers.reports.files import month_xlsx
 from models.export import export_members
 from models.importer import import_members, read_member_file
 from models.members import Member

@@ -14,6 +14,7 @@ from models.bulletins import BulletinError
 from models.dates import format_date
 from models.notices import NoticeError
 from models.votes import VoteError
+from models.votes.rules import _UNITS as UNITS
 
 FAST = settings(max_examples=200, deadline=None)
 HUE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -97,9 +98,9 @@ def test_any_text_is_a_duration_or_none(text):
 
 
 @FAST
-@given(st.integers(1, 9999), st.sampled_from(sorted(votes._UNITS)), st.sampled_from(["", " "]))
+@given(st.integers(1, 9999), st.sampled_from(sorted(UNITS)), st.sampled_from(["", " "]))
 def test_durations_round_trip(n, unit, space):
-    expected = timedelta(**{votes._UNITS[unit]: n})
+    expected = timedelta(**{UNITS[unit]: n})
     assert votes.parse_duration(f"{n}{space}{unit}") == expected
     assert votes.parse_duration(f"{n}{space}{unit.upper()}") == expected
 
@@ -116,12 +117,12 @@ def test_a_written_local_time_round_trips(minutes_ahead, tz):
 
 
 @FAST
-@given(st.lists(st.tuples(st.integers(0, 9999), st.sampled_from(sorted(votes._UNITS))), min_size=1, max_size=8),
+@given(st.lists(st.tuples(st.integers(0, 9999), st.sampled_from(sorted(UNITS))), min_size=1, max_size=8),
        st.integers(1, 2000), NOWS)
 def test_a_duration_closes_that_long_after_now_or_is_refused(parts, times, now):
     """A close written as a duration, however long (a paste repeated `times` times), is that long after now."""
     text = " ".join(f"{n}{unit}" for n, unit in parts * times)
-    total = sum((timedelta(**{votes._UNITS[unit]: n}) for n, unit in parts), timedelta(0)) * times
+    total = sum((timedelta(**{UNITS[unit]: n}) for n, unit in parts), timedelta(0)) * times
     try:
         at = votes.parse_closing(text, HUE, now)
     except VoteError as exc:

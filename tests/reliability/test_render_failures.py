@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from handlers import render
-from handlers import votes as vote_views
+from handlers.votes import render as vote_render
 from models import votes
 from models.deliveries import TEXT_ONLY, Delivery, DeliveryState
 
@@ -36,7 +36,7 @@ async def test_a_chart_that_fails_to_draw_sends_the_result_as_text(sessionmaker,
     def broken_chart(**kwargs) -> bytes:
         raise ValueError(f"cannot draw {kwargs['question']}")  # what people wrote: never logged
 
-    monkeypatch.setattr(vote_views, "chart_png", broken_chart)
+    monkeypatch.setattr(vote_render, "chart_png", broken_chart)
     async with sessionmaker() as session:
         vote = await votes.open_vote(session, await crowd.actor(session), cell_id=crowd.cell_id, question=QUESTION,
                                      options=["5$", "10$"])
@@ -67,7 +67,7 @@ async def test_a_chart_that_fails_to_draw_sends_the_result_as_text(sessionmaker,
         rows = (await session.scalars(select(Delivery).where(Delivery.kind == votes.RESULT_DELIVERY))).all()
         assert len(rows) == 7
         assert all(r.state is DeliveryState.sent and r.last_error.startswith(TEXT_ONLY) for r in rows)
-        text, _ = await vote_views.status_view(session, await votes.get_vote(session, vote_id), "vi", None)
+        text, _ = await vote_render.status_view(session, await votes.get_vote(session, vote_id), "vi", None)
     assert "7 tin kết quả đã gửi không kèm ảnh biểu đồ (lỗi vẽ)" in text
 
 
@@ -93,14 +93,14 @@ async def test_a_chart_drawn_goes_with_its_text_and_the_status_says_nothing_more
     async with sessionmaker() as session:
         rows = (await session.scalars(select(Delivery).where(Delivery.kind == votes.RESULT_DELIVERY))).all()
         assert len(rows) == 4 and all(r.state is DeliveryState.sent and r.last_error is None for r in rows)
-        text, _ = await vote_views.status_view(session, await votes.get_vote(session, vote_id), "vi", None)
+        text, _ = await vote_render.status_view(session, await votes.get_vote(session, vote_id), "vi", None)
     assert "không kèm ảnh" not in text
 
 
 async def test_a_bulletin_whose_audio_breaks_goes_as_text_marked_and_counted(session, tmp_path, monkeypatch, caplog):
     """Not only a missing espeak-ng: any failure while speaking leaves the bulletin's text to send."""
     from audio import Speech
-    from handlers import bulletins as bulletin_views
+    from handlers.bulletins import render as bulletin_views
     from handlers.render import TextOnly
     from models import bulletins
     from models.demo import load_demo

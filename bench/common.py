@@ -1,0 +1,106 @@
+"""What the benchmarks racing our bot against a bare echo bot share (bench/updates.py, bench/votes.py,
+bench/instances.py): a database to spoil, the echo bot, percentiles, logging and a time budget.
+
+The scripts put the repository on sys.path before importing this module (`from bench.common import …`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+# The libraries whose own loggers say too much at INFO while a benchmark runs.
+CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy")
+
+
+def percentile_ms(latencies: Sequence[float], q: float) -> float:
+    """The q-th percentile of `latencies` (seconds) in milliseconds, nearest rank; NaN when there are none."""
+    if not latencies:
+        return float("nan")
+    data = sorted(latencies)
+    k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
+    return data[k] * 1000
+
+
+async def reset_postgres(url: str) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@asynccontextmanager
+async def bench_database(prefix: str, database_url: str | None) -> AsyncIterator[tuple[str, str]]:
+    """(url, "SQLite" or "PostgreSQL"): a temporary SQLite file, or the PostgreSQL given with its public schema
+    dropped and recreated. No config.toml leaks in while it lasts (HANDBOOK_CONFIG names an absent file)."""
+    from models.db import is_sqlite
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        os.environ["HANDBOOK_CONFIG"] = str(Path(tmp) / "absent.toml")
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        backend = "SQLite" if is_sqlite(url) else "PostgreSQL"
+        if not is_sqlite(url):
+            await reset_postgres(url)
+        yield url, backend
+
+
+async def start_echo_bot(stack: AsyncExitStack, shape: dict, handler, *, poll_timeout: int = 5):
+    """A bare PTB Application with one handler, long polling its own emulator with our bot's builder settings
+    (`shape`: token, defaults, concurrent_updates) and no background work. Stopped, and its emulator's server
+    cleaned up, when `stack` closes. Returns the emulator."""
+    from telegram.ext import Application, ApplicationBuilder
+
+    from bot.serve import run_polling
+    from handlers.turn import SERVICES, Services
+    from sandbox import Emulator
+    from sandbox.server import start_server
+
+    emulator = Emulator(token=shape["token"])
+    runner, url = await start_server(emulator)
+    stack.push_async_callback(runner.cleanup)
+    builder = (ApplicationBuilder().token(shape["token"]).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
+               .concurrent_updates(shape["concurrent_updates"]))
+    if shape["defaults"] is not None:
+        builder = builder.defaults(shape["defaults"])
+    app: Application = builder.build()
+    app.add_handler(handler)
+    # bot/serve.py reads its workers and leadership from the Services: none here (no database either).
+    app.bot_data[SERVICES] = Services(sessionmaker=None)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    polling = asyncio.create_task(run_polling(app, stop, poll_timeout=poll_timeout, workers=[]))
+
+    async def halt() -> None:
+        stop.set()
+        await polling
+
+    stack.push_async_callback(halt)
+    while not (app.running and app.updater.running):
+        if polling.done():
+            await polling
+        await asyncio.sleep(0.01)
+    return emulator
+
+
+def log_warnings(*quiet: str) -> None:
+    """Warnings and worse on stderr; the loggers named in `quiet` (e.g. CHATTY) held to warnings too."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run_within(main: Coroutine[Any, Any, None], budget: float, script: str) -> None:
+    """Run `main`, giving up (with a message, not a traceback) after `budget` seconds."""
+    try:
+        asyncio.run(asyncio.wait_for(main, budget))
+    except TimeoutError:
+        raise SystemExit(f"{script}: gave up after {budget:.0f} s") from None

@@ -1,0 +1,58 @@
+"""/bulletin and /bulletins: the monthly audio bulletin (bản tin âm thanh) for members who listen.
+
+An officer gives a title and a text, hears the preview as a voice note, then sends it now or at a
+time (steps.py). Sending never happens here: models.bulletins queues one delivery per member and
+the dispatcher renders each with render.py's `renderers(speech)`: the voice note(s) by file_id, the
+title and the text underneath. Members list past bulletins and hear them again from /bulletins (or
+the 🔊 Bản tin âm thanh button): views.py.
+"""
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from models.callback_data import any_of
+
+from ..feature import Command, Feature, MenuButton
+from ..keyboards import menu_pattern
+from ..steps import conversation
+from . import buttons as btn
+from . import steps, views
+from .render import release_due, render_bulletin, renderers
+
+__all__ = ["FEATURE", "register", "render_bulletin", "renderers"]
+
+
+def register(app) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(conversation(
+        "bulletin",
+        [CommandHandler("bulletin", steps.bulletin_command)],
+        {
+            steps.UNIT: [CallbackQueryHandler(steps.chose_unit, pattern=btn.UNIT.pattern)],
+            steps.TITLE: [CallbackQueryHandler(steps.chose_source, pattern=btn.SOURCE.pattern),
+                          MessageHandler(text, steps.got_title)],
+            steps.BODY: [CallbackQueryHandler(steps.preview_pressed, pattern=btn.PREVIEW.exact),
+                         MessageHandler(text, steps.got_text)],
+            steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+            steps.WHEN: [CallbackQueryHandler(steps.chose_when, pattern=btn.WHEN.exact),
+                         CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.only("no"))],
+            steps.AT: [MessageHandler(text, steps.got_at)],
+        },
+    ))
+    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
+    app.add_handler(CommandHandler("bulletins", views.list_command))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.bulletins")), views.list_command))
+    app.add_handler(CallbackQueryHandler(views.list_page, pattern=btn.LIST_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(views.play_pressed, pattern=btn.PLAY.pattern))
+    app.add_handler(CallbackQueryHandler(views.scheduled_pressed, pattern=btn.SCHEDULED.pattern))
+    app.add_handler(CallbackQueryHandler(views.withdraw_pressed, pattern=btn.WITHDRAW.pattern))
+
+
+FEATURE = Feature(
+    "bulletins",
+    register=register,
+    commands=(Command("bulletins", 70), Command("bulletin", 150, officer=True)),
+    menu=(MenuButton("menu.bulletins", 60),),
+    renderers=lambda services: renderers(services.speech if services else None),
+    ticks=(release_due,),
+)

@@ -1,0 +1,126 @@
+"""/meeting, /meetings, /attendance: scheduling a cell meeting, telling every member, following who
+comes, the roll-call, the record and the minutes.
+
+Sending never happens here: a scheduled meeting queues its notice (models.meetings) and the
+dispatcher sends it at Telegram's pace with the renderers of render.py, in each member's language.
+Reminders and moves go the same way. Callback data is short and opaque ("ga:42", buttons.py); every
+press is checked against the database (is the presser a member of that cell, may they manage it).
+
+The parts: steps (the /meeting conversation), views (what members see and answer, /meetings),
+manage (the secretary's card, proxy answers, move, cancel), attendance (roll-call, record, close),
+minutes (draft, edit, approve, the Word file of minutes_docx), render (outbox renderers, live card),
+common (what they share).
+"""
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from models import meetings
+from models.callback_data import any_of
+
+from ..feature import Command, Feature, MenuButton
+from ..keyboards import menu_pattern
+from ..steps import conversation
+from . import attendance, manage, minutes, steps, views
+from . import buttons as btn
+from .common import (
+    AGENDA,
+    CELL,
+    CONFIRM,
+    CONTENT,
+    DAY,
+    DECISIONS,
+    DOCS,
+    EDIT,
+    KIND,
+    MOVE,
+    PLACE,
+    REASON,
+    TIME,
+    TITLE,
+)
+from .render import render_change, render_notice, render_reminder, status_edits
+
+# The buttons answered outside the conversation, in this order (after it).
+BUTTONS = (
+    (steps.stale_step, any_of(*btn.CONVERSATION)),
+    (views.attend_pressed, btn.ATTEND.pattern),
+    (views.reason_pressed, btn.REASON.pattern),
+    (views.open_pressed, btn.OPEN.pattern),
+    (manage.card_pressed, btn.CARD.pattern),
+    (manage.proxy_pressed, btn.PROXY.pattern),
+    (manage.proxy_answer_pressed, btn.PROXY_ANSWER.pattern),
+    (manage.proxy_reason_pressed, btn.PROXY_REASON.pattern),
+    (manage.cancel_pressed, btn.CANCEL.pattern),
+    (manage.cancel_confirmed, btn.CANCEL_YES.pattern),
+)
+ROLL_CALL_BUTTONS = (  # after /attendance
+    (attendance.roll_pressed, btn.ROLL.pattern),
+    (attendance.mark_pressed, btn.MARK.pattern),
+    (attendance.all_present_pressed, btn.ALL_PRESENT.pattern),
+    (attendance.no_decisions, btn.NO_DECISIONS.pattern),
+    (attendance.close_confirmed, btn.CLOSE_YES.pattern),
+    (minutes.draft_pressed, btn.MINUTES.pattern),
+    (minutes.approve_pressed, btn.APPROVE.pattern),
+    (minutes.download_pressed, btn.DOWNLOAD.pattern),
+)
+
+
+def register(app) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(conversation(
+        "meeting",
+        [
+            CommandHandler("meeting", steps.meeting_command),
+            CallbackQueryHandler(views.absent_pressed, pattern=btn.ABSENT.pattern),
+            CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
+            CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),
+            CallbackQueryHandler(minutes.edit_field_pressed, pattern=btn.MINUTES_FIELD.pattern),
+        ],
+        {
+            CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
+            KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
+            DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern), MessageHandler(text, steps.typed_day)],
+            TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern),
+                   MessageHandler(text, steps.typed_time)],
+            TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
+                    MessageHandler(text, steps.typed_title)],
+            PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
+                    MessageHandler(text, steps.typed_place)],
+            AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
+                     MessageHandler(text, steps.typed_agenda)],
+            DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
+                   CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
+            CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+            REASON: [CallbackQueryHandler(views.reason_pressed, pattern=btn.REASON.pattern),
+                     MessageHandler(text, views.typed_reason)],
+            MOVE: [MessageHandler(text, manage.typed_move)],
+            CONTENT: [MessageHandler(text, attendance.typed_content)],
+            DECISIONS: [MessageHandler(text, attendance.typed_decisions),
+                        CallbackQueryHandler(attendance.no_decisions, pattern=btn.NO_DECISIONS.pattern)],
+            EDIT: [MessageHandler(text, minutes.typed_field)],
+        },
+        fallbacks=[CallbackQueryHandler(views.attend_pressed, pattern=btn.ATTEND.pattern)],
+    ))
+    for callback, pattern in BUTTONS:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    app.add_handler(CommandHandler("attendance", attendance.attendance_command))
+    for callback, pattern in ROLL_CALL_BUTTONS:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    app.add_handler(CommandHandler("meetings", views.meetings_command))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.meetings")), views.meetings_command))
+
+
+FEATURE = Feature(
+    "meetings",
+    register=register,
+    commands=(Command("meetings", 30), Command("meeting", 120, officer=True), Command("attendance", 160, officer=True)),
+    menu=(MenuButton("menu.meetings", 20),),
+    renderers=lambda services: {
+        meetings.MEETING_DELIVERY: render_notice,
+        meetings.REMINDER_DELIVERY: render_reminder,
+        meetings.CHANGE_DELIVERY: render_change,
+    },
+    progress={meetings.MEETING_DELIVERY: status_edits},
+    ticks=(meetings.reminder_tick,),
+)

@@ -1,0 +1,155 @@
+"""The secretary's meeting: the live card, answers for members without a phone, moving and cancelling."""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ConversationHandler
+
+from models import meetings
+from models.collation import name_key
+from models.meetings import Answer, Meeting, MeetingError
+
+from ..i18n import t
+from ..keyboards import main_menu
+from ..live_status import tell_outbox
+from ..steps import refuse, settle
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+from .common import (
+    MOVE,
+    PENDING,
+    REASONS,
+    attempt,
+    error_text,
+    managed_or_refuse,
+    open_for_answers,
+    reminder_offsets,
+    when_text,
+)
+from .render import STATUS, show_card
+from .views import reason_buttons, record_absent
+
+
+@member_handler
+async def card_pressed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.CARD)
+    if meeting is not None:
+        await show_card(turn, meeting, edit=True)
+
+
+@member_handler
+async def proxy_pressed(turn: Turn):
+    """Members who have not answered (those without Telegram first): the secretary answers for them."""
+    meeting, _ = await managed_or_refuse(turn, btn.PROXY)
+    if meeting is not None:
+        await _proxy_list(turn, meeting)
+
+
+@member_handler
+async def proxy_answer_pressed(turn: Turn):
+    meeting, ids = await managed_or_refuse(turn, btn.PROXY_ANSWER)
+    if meeting is None:
+        return
+    _, member_id, attend = ids
+    if not await meetings.is_invited(turn.session, meeting, member_id):
+        await refuse(turn, "meeting_proxy")
+        return
+    if attend:
+        answered = meetings.answer(turn.session, turn.actor, meeting.id, Answer.attend, for_member_id=member_id)
+        if await attempt(turn, answered, "meeting_proxy") is None:
+            return
+        turn.answer(turn.t("meeting.proxy_recorded"))
+        tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting.id)
+        await _proxy_list(turn, meeting)
+        return
+    turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id))
+
+
+async def _proxy_list(turn: Turn, meeting: Meeting) -> None:
+    a = await meetings.answers(turn.session, meeting.id)
+    waiting = sorted(a.silent, key=lambda x: (x.reachable, name_key(x.name)))[:30]
+    rows = [[InlineKeyboardButton(f"✅ {'📵 ' if not m.reachable else ''}{m.name}"[:60],
+                                  callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 1)),
+             InlineKeyboardButton("🙏", callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 0))] for m in waiting]
+    rows.append([InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id))])
+    key = "meeting.proxy_header" if waiting else "meeting.proxy_none"
+    turn.edit(turn.t(key, title=esc(meeting.title)), InlineKeyboardMarkup(rows))
+
+
+@member_handler
+async def proxy_reason_pressed(turn: Turn):
+    meeting, ids = await managed_or_refuse(turn, btn.PROXY_REASON)
+    if meeting is None:
+        return
+    _, member_id, code = ids
+    if code >= len(REASONS):
+        await refuse(turn, "meeting_proxy")
+        return
+    reason = t(turn.services.default_language, f"meeting.reason.{REASONS[code]}")
+    if await record_absent(turn, meeting.id, reason, for_member_id=member_id):
+        turn.answer(turn.t("meeting.proxy_recorded"))
+        await _proxy_list(turn, meeting)
+
+
+@member_handler
+async def move_pressed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.MOVE)
+    if meeting is None:
+        return ConversationHandler.END
+    if not open_for_answers(meeting):
+        turn.answer(turn.t("meeting.error.already_started"), alert=True)
+        return ConversationHandler.END
+    turn.context.user_data[PENDING] = {"what": "move", "meeting": meeting.id}
+    turn.reply(turn.t("meeting.ask_move", when=when_text(turn.lang, meeting.starts_at, turn.services.timezone),
+                      place=esc(meeting.place)))
+    return MOVE
+
+
+@member_handler
+async def typed_move(turn: Turn):
+    pending = turn.context.user_data.get(PENDING) or {}
+    if pending.get("what") != "move":
+        return ConversationHandler.END
+    when, _, place = turn.text.partition("|")
+    try:
+        day, at = meetings.parse_when(when)
+        if at is None:
+            raise MeetingError("time_missing")
+        starts_at = meetings.local_start(day, at, turn.services.timezone)
+        change = await meetings.move_meeting(turn.session, turn.actor, pending["meeting"], starts_at=starts_at,
+                                             place=place.strip() or None, reminders=reminder_offsets(turn))
+    except MeetingError as exc:
+        if exc.reason == "not_allowed":
+            await refuse(turn, "meeting_move")
+            return ConversationHandler.END
+        turn.reply(error_text(turn.lang, exc) + "\n" + turn.t("meeting.try_again_move"))
+        return MOVE
+    settle(turn, lambda data: data.pop(PENDING, None))
+    turn.reply(turn.t("meeting.moved", when=when_text(turn.lang, change.new_starts_at, turn.services.timezone)),
+               main_menu(turn.lang))
+    STATUS.post(turn, pending["meeting"])
+    tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
+    return ConversationHandler.END
+
+
+@member_handler
+async def cancel_pressed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.CANCEL)
+    if meeting is None:
+        return
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(turn.t("meeting.button.cancel_yes"), callback_data=btn.CANCEL_YES.data(meeting.id)),
+        InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id)),
+    ]])
+    turn.edit(turn.t("meeting.ask_cancel", title=esc(meeting.title),
+                     when=when_text(turn.lang, meeting.starts_at, turn.services.timezone)), markup)
+
+
+@member_handler
+async def cancel_confirmed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.CANCEL_YES)
+    if meeting is None:
+        return
+    if await attempt(turn, meetings.cancel_meeting(turn.session, turn.actor, meeting.id)) is None:
+        return
+    turn.edit(turn.t("meeting.cancelled", title=esc(meeting.title)))
+    tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)

@@ -1,0 +1,203 @@
+"""The minutes: drafted from the meeting's data, edited field by field, approved, and sent as a Word
+file kept with the meeting (its file_id re-sends it to the secretary or a committee above the cell)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import tzinfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.ext import ConversationHandler
+
+from models import meetings, minutes
+from models.db import transaction
+from models.meetings import MeetingError, MeetingState
+from models.permissions import Action, may, may_manage_cell
+
+from ..i18n import t
+from ..keyboards import main_menu
+from ..steps import refuse, settle
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+from .common import (
+    EDIT,
+    PENDING,
+    attempt,
+    error_text,
+    kind_label,
+    managed_or_refuse,
+    pending_for,
+    record,
+    when_text,
+)
+from .minutes_docx import docx_name, option_label, render_docx, verdict
+
+FIELDS = {"c": "chair", "r": "recorder", "n": "content", "d": "decisions"}
+
+
+def base_text(lang: str, *, base: int, members: int, exempt: int, exempt_counted: bool) -> str:
+    """The base of a percentage, said next to it (DOMAIN.md): with or without the exempt who stayed away."""
+    if exempt_counted or not exempt:
+        return t(lang, "report.base.counted", base=base)
+    return t(lang, "report.base.not_counted", base=base, exempt=exempt)
+
+
+def votes_lines(lang: str, votes: list[minutes.VoteResult], known: bool) -> list[str]:
+    if not votes:
+        return [t(lang, "minutes.no_votes")]
+    out = []
+    for i, v in enumerate(votes, 1):
+        counts = ", ".join(f"{esc(option_label(lang, label, kind))}: {count}" for label, count, kind in v.options)
+        out.append(t(lang, "minutes.vote.line", n=i, question=esc(v.question), counts=counts, cast=v.cast,
+                     eligible=v.eligible, verdict=esc(verdict(lang, v))))
+    return out
+
+
+def minutes_text(m: minutes.Minutes, lang: str, tz: tzinfo | None) -> str:
+    kind = kind_label(lang, meetings.MeetingKind(m.kind))
+    lines = [
+        t(lang, "minutes.draft_header") if m.approved_at is None else t(lang, "minutes.approved_header"),
+        f"{kind} · {esc(m.unit_name)}",
+        f"<b>{esc(m.title)}</b>",
+        t(lang, "meeting.line.when", when=when_text(lang, m.starts_at, tz)),
+        t(lang, "meeting.line.place", place=esc(m.place)),
+        t(lang, "minutes.chair", name=esc(m.chair or "—")),
+        t(lang, "minutes.recorder", name=esc(m.recorder or "—")),
+        "",
+        t(lang, "minutes.attendance", present=m.present, base=m.base, percent=m.percent,
+          basis=base_text(lang, base=m.base, members=m.members, exempt=m.exempt, exempt_counted=m.exempt_counted)),
+        t(lang, "minutes.absences", excused=m.excused, unexcused=m.unexcused, exempt=m.exempt),
+    ]
+    for a in m.absent:
+        reason = f" — {esc(a.reason)}" if a.reason else ""
+        lines.append(f"• {esc(a.name)}: {t(lang, f'attendance.status.{a.status}')}{reason}")
+    if m.agenda:
+        lines += ["", t(lang, "minutes.agenda"), esc(m.agenda)]
+    lines += ["", t(lang, "minutes.content"), esc(m.content) or "—"]
+    lines += ["", t(lang, "minutes.decisions")]
+    lines += [f"{i}. {esc(d)}" for i, d in enumerate(m.decisions, 1)] or ["—"]
+    lines += ["", t(lang, "minutes.votes")] + votes_lines(lang, m.votes, m.votes_known)
+    return "\n".join(lines)
+
+
+def _draft_buttons(turn: Turn, meeting_id: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardButton
+    return InlineKeyboardMarkup([
+        [b(turn.t("minutes.button.chair"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "c")),
+         b(turn.t("minutes.button.recorder"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "r"))],
+        [b(turn.t("minutes.button.content"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "n")),
+         b(turn.t("minutes.button.decisions"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "d"))],
+        [b(turn.t("minutes.button.attendance"), callback_data=btn.ROLL.data(meeting_id, 0))],
+        [b(turn.t("minutes.button.approve"), callback_data=btn.APPROVE.data(meeting_id))],
+    ])
+
+
+async def show_draft(turn: Turn, meeting_id: int, *, edit: bool) -> None:
+    m = await minutes.draft_minutes(turn.session, meeting_id)
+    text = minutes_text(m, turn.lang, turn.services.timezone)
+    if m.approved_at is None:
+        markup = _draft_buttons(turn, meeting_id)
+    else:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("minutes.button.download"),
+                                                             callback_data=btn.DOWNLOAD.data(meeting_id))]])
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+@member_handler
+async def draft_pressed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.MINUTES)
+    if meeting is None:
+        return
+    if meeting.state is not MeetingState.closed:
+        turn.answer(error_text(turn.lang, MeetingError("not_closed")), alert=True)
+        return
+    await show_draft(turn, meeting.id, edit=False)
+
+
+@member_handler
+async def edit_field_pressed(turn: Turn):
+    meeting_id, code = btn.MINUTES_FIELD.parse(turn.update.callback_query.data) or (None, None)
+    ids = [meeting_id] if code in FIELDS else None
+    meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
+    if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
+        await refuse(turn, "minutes_edit")
+        return ConversationHandler.END
+    if meeting.minutes_approved_at is not None or meeting.state is not MeetingState.closed:
+        turn.answer(error_text(turn.lang, MeetingError(
+            "minutes_approved" if meeting.minutes_approved_at else "not_closed")), alert=True)
+        return ConversationHandler.END
+    turn.context.user_data[PENDING] = {"what": "edit", "meeting": meeting.id, "field": FIELDS[code]}
+    limit = {"chair": meetings.NAME_MAX, "recorder": meetings.NAME_MAX, "content": meetings.CONTENT_MAX,
+             "decisions": meetings.DECISIONS_MAX}[FIELDS[code]]
+    turn.reply(turn.t(f"minutes.ask.{FIELDS[code]}", limit=limit))
+    return EDIT
+
+
+@member_handler
+async def typed_field(turn: Turn):
+    pending = pending_for(turn, "edit")
+    if pending is None:
+        return ConversationHandler.END
+    field, value = pending["field"], turn.text.strip()
+    if field == "decisions":
+        fields = {"decisions": meetings.clean_decisions(value.splitlines())}
+    elif field == "content":
+        fields = {"content": value}
+    else:
+        fields = {f"{field}_name": value}
+    if await record(turn, pending["meeting"], **fields) is None:
+        return EDIT
+    settle(turn, lambda data: data.pop(PENDING, None))
+    turn.reply(turn.t("minutes.saved"), main_menu(turn.lang))
+    await show_draft(turn, pending["meeting"], edit=False)
+    return ConversationHandler.END
+
+
+@member_handler
+async def approve_pressed(turn: Turn):
+    meeting, _ = await managed_or_refuse(turn, btn.APPROVE)
+    if meeting is None:
+        return
+    approved = await attempt(turn, minutes.approve_minutes(turn.session, turn.actor, meeting.id))
+    if approved is None:
+        return
+    turn.answer(turn.t("minutes.approved"))
+    turn.edit(minutes_text(approved, turn.lang, turn.services.timezone))
+    _send_docx(turn, meeting.id, approved, remember=True)
+
+
+def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: bool) -> None:
+    """After the commit: render the Word file off the event loop, send it, keep its file_id."""
+    bot, chat_id, sessionmaker = turn.context.bot, turn.chat_id, turn.services.sessionmaker
+    # The minutes are a party document: written in the handbook's language, whoever approves them.
+    doc_lang, tz = turn.services.default_language, turn.services.timezone
+    caption = turn.t("minutes.caption", title=esc(m.title), unit=esc(m.unit_name))
+
+    async def send() -> None:
+        data = await asyncio.to_thread(render_docx, m, doc_lang, tz)
+        message = await bot.send_document(chat_id, InputFile(data, filename=docx_name(m, tz)), caption=caption)
+        if remember and message.document is not None:
+            async with transaction(sessionmaker) as session:
+                await minutes.set_minutes_file(session, meeting_id, message.document.file_id)
+
+    turn.later(send)
+
+
+@member_handler
+async def download_pressed(turn: Turn):
+    """The approved minutes, for the secretary or any committee above the cell."""
+    ids = btn.DOWNLOAD.parse(turn.update.callback_query.data)
+    meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
+    if meeting is None or not (may_manage_cell(turn.actor, meeting.cell)
+                               or may(turn.actor, Action.view_reports, meeting.cell.path)):
+        await refuse(turn, "minutes_download")
+        return
+    if meeting.minutes_approved_at is None:
+        turn.answer(turn.t("minutes.not_approved"), alert=True)
+        return
+    if meeting.minutes_file_id:
+        file_id, caption = meeting.minutes_file_id, turn.t("minutes.caption", title=esc(meeting.title),
+                                                           unit=esc(meeting.cell.name))
+        turn.later(lambda: turn.context.bot.send_document(turn.chat_id, file_id, caption=caption))
+        return
+    m = await minutes.draft_minutes(turn.session, meeting.id)
+    _send_docx(turn, meeting.id, m, remember=True)

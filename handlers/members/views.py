@@ -1,0 +1,81 @@
+"""/members: the members of the units an officer may list, page by page, and one member's profile."""
+from __future__ import annotations
+
+import math
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import accounts, audit
+from models.members import load_profile, members_under
+from models.permissions import Action, may, may_act_on_unit, may_view_member, units_for
+from models.units import Unit
+
+from ..keyboards import pager
+from ..profile import render_profile
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+
+
+async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> None:
+    size = turn.services.members_page_size
+    members, total = await members_under(turn.session, unit.path, offset=page * size, limit=size)
+    pages = max(1, math.ceil(total / size))
+    if page >= pages and total:
+        page = pages - 1
+        members, _ = await members_under(turn.session, unit.path, offset=page * size, limit=size)
+    # Within one cell the cell's name on every button is noise; across a ward it says where.
+    label = (lambda m: m.full_name) if unit.is_cell else (lambda m: f"{m.full_name} · {m.cell.name}")
+    rows = [[InlineKeyboardButton(label(m)[:60], callback_data=btn.PROFILE.data(m.id))] for m in members]
+    nav = pager(btn.MEMBERS_PAGE, page, pages, turn.lang, unit.id)
+    if nav:
+        rows.append(nav)
+    text = turn.t("members.header", unit=esc(unit.name), total=total)
+    markup = InlineKeyboardMarkup(rows)
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+@member_handler
+async def list_members(turn: Turn):
+    top_units = await units_for(turn.session, turn.actor, Action.list_members)
+    if not top_units:
+        await refuse(turn, "members")
+        return
+    if len(top_units) == 1:
+        await show_unit_page(turn, top_units[0], 0, edit=False)
+        return
+    rows = [[InlineKeyboardButton(u.name, callback_data=btn.MEMBERS_PAGE.data(u.id, 0))] for u in top_units]
+    turn.reply(turn.t("members.choose_unit"), InlineKeyboardMarkup(rows))
+
+
+@member_handler
+async def members_page(turn: Turn):
+    ids = btn.MEMBERS_PAGE.parse(turn.update.callback_query.data)
+    unit = await may_act_on_unit(turn.session, turn.actor, Action.list_members, ids[0]) if ids else None
+    if unit is None:
+        await refuse(turn, "members_page")
+        return
+    await show_unit_page(turn, unit, ids[1], edit=True)
+
+
+@member_handler
+async def member_profile(turn: Turn):
+    ids = btn.PROFILE.parse(turn.update.callback_query.data)
+    if not ids or not await may_view_member(turn.session, turn.actor, ids[0]):
+        await refuse(turn, "member_profile")
+        return
+    view = await load_profile(turn.session, ids[0])
+    member = view.member
+    if member.id != turn.actor.member_id:
+        await audit.record(
+            turn.session,
+            "profile_viewed",
+            actor_telegram_id=turn.user_id,
+            actor_member_id=turn.actor.member_id,
+            subject_member_id=member.id,
+        )
+    markup = None
+    if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))]])
+    turn.reply(render_profile(turn, view), markup)
+

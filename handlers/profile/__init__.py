@@ -1,0 +1,91 @@
+"""/profile: a member's own record, laid out for a phone."""
+from __future__ import annotations
+
+import phonenumbers
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
+
+from ..feature import Command, Feature, MenuButton
+from ..i18n import fmt_date
+from ..keyboards import correction_button, menu_pattern
+from ..turn import Turn, esc, member_handler
+
+
+def display_phone(e164: str | None) -> str | None:
+    if not e164:
+        return None
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, "VN"), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def render_profile(turn: Turn, view: ProfileView) -> str:
+    """The whole profile as HTML; every value from the database is escaped."""
+    t = turn.t
+    member = view.member
+
+    def line(key: str, value) -> str | None:
+        return f"{t(key)}: {esc(value)}" if value not in (None, "") else None
+
+    personal = [
+        f"👤 <b>{t('profile.comrade', name=esc(member.full_name))}</b>",
+        line("profile.birth_date", fmt_date(member.birth_date) if member.birth_date else None),
+        line("profile.gender", t(f"gender.{member.gender.value}") if member.gender else None),
+        line("profile.phone", display_phone(member.phone)),
+        line("profile.address", member.address),
+    ]
+    official = fmt_date(member.official_on) if member.official_on else t("profile.probationary")
+    party = [
+        f"🏛 <b>{t('profile.party_section')}</b>",
+        line("profile.card_number", member.card_number),
+        line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
+        line("profile.official_on", official),
+        line("profile.cell", member.cell.name),
+        line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
+        line("profile.position", member.position),
+    ]
+    if member.exempt:
+        party.append(t("profile.exempt"))
+    for kind, unit_name in view.roles:
+        party.append(t("profile.role", role=t(f"role.{kind.value}"), unit=esc(unit_name)))
+    sections = ["\n".join(x for x in personal if x), "\n".join(x for x in party if x)]
+    for icon, key, entries, bullet in (("📜", "profile.work_history", view.work_history, _work),
+                                       ("🏅", "profile.awards", view.awards, _award),
+                                       ("⚖️", "profile.discipline", view.disciplines, _discipline)):
+        if entries:
+            sections.append("\n".join([f"{icon} <b>{t(key)}</b>", *(bullet(turn, e) for e in entries)]))
+    return "\n\n".join(sections)
+
+
+def _work(turn: Turn, w: WorkHistory) -> str:
+    period = "–".join(p for p in (w.period_from, w.period_to) if p) or "…"
+    return f"• {esc(period)}: {esc(w.description)}"
+
+
+def _award(turn: Turn, a: Award) -> str:
+    when = f"{fmt_date(a.awarded_on)}: " if a.awarded_on else ""
+    decision = f" ({esc(a.decision)})" if a.decision else ""
+    return f"• {when}{esc(a.title)}{decision}"
+
+
+def _discipline(turn: Turn, d: Discipline) -> str:
+    when = f"{fmt_date(d.decided_on)}: " if d.decided_on else ""
+    reason = f" — {esc(d.reason)}" if d.reason else ""
+    return f"• {when}{turn.t(f'discipline.{d.form.value}')}{reason}"
+
+
+@member_handler
+async def my_profile(turn: Turn):
+    view = await load_profile(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view), correction_button(turn.lang))
+
+
+def register(app) -> None:
+    app.add_handler(CommandHandler("profile", my_profile))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.profile")), my_profile))
+
+
+FEATURE = Feature("profile", register=register, commands=(Command("profile", 20),),
+                  menu=(MenuButton("menu.profile", 10),))

@@ -1,0 +1,78 @@
+"""/vote, /votes and the ballot buttons: votes of a cell, open or secret, closed by the clock.
+
+Ballots, reminders and results reach members through the outbox (models.votes queues them, the
+dispatcher renders them with render.py's renderers, once per vote and language). steps.py is the
+officer's /vote conversation; views.py what members do with a vote (tap an option, /votes and its
+cards); ballot.py the ballot's words; buttons.py the callback data.
+"""
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from models import votes
+from models.callback_data import any_of
+
+from ..feature import Command, Feature, MenuButton
+from ..keyboards import MENU_TEXT, menu_pattern
+from ..steps import conversation
+from . import buttons as btn
+from . import render, steps, views
+
+
+def register(app) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    opening = conversation(
+        "vote",
+        [CommandHandler("vote", steps.vote_command)],
+        {
+            steps.CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
+            steps.QUESTION: [MessageHandler(text, steps.got_question)],
+            steps.OPTIONS: [CallbackQueryHandler(steps.standard_options, pattern=btn.STANDARD_OPTIONS.exact),
+                            MessageHandler(text, steps.got_options)],
+            steps.CLOSES: [CallbackQueryHandler(steps.chose_closes, pattern=btn.CLOSES.pattern),
+                           MessageHandler(text, steps.got_closes)],
+            steps.SETTINGS: [CallbackQueryHandler(steps.toggled, pattern=btn.TOGGLE.pattern),
+                             CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+        },
+    )
+    # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
+    tapping = conversation(
+        "vote_opinion",
+        [CallbackQueryHandler(views.tapped, pattern=btn.CAST.pattern)],
+        {views.OTHER_TEXT: [MessageHandler(text & ~MENU_TEXT, views.got_text)]},
+        timeout=900,
+    )
+    app.add_handler(tapping)
+    app.add_handler(opening)
+    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
+    app.add_handler(CommandHandler("votes", views.list_command))
+    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.votes")), views.list_command))
+    app.add_handler(CallbackQueryHandler(views.open_pressed, pattern=btn.OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(views.result_pressed, pattern=btn.RESULT.pattern))
+    app.add_handler(CallbackQueryHandler(views.status_pressed, pattern=btn.STATUS.pattern))
+    app.add_handler(CallbackQueryHandler(views.close_asked, pattern=btn.CLOSE_ASK.pattern))
+    app.add_handler(CallbackQueryHandler(views.close_confirmed, pattern=btn.CLOSE_YES.pattern))
+    app.add_handler(CallbackQueryHandler(views.roll_pressed, pattern=btn.ROLL.pattern))
+
+
+async def close_and_remind(session) -> list[tuple[str, int]]:
+    """The clock's tick: votes whose time is up are closed, reminders fallen due queued."""
+    return [(votes.BALLOT_DELIVERY, i) for i in await votes.close_due(session) + await votes.remind_due(session)]
+
+
+FEATURE = Feature(
+    "votes",
+    register=register,
+    commands=(Command("votes", 50), Command("vote", 140, officer=True)),
+    menu=(MenuButton("menu.votes", 40),),
+    renderers=lambda services: {
+        votes.BALLOT_DELIVERY: render.render_ballot,
+        votes.PROBATION_DELIVERY: render.render_probation,
+        votes.ABSENT_DELIVERY: render.render_absent,
+        votes.REMINDER_DELIVERY: render.render_reminder,
+        votes.RESULT_DELIVERY: render.render_result,
+        votes.ROLL_DELIVERY: render.render_roll,
+    },
+    progress={votes.BALLOT_DELIVERY: render.status_edits, votes.RESULT_DELIVERY: render.status_edits},
+    ticks=(close_and_remind,),
+)

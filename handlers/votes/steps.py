@@ -1,0 +1,300 @@
+"""/vote step by step: the cell, the question, the options, the closing time, the settings, open."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ConversationHandler
+
+from models import clock, one_line, units, votes
+from models.permissions import managed_cells, may_manage_cell
+from models.units import Unit
+from models.votes import BallotKind, Electorate, PassRule, VoteError
+
+from ..i18n import fmt_date, t
+from ..keyboards import main_menu
+from ..live_status import tell_outbox
+from ..steps import confirmed_draft, refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+from .ballot import short, when
+from .render import STATUS
+
+DRAFT = "vote_draft"
+CELL, QUESTION, OPTIONS, CLOSES, SETTINGS = range(5)
+NEEDS = ("cell", "question", "options", "closes_at")  # a draft that can be opened
+CLOSE_PRESETS = ("1h", "2h", "24h", "3d")
+CELLS_SHOWN = 30
+
+
+def _remind_label(lang: str, value: timedelta | None) -> str:
+    if not value:
+        return t(lang, "vote.remind.none")
+    minutes = int(value.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return t(lang, "vote.duration.days", count=minutes // 1440)
+    if minutes % 60 == 0:
+        return t(lang, "vote.duration.hours", count=minutes // 60)
+    return t(lang, "vote.duration.minutes", count=minutes)
+
+
+def _draft(turn: Turn) -> dict:
+    return turn.context.user_data.setdefault(DRAFT, {})
+
+
+def _defaults() -> dict:
+    return {"ballot": BallotKind.open.value, "electorate": Electorate.members.value, "rule": PassRule.members.value,
+            "live": False, "change": True, "remind": int(votes.DEFAULT_REMINDER.total_seconds() // 60),
+            "meeting": None, "meetings": []}
+
+
+@member_handler
+async def vote_command(turn: Turn):
+    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
+    if not cells:
+        await refuse(turn, "vote")
+        return ConversationHandler.END
+    draft = turn.context.user_data[DRAFT] = _defaults()
+    draft["cells"] = [c.id for c in cells]
+    if turn.args:
+        try:
+            line = one_line.vote_line(turn.args)
+        except one_line.Usage:
+            turn.reply(turn.t("vote.one_line_usage"))
+            return ConversationHandler.END
+        except VoteError as exc:
+            turn.reply(_error(turn, exc))
+            return ConversationHandler.END
+        draft["question"], draft["options"] = line.question, line.options
+        draft["closes_at"] = (clock.now() + votes.DEFAULT_DURATION).isoformat()
+        if len(cells) == 1:  # a cell's secretary: at once, with the usual settings
+            draft["cell"] = cells[0].id
+            await _open(turn, draft, edit=False)
+            return ConversationHandler.END
+        return _ask_cell(turn, cells)
+    if len(cells) == 1:
+        draft["cell"] = cells[0].id
+        turn.reply(turn.t("vote.ask_question", cell=esc(cells[0].name), limit=votes.QUESTION_MAX))
+        return QUESTION
+    return _ask_cell(turn, cells)
+
+
+def _ask_cell(turn: Turn, cells: list[Unit]):
+    rows = [[InlineKeyboardButton(short(c.name, 60), callback_data=btn.CELL.data(c.id))] for c in cells]
+    turn.reply(turn.t("vote.ask_cell"), InlineKeyboardMarkup(rows))
+    return CELL
+
+
+@member_handler
+async def chose_cell(turn: Turn):
+    draft = _draft(turn)
+    ids = btn.CELL.parse(turn.update.callback_query.data)
+    if not ids or ids[0] not in draft.get("cells", []):
+        await refuse(turn, "vote_cell")
+        return CELL
+    cell = await units.get_unit(turn.session, ids[0])
+    if cell is None or not may_manage_cell(turn.actor, cell):
+        await refuse(turn, "vote_cell")
+        return ConversationHandler.END
+    draft["cell"] = cell.id
+    turn.edit(turn.t("vote.cell_chosen", cell=esc(cell.name)))
+    if draft.get("question"):  # the one-line form: straight to the settings
+        return await _show_settings(turn, edit=False)
+    turn.reply(turn.t("vote.ask_question", cell=esc(cell.name), limit=votes.QUESTION_MAX))
+    return QUESTION
+
+
+def _error(turn: Turn, exc: VoteError) -> str:
+    return turn.t(f"vote.error.{exc.reason}", **exc.details)
+
+
+@member_handler
+async def got_question(turn: Turn):
+    try:
+        _draft(turn)["question"] = one_line.check_question(turn.text)
+    except VoteError as exc:
+        turn.reply(_error(turn, exc))
+        return QUESTION
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("vote.button.standard"), callback_data=btn.STANDARD_OPTIONS.data("std"))]])
+    turn.reply(turn.t("vote.ask_options", maximum=votes.OPTIONS_MAX), markup)
+    return OPTIONS
+
+
+@member_handler
+async def got_options(turn: Turn):
+    lines = turn.text.replace("|", "\n").splitlines()
+    try:
+        _draft(turn)["options"] = votes.clean_options(lines)
+    except VoteError as exc:
+        turn.reply(_error(turn, exc))
+        return OPTIONS
+    return _ask_closes(turn)
+
+
+@member_handler
+async def standard_options(turn: Turn):
+    _draft(turn)["options"] = []
+    turn.edit(turn.t("vote.options_standard"))
+    return _ask_closes(turn)
+
+
+def _ask_closes(turn: Turn):
+    row = [InlineKeyboardButton(_remind_label(turn.lang, votes.parse_duration(p)), callback_data=btn.CLOSES.data(p))
+           for p in CLOSE_PRESETS]
+    turn.reply(turn.t("vote.ask_closes"), InlineKeyboardMarkup([row[:2], row[2:]]))
+    return CLOSES
+
+
+@member_handler
+async def chose_closes(turn: Turn):
+    (preset,) = btn.CLOSES.parse(turn.update.callback_query.data) or ("",)
+    if preset not in CLOSE_PRESETS:
+        await refuse(turn, "vote_closes")
+        return CLOSES
+    _draft(turn)["closes_at"] = (clock.now() + votes.parse_duration(preset)).isoformat()
+    return await _show_settings(turn, edit=True)
+
+
+@member_handler
+async def got_closes(turn: Turn):
+    try:
+        at = votes.parse_closing(turn.text, turn.services.timezone)
+    except VoteError as exc:
+        turn.reply(_error(turn, exc))
+        return CLOSES
+    _draft(turn)["closes_at"] = at.isoformat()
+    return await _show_settings(turn, edit=False)
+
+
+async def _settings_view(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMarkup]:
+    lang, tz = turn.lang, turn.services.timezone
+    cell = await units.get_unit(turn.session, draft["cell"])
+    secret = draft["ballot"] == BallotKind.secret.value
+    if draft["options"]:
+        options = " / ".join(esc(o) for o in draft["options"])
+    else:
+        options = " / ".join(t(lang, f"vote.option.{k.value}") for k in votes.STANDARD_OPTIONS)
+    meeting = next((m for m in draft["meetings"] if m["id"] == draft["meeting"]), None)
+    lines = [
+        turn.t("vote.settings_title"),
+        turn.t("vote.settings_question", question=esc(draft["question"]), cell=esc(cell.name)),
+        turn.t("vote.settings_options", options=options),
+        turn.t("vote.settings_closes", closes=when(datetime.fromisoformat(draft["closes_at"]), tz)),
+        "",
+        turn.t("vote.settings_hint"),
+    ]
+    rows = [[InlineKeyboardButton(turn.t(f"vote.toggle.ballot.{draft['ballot']}"), callback_data=btn.TOGGLE.data("b"))]]
+    if draft["meetings"]:
+        label = (turn.t("vote.toggle.meeting", title=short(meeting["title"], 30), day=meeting["day"])
+                 if meeting else turn.t("vote.toggle.no_meeting"))
+        rows.append([InlineKeyboardButton(label[:64], callback_data=btn.TOGGLE.data("m"))])
+    if meeting:
+        rows.append([InlineKeyboardButton(turn.t(f"vote.toggle.electorate.{draft['electorate']}"),
+                                          callback_data=btn.TOGGLE.data("e"))])
+    rows.append([InlineKeyboardButton(turn.t(f"vote.toggle.rule.{draft['rule']}"), callback_data=btn.TOGGLE.data("r"))])
+    if not secret:
+        rows.append([InlineKeyboardButton(turn.t("vote.toggle.live" if draft["live"] else "vote.toggle.hidden"),
+                                          callback_data=btn.TOGGLE.data("l"))])
+        rows.append([InlineKeyboardButton(turn.t("vote.toggle.change" if draft["change"] else "vote.toggle.fixed"),
+                                          callback_data=btn.TOGGLE.data("c"))])
+    remind = timedelta(minutes=draft["remind"]) if draft["remind"] else None
+    rows.append([InlineKeyboardButton(turn.t("vote.toggle.remind", when=_remind_label(lang, remind)),
+                                      callback_data=btn.TOGGLE.data("n"))])
+    rows.append([InlineKeyboardButton(turn.t("vote.button.open"), callback_data=btn.CONFIRM.data("ok")),
+                 InlineKeyboardButton(turn.t("vote.button.cancel"), callback_data=btn.CONFIRM.data("no"))])
+    if secret:
+        lines.append(turn.t("vote.settings_secret_note"))
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def _show_settings(turn: Turn, *, edit: bool):
+    draft = _draft(turn)
+    if not all(k in draft for k in NEEDS):
+        turn.reply(turn.t("vote.expired"))
+        return ConversationHandler.END
+    found = await votes.meetings_for_votes(turn.session, draft["cell"])
+    draft["meetings"] = [{"id": m.id, "title": m.title, "day": fmt_date(m.starts_at, turn.services.timezone)}
+                         for m in found]
+    text, markup = await _settings_view(turn, draft)
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+    return SETTINGS
+
+
+_RULES = (PassRule.members.value, PassRule.present.value, PassRule.cast.value)
+_REMINDS = tuple(int(r.total_seconds() // 60) if r else 0 for r in votes.REMINDER_CHOICES)
+
+
+@member_handler
+async def toggled(turn: Turn):
+    draft = _draft(turn)
+    (what,) = btn.TOGGLE.parse(turn.update.callback_query.data) or ("",)
+    if not all(k in draft for k in NEEDS):
+        turn.edit(turn.t("vote.expired"))
+        return ConversationHandler.END
+    has_meeting = draft.get("meeting") is not None
+    if what == "b":
+        draft["ballot"] = BallotKind.open.value if draft["ballot"] == BallotKind.secret.value else BallotKind.secret.value
+    elif what == "m" and draft["meetings"]:
+        ids = [None] + [m["id"] for m in draft["meetings"]]
+        draft["meeting"] = ids[(ids.index(draft.get("meeting")) + 1) % len(ids)]
+        if draft["meeting"] is None:
+            draft["electorate"] = Electorate.members.value
+            if draft["rule"] == PassRule.present.value:
+                draft["rule"] = PassRule.members.value
+    elif what == "e" and has_meeting:
+        draft["electorate"] = (Electorate.members.value if draft["electorate"] == Electorate.present.value
+                               else Electorate.present.value)
+    elif what == "r":
+        choices = [r for r in _RULES if has_meeting or r != PassRule.present.value]
+        draft["rule"] = choices[(choices.index(draft["rule"]) + 1) % len(choices)] if draft["rule"] in choices \
+            else choices[0]
+    elif what == "l":
+        draft["live"] = not draft["live"]
+    elif what == "c":
+        draft["change"] = not draft["change"]
+    elif what == "n":
+        draft["remind"] = _REMINDS[(_REMINDS.index(draft["remind"]) + 1) % len(_REMINDS)] \
+            if draft["remind"] in _REMINDS else _REMINDS[0]
+    else:
+        await refuse(turn, "vote_setting")
+        return SETTINGS
+    text, markup = await _settings_view(turn, draft)
+    turn.edit(text, markup)
+    return SETTINGS
+
+
+@member_handler
+async def confirmed(turn: Turn):
+    draft = confirmed_draft(turn, btn.CONFIRM, "ok", DRAFT, NEEDS, "vote.expired")
+    if draft is not None:
+        await _open(turn, draft, edit=True)
+    return ConversationHandler.END
+
+
+async def _open(turn: Turn, draft: dict, *, edit: bool) -> None:
+    remind = timedelta(minutes=draft["remind"]) if draft.get("remind") else None
+    try:
+        vote = await votes.open_vote(
+            turn.session, turn.actor, cell_id=draft["cell"], question=draft["question"], options=draft["options"],
+            ballot=BallotKind(draft["ballot"]), electorate=Electorate(draft["electorate"]),
+            rule=PassRule(draft["rule"]), closes_at=datetime.fromisoformat(draft["closes_at"]),
+            results_live=bool(draft["live"]), may_change=bool(draft["change"]), meeting_id=draft.get("meeting"),
+            remind_before=remind,
+        )
+    except VoteError as exc:
+        if exc.reason == "not_allowed":
+            await refuse(turn, "vote_open")
+        else:
+            turn.edit(_error(turn, exc)) if edit else turn.reply(_error(turn, exc))
+        return
+    text = turn.t("vote.opened", closes=when(vote.closes_at, turn.services.timezone))
+    turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
+    STATUS.post(turn, vote.id)
+    tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
+
+
+@member_handler
+async def stale_step(turn: Turn):
+    """A button of a /vote conversation that is over."""
+    turn.answer(turn.t("vote.expired"), alert=True)
+
