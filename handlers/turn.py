@@ -106,7 +106,10 @@ class Turn:
 
     @property
     def args(self) -> str:
-        """What follows the command on its line ("" when none)."""
+        """What follows the command on its line ("" when none, and for a button: the message it sits on is
+        the bot's, not a command — a task started from the officer's panel asks step by step)."""
+        if self.update.callback_query is not None:
+            return ""
         parts = self.text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
 
