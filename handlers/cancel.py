@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from telegram.ext import ConversationHandler
 
-from .keyboards import main_menu
 from .turn import Turn, handler
 
 
 @handler
 async def cancel(turn: Turn):
     turn.context.user_data.pop("flow", None)
-    turn.reply(turn.t("cancel.done"), main_menu(turn.lang) if turn.actor.linked else None)
+    turn.reply(turn.t("cancel.done"), turn.menu() if turn.actor.linked else None)
     return ConversationHandler.END

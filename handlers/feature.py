@@ -2,8 +2,8 @@
 
 A feature is a package under handlers/ (views, steps, buttons) beside its models. It says here
 everything the bot needs to wire it: the handlers it adds, the commands it offers (and to whom), its
-big menu buttons, the outbox renderers of the deliveries it queues, the senders' live status views
-and what falls due with the clock. handlers/features.py lists the features; bot/ composes the list
+big menu buttons, the outbox renderers of the deliveries it queues, the senders' live status views,
+what falls due with the clock and its buttons on the officer's panel. handlers/features.py lists the features; bot/ composes the list
 and names none of them.
 """
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
     from telegram.ext import Application
+
+    from models.permissions import Actor
 
     from .turn import Services
 
@@ -41,10 +43,28 @@ class Command:
 
 @dataclass(frozen=True)
 class MenuButton:
-    """One of the big reply buttons (a catalog id); `order` places it, two a row, an odd last one alone."""
+    """One of the big reply buttons (a catalog id); `order` places it, two a row, an odd last one alone.
+
+    `panel` names the officers who see it ("cell", "party": models.permissions.Actor.panel), on a row of
+    its own above the members' buttons; None: everyone linked."""
 
     key: str
     order: int
+    panel: str | None = None
+
+
+@dataclass(frozen=True)
+class PanelItem:
+    """A button of the officer's panel (handlers/panel): what the feature lets an officer do from there.
+
+    `data` gives the callback data that starts it (the feature's codec: the feature's handlers take it);
+    `count`, what is waiting for this officer (shown "(3)" and put first); `panels`, whose panel shows it."""
+
+    key: str
+    order: int
+    data: Callable[[], str]
+    count: Callable[[AsyncSession, Actor], Awaitable[int]] | None = None
+    panels: frozenset[str] = frozenset({"cell", "party"})
 
 
 def _no_renderers(services: Services | None) -> Mapping[str, Renderer]:
@@ -64,3 +84,4 @@ class Feature:
     renderers: Callable[[Services | None], Mapping[str, Renderer]] = _no_renderers
     progress: Mapping[str, Progress] = field(default_factory=dict)
     ticks: tuple[Tick, ...] = ()
+    panel: tuple[PanelItem, ...] = ()

@@ -11,7 +11,7 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .feature import Feature, Progress, Renderer, Tick
+from .feature import Feature, PanelItem, Progress, Renderer, Tick
 
 if TYPE_CHECKING:
     from .turn import Services
@@ -28,6 +28,7 @@ FEATURES = (
     "profile",
     "language",
     "help",
+    "panel",  # the officer's panel: lays out the features' panel buttons
     "imports",
     "feedback",
     "corrections",
@@ -63,9 +64,19 @@ def command_names(officer: bool) -> list[str]:
 
 
 def menu_keys() -> tuple[str, ...]:
+    """Every big button's catalog id, the officers' included."""
     return tuple(b.key for b in sorted((b for f in load() for b in f.menu), key=lambda b: b.order))
 
 
-def menu_rows() -> tuple[tuple[str, ...], ...]:
-    keys = menu_keys()
-    return tuple(keys[i:i + 2] for i in range(0, len(keys), 2))
+def menu_rows(panel: str | None = None) -> tuple[tuple[str, ...], ...]:
+    """The big buttons a person sees: the officer's own (`panel`, Actor.panel) a row each on top, then the
+    members', two a row."""
+    buttons = sorted((b for f in load() for b in f.menu), key=lambda b: b.order)
+    own = tuple((b.key,) for b in buttons if panel is not None and b.panel == panel)
+    keys = [b.key for b in buttons if b.panel is None]
+    return own + tuple(tuple(keys[i:i + 2]) for i in range(0, len(keys), 2))
+
+
+def panel_items(panel: str) -> list[PanelItem]:
+    """The officer's panel (`panel`: "cell" or "party"), in the features' order."""
+    return sorted((i for f in load() for i in f.panel if panel in i.panels), key=lambda i: i.order)

@@ -18,12 +18,13 @@ from .corrections import buttons as corrections_buttons
 from .i18n import LANGUAGES, all_translations, t
 
 
-def main_menu(lang: str) -> ReplyKeyboardMarkup:
-    """The member's main menu: the features' big buttons (handlers/features.py), two a row."""
+def main_menu(lang: str, panel: str | None = None) -> ReplyKeyboardMarkup:
+    """The main menu: the features' big buttons (handlers/features.py), two a row; an officer's panel
+    button on top (`panel`: models.permissions.Actor.panel). In a turn: `turn.menu()`."""
     from .features import menu_rows
 
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(t(lang, key)) for key in row] for row in menu_rows()],
+        [[KeyboardButton(t(lang, key)) for key in row] for row in menu_rows(panel)],
         resize_keyboard=True,
         is_persistent=True,
         input_field_placeholder=t(lang, "menu.placeholder"),

@@ -106,7 +106,10 @@ class Turn:
 
     @property
     def args(self) -> str:
-        """What follows the command on its line ("" when none)."""
+        """What follows the command on its line ("" when none, and for a button: the message it sits on is
+        the bot's, not a command — a task started from the officer's panel asks step by step)."""
+        if self.update.callback_query is not None:
+            return ""
         parts = self.text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
 
@@ -127,6 +130,12 @@ class Turn:
         await self.session.rollback()
 
     # --- queued replies, sent after commit ---------------------------------------------
+    def menu(self) -> ReplyKeyboardMarkup:
+        """This person's main menu (an officer's has the panel's button)."""
+        from .keyboards import main_menu
+
+        return main_menu(self.lang, self.actor.panel)
+
     def reply(self, text: str, markup: Markup = None, *, protect: bool = False) -> None:
         bot, chat_id = self.context.bot, self.chat_id
         chunks = split_message(text)

@@ -65,6 +65,7 @@ class HeldRole:
     unit_id: int
     unit_path: str
     unit_name: str
+    unit_kind: UnitKind | None = None
 
 
 @dataclass
@@ -87,12 +88,21 @@ class Actor:
     def is_officer(self) -> bool:
         return self.is_admin or any(r.kind in OFFICER_ROLES for r in self.roles)
 
+    @property
+    def panel(self) -> str | None:
+        """Which officer's panel this person gets: "cell" (a cell's secretary, deputy or committee member),
+        "party" (a role on a ward, commune, city or grassroots committee, or an administrator), None (a member)."""
+        if self.is_admin or any(r.kind in OFFICER_ROLES and r.unit_kind not in (None, *CELL_KINDS)
+                                for r in self.roles):
+            return "party"
+        return "cell" if self.is_officer else None
+
     def officer_units(self, action: Action = Action.list_members) -> list[HeldRole]:
         """The topmost units on which this actor may do `action` (nested ones dropped)."""
         return topmost([r for r in self.roles if r.kind in ALLOWED[action]], lambda r: r.unit_path)
 
 
-ACTOR_COLUMNS = 8  # the columns of actor_query() that make the Actor; extra ones follow
+ACTOR_COLUMNS = 9  # the columns of actor_query() that make the Actor; extra ones follow
 
 
 def actor_query(*extra_columns: QueryableAttribute[Any],
@@ -101,7 +111,7 @@ def actor_query(*extra_columns: QueryableAttribute[Any],
     cell, role_unit = aliased(Unit), aliased(Unit)
     stmt = (
         select(Account.member_id, Account.language, Member.cell_id, cell.path,
-               Role.kind, role_unit.id, role_unit.path, role_unit.name, *extra_columns)
+               Role.kind, role_unit.id, role_unit.path, role_unit.name, role_unit.kind, *extra_columns)
         .select_from(Account)
         .outerjoin(Member, Member.id == Account.member_id)
         .outerjoin(cell, cell.id == Member.cell_id)
@@ -242,7 +252,7 @@ async def member_actor(session: AsyncSession, member_id: int, admin_ids: frozens
     if telegram_user_id is not None:
         return await load_actor(session, telegram_user_id, admin_ids)
     rows = (await session.execute(
-        select(Role.kind, Unit.id, Unit.path, Unit.name).join(Unit, Unit.id == Role.unit_id)
+        select(Role.kind, Unit.id, Unit.path, Unit.name, Unit.kind).join(Unit, Unit.id == Role.unit_id)
         .where(Role.member_id == member_id).order_by(Unit.path))).all()
     roles = [HeldRole(*row) for row in rows]
     return Actor(None, member_id=member_id, roles=roles, is_admin=any(r.kind == RoleKind.admin for r in roles))

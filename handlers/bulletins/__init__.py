@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from models.callback_data import any_of
 
-from ..feature import Command, Feature, MenuButton
+from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
 from . import buttons as btn
@@ -26,7 +26,8 @@ def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(conversation(
         "bulletin",
-        [CommandHandler("bulletin", steps.bulletin_command)],
+        [CommandHandler("bulletin", steps.bulletin_command),
+         CallbackQueryHandler(steps.bulletin_command, pattern=btn.PANEL.exact)],
         {
             steps.UNIT: [CallbackQueryHandler(steps.chose_unit, pattern=btn.UNIT.pattern)],
             steps.TITLE: [CallbackQueryHandler(steps.chose_source, pattern=btn.SOURCE.pattern),
@@ -55,4 +56,5 @@ FEATURE = Feature(
     menu=(MenuButton("menu.bulletins", 60),),
     renderers=lambda services: renderers(services.speech if services else None),
     ticks=(release_due,),
+    panel=(PanelItem("panel.bulletin", 90, btn.PANEL.data),),
 )

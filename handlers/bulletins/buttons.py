@@ -11,3 +11,4 @@ LIST_PAGE = Codec("bl", Id())
 PLAY = Codec("bp", Id())
 SCHEDULED = Codec("bq", Id())
 WITHDRAW = Codec("bx", Id())
+PANEL = Codec("bnew")  # 🔊 Bản tin on the officer's panel: starts the conversation

@@ -18,7 +18,6 @@ from models.permissions import Action, may, scope_paths, sending_units
 from models.units import Unit
 
 from ..i18n import fmt_date
-from ..keyboards import main_menu
 from ..listen import (
     missing_packages,
     part_captions,
@@ -319,7 +318,7 @@ async def _scheduled(turn: Turn, at: datetime, *, edit: bool):
     if bulletin is None:
         return AT if not edit else ConversationHandler.END
     text = turn.t("bulletin.scheduled", title=esc(bulletin.title), when=fmt_date(at, turn.services.timezone))
-    turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
+    turn.edit(text) if edit else turn.reply(text, turn.menu())
     return ConversationHandler.END
 
 

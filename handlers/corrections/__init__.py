@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from ..feature import Feature
+from models import corrections
+
+from ..feature import Feature, PanelItem
 from . import buttons as btn
 
 __all__ = ["FEATURE", "btn", "register"]
@@ -38,4 +40,9 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(reject_button, pattern=btn.REJECT.pattern))
 
 
-FEATURE = Feature("corrections", register=register)
+async def _pending(session, actor) -> int:
+    return (await corrections.pending_for(session, actor, 0, 1))[1]
+
+
+FEATURE = Feature("corrections", register=register,
+                  panel=(PanelItem("panel.corrections", 70, lambda: btn.LIST.data(0), count=_pending),))

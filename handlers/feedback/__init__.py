@@ -16,9 +16,10 @@ from .views import excerpt, tz
 # isort: split
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from models import feedback as fb
 from models.callback_data import any_of
 
-from ..feature import Command, Feature, MenuButton
+from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from . import buttons as btn
 from .digest import digest_button
@@ -53,4 +54,5 @@ def register(app: Application) -> None:
 
 
 FEATURE = Feature("feedback", register=register, commands=(Command("feedback", 60),),
-                  menu=(MenuButton("menu.feedback", 50),))
+                  menu=(MenuButton("menu.feedback", 50),),
+                  panel=(PanelItem("panel.feedback", 60, lambda: btn.INBOX.data(0), count=fb.waiting_for),))

@@ -5,7 +5,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from ..cancel import cancel
 from ..feature import Command, Feature, MenuButton
-from ..keyboards import main_menu, menu_pattern
+from ..keyboards import menu_pattern
 from ..turn import Turn, handler, member_handler
 
 # Features whose buttons and commands exist but whose module is not built yet.
@@ -16,12 +16,12 @@ OFFICER_NOT_YET: tuple[str, ...] = ()
 @handler
 async def help_(turn: Turn):
     key = "help.officer" if turn.actor.is_officer else ("help.member" if turn.actor.linked else "help.stranger")
-    turn.reply(turn.t(key), main_menu(turn.lang) if turn.actor.linked else None)
+    turn.reply(turn.t(key), turn.menu() if turn.actor.linked else None)
 
 
 @member_handler
 async def not_yet(turn: Turn):
-    turn.reply(turn.t("feature.not_yet"), main_menu(turn.lang))
+    turn.reply(turn.t("feature.not_yet"), turn.menu())
 
 
 def register(app) -> None:

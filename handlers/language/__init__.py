@@ -31,7 +31,7 @@ async def chosen(turn: Turn):
     turn.context.user_data["lang"] = code
     turn.answer(turn.t("language.changed"))
     turn.edit(turn.t("language.choose"), language_keyboard(code))
-    turn.reply(turn.t("language.changed"), main_menu(code) if turn.actor.linked else link_keyboard(code))
+    turn.reply(turn.t("language.changed"), main_menu(code, turn.actor.panel) if turn.actor.linked else link_keyboard(code))
     if turn.actor.linked:
         turn.later(functools.partial(set_chat_commands, turn.context.bot, turn.chat_id, code, turn.actor.is_officer))
 

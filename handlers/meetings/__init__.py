@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from models import meetings
 from models.callback_data import any_of
 
-from ..feature import Command, Feature, MenuButton
+from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
 from . import attendance, manage, minutes, steps, views
@@ -72,6 +72,7 @@ def register(app) -> None:
         "meeting",
         [
             CommandHandler("meeting", steps.meeting_command),
+            CallbackQueryHandler(steps.meeting_command, pattern=btn.PANEL.exact),
             CallbackQueryHandler(views.absent_pressed, pattern=btn.ABSENT.pattern),
             CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
             CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),
@@ -105,10 +106,18 @@ def register(app) -> None:
     for callback, pattern in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CommandHandler("attendance", attendance.attendance_command))
+    app.add_handler(CallbackQueryHandler(attendance.attendance_command, pattern=btn.ROLL_DUE.exact))
     for callback, pattern in ROLL_CALL_BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CommandHandler("meetings", views.meetings_command))
     app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.meetings")), views.meetings_command))
+
+
+CELL_PANEL = frozenset({"cell"})
+
+
+async def _roll_call_due(session, actor) -> int:
+    return len(await meetings.roll_call_due(session, actor))
 
 
 FEATURE = Feature(
@@ -123,4 +132,6 @@ FEATURE = Feature(
     },
     progress={meetings.MEETING_DELIVERY: status_edits},
     ticks=(meetings.reminder_tick,),
+    panel=(PanelItem("panel.meeting", 20, btn.PANEL.data, panels=CELL_PANEL),
+           PanelItem("panel.attendance", 40, btn.ROLL_DUE.data, count=_roll_call_due, panels=CELL_PANEL)),
 )

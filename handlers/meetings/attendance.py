@@ -95,10 +95,7 @@ async def attendance_command(turn: Turn):
     if not cells:
         await refuse(turn, "attendance")
         return
-    now = clock.now()
-    candidates = [m for m in await meetings.managed_meetings(turn.session, turn.actor, limit=30)
-                  if m.minutes_approved_at is None and m.state is not MeetingState.cancelled
-                  and now >= m.starts_at - meetings.ROLL_CALL_OPENS]
+    candidates = await meetings.roll_call_due(turn.session, turn.actor)
     if not candidates:
         turn.reply(turn.t("attendance.none", hours=int(meetings.ROLL_CALL_OPENS.total_seconds() // 3600)))
         return

@@ -35,3 +35,5 @@ MINUTES = Codec("gw", Id())
 MINUTES_FIELD = Codec("gwf", Id(), Choice("c", "r", "n", "d"), legacy="gW")
 APPROVE = Codec("gap", Id(), legacy="gA")
 DOWNLOAD = Codec("gdl", Id(), legacy="gD")
+PANEL = Codec("gnew")  # 📅 Cuộc họp on the officer's panel: starts the conversation
+ROLL_DUE = Codec("grd")  # ✅ Điểm danh on the officer's panel: the meetings whose roll can be taken now

@@ -9,7 +9,6 @@ from models.collation import name_key
 from models.meetings import Answer, Meeting, MeetingError
 
 from ..i18n import t
-from ..keyboards import main_menu
 from ..live_status import tell_outbox
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
@@ -125,7 +124,7 @@ async def typed_move(turn: Turn):
         return MOVE
     settle(turn, lambda data: data.pop(PENDING, None))
     turn.reply(turn.t("meeting.moved", when=when_text(turn.lang, change.new_starts_at, turn.services.timezone)),
-               main_menu(turn.lang))
+               turn.menu())
     STATUS.post(turn, pending["meeting"])
     tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
     return ConversationHandler.END

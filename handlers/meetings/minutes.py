@@ -14,7 +14,6 @@ from models.meetings import MeetingError, MeetingState
 from models.permissions import Action, may, may_manage_cell
 
 from ..i18n import t
-from ..keyboards import main_menu
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -147,7 +146,7 @@ async def typed_field(turn: Turn):
     if await record(turn, pending["meeting"], **fields) is None:
         return EDIT
     settle(turn, lambda data: data.pop(PENDING, None))
-    turn.reply(turn.t("minutes.saved"), main_menu(turn.lang))
+    turn.reply(turn.t("minutes.saved"), turn.menu())
     await show_draft(turn, pending["meeting"], edit=False)
     return ConversationHandler.END
 

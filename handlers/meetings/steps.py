@@ -18,7 +18,6 @@ from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
 from ..i18n import t
-from ..keyboards import main_menu
 from ..live_status import tell_outbox
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
@@ -395,7 +394,7 @@ async def _create(turn: Turn, *, edit: bool):
             turn.reply(error_text(turn.lang, exc))
         return ConversationHandler.END
     text = turn.t("meeting.scheduled", when=when_text(turn.lang, meeting.starts_at, turn.services.timezone))
-    turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
+    turn.edit(text) if edit else turn.reply(text, turn.menu())
     STATUS.post(turn, meeting.id)
     tell_outbox(turn, meetings.MEETING_DELIVERY, wake=True)
     return ConversationHandler.END

@@ -14,7 +14,7 @@ from models.meetings import Answer
 from models.permissions import may_manage_cell
 
 from ..i18n import t
-from ..keyboards import main_menu, menu_texts
+from ..keyboards import menu_texts
 from ..live_status import tell_outbox
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
@@ -122,7 +122,7 @@ async def typed_reason(turn: Turn):
         return ConversationHandler.END
     if turn.text.strip() in menu_texts():  # a big menu button, not a reason: let the member start over
         turn.context.user_data.pop(PENDING, None)
-        turn.reply(turn.t("meeting.reason_dropped"), main_menu(turn.lang))
+        turn.reply(turn.t("meeting.reason_dropped"), turn.menu())
         return ConversationHandler.END
     reason = " ".join(turn.text.split())
     if not reason:
@@ -132,7 +132,7 @@ async def typed_reason(turn: Turn):
         return REASON
     if await record_absent(turn, pending["meeting"], reason):
         settle(turn, lambda data: data.pop(PENDING, None))
-        turn.reply(turn.t("meeting.answered_absent", reason=esc(reason)), main_menu(turn.lang))
+        turn.reply(turn.t("meeting.answered_absent", reason=esc(reason)), turn.menu())
     return ConversationHandler.END
 
 
@@ -188,4 +188,4 @@ async def meetings_command(turn: Turn):
         for m in managed:
             rows.append([InlineKeyboardButton(f"📋 {day_text(m.starts_at, tz)} · {m.cell.name} · {m.title}"[:64],
                                               callback_data=btn.CARD.data(m.id))])
-    turn.reply("\n".join(lines), InlineKeyboardMarkup(rows) if rows else main_menu(turn.lang))
+    turn.reply("\n".join(lines), InlineKeyboardMarkup(rows) if rows else turn.menu())

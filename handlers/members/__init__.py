@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from models import relinking
 
-from ..feature import Command, Feature
+from ..feature import Command, Feature, PanelItem
 from ..steps import conversation
 from . import buttons as btn
 from .invite import ASK_WHO, invite_answer, invite_button, invite_command, relink_cancel, relink_confirm
@@ -21,6 +21,7 @@ INVITE_TIMEOUT_S = 600
 
 def register(app) -> None:
     app.add_handler(CommandHandler("members", list_members))
+    app.add_handler(CallbackQueryHandler(list_members, pattern=btn.LIST.exact))
     buttons = ((members_page, btn.MEMBERS_PAGE), (member_profile, btn.PROFILE), (invite_button, btn.INVITE),
                (relink_confirm, btn.RELINK_YES), (relink_cancel, btn.RELINK_NO))
     for callback, codec in buttons:
@@ -38,4 +39,5 @@ FEATURE = Feature(
     register=register,
     commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True)),
     renderers=lambda services: {relinking.ACCOUNT_MOVED_DELIVERY: render_account_moved},
+    panel=(PanelItem("panel.members", 50, btn.LIST.data),),
 )

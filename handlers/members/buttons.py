@@ -6,3 +6,4 @@ PROFILE = Codec("mp", Id())
 INVITE = Codec("iv", Id())
 RELINK_YES = Codec("rly", Id())
 RELINK_NO = Codec("rln", Id())
+LIST = Codec("mll")  # 👥 Đảng viên on the officer's panel: /members

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from models import deliveries, notices
 from models.callback_data import any_of
 
-from ..feature import Command, Feature, MenuButton
+from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
 from . import buttons as btn
@@ -27,7 +27,8 @@ def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(conversation(
         "notice",
-        [CommandHandler("notice", steps.notice_command)],
+        [CommandHandler("notice", steps.notice_command),
+         CallbackQueryHandler(steps.notice_command, pattern=btn.PANEL.exact)],
         {
             steps.KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
             steps.TITLE: [MessageHandler(text, steps.got_title)],
@@ -76,4 +77,5 @@ FEATURE = Feature(
     },
     progress={notices.NOTICE_DELIVERY: status_edits},
     ticks=(release_scheduled,),
+    panel=(PanelItem("panel.notice", 10, btn.PANEL.data),),
 )

@@ -19,3 +19,4 @@ STATUS = Codec("nt", Id())
 REMIND = Codec("nm", Id())
 STUDY_RATES = Codec("nq", Id())
 DOCUMENTS_PAGE = Codec("nd", Id())
+PANEL = Codec("nnew")  # ➕ Thông báo on the officer's panel: starts the conversation

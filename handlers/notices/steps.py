@@ -13,7 +13,6 @@ from models.notices import Attachment, Notice, NoticeError, NoticeKind
 from models.permissions import sending_units
 from models.units import Unit
 
-from ..keyboards import main_menu
 from ..live_status import tell_outbox
 from ..steps import confirmed_draft, refuse
 from ..turn import Turn, esc, member_handler
@@ -307,7 +306,7 @@ async def confirmed(turn: Turn):
 def _sent(turn: Turn, notice: Notice, *, scheduled: bool, edit: bool) -> None:
     key = "notice.scheduled" if scheduled else "notice.queued"
     text = turn.t(key, when=when_text(notice.send_at, turn.services.timezone))
-    turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
+    turn.edit(text) if edit else turn.reply(text, turn.menu())
     STATUS.post(turn, notice.id)
     tell_outbox(turn, notices.NOTICE_DELIVERY, wake=True)
 

@@ -14,7 +14,7 @@ from models.phones import normalise_phone
 from ..buttons.common import NOOP
 from ..commands import set_chat_commands
 from ..feature import Command, Feature
-from ..keyboards import link_keyboard, main_menu
+from ..keyboards import link_keyboard
 from ..live_status import tell_outbox
 from ..turn import Turn, esc, handler
 
@@ -40,7 +40,7 @@ async def greet(turn: Turn, *, first_time: bool) -> None:
     turn.actor = actor
     member = await members.get_member(turn.session, actor.member_id)
     key = "start.linked" if first_time else "start.welcome_back"
-    turn.reply(turn.t(key, name=esc(member.full_name)), main_menu(turn.lang))
+    turn.reply(turn.t(key, name=esc(member.full_name)), turn.menu())
     turn.later(functools.partial(set_chat_commands, turn.context.bot, turn.chat_id, turn.lang, actor.is_officer))
 
 
@@ -86,7 +86,7 @@ async def contact(turn: Turn):
 async def stranger(turn: Turn):
     """Anything an unlinked user sends: how to get linked, and nothing else."""
     if turn.actor.linked:
-        turn.reply(turn.t("start.unknown_input"), main_menu(turn.lang))
+        turn.reply(turn.t("start.unknown_input"), turn.menu())
     else:
         turn.reply(turn.t("start.stranger"), link_keyboard(turn.lang))
 

@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from models import votes
 from models.callback_data import any_of
 
-from ..feature import Command, Feature, MenuButton
+from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import MENU_TEXT, menu_pattern
 from ..steps import conversation
 from . import buttons as btn
@@ -23,7 +23,8 @@ def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
     opening = conversation(
         "vote",
-        [CommandHandler("vote", steps.vote_command)],
+        [CommandHandler("vote", steps.vote_command),
+         CallbackQueryHandler(steps.vote_command, pattern=btn.PANEL.exact)],
         {
             steps.CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
             steps.QUESTION: [MessageHandler(text, steps.got_question)],
@@ -75,4 +76,5 @@ FEATURE = Feature(
     },
     progress={votes.BALLOT_DELIVERY: render.status_edits, votes.RESULT_DELIVERY: render.status_edits},
     ticks=(close_and_remind,),
+    panel=(PanelItem("panel.vote", 30, btn.PANEL.data, panels=frozenset({"cell"})),),
 )

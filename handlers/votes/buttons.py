@@ -14,3 +14,4 @@ STATUS = Codec("vs", Id())
 CLOSE_ASK = Codec("vx", Id())
 CLOSE_YES = Codec("vy", Id())
 ROLL = Codec("vr", Id())
+PANEL = Codec("vnew")  # 🗳 Biểu quyết on the officer's panel: starts the conversation

@@ -12,7 +12,6 @@ from models.units import Unit
 from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
-from ..keyboards import main_menu
 from ..live_status import tell_outbox
 from ..steps import confirmed_draft, refuse
 from ..turn import Turn, esc, member_handler
@@ -288,7 +287,7 @@ async def _open(turn: Turn, draft: dict, *, edit: bool) -> None:
             turn.edit(_error(turn, exc)) if edit else turn.reply(_error(turn, exc))
         return
     text = turn.t("vote.opened", closes=when(vote.closes_at, turn.services.timezone))
-    turn.edit(text) if edit else turn.reply(text, main_menu(turn.lang))
+    turn.edit(text) if edit else turn.reply(text, turn.menu())
     STATUS.post(turn, vote.id)
     tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 

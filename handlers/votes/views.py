@@ -25,7 +25,6 @@ from models.db import has_single_writer
 from models.permissions import may_manage_cell
 from models.votes import Cast, Vote
 
-from ..keyboards import main_menu
 from ..live_status import tell_outbox
 from ..render import CAPTION_LIMIT, visible_length
 from ..steps import refuse
@@ -202,7 +201,7 @@ async def got_text(turn: Turn):
             await audit.record(turn.session, "vote_refused", actor_telegram_id=turn.user_id,
                                actor_member_id=turn.actor.member_id,
                                detail={"vote_id": pending["vote"], "reason": result.outcome.value})
-            turn.reply(turn.t("vote.refused.closed"), main_menu(turn.lang))
+            turn.reply(turn.t("vote.refused.closed"), turn.menu())
         else:
             await refuse(turn, f"vote_{result.outcome.value}")
         return ConversationHandler.END
@@ -210,10 +209,10 @@ async def got_text(turn: Turn):
         earlier = result.option
         choice = esc(option_label(turn.lang, earlier.kind, earlier.label)) if earlier else ""
         turn.reply(turn.t("vote.toast.locked" if earlier else "vote.toast.locked_secret", choice=choice),
-                   main_menu(turn.lang))
+                   turn.menu())
         return ConversationHandler.END
     choice = esc(option_label(turn.lang, result.option.kind, result.option.label))
-    turn.reply(turn.t("vote.text_recorded", choice=choice, text=esc(opinion)), main_menu(turn.lang))
+    turn.reply(turn.t("vote.text_recorded", choice=choice, text=esc(opinion)), turn.menu())
     if pending.get("message"):
         _show_choice(turn, result, chat_id=pending["chat"], message_id=pending["message"])
     tell_outbox(turn, votes.BALLOT_DELIVERY, touch=pending["vote"])
@@ -235,7 +234,7 @@ async def list_command(turn: Turn):
         rows.append([InlineKeyboardButton(f"⚙️ {short(vote.question)}", callback_data=btn.STATUS.data(vote.id))])
     if not rows:
         key = "vote.list_empty_officer" if turn.actor.is_officer else "vote.list_empty"
-        turn.reply(turn.t(key), main_menu(turn.lang))
+        turn.reply(turn.t(key), turn.menu())
         return
     to_vote = sum(1 for item in open_votes if item.can_vote and not item.voted)
     turn.reply(turn.t("vote.list_header", open=len(open_votes), to_vote=to_vote, closed=len(closed_votes)),

@@ -53,6 +53,7 @@ from .handling import (
     open_item,
     own_items,
     replies_of,
+    waiting_for,
 )
 from .sending import Draft, FeedbackRefused, Refusal, check_draft, purge_rates, recent_count, submit
 from .sweeps import (
@@ -86,7 +87,7 @@ __all__ = [
     "about_visible", "register_about_source",
     "STOP_PHRASES", "STOP_WORDS", "Digest", "DigestGroup", "about_refs", "digest", "local_month", "month_bounds",
     "recurring_terms",
-    "CellCounts", "ItemView", "NotAllowed", "ReplyRefusal", "ReplyRefused", "add_reply", "close_item", "count_status",
+    "CellCounts", "ItemView", "NotAllowed", "ReplyRefusal", "ReplyRefused", "add_reply", "close_item", "count_status", "waiting_for",
     "counts_by_cell", "item_and_cell", "list_items", "may_handle", "open_item", "own_items", "replies_of",
     "Draft", "FeedbackRefused", "Refusal", "check_draft", "purge_rates", "recent_count", "submit",
     "REPLY_RETRY_FOR", "PendingReply", "Recipient", "cell_officers", "claim_undelivered", "claim_unnotified",

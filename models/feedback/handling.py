@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import audit, clock
@@ -128,6 +128,20 @@ async def counts_by_cell(session: AsyncSession, unit_path: str) -> list[CellCoun
         if cell_id in result:
             result[cell_id].counts[FeedbackStatus(status)] = n
     return list(result.values())
+
+
+async def waiting_for(session: AsyncSession, actor: Actor) -> int:
+    """Items this officer has to answer (new or seen, not answered or closed), in every unit they handle:
+    the officer's panel shows "📨 Góp ý chờ trả lời (3)"."""
+    from ..permissions import units_for
+
+    units = await units_for(session, actor, Action.manage_cell)
+    if not units:
+        return 0
+    return (await session.execute(
+        select(func.count()).select_from(FeedbackItem).join(Unit, Unit.id == FeedbackItem.cell_id)
+        .where(or_(*(Unit.path.startswith(u.path, autoescape=True) for u in units)),
+               FeedbackItem.status.in_((FeedbackStatus.new, FeedbackStatus.seen))))).scalar_one()
 
 
 async def count_status(session: AsyncSession, unit_path: str, status: FeedbackStatus) -> int:

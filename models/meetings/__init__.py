@@ -33,6 +33,7 @@ from .lists import (
     managed_meetings,
     past_for_member,
     recent_places,
+    roll_call_due,
     upcoming_for_member,
 )
 from .reminders import (
@@ -182,6 +183,7 @@ __all__ = [
     "MemberMeeting",
     "cell_name",
     "managed_meetings",
+    "roll_call_due",
     "past_for_member",
     "recent_places",
     "upcoming_for_member",

@@ -12,7 +12,7 @@ from .. import clock
 from ..permissions import Actor, managed_cells
 from ..units import Unit
 from .rsvp import _member_cell
-from .schema import Answer, Attendance, Meeting, MeetingRsvp, MeetingState, Presence
+from .schema import ROLL_CALL_OPENS, Answer, Attendance, Meeting, MeetingRsvp, MeetingState, Presence
 
 
 # --- lists ----------------------------------------------------------------------------------------------
@@ -71,6 +71,16 @@ async def managed_meetings(session: AsyncSession, actor: Actor, limit: int = 10,
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def roll_call_due(session: AsyncSession, actor: Actor, limit: int = 30,
+                        now: datetime | None = None) -> list[Meeting]:
+    """The meetings whose roll this officer can take or finish now: begun (or within ROLL_CALL_OPENS of it), not
+    cancelled, minutes not yet approved. /attendance and the officer's panel ("✅ Điểm danh (1)") show them."""
+    now = now or clock.now()
+    return [m for m in await managed_meetings(session, actor, limit=limit, now=now)
+            if m.minutes_approved_at is None and m.state is not MeetingState.cancelled
+            and now >= m.starts_at - ROLL_CALL_OPENS]
 
 
 async def cell_name(session: AsyncSession, cell_id: int) -> str | None:
