@@ -11,6 +11,7 @@ and every attendance mark records who made it and when. No Telegram here.
 The parts: schema (tables, states, limits), scheduling (schedule, move, cancel), rsvp (answers),
 reminders (the tick), attendance (roll-call, record, close), lists. Import from here.
 """
+from ..dates import parse_offset
 from ..text import fold
 from .attendance import (
     Ratio,
@@ -64,7 +65,6 @@ from .scheduling import (
     managed_meeting,
     move_meeting,
     parse_day,
-    parse_offset,
     parse_time,
     parse_when,
     schedule_meeting,
