@@ -5,6 +5,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
@@ -264,7 +265,10 @@ def _kind(letter: str) -> Label[str]:
     return literal_column(f"'{letter}'", String).label("kind")
 
 
+@cache
 def _profile_queries() -> tuple[Select[Member], _PartsQuery]:
+    """Built once, when first needed (profiles are shown all day; building a statement costs more than running
+    it), not at import: a command-line tool that shows no profile does not pay for it."""
     member_id: BindParameter[int] = bindparam("member_id")
     unit_ids: BindParameter[list[int]] = bindparam("unit_ids", expanding=True)
     member = select(Member).where(Member.id == member_id).options(joinedload(Member.cell))
@@ -287,17 +291,14 @@ def _profile_queries() -> tuple[Select[Member], _PartsQuery]:
     return member, parts
 
 
-# Built once (profiles are shown all day; building a statement costs more than running it).
-_MEMBER_QUERY, _PARTS_QUERY = _profile_queries()
-
-
 async def load_profile(session: AsyncSession, member_id: int) -> ProfileView | None:
     """Everything a profile shows (the caller has checked permission), or None."""
-    member = (await session.execute(_MEMBER_QUERY, {"member_id": member_id})).scalar_one_or_none()
+    member_query, parts_query = _profile_queries()
+    member = (await session.execute(member_query, {"member_id": member_id})).scalar_one_or_none()
     if member is None:
         return None
     unit_ids = path_ids(member.cell.path) or [member.cell_id]
-    rows = (await session.execute(_PARTS_QUERY, {"member_id": member_id, "unit_ids": unit_ids})).all()
+    rows = (await session.execute(parts_query, {"member_id": member_id, "unit_ids": unit_ids})).all()
     return _profile_view(member, rows)
 
 
