@@ -38,6 +38,7 @@ MEETINGS_AHEAD = timedelta(days=14)
 NOTICES_BACK = timedelta(days=30)
 VOTES_AHEAD = timedelta(days=7)
 BATCH = 50  # officers a tick handles; the rest at the next one
+THEMATIC_FROM = 2  # the quarter's month (1-3) from which a quarter still without a thematic meeting is a line
 
 
 class TodoChoice(Base):
@@ -130,7 +131,9 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     now = now or clock.now()
     cells = await managed_cells(session, actor)
     today = now.astimezone(tz).date()
-    cells_proper = [c for c in cells if c.kind is UnitKind.cell]  # a party group holds no thematic meeting
+    # A party group holds no thematic meeting; early in a quarter there is time yet.
+    late = (today.month - 1) % 3 + 1 >= THEMATIC_FROM
+    cells_proper = [c for c in cells if c.kind is UnitKind.cell] if late else []
     missing = await cells_without_thematic(session, [c.id for c in cells_proper], today, tz)
     return Todo(
         meetings=await _next_meetings(session, [c.id for c in cells], now),
