@@ -60,6 +60,7 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         members_page_size=settings.members_page_size,
         feedback_keys=feedback_keys(settings, token, seal_key),
         meeting_reminders=settings.meeting_reminders,
+        todo_hour=settings.todo_hour,
         # Several instances on PostgreSQL: only the elected one runs the workers and repeating jobs.
         leadership=Leadership(settings.database_url),
     )

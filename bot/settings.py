@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     delivery_poll_s: float = Field(default=1, gt=0, le=60)
     # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings/).
     meeting_reminders: Annotated[tuple[str, ...], NoDecode] = ("3d", "1d", "2h")
+    # The officers' weekly to-do, Mondays at this hour (local time; each officer may choose another);
+    # "off": only officers who turned it on themselves get it.
+    todo_hour: int | None = Field(default=7, ge=0, le=23)
     # `handbook run --webhook URL`: where our server listens (a reverse proxy in front) and the secret
     # Telegram sends back in every request; /healthz and /metrics are served there too.
     webhook_listen: str = "127.0.0.1"
@@ -86,6 +89,16 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("each reminder looks like 3d, 1d, 2h or 30m") from None
         return tuple(items)
+
+    @field_validator("todo_hour", mode="before")
+    @classmethod
+    def _todo_hour(cls, value):
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in ("off", "none", ""):
+                return None
+            return int(text.split(":")[0]) if re.fullmatch(r"\d{1,2}(:00)?", text) else value
+        return value
 
     @field_validator("timezone")
     @classmethod

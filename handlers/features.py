@@ -29,6 +29,7 @@ FEATURES = (
     "language",
     "help",
     "panel",  # the officer's panel: lays out the features' panel buttons
+    "todo",  # the officer's weekly to-do
     "imports",
     "feedback",
     "corrections",

@@ -58,6 +58,7 @@ class Services:
     feedback_keys: FeedbackKeys | None = None  # from HANDBOOK_SEAL_KEY, never stored
     outbox: Any = None  # bot/dispatcher.py's Dispatcher: every message to many members goes through it
     meeting_reminders: tuple | None = None  # the reminder setting (meetings.DEFAULT_REMINDERS when None)
+    todo_hour: int | None = None  # the officers' weekly to-do: its default hour; None: off unless chosen
     speech: Speech | None = None  # bulletins and 🔊 Nghe; None when audio is unavailable
     workers: list = field(default_factory=list)  # coroutines taking the stop Event, run with the bot (bot/serve.py)
     leadership: Any = None  # bot/leader.py's Leadership: only the elected instance runs the background work

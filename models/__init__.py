@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "notices",
     "relinking",
     "roles",
+    "todo",
     "units",
     "votes",
 )

@@ -15,6 +15,9 @@ from models.db import make_engine, make_sessionmaker
 models.load_all()  # every table on Base.metadata, for create_all
 
 PG_URL = os.environ.get("HANDBOOK_TEST_DATABASE_URL")
+# The officers' weekly to-do comes on Mondays by the calendar: a test that runs on a Monday (or moves the
+# clock across one) would find it among its messages. Off unless a test turns it on (tests/e2e/test_todo.py).
+os.environ.setdefault("HANDBOOK_TODO_HOUR", "off")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

@@ -1,0 +1,70 @@
+"""The officer's page of the to-do (🗓 Việc cần làm on the panel): this week's lines now, and the Monday
+message's settings — on or off, and its hour."""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import clock, todo
+from models.dates import VIETNAM
+
+from ..panel import buttons as panel_btn
+from ..steps import refuse
+from ..turn import Turn, member_handler
+from . import buttons as btn
+from .render import todo_text
+
+
+async def show(turn: Turn) -> None:
+    tz = turn.services.timezone or VIETNAM
+    now = clock.now()
+    found = await todo.todo_for(turn.session, turn.actor, now, tz)
+    text, rows = todo_text(found, turn.lang, tz, now)
+    weekly = await todo.weekly_of(turn.session, turn.actor.member_id, turn.services.todo_hour)
+    hour = f"{weekly.hour:02d}:00"
+    text += "\n\n" + (turn.t("todo.weekly_on", hour=hour) if weekly.on else turn.t("todo.weekly_off"))
+    if weekly.on:
+        rows.append([InlineKeyboardButton(turn.t("todo.button.off"), callback_data=btn.WEEKLY.data("off"))])
+    else:
+        rows.append([InlineKeyboardButton(turn.t("todo.button.on"), callback_data=btn.WEEKLY.data("on"))])
+    rows.append([InlineKeyboardButton(("✓ " if weekly.on and h == weekly.hour else "") + f"{h:02d}:00",
+                                      callback_data=btn.HOUR.data(str(h))) for h in btn.HOURS])
+    rows.append([InlineKeyboardButton(turn.t("todo.button.back"), callback_data=panel_btn.OPEN.data())])
+    if turn.update.callback_query is not None:
+        turn.edit(text, InlineKeyboardMarkup(rows))
+    else:
+        turn.reply(text, InlineKeyboardMarkup(rows))
+
+
+def _officer(turn: Turn) -> bool:
+    return turn.actor.panel is not None and turn.actor.member_id is not None
+
+
+@member_handler
+async def todo_pressed(turn: Turn):
+    if not _officer(turn) or btn.OPEN.parse(turn.update.callback_query.data) is None:
+        await refuse(turn, "todo")
+        return
+    await show(turn)
+
+
+@member_handler
+async def weekly_pressed(turn: Turn):
+    choice = btn.WEEKLY.parse(turn.update.callback_query.data)
+    if not _officer(turn) or choice is None:
+        await refuse(turn, "todo_weekly")
+        return
+    await todo.choose(turn.session, turn.actor.member_id, weekly=choice[0] == "on")
+    turn.answer(turn.t("todo.saved_on" if choice[0] == "on" else "todo.saved_off"))
+    await show(turn)
+
+
+@member_handler
+async def hour_pressed(turn: Turn):
+    choice = btn.HOUR.parse(turn.update.callback_query.data)
+    if not _officer(turn) or choice is None:
+        await refuse(turn, "todo_hour")
+        return
+    hour = int(choice[0])
+    await todo.choose(turn.session, turn.actor.member_id, hour=hour)
+    turn.answer(turn.t("todo.saved_hour", hour=f"{hour:02d}:00"))
+    await show(turn)
