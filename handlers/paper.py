@@ -27,6 +27,7 @@ from .render import render_failed
 from .turn import Turn
 
 _TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def print_button(lang: str, data: str) -> InlineKeyboardButton:
@@ -37,7 +38,7 @@ def plain(html_text: str) -> str:
     """A catalog's HTML as it prints: no tags, entities read, no emoji (the sheet's fonts have none)."""
     text = html.unescape(_TAG.sub("", html_text))
     text = "".join(c for c in text if unicodedata.category(c) != "So" and c != "\ufe0f")
-    return "\n".join(line.strip() for line in text.split("\n"))
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
 
 
 def printed_on(tz: tzinfo | None) -> date:

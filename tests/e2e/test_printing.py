@@ -224,3 +224,9 @@ async def test_without_fonts_the_officer_is_told_and_nothing_else_is_lost(driver
     listing = await driver.wait_for_edit(sec.user_id, status["message_id"])
     assert "Ghi trả lời trên giấy" in plain(listing)
     assert (await latest_meeting(sandbox_run)).id == meeting.id
+
+
+def test_catalog_html_prints_as_plain_words():
+    from handlers.paper import plain
+
+    assert plain("✅ <b>Được thông qua</b>: A &amp; B ·  📵 7%\n   – «ý kiến»") == "Được thông qua: A & B · 7%\n– «ý kiến»"
