@@ -7,7 +7,8 @@ Reminders and moves go the same way. Callback data is short and opaque ("ga:42",
 press is checked against the database (is the presser a member of that cell, may they manage it).
 
 The parts: steps (the /meeting conversation), views (what members see and answer, /meetings),
-manage (the secretary's card, proxy answers, move, cancel), attendance (roll-call, record, close),
+manage (the secretary's card, proxy answers and those given on paper, move, cancel), printout (📄 the
+invitation printed for members without Telegram), attendance (roll-call, record, close),
 minutes (draft, edit, approve, the Word file of minutes_docx), render (outbox renderers, live card),
 common (what they share).
 """
@@ -21,7 +22,7 @@ from models.callback_data import any_of
 from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
-from . import attendance, manage, minutes, steps, views
+from . import attendance, manage, minutes, printout, steps, views
 from . import buttons as btn
 from .common import (
     AGENDA,
@@ -51,6 +52,10 @@ BUTTONS = (
     (manage.proxy_pressed, btn.PROXY.pattern),
     (manage.proxy_answer_pressed, btn.PROXY_ANSWER.pattern),
     (manage.proxy_reason_pressed, btn.PROXY_REASON.pattern),
+    (printout.print_pressed, btn.PRINT.pattern),
+    (manage.paper_pressed, btn.PAPER.pattern),
+    (manage.paper_answer_pressed, btn.PAPER_ANSWER.pattern),
+    (manage.paper_reason_pressed, btn.PAPER_REASON.pattern),
     (manage.cancel_pressed, btn.CANCEL.pattern),
     (manage.cancel_confirmed, btn.CANCEL_YES.pattern),
 )

@@ -10,6 +10,10 @@ OPEN = Codec("go", Id())
 PROXY = Codec("gq", Id())
 PROXY_ANSWER = Codec("gqa", Id(), Id(), Id(), legacy="gQ")  # meeting, member, attends 1/0
 PROXY_REASON = Codec("gzp", Id(), Id(), Id(), legacy="gZ")  # meeting, member, reason index
+PRINT = Codec("gpr", Id())  # 📄 Bản in: the invitation for members without Telegram
+PAPER = Codec("gpw", Id())  # ✍️ answers given on the printed invitation: who has not answered yet
+PAPER_ANSWER = Codec("gpwa", Id(), Id(), Id())  # meeting, member, attends 1/0
+PAPER_REASON = Codec("gpwz", Id(), Id(), Id())  # meeting, member, reason index
 MOVE = Codec("gv", Id())
 CANCEL = Codec("gx", Id())
 CANCEL_YES = Codec("gxy", Id(), legacy="gX")

@@ -1,4 +1,5 @@
-"""The secretary's meeting: the live card, answers for members without a phone, moving and cancelling."""
+"""The secretary's meeting: the live card, answers for members without a phone (by proxy, or copied from the
+printed invitation), moving and cancelling."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -35,17 +36,36 @@ async def card_pressed(turn: Turn):
         await show_card(turn, meeting, edit=True)
 
 
+# --- answers for members without a phone: by proxy, or given on the printed invitation -----------------------
 @member_handler
 async def proxy_pressed(turn: Turn):
     """Members who have not answered (those without Telegram first): the secretary answers for them."""
     meeting, _ = await managed_or_refuse(turn, btn.PROXY)
     if meeting is not None:
-        await _proxy_list(turn, meeting)
+        await _proxy_list(turn, meeting, paper=False)
+
+
+@member_handler
+async def paper_pressed(turn: Turn):
+    """Members without Telegram who have not answered: the secretary copies their answers from the paper."""
+    meeting, _ = await managed_or_refuse(turn, btn.PAPER)
+    if meeting is not None:
+        await _proxy_list(turn, meeting, paper=True)
 
 
 @member_handler
 async def proxy_answer_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, btn.PROXY_ANSWER)
+    await _answer_for(turn, paper=False)
+
+
+@member_handler
+async def paper_answer_pressed(turn: Turn):
+    await _answer_for(turn, paper=True)
+
+
+async def _answer_for(turn: Turn, *, paper: bool) -> None:
+    """✅ a name: recorded as attending; 🙏: the quick reasons, for the same list."""
+    meeting, ids = await managed_or_refuse(turn, btn.PAPER_ANSWER if paper else btn.PROXY_ANSWER)
     if meeting is None:
         return
     _, member_id, attend = ids
@@ -53,30 +73,46 @@ async def proxy_answer_pressed(turn: Turn):
         await refuse(turn, "meeting_proxy")
         return
     if attend:
-        answered = meetings.answer(turn.session, turn.actor, meeting.id, Answer.attend, for_member_id=member_id)
+        answered = meetings.answer(turn.session, turn.actor, meeting.id, Answer.attend, for_member_id=member_id,
+                                   on_paper=paper)
         if await attempt(turn, answered, "meeting_proxy") is None:
             return
         turn.answer(turn.t("meeting.proxy_recorded"))
         tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting.id)
-        await _proxy_list(turn, meeting)
+        await _proxy_list(turn, meeting, paper=paper)
         return
-    turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id))
+    turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id, paper=paper))
 
 
-async def _proxy_list(turn: Turn, meeting: Meeting) -> None:
+async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:
+    """Who has not answered, a row each: ✅ (will attend) and 🙏 (absent). On paper: members without Telegram only."""
     a = await meetings.answers(turn.session, meeting.id)
-    waiting = sorted(a.silent, key=lambda x: (x.reachable, name_key(x.name)))[:30]
+    silent = [x for x in a.silent if not (paper and x.reachable)]
+    waiting = sorted(silent, key=lambda x: (x.reachable, name_key(x.name)))[:30]
+    codec = btn.PAPER_ANSWER if paper else btn.PROXY_ANSWER
     rows = [[InlineKeyboardButton(f"✅ {'📵 ' if not m.reachable else ''}{m.name}"[:60],
-                                  callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 1)),
-             InlineKeyboardButton("🙏", callback_data=btn.PROXY_ANSWER.data(meeting.id, m.member_id, 0))] for m in waiting]
+                                  callback_data=codec.data(meeting.id, m.member_id, 1)),
+             InlineKeyboardButton("🙏", callback_data=codec.data(meeting.id, m.member_id, 0))] for m in waiting]
     rows.append([InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id))])
-    key = "meeting.proxy_header" if waiting else "meeting.proxy_none"
+    if paper:
+        key = "print.paper.header" if waiting else "print.paper.none"
+    else:
+        key = "meeting.proxy_header" if waiting else "meeting.proxy_none"
     turn.edit(turn.t(key, title=esc(meeting.title)), InlineKeyboardMarkup(rows))
 
 
 @member_handler
 async def proxy_reason_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, btn.PROXY_REASON)
+    await _reason_for(turn, paper=False)
+
+
+@member_handler
+async def paper_reason_pressed(turn: Turn):
+    await _reason_for(turn, paper=True)
+
+
+async def _reason_for(turn: Turn, *, paper: bool) -> None:
+    meeting, ids = await managed_or_refuse(turn, btn.PAPER_REASON if paper else btn.PROXY_REASON)
     if meeting is None:
         return
     _, member_id, code = ids
@@ -84,9 +120,9 @@ async def proxy_reason_pressed(turn: Turn):
         await refuse(turn, "meeting_proxy")
         return
     reason = t(turn.services.default_language, f"meeting.reason.{REASONS[code]}")
-    if await record_absent(turn, meeting.id, reason, for_member_id=member_id):
+    if await record_absent(turn, meeting.id, reason, for_member_id=member_id, on_paper=paper):
         turn.answer(turn.t("meeting.proxy_recorded"))
-        await _proxy_list(turn, meeting)
+        await _proxy_list(turn, meeting, paper=paper)
 
 
 @member_handler

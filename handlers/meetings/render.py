@@ -16,6 +16,7 @@ from models.meetings import Answer, ChangeKind, Meeting, MeetingState
 
 from ..i18n import t
 from ..live_status import LiveStatus
+from ..paper import print_button
 from ..render import CAPTION_LIMIT, split_message, visible_length
 from ..turn import Turn, esc
 from . import buttons as btn
@@ -103,7 +104,9 @@ def _names(items: list[meetings.Answered], lang: str, *, reasons: bool = False) 
         line = f"• {esc(a.name)}"
         if reasons and a.reason:
             line += f" — {esc(a.reason)}"
-        if a.by_proxy:
+        if a.on_paper:
+            line += " " + t(lang, "print.paper.mark")
+        elif a.by_proxy:
             line += " " + t(lang, "meeting.status.proxy")
         if not a.reachable:
             line += " 📵"
@@ -119,6 +122,9 @@ def manage_buttons(meeting: Meeting, lang: str, now: datetime) -> list[list[Inli
     if meeting.state is MeetingState.scheduled:
         if not started:
             rows.append([InlineKeyboardButton(t(lang, "meeting.button.proxy"), callback_data=btn.PROXY.data(meeting.id))])
+            # For members without Telegram: the invitation on paper, and the answers they give on it.
+            rows.append([print_button(lang, btn.PRINT.data(meeting.id)),
+                         InlineKeyboardButton(t(lang, "print.paper.button"), callback_data=btn.PAPER.data(meeting.id))])
             rows.append([InlineKeyboardButton(t(lang, "meeting.button.move"), callback_data=btn.MOVE.data(meeting.id)),
                          InlineKeyboardButton(t(lang, "meeting.button.cancel"), callback_data=btn.CANCEL.data(meeting.id))])
         if now >= meeting.starts_at - meetings.ROLL_CALL_OPENS:

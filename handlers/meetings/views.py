@@ -68,9 +68,13 @@ async def attend_pressed(turn: Turn):
     return ConversationHandler.END
 
 
-def reason_buttons(meeting_id: int, lang: str, member_id: int | None = None) -> InlineKeyboardMarkup:
+def reason_buttons(meeting_id: int, lang: str, member_id: int | None = None, *,
+                   paper: bool = False) -> InlineKeyboardMarkup:
+    """The quick reasons: the member's own, or (member_id) the secretary's for them, given on paper or not."""
     def data(i: int) -> str:
-        return btn.REASON.data(meeting_id, i) if member_id is None else btn.PROXY_REASON.data(meeting_id, member_id, i)
+        if member_id is None:
+            return btn.REASON.data(meeting_id, i)
+        return (btn.PAPER_REASON if paper else btn.PROXY_REASON).data(meeting_id, member_id, i)
     rows = [[InlineKeyboardButton(t(lang, f"meeting.reason.{code}"), callback_data=data(i))]
             for i, code in enumerate(REASONS)]
     return InlineKeyboardMarkup(rows)
@@ -91,10 +95,11 @@ async def absent_pressed(turn: Turn):
     return REASON
 
 
-async def record_absent(turn: Turn, meeting_id: int, reason: str, for_member_id: int | None = None) -> bool:
+async def record_absent(turn: Turn, meeting_id: int, reason: str, for_member_id: int | None = None, *,
+                        on_paper: bool = False) -> bool:
     """The member (or, for_member_id, the secretary for them) will be absent, for `reason`."""
     answered = meetings.answer(turn.session, turn.actor, meeting_id, Answer.absent, reason=reason,
-                               for_member_id=for_member_id)
+                               for_member_id=for_member_id, on_paper=on_paper)
     if await attempt(turn, answered, "meeting_reason") is None:
         return False
     tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting_id)

@@ -3,8 +3,8 @@
 Sending never happens here: a confirmed notice queues its deliveries (models.notices) and the
 dispatcher (bot/dispatcher.py) sends them at Telegram's pace, rendering each with the renderers of
 render.py in the member's language. steps.py is the officer's /notice conversation; views.py what
-members and officers see (the buttons under a notice, /notices, the status, /documents); buttons.py
-the callback data of all of them.
+members and officers see (the buttons under a notice, /notices, the status, /documents); printout.py
+the 📄 sheet printed for members without Telegram; buttons.py the callback data of all of them.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
 from . import buttons as btn
-from . import steps, views
+from . import printout, steps, views
 from .render import EMOJI, notice_calls, render_notice, render_reminder, render_unreachable, status_edits
 
 __all__ = ["EMOJI", "FEATURE", "notice_calls", "register", "render_notice"]
@@ -58,6 +58,9 @@ def register(app) -> None:
     app.add_handler(CallbackQueryHandler(views.remind_pressed, pattern=btn.REMIND.pattern))
     app.add_handler(CallbackQueryHandler(views.study_rates_pressed, pattern=btn.STUDY_RATES.pattern))
     app.add_handler(CallbackQueryHandler(views.documents_page, pattern=btn.DOCUMENTS_PAGE.pattern))
+    app.add_handler(CallbackQueryHandler(printout.print_pressed, pattern=btn.PRINT.pattern))
+    app.add_handler(CallbackQueryHandler(printout.cells_page, pattern=btn.PRINT_CELLS.pattern))
+    app.add_handler(CallbackQueryHandler(printout.cell_pressed, pattern=btn.PRINT_CELL.pattern))
 
 
 async def release_scheduled(session) -> list[tuple[str, int]]:

@@ -19,4 +19,7 @@ STATUS = Codec("nt", Id())
 REMIND = Codec("nm", Id())
 STUDY_RATES = Codec("nq", Id())
 DOCUMENTS_PAGE = Codec("nd", Id())
+PRINT = Codec("npr", Id())  # 📄 Bản in on the status card
+PRINT_CELLS = Codec("npl", Id(), Id())  # notice, page: which cell to print for
+PRINT_CELL = Codec("npc", Id(), Id())  # notice, cell
 PANEL = Codec("nnew")  # ➕ Thông báo on the officer's panel: starts the conversation

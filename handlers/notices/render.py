@@ -17,6 +17,7 @@ from models.notices import Notice, NoticeKind
 from ..i18n import fmt_date, t
 from ..listen import api, listen_button_data
 from ..live_status import LiveStatus
+from ..paper import print_button
 from ..render import CAPTION_LIMIT, split_message, visible_length
 from ..turn import Turn, esc
 from . import buttons as btn
@@ -132,7 +133,8 @@ async def render_unreachable(session: AsyncSession, delivery_id: int, lang: str,
 async def status_view(session: AsyncSession, notice: Notice, lang: str, tz: tzinfo | None) -> tuple[str, dict]:
     s = await notices.status(session, notice.id)
     lines = [f"📊 <b>{esc(notice.title)}</b>", f"{kind_label(lang, notice.kind)} · {esc(notice.unit.name)}"]
-    buttons = [[InlineKeyboardButton(t(lang, "notice.button.refresh"), callback_data=btn.STATUS.data(notice.id))]]
+    buttons = [[InlineKeyboardButton(t(lang, "notice.button.refresh"), callback_data=btn.STATUS.data(notice.id))],
+               [print_button(lang, btn.PRINT.data(notice.id))]]
     if s.scheduled_for is not None:
         lines.append(t(lang, "notice.status.scheduled", when=when_text(s.scheduled_for, tz)))
         return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()

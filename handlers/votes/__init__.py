@@ -3,7 +3,8 @@
 Ballots, reminders and results reach members through the outbox (models.votes queues them, the
 dispatcher renders them with render.py's renderers, once per vote and language). steps.py is the
 officer's /vote conversation; views.py what members do with a vote (tap an option, /votes and its
-cards); ballot.py the ballot's words; buttons.py the callback data.
+cards); printout.py the 📄 result printed for members without Telegram; ballot.py the ballot's words;
+buttons.py the callback data.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import MENU_TEXT, menu_pattern
 from ..steps import conversation
 from . import buttons as btn
-from . import render, steps, views
+from . import printout, render, steps, views
 
 
 def register(app) -> None:
@@ -54,6 +55,7 @@ def register(app) -> None:
     app.add_handler(CallbackQueryHandler(views.close_asked, pattern=btn.CLOSE_ASK.pattern))
     app.add_handler(CallbackQueryHandler(views.close_confirmed, pattern=btn.CLOSE_YES.pattern))
     app.add_handler(CallbackQueryHandler(views.roll_pressed, pattern=btn.ROLL.pattern))
+    app.add_handler(CallbackQueryHandler(printout.print_pressed, pattern=btn.PRINT.pattern))
 
 
 async def close_and_remind(session) -> list[tuple[str, int]]:

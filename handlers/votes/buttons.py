@@ -14,4 +14,5 @@ STATUS = Codec("vs", Id())
 CLOSE_ASK = Codec("vx", Id())
 CLOSE_YES = Codec("vy", Id())
 ROLL = Codec("vr", Id())
+PRINT = Codec("vpr", Id())  # 📄 Bản in of a closed vote's result
 PANEL = Codec("vnew")  # 🗳 Biểu quyết on the officer's panel: starts the conversation

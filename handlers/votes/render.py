@@ -13,6 +13,7 @@ from models.votes import PassRule, Vote, VoteResult
 from .. import charts
 from ..i18n import t
 from ..live_status import LiveStatus
+from ..paper import print_button
 from ..render import CAPTION_LIMIT, TextOnly, picture, split_message, visible_length
 from ..turn import esc
 from . import buttons as btn
@@ -227,6 +228,7 @@ async def status_view(session: AsyncSession, vote: Vote, lang: str, tz: tzinfo |
         buttons.append([InlineKeyboardButton(t(lang, "vote.button.roll"), callback_data=btn.ROLL.data(vote.id))])
     if not open_now:
         buttons.append([InlineKeyboardButton(t(lang, "vote.button.result"), callback_data=btn.RESULT.data(vote.id))])
+        buttons.append([print_button(lang, btn.PRINT.data(vote.id))])
     return "\n".join(lines), InlineKeyboardMarkup(buttons).to_dict()
 
 

@@ -34,9 +34,11 @@ async def answer(
     *,
     reason: str | None = None,
     for_member_id: int | None = None,
+    on_paper: bool = False,
 ) -> MeetingRsvp:
     """A member's answer, changeable until the meeting starts. With `for_member_id` the secretary
-    records it for a member without a phone (a proxy answer, marked as such)."""
+    records it for a member without a phone (a proxy answer, marked as such); `on_paper` when the
+    member gave it on the printed invitation (only a proxy answer can be: the member's own is not)."""
     meeting = await get_meeting(session, meeting_id)
     if meeting is None:
         raise MeetingError("not_allowed")
@@ -60,10 +62,13 @@ async def answer(
         session.add(row)
     row.answer, row.reason = reply, (reason if reply is Answer.absent else None)
     row.answered_at, row.recorded_by_member_id, row.by_proxy = now, actor.member_id, proxy
+    row.on_paper = proxy and on_paper
     await session.flush()
+    detail: dict[str, object] = {"meeting_id": meeting.id, "answer": reply.value, "proxy": proxy}
+    if row.on_paper:
+        detail["paper"] = True
     await audit.record(session, "meeting_answer", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=member_id,
-                       detail={"meeting_id": meeting.id, "answer": reply.value, "proxy": proxy})
+                       actor_member_id=actor.member_id, subject_member_id=member_id, detail=detail)
     return row
 
 
@@ -79,6 +84,7 @@ class Answered:
     reason: str | None = None
     by_proxy: bool = False
     reachable: bool = True  # has a Telegram account
+    on_paper: bool = False  # a proxy answer given on the printed invitation
 
 
 @dataclass
@@ -98,16 +104,16 @@ async def answers(session: AsyncSession, meeting_id: int) -> Answers:
         return Answers(members=0)
     rows = await session.execute(
         select(Member.id, Member.full_name, MeetingRsvp.answer, MeetingRsvp.reason, MeetingRsvp.by_proxy,
-               Account.telegram_user_id)
+               Account.telegram_user_id, MeetingRsvp.on_paper)
         .outerjoin(MeetingRsvp, and_(MeetingRsvp.member_id == Member.id, MeetingRsvp.meeting_id == meeting_id))
         .outerjoin(Account, Account.member_id == Member.id)
         .where(Member.cell_id == meeting.cell_id)
         .order_by(Member.sort_name, Member.id)
     )
     out = Answers(members=0)
-    for member_id, name, reply, reason, proxy, chat in rows.all():
+    for member_id, name, reply, reason, proxy, chat, paper in rows.all():
         out.members += 1
-        item = Answered(member_id, name, reply, reason, bool(proxy), chat is not None)
+        item = Answered(member_id, name, reply, reason, bool(proxy), chat is not None, bool(paper))
         {Answer.attend: out.attend, Answer.absent: out.absent, None: out.silent}[reply].append(item)
     return out
 

@@ -154,7 +154,8 @@ class MeetingDecision(Base):
 
 
 class MeetingRsvp(Base):
-    """A member's answer to the notice; `by_proxy` when the secretary recorded it for them."""
+    """A member's answer to the notice; `by_proxy` when the secretary recorded it for them, `on_paper`
+    when that proxy answer was given on the printed invitation (handlers/printing.py)."""
 
     __tablename__ = "meeting_rsvps"
 
@@ -165,6 +166,7 @@ class MeetingRsvp(Base):
     answered_at: Mapped[datetime] = mapped_column(default=clock.now)
     recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     by_proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_paper: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Attendance(Base):

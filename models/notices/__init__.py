@@ -14,6 +14,7 @@ from __future__ import annotations
 from .lists import (
     Listed,
     Page,
+    audience_cells,
     audience_size,
     documents,
     inbox,
@@ -96,6 +97,7 @@ __all__ = [
     "TITLE_MAX",
     "Unread",
     "addressee",
+    "audience_cells",
     "audience_size",
     "covers",
     "create_notice",

@@ -12,7 +12,7 @@ from ..accounts import Account
 from ..deliveries import Delivery
 from ..members import Member
 from ..text import fold
-from ..units import Unit
+from ..units import Unit, UnitKind
 from .tables import DOCUMENT_KINDS, QUERY_MAX, Notice, NoticeAudience, NoticeRecipient, covers
 
 
@@ -114,6 +114,23 @@ async def audience_size(session: AsyncSession, unit_ids: list[int], exclude_memb
         stmt = stmt.where(Member.id != exclude_member_id)
     members, linked = (await session.execute(stmt)).one()
     return members, linked
+
+
+async def audience_cells(session: AsyncSession, notice_id: int, within: list[str] | None = None) -> list[Unit]:
+    """The cells (and party groups) the notice was sent to — every one under an audience unit — in tree
+    order: the cells it can be printed for. `within`: only cells under these unit paths (what the
+    officer manages, models.permissions.scope_paths); None for all."""
+    paths = (await session.scalars(
+        select(Unit.path).join(NoticeAudience, NoticeAudience.unit_id == Unit.id)
+        .where(NoticeAudience.notice_id == notice_id))).all()
+    if not paths or within == []:
+        return []
+    stmt = (select(Unit).where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]),
+                               Unit.kind.in_((UnitKind.cell, UnitKind.group)))
+            .order_by(Unit.path))
+    if within is not None:
+        stmt = stmt.where(or_(*[Unit.path.startswith(p, autoescape=True) for p in within]))
+    return list((await session.scalars(stmt)).all())
 
 
 async def is_recipient(session: AsyncSession, notice_id: int, member_id: int) -> bool:

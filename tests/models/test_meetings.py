@@ -262,6 +262,27 @@ async def test_only_the_cells_members_answer_and_the_secretary_answers_for_the_p
     assert (proxied.name, proxied.by_proxy, proxied.reachable) == ("Trần Văn Sáu", True, False)
 
 
+async def test_an_answer_given_on_paper_is_a_proxy_answer_marked_so(session, w):
+    meeting = await schedule(session, w)
+    secretary = await actor(session, w.secretary)
+    row = await meetings.answer(session, secretary, meeting.id, Answer.attend, for_member_id=w.unlinked.id,
+                                on_paper=True)
+    assert (row.by_proxy, row.on_paper, row.recorded_by_member_id) == (True, True, w.secretary.id)
+    [paper] = [a for a in (await meetings.answers(session, meeting.id)).attend if a.member_id == w.unlinked.id]
+    assert (paper.name, paper.by_proxy, paper.on_paper, paper.reachable) == ("Trần Văn Sáu", True, True, False)
+    entries = (await session.scalars(select(audit.AuditEntry).where(audit.AuditEntry.action == "meeting_answer"))).all()
+    assert json.loads(entries[-1].detail) == {"meeting_id": meeting.id, "answer": "attend", "proxy": True,
+                                              "paper": True}
+    # Changed later by proxy without the paper: no longer marked; a member's own answer never is.
+    row = await meetings.answer(session, secretary, meeting.id, Answer.absent, reason="Ốm", for_member_id=w.unlinked.id)
+    assert (row.by_proxy, row.on_paper) == (True, False)
+    own = await meetings.answer(session, await actor(session, w.members[0]), meeting.id, Answer.attend, on_paper=True)
+    assert (own.by_proxy, own.on_paper) == (False, False)
+    with pytest.raises(MeetingError, match="not_allowed"):  # a member cannot record another's paper answer
+        await meetings.answer(session, await actor(session, w.members[0]), meeting.id, Answer.attend,
+                              for_member_id=w.unlinked.id, on_paper=True)
+
+
 # --- reminders ---------------------------------------------------------------------------------------------------
 async def test_each_reminder_is_sent_once_to_those_who_did_not_decline(session, w):
     meeting = await schedule(session, w)

@@ -104,6 +104,20 @@ async def test_a_committee_sends_to_its_subtree_or_chosen_cells(session, ward):
         await send(session, OFFICER, [ward.elsewhere])
 
 
+async def test_the_cells_a_notice_can_be_printed_for(session, ward):
+    """📄 Bản in: the cells under the audience, in tree order, within what the officer manages."""
+    whole = await send(session, OFFICER, [ward.ward])
+    assert [c.name for c in await notices.audience_cells(session, whole.id)] == [ward.cell1.name, ward.cell2.name]
+    assert [c.id for c in await notices.audience_cells(session, whole.id, [ward.cell2.path])] == [ward.cell2.id]
+    assert await notices.audience_cells(session, whole.id, []) == []
+    assert await notices.audience_cells(session, whole.id, [ward.elsewhere.path]) == []
+    own = await send(session, SECRETARY, [ward.cell1])
+    assert [c.id for c in await notices.audience_cells(session, own.id)] == [ward.cell1.id]
+    nested = await send(session, OFFICER, [ward.ward, ward.cell1])
+    assert [c.id for c in await notices.audience_cells(session, nested.id)] == [ward.cell1.id, ward.cell2.id]
+    assert await notices.audience_cells(session, 999999) == []
+
+
 async def test_an_administrator_sends_anywhere(session, ward):
     notice = await send(session, ADMIN, [ward.cell2, ward.elsewhere])
     assert notice.unit_id == ward.ward.parent_id  # the common ancestor: the city
