@@ -24,6 +24,7 @@ FEATURES = (
     "bulletins",
     "listen",
     "reports",
+    "month_board",  # 📰 the month's bulletin board, from the panel
     "start",
     "profile",
     "language",
