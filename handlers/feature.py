@@ -34,11 +34,15 @@ Tick = Callable[[AsyncSession], Awaitable[list[tuple[str, int]]]]
 
 @dataclass(frozen=True)
 class Command:
-    """A slash command in Telegram's menu; `order` places it among every feature's commands."""
+    """A slash command in Telegram's menu; `order` places it among every feature's commands.
+
+    `usage` is the catalog id of its one-line form with an example (what /help shows under it), for a
+    command that takes words after it; None: the command alone."""
 
     name: str
     order: int
     officer: bool = False  # shown only to members holding a role
+    usage: str | None = None
 
 
 @dataclass(frozen=True)

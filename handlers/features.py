@@ -11,7 +11,7 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .feature import Feature, PanelItem, Progress, Renderer, Tick
+from .feature import Command, Feature, PanelItem, Progress, Renderer, Tick
 
 if TYPE_CHECKING:
     from .turn import Services
@@ -24,6 +24,7 @@ FEATURES = (
     "bulletins",
     "listen",
     "reports",
+    "month_board",  # 📰 the month's bulletin board, from the panel
     "start",
     "profile",
     "language",
@@ -59,9 +60,13 @@ def ticks() -> list[Tick]:
     return [tick for feature in load() for tick in feature.ticks]
 
 
+def commands(officer: bool) -> list[Command]:
+    """Every feature's commands in their order; the officers' too when `officer`."""
+    return sorted((c for f in load() for c in f.commands if officer or not c.officer), key=lambda c: (c.order, c.name))
+
+
 def command_names(officer: bool) -> list[str]:
-    found = sorted((c.order, c.name) for f in load() for c in f.commands if officer or not c.officer)
-    return [name for _, name in found]
+    return [c.name for c in commands(officer)]
 
 
 def menu_keys() -> tuple[str, ...]:

@@ -52,7 +52,7 @@ def register(app) -> None:
 FEATURE = Feature(
     "bulletins",
     register=register,
-    commands=(Command("bulletins", 70), Command("bulletin", 150, officer=True)),
+    commands=(Command("bulletins", 70), Command("bulletin", 150, officer=True, usage="bulletin.usage")),
     menu=(MenuButton("menu.bulletins", 60),),
     renderers=lambda services: renderers(services.speech if services else None),
     ticks=(release_due,),

@@ -53,6 +53,6 @@ def register(app: Application) -> None:
         app.job_queue.run_repeating(sweep_job, interval=SWEEP_SECONDS, first=SWEEP_SECONDS, name="feedback_sweep")
 
 
-FEATURE = Feature("feedback", register=register, commands=(Command("feedback", 60),),
+FEATURE = Feature("feedback", register=register, commands=(Command("feedback", 60, usage="feedback.usage"),),
                   menu=(MenuButton("menu.feedback", 50),),
                   panel=(PanelItem("panel.feedback", 60, lambda: btn.INBOX.data(0), count=fb.waiting_for),))

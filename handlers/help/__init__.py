@@ -1,4 +1,4 @@
-"""/help, /cancel, and the buttons of features that are not built yet."""
+"""/help (views.py: members' and officers' differ), /cancel, and the buttons of features that are not built yet."""
 from __future__ import annotations
 
 from telegram.ext import CommandHandler, MessageHandler, filters
@@ -7,6 +7,7 @@ from ..cancel import cancel
 from ..feature import Command, Feature, MenuButton
 from ..keyboards import menu_pattern
 from ..turn import Turn, handler, member_handler
+from .views import member_help, officer_help, panel_button
 
 # Features whose buttons and commands exist but whose module is not built yet.
 NOT_YET: dict[str, str] = {}
@@ -15,8 +16,12 @@ OFFICER_NOT_YET: tuple[str, ...] = ()
 
 @handler
 async def help_(turn: Turn):
-    key = "help.officer" if turn.actor.is_officer else ("help.member" if turn.actor.linked else "help.stranger")
-    turn.reply(turn.t(key), turn.menu() if turn.actor.linked else None)
+    if turn.actor.is_officer:
+        turn.reply(officer_help(turn), panel_button(turn))
+    elif turn.actor.linked:
+        turn.reply(member_help(turn), turn.menu())
+    else:
+        turn.reply(turn.t("help.stranger"))
 
 
 @member_handler

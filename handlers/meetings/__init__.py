@@ -128,7 +128,8 @@ async def _roll_call_due(session, actor) -> int:
 FEATURE = Feature(
     "meetings",
     register=register,
-    commands=(Command("meetings", 30), Command("meeting", 120, officer=True), Command("attendance", 160, officer=True)),
+    commands=(Command("meetings", 30), Command("meeting", 120, officer=True, usage="meeting.usage"),
+              Command("attendance", 160, officer=True)),
     menu=(MenuButton("menu.meetings", 20),),
     renderers=lambda services: {
         meetings.MEETING_DELIVERY: render_notice,

@@ -37,7 +37,7 @@ def register(app) -> None:
 FEATURE = Feature(
     "members",
     register=register,
-    commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True)),
+    commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True, usage="invite.usage")),
     renderers=lambda services: {relinking.ACCOUNT_MOVED_DELIVERY: render_account_moved},
     panel=(PanelItem("panel.members", 50, btn.LIST.data),),
 )

@@ -71,7 +71,8 @@ async def release_scheduled(session) -> list[tuple[str, int]]:
 FEATURE = Feature(
     "notices",
     register=register,
-    commands=(Command("notices", 40), Command("documents", 41), Command("notice", 130, officer=True)),
+    commands=(Command("notices", 40), Command("documents", 41, usage="documents.usage"),
+              Command("notice", 130, officer=True, usage="notice.usage")),
     menu=(MenuButton("menu.notices", 30),),
     renderers=lambda services: {
         notices.NOTICE_DELIVERY: render_notice,

@@ -13,5 +13,5 @@ def register(app) -> None:
     app.add_handler(CallbackQueryHandler(report_command, pattern=btn.PANEL.exact))
 
 
-FEATURE = Feature("reports", register=register, commands=(Command("report", 170, officer=True),),
+FEATURE = Feature("reports", register=register, commands=(Command("report", 170, officer=True, usage="report.usage"),),
                   panel=(PanelItem("panel.report", 80, btn.PANEL.data),))

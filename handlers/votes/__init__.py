@@ -66,7 +66,7 @@ async def close_and_remind(session) -> list[tuple[str, int]]:
 FEATURE = Feature(
     "votes",
     register=register,
-    commands=(Command("votes", 50), Command("vote", 140, officer=True)),
+    commands=(Command("votes", 50), Command("vote", 140, officer=True, usage="vote.usage")),
     menu=(MenuButton("menu.votes", 40),),
     renderers=lambda services: {
         votes.BALLOT_DELIVERY: render.render_ballot,
