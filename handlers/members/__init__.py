@@ -44,6 +44,7 @@ FEATURE = Feature(
     commands=(Command("members", 100, officer=True), Command("invite", 110, officer=True)),
     renderers=lambda services: {relinking.ACCOUNT_MOVED_DELIVERY: render_account_moved},
     panel=(PanelItem("panel.members", 50, btn.LIST.data),
-           PanelItem("panel.invite", 55, btn.INVITE_ALL.data, count=invitations.unlinked_count,
+           # after feedback and corrections: members waiting for an answer come before those to invite
+           PanelItem("panel.invite", 75, btn.INVITE_ALL.data, count=invitations.unlinked_count,
                      panels=frozenset({"cell"}))),
 )
