@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
@@ -44,11 +44,6 @@ async def _invites(turn: Turn, cell_id: int, start: int = 0, limit: int = 0) -> 
 
 def _link(turn: Turn, code: str) -> str:
     return f"https://t.me/{turn.services.bot_username}?start={code}"
-
-
-def _until(turn: Turn, found: CellInvites) -> str:
-    last = max(i.expires_at for i in found.invites)
-    return fmt_date(last.astimezone(turn.services.timezone or VIETNAM).date())
 
 
 def _everyone_linked(turn: Turn, found: CellInvites) -> str:
@@ -104,36 +99,48 @@ async def show_cell(turn: Turn, cell_id: int) -> None:
     turn.reply("\n\n".join(parts), markup)
 
 
+async def _pressed(turn: Turn, codec, what: str, page_size: int) -> tuple[CellInvites, int] | None:
+    """The cell a send or print button names, with codes for `page_size` members from its page. None: already
+    answered (forged, or not this officer's: refused; no bot username to link to; nobody left to invite)."""
+    ids = codec.parse(turn.update.callback_query.data)
+    page = ids[1] if ids and len(ids) > 1 else 0
+    username = turn.services.bot_username
+    found = await _invites(turn, ids[0], page * page_size, page_size if username else 0) if ids else None
+    if found is None:
+        await refuse(turn, what)
+    elif not username:
+        turn.reply(turn.t("invites.no_link"))
+    elif not found.members:
+        turn.reply(_everyone_linked(turn, found))
+    elif not found.invites:  # a page past the end: the list shrank since, or the data is forged
+        turn.reply(turn.t("invites.no_more"))
+    else:
+        return found, page
+    return None
+
+
+def _day(turn: Turn, at: datetime) -> str:
+    return fmt_date(at.astimezone(turn.services.timezone or VIETNAM).date())
+
+
 @member_handler
 async def send_each(turn: Turn):
     """PER_PRESS messages, each a member's invitation to forward; then a button for the next ones."""
-    ids = btn.INVITE_SEND.parse(turn.update.callback_query.data)
-    found = await _invites(turn, ids[0], ids[1] * PER_PRESS, PER_PRESS) if ids else None
-    if found is None:
-        await refuse(turn, "invite_send")
+    pressed = await _pressed(turn, btn.INVITE_SEND, "invite_send", PER_PRESS)
+    if pressed is None:
         return
-    if not turn.services.bot_username:
-        turn.reply(turn.t("invites.no_link"))
-        return
-    if not found.members:
-        turn.reply(_everyone_linked(turn, found))
-        return
-    if not found.invites:  # a page past the end: the list shrank since, or the data is forged
-        turn.reply(turn.t("invites.no_more"))
-        return
-    first, total = ids[1] * PER_PRESS + 1, len(found.members)
+    found, page = pressed
+    first, total = page * PER_PRESS + 1, len(found.members)
     last = first + len(found.invites) - 1
-    until = _until(turn, found)
-    turn.reply(turn.t("invites.forward_hint", count=len(found.invites), cell=esc(found.cell_name), until=until))
+    turn.reply(turn.t("invites.forward_hint", count=len(found.invites), cell=esc(found.cell_name)))
     for invite in found.invites:
         turn.later(lambda: asyncio.sleep(PACE_S))
         turn.reply(turn.t("invites.message", name=esc(invite.full_name), link=esc(_link(turn, invite.code)),
-                          code=invite.code, until=fmt_date(invite.expires_at.astimezone(
-                              turn.services.timezone or VIETNAM).date())))
+                          code=invite.code, until=_day(turn, invite.expires_at)))
     if last < total:
         more = min(PER_PRESS, total - last)
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            turn.t("invites.button.more", count=more), callback_data=btn.INVITE_SEND.data(found.cell_id, ids[1] + 1))]])
+            turn.t("invites.button.more", count=more), callback_data=btn.INVITE_SEND.data(found.cell_id, page + 1))]])
         turn.reply(turn.t("invites.sent_part", first=first, last=last, total=total), markup)
     else:
         turn.reply(turn.t("invites.sent_all", total=total))
@@ -142,17 +149,10 @@ async def send_each(turn: Turn):
 @member_handler
 async def print_qr(turn: Turn):
     """The sheet of QR codes with names, as a PDF document."""
-    ids = btn.INVITE_QR.parse(turn.update.callback_query.data)
-    found = await _invites(turn, ids[0], 0, SHEET_MAX) if ids else None
-    if found is None:
-        await refuse(turn, "invite_qr")
+    pressed = await _pressed(turn, btn.INVITE_QR, "invite_qr", SHEET_MAX)
+    if pressed is None:
         return
-    if not turn.services.bot_username:
-        turn.reply(turn.t("invites.no_link"))
-        return
-    if not found.invites:
-        turn.reply(_everyone_linked(turn, found))
-        return
+    found, _ = pressed
     tz = turn.services.timezone or VIETNAM
     cards = [InviteCard(i.full_name, _link(turn, i.code), i.code, i.expires_at.astimezone(tz).date())
              for i in found.invites]
