@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ from .settings import Settings
 
 # The bot's handlers, the importer and rich are imported by the command that uses them: an invite
 # or a grant loads none of them (handbook invite was 2.4 s of CPU when this module imported every handler),
-# nor python-telegram-bot (_bot_username asks Telegram with the standard library).
+# nor python-telegram-bot (bot_username asks Telegram with the standard library).
 
 
 async def _find_member(session, query: str) -> Member | None:
@@ -123,23 +124,33 @@ async def invite_member(settings: Settings, query: str, *, revoke: bool = False,
             if linked is not None and not relink:
                 click.echo(t(lang, "cli.relink_needed", name=member.full_name, since=since), err=True)
                 return 1
-            code = await accounts.create_invite(session, member.id, relink=linked is not None)
+            ttl = timedelta(days=settings.invite_ttl_days)
+            code = await accounts.create_invite(session, member.id, relink=linked is not None, ttl=ttl)
             if linked is not None:
                 await audit.record(session, "relink_invite_created", subject_member_id=member.id)
             await session.commit()
-        username = await _bot_username(settings)
-        click.echo(t(lang, "cli.invite_created", name=member.full_name, code=code, days=accounts.INVITE_TTL.days))
+        username = await bot_username(settings)
+        click.echo(t(lang, "cli.invite_created", name=member.full_name, code=code, days=settings.invite_ttl_days))
         if linked is not None:
             click.echo(t(lang, "cli.relink_created", since=since))
-        click.echo(f"https://t.me/{username or '<bot username>'}?start={code}")
+        if username:
+            click.echo(f"https://t.me/{username}?start={code}")
+        else:
+            click.echo(t(lang, "cli.invite_no_username", code=code), err=True)
         return 0
     finally:
         await engine.dispose()
 
 
-async def _bot_username(settings: Settings) -> str | None:
-    """The bot's username for the link (getMe). One plain request: importing python-telegram-bot for it
-    cost this command more CPU than all the rest it does."""
+GET_ME_TIMEOUT_S = 5
+
+
+async def bot_username(settings: Settings) -> str | None:
+    """The bot's username for the link: HANDBOOK_BOT_USERNAME, else Telegram's answer to getMe when the
+    token is set (one plain request: importing python-telegram-bot for it cost this command more CPU
+    than all the rest it does). None: neither, or Telegram could not be asked."""
+    if settings.bot_username:
+        return settings.bot_username
     if not settings.bot_token:
         return None
     url = f"{settings.telegram_api_url}/bot{settings.bot_token.get_secret_value()}/getMe"  # never shown
@@ -148,10 +159,11 @@ async def _bot_username(settings: Settings) -> str | None:
         import json
         import urllib.request
 
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(url, timeout=GET_ME_TIMEOUT_S) as resp:
             body = json.load(resp)
         result = body.get("result") if isinstance(body, dict) and body.get("ok") else None
-        return result.get("username") if isinstance(result, dict) else None
+        username = result.get("username") if isinstance(result, dict) else None
+        return username if isinstance(username, str) and username else None
 
     try:
         return await asyncio.to_thread(get_me)

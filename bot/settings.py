@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     tts_cache_mb: int = Field(default=512, ge=16, le=1_000_000)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    # The bot's @username for invite links (https://t.me/<username>?start=CODE) printed by `handbook invite`;
+    # empty: asked from Telegram (getMe) when the token is set. The running bot asks getMe itself.
+    bot_username: str | None = None
     members_page_size: int = Field(default=8, ge=3, le=30)
     # The delivery dispatcher (bot/dispatcher.py); 0 switches a limit off.
     delivery_rate_per_s: float = Field(default=30, ge=0)
@@ -108,6 +111,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("unknown time zone") from exc
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        value = (value or "").strip().removeprefix("@")
+        if value and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", value):
+            raise ValueError("must be the bot's username as @BotFather gave it (letters, digits and _), without t.me/")
+        return value or None
 
     @field_validator("webhook_secret")
     @classmethod

@@ -39,6 +39,9 @@ class FeedbackKeys:
     seal_key: bytes  # seals the way back of anonymous items
     rate_root: bytes  # the day keys of the hourly limit come from it
     legacy: bytes | None = None  # the token-derived key of older versions, to read their seals
+    # Not feedback's, but from the same secret: the invite codes made for a whole cell from the panel are
+    # derived under it (models/invitations.py), so they can be shown again while the database keeps only hashes.
+    invite_key: bytes | None = None
 
     @classmethod
     def from_secret(cls, secret: str | bytes, *, legacy_token: str | None = None) -> FeedbackKeys:
@@ -47,6 +50,7 @@ class FeedbackKeys:
             seal_key=_derive(root, b"handbook-feedback-seal"),
             rate_root=_derive(root, b"handbook-feedback-rate"),
             legacy=legacy_key(legacy_token) if legacy_token else None,
+            invite_key=_derive(root, b"handbook-invite-codes"),
         )
 
     def rate_key(self, day: date) -> bytes:

@@ -98,13 +98,34 @@ def test_invite_prints_a_code_that_is_stored_hashed(cli_env):
     assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
     result = run("invite", "07.000101")
     assert result.exit_code == 0, result.output
-    code = re.search(r"start=([A-Z0-9]+)", result.output)[1]
+    code = re.search(r"(?:start=|/start )([A-Z0-9]+)", result.output)[1]
     hashes = [h for (h,) in query(cli_env, select(Invite.code_hash))]
     assert len(hashes) == 1 and code not in hashes[0]
     assert run("invite", "Không Ai Cả").exit_code == 2
     revoked = run("invite", "07.000101", "--revoke")
     assert revoked.exit_code == 0 and "1" in revoked.output
     assert [r for (r,) in query(cli_env, select(Invite.revoked_at))][0] is not None
+
+
+def test_invite_link_names_the_bot_of_the_setting_or_says_how_to_set_it(cli_env, monkeypatch):
+    assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
+    monkeypatch.setenv("HANDBOOK_INVITE_TTL_DAYS", "3")
+    result = CliRunner().invoke(main, ["invite", "07.000101"])
+    assert result.exit_code == 0 and "hết hạn sau 3 ngày" in result.output
+    assert "https://t.me/" not in result.output and "<bot username>" not in result.output
+    code = re.search(r"Mã mời cho đồng chí .*?: ([A-Z0-9]{12})", result.output)[1]
+    assert "HANDBOOK_BOT_USERNAME" in result.output and f"/start {code}" in result.output
+    [(expires, created)] = query(cli_env, select(Invite.expires_at, Invite.created_at).where(Invite.revoked_at.is_(None)))
+    assert round((expires - created).total_seconds() / 86400) == 3
+
+    monkeypatch.setenv("HANDBOOK_BOT_USERNAME", "@chibo_phuhoi_bot")  # as @BotFather writes it; no getMe asked
+    monkeypatch.setenv("HANDBOOK_BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("HANDBOOK_TELEGRAM_API_URL", "http://127.0.0.1:9")  # nothing listens: would fail
+    result = CliRunner().invoke(main, ["invite", "07.000101"])
+    assert result.exit_code == 0 and re.search(r"^https://t\.me/chibo_phuhoi_bot\?start=[A-Z0-9]{12}$", result.output, re.M)
+    monkeypatch.setenv("HANDBOOK_BOT_USERNAME", "t.me/chibo")
+    bad = CliRunner().invoke(main, ["invite", "07.000101"])
+    assert bad.exit_code != 0 and "HANDBOOK_BOT_USERNAME" in str(bad.exception)
 
 
 def execute(url: str, stmt) -> None:
@@ -133,7 +154,7 @@ def test_invite_for_a_linked_member_asks_for_relink_then_makes_a_relink_code(cli
     assert query(cli_env, select(Invite.id)) == []
     made = run("invite", "07.000101", "--relink")
     assert made.exit_code == 0, made.output
-    assert re.search(r"start=([A-Z0-9]+)", made.output) and "05/03/2026" in made.output
+    assert re.search(r"(?:start=|/start )([A-Z0-9]+)", made.output) and "05/03/2026" in made.output
     assert query(cli_env, select(Invite.relink, Invite.created_by_member_id)) == [(True, None)]
 
 
@@ -161,7 +182,7 @@ def test_members_and_units_are_named_without_case_or_diacritics(cli_env):
     assert run("import-members", str(FIXTURES / "members_good.csv")).exit_code == 0
     for name in ("TRẦN THỊ BÌNH", "tran thi binh", "Tra\u0300n Thị Bình"):
         result = run("invite", name)
-        assert result.exit_code == 0 and "start=" in result.output, name
+        assert result.exit_code == 0 and re.search(r"(?:start=|/start )[A-Z0-9]{12}", result.output), name
     granted = run("grant", "pham thi dung", "secretary", "CHI BO TO DAN PHO 2")
     assert granted.exit_code == 0, granted.output
     assert len(query(cli_env, select(Role))) == 1
