@@ -1,6 +1,11 @@
 """Making a notice and sending it: now, or at the time its sender chose (the clock's tick releases it)."""
 from __future__ import annotations
 
+__all__ = [
+    "Attachment", "Dispatched", "create_notice", "dispatch", "get_notice", "issuing_unit_id", "parse_send_at",
+    "release_due", "set_status_message",
+]
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo

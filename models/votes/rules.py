@@ -1,6 +1,8 @@
 """The small rules of a vote: when it closes ("2h", a date and time), its options, "more than half"."""
 from __future__ import annotations
 
+__all__ = ["check_closing", "clean_options", "clean_text", "more_than_half", "parse_closing", "parse_duration"]
+
 import re
 from datetime import datetime, timedelta, tzinfo
 
