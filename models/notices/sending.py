@@ -6,7 +6,6 @@ __all__ = [
     "release_due", "set_status_message",
 ]
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, deliveries
-from ..dates import as_utc
+from ..dates import BadDate, parse_moment
 from ..members import Member
 from ..permissions import ALLOWED, Action, Actor, may_send_to
 from ..scheduling import claim
@@ -37,33 +36,18 @@ from .tables import (
     NoticeRecipient,
 )
 
+
 # --- small rules ---------------------------------------------------------------------------------
-_DATE = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})"
-_TIME = r"(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?\s*(?:phút|p)?"
-_DATE_TIME = re.compile(rf"{_DATE}\s*(?:,|lúc|at)?\s*{_TIME}", re.IGNORECASE)
-_TIME_DATE = re.compile(rf"{_TIME}\s*(?:,|ngày|on)?\s*{_DATE}", re.IGNORECASE)
-
-
 def parse_send_at(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     """"25/12/2026 19:30" (or "19h30 25/12/2026") in the handbook's time zone → aware UTC.
 
     Raises NoticeError: "when_format", "when_impossible" (31/02, 25:00), "when_past", "when_too_far".
     """
     now = now or clock.now()
-    value = " ".join((text or "").split())
-    if m := _DATE_TIME.fullmatch(value):
-        day, month, year, hour, minute = m.groups()
-    elif m := _TIME_DATE.fullmatch(value):
-        hour, minute, day, month, year = m.groups()
-    else:
-        raise NoticeError("when_format")
-    if len(year) != 4:
-        raise NoticeError("when_format")
     try:
-        local = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
-    except ValueError:
-        raise NoticeError("when_impossible") from None
-    at = as_utc(local)
+        at = parse_moment(text, tz)
+    except BadDate as exc:
+        raise NoticeError("when_impossible" if exc.reason == "no_such_day" else "when_format") from None
     if at < now + SCHEDULE_MIN:
         raise NoticeError("when_past")
     if at > now + SCHEDULE_MAX:
