@@ -9,13 +9,13 @@ __all__ = [
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, deliveries
 from ..dates import BadDate, parse_moment
-from ..members import Member
+from ..members import member_ids_under
 from ..permissions import ALLOWED, Action, Actor, may_send_to
 from ..scheduling import claim
 from ..scheduling import release_due as release_rows
@@ -176,15 +176,7 @@ async def dispatch(session: AsyncSession, notice_id: int, now: datetime | None =
     ).all()
     if not paths:
         return Dispatched(notice_id, 0, 0)
-    stmt = (
-        select(Member.id)
-        .join(Unit, Unit.id == Member.cell_id)
-        .where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))
-        .order_by(Member.id)
-    )
-    if sender is not None:
-        stmt = stmt.where(Member.id != sender)
-    member_ids = list((await session.scalars(stmt)).all())
+    member_ids = await member_ids_under(session, paths, but=sender)
     table = NoticeRecipient.__table__
     for start in range(0, len(member_ids), 1000):
         await session.execute(
