@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from audio.packing import pack
 from audio.spoken import (
     bn_cardinal,
     bn_date,
@@ -388,18 +389,7 @@ def _pieces(sentence: str, max_chars: int) -> list[str]:
 
 def _pack(units: list[tuple[str, str]], max_chars: int) -> list[str]:
     """Greedily joins (unit, separator-before-it) pairs into parts of at most max_chars."""
-    parts: list[str] = []
-    current = ""
-    for unit, sep in units:
-        if current and len(current) + len(sep) + len(unit) <= max_chars:
-            current += sep + unit
-        else:
-            if current:
-                parts.append(current)
-            current = unit
-    if current:
-        parts.append(current)
-    return parts
+    return pack(units, lambda part: len(part) <= max_chars)
 
 
 def split_into_parts(text: str, max_chars: int) -> list[str]:

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from audio.packing import pack
+
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096
@@ -35,19 +37,7 @@ def split_message(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 def _pack(pieces: Iterable[str], sep: str, limit: int) -> list[str]:
     """Pieces joined by sep, greedily, into chunks of at most limit visible characters."""
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current}{sep}{piece}" if current else piece
-        if visible_length(candidate) <= limit:
-            current = candidate
-        else:
-            if current:
-                chunks.append(current)
-            current = piece
-    if current:
-        chunks.append(current)
-    return chunks
+    return pack(((piece, sep) for piece in pieces), lambda chunk: visible_length(chunk) <= limit)
 
 
 def _pieces(text: str, limit: int) -> list[str]:

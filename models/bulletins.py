@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, deliveries
 from .base import Base
-from .members import Member
+from .members import Member, member_ids_under
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
 from .scheduling import claim
@@ -168,13 +168,7 @@ async def dispatch(session: AsyncSession, bulletin_id: int, now: datetime | None
             .where(Bulletin.id == bulletin_id)
         )
     ).one()
-    stmt = (
-        select(Member.id).join(Unit, Unit.id == Member.cell_id)
-        .where(Unit.path.startswith(path, autoescape=True)).order_by(Member.id)
-    )
-    if sender is not None:
-        stmt = stmt.where(Member.id != sender)  # the sender heard it before confirming
-    member_ids = list((await session.scalars(stmt)).all())
+    member_ids = await member_ids_under(session, [path], but=sender)
     await session.execute(
         update(Bulletin).where(Bulletin.id == bulletin_id).values(recipients=len(member_ids))
         .execution_options(synchronize_session=False)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from . import clock
 
@@ -10,6 +10,11 @@ from . import clock
 _DAY_FIRST = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d+)")
 # yyyy-mm-dd, optionally with the midnight time a spreadsheet export appends.
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
+# A date and a time of day, either first: "25/12/2026 19:30", "25/12/2026 lúc 19h30", "19 giờ 30 ngày 25/12/2026".
+_DATE = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})"
+_TIME = r"(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?\s*(?:phút|p)?"
+_DATE_TIME = re.compile(rf"{_DATE}\s*(?:,|lúc|at)?\s*{_TIME}", re.IGNORECASE)
+_TIME_DATE = re.compile(rf"{_TIME}\s*(?:,|ngày|on)?\s*{_DATE}", re.IGNORECASE)
 
 # Vietnam keeps one offset all year (no summer time).
 VIETNAM = timezone(timedelta(hours=7))
@@ -72,6 +77,26 @@ def parse_offset(text: str) -> timedelta:
     if not m or int(m[1]) == 0:
         raise ValueError(f"a reminder must look like 3d, 2h or 30m: {text!r}")
     return {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}[m[2]] * int(m[1])
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """"25/12/2026 19:30" (or "19h30 25/12/2026") on the clocks of `tz` → that moment, aware, in UTC.
+
+    Raises BadDate "format" (not a date and a time of day, or the year not in four digits) or "no_such_day"
+    (31/02/2026, 25:00). Whether the moment is too soon or too far is the caller's to say.
+    """
+    value = " ".join((text or "").split())
+    if m := _DATE_TIME.fullmatch(value):
+        day, month, year, hour, minute = m.groups()
+    elif m := _TIME_DATE.fullmatch(value):
+        hour, minute, day, month, year = m.groups()
+    else:
+        raise BadDate("format", text)
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
+    except ValueError:
+        raise BadDate("no_such_day", text) from None
+    return as_utc(local)
 
 
 def format_date(d: date | datetime) -> str:

@@ -202,6 +202,20 @@ async def find_members(session: AsyncSession, query: str, within_path: str | Non
     return list((await session.scalars(stmt)).all())
 
 
+async def member_ids_under(session: AsyncSession, paths: Sequence[str], *, but: int | None = None) -> list[int]:
+    """The ids of the members of every cell under any of these unit paths, in id order, `but` that one left out
+    (a broadcast's audience: its sender heard it before confirming)."""
+    if not paths:
+        return []
+    stmt = (
+        select(Member.id).join(Unit, Unit.id == Member.cell_id)
+        .where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))).order_by(Member.id)
+    )
+    if but is not None:
+        stmt = stmt.where(Member.id != but)
+    return list((await session.scalars(stmt)).all())
+
+
 async def members_under(session: AsyncSession, unit_path: str, offset: int = 0, limit: int = 10) -> tuple[list[Member], int]:
     """One page of the members of every cell under a unit, by cell then name, and the total."""
     base = select(Member).join(Unit, Unit.id == Member.cell_id).where(Unit.path.startswith(unit_path, autoescape=True))

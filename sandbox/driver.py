@@ -190,23 +190,27 @@ class SandboxDriver:
         self._advance(chat_id, max(e["seq"] for e in events))
         return new
 
+    async def _wait_on_message(self, chat_id: int, message_id: int, types: str, what: str, timeout: float,
+                               after_seq: int | None) -> list[dict]:
+        """Events of `types` in the chat after its cursor (or after_seq), until one is about that message."""
+        start = self.cursor(chat_id) if after_seq is None else after_seq
+        return await self._wait_events(
+            start, timeout, lambda evs: any(e["message_id"] == message_id for e in evs),
+            types=types, chat_id=chat_id, what=f"{what} in chat {chat_id}")
+
     async def wait_for_edit(self, chat_id: int, message_id: int, timeout: float = 10,
                             after_seq: int | None = None) -> dict:
         """The message after its next edit (after the chat's cursor)."""
-        start = self.cursor(chat_id) if after_seq is None else after_seq
-        events = await self._wait_events(
-            start, timeout, lambda evs: any(e["message_id"] == message_id for e in evs),
-            types="message_edited", chat_id=chat_id, what=f"an edit of message {message_id} in chat {chat_id}")
+        events = await self._wait_on_message(chat_id, message_id, "message_edited", f"an edit of message {message_id}",
+                                             timeout, after_seq)
         edit = next(e for e in events if e["message_id"] == message_id)
         self._advance(chat_id, edit["seq"])
         return next(m for m in await self.messages(chat_id) if m["message_id"] == message_id)
 
     async def wait_for_delete(self, chat_id: int, message_id: int, timeout: float = 10,
                               after_seq: int | None = None) -> None:
-        start = self.cursor(chat_id) if after_seq is None else after_seq
-        events = await self._wait_events(
-            start, timeout, lambda evs: any(e["message_id"] == message_id for e in evs),
-            types="message_deleted", chat_id=chat_id, what=f"deletion of message {message_id} in chat {chat_id}")
+        events = await self._wait_on_message(chat_id, message_id, "message_deleted", f"deletion of message {message_id}",
+                                             timeout, after_seq)
         self._advance(chat_id, events[-1]["seq"])
 
     async def callback_answer(self, callback_id: str, timeout: float = 5) -> dict:

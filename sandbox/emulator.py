@@ -42,6 +42,8 @@ CHAT_ACTIONS = {
 # Update types delivered when allowed_updates is empty or never set.
 DEFAULT_EXCLUDED_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 MEDIA_KINDS = ("document", "photo", "audio", "voice", "video", "animation", "video_note")
+# The Bot API method that sends each kind: sendDocument, …, sendVideoNote.
+SEND_MEDIA = {"send" + kind.title().replace("_", ""): kind for kind in MEDIA_KINDS}
 FILE_ID_PREFIX = {
     "document": "BQACAgIAAxkBAAI", "photo": "AgACAgIAAxkBAAI", "audio": "CQACAgIAAxkBAAI",
     "voice": "AwACAgIAAxkBAAI", "video": "BAACAgIAAxkBAAI", "animation": "CgACAgIAAxkBAAI",
@@ -374,6 +376,8 @@ class Emulator:
             handler = getattr(self, f"_m_{canonical}", None)
             if handler is not None:
                 result = await handler(params, attachments)
+            elif canonical in SEND_MEDIA:  # sendPhoto, sendVoice, …: one way for every kind
+                result = await self._send_media(SEND_MEDIA[canonical], params, attachments)
             else:
                 result = self._unemulated(canonical, params)
             if sending:
@@ -999,27 +1003,6 @@ class Emulator:
             media_kind=kind, media=self._media_object(kind, stored, params), reply_to=reply_to,
             protected=bool(params.get("protect_content")))
         return self._to_api(msg)
-
-    async def _m_sendDocument(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("document", params, attachments)
-
-    async def _m_sendPhoto(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("photo", params, attachments)
-
-    async def _m_sendAudio(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("audio", params, attachments)
-
-    async def _m_sendVoice(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("voice", params, attachments)
-
-    async def _m_sendVideo(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("video", params, attachments)
-
-    async def _m_sendAnimation(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("animation", params, attachments)
-
-    async def _m_sendVideoNote(self, params: dict, attachments: dict) -> dict:
-        return await self._send_media("video_note", params, attachments)
 
     async def _m_sendMediaGroup(self, params: dict, attachments: dict) -> list[dict]:
         chat = self._chat_for_send(params["chat_id"])

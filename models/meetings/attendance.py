@@ -1,6 +1,11 @@
 """The roll-call at the meeting, the counts reports read, and the record after it (content, decisions, closing)."""
 from __future__ import annotations
 
+__all__ = [
+    "Ratio", "RollEntry", "chair_defaults", "clean_decisions", "close_meeting", "mark", "mark_all_present",
+    "open_roll_call", "present_member_ids", "ratio", "record_content", "recount", "roll",
+]
+
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -1,6 +1,11 @@
 """Lists of meetings: a member's calendar, a secretary's meetings, a cell's usual places."""
 from __future__ import annotations
 
+__all__ = [
+    "MemberMeeting", "cell_name", "managed_meetings", "past_for_member", "recent_places", "roll_call_due",
+    "upcoming_for_member",
+]
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

@@ -1,6 +1,8 @@
 """Reminders: the scheduler's tick claims the due ones and queues their deliveries."""
 from __future__ import annotations
 
+__all__ = ["Released", "get_reminder", "meeting_of_reminder", "release_due_reminders", "reminder_tick", "reminders_of"]
+
 from dataclasses import dataclass
 from datetime import datetime
 

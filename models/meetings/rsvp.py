@@ -1,6 +1,8 @@
 """Members' answers to the notice (RSVP): who will come, who will be absent and why, who is silent."""
 from __future__ import annotations
 
+__all__ = ["Answered", "Answers", "answer", "answer_of", "answers", "declined_ids", "is_invited"]
+
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select

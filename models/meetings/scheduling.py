@@ -1,6 +1,11 @@
 """Scheduling a meeting, moving and cancelling it: the notice, the change and the reminders they queue."""
 from __future__ import annotations
 
+__all__ = [
+    "Document", "cancel_meeting", "cell_member_ids", "check_texts", "get_change", "get_meeting", "local_start",
+    "managed_meeting", "move_meeting", "parse_day", "parse_time", "parse_when", "schedule_meeting", "set_status_message",
+]
+
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass

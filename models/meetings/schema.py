@@ -1,6 +1,14 @@
 """The tables of cell meetings, their states and limits, and the error every rule raises. No queries here."""
 from __future__ import annotations
 
+__all__ = [
+    "AGENDA_MAX", "CHANGE_DELIVERY", "CONTENT_MAX", "CYCLE", "DECISION_MAX", "DECISIONS_MAX", "DEFAULT_REMINDERS",
+    "DOCUMENTS_MAX", "MEETING_DELIVERY", "NAME_MAX", "PLACE_MAX", "REASON_MAX", "RELEASE_BATCH", "REMINDER_DELIVERY",
+    "ROLL_CALL_OPENS", "SCHEDULE_MAX", "SCHEDULE_MIN", "TITLE_MAX", "Answer", "Attendance", "ChangeKind", "Meeting",
+    "MeetingChange", "MeetingDecision", "MeetingDocument", "MeetingError", "MeetingKind", "MeetingReminder",
+    "MeetingRsvp", "MeetingState", "Presence", "ReminderState",
+]
+
 import enum
 from datetime import datetime, timedelta
 

@@ -1,6 +1,8 @@
 """A member's lists (the inbox, the documents), what an officer's units sent, and the audience's size."""
 from __future__ import annotations
 
+__all__ = ["Listed", "Page", "audience_cells", "audience_size", "documents", "inbox", "is_recipient", "sent_from", "unreachable_member"]
+
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -2,6 +2,11 @@
 the rates by cell, reminders to those who have not read."""
 from __future__ import annotations
 
+__all__ = [
+    "CellRate", "Confirmed", "NoticeStatus", "Reminded", "Unread", "addressee", "mark_read", "mark_studied",
+    "notice_of_reminder", "rates_by_cell", "remind_unread", "status", "unread",
+]
+
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -1,17 +1,21 @@
 """Making a notice and sending it: now, or at the time its sender chose (the clock's tick releases it)."""
 from __future__ import annotations
 
-import re
+__all__ = [
+    "Attachment", "Dispatched", "create_notice", "dispatch", "get_notice", "issuing_unit_id", "parse_send_at",
+    "release_due", "set_status_message",
+]
+
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, deliveries
-from ..dates import as_utc
-from ..members import Member
+from ..dates import BadDate, parse_moment
+from ..members import member_ids_under
 from ..permissions import ALLOWED, Action, Actor, may_send_to
 from ..scheduling import claim
 from ..scheduling import release_due as release_rows
@@ -32,33 +36,18 @@ from .tables import (
     NoticeRecipient,
 )
 
+
 # --- small rules ---------------------------------------------------------------------------------
-_DATE = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})"
-_TIME = r"(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?\s*(?:phút|p)?"
-_DATE_TIME = re.compile(rf"{_DATE}\s*(?:,|lúc|at)?\s*{_TIME}", re.IGNORECASE)
-_TIME_DATE = re.compile(rf"{_TIME}\s*(?:,|ngày|on)?\s*{_DATE}", re.IGNORECASE)
-
-
 def parse_send_at(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     """"25/12/2026 19:30" (or "19h30 25/12/2026") in the handbook's time zone → aware UTC.
 
     Raises NoticeError: "when_format", "when_impossible" (31/02, 25:00), "when_past", "when_too_far".
     """
     now = now or clock.now()
-    value = " ".join((text or "").split())
-    if m := _DATE_TIME.fullmatch(value):
-        day, month, year, hour, minute = m.groups()
-    elif m := _TIME_DATE.fullmatch(value):
-        hour, minute, day, month, year = m.groups()
-    else:
-        raise NoticeError("when_format")
-    if len(year) != 4:
-        raise NoticeError("when_format")
     try:
-        local = datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
-    except ValueError:
-        raise NoticeError("when_impossible") from None
-    at = as_utc(local)
+        at = parse_moment(text, tz)
+    except BadDate as exc:
+        raise NoticeError("when_impossible" if exc.reason == "no_such_day" else "when_format") from None
     if at < now + SCHEDULE_MIN:
         raise NoticeError("when_past")
     if at > now + SCHEDULE_MAX:
@@ -187,15 +176,7 @@ async def dispatch(session: AsyncSession, notice_id: int, now: datetime | None =
     ).all()
     if not paths:
         return Dispatched(notice_id, 0, 0)
-    stmt = (
-        select(Member.id)
-        .join(Unit, Unit.id == Member.cell_id)
-        .where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]))
-        .order_by(Member.id)
-    )
-    if sender is not None:
-        stmt = stmt.where(Member.id != sender)
-    member_ids = list((await session.scalars(stmt)).all())
+    member_ids = await member_ids_under(session, paths, but=sender)
     table = NoticeRecipient.__table__
     for start in range(0, len(member_ids), 1000):
         await session.execute(

@@ -1,6 +1,12 @@
 """The tables of notices, documents, resolutions and reports, and what every part of the feature shares."""
 from __future__ import annotations
 
+__all__ = [
+    "BODY_MAX", "DOCUMENT_KINDS", "FILE_KINDS", "NOTICE_DELIVERY", "QUERY_MAX", "RELEASE_BATCH", "REMIND_INTERVAL",
+    "REMINDER_DELIVERY", "SCHEDULE_MAX", "SCHEDULE_MIN", "TITLE_MAX", "Notice", "NoticeAudience", "NoticeError",
+    "NoticeKind", "NoticeRecipient", "NoticeReminder", "covers",
+]
+
 import enum
 from datetime import datetime, timedelta
 

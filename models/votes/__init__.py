@@ -25,69 +25,13 @@ half"), ballots.py (opening, casting), results.py (counting), closing.py (the cl
 """
 from __future__ import annotations
 
-from .ballots import (
-                      REFUSED,
-                      Cast,
-                      CastResult,
-                      cast_ballot,
-                      choice_of,
-                      elector,
-                      get_vote,
-                      has_voted,
-                      open_vote,
-                      set_status_message,
-)
-from .closing import close_due, close_vote, remind_due
-from .lists import MeetingChoice, MemberVote, for_member, managed_votes, meetings_for_votes
-from .results import OptionResult, RollLine, Turnout, VoteResult, results_for_meeting, roll, tally, turnout
-from .rules import check_closing, clean_options, clean_text, more_than_half, parse_closing, parse_duration
-from .tables import (
-                      ABSENT_DELIVERY,
-                      BALLOT_DELIVERY,
-                      CLOSE_BATCH,
-                      DEFAULT_DURATION,
-                      DEFAULT_REMINDER,
-                      DURATION_MAX,
-                      DURATION_MIN,
-                      OPTION_MAX,
-                      OPTIONS_MAX,
-                      OPTIONS_MIN,
-                      PROBATION_DELIVERY,
-                      QUESTION_MAX,
-                      REMINDER_CHOICES,
-                      REMINDER_DELIVERY,
-                      RESULT_DELIVERY,
-                      ROLL_DELIVERY,
-                      STANDARD_OPTIONS,
-                      TEXT_MAX,
-                      Ballot,
-                      BallotKind,
-                      Elector,
-                      Electorate,
-                      OptionKind,
-                      PassRule,
-                      SecretTally,
-                      SecretVoter,
-                      Vote,
-                      VoteError,
-                      VoteOption,
-)
+# Each part lists what it exports in its own __all__; the package exports all of them.
+from . import ballots, closing, lists, results, rules, tables
+from .ballots import *  # noqa: F403
+from .closing import *  # noqa: F403
+from .lists import *  # noqa: F403
+from .results import *  # noqa: F403
+from .rules import *  # noqa: F403
+from .tables import *  # noqa: F403
 
-__all__ = [
-    # tables
-    "ABSENT_DELIVERY", "BALLOT_DELIVERY", "CLOSE_BATCH", "DEFAULT_DURATION", "DEFAULT_REMINDER", "DURATION_MAX",
-    "DURATION_MIN", "OPTION_MAX", "OPTIONS_MAX", "OPTIONS_MIN", "PROBATION_DELIVERY", "QUESTION_MAX",
-    "REMINDER_CHOICES", "REMINDER_DELIVERY", "RESULT_DELIVERY", "ROLL_DELIVERY", "STANDARD_OPTIONS", "TEXT_MAX",
-    "Ballot", "BallotKind", "Elector", "Electorate", "OptionKind", "PassRule", "SecretTally", "SecretVoter", "Vote",
-    "VoteError", "VoteOption",
-    # rules
-    "check_closing", "clean_options", "clean_text", "more_than_half", "parse_closing", "parse_duration",
-    # ballots
-    "REFUSED", "Cast", "CastResult", "cast_ballot", "choice_of", "elector", "get_vote", "has_voted", "open_vote",
-    "set_status_message",
-    # results
-    "OptionResult", "RollLine", "Turnout", "VoteResult", "results_for_meeting", "roll", "tally", "turnout",
-    # closing, lists
-    "close_due", "close_vote", "remind_due",
-    "MeetingChoice", "MemberVote", "for_member", "managed_votes", "meetings_for_votes",
-]
+__all__ = [*ballots.__all__, *closing.__all__, *lists.__all__, *results.__all__, *rules.__all__, *tables.__all__]

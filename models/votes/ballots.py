@@ -1,6 +1,11 @@
 """Opening a vote (its electors fixed, its ballots queued) and casting a ballot, open or secret."""
 from __future__ import annotations
 
+__all__ = [
+    "REFUSED", "Cast", "CastResult", "cast_ballot", "choice_of", "elector", "get_vote", "has_voted", "open_vote",
+    "set_status_message",
+]
+
 import enum
 import json
 import random

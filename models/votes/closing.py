@@ -1,6 +1,8 @@
 """The scheduler's ticks: votes closed when their time comes (results queued once), reminders."""
 from __future__ import annotations
 
+__all__ = ["close_due", "close_vote", "remind_due"]
+
 from datetime import datetime
 
 from sqlalchemy import select, update

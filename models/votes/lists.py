@@ -1,6 +1,8 @@
 """The lists of votes: a member's, an officer's, and the meetings a new vote may belong to."""
 from __future__ import annotations
 
+__all__ = ["MeetingChoice", "MemberVote", "for_member", "managed_votes", "meetings_for_votes"]
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

@@ -1,6 +1,8 @@
 """Counting a vote: its result under every base, the turnout, the roll of an open ballot."""
 from __future__ import annotations
 
+__all__ = ["OptionResult", "RollLine", "Turnout", "VoteResult", "results_for_meeting", "roll", "tally", "turnout"]
+
 import json
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,20 +1,18 @@
 """The small rules of a vote: when it closes ("2h", a date and time), its options, "more than half"."""
 from __future__ import annotations
 
+__all__ = ["check_closing", "clean_options", "clean_text", "more_than_half", "parse_closing", "parse_duration"]
+
 import re
 from datetime import datetime, timedelta, tzinfo
 
 from .. import clock
-from ..dates import as_utc
+from ..dates import BadDate, parse_moment
 from ..text import clean_line
 from .tables import DURATION_MAX, DURATION_MIN, OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, TEXT_MAX, VoteError
 
 # --- small rules ----------------------------------------------------------------------------------------
 _DURATION = re.compile(r"(\d{1,4})\s*(phút|min|m|p|giờ|tiếng|g|h|ngày|d)(?![^\W\d_])", re.IGNORECASE)
-_DATE = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})"
-_TIME = r"(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?\s*(?:phút|p)?"
-_DATE_TIME = re.compile(rf"{_DATE}\s*(?:,|lúc|at)?\s*{_TIME}", re.IGNORECASE)
-_TIME_DATE = re.compile(rf"{_TIME}\s*(?:,|ngày|on)?\s*{_DATE}", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "p": "minutes", "phút": "minutes", "h": "hours", "g": "hours",
           "giờ": "hours", "tiếng": "hours", "d": "days", "ngày": "days"}
 
@@ -50,16 +48,10 @@ def parse_closing(text: str, tz: tzinfo, now: datetime | None = None) -> datetim
             raise VoteError("when_far", days=DURATION_MAX.days)
         at = now + duration
     else:
-        if m := _DATE_TIME.fullmatch(value):
-            day, month, year, hour, minute = m.groups()
-        elif m := _TIME_DATE.fullmatch(value):
-            hour, minute, day, month, year = m.groups()
-        else:
-            raise VoteError("when_format")
         try:
-            at = as_utc(datetime(int(year), int(month), int(day), int(hour), int(minute or 0), tzinfo=tz))
-        except ValueError:
-            raise VoteError("when_impossible") from None
+            at = parse_moment(value, tz)
+        except BadDate as exc:
+            raise VoteError("when_impossible" if exc.reason == "no_such_day" else "when_format") from None
     check_closing(at, now)
     return at
 

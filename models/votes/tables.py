@@ -1,6 +1,14 @@
 """The votes' tables, their kinds and limits, and VoteError. No Telegram here."""
 from __future__ import annotations
 
+__all__ = [
+    "ABSENT_DELIVERY", "BALLOT_DELIVERY", "CLOSE_BATCH", "DEFAULT_DURATION", "DEFAULT_REMINDER", "DURATION_MAX",
+    "DURATION_MIN", "OPTION_MAX", "OPTIONS_MAX", "OPTIONS_MIN", "PROBATION_DELIVERY", "QUESTION_MAX",
+    "REMINDER_CHOICES", "REMINDER_DELIVERY", "RESULT_DELIVERY", "ROLL_DELIVERY", "STANDARD_OPTIONS", "TEXT_MAX",
+    "Ballot", "BallotKind", "Elector", "Electorate", "OptionKind", "PassRule", "SecretTally", "SecretVoter", "Vote",
+    "VoteError", "VoteOption",
+]
+
 import enum
 from datetime import datetime, timedelta
 from typing import TypedDict
