@@ -9,7 +9,8 @@ and the meeting is closed; the minutes (models/minutes.py) are drafted from all 
 and every attendance mark records who made it and when. No Telegram here.
 
 The parts: schema (tables, states, limits), scheduling (schedule, move, cancel), rsvp (answers),
-reminders (the tick), attendance (roll-call, record, close), lists. Import from here.
+reminders (the tick), attendance (roll-call, record, close), lists, hd42 (the agenda template, documents
+a day before, a thematic meeting a quarter, the length against HD 42). Import from here.
 """
 from ..text import fold
 from .attendance import (
@@ -26,6 +27,19 @@ from .attendance import (
     record_content,
     recount,
     roll,
+)
+from .hd42 import (
+    Length,
+    Rules,
+    Template,
+    agenda_template,
+    meeting_length,
+    meetings_missing_documents,
+    parse_parts,
+    quarter_without_thematic,
+    reset_agenda_template,
+    rules,
+    set_agenda_template,
 )
 from .lists import (
     MemberMeeting,
@@ -88,7 +102,10 @@ from .schema import (
     ROLL_CALL_OPENS,
     SCHEDULE_MAX,
     SCHEDULE_MIN,
+    TEMPLATE_PART_MAX,
+    TEMPLATE_PARTS_MAX,
     TITLE_MAX,
+    AgendaTemplate,
     Answer,
     Attendance,
     ChangeKind,
@@ -124,7 +141,10 @@ __all__ = [
     "ROLL_CALL_OPENS",
     "SCHEDULE_MAX",
     "SCHEDULE_MIN",
+    "TEMPLATE_PART_MAX",
+    "TEMPLATE_PARTS_MAX",
     "TITLE_MAX",
+    "AgendaTemplate",
     "Answer",
     "Attendance",
     "ChangeKind",
@@ -180,6 +200,17 @@ __all__ = [
     "record_content",
     "recount",
     "roll",
+    "Length",
+    "Rules",
+    "Template",
+    "agenda_template",
+    "meeting_length",
+    "meetings_missing_documents",
+    "parse_parts",
+    "quarter_without_thematic",
+    "reset_agenda_template",
+    "rules",
+    "set_agenda_template",
     "MemberMeeting",
     "cell_name",
     "managed_meetings",
