@@ -26,8 +26,8 @@ from .meetings import (
     MeetingState,
     Presence,
     get_meeting,
-    meeting_length,
     managed_meeting,
+    meeting_length,
     ratio,
 )
 from .members import Member
