@@ -12,22 +12,46 @@ from models.audit import AuditEntry
 from models.meetings import AgendaTemplate
 from models.units import Unit
 
-from .test_meetings import PLACE, buttons, data_of, latest_meeting, local_day, move_clock_to, plain, schedule_one_line
+from .test_meetings import (
+    PLACE,
+    buttons,
+    data_of,
+    latest_meeting,
+    local_day,
+    move_clock_to,
+    plain,
+    schedule_one_line,
+    wait_until,
+)
 from .test_panel import CELL_PANEL, labels, open_panel
 
 COMMON = ["Đánh giá tình hình thực hiện nhiệm vụ tháng", "Phương hướng, nhiệm vụ tháng tới",
           "Sinh hoạt chuyên đề (nếu có)", "Ý kiến đảng viên", "Biểu quyết, kết luận"]
 
 
+async def said(driver, user_id: int, needle: str, seq: int) -> dict:
+    """The first bot message after `seq` with `needle` in it: the outbox's notices come at their own pace."""
+    async def found():
+        return next((m for m in await driver.bot_messages(user_id, seq) if needle in plain(m)), None)
+
+    return await wait_until(found, 15, repr(needle))
+
+
+async def answer(driver, user_id: int, text: str, needle: str) -> dict:
+    seq = driver.cursor(user_id)
+    await driver.send(user_id, text)
+    return await said(driver, user_id, needle, seq)
+
+
 async def to_agenda_step(driver, user_id: int, kind: str = "thường kỳ") -> dict:
     """/meeting up to the agenda: kind by button, the rest typed."""
-    [ask_kind] = await driver.exchange(user_id, "/meeting")
+    ask_kind = await answer(driver, user_id, "/meeting", "chọn loại")
+    seq = driver.cursor(user_id)
     await driver.press_button(user_id, ask_kind, kind)
-    await driver.wait_for_bot_messages(user_id)
-    await driver.exchange(user_id, f"{local_day(4)} 19:30")  # → the title
-    await driver.exchange(user_id, "Sinh hoạt chi bộ tháng này")  # → the place
-    [ask_agenda] = await driver.exchange(user_id, PLACE)
-    return ask_agenda
+    await said(driver, user_id, "Ngày sinh hoạt", seq)
+    await answer(driver, user_id, f"{local_day(4)} 19:30", "Tên buổi")
+    await answer(driver, user_id, "Sinh hoạt chi bộ tháng này", "Địa điểm")
+    return await answer(driver, user_id, PLACE, "õ chương trình")  # "Gõ …" or "… gõ chương trình khác"
 
 
 async def cell_id(run, name: str) -> int:
@@ -45,22 +69,27 @@ async def test_a_regular_meeting_starts_from_the_template_with_one_tap(driver, p
     ask = await to_agenda_step(driver, sec.user_id)
     assert all(f"{i}. {part}" in plain(ask) for i, part in enumerate(COMMON, 1)), plain(ask)
     assert buttons(ask) == ["📋 Dùng mẫu", "➡️ Chưa có chương trình"]
+    seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, ask, "Dùng mẫu")
-    edited = await driver.wait_for_edit(sec.user_id, ask["message_id"])
-    assert "Chương trình (theo mẫu)" in plain(edited) and "1. Đánh giá tình hình" in plain(edited)
-    [ask_docs] = await driver.wait_for_bot_messages(sec.user_id)
+    edited = await said(driver, sec.user_id, "Chương trình (theo mẫu)", seq)
+    assert edited["message_id"] == ask["message_id"] and "1. Đánh giá tình hình" in plain(edited)
+    assert buttons(edited) == []
+    ask_docs = await said(driver, sec.user_id, "Gửi tài liệu", seq)
+    seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, ask_docs, "Xong")
-    preview, confirm = await driver.wait_for_bot_messages(sec.user_id, 2)
+    preview = await said(driver, sec.user_id, "Thông báo đảng viên sẽ nhận", seq)
     assert "5. Biểu quyết, kết luận" in plain(preview)
+    confirm = await said(driver, sec.user_id, "Gửi tới", preview["seq"])
+    seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, confirm, "Gửi thông báo")
-    [card] = await driver.wait_for_bot_messages(sec.user_id)  # the secretary's live card
-    assert "Sẽ tham dự" in plain(card)
+    await said(driver, sec.user_id, "Sẽ tham dự", seq)  # the secretary's live card: the meeting is made
     meeting = await latest_meeting(sandbox_run)
     assert meeting.agenda == "\n".join(f"{i}. {p}" for i, p in enumerate(COMMON, 1))
 
     # Typed over, the template gives way; a thematic meeting is asked as before, without one.
     ask = await to_agenda_step(driver, sec.user_id)
-    await driver.exchange(sec.user_id, "Chỉ một việc: bầu tổ trưởng")
+    await answer(driver, sec.user_id, "Chỉ một việc: bầu tổ trưởng", "Gửi tài liệu")
+    await driver.exchange(sec.user_id, "/cancel")
     ask = await to_agenda_step(driver, sec.user_id, "chuyên đề")
     assert "Dùng mẫu" not in " ".join(buttons(ask)) and "Đánh giá tình hình" not in plain(ask)
 
@@ -150,16 +179,18 @@ async def test_the_minutes_show_the_length_against_ninety_minutes(driver, person
     sec = personas["secretary"]
     meeting = await schedule_one_line(driver, sandbox_run, sec, days=2)
     move_clock_to(meeting.starts_at - timedelta(minutes=10))
-    [roll] = await driver.exchange(sec.user_id, "/attendance")
+    roll = await answer(driver, sec.user_id, "/attendance", "Điểm danh")
     await driver.press_button(sec.user_id, roll, "còn lại đều có mặt")
     roll = await driver.wait_for_edit(sec.user_id, roll["message_id"])
-    move_clock_to(meeting.starts_at + timedelta(minutes=95))
+    move_clock_to(meeting.starts_at + timedelta(minutes=95))  # the reminders due meanwhile come at their pace
+    seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, roll, "Ghi nội dung")
-    await driver.wait_for_bot_messages(sec.user_id)
-    await driver.exchange(sec.user_id, "Kiểm điểm việc tháng; bàn việc tháng tới.")
-    [confirm] = await driver.exchange(sec.user_id, "Tổng vệ sinh khu phố")
+    await said(driver, sec.user_id, "nội dung chính", seq)
+    await answer(driver, sec.user_id, "Kiểm điểm việc tháng; bàn việc tháng tới.", "mỗi dòng một ý")
+    confirm = await answer(driver, sec.user_id, "Tổng vệ sinh khu phố", "1 quyết định")
+    seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, confirm, "Kết thúc buổi sinh hoạt")
-    [draft] = await driver.wait_for_bot_messages(sec.user_id)
+    draft = await said(driver, sec.user_id, "DỰ THẢO BIÊN BẢN", seq)
     assert "Thời lượng: 1 giờ 35 phút (tối thiểu 90 phút theo HD 42)" in plain(draft)
     stored = await latest_meeting(sandbox_run)
     assert stored.started_at == meeting.starts_at  # the roll opened early: the meeting began at the time set
