@@ -34,6 +34,11 @@ from .schema import (
     MeetingState,
 )
 
+__all__ = [
+    "Length", "Rules", "Template", "agenda_template", "meeting_length", "meetings_missing_documents", "parse_parts",
+    "quarter_without_thematic", "reset_agenda_template", "rules", "set_agenda_template",
+]
+
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "meetings_hd42.toml"
 
 
