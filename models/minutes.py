@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import audit, clock
 from .meetings import (
     Attendance,
+    Length,
     Meeting,
     MeetingError,
     MeetingKind,
@@ -26,6 +27,7 @@ from .meetings import (
     Presence,
     get_meeting,
     managed_meeting,
+    meeting_length,
     ratio,
 )
 from .members import Member
@@ -87,6 +89,7 @@ class Minutes:
     votes_known: bool  # False when the votes feature is not installed: "no votes" is then a guess
     approved_at: datetime | None = None
     approved_by: str | None = None
+    started_at: datetime | None = None  # from the roll-call (minutes approved before it was kept have none)
 
     @property
     def percent(self) -> int:
@@ -94,15 +97,15 @@ class Minutes:
 
     def to_json(self) -> str:
         data = asdict(self)
-        for key in ("starts_at", "ended_at", "approved_at"):
+        for key in ("starts_at", "ended_at", "approved_at", "started_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Minutes:
         data = json.loads(text)
-        for key in ("starts_at", "ended_at", "approved_at"):
-            data[key] = datetime.fromisoformat(data[key]) if data[key] else None
+        for key in ("starts_at", "ended_at", "approved_at", "started_at"):
+            data[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
         data["absent"] = [Absent(**a) for a in data["absent"]]
         data["votes"] = [VoteResult(**{**v, "options": [tuple(o) for o in v["options"]]}) for v in data["votes"]]
         return cls(**data)
@@ -209,6 +212,7 @@ async def draft_minutes(session: AsyncSession, meeting_id: int) -> Minutes:
         decisions=[d.text for d in meeting.decisions],
         votes=votes,
         votes_known=known,
+        started_at=meeting.started_at,
     )
 
 
@@ -243,3 +247,8 @@ async def set_minutes_file(session: AsyncSession, meeting_id: int, file_id: str)
 
 def kind_of(minutes: Minutes) -> MeetingKind:
     return MeetingKind(minutes.kind)
+
+
+def length_of(minutes: Minutes) -> Length | None:
+    """How long the meeting lasted, beside HD 42's least (from the scheduled start when the roll kept none)."""
+    return meeting_length(minutes.kind, minutes.started_at or minutes.starts_at, minutes.ended_at)

@@ -10,6 +10,7 @@ The parts: steps (the /meeting conversation), views (what members see and answer
 manage (the secretary's card, proxy answers and those given on paper, move, cancel), printout (📄 the
 invitation printed for members without Telegram), attendance (roll-call, record, close),
 minutes (draft, edit, approve, the Word file of minutes_docx), render (outbox renderers, live card),
+prepare (HD 42 on the panel: the cell's agenda template, tomorrow's meetings without documents),
 common (what they share).
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from models.callback_data import any_of
 from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from ..steps import conversation
-from . import attendance, manage, minutes, printout, steps, views
+from . import attendance, manage, minutes, prepare, printout, steps, views
 from . import buttons as btn
 from .common import (
     AGENDA,
@@ -37,6 +38,7 @@ from .common import (
     MOVE,
     PLACE,
     REASON,
+    TEMPLATE,
     TIME,
     TITLE,
 )
@@ -82,6 +84,9 @@ def register(app) -> None:
             CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
             CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),
             CallbackQueryHandler(minutes.edit_field_pressed, pattern=btn.MINUTES_FIELD.pattern),
+            CallbackQueryHandler(prepare.template_pressed, pattern=btn.TEMPLATE.exact),
+            CallbackQueryHandler(prepare.template_cell_pressed, pattern=btn.TEMPLATE_CELL.pattern),
+            CallbackQueryHandler(prepare.template_reset_pressed, pattern=btn.TEMPLATE_RESET.pattern),
         ],
         {
             CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
@@ -94,6 +99,7 @@ def register(app) -> None:
             PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
                     MessageHandler(text, steps.typed_place)],
             AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
+                     CallbackQueryHandler(steps.used_template, pattern=btn.USE_TEMPLATE.exact),
                      MessageHandler(text, steps.typed_agenda)],
             DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
                    CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
@@ -105,12 +111,14 @@ def register(app) -> None:
             DECISIONS: [MessageHandler(text, attendance.typed_decisions),
                         CallbackQueryHandler(attendance.no_decisions, pattern=btn.NO_DECISIONS.pattern)],
             EDIT: [MessageHandler(text, minutes.typed_field)],
+            TEMPLATE: [MessageHandler(text, prepare.typed_template)],
         },
         fallbacks=[CallbackQueryHandler(views.attend_pressed, pattern=btn.ATTEND.pattern)],
     ))
     for callback, pattern in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CommandHandler("attendance", attendance.attendance_command))
+    app.add_handler(CallbackQueryHandler(prepare.documents_due_pressed, pattern=btn.DOCS_DUE.exact))
     app.add_handler(CallbackQueryHandler(attendance.attendance_command, pattern=btn.ROLL_DUE.exact))
     for callback, pattern in ROLL_CALL_BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -139,5 +147,8 @@ FEATURE = Feature(
     progress={meetings.MEETING_DELIVERY: status_edits},
     ticks=(meetings.reminder_tick,),
     panel=(PanelItem("panel.meeting", 20, btn.PANEL.data, panels=CELL_PANEL),
+           PanelItem("panel.meeting_documents", 22, btn.DOCS_DUE.data, count=prepare.missing_documents_count,
+                     panels=CELL_PANEL),
+           PanelItem("panel.meeting_template", 24, btn.TEMPLATE.data, panels=CELL_PANEL),
            PanelItem("panel.attendance", 40, btn.ROLL_DUE.data, count=_roll_call_due, panels=CELL_PANEL)),
 )

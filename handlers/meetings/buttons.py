@@ -25,9 +25,10 @@ TIME = Codec("gh", Token(r"[0-9]{4}"))  # hhmm
 TITLE = Codec("gt", Choice("0"))
 PLACE = Codec("gp", Id())
 NO_AGENDA = Codec("gg", Choice("0"))
+USE_TEMPLATE = Codec("gu", Choice("0"))  # the agenda from the cell's template
 DOCS_DONE = Codec("gf", Choice("0"))
 CONFIRM = Codec("gy", Choice("yes", "no"))
-CONVERSATION = (CELL, KIND, DAY, TIME, TITLE, PLACE, NO_AGENDA, DOCS_DONE, CONFIRM)
+CONVERSATION = (CELL, KIND, DAY, TIME, TITLE, PLACE, NO_AGENDA, USE_TEMPLATE, DOCS_DONE, CONFIRM)
 # roll call, closing, minutes
 ROLL = Codec("gr", Id(), Id())  # meeting, page
 MARK = Codec("gl", Id(), Id(), Id())  # meeting, member, page
@@ -41,3 +42,7 @@ APPROVE = Codec("gap", Id(), legacy="gA")
 DOWNLOAD = Codec("gdl", Id(), legacy="gD")
 PANEL = Codec("gnew")  # 📅 Cuộc họp on the officer's panel: starts the conversation
 ROLL_DUE = Codec("grd")  # ✅ Điểm danh on the officer's panel: the meetings whose roll can be taken now
+TEMPLATE = Codec("gtm")  # 🧾 Mẫu chương trình on the officer's panel: the cell's agenda template
+TEMPLATE_CELL = Codec("gtc", Id())  # whose template, when the officer manages several cells
+TEMPLATE_RESET = Codec("gtr", Id())  # the cell goes back to the common template
+DOCS_DUE = Codec("gdd")  # 📎 Tài liệu họp on the officer's panel: meetings of tomorrow without documents

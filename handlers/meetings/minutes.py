@@ -28,7 +28,7 @@ from .common import (
     record,
     when_text,
 )
-from .minutes_docx import docx_name, option_label, render_docx, verdict
+from .minutes_docx import docx_name, length_line, option_label, render_docx, verdict
 
 FIELDS = {"c": "chair", "r": "recorder", "n": "content", "d": "decisions"}
 
@@ -59,6 +59,7 @@ def minutes_text(m: minutes.Minutes, lang: str, tz: tzinfo | None) -> str:
         f"<b>{esc(m.title)}</b>",
         t(lang, "meeting.line.when", when=when_text(lang, m.starts_at, tz)),
         t(lang, "meeting.line.place", place=esc(m.place)),
+        *[esc(line) for line in (length_line(lang, m),) if line],
         t(lang, "minutes.chair", name=esc(m.chair or "—")),
         t(lang, "minutes.recorder", name=esc(m.recorder or "—")),
         "",

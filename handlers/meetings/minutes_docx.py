@@ -17,7 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from models.meetings import MeetingKind
-from models.minutes import Minutes
+from models.minutes import Minutes, length_of
 
 from ..i18n import t
 
@@ -74,6 +74,19 @@ def verdict(lang: str, v) -> str:
     rule = t(lang, f"minutes.rule.{v.rule}", base=v.base if v.base is not None else "—") \
         if v.rule in ("members", "present", "cast") else ""
     return t(lang, key, rule=rule)
+
+
+def length_line(lang: str, m: Minutes) -> str | None:
+    """"Thời lượng: 1 giờ 35 phút (tối thiểu 90 phút theo HD 42)": shown beside the rule, never enforced."""
+    length = length_of(m)
+    if length is None:
+        return None
+    hours, minutes = divmod(length.minutes, 60)
+    key = "meeting.length.hm" if hours and minutes else ("meeting.length.h" if hours else "meeting.length.m")
+    said = t(lang, key, hours=hours, minutes=minutes)
+    if length.minimum is None:
+        return t(lang, "minutes.length_plain", length=said)
+    return t(lang, "minutes.length", length=said, minimum=length.minimum, rule=length.rule)
 
 
 def _local(value, tz):
@@ -162,9 +175,11 @@ def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
     else:
         _para(doc, t(lang, "minutes.doc.no_votes"), indent=True)
     if m.ended_at:
-        end = _local(m.ended_at, tz)
+        end, length = _local(m.ended_at, tz), length_line(lang, m)
         _para(doc, t(lang, "minutes.doc.ended", hour=end.hour, minute=f"{end.minute:02d}",
-                     date=end.strftime("%d/%m/%Y")), indent=True, space_after=12)
+                     date=end.strftime("%d/%m/%Y")), indent=True, space_after=0 if length else 12)
+        if length:
+            _para(doc, length, indent=True, space_after=12)
 
     # --- signatures ------------------------------------------------------------------------------------------------
     signs = doc.add_table(rows=1, cols=2)

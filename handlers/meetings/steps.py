@@ -267,7 +267,7 @@ async def chose_place(turn: Turn):
         return PLACE
     _draft(turn)["place"] = places[ids[0]]
     turn.edit(turn.t("meeting.place_chosen", place=esc(places[ids[0]])))
-    return _ask_agenda(turn)
+    return await _ask_agenda(turn)
 
 
 @member_handler
@@ -277,7 +277,7 @@ async def typed_place(turn: Turn):
         turn.reply(turn.t("meeting.error.place_long", limit=meetings.PLACE_MAX))
         return PLACE
     _draft(turn)["place"] = place
-    return _ask_agenda(turn)
+    return await _ask_agenda(turn)
 
 
 def _one_button(turn: Turn, key: str, codec: Codec) -> InlineKeyboardMarkup:
@@ -285,10 +285,31 @@ def _one_button(turn: Turn, key: str, codec: Codec) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(turn.t(key), callback_data=codec.data("0"))]])
 
 
-def _ask_agenda(turn: Turn):
+async def _ask_agenda(turn: Turn):
+    """A regular meeting starts from the cell's agenda template (HD 42): shown, used with one tap, or typed over."""
+    draft = _draft(turn)
+    if draft.get("kind") == MeetingKind.regular.value and "cell" in draft:
+        template = await meetings.agenda_template(turn.session, draft["cell"], turn.services.default_language)
+        draft["template"] = template.agenda
+        rows = [[InlineKeyboardButton(turn.t("meeting.button.use_template"), callback_data=btn.USE_TEMPLATE.data("0"))],
+                [InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data=btn.NO_AGENDA.data("0"))]]
+        turn.reply(turn.t("meeting.ask_agenda_template", agenda=esc(template.agenda), limit=meetings.AGENDA_MAX),
+                   InlineKeyboardMarkup(rows))
+        return AGENDA
     turn.reply(turn.t("meeting.ask_agenda", limit=meetings.AGENDA_MAX),
                _one_button(turn, "meeting.button.no_agenda", btn.NO_AGENDA))
     return AGENDA
+
+
+@member_handler
+async def used_template(turn: Turn):
+    draft = _draft(turn)
+    if not draft.get("template"):
+        turn.answer(turn.t("meeting.expired"), alert=True)
+        return ConversationHandler.END
+    draft["agenda"] = draft["template"]
+    turn.edit(turn.t("meeting.agenda_from_template", agenda=esc(draft["agenda"])))
+    return _ask_docs(turn)
 
 
 @member_handler

@@ -9,14 +9,16 @@ and the meeting is closed; the minutes (models/minutes.py) are drafted from all 
 and every attendance mark records who made it and when. No Telegram here.
 
 The parts: schema (tables, states, limits), scheduling (schedule, move, cancel), rsvp (answers),
-reminders (the tick), attendance (roll-call, record, close), lists. Import from here.
+reminders (the tick), attendance (roll-call, record, close), lists, hd42 (the HD 42 rules: agenda
+template, documents a day before, a thematic meeting a quarter, the length). Import from here.
 """
 from ..dates import parse_offset
 from ..text import fold
 
 # Each part lists what it exports in its own __all__; the package exports all of them.
-from . import attendance, lists, reminders, rsvp, scheduling, schema
+from . import attendance, hd42, lists, reminders, rsvp, scheduling, schema
 from .attendance import *  # noqa: F403
+from .hd42 import *  # noqa: F403
 from .lists import *  # noqa: F403
 from .reminders import *  # noqa: F403
 from .rsvp import *  # noqa: F403
@@ -24,6 +26,6 @@ from .scheduling import *  # noqa: F403
 from .schema import *  # noqa: F403
 
 __all__ = [
-    "fold", "parse_offset", *attendance.__all__, *lists.__all__, *reminders.__all__, *rsvp.__all__, *scheduling.__all__,
+    "fold", "parse_offset", *attendance.__all__, *hd42.__all__, *lists.__all__, *reminders.__all__, *rsvp.__all__, *scheduling.__all__,
     *schema.__all__,
 ]

@@ -83,6 +83,7 @@ async def open_roll_call(session: AsyncSession, actor: Actor, meeting_id: int) -
                                recorded_at=now if status else None))
     if meeting.roll_call_at is None:
         meeting.roll_call_at = now
+        meeting.started_at = max(now, meeting.starts_at)  # opened early: it begins at the time set
         await audit.record(session, "roll_call_opened", actor_telegram_id=actor.telegram_user_id,
                            actor_member_id=actor.member_id, detail={"meeting_id": meeting.id})
     await session.flush()

@@ -6,7 +6,7 @@ __all__ = [
     "DOCUMENTS_MAX", "MEETING_DELIVERY", "NAME_MAX", "PLACE_MAX", "REASON_MAX", "RELEASE_BATCH", "REMINDER_DELIVERY",
     "ROLL_CALL_OPENS", "SCHEDULE_MAX", "SCHEDULE_MIN", "TITLE_MAX", "Answer", "Attendance", "ChangeKind", "Meeting",
     "MeetingChange", "MeetingDecision", "MeetingDocument", "MeetingError", "MeetingKind", "MeetingReminder",
-    "MeetingRsvp", "MeetingState", "Presence", "ReminderState",
+    "MeetingRsvp", "MeetingState", "Presence", "ReminderState", "TEMPLATE_PARTS_MAX", "TEMPLATE_PART_MAX", "AgendaTemplate",
 ]
 
 import enum
@@ -34,6 +34,8 @@ DECISIONS_MAX = 30
 REASON_MAX = 300
 NAME_MAX = 200
 DOCUMENTS_MAX = 5
+TEMPLATE_PARTS_MAX = 15  # parts of an agenda template, one a line
+TEMPLATE_PART_MAX = 200
 SCHEDULE_MIN = timedelta(minutes=1)
 SCHEDULE_MAX = timedelta(days=366)
 # The roll-call opens this long before the start (members arrive early; the secretary prepares).
@@ -106,8 +108,10 @@ class Meeting(Base):
     chair_name: Mapped[str | None] = mapped_column(CleanLine(NAME_MAX))
     recorder_name: Mapped[str | None] = mapped_column(CleanLine(NAME_MAX))
     roll_call_at: Mapped[datetime | None] = mapped_column()  # when the roll-call was opened
+    # When it began: the roll-call's opening, or the scheduled start if the roll was opened early.
+    started_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
-    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()  # closed at the table: the closing time
     closed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     # Counts kept with the meeting (recounted on every mark): reports read these, not every row.
     member_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -219,6 +223,17 @@ class MeetingChange(Base):
     new_place: Mapped[str | None] = mapped_column(CleanLine(PLACE_MAX))
     by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class AgendaTemplate(Base):
+    """A cell's own agenda template for its regular meetings (none: the parts of models/rules/meetings_hd42.toml)."""
+
+    __tablename__ = "agenda_templates"
+
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    parts: Mapped[str] = mapped_column(CleanText)  # one part a line
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
 class MeetingError(ValueError):
