@@ -238,10 +238,6 @@ async def cells_without_thematic(session: AsyncSession, cell_ids: list[int], tod
     return set(cell_ids) - held
 
 
-async def quarter_without_thematic(session: AsyncSession, cell_id: int, today: date, tz: tzinfo = VIETNAM) -> bool:
-    return bool(await cells_without_thematic(session, [cell_id], today, tz))
-
-
 # --- the officer's choice ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Weekly:

@@ -142,8 +142,7 @@ async def test_a_quarter_without_a_thematic_meeting(session, w):
     await session.execute(Meeting.__table__.delete().where(Meeting.cell_id == w.cell.id))
     await session.commit()
     today = MONDAY_7.astimezone(HUE).date()
-    assert await todo.quarter_without_thematic(session, w.cell.id, today)
-    assert not await todo.quarter_without_thematic(session, w.other.id, today)
+    assert await todo.cells_without_thematic(session, [w.cell.id, w.other.id], today) == {w.cell.id}
     found = await todo.todo_for(session, await actor(session, w.secretary))
     assert found.no_thematic.shown == ("Chi bộ Tổ dân phố 1",) and found.quarter == 4
     # Early in a quarter (its first month) it is not a line yet; the next quarter starts afresh.
