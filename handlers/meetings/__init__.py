@@ -68,6 +68,22 @@ ROLL_CALL_BUTTONS = (  # after /attendance
 
 def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
+    scheduling = {  # /meeting's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
+        CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
+        KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
+        DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern),
+              CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern), MessageHandler(text, steps.typed_day)],
+        TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern), MessageHandler(text, steps.typed_time)],
+        TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
+                MessageHandler(text, steps.typed_title)],
+        PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
+                MessageHandler(text, steps.typed_place)],
+        AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
+                 MessageHandler(text, steps.typed_agenda)],
+        DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
+               CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
+        CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+    }
     app.add_handler(conversation(
         "meeting",
         [
@@ -79,20 +95,7 @@ def register(app) -> None:
             CallbackQueryHandler(minutes.edit_field_pressed, pattern=btn.MINUTES_FIELD.pattern),
         ],
         {
-            CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
-            KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
-            DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern), MessageHandler(text, steps.typed_day)],
-            TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern),
-                   MessageHandler(text, steps.typed_time)],
-            TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
-                    MessageHandler(text, steps.typed_title)],
-            PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
-                    MessageHandler(text, steps.typed_place)],
-            AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
-                     MessageHandler(text, steps.typed_agenda)],
-            DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
-                   CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
-            CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+            **{state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in scheduling.items()},
             REASON: [CallbackQueryHandler(views.reason_pressed, pattern=btn.REASON.pattern),
                      MessageHandler(text, views.typed_reason)],
             MOVE: [MessageHandler(text, manage.typed_move)],

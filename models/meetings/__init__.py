@@ -35,6 +35,8 @@ from .lists import (
     recent_places,
     roll_call_due,
     upcoming_for_member,
+    usual_days,
+    usual_first,
 )
 from .reminders import (
     Released,
@@ -187,4 +189,6 @@ __all__ = [
     "past_for_member",
     "recent_places",
     "upcoming_for_member",
+    "usual_days",
+    "usual_first",
 ]
