@@ -3,6 +3,7 @@ page buttons, the last "confirm" step and the ◀ Quay lại / ✖ Hủy row of 
 each, so the features cannot drift apart."""
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -94,7 +95,7 @@ def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: I
     return draft
 
 
-Ask = Callable[..., Awaitable[Any]]  # ask(turn, edit=False) -> the step's state: puts the step's question
+Ask = Callable[..., Any]  # ask(turn, edit=False) -> the step's state (or an awaitable of it): puts its question
 
 
 class Trail:
@@ -147,7 +148,8 @@ class Trail:
                 turn.answer(turn.t(self.expired_key), alert=True)
                 return None  # the conversation stays where it is
             steps.pop()
-            return await self.asks[steps[-1]](turn, edit=True)
+            state = self.asks[steps[-1]](turn, edit=True)
+            return await state if inspect.isawaitable(state) else state
 
         async def quitted(turn: Turn):
             settle(turn, lambda data: data.pop(self.draft_key, None))
