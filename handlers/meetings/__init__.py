@@ -6,10 +6,10 @@ dispatcher sends it at Telegram's pace with the renderers of render.py, in each 
 Reminders and moves go the same way. Callback data is short and opaque ("ga:42", buttons.py); every
 press is checked against the database (is the presser a member of that cell, may they manage it).
 
-The parts: steps (the /meeting conversation), views (what members see and answer, /meetings),
-manage (the secretary's card, proxy answers, move, cancel), attendance (roll-call, record, close),
-minutes (draft, edit, approve, the Word file of minutes_docx), render (outbox renderers, live card),
-common (what they share).
+The parts: steps (the /meeting conversation) and offers (what its steps offer to tap), views (what
+members see and answer, /meetings), manage (the secretary's card, proxy answers, move, cancel),
+attendance (roll-call, record, close), minutes (draft, edit, approve, the Word file of minutes_docx),
+render (outbox renderers, live card), common (what they share).
 """
 from __future__ import annotations
 

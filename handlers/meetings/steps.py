@@ -1,12 +1,14 @@
 """/meeting: a secretary schedules a cell meeting, step by step or on one line.
 
-Each step keeps what was chosen in the draft (user_data); the last one asks to confirm and the
-meeting is made, its notice queued (models.meetings.schedule_meeting) and the secretary's live card
-posted. A button of a conversation that is over gets "expired" (stale_step).
+Each step keeps what was chosen in the draft (user_data) and can be answered by a tap (offers.py: the
+calendar, the usual times, the last places) or by typing; every question has ◀ Quay lại (the step before,
+asked again in place, what was chosen shown and one tap away) and ✖ Hủy (TRAIL, handlers.steps.Trail).
+The last one asks to confirm and the meeting is made, its notice queued (models.meetings.schedule_meeting)
+and the secretary's live card posted. A button of a conversation that is over gets "expired" (stale_step).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ConversationHandler
@@ -16,13 +18,12 @@ from models.meetings import Document, Meeting, MeetingError, MeetingKind
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
-from ..calendar import day_of, month_markup, month_of
-from ..calendar import usual_days as usual_dates
-from ..i18n import t
+from ..calendar import day_of, month_of
 from ..live_status import tell_outbox
 from ..steps import Trail, paged, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from . import offers
 from .common import (
     AGENDA,
     CELL,
@@ -47,8 +48,6 @@ from .common import (
 )
 from .render import STATUS
 
-DAYS_AHEAD = 183  # the calendar offers tomorrow to about six months ahead (a typed date reaches a year)
-TIMES_OFFERED = (("07:30", "14:00", "19:30"), ("08:00", "15:00", "19:00", "20:00"))  # the usual three first
 PLACES_OFFERED = 3
 
 
@@ -64,22 +63,6 @@ def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> No
 def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
     """The question, under what was chosen for it before (a step asked again after ◀)."""
     return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
-
-
-def default_title(lang: str, kind: MeetingKind, day: date | None) -> str:
-    if kind is MeetingKind.regular and day is not None:
-        return t(lang, "meeting.default_title.regular", month=day.month, year=day.year)
-    return t(lang, f"meeting.kind.{kind.value}")
-
-
-def guess_kind(title: str) -> MeetingKind:
-    """The one-line form has no kind field: the title says it ("chuyên đề", "cấp ủy")."""
-    folded = meetings.fold(title)
-    if "chuyen de" in folded or "thematic" in folded:
-        return MeetingKind.thematic
-    if any(w in folded for w in ("cap uy", "chi uy", "committee")):
-        return MeetingKind.committee
-    return MeetingKind.regular
 
 
 @member_handler
@@ -144,31 +127,12 @@ async def chose_kind(turn: Turn):
     return await _ask_day(turn)
 
 
-def _days(turn: Turn) -> tuple[date, date]:
-    """The first and last day the calendar offers: tomorrow, and about six months ahead."""
-    today = local(clock.now(), turn.services.timezone).date()
-    return today + timedelta(days=1), today + timedelta(days=DAYS_AHEAD)
-
-
-def _out_of_range(turn: Turn) -> str:
-    first, last = _days(turn)
-    return turn.t("meeting.day_out_of_range", first=first.strftime("%d/%m/%Y"), last=last.strftime("%d/%m/%Y"))
-
-
 async def _ask_day(turn: Turn, *, edit: bool = False, month: date | None = None):
-    """The calendar, a month a page; the cell's usual day(s) starred. It opens on the day chosen before
-    (after ◀), else on the month of the next usual day, else on tomorrow's."""
-    draft = _draft(turn)
-    first, last = _days(turn)
-    usual = await meetings.usual_days(turn.session, draft.get("cell", 0), turn.services.timezone)
+    """The calendar, a month a page (offers.calendar); the cell's usual day(s) starred."""
+    draft, tz = _draft(turn), turn.services.timezone
+    usual = await meetings.usual_days(turn.session, draft.get("cell", 0), tz)
     chosen = date.fromisoformat(draft["day"]) if "day" in draft else None
-    if month is None:
-        upcoming = [d for m in (first, first.replace(day=28) + timedelta(days=4)) for d in usual_dates(m, usual)
-                    if first <= d <= last]
-        month = chosen if chosen and first <= chosen <= last else min(upcoming, default=first)
-    markup = month_markup(turn.lang, month, today=first - timedelta(days=1), day=btn.DAY, page=btn.MONTH,
-                          first=first, last=last, suggested=usual_dates(month, usual),
-                          extra_rows=[TRAIL.row(turn, DAY)])
+    markup = offers.calendar(turn.lang, tz, usual=usual, chosen=chosen, month=month, last_row=TRAIL.row(turn, DAY))
     text = _asked(turn, "meeting.ask_day", chosen and turn.t("meeting.day_chosen", date=chosen.strftime("%d/%m/%Y")))
     if usual:
         text += "\n" + turn.t("meeting.usual_day_hint")
@@ -179,9 +143,8 @@ async def _ask_day(turn: Turn, *, edit: bool = False, month: date | None = None)
 async def _show_month(turn: Turn, raw: str, *, edit: bool = True):
     """A page button of the calendar: forged or out of range, said and the page stays."""
     month = month_of(raw)
-    first, last = _days(turn)
-    if month is None or not first.replace(day=1) <= month <= last.replace(day=1):
-        turn.answer(_out_of_range(turn), alert=True)
+    if month is None or not offers.month_offered(month, turn.services.timezone):
+        turn.answer(offers.out_of_range(turn.lang, turn.services.timezone), alert=True)
         return DAY
     return await _ask_day(turn, edit=edit, month=month)
 
@@ -196,9 +159,8 @@ async def chose_day(turn: Turn):
     if day is None:  # forged, or a day like 31/02
         turn.answer(turn.t("meeting.error.date_impossible" if fields else "error.bad_button"), alert=True)
         return DAY
-    first, last = _days(turn)
-    if not first <= day <= last:
-        turn.answer(_out_of_range(turn), alert=True)
+    if not offers.offered(day, turn.services.timezone):
+        turn.answer(offers.out_of_range(turn.lang, turn.services.timezone), alert=True)
         return DAY
     _draft(turn)["day"] = day.isoformat()
     turn.edit(turn.t("meeting.day_chosen", date=day.strftime("%d/%m/%Y")))
@@ -226,10 +188,8 @@ async def typed_day(turn: Turn):
 
 def _ask_time(turn: Turn, *, edit: bool = False):
     chosen = _draft(turn).get("time")
-    rows = [[InlineKeyboardButton(v, callback_data=btn.TIME.data(v.replace(":", ""))) for v in row]
-            for row in TIMES_OFFERED]
     text = _asked(turn, "meeting.ask_time", chosen and turn.t("meeting.time_chosen", time=chosen))
-    _show(turn, text, TRAIL.markup(turn, TIME, rows), edit)
+    _show(turn, text, TRAIL.markup(turn, TIME, offers.time_rows()), edit)
     return TIME
 
 
@@ -273,7 +233,7 @@ async def typed_time(turn: Turn):
 
 def _ask_title(turn: Turn, *, edit: bool = False):
     draft = _draft(turn)
-    suggested = default_title(turn.lang, MeetingKind(draft.get("kind", "regular")), date.fromisoformat(draft["day"]))
+    suggested = offers.default_title(turn.lang, MeetingKind(draft.get("kind", "regular")), date.fromisoformat(draft["day"]))
     draft["suggested"] = suggested
     rows = [[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data=btn.TITLE.data("0"))]]
     kept = draft.get("title")
@@ -480,7 +440,7 @@ async def _one_line(turn: Turn, cells: list[Unit]):
         turn.reply(error_text(turn.lang, exc) + "\n\n" + turn.t("meeting.one_line_usage"))
         return ConversationHandler.END
     turn.context.user_data[DRAFT] = {
-        "kind": guess_kind(line.title).value, "day": line.day.isoformat(), "time": line.at.strftime("%H:%M"),
+        "kind": offers.guess_kind(line.title).value, "day": line.day.isoformat(), "time": line.at.strftime("%H:%M"),
         "title": line.title, "place": line.place, "agenda": line.agenda, "one_line": True,
     }
     if len(cells) == 1:
