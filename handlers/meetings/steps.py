@@ -257,11 +257,19 @@ async def chose_title(turn: Turn):
     return await _ask_place(turn)
 
 
+def _typed_line(turn: Turn, limit: int, error_key: str) -> str | None:
+    """A typed one-line answer (a title, a place), spaces tidied; None, said, when empty or over `limit`."""
+    line = " ".join(turn.text.split())
+    if not line or len(line) > limit:
+        turn.reply(turn.t(error_key, limit=limit))
+        return None
+    return line
+
+
 @member_handler
 async def typed_title(turn: Turn):
-    title = " ".join(turn.text.split())
-    if not title or len(title) > meetings.TITLE_MAX:
-        turn.reply(turn.t("meeting.error.title_long", limit=meetings.TITLE_MAX))
+    title = _typed_line(turn, meetings.TITLE_MAX, "meeting.error.title_long")
+    if title is None:
         return TITLE
     _draft(turn)["title"] = title
     return await _ask_place(turn)
@@ -293,9 +301,8 @@ async def chose_place(turn: Turn):
 
 @member_handler
 async def typed_place(turn: Turn):
-    place = " ".join(turn.text.split())
-    if not place or len(place) > meetings.PLACE_MAX:
-        turn.reply(turn.t("meeting.error.place_long", limit=meetings.PLACE_MAX))
+    place = _typed_line(turn, meetings.PLACE_MAX, "meeting.error.place_long")
+    if place is None:
         return PLACE
     _draft(turn)["place"] = place
     return _ask_agenda(turn)
