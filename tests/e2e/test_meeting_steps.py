@@ -53,7 +53,7 @@ class Taps:
 
 async def answer_to(driver, user_id: int, msg: dict, data: str) -> str:
     cb = await driver.press(user_id, msg["message_id"], data=data)
-    answer = await driver.callback_answer(cb)
+    answer = await driver.callback_answer(cb, timeout=20)
     return answer.get("text") or ""
 
 
