@@ -1,12 +1,15 @@
 """Pieces every feature's conversation is made of: refusing, a conversation's wiring, a paged list's
-page buttons and the last "confirm" step. One copy each, so the features cannot drift apart."""
+page buttons, the last "confirm" step and the ◀ Quay lại / ✖ Hủy row of every step (Trail). One copy
+each, so the features cannot drift apart."""
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from models import audit
@@ -90,3 +93,70 @@ def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: I
         turn.edit(turn.t(expired_key))
         return None
     return draft
+
+
+Ask = Callable[..., Any]  # ask(turn, edit=False) -> the step's state (or an awaitable of it): puts its question
+
+
+class Trail:
+    """The steps of a conversation, gone back over one generic way. Every question carries the row
+    [◀ Quay lại] [✖ Hủy] (`row`, `markup`; the first step has no step before it, so no ◀); the draft
+    (user_data[draft_key]) keeps the steps asked so far, in order, under "trail". ◀ asks the step before
+    again in place of the question it sits on (`asks[state](turn, edit=True)`), what was chosen kept in the
+    draft for that ask to show; ✖ drops the draft and ends the conversation, as /cancel does.
+
+    ◀'s data names the step it sits on: one pressed on an older question (answered by typing since) is
+    told that it has expired, and the steps stay as they are. Add `handlers()` to every step's state."""
+
+    def __init__(self, name: str, draft_key: str, back: Codec, quit: Codec, asks: Mapping[Any, Ask],
+                 expired_key: str) -> None:
+        self.name, self.draft_key, self.back, self.quit = name, draft_key, back, quit
+        self.asks, self.expired_key = asks, expired_key
+        self._callbacks()
+
+    def _steps(self, turn: Turn) -> list:
+        return turn.context.user_data.setdefault(self.draft_key, {}).setdefault("trail", [])
+
+    def enter(self, turn: Turn, state: Any) -> Any:
+        """Note that `state` is being asked (again: once) and give it back."""
+        steps = self._steps(turn)
+        if not steps or steps[-1] != state:
+            steps.append(state)
+        return state
+
+    def row(self, turn: Turn, state: Any) -> list[InlineKeyboardButton]:
+        """The step's [◀ Quay lại] [✖ Hủy] row; the step is entered."""
+        self.enter(turn, state)
+        row = [InlineKeyboardButton(turn.t("steps.cancel"), callback_data=self.quit.data())]
+        if len(self._steps(turn)) > 1:
+            row.insert(0, InlineKeyboardButton(turn.t("steps.back"), callback_data=self.back.data(state)))
+        return row
+
+    def markup(self, turn: Turn, state: Any, rows: Iterable[list[InlineKeyboardButton]] = ()) -> InlineKeyboardMarkup:
+        """The step's own buttons, then its ◀ / ✖ row."""
+        return InlineKeyboardMarkup([*rows, self.row(turn, state)])
+
+    def handlers(self) -> list[BaseHandler]:
+        return [CallbackQueryHandler(self._went_back, pattern=self.back.pattern),
+                CallbackQueryHandler(self._quitted, pattern=self.quit.exact)]
+
+    def _callbacks(self) -> None:
+        async def went_back(turn: Turn):
+            fields = self.back.parse(turn.update.callback_query.data)
+            steps = self._steps(turn)
+            if fields is None or len(steps) < 2 or steps[-1] != fields[0] or steps[-2] not in self.asks:
+                turn.answer(turn.t(self.expired_key), alert=True)
+                return None  # the conversation stays where it is
+            steps.pop()
+            state = self.asks[steps[-1]](turn, edit=True)
+            return await state if inspect.isawaitable(state) else state
+
+        async def quitted(turn: Turn):
+            settle(turn, lambda data: data.pop(self.draft_key, None))
+            turn.edit(turn.t("cancel.done"))
+            return ConversationHandler.END
+
+        # Named before they are wrapped: the turn's metrics and logs know a handler by the name it had then.
+        went_back.__name__ = went_back.__qualname__ = f"{self.name}_back"
+        quitted.__name__ = quitted.__qualname__ = f"{self.name}_cancel"
+        self._went_back, self._quitted = member_handler(went_back), member_handler(quitted)

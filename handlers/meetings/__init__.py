@@ -6,7 +6,7 @@ dispatcher sends it at Telegram's pace with the renderers of render.py, in each 
 Reminders and moves go the same way. Callback data is short and opaque ("ga:42", buttons.py); every
 press is checked against the database (is the presser a member of that cell, may they manage it).
 
-The parts: steps (the /meeting conversation), views (what members see and answer, /meetings),
+The parts: steps (the /meeting conversation) and offers (what its steps offer to tap), views (what members see and answer, /meetings),
 manage (the secretary's card, proxy answers and those given on paper, move, cancel), printout (📄 the
 invitation printed for members without Telegram), attendance (roll-call, record, close),
 minutes (draft, edit, approve, the Word file of minutes_docx), render (outbox renderers, live card),
@@ -75,6 +75,23 @@ ROLL_CALL_BUTTONS = (  # after /attendance
 
 def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
+    scheduling = {  # /meeting's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
+        CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
+        KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
+        DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern),
+              CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern), MessageHandler(text, steps.typed_day)],
+        TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern), MessageHandler(text, steps.typed_time)],
+        TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
+                MessageHandler(text, steps.typed_title)],
+        PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
+                MessageHandler(text, steps.typed_place)],
+        AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
+                 CallbackQueryHandler(steps.used_template, pattern=btn.USE_TEMPLATE.exact),
+                 MessageHandler(text, steps.typed_agenda)],
+        DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
+               CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
+        CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+    }
     app.add_handler(conversation(
         "meeting",
         [
@@ -89,21 +106,7 @@ def register(app) -> None:
             CallbackQueryHandler(prepare.template_reset_pressed, pattern=btn.TEMPLATE_RESET.pattern),
         ],
         {
-            CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
-            KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
-            DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern), MessageHandler(text, steps.typed_day)],
-            TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern),
-                   MessageHandler(text, steps.typed_time)],
-            TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
-                    MessageHandler(text, steps.typed_title)],
-            PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
-                    MessageHandler(text, steps.typed_place)],
-            AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
-                     CallbackQueryHandler(steps.used_template, pattern=btn.USE_TEMPLATE.exact),
-                     MessageHandler(text, steps.typed_agenda)],
-            DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
-                   CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
-            CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+            **{state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in scheduling.items()},
             REASON: [CallbackQueryHandler(views.reason_pressed, pattern=btn.REASON.pattern),
                      MessageHandler(text, views.typed_reason)],
             MOVE: [MessageHandler(text, manage.typed_move)],

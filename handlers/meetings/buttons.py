@@ -20,15 +20,18 @@ CANCEL_YES = Codec("gxy", Id(), legacy="gX")
 # /meeting, step by step
 CELL = Codec("gc", Id())
 KIND = Codec("gk", Choice(*(k.value for k in MeetingKind)))
-DAY = Codec("gd", Token(r"[0-9]{8}"))  # yyyymmdd
+DAY = Codec("gd", Token(r"[0-9]{8}"))  # yyyymmdd, a day of the calendar
+MONTH = Codec("gmo", Token(r"[0-9]{6}"))  # yyyymm, the calendar's page to show
 TIME = Codec("gh", Token(r"[0-9]{4}"))  # hhmm
-TITLE = Codec("gt", Choice("0"))
+TITLE = Codec("gt", Choice("0", "1"))  # 0: the suggested title, 1: the one typed before (after ◀)
 PLACE = Codec("gp", Id())
-NO_AGENDA = Codec("gg", Choice("0"))
+NO_AGENDA = Codec("gg", Choice("0", "1"))  # 0: no agenda, 1: keep the one typed before (after ◀)
 USE_TEMPLATE = Codec("gu", Choice("0"))  # the agenda from the cell's template
 DOCS_DONE = Codec("gf", Choice("0"))
-CONFIRM = Codec("gy", Choice("yes", "no"))
-CONVERSATION = (CELL, KIND, DAY, TIME, TITLE, PLACE, NO_AGENDA, USE_TEMPLATE, DOCS_DONE, CONFIRM)
+CONFIRM = Codec("gy", Choice("yes", "no"))  # "no": the ✖️ Bỏ of previews sent before ✖ Hủy replaced it
+BACK = Codec("gbk", Id())  # ◀ Quay lại on a step: the step it sits on (handlers.steps.Trail)
+QUIT = Codec("gqt")  # ✖ Hủy on a step
+CONVERSATION = (CELL, KIND, DAY, MONTH, TIME, TITLE, PLACE, NO_AGENDA, USE_TEMPLATE, DOCS_DONE, CONFIRM, BACK, QUIT)
 # roll call, closing, minutes
 ROLL = Codec("gr", Id(), Id())  # meeting, page
 MARK = Codec("gl", Id(), Id(), Id())  # meeting, member, page

@@ -118,8 +118,12 @@ def meeting_head(meeting: Meeting, lang: str, tz: tzinfo | None) -> str:
     ])
 
 
+def agenda_line(lang: str, agenda: str) -> str:
+    return t(lang, "meeting.line.agenda", agenda=esc(agenda)) if agenda else ""
+
+
 def agenda_text(meeting: Meeting, lang: str) -> str:
-    return t(lang, "meeting.line.agenda", agenda=esc(meeting.agenda)) if meeting.agenda else ""
+    return agenda_line(lang, meeting.agenda)
 
 
 def answer_buttons(meeting_id: int, lang: str, answer: Answer | None = None) -> InlineKeyboardMarkup:

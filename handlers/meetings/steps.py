@@ -1,27 +1,29 @@
 """/meeting: a secretary schedules a cell meeting, step by step or on one line.
 
-Each step keeps what was chosen in the draft (user_data); the last one asks to confirm and the
-meeting is made, its notice queued (models.meetings.schedule_meeting) and the secretary's live card
-posted. A button of a conversation that is over gets "expired" (stale_step).
+Each step keeps what was chosen in the draft (user_data) and can be answered by a tap (offers.py: the
+calendar, the usual times, the last places) or by typing; every question has ◀ Quay lại (the step before,
+asked again in place, what was chosen shown and one tap away) and ✖ Hủy (TRAIL, handlers.steps.Trail).
+The last one asks to confirm and the meeting is made, its notice queued (models.meetings.schedule_meeting)
+and the secretary's live card posted. A button of a conversation that is over gets "expired" (stale_step).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ConversationHandler
 
 from models import accounts, clock, meetings, one_line, units
-from models.callback_data import Codec
 from models.meetings import Document, Meeting, MeetingError, MeetingKind
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
-from ..i18n import t
+from ..calendar import day_of, month_of
 from ..live_status import tell_outbox
-from ..steps import refuse, settle
+from ..steps import Trail, paged, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from . import offers
 from .common import (
     AGENDA,
     CELL,
@@ -34,6 +36,7 @@ from .common import (
     PLACE,
     TIME,
     TITLE,
+    agenda_line,
     agenda_text,
     error_text,
     kind_label,
@@ -45,8 +48,6 @@ from .common import (
 )
 from .render import STATUS
 
-DAYS_OFFERED = 7
-TIMES_OFFERED = ("07:30", "08:00", "14:00", "15:00", "19:00", "19:30", "20:00")
 PLACES_OFFERED = 3
 
 
@@ -54,20 +55,14 @@ def _draft(turn: Turn) -> dict:
     return turn.context.user_data.setdefault(DRAFT, {})
 
 
-def default_title(lang: str, kind: MeetingKind, day: date | None) -> str:
-    if kind is MeetingKind.regular and day is not None:
-        return t(lang, "meeting.default_title.regular", month=day.month, year=day.year)
-    return t(lang, f"meeting.kind.{kind.value}")
+def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
+    """A step's question: a new message, or in place of the question ◀ was pressed on."""
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
 
 
-def guess_kind(title: str) -> MeetingKind:
-    """The one-line form has no kind field: the title says it ("chuyên đề", "cấp ủy")."""
-    folded = meetings.fold(title)
-    if "chuyen de" in folded or "thematic" in folded:
-        return MeetingKind.thematic
-    if any(w in folded for w in ("cap uy", "chi uy", "committee")):
-        return MeetingKind.committee
-    return MeetingKind.regular
+def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
+    """The question, under what was chosen for it before (a step asked again after ◀)."""
+    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
 
 
 @member_handler
@@ -82,15 +77,19 @@ async def meeting_command(turn: Turn):
     turn.context.user_data[DRAFT] = {}
     if len(cells) == 1:
         _draft(turn)["cell"] = cells[0].id
-        return _ask_kind(turn)
-    return _ask_cell(turn, cells)
+        return await _ask_kind(turn)
+    return await _ask_cell(turn)
 
 
-def _ask_cell(turn: Turn, cells: list[Unit]):
+async def _ask_cell(turn: Turn, *, edit: bool = False):
+    """Asked once, when the officer manages several cells: the usual one first."""
+    cells = await meetings.usual_first(turn.session, turn.actor, await managed_cells(turn.session, turn.actor))
     shown = cells[:30]
-    _draft(turn)["offered"] = [c.id for c in shown]
+    draft = _draft(turn)
+    draft["offered"] = [c.id for c in shown]
+    chosen = next((turn.t("meeting.cell_chosen", cell=esc(c.name)) for c in shown if c.id == draft.get("cell")), None)
     rows = [[InlineKeyboardButton(c.name[:60], callback_data=btn.CELL.data(c.id))] for c in shown]
-    turn.reply(turn.t("meeting.ask_cell"), InlineKeyboardMarkup(rows))
+    _show(turn, _asked(turn, "meeting.ask_cell", chosen), TRAIL.markup(turn, CELL, rows), edit)
     return CELL
 
 
@@ -106,12 +105,14 @@ async def chose_cell(turn: Turn):
     turn.edit(turn.t("meeting.cell_chosen", cell=esc(cell.name)))
     if draft.get("one_line"):
         return await _create(turn, edit=False)
-    return _ask_kind(turn)
+    return await _ask_kind(turn)
 
 
-def _ask_kind(turn: Turn):
+async def _ask_kind(turn: Turn, *, edit: bool = False):
+    kind = _draft(turn).get("kind")
+    chosen = turn.t("meeting.kind_chosen", kind=kind_label(turn.lang, MeetingKind(kind))) if kind else None
     rows = [[InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value))] for k in MeetingKind]
-    turn.reply(turn.t("meeting.ask_kind"), InlineKeyboardMarkup(rows))
+    _show(turn, _asked(turn, "meeting.ask_kind", chosen), TRAIL.markup(turn, KIND, rows), edit)
     return KIND
 
 
@@ -123,33 +124,43 @@ async def chose_kind(turn: Turn):
         return KIND
     _draft(turn)["kind"] = value
     turn.edit(turn.t("meeting.kind_chosen", kind=kind_label(turn.lang, MeetingKind(value))))
-    return _ask_day(turn)
+    return await _ask_day(turn)
 
 
-def _ask_day(turn: Turn):
-    tz = turn.services.timezone
-    today = local(clock.now(), tz).date()
-    rows, row = [], []
-    for i in range(1, DAYS_OFFERED + 1):
-        day = today + timedelta(days=i)
-        label = f"{turn.t(f'meeting.weekday.short.{day.weekday()}')} {day.strftime('%d/%m')}"
-        row.append(InlineKeyboardButton(label, callback_data=btn.DAY.data(day.strftime('%Y%m%d'))))
-        if len(row) == 2:
-            rows.append(row)
-            row = []
-    if row:
-        rows.append(row)
-    turn.reply(turn.t("meeting.ask_day"), InlineKeyboardMarkup(rows))
+async def _ask_day(turn: Turn, *, edit: bool = False, month: date | None = None):
+    """The calendar, a month a page (offers.calendar); the cell's usual day(s) starred."""
+    draft, tz = _draft(turn), turn.services.timezone
+    usual = await meetings.usual_days(turn.session, draft.get("cell", 0), tz)
+    chosen = date.fromisoformat(draft["day"]) if "day" in draft else None
+    markup = offers.calendar(turn.lang, tz, usual=usual, chosen=chosen, month=month, last_row=TRAIL.row(turn, DAY))
+    text = _asked(turn, "meeting.ask_day", chosen and turn.t("meeting.day_chosen", date=chosen.strftime("%d/%m/%Y")))
+    if usual:
+        text += "\n" + turn.t("meeting.usual_day_hint")
+    _show(turn, text, markup, edit)
     return DAY
+
+
+async def _show_month(turn: Turn, raw: str, *, edit: bool = True):
+    """A page button of the calendar: forged or out of range, said and the page stays."""
+    month = month_of(raw)
+    if month is None or not offers.month_offered(month, turn.services.timezone):
+        turn.answer(offers.out_of_range(turn.lang, turn.services.timezone), alert=True)
+        return DAY
+    return await _ask_day(turn, edit=edit, month=month)
+
+
+month_pressed = paged(btn.MONTH, _show_month, "meeting_month")
 
 
 @member_handler
 async def chose_day(turn: Turn):
-    (raw,) = btn.DAY.parse(turn.update.callback_query.data) or ("",)
-    try:
-        day = datetime.strptime(raw, "%Y%m%d").date()
-    except ValueError:
-        turn.answer(turn.t("error.bad_button"))
+    fields = btn.DAY.parse(turn.update.callback_query.data)
+    day = day_of(fields[0]) if fields else None
+    if day is None:  # forged, or a day like 31/02
+        turn.answer(turn.t("meeting.error.date_impossible" if fields else "error.bad_button"), alert=True)
+        return DAY
+    if not offers.offered(day, turn.services.timezone):
+        turn.answer(offers.out_of_range(turn.lang, turn.services.timezone), alert=True)
         return DAY
     _draft(turn)["day"] = day.isoformat()
     turn.edit(turn.t("meeting.day_chosen", date=day.strftime("%d/%m/%Y")))
@@ -175,10 +186,10 @@ async def typed_day(turn: Turn):
     return _ask_time(turn)
 
 
-def _ask_time(turn: Turn):
-    rows = [[InlineKeyboardButton(v, callback_data=btn.TIME.data(v.replace(':', ''))) for v in TIMES_OFFERED[i:i + 4]]
-            for i in range(0, len(TIMES_OFFERED), 4)]
-    turn.reply(turn.t("meeting.ask_time"), InlineKeyboardMarkup(rows))
+def _ask_time(turn: Turn, *, edit: bool = False):
+    chosen = _draft(turn).get("time")
+    text = _asked(turn, "meeting.ask_time", chosen and turn.t("meeting.time_chosen", time=chosen))
+    _show(turn, text, TRAIL.markup(turn, TIME, offers.time_rows()), edit)
     return TIME
 
 
@@ -188,7 +199,7 @@ async def _set_time(turn: Turn, at: time):
         meetings.local_start(date.fromisoformat(draft["day"]), at, turn.services.timezone)
     except MeetingError as exc:
         turn.reply(error_text(turn.lang, exc))
-        return _ask_day(turn)
+        return await _ask_day(turn)
     draft["time"] = at.strftime("%H:%M")
     return _ask_title(turn)
 
@@ -211,7 +222,7 @@ async def chose_time(turn: Turn):
 @member_handler
 async def typed_time(turn: Turn):
     if "day" not in _draft(turn):
-        return _ask_day(turn)
+        return await _ask_day(turn)
     try:
         at = meetings.parse_time(turn.text)
     except MeetingError as exc:
@@ -220,41 +231,59 @@ async def typed_time(turn: Turn):
     return await _set_time(turn, at)
 
 
-def _ask_title(turn: Turn):
+def _ask_title(turn: Turn, *, edit: bool = False):
     draft = _draft(turn)
-    suggested = default_title(turn.lang, MeetingKind(draft.get("kind", "regular")), date.fromisoformat(draft["day"]))
+    suggested = offers.default_title(turn.lang, MeetingKind(draft.get("kind", "regular")), date.fromisoformat(draft["day"]))
     draft["suggested"] = suggested
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data=btn.TITLE.data("0"))]])
-    turn.reply(turn.t("meeting.ask_title", limit=meetings.TITLE_MAX), markup)
+    rows = [[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data=btn.TITLE.data("0"))]]
+    kept = draft.get("title")
+    if kept and kept != suggested:
+        rows.insert(0, [InlineKeyboardButton(f"✔ {kept}"[:64], callback_data=btn.TITLE.data("1"))])
+    text = _asked(turn, "meeting.ask_title", kept and turn.t("meeting.title_chosen", title=esc(kept)),
+                  limit=meetings.TITLE_MAX)
+    _show(turn, text, TRAIL.markup(turn, TITLE, rows), edit)
     return TITLE
 
 
 @member_handler
 async def chose_title(turn: Turn):
     draft = _draft(turn)
-    if "suggested" not in draft:
+    key = "title" if btn.TITLE.parse(turn.update.callback_query.data) == ("1",) else "suggested"
+    if key not in draft:
         turn.answer(turn.t("meeting.expired"), alert=True)
         return ConversationHandler.END
-    draft["title"] = draft["suggested"]
+    draft["title"] = draft[key]
     turn.edit(turn.t("meeting.title_chosen", title=esc(draft["title"])))
     return await _ask_place(turn)
 
 
+def _typed_line(turn: Turn, limit: int, error_key: str) -> str | None:
+    """A typed one-line answer (a title, a place), spaces tidied; None, said, when empty or over `limit`."""
+    line = " ".join(turn.text.split())
+    if not line or len(line) > limit:
+        turn.reply(turn.t(error_key, limit=limit))
+        return None
+    return line
+
+
 @member_handler
 async def typed_title(turn: Turn):
-    title = " ".join(turn.text.split())
-    if not title or len(title) > meetings.TITLE_MAX:
-        turn.reply(turn.t("meeting.error.title_long", limit=meetings.TITLE_MAX))
+    title = _typed_line(turn, meetings.TITLE_MAX, "meeting.error.title_long")
+    if title is None:
         return TITLE
     _draft(turn)["title"] = title
     return await _ask_place(turn)
 
 
-async def _ask_place(turn: Turn):
+async def _ask_place(turn: Turn, *, edit: bool = False):
+    """The places the cell used last, and the one typed before (after ◀), a tap each."""
     draft = _draft(turn)
-    draft["places"] = await meetings.recent_places(turn.session, draft.get("cell"), PLACES_OFFERED)
-    rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=btn.PLACE.data(i))] for i, p in enumerate(draft["places"])]
-    turn.reply(turn.t("meeting.ask_place"), InlineKeyboardMarkup(rows) if rows else None)
+    places = await meetings.recent_places(turn.session, draft.get("cell"), PLACES_OFFERED)
+    kept = draft.get("place")
+    draft["places"] = places = [kept, *(p for p in places if p != kept)] if kept else places
+    rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=btn.PLACE.data(i))] for i, p in enumerate(places)]
+    text = _asked(turn, "meeting.ask_place", kept and turn.t("meeting.place_chosen", place=esc(kept)))
+    _show(turn, text, TRAIL.markup(turn, PLACE, rows), edit)
     return PLACE
 
 
@@ -272,32 +301,30 @@ async def chose_place(turn: Turn):
 
 @member_handler
 async def typed_place(turn: Turn):
-    place = " ".join(turn.text.split())
-    if not place or len(place) > meetings.PLACE_MAX:
-        turn.reply(turn.t("meeting.error.place_long", limit=meetings.PLACE_MAX))
+    place = _typed_line(turn, meetings.PLACE_MAX, "meeting.error.place_long")
+    if place is None:
         return PLACE
     _draft(turn)["place"] = place
     return await _ask_agenda(turn)
 
 
-def _one_button(turn: Turn, key: str, codec: Codec) -> InlineKeyboardMarkup:
-    """A step's single button ("no agenda", "no more documents"): its codec's one choice is "0"."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(turn.t(key), callback_data=codec.data("0"))]])
-
-
-async def _ask_agenda(turn: Turn):
-    """A regular meeting starts from the cell's agenda template (HD 42): shown, used with one tap, or typed over."""
+async def _ask_agenda(turn: Turn, *, edit: bool = False):
+    """A regular meeting starts from the cell's agenda template (HD 42): shown, used with one tap, or typed over.
+    Asked again after ◀, what was typed before is offered too."""
     draft = _draft(turn)
+    kept = draft.get("agenda")
+    rows = [[InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data=btn.NO_AGENDA.data("0"))]]
+    if kept:
+        rows.insert(0, [InlineKeyboardButton(turn.t("meeting.button.keep_agenda"), callback_data=btn.NO_AGENDA.data("1"))])
     if draft.get("kind") == MeetingKind.regular.value and "cell" in draft:
         template = await meetings.agenda_template(turn.session, draft["cell"], turn.services.default_language)
         draft["template"] = template.agenda
-        rows = [[InlineKeyboardButton(turn.t("meeting.button.use_template"), callback_data=btn.USE_TEMPLATE.data("0"))],
-                [InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data=btn.NO_AGENDA.data("0"))]]
-        turn.reply(turn.t("meeting.ask_agenda_template", agenda=esc(template.agenda), limit=meetings.AGENDA_MAX),
-                   InlineKeyboardMarkup(rows))
-        return AGENDA
-    turn.reply(turn.t("meeting.ask_agenda", limit=meetings.AGENDA_MAX),
-               _one_button(turn, "meeting.button.no_agenda", btn.NO_AGENDA))
+        rows.insert(0, [InlineKeyboardButton(turn.t("meeting.button.use_template"), callback_data=btn.USE_TEMPLATE.data("0"))])
+        text = _asked(turn, "meeting.ask_agenda_template", kept and agenda_line(turn.lang, kept),
+                      agenda=esc(template.agenda), limit=meetings.AGENDA_MAX)
+    else:
+        text = _asked(turn, "meeting.ask_agenda", kept and agenda_line(turn.lang, kept), limit=meetings.AGENDA_MAX)
+    _show(turn, text, TRAIL.markup(turn, AGENDA, rows), edit)
     return AGENDA
 
 
@@ -323,14 +350,24 @@ async def typed_agenda(turn: Turn):
 
 @member_handler
 async def skipped_agenda(turn: Turn):
-    _draft(turn)["agenda"] = ""
-    turn.edit(turn.t("meeting.agenda_skipped"))
+    """➡️ No agenda yet, or ✔ keep the one typed before ◀ was pressed."""
+    draft = _draft(turn)
+    kept = btn.NO_AGENDA.parse(turn.update.callback_query.data) == ("1",) and draft.get("agenda")
+    draft["agenda"] = kept or ""
+    turn.edit(agenda_line(turn.lang, kept) if kept else turn.t("meeting.agenda_skipped"))
     return _ask_docs(turn)
 
 
-def _ask_docs(turn: Turn):
-    turn.reply(turn.t("meeting.ask_docs", limit=meetings.DOCUMENTS_MAX),
-               _one_button(turn, "meeting.button.docs_done", btn.DOCS_DONE))
+def _docs_markup(turn: Turn) -> InlineKeyboardMarkup:
+    done = InlineKeyboardButton(turn.t("meeting.button.docs_done"), callback_data=btn.DOCS_DONE.data("0"))
+    return TRAIL.markup(turn, DOCS, [[done]])
+
+
+def _ask_docs(turn: Turn, *, edit: bool = False):
+    count = len(_draft(turn).get("docs", []))
+    text = _asked(turn, "meeting.ask_docs", count and turn.t("meeting.docs_count", count=count) or None,
+                  limit=meetings.DOCUMENTS_MAX)
+    _show(turn, text, _docs_markup(turn), edit)
     return DOCS
 
 
@@ -347,7 +384,7 @@ async def got_doc(turn: Turn):
         docs.append({"file_id": message.document.file_id, "kind": "document",
                      "name": (message.document.file_name or "")[:255] or None})
     turn.reply(turn.t("meeting.doc_received", count=len(docs), name=esc(docs[-1]["name"] or "🖼")),
-               _one_button(turn, "meeting.button.docs_done", btn.DOCS_DONE))
+               _docs_markup(turn))
     return DOCS
 
 
@@ -363,6 +400,7 @@ def _draft_start(turn: Turn, draft: dict) -> datetime:
 
 
 async def _preview(turn: Turn):
+    """The notice as members will get it, then who gets it and ✅ send (◀ / ✖ under it)."""
     draft = _draft(turn)
     if not all(k in draft for k in ("cell", "kind", "day", "time", "title", "place")):
         turn.reply(turn.t("meeting.expired"))
@@ -376,10 +414,8 @@ async def _preview(turn: Turn):
                                    agenda_text(preview, turn.lang)] if p)
     summary = turn.t("meeting.preview_audience", members=len(members), linked=linked,
                      docs=len(draft.get("docs", [])), reminders=", ".join(reminder_offsets(turn)))
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("meeting.button.confirm"), callback_data=btn.CONFIRM.data("yes")),
-        InlineKeyboardButton(turn.t("meeting.button.discard"), callback_data=btn.CONFIRM.data("no")),
-    ]])
+    markup = TRAIL.markup(turn, CONFIRM, [[
+        InlineKeyboardButton(turn.t("meeting.button.confirm"), callback_data=btn.CONFIRM.data("yes"))]])
     turn.reply(text)
     turn.reply(summary, markup)
     return CONFIRM
@@ -432,16 +468,24 @@ async def _one_line(turn: Turn, cells: list[Unit]):
         turn.reply(error_text(turn.lang, exc) + "\n\n" + turn.t("meeting.one_line_usage"))
         return ConversationHandler.END
     turn.context.user_data[DRAFT] = {
-        "kind": guess_kind(line.title).value, "day": line.day.isoformat(), "time": line.at.strftime("%H:%M"),
+        "kind": offers.guess_kind(line.title).value, "day": line.day.isoformat(), "time": line.at.strftime("%H:%M"),
         "title": line.title, "place": line.place, "agenda": line.agenda, "one_line": True,
     }
     if len(cells) == 1:
         _draft(turn)["cell"] = cells[0].id
         return await _create(turn, edit=False)
-    return _ask_cell(turn, cells)
+    return await _ask_cell(turn)
 
 
 @member_handler
 async def stale_step(turn: Turn):
     """A button of a /meeting conversation that is over."""
     turn.answer(turn.t("meeting.expired"), alert=True)
+
+
+# ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
+TRAIL = Trail("meeting", DRAFT, btn.BACK, btn.QUIT, {
+    CELL: _ask_cell, KIND: _ask_kind, DAY: _ask_day, TIME: _ask_time, TITLE: _ask_title, PLACE: _ask_place,
+    AGENDA: _ask_agenda, DOCS: _ask_docs,
+}, "meeting.expired")
+STEPS = (*TRAIL.asks, CONFIRM)  # the states that take ◀ and ✖

@@ -1,13 +1,15 @@
-"""Lists of meetings: a member's calendar, a secretary's meetings, a cell's usual places."""
+"""Lists of meetings: a member's calendar, a secretary's meetings, a cell's usual places, days and cell."""
 from __future__ import annotations
 
 __all__ = [
     "MemberMeeting", "cell_name", "managed_meetings", "past_for_member", "recent_places", "roll_call_due",
-    "upcoming_for_member",
+    "upcoming_for_member", "usual_days", "usual_first",
 ]
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from .. import clock
 from ..permissions import Actor, managed_cells
 from ..units import Unit
 from .rsvp import _member_cell
-from .schema import ROLL_CALL_OPENS, Answer, Attendance, Meeting, MeetingRsvp, MeetingState, Presence
+from .schema import ROLL_CALL_OPENS, Answer, Attendance, Meeting, MeetingKind, MeetingRsvp, MeetingState, Presence
 
 
 # --- lists ----------------------------------------------------------------------------------------------
@@ -99,3 +101,37 @@ async def recent_places(session: AsyncSession, cell_id: int | None, limit: int) 
         select(Meeting.place, func.max(Meeting.id)).where(Meeting.cell_id == cell_id)
         .group_by(Meeting.place).order_by(func.max(Meeting.id).desc()).limit(limit))).all()
     return [place for place, _ in rows]
+
+
+USUAL_OF_LAST = 6  # regular meetings looked at for the usual day
+
+
+async def usual_days(session: AsyncSession, cell_id: int, tz: tzinfo | None, last: int = USUAL_OF_LAST) -> list[int]:
+    """The day(s) of the month the cell usually meets on: the most common day of its last `last` regular
+    meetings (not cancelled), in the unit's time zone; ties give every tied day. Meetings each on a
+    different day show no habit: none then (one meeting alone does make its day the usual one)."""
+    starts = (await session.scalars(
+        select(Meeting.starts_at).where(Meeting.cell_id == cell_id, Meeting.kind == MeetingKind.regular,
+                                        Meeting.state != MeetingState.cancelled)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(last))).all()
+    counts = Counter((s.astimezone(tz) if tz else s).day for s in starts)
+    if not counts:
+        return []
+    top = max(counts.values())
+    if top == 1 and len(starts) > 1:
+        return []
+    return sorted(day for day, n in counts.items() if n == top)
+
+
+async def usual_first(session: AsyncSession, actor: Actor, cells: Sequence[Unit]) -> list[Unit]:
+    """`cells` with the officer's usual one first: the cell they last scheduled a meeting for, else the cell
+    they are a member of; the others keep their order."""
+    ids = [c.id for c in cells]
+    usual = None
+    if actor.member_id is not None and ids:
+        usual = await session.scalar(
+            select(Meeting.cell_id).where(Meeting.created_by_member_id == actor.member_id, Meeting.cell_id.in_(ids))
+            .order_by(Meeting.created_at.desc(), Meeting.id.desc()).limit(1))
+        if usual is None:
+            usual = await _member_cell(session, actor.member_id)
+    return sorted(cells, key=lambda c: c.id != usual)
