@@ -68,7 +68,7 @@ async def test_a_regular_meeting_starts_from_the_template_with_one_tap(driver, p
     sec = personas["secretary"]
     ask = await to_agenda_step(driver, sec.user_id)
     assert all(f"{i}. {part}" in plain(ask) for i, part in enumerate(COMMON, 1)), plain(ask)
-    assert buttons(ask) == ["📋 Dùng mẫu", "➡️ Chưa có chương trình"]
+    assert buttons(ask) == ["📋 Dùng mẫu", "➡️ Chưa có chương trình", "◀️ Quay lại", "✖️ Hủy"]
     seq = driver.cursor(sec.user_id)
     await driver.press_button(sec.user_id, ask, "Dùng mẫu")
     edited = await said(driver, sec.user_id, "Chương trình (theo mẫu)", seq)
