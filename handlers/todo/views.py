@@ -26,8 +26,9 @@ async def show(turn: Turn) -> None:
         rows.append([InlineKeyboardButton(turn.t("todo.button.off"), callback_data=btn.WEEKLY.data("off"))])
     else:
         rows.append([InlineKeyboardButton(turn.t("todo.button.on"), callback_data=btn.WEEKLY.data("on"))])
-    rows.append([InlineKeyboardButton(("✓ " if weekly.on and h == weekly.hour else "") + f"{h:02d}:00",
-                                      callback_data=btn.HOUR.data(str(h))) for h in btn.HOURS])
+    hours = [InlineKeyboardButton(("✓ " if weekly.on and h == weekly.hour else "") + f"{h:02d}:00",
+                                  callback_data=btn.HOUR.data(str(h))) for h in btn.HOURS]
+    rows += [hours[i:i + 3] for i in range(0, len(hours), 3)]  # three a row: a phone's width
     rows.append([InlineKeyboardButton(turn.t("todo.button.back"), callback_data=panel_btn.OPEN.data())])
     if turn.update.callback_query is not None:
         turn.edit(text, InlineKeyboardMarkup(rows))
