@@ -2,6 +2,12 @@
 (issue 14). Each task's taps are counted (and printed: `pytest -s` shows them for the closing note)."""
 from __future__ import annotations
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from models import clock
+from models.meetings import Attendance, Meeting
+
 from .test_feedback import ask_correction, sweep
 
 PANEL = "🗂 Công tác chi bộ"
@@ -148,3 +154,60 @@ async def test_feedback_is_answered_and_a_correction_approved_from_the_panel(dri
     assert "Đã duyệt" in decided["text"]
     approved = sec.tally("correction approved")
     assert answered[1] == 1 and answered[0] <= 6 and approved == (4, 0)
+
+
+async def test_a_meeting_with_documents_a_paper_answer_and_the_roll_call_by_taps(driver, personas, sandbox_run):
+    sec = Officer(driver, personas["secretary"].user_id)
+    panel = await sec.panel()
+    await sec.tap(panel, "📅 Cuộc họp")
+    [ask_kind] = await sec.next()
+    await sec.tap(ask_kind, "thường kỳ")
+    [ask_day] = await sec.next()
+    first_day = next(b["callback_data"] for b in inline(ask_day) if b["callback_data"].startswith("gd:"))
+    await sec.tap_data(ask_day, first_day)  # the first day the calendar offers: tomorrow
+    [ask_time] = await sec.next()
+    await sec.tap(ask_time, "19:30")
+    [ask_title] = await sec.next()
+    await sec.tap(ask_title, "✔")
+    [ask_place] = await sec.next()
+    if any(b["callback_data"].startswith("gp:") for b in inline(ask_place)):
+        await sec.tap_data(ask_place, next(b["callback_data"] for b in inline(ask_place) if b["callback_data"].startswith("gp:")))
+        [ask_agenda] = await sec.next()
+    else:
+        [ask_agenda] = await sec.type("Nhà văn hóa tổ 3")
+    await sec.tap(ask_agenda, "Dùng mẫu")  # the cell's agenda template (HD 42)
+    [ask_docs] = await sec.next()
+    await driver.send_file(sec.user_id, b"%PDF-1.4\n% du thao\n", "du-thao-nghi-quyet.pdf")  # a file: not a tap
+    [got_doc] = await sec.next()
+    await sec.tap(ask_docs, "Xong")
+    _preview, confirm = await sec.next(2)
+    await sec.tap(confirm, "Gửi thông báo")
+    [card] = await sec.next()  # the secretary's live card of the meeting
+    assert "Sinh hoạt thường kỳ" in plain(card)
+    scheduled = sec.tally("meeting with documents")
+    async with sandbox_run.sessionmaker() as s:
+        meeting = (await s.scalars(select(Meeting).order_by(Meeting.id.desc()).options(
+            selectinload(Meeting.documents)))).first()
+        assert len(meeting.documents) == 1 and "Đánh giá" in (meeting.agenda or "")
+
+    # An unlinked member answered on the printed invitation: recorded on paper, by proxy.
+    await sec.tap(card, "✍️ Trả lời trên giấy")
+    listing = await driver.wait_for_edit(sec.user_id, card["message_id"])
+    unlinked = next(b for b in inline(listing) if b["text"].startswith("✅ 📵"))
+    press = await sec.tap_data(listing, unlinked["callback_data"])
+    assert (await driver.callback_answer(press)).get("text")
+    on_paper = sec.tally("paper answer")
+
+    # At the meeting: the roll call from the panel.
+    clock.advance(meeting.starts_at - clock.now())
+    panel = await sec.panel()
+    await sec.tap(panel, "✅ Điểm danh (1)")
+    [roll] = await sec.next()
+    await sec.tap(roll, "còn lại đều có mặt")
+    roll = await driver.wait_for_edit(sec.user_id, roll["message_id"])
+    assert "có mặt" in plain(roll)
+    roll_call = sec.tally("roll call")
+    async with sandbox_run.sessionmaker() as s:
+        marked = await s.scalar(select(func.count()).select_from(Attendance).where(Attendance.meeting_id == meeting.id))
+    assert marked >= 1
+    assert scheduled[0] <= 10 and on_paper == (2, 0) and roll_call == (3, 0)
