@@ -25,25 +25,30 @@ __all__ = ["EMOJI", "FEATURE", "notice_calls", "register", "render_notice"]
 
 def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
+    composing = {  # /notice's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
+        steps.KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
+        steps.TITLE: [MessageHandler(text, steps.got_title),
+                      CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("title"))],
+        steps.BODY: [MessageHandler(text, steps.got_body),
+                     CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("body"))],
+        steps.FILE: [
+            MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_file),
+            CallbackQueryHandler(steps.skip_file, pattern=btn.NO_FILE.exact),
+            CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("file")),
+            MessageHandler(text, steps.file_expected),
+        ],
+        steps.STUDY: [CallbackQueryHandler(steps.chose_study, pattern=btn.STUDY.exact)],
+        steps.AUDIENCE: [CallbackQueryHandler(steps.chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
+        steps.WHEN: [CallbackQueryHandler(steps.chose_when, pattern=btn.WHEN.exact)],
+        steps.AT: [MessageHandler(text, steps.got_at),
+                   CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("at"))],
+        steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+    }
     app.add_handler(conversation(
         "notice",
         [CommandHandler("notice", steps.notice_command),
          CallbackQueryHandler(steps.notice_command, pattern=btn.PANEL.exact)],
-        {
-            steps.KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
-            steps.TITLE: [MessageHandler(text, steps.got_title)],
-            steps.BODY: [MessageHandler(text, steps.got_body)],
-            steps.FILE: [
-                MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_file),
-                CallbackQueryHandler(steps.skip_file, pattern=btn.NO_FILE.exact),
-                MessageHandler(text, steps.file_expected),
-            ],
-            steps.STUDY: [CallbackQueryHandler(steps.chose_study, pattern=btn.STUDY.exact)],
-            steps.AUDIENCE: [CallbackQueryHandler(steps.chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
-            steps.WHEN: [CallbackQueryHandler(steps.chose_when, pattern=btn.WHEN.exact)],
-            steps.AT: [MessageHandler(text, steps.got_at)],
-            steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
-        },
+        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in composing.items()},
     ))
     app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
     app.add_handler(CommandHandler("notices", views.inbox_command))

@@ -1,5 +1,9 @@
 """/notice step by step: kind, title, text, a file, study, audience, when, preview, confirm; and the
-one-line /notice Title | text for a quick notice to everyone the sender covers."""
+one-line /notice Title | text for a quick notice to everyone the sender covers.
+
+Every question has ◀ Quay lại (the step before, asked again in place, what was chosen shown and one tap
+away: "✔ Giữ …") and ✖ Hủy (TRAIL, handlers.steps.Trail). A button of a conversation that is over gets
+"expired" (stale_step)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +18,7 @@ from models.permissions import sending_units
 from models.units import Unit
 
 from ..live_status import tell_outbox
-from ..steps import confirmed_draft, refuse
+from ..steps import Trail, confirmed_draft, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import CELLS_SHOWN, STATUS, kind_label, notice_body, notice_head, when_text
@@ -23,6 +27,7 @@ DRAFT = "notice_draft"
 KIND, TITLE, BODY, FILE, STUDY, AUDIENCE, WHEN, AT, CONFIRM = range(9)
 NEEDS = ("kind", "title", "body", "units")  # what a draft holds by its preview
 FILE_TYPES = (".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".jpg", ".jpeg", ".png")
+BODY_SHOWN = 300  # characters of the text typed before, shown above its question again after ◀
 
 
 async def _scopes(turn: Turn) -> list[Unit]:
@@ -34,12 +39,19 @@ def _draft(turn: Turn) -> dict:
     return turn.context.user_data.setdefault(DRAFT, {})
 
 
-def _kind_keyboard(lang: str) -> InlineKeyboardMarkup:
-    kinds = list(NoticeKind)
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(kind_label(lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[:2]],
-        [InlineKeyboardButton(kind_label(lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[2:]],
-    ])
+def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
+    """A step's question: a new message, or in place of the question ◀ was pressed on."""
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
+    """The question, under what was chosen for it before (a step asked again after ◀)."""
+    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
+
+
+def _keep(label: str, what: str) -> list[InlineKeyboardButton]:
+    """The one-tap "✔ keep what was given before ◀" row of a typed step."""
+    return [InlineKeyboardButton(label[:64], callback_data=btn.KEEP.data(what))]
 
 
 @member_handler
@@ -52,7 +64,17 @@ async def notice_command(turn: Turn):
         await _one_line(turn, scopes)
         return ConversationHandler.END
     turn.context.user_data[DRAFT] = {}
-    turn.reply(turn.t("notice.ask_kind"), _kind_keyboard(turn.lang))
+    return _ask_kind(turn)
+
+
+def _ask_kind(turn: Turn, *, edit: bool = False):
+    kinds, kind = list(NoticeKind), _draft(turn).get("kind")
+    rows = [
+        [InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[:2]],
+        [InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[2:]],
+    ]
+    chosen = kind and turn.t("notice.kind_chosen", kind=kind_label(turn.lang, NoticeKind(kind)))
+    _show(turn, _asked(turn, "notice.ask_kind", chosen), TRAIL.markup(turn, KIND, rows), edit)
     return KIND
 
 
@@ -64,7 +86,15 @@ async def chose_kind(turn: Turn):
         return KIND
     _draft(turn)["kind"] = value
     turn.edit(turn.t("notice.kind_chosen", kind=kind_label(turn.lang, NoticeKind(value))))
-    turn.reply(turn.t("notice.ask_title", limit=notices.TITLE_MAX))
+    return _ask_title(turn)
+
+
+def _ask_title(turn: Turn, *, edit: bool = False):
+    kept = _draft(turn).get("title")
+    rows = [_keep(f"✔ {kept}", "title")] if kept else []
+    text = _asked(turn, "notice.ask_title", kept and turn.t("notice.title_chosen", title=esc(kept)),
+                  limit=notices.TITLE_MAX)
+    _show(turn, text, TRAIL.markup(turn, TITLE, rows), edit)
     return TITLE
 
 
@@ -75,7 +105,19 @@ async def got_title(turn: Turn):
         turn.reply(turn.t("notice.error.title_long", limit=notices.TITLE_MAX))
         return TITLE
     _draft(turn)["title"] = title
-    turn.reply(turn.t("notice.ask_body"))
+    return _ask_body(turn)
+
+
+def _body_line(turn: Turn, body: str) -> str:
+    shown = body if len(body) <= BODY_SHOWN else body[:BODY_SHOWN] + "…"
+    return turn.t("notice.body_chosen", body=esc(shown))
+
+
+def _ask_body(turn: Turn, *, edit: bool = False):
+    kept = _draft(turn).get("body")
+    rows = [_keep(turn.t("notice.button.keep_body"), "body")] if kept else []
+    text = _asked(turn, "notice.ask_body", kept and _body_line(turn, kept))
+    _show(turn, text, TRAIL.markup(turn, BODY, rows), edit)
     return BODY
 
 
@@ -86,8 +128,20 @@ async def got_body(turn: Turn):
         turn.reply(turn.t("notice.ask_body"))
         return BODY
     _draft(turn)["body"] = body
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("notice.button.no_file"), callback_data=btn.NO_FILE.data("skip"))]])
-    turn.reply(turn.t("notice.ask_file"), skip)
+    return _ask_file(turn)
+
+
+def _ask_file(turn: Turn, *, edit: bool = False):
+    draft = _draft(turn)
+    kept = draft.get("file")
+    rows = [[InlineKeyboardButton(turn.t("notice.button.no_file"), callback_data=btn.NO_FILE.data("skip"))]]
+    if kept:
+        rows.insert(0, _keep(turn.t("notice.button.keep_file"), "file"))
+    chosen = None
+    if "file" in draft:
+        chosen = (turn.t("notice.file_received", name=esc(kept["name"] or "🖼")) if kept
+                  else turn.t("notice.file_skipped"))
+    _show(turn, _asked(turn, "notice.ask_file", chosen), TRAIL.markup(turn, FILE, rows), edit)
     return FILE
 
 
@@ -124,13 +178,20 @@ async def file_expected(turn: Turn):
 
 async def _after_file(turn: Turn):
     if _draft(turn).get("kind") == NoticeKind.resolution.value:
-        markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(turn.t("notice.button.study_yes"), callback_data=btn.STUDY.data("1")),
-            InlineKeyboardButton(turn.t("notice.button.study_no"), callback_data=btn.STUDY.data("0")),
-        ]])
-        turn.reply(turn.t("notice.ask_study"), markup)
-        return STUDY
+        return _ask_study(turn)
+    _draft(turn).pop("study", None)  # asked for a resolution only (the kind may have changed after ◀)
     return await _ask_audience(turn)
+
+
+def _ask_study(turn: Turn, *, edit: bool = False):
+    study = _draft(turn).get("study")
+    rows = [[
+        InlineKeyboardButton(turn.t("notice.button.study_yes"), callback_data=btn.STUDY.data("1")),
+        InlineKeyboardButton(turn.t("notice.button.study_no"), callback_data=btn.STUDY.data("0")),
+    ]]
+    chosen = None if study is None else turn.t("notice.study_on" if study else "notice.study_off")
+    _show(turn, _asked(turn, "notice.ask_study", chosen), TRAIL.markup(turn, STUDY, rows), edit)
+    return STUDY
 
 
 @member_handler
@@ -140,7 +201,7 @@ async def chose_study(turn: Turn):
     return await _ask_audience(turn)
 
 
-async def _audience_keyboard(turn: Turn, scopes: list[Unit], chosen: set[int]) -> tuple[InlineKeyboardMarkup, list[int]]:
+async def _audience_rows(turn: Turn, scopes: list[Unit], chosen: set[int]) -> tuple[list[list[InlineKeyboardButton]], list[int]]:
     rows, offered = [], []
     for scope in scopes:
         if scope.is_cell:
@@ -155,10 +216,12 @@ async def _audience_keyboard(turn: Turn, scopes: list[Unit], chosen: set[int]) -
             rows.append([InlineKeyboardButton(f"{mark} {cell.name}"[:64], callback_data=btn.AUDIENCE.data("c", cell.id))])
             offered.append(cell.id)
     rows.append([InlineKeyboardButton(turn.t("notice.button.continue"), callback_data=btn.AUDIENCE_DONE.data("ok"))])
-    return InlineKeyboardMarkup(rows), offered
+    return rows, offered
 
 
-async def _ask_audience(turn: Turn):
+async def _ask_audience(turn: Turn, *, edit: bool = False):
+    """The units to send to; a cell's secretary is not asked (their cell). Asked again after ◀, what was
+    chosen stays chosen."""
     draft = _draft(turn)
     scopes = await _scopes(turn)
     if not scopes:
@@ -166,10 +229,11 @@ async def _ask_audience(turn: Turn):
         return ConversationHandler.END
     if len(scopes) == 1 and scopes[0].is_cell:  # a cell secretary: their cell
         draft["units"] = [scopes[0].id]
-        return _ask_when(turn)
-    draft["units"] = []
-    markup, draft["offered"] = await _audience_keyboard(turn, scopes, set())
-    turn.reply(turn.t("notice.ask_audience"), markup)
+        return _ask_when(turn, edit=edit)
+    kept = draft.setdefault("units", [])
+    rows, draft["offered"] = await _audience_rows(turn, scopes, set(kept))
+    chosen = kept and turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, kept)))
+    _show(turn, _asked(turn, "notice.ask_audience", chosen), TRAIL.markup(turn, AUDIENCE, rows), edit)
     return AUDIENCE
 
 
@@ -195,8 +259,8 @@ async def chose_audience(turn: Turn):
     chosen = set(draft.get("units", []))
     chosen.symmetric_difference_update({unit_id})
     draft["units"] = sorted(chosen)
-    markup, draft["offered"] = await _audience_keyboard(turn, await _scopes(turn), chosen)
-    turn.edit(turn.t("notice.ask_audience"), markup)
+    rows, draft["offered"] = await _audience_rows(turn, await _scopes(turn), chosen)
+    turn.edit(turn.t("notice.ask_audience"), TRAIL.markup(turn, AUDIENCE, rows))
     return AUDIENCE
 
 
@@ -206,23 +270,39 @@ async def _unit_names(turn: Turn, unit_ids: list[int]) -> str:
     return shown + (" " + turn.t("notice.and_more", count=len(names) - 5) if len(names) > 5 else "")
 
 
-def _ask_when(turn: Turn):
-    markup = InlineKeyboardMarkup([[
+def _chosen_when(turn: Turn, draft: dict) -> str | None:
+    if "send_at" not in draft:
+        return None
+    at = _send_at(draft)
+    return turn.t("notice.preview_at", when=when_text(at, turn.services.timezone)) if at else turn.t("notice.when_now")
+
+
+def _ask_when(turn: Turn, *, edit: bool = False):
+    rows = [[
         InlineKeyboardButton(turn.t("notice.button.send_now"), callback_data=btn.WHEN.data("now")),
         InlineKeyboardButton(turn.t("notice.button.schedule"), callback_data=btn.WHEN.data("at")),
-    ]])
-    turn.reply(turn.t("notice.ask_when"), markup)
+    ]]
+    text = _asked(turn, "notice.ask_when", _chosen_when(turn, _draft(turn)))
+    _show(turn, text, TRAIL.markup(turn, WHEN, rows), edit)
     return WHEN
 
 
 @member_handler
 async def chose_when(turn: Turn):
     if btn.WHEN.parse(turn.update.callback_query.data) == ("at",):
-        turn.edit(turn.t("notice.ask_at"))
-        return AT
+        return _ask_at(turn, edit=True)
     _draft(turn)["send_at"] = None
     turn.edit(turn.t("notice.when_now"))
     return await _preview(turn)
+
+
+def _ask_at(turn: Turn, *, edit: bool = False):
+    """The sending time, typed (in place of the "now or later?" question); the one typed before, a tap."""
+    at = _send_at(_draft(turn))
+    rows = [_keep(f"✔ {when_text(at, turn.services.timezone)}", "at")] if at else []
+    text = _asked(turn, "notice.ask_at", at and turn.t("notice.preview_at", when=when_text(at, turn.services.timezone)))
+    _show(turn, text, TRAIL.markup(turn, AT, rows), edit)
+    return AT
 
 
 @member_handler
@@ -233,6 +313,27 @@ async def got_at(turn: Turn):
         turn.reply(turn.t(f"notice.error.{exc.reason}"))
         return AT
     _draft(turn)["send_at"] = at.isoformat()
+    return await _preview(turn)
+
+
+@member_handler
+async def kept(turn: Turn):
+    """✔ Giữ …: what was typed or sent for this step before ◀, taken again; the next step asked."""
+    draft = _draft(turn)
+    (what,) = btn.KEEP.parse(turn.update.callback_query.data) or ("",)
+    if not draft.get("send_at" if what == "at" else what):
+        turn.answer(turn.t("notice.expired"), alert=True)
+        return None  # the conversation stays where it is
+    if what == "title":
+        turn.edit(turn.t("notice.title_chosen", title=esc(draft["title"])))
+        return _ask_body(turn)
+    if what == "body":
+        turn.edit(_body_line(turn, draft["body"]))
+        return _ask_file(turn)
+    if what == "file":
+        turn.edit(turn.t("notice.file_received", name=esc(draft["file"]["name"] or "🖼")))
+        return await _after_file(turn)
+    turn.edit(turn.t("notice.preview_at", when=when_text(_send_at(draft), turn.services.timezone)))
     return await _preview(turn)
 
 
@@ -271,10 +372,8 @@ async def _preview(turn: Turn):
         summary.append(turn.t("notice.preview_file", name=esc(preview.file_name or "🖼")))
     summary.append(turn.t("notice.preview_at", when=when_text(when, turn.services.timezone)) if when
                    else turn.t("notice.preview_now"))
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(turn.t("notice.button.confirm"), callback_data=btn.CONFIRM.data("yes")),
-        InlineKeyboardButton(turn.t("notice.button.cancel"), callback_data=btn.CONFIRM.data("no")),
-    ]])
+    markup = TRAIL.markup(turn, CONFIRM, [[
+        InlineKeyboardButton(turn.t("notice.button.confirm"), callback_data=btn.CONFIRM.data("yes"))]])
     turn.reply(text)
     turn.reply("\n".join(summary), markup)
     return CONFIRM
@@ -338,3 +437,10 @@ async def stale_step(turn: Turn):
     """A button of a /notice conversation that is over."""
     turn.answer(turn.t("notice.expired"), alert=True)
 
+
+
+# ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
+TRAIL = Trail("notice", DRAFT, btn.BACK, btn.QUIT, {
+    KIND: _ask_kind, TITLE: _ask_title, BODY: _ask_body, FILE: _ask_file, STUDY: _ask_study,
+    AUDIENCE: _ask_audience, WHEN: _ask_when, AT: _ask_at,
+}, "notice.expired")
