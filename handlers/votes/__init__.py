@@ -22,20 +22,24 @@ from . import printout, render, steps, views
 
 def register(app) -> None:
     text = filters.TEXT & ~filters.COMMAND
+    opening_steps = {  # /vote's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
+        steps.CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
+        steps.QUESTION: [MessageHandler(text, steps.got_question),
+                         CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("question"))],
+        steps.OPTIONS: [CallbackQueryHandler(steps.standard_options, pattern=btn.STANDARD_OPTIONS.exact),
+                        CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("options")),
+                        MessageHandler(text, steps.got_options)],
+        steps.CLOSES: [CallbackQueryHandler(steps.chose_closes, pattern=btn.CLOSES.pattern),
+                       CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("closes")),
+                       MessageHandler(text, steps.got_closes)],
+        steps.SETTINGS: [CallbackQueryHandler(steps.toggled, pattern=btn.TOGGLE.pattern),
+                         CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+    }
     opening = conversation(
         "vote",
         [CommandHandler("vote", steps.vote_command),
          CallbackQueryHandler(steps.vote_command, pattern=btn.PANEL.exact)],
-        {
-            steps.CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
-            steps.QUESTION: [MessageHandler(text, steps.got_question)],
-            steps.OPTIONS: [CallbackQueryHandler(steps.standard_options, pattern=btn.STANDARD_OPTIONS.exact),
-                            MessageHandler(text, steps.got_options)],
-            steps.CLOSES: [CallbackQueryHandler(steps.chose_closes, pattern=btn.CLOSES.pattern),
-                           MessageHandler(text, steps.got_closes)],
-            steps.SETTINGS: [CallbackQueryHandler(steps.toggled, pattern=btn.TOGGLE.pattern),
-                             CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
-        },
+        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in opening_steps.items()},
     )
     # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
     tapping = conversation(

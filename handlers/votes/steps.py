@@ -1,4 +1,8 @@
-"""/vote step by step: the cell, the question, the options, the closing time, the settings, open."""
+"""/vote step by step: the cell, the question, the options, the closing time, the settings, open.
+
+Every question has ◀ Quay lại (the step before, asked again in place, what was chosen shown and one tap
+away: "✔ …") and ✖ Hủy (TRAIL, handlers.steps.Trail). A button of a conversation that is over gets
+"expired" (stale_step)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,7 +17,7 @@ from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
 from ..live_status import tell_outbox
-from ..steps import confirmed_draft, refuse
+from ..steps import Trail, confirmed_draft, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .ballot import short, when
@@ -41,6 +45,21 @@ def _draft(turn: Turn) -> dict:
     return turn.context.user_data.setdefault(DRAFT, {})
 
 
+def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
+    """A step's question: a new message, or in place of the question ◀ was pressed on."""
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
+    """The question, under what was chosen for it before (a step asked again after ◀)."""
+    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
+
+
+def _keep(label: str, what: str) -> list[InlineKeyboardButton]:
+    """The one-tap "✔ keep what was given before ◀" row of a typed step."""
+    return [InlineKeyboardButton(label[:64], callback_data=btn.KEEP.data(what))]
+
+
 def _defaults() -> dict:
     return {"ballot": BallotKind.open.value, "electorate": Electorate.members.value, "rule": PassRule.members.value,
             "live": False, "change": True, "remind": int(votes.DEFAULT_REMINDER.total_seconds() // 60),
@@ -64,7 +83,7 @@ async def vote_command(turn: Turn):
         except VoteError as exc:
             turn.reply(_error(turn, exc))
             return ConversationHandler.END
-        draft["question"], draft["options"] = line.question, line.options
+        draft["question"], draft["options"], draft["one_line"] = line.question, line.options, True
         draft["closes_at"] = (clock.now() + votes.DEFAULT_DURATION).isoformat()
         if len(cells) == 1:  # a cell's secretary: at once, with the usual settings
             draft["cell"] = cells[0].id
@@ -73,15 +92,21 @@ async def vote_command(turn: Turn):
         return _ask_cell(turn, cells)
     if len(cells) == 1:
         draft["cell"] = cells[0].id
-        turn.reply(turn.t("vote.ask_question", cell=esc(cells[0].name), limit=votes.QUESTION_MAX))
-        return QUESTION
+        return _ask_question(turn, cells[0])
     return _ask_cell(turn, cells)
 
 
-def _ask_cell(turn: Turn, cells: list[Unit]):
+def _ask_cell(turn: Turn, cells: list[Unit], *, edit: bool = False):
     rows = [[InlineKeyboardButton(short(c.name, 60), callback_data=btn.CELL.data(c.id))] for c in cells]
-    turn.reply(turn.t("vote.ask_cell"), InlineKeyboardMarkup(rows))
+    chosen = next((turn.t("vote.cell_chosen", cell=esc(c.name)) for c in cells if c.id == _draft(turn).get("cell")), None)
+    _show(turn, _asked(turn, "vote.ask_cell", chosen), TRAIL.markup(turn, CELL, rows), edit)
     return CELL
+
+
+async def _ask_cell_again(turn: Turn, *, edit: bool = False):
+    """The cells, asked again after ◀ (those offered at the start: the draft's)."""
+    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
+    return _ask_cell(turn, [c for c in cells if c.id in _draft(turn).get("cells", [])], edit=edit)
 
 
 @member_handler
@@ -97,10 +122,26 @@ async def chose_cell(turn: Turn):
         return ConversationHandler.END
     draft["cell"] = cell.id
     turn.edit(turn.t("vote.cell_chosen", cell=esc(cell.name)))
-    if draft.get("question"):  # the one-line form: straight to the settings
+    if draft.get("one_line"):  # the one-line form: straight to the settings
         return await _show_settings(turn, edit=False)
-    turn.reply(turn.t("vote.ask_question", cell=esc(cell.name), limit=votes.QUESTION_MAX))
+    return _ask_question(turn, cell)
+
+
+def _ask_question(turn: Turn, cell: Unit, *, edit: bool = False):
+    kept = _draft(turn).get("question")
+    rows = [_keep(f"✔ {kept}", "question")] if kept else []
+    text = _asked(turn, "vote.ask_question", kept and turn.t("vote.question_chosen", question=esc(kept)),
+                  cell=esc(cell.name), limit=votes.QUESTION_MAX)
+    _show(turn, text, TRAIL.markup(turn, QUESTION, rows), edit)
     return QUESTION
+
+
+async def _ask_question_again(turn: Turn, *, edit: bool = False):
+    cell = await units.get_unit(turn.session, _draft(turn).get("cell", 0))
+    if cell is None:
+        turn.edit(turn.t("vote.expired"))
+        return ConversationHandler.END
+    return _ask_question(turn, cell, edit=edit)
 
 
 def _error(turn: Turn, exc: VoteError) -> str:
@@ -114,8 +155,23 @@ async def got_question(turn: Turn):
     except VoteError as exc:
         turn.reply(_error(turn, exc))
         return QUESTION
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("vote.button.standard"), callback_data=btn.STANDARD_OPTIONS.data("std"))]])
-    turn.reply(turn.t("vote.ask_options", maximum=votes.OPTIONS_MAX), markup)
+    return _ask_options(turn)
+
+
+def _options_line(turn: Turn, options: list[str]) -> str:
+    if options:
+        return turn.t("vote.settings_options", options=" / ".join(esc(o) for o in options))
+    return turn.t("vote.settings_options", options=" / ".join(turn.t(f"vote.option.{k.value}") for k in votes.STANDARD_OPTIONS))
+
+
+def _ask_options(turn: Turn, *, edit: bool = False):
+    kept = _draft(turn).get("options")
+    rows = [[InlineKeyboardButton(turn.t("vote.button.standard"), callback_data=btn.STANDARD_OPTIONS.data("std"))]]
+    if kept:
+        rows.insert(0, _keep(turn.t("vote.button.keep_options"), "options"))
+    text = _asked(turn, "vote.ask_options", None if kept is None else _options_line(turn, kept),
+                  maximum=votes.OPTIONS_MAX)
+    _show(turn, text, TRAIL.markup(turn, OPTIONS, rows), edit)
     return OPTIONS
 
 
@@ -137,10 +193,15 @@ async def standard_options(turn: Turn):
     return _ask_closes(turn)
 
 
-def _ask_closes(turn: Turn):
+def _ask_closes(turn: Turn, *, edit: bool = False):
     row = [InlineKeyboardButton(_remind_label(turn.lang, votes.parse_duration(p)), callback_data=btn.CLOSES.data(p))
            for p in CLOSE_PRESETS]
-    turn.reply(turn.t("vote.ask_closes"), InlineKeyboardMarkup([row[:2], row[2:]]))
+    rows, chosen = [row[:2], row[2:]], None
+    if kept := _draft(turn).get("closes_at"):
+        closes = when(datetime.fromisoformat(kept), turn.services.timezone)
+        rows.insert(0, _keep(f"✔ {closes}", "closes"))
+        chosen = turn.t("vote.settings_closes", closes=closes)
+    _show(turn, _asked(turn, "vote.ask_closes", chosen), TRAIL.markup(turn, CLOSES, rows), edit)
     return CLOSES
 
 
@@ -169,15 +230,11 @@ async def _settings_view(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMa
     lang, tz = turn.lang, turn.services.timezone
     cell = await units.get_unit(turn.session, draft["cell"])
     secret = draft["ballot"] == BallotKind.secret.value
-    if draft["options"]:
-        options = " / ".join(esc(o) for o in draft["options"])
-    else:
-        options = " / ".join(t(lang, f"vote.option.{k.value}") for k in votes.STANDARD_OPTIONS)
     meeting = next((m for m in draft["meetings"] if m["id"] == draft["meeting"]), None)
     lines = [
         turn.t("vote.settings_title"),
         turn.t("vote.settings_question", question=esc(draft["question"]), cell=esc(cell.name)),
-        turn.t("vote.settings_options", options=options),
+        _options_line(turn, draft["options"]),
         turn.t("vote.settings_closes", closes=when(datetime.fromisoformat(draft["closes_at"]), tz)),
         "",
         turn.t("vote.settings_hint"),
@@ -199,11 +256,10 @@ async def _settings_view(turn: Turn, draft: dict) -> tuple[str, InlineKeyboardMa
     remind = timedelta(minutes=draft["remind"]) if draft["remind"] else None
     rows.append([InlineKeyboardButton(turn.t("vote.toggle.remind", when=_remind_label(lang, remind)),
                                       callback_data=btn.TOGGLE.data("n"))])
-    rows.append([InlineKeyboardButton(turn.t("vote.button.open"), callback_data=btn.CONFIRM.data("ok")),
-                 InlineKeyboardButton(turn.t("vote.button.cancel"), callback_data=btn.CONFIRM.data("no"))])
+    rows.append([InlineKeyboardButton(turn.t("vote.button.open"), callback_data=btn.CONFIRM.data("ok"))])
     if secret:
         lines.append(turn.t("vote.settings_secret_note"))
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join(lines), TRAIL.markup(turn, SETTINGS, rows)
 
 
 async def _show_settings(turn: Turn, *, edit: bool):
@@ -297,3 +353,27 @@ async def stale_step(turn: Turn):
     """A button of a /vote conversation that is over."""
     turn.answer(turn.t("vote.expired"), alert=True)
 
+
+
+@member_handler
+async def kept(turn: Turn):
+    """✔ …: what was typed or chosen for this step before ◀, taken again; the next step asked."""
+    draft = _draft(turn)
+    (what,) = btn.KEEP.parse(turn.update.callback_query.data) or ("",)
+    key = {"question": "question", "options": "options", "closes": "closes_at"}.get(what, "")
+    if not draft.get(key):
+        turn.answer(turn.t("vote.expired"), alert=True)
+        return None  # the conversation stays where it is
+    if what == "question":
+        turn.edit(turn.t("vote.question_chosen", question=esc(draft["question"])))
+        return _ask_options(turn)
+    if what == "options":
+        turn.edit(_options_line(turn, draft["options"]))
+        return _ask_closes(turn)
+    return await _show_settings(turn, edit=True)
+
+
+# ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
+TRAIL = Trail("vote", DRAFT, btn.BACK, btn.QUIT, {
+    CELL: _ask_cell_again, QUESTION: _ask_question_again, OPTIONS: _ask_options, CLOSES: _ask_closes,
+}, "vote.expired")
