@@ -69,7 +69,7 @@ async def _answer_for(turn: Turn, *, paper: bool) -> None:
     if meeting is None:
         return
     _, member_id, attend = ids
-    if not await meetings.is_invited(turn.session, meeting, member_id):
+    if attend not in (0, 1) or not await meetings.is_invited(turn.session, meeting, member_id, on_paper=paper):
         await refuse(turn, "meeting_proxy")
         return
     if attend:

@@ -23,9 +23,16 @@ async def _member_cell(session: AsyncSession, member_id: int | None) -> int | No
     return await session.scalar(select(Member.cell_id).where(Member.id == member_id))
 
 
-async def is_invited(session: AsyncSession, meeting: Meeting, member_id: int | None) -> bool:
-    """Members of the meeting's cell are invited; nobody else — forged buttons end here."""
-    return member_id is not None and await _member_cell(session, member_id) == meeting.cell_id
+async def is_invited(session: AsyncSession, meeting: Meeting, member_id: int | None, *, on_paper: bool = False) -> bool:
+    """Members of the meeting's cell are invited; nobody else — forged buttons end here. `on_paper`: invited on
+    the printed sheet, which lists only the members no Telegram account is linked to."""
+    if member_id is None or await _member_cell(session, member_id) != meeting.cell_id:
+        return False
+    if on_paper:
+        from ..accounts import Account
+
+        return await session.scalar(select(Account.telegram_user_id).where(Account.member_id == member_id)) is None
+    return True
 
 
 async def answer(
@@ -48,7 +55,7 @@ async def answer(
     proxy = member_id != actor.member_id
     if proxy and not may_manage_cell(actor, meeting.cell):
         raise MeetingError("not_allowed")
-    if not await is_invited(session, meeting, member_id):
+    if not await is_invited(session, meeting, member_id, on_paper=proxy and on_paper):
         raise MeetingError("not_allowed")
     now = clock.now()
     if meeting.state is not MeetingState.scheduled:

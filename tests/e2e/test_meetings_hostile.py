@@ -109,7 +109,7 @@ async def test_paper_answers_only_for_members_without_telegram_and_not_once_canc
     for data in (f"gpr:{m}", f"gpw:{m}", f"gpwa:{m}:{paper_member}:1", f"gpwa:{m}:{paper_member}:0",
                  f"gpwz:{m}:{paper_member}:1"):
         answer = await pressed(driver, sec.user_id, status["message_id"], data)
-        assert answer["show_alert"] and "đã bị hủy" in answer["text"], (data, answer)
+        assert answer["show_alert"] and "đã hủy" in answer["text"], (data, answer)
     assert await meetings_answer_of(sandbox_run, m, paper_member) is None
     assert not [x for x in await driver.bot_messages(sec.user_id, seq) if x.get("document")]
     assert errors(caplog) == []
