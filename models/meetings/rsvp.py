@@ -1,9 +1,10 @@
 """Members' answers to the notice (RSVP): who will come, who will be absent and why, who is silent."""
 from __future__ import annotations
 
-__all__ = ["Answered", "Answers", "answer", "answer_of", "answers", "declined_ids", "is_invited"]
+__all__ = ["Answered", "Answers", "answer", "answer_of", "answers", "check_answerable", "declined_ids", "is_invited"]
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,14 @@ async def is_invited(session: AsyncSession, meeting: Meeting, member_id: int | N
     return True
 
 
+def check_answerable(meeting: Meeting, now: datetime | None = None) -> None:
+    """Answers are taken until the meeting starts, never once it is cancelled or held. Raises MeetingError."""
+    if meeting.state is not MeetingState.scheduled:
+        raise MeetingError("cancelled" if meeting.state is MeetingState.cancelled else "answers_closed")
+    if meeting.starts_at <= (now or clock.now()):
+        raise MeetingError("answers_closed")
+
+
 async def answer(
     session: AsyncSession,
     actor: Actor,
@@ -58,10 +67,7 @@ async def answer(
     if not await is_invited(session, meeting, member_id, on_paper=proxy and on_paper):
         raise MeetingError("not_allowed")
     now = clock.now()
-    if meeting.state is not MeetingState.scheduled:
-        raise MeetingError("cancelled" if meeting.state is MeetingState.cancelled else "answers_closed")
-    if meeting.starts_at <= now:
-        raise MeetingError("answers_closed")
+    check_answerable(meeting, now)
     reason = clean_line(reason)[:REASON_MAX] or None
     if reply is Answer.absent and not reason:
         raise MeetingError("reason_empty")
