@@ -4,6 +4,7 @@ typed answers. Each press is answered, in Vietnamese, nothing is stored half-wri
 error, and nobody sees another's data."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -133,15 +134,31 @@ async def test_invisible_huge_and_marked_up_typed_answers(driver, personas, sand
     for invisible in ("\u200b\u200b", "\ufeff \u202e", "\u2060"):
         [reply] = await driver.exchange(sec.user_id, invisible)
         assert "Tên buổi sinh hoạt không được để trống" in plain(reply), (invisible, plain(reply))
-    [reply] = await driver.exchange(sec.user_id, "Đ" * 10_000)
-    assert "tối đa 200" in plain(reply)
+    # 10,000 characters come as three messages (a client splits at 4096): one answer, the tail not a title.
+    seq = driver.cursor(sec.user_id)
+    pasted = "Đ" * 10_000
+    for part in (pasted[:4096], pasted[4096:8192], pasted[8192:]):
+        await driver.send(sec.user_id, part)
+    await asyncio.sleep(1)
+    [reply] = await driver.bot_messages(sec.user_id, seq)
+    assert "200 ký tự" in plain(reply)
+    seq = driver.cursor(sec.user_id)
+    await driver.send(sec.user_id, "Đ" * 4096)
+    await driver.send(sec.user_id, "Đuôi của đoạn dán")
+    await asyncio.sleep(3)
+    [reply] = await driver.bot_messages(sec.user_id, seq)
+    assert "200 ký tự" in plain(reply)
     title = "<b>Họp</b> & <i>bàn</i> \u202eviệc 🎉"
     [ask_place] = await driver.exchange(sec.user_id, title)
     assert "Địa điểm" in plain(ask_place)
     [reply] = await driver.exchange(sec.user_id, "\u200b")
     assert "Địa điểm không được để trống" in plain(reply), plain(reply)
     [ask_agenda] = await driver.exchange(sec.user_id, "Nhà <bác> Tư \u200b& 🏠")
-    [reply] = await driver.exchange(sec.user_id, "x" * 10_000)
+    seq = driver.cursor(sec.user_id)
+    for part in ("x" * 4096, "x" * 4096, "x" * 1808):
+        await driver.send(sec.user_id, part)
+    await asyncio.sleep(3)
+    [reply] = await driver.bot_messages(sec.user_id, seq)
     assert "2000" in plain(reply)
     [ask_docs] = await driver.exchange(sec.user_id, "1. <script>alert(1)</script>\n2. Ý kiến \u202e đảng viên")
     await driver.press_button(sec.user_id, ask_docs, "Xong")
