@@ -328,7 +328,8 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
         rows.insert(0, [InlineKeyboardButton(turn.t("meeting.button.use_template"), callback_data=btn.USE_TEMPLATE.data("0"))])
         text = _asked(turn, "meeting.ask_agenda_template", kept and agenda_line(turn.lang, kept),
                       agenda=esc(template.agenda), limit=meetings.AGENDA_MAX)
-    else:
+    else:  # no template: a 'use the template' button of a regular meeting, before ◀ changed the kind, is stale
+        draft.pop("template", None)
         text = _asked(turn, "meeting.ask_agenda", kept and agenda_line(turn.lang, kept), limit=meetings.AGENDA_MAX)
     _show(turn, text, TRAIL.markup(turn, AGENDA, rows), edit)
     return AGENDA
@@ -337,9 +338,9 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
 @member_handler
 async def used_template(turn: Turn):
     draft = _draft(turn)
-    if not draft.get("template"):
+    if not draft.get("template"):  # a button of an earlier question: this one is still asked
         turn.answer(turn.t("meeting.expired"), alert=True)
-        return ConversationHandler.END
+        return None
     draft["agenda"] = draft["template"]
     turn.edit(turn.t("meeting.agenda_from_template", agenda=esc(draft["agenda"])))
     return _ask_docs(turn)
