@@ -235,3 +235,33 @@ async def test_a_regular_meetings_template_button_does_not_fill_a_thematic_one(d
     [ask_docs] = await driver.exchange(sec.user_id, "Học tập Nghị quyết")
     assert "tài liệu" in plain(ask_docs)
     assert errors(caplog) == []
+
+
+async def test_a_marked_up_name_prints_as_written_and_two_fast_presses_make_two_sheets(driver, personas, sandbox_run,
+                                                                                       caplog):
+    from .test_printing import words_of
+
+    sec = personas["secretary"]
+    cell1 = await cell_of(sandbox_run, CELL1)
+    member_id = await paperless_member(sandbox_run, cell1)
+    name = "<b>Tư</b> {nb} & {pages0}"
+    async with sandbox_run.sessionmaker() as s:
+        (await s.get(Member, member_id)).full_name = name
+        await s.commit()
+    await schedule_one_line(driver, sandbox_run, sec, title="Họp <i>tháng</i> {nb}")
+    status = (await driver.bot_messages(sec.user_id))[-1]
+    seq = driver.cursor(sec.user_id)
+    first = await driver.press_button(sec.user_id, status, "📄 Bản in")
+    second = await driver.press_button(sec.user_id, status, "📄 Bản in")
+    for press in (first, second):
+        assert "bản in" in (await driver.callback_answer(press, timeout=15))["text"]
+    docs = await driver.wait_for_bot_messages(sec.user_id, 2, after_seq=seq, timeout=30)
+    texts = [words_of(await driver.download(d["document"])) for d in docs if d.get("document")]
+    assert len(texts) == 2
+    # As written (the cell wraps the name: its words are read one by one); no page count in place of {nb}.
+    assert all("<b>Tư</b> {nb} &" in text and "{pages0}" in text and "Họp <i>tháng</i> {nb}" in text
+               for text in texts), texts[0]
+    await driver.press_button(sec.user_id, status, "Trả lời trên giấy")
+    listing = await driver.wait_for_edit(sec.user_id, status["message_id"])
+    assert any(name in b for b in buttons(listing))
+    assert errors(caplog) == []
