@@ -41,7 +41,7 @@ async def card_pressed(turn: Turn):
 async def proxy_pressed(turn: Turn):
     """Members who have not answered (those without Telegram first): the secretary answers for them."""
     meeting, _ = await managed_or_refuse(turn, btn.PROXY)
-    if meeting is not None:
+    if meeting is not None and _answerable(turn, meeting):
         await _proxy_list(turn, meeting, paper=False)
 
 
@@ -49,7 +49,7 @@ async def proxy_pressed(turn: Turn):
 async def paper_pressed(turn: Turn):
     """Members without Telegram who have not answered: the secretary copies their answers from the paper."""
     meeting, _ = await managed_or_refuse(turn, btn.PAPER)
-    if meeting is not None:
+    if meeting is not None and _answerable(turn, meeting):
         await _proxy_list(turn, meeting, paper=True)
 
 
@@ -69,7 +69,7 @@ async def _answer_for(turn: Turn, *, paper: bool) -> None:
     if meeting is None:
         return
     _, member_id, attend = ids
-    if not await meetings.is_invited(turn.session, meeting, member_id):
+    if attend not in (0, 1) or not await meetings.is_invited(turn.session, meeting, member_id, on_paper=paper):
         await refuse(turn, "meeting_proxy")
         return
     if attend:
@@ -81,7 +81,18 @@ async def _answer_for(turn: Turn, *, paper: bool) -> None:
         tell_outbox(turn, meetings.MEETING_DELIVERY, touch=meeting.id)
         await _proxy_list(turn, meeting, paper=paper)
         return
-    turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id, paper=paper))
+    if _answerable(turn, meeting):
+        turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id, paper=paper))
+
+
+def _answerable(turn: Turn, meeting: Meeting) -> bool:
+    """A list or a question of answers only while they are taken (a stale button of a cancelled meeting: said)."""
+    try:
+        meetings.check_answerable(meeting)
+    except MeetingError as exc:
+        turn.answer(error_text(turn.lang, exc), alert=True)
+        return False
+    return True
 
 
 async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:

@@ -16,6 +16,7 @@ from telegram.ext import ConversationHandler
 from models import accounts, clock, meetings, one_line, units
 from models.meetings import Document, Meeting, MeetingError, MeetingKind
 from models.permissions import managed_cells, may_manage_cell
+from models.text import clean_line
 from models.units import Unit
 
 from ..calendar import day_of, month_of
@@ -42,6 +43,7 @@ from .common import (
     kind_label,
     local,
     meeting_head,
+    paste_tail,
     reminder_offsets,
     too_long,
     when_text,
@@ -257,18 +259,22 @@ async def chose_title(turn: Turn):
     return await _ask_place(turn)
 
 
-def _typed_line(turn: Turn, limit: int, error_key: str) -> str | None:
-    """A typed one-line answer (a title, a place), spaces tidied; None, said, when empty or over `limit`."""
-    line = " ".join(turn.text.split())
+def _typed_line(turn: Turn, limit: int, what: str) -> str | None:
+    """A typed one-line answer (a title, a place) as it will be stored (models.text.clean_line: invisible and
+    bidi characters gone, spaces tidied); None, said, when nothing is left or it is over `limit`."""
+    line = clean_line(turn.text)
+    if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
+        return None
     if not line or len(line) > limit:
-        turn.reply(turn.t(error_key, limit=limit))
+        paste_tail(turn, refused=True)
+        turn.reply(error_text(turn.lang, MeetingError(f"{what}_long" if line else f"{what}_empty")))
         return None
     return line
 
 
 @member_handler
 async def typed_title(turn: Turn):
-    title = _typed_line(turn, meetings.TITLE_MAX, "meeting.error.title_long")
+    title = _typed_line(turn, meetings.TITLE_MAX, "title")
     if title is None:
         return TITLE
     _draft(turn)["title"] = title
@@ -301,7 +307,7 @@ async def chose_place(turn: Turn):
 
 @member_handler
 async def typed_place(turn: Turn):
-    place = _typed_line(turn, meetings.PLACE_MAX, "meeting.error.place_long")
+    place = _typed_line(turn, meetings.PLACE_MAX, "place")
     if place is None:
         return PLACE
     _draft(turn)["place"] = place
@@ -322,7 +328,8 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
         rows.insert(0, [InlineKeyboardButton(turn.t("meeting.button.use_template"), callback_data=btn.USE_TEMPLATE.data("0"))])
         text = _asked(turn, "meeting.ask_agenda_template", kept and agenda_line(turn.lang, kept),
                       agenda=esc(template.agenda), limit=meetings.AGENDA_MAX)
-    else:
+    else:  # no template: a 'use the template' button of a regular meeting, before ◀ changed the kind, is stale
+        draft.pop("template", None)
         text = _asked(turn, "meeting.ask_agenda", kept and agenda_line(turn.lang, kept), limit=meetings.AGENDA_MAX)
     _show(turn, text, TRAIL.markup(turn, AGENDA, rows), edit)
     return AGENDA
@@ -331,9 +338,9 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
 @member_handler
 async def used_template(turn: Turn):
     draft = _draft(turn)
-    if not draft.get("template"):
+    if not draft.get("template"):  # a button of an earlier question: this one is still asked
         turn.answer(turn.t("meeting.expired"), alert=True)
-        return ConversationHandler.END
+        return None
     draft["agenda"] = draft["template"]
     turn.edit(turn.t("meeting.agenda_from_template", agenda=esc(draft["agenda"])))
     return _ask_docs(turn)

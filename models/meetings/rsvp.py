@@ -1,9 +1,10 @@
 """Members' answers to the notice (RSVP): who will come, who will be absent and why, who is silent."""
 from __future__ import annotations
 
-__all__ = ["Answered", "Answers", "answer", "answer_of", "answers", "declined_ids", "is_invited"]
+__all__ = ["Answered", "Answers", "answer", "answer_of", "answers", "check_answerable", "declined_ids", "is_invited"]
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +24,24 @@ async def _member_cell(session: AsyncSession, member_id: int | None) -> int | No
     return await session.scalar(select(Member.cell_id).where(Member.id == member_id))
 
 
-async def is_invited(session: AsyncSession, meeting: Meeting, member_id: int | None) -> bool:
-    """Members of the meeting's cell are invited; nobody else — forged buttons end here."""
-    return member_id is not None and await _member_cell(session, member_id) == meeting.cell_id
+async def is_invited(session: AsyncSession, meeting: Meeting, member_id: int | None, *, on_paper: bool = False) -> bool:
+    """Members of the meeting's cell are invited; nobody else — forged buttons end here. `on_paper`: invited on
+    the printed sheet, which lists only the members no Telegram account is linked to."""
+    if member_id is None or await _member_cell(session, member_id) != meeting.cell_id:
+        return False
+    if on_paper:
+        from ..accounts import Account
+
+        return await session.scalar(select(Account.telegram_user_id).where(Account.member_id == member_id)) is None
+    return True
+
+
+def check_answerable(meeting: Meeting, now: datetime | None = None) -> None:
+    """Answers are taken until the meeting starts, never once it is cancelled or held. Raises MeetingError."""
+    if meeting.state is not MeetingState.scheduled:
+        raise MeetingError("cancelled" if meeting.state is MeetingState.cancelled else "answers_closed")
+    if meeting.starts_at <= (now or clock.now()):
+        raise MeetingError("answers_closed")
 
 
 async def answer(
@@ -48,13 +64,10 @@ async def answer(
     proxy = member_id != actor.member_id
     if proxy and not may_manage_cell(actor, meeting.cell):
         raise MeetingError("not_allowed")
-    if not await is_invited(session, meeting, member_id):
+    if not await is_invited(session, meeting, member_id, on_paper=proxy and on_paper):
         raise MeetingError("not_allowed")
     now = clock.now()
-    if meeting.state is not MeetingState.scheduled:
-        raise MeetingError("cancelled" if meeting.state is MeetingState.cancelled else "answers_closed")
-    if meeting.starts_at <= now:
-        raise MeetingError("answers_closed")
+    check_answerable(meeting, now)
     reason = clean_line(reason)[:REASON_MAX] or None
     if reply is Answer.absent and not reason:
         raise MeetingError("reason_empty")
