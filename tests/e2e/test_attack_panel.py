@@ -13,7 +13,7 @@ from handlers.features import panel_items
 from models.accounts import Invite
 from models.units import Unit
 
-from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
+from .test_panel import CELL_PANEL, PARTY_PANEL, open_panel, plain
 
 NOT_ALLOWED = "không có quyền"
 NOT_LINKED = "kết nối tài khoản"
