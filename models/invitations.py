@@ -84,6 +84,11 @@ async def cell_invites(session: AsyncSession, actor: Actor, cell_id: int, *, key
     unit = await session.get(Unit, cell_id)
     if unit is None or not may_manage_cell(actor, unit) or not may(actor, Action.invite_member, unit.path):
         return None
+    if limit:
+        # Codes are made: one cell's at a time. Two presses at once (a double tap, two officers) would each
+        # find no code to show again and make their own, the later one revoking what the first handed out.
+        # PostgreSQL waits here for the other turn's commit, then sees its codes; SQLite has one writer anyway.
+        await session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     unlinked = await members_without_telegram(session, unit.id)
     role_paths = (await session.execute(
         select(Role.member_id, Unit.path).join(Unit, Unit.id == Role.unit_id)

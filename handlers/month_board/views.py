@@ -44,7 +44,8 @@ def _ask_month(turn: Turn, cell: Unit, *, edit: bool) -> None:
 @member_handler
 async def month_board(turn: Turn):
     """The panel's button: the cell's months, or first the cells a committee covers."""
-    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
+    exact = btn.PANEL.parse(turn.update.callback_query.data) is not None  # "mbn:1" is not our button
+    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN) if exact else []
     if not cells:
         await refuse(turn, "month_board")
         return
