@@ -37,7 +37,7 @@ def errors(caplog) -> list[str]:
             if r.levelno >= logging.ERROR or "Traceback" in r.getMessage() or r.exc_info]
 
 
-async def said(driver, user_id: int, message_id: int, data: str, settle: float = 0.4) -> str:
+async def said(driver, user_id: int, message_id: int, data: str, settle: float = 0.15) -> str:
     """The answer to a press of `data` and whatever messages came with it, or were edited by it."""
     before = {m["message_id"]: plain(m) for m in await driver.bot_messages(user_id)}
     answer = await driver.callback_answer(await driver.press(user_id, message_id, data=data))
