@@ -98,6 +98,21 @@ def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: I
 Ask = Callable[..., Any]  # ask(turn, edit=False) -> the step's state (or an awaitable of it): puts its question
 
 
+def show_step(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
+    """A step's question: a new message, or in place of the question ◀ was pressed on."""
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+def asked(turn: Turn, key: str, chosen: str | None = None, **kwargs: Any) -> str:
+    """The question, under what was chosen for it before (a step asked again after ◀)."""
+    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
+
+
+def keep_row(codec: Codec, label: str, what: str) -> list[InlineKeyboardButton]:
+    """The one-tap "✔ keep what was given before ◀" row of a typed step (`codec` has one field: `what`)."""
+    return [InlineKeyboardButton(label[:64], callback_data=codec.data(what))]
+
+
 class Trail:
     """The steps of a conversation, gone back over one generic way. Every question carries the row
     [◀ Quay lại] [✖ Hủy] (`row`, `markup`; the first step has no step before it, so no ◀); the draft

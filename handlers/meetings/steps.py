@@ -22,6 +22,8 @@ from models.units import Unit
 from ..calendar import day_of, month_of
 from ..live_status import tell_outbox
 from ..steps import Trail, paged, refuse, settle
+from ..steps import asked as _asked
+from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from . import offers
@@ -55,16 +57,6 @@ PLACES_OFFERED = 3
 
 def _draft(turn: Turn) -> dict:
     return turn.context.user_data.setdefault(DRAFT, {})
-
-
-def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
-    """A step's question: a new message, or in place of the question ◀ was pressed on."""
-    turn.edit(text, markup) if edit else turn.reply(text, markup)
-
-
-def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
-    """The question, under what was chosen for it before (a step asked again after ◀)."""
-    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
 
 
 @member_handler

@@ -17,7 +17,9 @@ from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
 from ..live_status import tell_outbox
-from ..steps import Trail, confirmed_draft, refuse
+from ..steps import Trail, confirmed_draft, keep_row, refuse
+from ..steps import asked as _asked
+from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .ballot import short, when
@@ -45,19 +47,8 @@ def _draft(turn: Turn) -> dict:
     return turn.context.user_data.setdefault(DRAFT, {})
 
 
-def _show(turn: Turn, text: str, markup: InlineKeyboardMarkup, edit: bool) -> None:
-    """A step's question: a new message, or in place of the question ◀ was pressed on."""
-    turn.edit(text, markup) if edit else turn.reply(text, markup)
-
-
-def _asked(turn: Turn, key: str, chosen: str | None = None, **kwargs) -> str:
-    """The question, under what was chosen for it before (a step asked again after ◀)."""
-    return "\n\n".join(p for p in (chosen, turn.t(key, **kwargs)) if p)
-
-
 def _keep(label: str, what: str) -> list[InlineKeyboardButton]:
-    """The one-tap "✔ keep what was given before ◀" row of a typed step."""
-    return [InlineKeyboardButton(label[:64], callback_data=btn.KEEP.data(what))]
+    return keep_row(btn.KEEP, label, what)
 
 
 def _defaults() -> dict:
