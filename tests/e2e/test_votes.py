@@ -101,7 +101,10 @@ async def open_step_by_step(driver, sec_id: int, *, closes: str = "2h", toggles:
     assert "Đồng ý / Không đồng ý / Ý kiến khác" in plain(card)
     for toggle in toggles:
         await driver.press_button(sec_id, card, toggle)
-        card = await driver.wait_for_edit(sec_id, card["message_id"])
+        for _ in range(5):  # the edit that shows the toggle taken (an earlier edit of the card may come first)
+            card = await driver.wait_for_edit(sec_id, card["message_id"])
+            if not any(toggle in b for b in buttons(card)):
+                break
     await driver.press_button(sec_id, card, "Mở biểu quyết")
     opened = await driver.wait_for_edit(sec_id, card["message_id"])
     assert "Đã mở biểu quyết" in plain(opened)
