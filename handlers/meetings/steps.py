@@ -21,7 +21,7 @@ from models.units import Unit
 
 from ..calendar import day_of, month_of
 from ..live_status import tell_outbox
-from ..steps import Trail, paged, refuse, settle
+from ..steps import Trail, keep_row, paged, refuse, settle
 from ..steps import asked as _asked
 from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
@@ -232,7 +232,7 @@ def _ask_title(turn: Turn, *, edit: bool = False):
     rows = [[InlineKeyboardButton(f"✔ {suggested}"[:64], callback_data=btn.TITLE.data("0"))]]
     kept = draft.get("title")
     if kept and kept != suggested:
-        rows.insert(0, [InlineKeyboardButton(f"✔ {kept}"[:64], callback_data=btn.TITLE.data("1"))])
+        rows.insert(0, keep_row(btn.TITLE, f"✔ {kept}", "1"))
     text = _asked(turn, "meeting.ask_title", kept and turn.t("meeting.title_chosen", title=esc(kept)),
                   limit=meetings.TITLE_MAX)
     _show(turn, text, TRAIL.markup(turn, TITLE, rows), edit)
@@ -313,7 +313,7 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
     kept = draft.get("agenda")
     rows = [[InlineKeyboardButton(turn.t("meeting.button.no_agenda"), callback_data=btn.NO_AGENDA.data("0"))]]
     if kept:
-        rows.insert(0, [InlineKeyboardButton(turn.t("meeting.button.keep_agenda"), callback_data=btn.NO_AGENDA.data("1"))])
+        rows.insert(0, keep_row(btn.NO_AGENDA, turn.t("meeting.button.keep_agenda"), "1"))
     if draft.get("kind") == MeetingKind.regular.value and "cell" in draft:
         template = await meetings.agenda_template(turn.session, draft["cell"], turn.services.default_language)
         draft["template"] = template.agenda
