@@ -68,10 +68,11 @@ class SharedState:
         self._forget_lost()
         lock = self.locks.setdefault(user.id, asyncio.Lock())
         try:
-            if lock.locked():
-                await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
-            else:
-                await lock.acquire()  # the usual case: nobody ahead, no timer needed
+            # asyncio.timeout, not wait_for: wait_for would run acquire() as a task of its own that joins the
+            # lock's queue only on the next turn of the loop; a release in between would find nobody waiting,
+            # forget the lock, and the person's next update would take a new one and run beside this one.
+            async with asyncio.timeout(LOCK_WAIT_S):
+                await lock.acquire()
         except TimeoutError:
             # The previous update never finished (or never said so): do not let it hold this person up again.
             log.warning("an update waited %.0f s for the same person's previous one; handled anyway", LOCK_WAIT_S)

@@ -22,6 +22,7 @@ from models.audit import AuditEntry
 from models.members import Member
 from models.units import Unit
 
+from .outbox import settled
 from .test_meetings import PLACE, TITLE, buttons, latest_meeting, plain, schedule_one_line, wait_text
 from .test_notices import latest_notice_id
 from .test_votes import latest_vote
@@ -116,6 +117,7 @@ async def test_members_forging_print_buttons_are_refused(driver, personas, sandb
         cell1 = await s.scalar(select(Unit.id).where(Unit.name == CELL1))
         other = await s.scalar(select(Member.id).where(Member.cell_id == cell1, Member.id.not_in(
             [p.member_id for p in personas.values() if p.member_id])).limit(1))
+    await settled(sandbox_run, young.user_id)  # the notice, the invitation and the ballot reached them first
     [own] = await driver.exchange(young.user_id, "/notices")
     forged = [f"npr:{notice_id}", f"npl:{notice_id}:0", f"npc:{notice_id}:{cell1}", "npr:abc", "npc:1",
               f"gpr:{meeting.id}", f"gpw:{meeting.id}", f"gpwa:{meeting.id}:{other}:1", f"gpwz:{meeting.id}:{other}:0",

@@ -98,11 +98,15 @@ async def test_two_dispatchers_on_one_database_never_send_a_row_twice(sessionmak
     crowd = await make_crowd(sessionmaker, 300)
     add_chats(emulator, crowd)
     emulator.configure(latency_ms=5)
-    await queue_notice(sessionmaker, crowd)
     first = dispatcher(sessionmaker, url, emulator.token, concurrency=8)
     second = dispatcher(sessionmaker, url, emulator.token, concurrency=8)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(first.run(stop)), asyncio.create_task(second.run(stop))]
+    # Both are polling before the rows appear: on a loaded machine the one started first could otherwise send
+    # all 300 before the other had begun, and the test would not see two claimers race.
+    while not (first.running and second.running):
+        await asyncio.sleep(0.01)
+    await queue_notice(sessionmaker, crowd)
     await until_settled(sessionmaker)
     stop.set()
     await asyncio.gather(*tasks)
