@@ -20,6 +20,8 @@ from models.members import Member
 from models.units import Unit
 from models.votes import Ballot, SecretTally, SecretVoter, Vote
 
+from .outbox import settled
+
 CELL = "Chi bộ Tổ dân phố 1"
 QUESTION = "Thông qua Nghị quyết chi bộ về công tác quý IV năm 2026"
 FIRST_EXTRA_USER = 310000
@@ -294,7 +296,8 @@ async def test_votes_list_and_the_big_button(driver, personas, sandbox_run):
 
         actor_vote = await votes.get_vote(s, vote.id)
         assert await votes.has_voted(s, actor_vote, old.member_id)
-    # The probationary member's list offers it to read.
+    # The probationary member's list offers it to read (once the card sent to them is out of the way).
+    await settled(sandbox_run, young.user_id)
     [listing] = await driver.exchange(young.user_id, "/votes")
     assert "chờ đồng chí biểu quyết: 0" in plain(listing) and any("📖" in b for b in buttons(listing))
     # The secretary's list has the status; closing there sends the results, which the list then shows.
