@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from telegram import Update
@@ -46,6 +48,7 @@ class _Taken:
     at: dict[str, datetime]  # conversation name → when it last moved, as restored
     started: float  # loop time of the restore
     actor: Actor | None  # the caller, read with the state; handed to the turn once
+    replies: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # sent once the step is saved
 
 
 class SharedState:
@@ -175,31 +178,57 @@ class SharedState:
             return ""
 
     # -- writing ------------------------------------------------------------------------------------
+    def defer(self, update: Update, send: Callable[[], Awaitable[Any]]) -> bool:
+        """Holds a turn's replies until this update's step is saved (False: no state was taken, send now).
+
+        A person answers a question as soon as they see it; were it shown before the step is written, the
+        answer could be read against the step before — by the instance that did not ask, or here by an update
+        that took a lock forgotten meanwhile — and be taken for an answer to the previous question."""
+        taken = self.taken.get(update.update_id)
+        if taken is None:
+            return False
+        taken.replies.append(send)
+        return True
+
     async def persist(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         taken = self.taken.pop(update.update_id, None)
-        if taken is None or context.user_data is None:
+        if taken is None:
             return
         try:
-            unchanged = self._snapshot(taken.keys, context.user_data, taken.at) == taken.snapshot
-            if unchanged and not self._in_conversation(taken.keys):
-                return
-            # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
-            data = self._current(taken.keys, context.user_data, taken.at, moved=True)
-            try:
-                async with transaction(services_of(context).sessionmaker) as session:
-                    written = await store.save(session, taken.user_id, data, taken.version)
-            except store.NotStorable as exc:  # save encodes before it writes anything
-                log.error("conversation state not stored: a value of type %s cannot be kept", exc)
-                return
-            except IntegrityError:
-                written = False
-            except SQLAlchemyError as exc:
-                log.warning("conversation state not written (%s)", type(exc).__name__)
-                return
-            if not written:
-                log.info("conversation state changed elsewhere meanwhile; the later write was kept")
+            if context.user_data is not None:
+                await self._save(taken, context)
+            # Then the replies, still holding the person's lock: their next update sees these answers sent.
+            failed: Exception | None = None
+            for send in taken.replies:
+                try:
+                    await send()
+                except Exception as exc:  # the other turns' replies still go; the first failure is reported
+                    failed = failed or exc
+            if failed is not None:
+                raise failed
         finally:
             self._release(taken.lock, taken.user_id)
+
+    async def _save(self, taken: _Taken, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user_data = context.user_data
+        unchanged = self._snapshot(taken.keys, user_data, taken.at) == taken.snapshot
+        if unchanged and not self._in_conversation(taken.keys):
+            return
+        # Any update during a conversation keeps it alive (PTB restarts its timeout on each one).
+        data = self._current(taken.keys, user_data, taken.at, moved=True)
+        try:
+            async with transaction(services_of(context).sessionmaker) as session:
+                written = await store.save(session, taken.user_id, data, taken.version)
+        except store.NotStorable as exc:  # save encodes before it writes anything
+            log.error("conversation state not stored: a value of type %s cannot be kept", exc)
+            return
+        except IntegrityError:
+            written = False
+        except SQLAlchemyError as exc:
+            log.warning("conversation state not written (%s)", type(exc).__name__)
+            return
+        if not written:
+            log.info("conversation state changed elsewhere meanwhile; the later write was kept")
 
     def _in_conversation(self, keys: set[tuple]) -> bool:
         return any(k in h._conversations for h in self.conversations.values() for k in keys)

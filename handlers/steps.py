@@ -73,10 +73,7 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
 def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
     """Change the conversation's memory (user_data) only once the turn has committed: a turn that meets a
     database lock is run again from the start (handlers/turn.py) and must find it as it was."""
-    async def apply() -> None:
-        change(turn.context.user_data)
-
-    turn.later(apply)
+    turn.settle(change)
 
 
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],

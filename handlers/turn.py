@@ -86,6 +86,7 @@ class Turn:
     actor: Actor
     lang: str
     _outbox: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    _settled: list[Callable[[dict], Any]] = field(default_factory=list)
     _answered: bool = False
 
     # --- reading -----------------------------------------------------------------------
@@ -191,6 +192,16 @@ class Turn:
         """Any other Bot API call to make after commit."""
         self._outbox.append(coro_factory)
 
+    def settle(self, change: Callable[[dict], Any]) -> None:
+        """A change of the conversation's memory (user_data) made once the turn has committed, before the step
+        is saved: a turn run again after a database lock starts from the memory as it was."""
+        self._settled.append(change)
+
+    def apply_settled(self) -> None:
+        changes, self._settled = self._settled, []
+        for change in changes:
+            change(self.context.user_data)
+
     async def flush(self) -> None:
         if self.update.callback_query is not None and not self._answered:
             # Every callback query is answered, even when nothing is shown.
@@ -254,7 +265,11 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
                 if not is_lock_conflict(exc) or attempt == LOCK_RETRIES - 1:
                     raise
                 await asyncio.sleep(random.uniform(0.001, 0.01))
-        await turn.flush()
+        turn.apply_settled()
+        # The replies go once the person's conversation step is saved (handlers/state.py), else now.
+        state = services.conversation_state
+        if state is None or not state.defer(update, turn.flush):
+            await turn.flush()
         return result
 
     return _observed(wrapped, fn.__name__)

@@ -16,6 +16,9 @@ from typing import Any
 
 import aiohttp
 
+# How long a wait for the bot lasts by default: long enough for a loaded CI machine; a pass never waits it out.
+WAIT_S = 20.0
+
 _OWN = object()
 
 
@@ -180,7 +183,7 @@ class SandboxDriver:
                 return collected
 
     async def wait_for_bot_messages(self, chat_id: int, count: int = 1, after_seq: int | None = None,
-                                    timeout: float = 10) -> list[dict]:
+                                    timeout: float = WAIT_S) -> list[dict]:
         """At least count new bot messages in the chat (as they are now), in order."""
         start = self.cursor(chat_id) if after_seq is None else after_seq
         events = await self._wait_events(
@@ -198,7 +201,7 @@ class SandboxDriver:
             start, timeout, lambda evs: any(e["message_id"] == message_id for e in evs),
             types=types, chat_id=chat_id, what=f"{what} in chat {chat_id}")
 
-    async def wait_for_edit(self, chat_id: int, message_id: int, timeout: float = 10,
+    async def wait_for_edit(self, chat_id: int, message_id: int, timeout: float = WAIT_S,
                             after_seq: int | None = None) -> dict:
         """The message after its next edit (after the chat's cursor)."""
         events = await self._wait_on_message(chat_id, message_id, "message_edited", f"an edit of message {message_id}",
@@ -207,7 +210,7 @@ class SandboxDriver:
         self._advance(chat_id, edit["seq"])
         return next(m for m in await self.messages(chat_id) if m["message_id"] == message_id)
 
-    async def wait_for_delete(self, chat_id: int, message_id: int, timeout: float = 10,
+    async def wait_for_delete(self, chat_id: int, message_id: int, timeout: float = WAIT_S,
                               after_seq: int | None = None) -> None:
         events = await self._wait_on_message(chat_id, message_id, "message_deleted", f"deletion of message {message_id}",
                                              timeout, after_seq)
@@ -225,7 +228,7 @@ class SandboxDriver:
         event = next(e for e in events if e["callback_query_id"] == callback_id)
         return {k: event[k] for k in ("text", "show_alert", "url", "cache_time")}
 
-    async def exchange(self, user_id: int, text: str, count: int = 1, timeout: float = 10) -> list[dict]:
+    async def exchange(self, user_id: int, text: str, count: int = 1, timeout: float = WAIT_S) -> list[dict]:
         """Sends text and returns the bot's next count messages."""
         await self.send(user_id, text)
         return await self.wait_for_bot_messages(user_id, count, timeout=timeout)

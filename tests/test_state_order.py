@@ -66,3 +66,40 @@ async def test_a_burst_of_updates_is_taken_in_the_order_it_came(shared):
     await asyncio.gather(*(one(n) for n in range(1, 21)))
     assert order == list(range(1, 21))
     assert shared.locks == {}
+
+
+async def test_replies_wait_for_the_step_to_be_saved_and_go_before_the_next_update_is_taken(shared):
+    ctx, events = context(), []
+    await shared.restore(update(1), ctx)
+
+    async def reply():
+        events.append("reply sent")
+        await asyncio.sleep(0.01)
+
+    assert shared.defer(update(1), reply)
+    assert not shared.defer(update(99), reply)  # no state taken for it: the turn sends at once
+    second = asyncio.create_task(shared.restore(update(2), ctx))
+    await asyncio.sleep(0.02)
+    assert events == [] and not second.done()
+    await shared.persist(update(1), ctx)
+    await asyncio.wait_for(second, 1)
+    events.append("next update taken")
+    assert events == ["reply sent", "next update taken"]
+    await shared.persist(update(2), ctx)
+
+
+async def test_a_reply_that_fails_does_not_keep_back_the_others_nor_the_lock(shared):
+    ctx, sent = context(), []
+    await shared.restore(update(1), ctx)
+
+    async def broken():
+        raise RuntimeError("network")
+
+    async def fine():
+        sent.append("fine")
+
+    shared.defer(update(1), broken)
+    shared.defer(update(1), fine)
+    with pytest.raises(RuntimeError):
+        await shared.persist(update(1), ctx)
+    assert sent == ["fine"] and shared.locks == {}
