@@ -35,6 +35,15 @@ async def refuse(turn: Turn, what: str) -> None:
         turn.reply(turn.t("error.not_allowed"))
 
 
+async def parse_or_refuse(turn: Turn, codec: Codec, what: str) -> tuple | None:
+    """The fields of the pressed button's data; None once data not of `codec`'s shape (forged, truncated) is
+    refused, recorded as `what`."""
+    fields = codec.parse(turn.update.callback_query.data)
+    if fields is None:
+        await refuse(turn, what)
+    return fields
+
+
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
                  *, fallbacks: Iterable[BaseHandler] = (), timeout: float = CONVERSATION_TIMEOUT_S) -> ConversationHandler:
     """A feature's conversation: /cancel leaves it, it times out after half an hour, a new entry restarts it."""
@@ -59,9 +68,8 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     to `show(turn, *head, page, edit=True)`. Forged data is refused, recorded as `what`."""
 
     async def page_pressed(turn: Turn):
-        fields = codec.parse(turn.update.callback_query.data)
+        fields = await parse_or_refuse(turn, codec, what)
         if fields is None:
-            await refuse(turn, what)
             return None
         return await show(turn, *fields, edit=True)
 

@@ -2,13 +2,11 @@
 the meeting's head lines and answer buttons, the secretary's check, and how a refused rule is told."""
 from __future__ import annotations
 
-import warnings
 from collections.abc import Awaitable
 from datetime import datetime, tzinfo
 from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.warnings import PTBUserWarning
 
 from models import clock, meetings
 from models.callback_data import Codec
@@ -59,14 +57,6 @@ def error_text(lang: str, exc: MeetingError) -> str:
               "too_many_documents": meetings.DOCUMENTS_MAX}
     return t(lang, f"meeting.error.{exc.reason}", limit=exc.details.get("limit", limits.get(exc.reason, "")),
              hours=exc.details.get("hours", ""))
-
-
-async def api_call(bot, method: str, params: dict):
-    """A Bot API call as the renderers give it. Not PTB's typed methods: its Defaults would add a
-    parse_mode to methods that have none (editMessageReplyMarkup)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return await bot.do_api_request(method, api_kwargs=params)
 
 
 PASTE_PART = 4000  # a message this long is likely one part of a longer text the client split
