@@ -2,11 +2,12 @@
 the meeting's head lines and answer buttons, the secretary's check, and how a refused rule is told."""
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ConversationHandler
 
 from models import clock, meetings
 from models.callback_data import Codec
@@ -15,7 +16,7 @@ from models.permissions import may_manage_cell
 
 from ..i18n import t
 from ..steps import refuse
-from ..turn import Turn, esc
+from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
 T = TypeVar("T")
@@ -143,6 +144,25 @@ async def managed_or_refuse(turn: Turn, codec: Codec) -> tuple[Meeting | None, t
     return meeting, ids
 
 
+def managed(codec: Codec, *, refused: Any = None) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """A secretary's button on a meeting: the handler is called as `fn(turn, meeting, fields)` once
+    managed_or_refuse has found the meeting theirs; refused, the turn gives `refused` back."""
+    def wrap(fn: Callable[..., Awaitable[Any]]):
+        async def pressed(turn: Turn):
+            meeting, fields = await managed_or_refuse(turn, codec)
+            return refused if meeting is None else await fn(turn, meeting, fields)
+
+        return _handler_named_as(fn, pressed)
+    return wrap
+
+
+def _handler_named_as(fn: Callable, turn_fn: Callable[[Turn], Awaitable[Any]]) -> Any:
+    """turn_fn as a member's handler, under fn's name: the turn's metrics and logs know a handler by the
+    name it had before it was wrapped."""
+    turn_fn.__name__ = turn_fn.__qualname__ = fn.__name__
+    return member_handler(turn_fn)
+
+
 async def tell_error(turn: Turn, exc: MeetingError, what: str | None = None) -> None:
     """A rule said no: "not_allowed" is refused and recorded as `what` (when given); anything else is
     said, in an alert on a button, in a reply to typing."""
@@ -167,6 +187,18 @@ def pending_for(turn: Turn, what: str) -> dict | None:
     """What the next typed text is for (PENDING), when it is `what` ("reason", "content", ...)."""
     pending = turn.context.user_data.get(PENDING) or {}
     return pending if pending.get("what") == what else None
+
+
+def typed_for(what: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """The handler of text typed for what is pending (pending_for): called as `fn(turn, pending)`; with
+    nothing of `what` pending, the conversation ends."""
+    def wrap(fn: Callable[..., Awaitable[Any]]):
+        async def typed(turn: Turn):
+            pending = pending_for(turn, what)
+            return ConversationHandler.END if pending is None else await fn(turn, pending)
+
+        return _handler_named_as(fn, typed)
+    return wrap
 
 
 async def record(turn: Turn, meeting_id: int, **fields) -> Meeting | None:
