@@ -15,8 +15,8 @@ from models.meetings import Answer, Meeting, MeetingError, MeetingKind, MeetingS
 from models.permissions import may_manage_cell
 
 from ..i18n import t
-from ..steps import refuse
-from ..turn import Turn, esc, member_handler
+from ..steps import named_handler, refuse
+from ..turn import Turn, esc
 from . import buttons as btn
 
 T = TypeVar("T")
@@ -152,15 +152,8 @@ def managed(codec: Codec, *, refused: Any = None) -> Callable[[Callable[..., Awa
             meeting, fields = await managed_or_refuse(turn, codec)
             return refused if meeting is None else await fn(turn, meeting, fields)
 
-        return _handler_named_as(fn, pressed)
+        return named_handler(fn.__name__, pressed)
     return wrap
-
-
-def _handler_named_as(fn: Callable, turn_fn: Callable[[Turn], Awaitable[Any]]) -> Any:
-    """turn_fn as a member's handler, under fn's name: the turn's metrics and logs know a handler by the
-    name it had before it was wrapped."""
-    turn_fn.__name__ = turn_fn.__qualname__ = fn.__name__
-    return member_handler(turn_fn)
 
 
 async def tell_error(turn: Turn, exc: MeetingError, what: str | None = None) -> None:
@@ -197,7 +190,7 @@ def typed_for(what: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
             pending = pending_for(turn, what)
             return ConversationHandler.END if pending is None else await fn(turn, pending)
 
-        return _handler_named_as(fn, typed)
+        return named_handler(fn.__name__, typed)
     return wrap
 
 
