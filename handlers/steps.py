@@ -35,6 +35,22 @@ async def refuse(turn: Turn, what: str) -> None:
         turn.reply(turn.t("error.not_allowed"))
 
 
+def named_handler(name: str, fn: Callable[[Turn], Awaitable[Any]]) -> Any:
+    """fn as a member's handler, named `name` before it is wrapped: the turn's metrics and logs know a
+    handler by the name it had then."""
+    fn.__name__ = fn.__qualname__ = name
+    return member_handler(fn)
+
+
+async def parse_or_refuse(turn: Turn, codec: Codec, what: str) -> tuple | None:
+    """The fields of the pressed button's data; None once data not of `codec`'s shape (forged, truncated) is
+    refused, recorded as `what`."""
+    fields = codec.parse(turn.update.callback_query.data)
+    if fields is None:
+        await refuse(turn, what)
+    return fields
+
+
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
                  *, fallbacks: Iterable[BaseHandler] = (), timeout: float = CONVERSATION_TIMEOUT_S) -> ConversationHandler:
     """A feature's conversation: /cancel leaves it, it times out after half an hour, a new entry restarts it."""
@@ -59,15 +75,12 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     to `show(turn, *head, page, edit=True)`. Forged data is refused, recorded as `what`."""
 
     async def page_pressed(turn: Turn):
-        fields = codec.parse(turn.update.callback_query.data)
+        fields = await parse_or_refuse(turn, codec, what)
         if fields is None:
-            await refuse(turn, what)
             return None
         return await show(turn, *fields, edit=True)
 
-    # Named before it is wrapped: the turn's metrics and logs know a handler by the name it had then.
-    page_pressed.__name__ = page_pressed.__qualname__ = f"{what}_page"
-    return member_handler(page_pressed)
+    return named_handler(f"{what}_page", page_pressed)
 
 
 def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
@@ -168,7 +181,5 @@ class Trail:
             turn.edit(turn.t("cancel.done"))
             return ConversationHandler.END
 
-        # Named before they are wrapped: the turn's metrics and logs know a handler by the name it had then.
-        went_back.__name__ = went_back.__qualname__ = f"{self.name}_back"
-        quitted.__name__ = quitted.__qualname__ = f"{self.name}_cancel"
-        self._went_back, self._quitted = member_handler(went_back), member_handler(quitted)
+        self._went_back = named_handler(f"{self.name}_back", went_back)
+        self._quitted = named_handler(f"{self.name}_cancel", quitted)

@@ -12,6 +12,7 @@ import html
 import logging
 import random
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from models import accounts
 from models.db import is_lock_conflict, make_sessionmaker
@@ -172,14 +174,17 @@ class Turn:
             self.reply(text, markup)
             return
 
-        async def _edit():
-            try:
-                await query.edit_message_text(text=chunks[0], reply_markup=markup)
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
+        self._outbox.append(lambda: _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup)))
 
-        self._outbox.append(_edit)
+    def edit_buttons(self, markup: InlineKeyboardMarkup | None) -> None:
+        """Replace only the buttons of the message whose button was pressed (None: take them all away)."""
+        query = self.update.callback_query
+        if query is None or query.message is None:
+            return
+        params = {"chat_id": query.message.chat.id, "message_id": query.message.message_id}
+        if markup is not None:
+            params["reply_markup"] = markup.to_dict()
+        self._outbox.append(lambda: _unless_unchanged(bot_api(self.context.bot, "editMessageReplyMarkup", params)))
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         query = self.update.callback_query
@@ -209,6 +214,26 @@ class Turn:
         outbox, self._outbox = self._outbox, []
         for send in outbox:
             await _obeying_flood_control(send)
+
+
+async def _unless_unchanged(edit: Awaitable[Any]) -> None:
+    """An edit of a message; Telegram's "message is not modified" (it already reads so) is no failure."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def bot_api(bot, method: str, params: dict) -> Any:
+    """A Bot API call given as the renderers give it (method, JSON parameters).
+
+    Not PTB's typed methods: its Defaults would add a parse_mode to methods that lack one
+    (editMessageReplyMarkup), and the calls are already what the dispatcher sends.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.sendMessage instead"
+        return await bot.do_api_request(method, api_kwargs=params)
 
 
 FLOOD_RETRIES = 3

@@ -12,7 +12,7 @@ from models.corrections import BadValue, CorrectionField, CorrectionStatus, Outc
 
 from ..feedback import CORRECT, REJECT, end_flow, excerpt, flow_data, start_flow
 from ..i18n import t
-from ..steps import refuse
+from ..steps import parse_or_refuse, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .views import FIELDS, card, decidable, field_label, shown
@@ -120,9 +120,8 @@ async def tell_member(turn: Turn, decision: corrections.Decision, key: str, **kw
 
 @member_handler
 async def approve_button(turn: Turn):
-    ids = btn.APPROVE.parse(turn.update.callback_query.data)
+    ids = await parse_or_refuse(turn, btn.APPROVE, "correction_approve")
     if ids is None:
-        await refuse(turn, "correction_approve")
         return
     decision = await corrections.approve(turn.session, turn.actor, ids[0])
     if decision.outcome in (Outcome.not_found, Outcome.refused):

@@ -8,7 +8,6 @@ audio's cache key, and every later send, by anyone, after any restart, goes by f
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler
-from telegram.warnings import PTBUserWarning
 
 import audio
 from audio import AudioError, AudioUnavailable, NothingToSay, Speech, SynthesisFailed, UnsupportedLanguage
@@ -31,7 +29,7 @@ from ..feature import Feature
 from ..i18n import t
 from ..render import CAPTION_LIMIT, visible_length
 from ..steps import refuse
-from ..turn import Turn, esc, member_handler, services_of
+from ..turn import Turn, bot_api, esc, member_handler, services_of
 from . import buttons as btn
 
 log = logging.getLogger(__name__)
@@ -175,22 +173,11 @@ def part_captions(lang: str, head: str, total: int, body: str = "") -> tuple[lis
     return captions, rest
 
 
-async def api(bot, method: str, params: dict) -> Any:
-    """A Bot API call given as the renderers give it (method, JSON parameters).
-
-    Not PTB's typed methods: its Defaults would add a parse_mode to methods that lack one
-    (editMessageReplyMarkup), and the calls are already what the dispatcher sends.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.sendMessage instead"
-        return await bot.do_api_request(method, api_kwargs=params)
-
-
 async def send_calls(bot, sessionmaker, chat_id: int, calls: list[Call]) -> list[Any]:
     """Make the calls in order to one chat; after an upload, keep its file_id for everyone else."""
     results = []
     for method, params, *hook in calls:
-        result = await api(bot, method, {"chat_id": chat_id, **params})
+        result = await bot_api(bot, method, {"chat_id": chat_id, **params})
         if hook and isinstance(result, dict):
             try:
                 async with transaction(sessionmaker) as session:

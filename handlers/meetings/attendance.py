@@ -25,11 +25,11 @@ from .common import (
     attempt,
     day_text,
     error_text,
-    managed_or_refuse,
-    pending_for,
+    managed,
     record,
     tell_error,
     too_long,
+    typed_for,
     when_text,
 )
 from .minutes import show_draft
@@ -109,18 +109,14 @@ async def attendance_command(turn: Turn):
     turn.reply(turn.t("attendance.choose"), InlineKeyboardMarkup(rows))
 
 
-@member_handler
-async def roll_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, btn.ROLL)
-    if meeting is not None and await _open(turn, meeting):
+@managed(btn.ROLL)
+async def roll_pressed(turn: Turn, meeting: Meeting, ids: tuple):
+    if await _open(turn, meeting):
         await _show_roll(turn, meeting, ids[1], edit=True)
 
 
-@member_handler
-async def mark_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, btn.MARK)
-    if meeting is None:
-        return
+@managed(btn.MARK)
+async def mark_pressed(turn: Turn, meeting: Meeting, ids: tuple):
     _, member_id, page = ids
     row = await attempt(turn, meetings.mark(turn.session, turn.actor, meeting.id, member_id), "attendance_mark")
     if row is None:
@@ -129,11 +125,8 @@ async def mark_pressed(turn: Turn):
     await _show_roll(turn, meeting, page, edit=True)
 
 
-@member_handler
-async def all_present_pressed(turn: Turn):
-    meeting, ids = await managed_or_refuse(turn, btn.ALL_PRESENT)
-    if meeting is None:
-        return
+@managed(btn.ALL_PRESENT)
+async def all_present_pressed(turn: Turn, meeting: Meeting, ids: tuple):
     count = await attempt(turn, meetings.mark_all_present(turn.session, turn.actor, meeting.id))
     if count is None:
         return
@@ -142,11 +135,8 @@ async def all_present_pressed(turn: Turn):
 
 
 # --- recording and closing -----------------------------------------------------------------------------------
-@member_handler
-async def close_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.CLOSE)
-    if meeting is None:
-        return ConversationHandler.END
+@managed(btn.CLOSE, refused=ConversationHandler.END)
+async def close_pressed(turn: Turn, meeting: Meeting, _: tuple):
     reason = None
     if meeting.state is not MeetingState.scheduled:
         reason = "already_closed" if meeting.state is MeetingState.closed else "cancelled"
@@ -162,11 +152,8 @@ async def close_pressed(turn: Turn):
     return CONTENT
 
 
-@member_handler
-async def typed_content(turn: Turn):
-    pending = pending_for(turn, "content")
-    if pending is None:
-        return ConversationHandler.END
+@typed_for("content")
+async def typed_content(turn: Turn, pending: dict):
     content = turn.text.strip()
     if too_long(turn, content, meetings.CONTENT_MAX, "meeting.error.content_long"):
         return CONTENT
@@ -195,33 +182,24 @@ async def _ask_close(turn: Turn, meeting_id: int):
     return ConversationHandler.END
 
 
-@member_handler
-async def typed_decisions(turn: Turn):
-    pending = pending_for(turn, "decisions")
-    if pending is None:
-        return ConversationHandler.END
+@typed_for("decisions")
+async def typed_decisions(turn: Turn, pending: dict):
     lines = meetings.clean_decisions(turn.text.splitlines())
     if await record(turn, pending["meeting"], decisions=lines) is None:
         return DECISIONS
     return await _ask_close(turn, pending["meeting"])
 
 
-@member_handler
-async def no_decisions(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.NO_DECISIONS)
-    if meeting is None:
-        return ConversationHandler.END
+@managed(btn.NO_DECISIONS, refused=ConversationHandler.END)
+async def no_decisions(turn: Turn, meeting: Meeting, _: tuple):
     if await record(turn, meeting.id, decisions=[]) is None:
         return ConversationHandler.END
     turn.edit(turn.t("meeting.close.no_decisions"))
     return await _ask_close(turn, meeting.id)
 
 
-@member_handler
-async def close_confirmed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.CLOSE_YES)
-    if meeting is None:
-        return
+@managed(btn.CLOSE_YES)
+async def close_confirmed(turn: Turn, meeting: Meeting, _: tuple):
     full = await meetings.get_meeting(turn.session, meeting.id, full=True)
     closed = meetings.close_meeting(turn.session, turn.actor, meeting.id, content=full.content or "",
                                     decisions=[d.text for d in full.decisions])

@@ -2,13 +2,12 @@
 the meeting's head lines and answer buttons, the secretary's check, and how a refused rule is told."""
 from __future__ import annotations
 
-import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.warnings import PTBUserWarning
+from telegram.ext import ConversationHandler
 
 from models import clock, meetings
 from models.callback_data import Codec
@@ -16,7 +15,7 @@ from models.meetings import Answer, Meeting, MeetingError, MeetingKind, MeetingS
 from models.permissions import may_manage_cell
 
 from ..i18n import t
-from ..steps import refuse
+from ..steps import named_handler, refuse
 from ..turn import Turn, esc
 from . import buttons as btn
 
@@ -59,14 +58,6 @@ def error_text(lang: str, exc: MeetingError) -> str:
               "too_many_documents": meetings.DOCUMENTS_MAX}
     return t(lang, f"meeting.error.{exc.reason}", limit=exc.details.get("limit", limits.get(exc.reason, "")),
              hours=exc.details.get("hours", ""))
-
-
-async def api_call(bot, method: str, params: dict):
-    """A Bot API call as the renderers give it. Not PTB's typed methods: its Defaults would add a
-    parse_mode to methods that have none (editMessageReplyMarkup)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return await bot.do_api_request(method, api_kwargs=params)
 
 
 PASTE_PART = 4000  # a message this long is likely one part of a longer text the client split
@@ -153,6 +144,18 @@ async def managed_or_refuse(turn: Turn, codec: Codec) -> tuple[Meeting | None, t
     return meeting, ids
 
 
+def managed(codec: Codec, *, refused: Any = None) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """A secretary's button on a meeting: the handler is called as `fn(turn, meeting, fields)` once
+    managed_or_refuse has found the meeting theirs; refused, the turn gives `refused` back."""
+    def wrap(fn: Callable[..., Awaitable[Any]]):
+        async def pressed(turn: Turn):
+            meeting, fields = await managed_or_refuse(turn, codec)
+            return refused if meeting is None else await fn(turn, meeting, fields)
+
+        return named_handler(fn.__name__, pressed)
+    return wrap
+
+
 async def tell_error(turn: Turn, exc: MeetingError, what: str | None = None) -> None:
     """A rule said no: "not_allowed" is refused and recorded as `what` (when given); anything else is
     said, in an alert on a button, in a reply to typing."""
@@ -177,6 +180,18 @@ def pending_for(turn: Turn, what: str) -> dict | None:
     """What the next typed text is for (PENDING), when it is `what` ("reason", "content", ...)."""
     pending = turn.context.user_data.get(PENDING) or {}
     return pending if pending.get("what") == what else None
+
+
+def typed_for(what: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """The handler of text typed for what is pending (pending_for): called as `fn(turn, pending)`; with
+    nothing of `what` pending, the conversation ends."""
+    def wrap(fn: Callable[..., Awaitable[Any]]):
+        async def typed(turn: Turn):
+            pending = pending_for(turn, what)
+            return ConversationHandler.END if pending is None else await fn(turn, pending)
+
+        return named_handler(fn.__name__, typed)
+    return wrap
 
 
 async def record(turn: Turn, meeting_id: int, **fields) -> Meeting | None:

@@ -20,9 +20,11 @@ from .common import (
     REASONS,
     attempt,
     error_text,
+    managed,
     managed_or_refuse,
     open_for_answers,
     reminder_offsets,
+    typed_for,
     when_text,
 )
 from .render import STATUS, show_card
@@ -136,11 +138,8 @@ async def _reason_for(turn: Turn, *, paper: bool) -> None:
         await _proxy_list(turn, meeting, paper=paper)
 
 
-@member_handler
-async def move_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.MOVE)
-    if meeting is None:
-        return ConversationHandler.END
+@managed(btn.MOVE, refused=ConversationHandler.END)
+async def move_pressed(turn: Turn, meeting: Meeting, _: tuple):
     if not open_for_answers(meeting):
         turn.answer(turn.t("meeting.error.already_started"), alert=True)
         return ConversationHandler.END
@@ -150,11 +149,8 @@ async def move_pressed(turn: Turn):
     return MOVE
 
 
-@member_handler
-async def typed_move(turn: Turn):
-    pending = turn.context.user_data.get(PENDING) or {}
-    if pending.get("what") != "move":
-        return ConversationHandler.END
+@typed_for("move")
+async def typed_move(turn: Turn, pending: dict):
     when, _, place = turn.text.partition("|")
     try:
         day, at = meetings.parse_when(when)
@@ -177,11 +173,8 @@ async def typed_move(turn: Turn):
     return ConversationHandler.END
 
 
-@member_handler
-async def cancel_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.CANCEL)
-    if meeting is None:
-        return
+@managed(btn.CANCEL)
+async def cancel_pressed(turn: Turn, meeting: Meeting, _: tuple):
     markup = InlineKeyboardMarkup([[
         InlineKeyboardButton(turn.t("meeting.button.cancel_yes"), callback_data=btn.CANCEL_YES.data(meeting.id)),
         InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id)),
@@ -190,11 +183,8 @@ async def cancel_pressed(turn: Turn):
                      when=when_text(turn.lang, meeting.starts_at, turn.services.timezone)), markup)
 
 
-@member_handler
-async def cancel_confirmed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.CANCEL_YES)
-    if meeting is None:
-        return
+@managed(btn.CANCEL_YES)
+async def cancel_confirmed(turn: Turn, meeting: Meeting, _: tuple):
     if await attempt(turn, meetings.cancel_meeting(turn.session, turn.actor, meeting.id)) is None:
         return
     turn.edit(turn.t("meeting.cancelled", title=esc(meeting.title)))

@@ -10,7 +10,7 @@ from telegram.ext import ConversationHandler
 
 from models import meetings, minutes
 from models.db import transaction
-from models.meetings import MeetingError, MeetingState
+from models.meetings import Meeting, MeetingError, MeetingState
 from models.permissions import Action, may, may_manage_cell
 
 from ..i18n import t
@@ -23,9 +23,9 @@ from .common import (
     attempt,
     error_text,
     kind_label,
-    managed_or_refuse,
-    pending_for,
+    managed,
     record,
+    typed_for,
     when_text,
 )
 from .minutes_docx import docx_name, length_line, option_label, render_docx, verdict
@@ -102,11 +102,8 @@ async def show_draft(turn: Turn, meeting_id: int, *, edit: bool) -> None:
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
 
-@member_handler
-async def draft_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.MINUTES)
-    if meeting is None:
-        return
+@managed(btn.MINUTES)
+async def draft_pressed(turn: Turn, meeting: Meeting, _: tuple):
     if meeting.state is not MeetingState.closed:
         turn.answer(error_text(turn.lang, MeetingError("not_closed")), alert=True)
         return
@@ -132,11 +129,8 @@ async def edit_field_pressed(turn: Turn):
     return EDIT
 
 
-@member_handler
-async def typed_field(turn: Turn):
-    pending = pending_for(turn, "edit")
-    if pending is None:
-        return ConversationHandler.END
+@typed_for("edit")
+async def typed_field(turn: Turn, pending: dict):
     field, value = pending["field"], turn.text.strip()
     if field == "decisions":
         fields = {"decisions": meetings.clean_decisions(value.splitlines())}
@@ -152,11 +146,8 @@ async def typed_field(turn: Turn):
     return ConversationHandler.END
 
 
-@member_handler
-async def approve_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.APPROVE)
-    if meeting is None:
-        return
+@managed(btn.APPROVE)
+async def approve_pressed(turn: Turn, meeting: Meeting, _: tuple):
     approved = await attempt(turn, minutes.approve_minutes(turn.session, turn.actor, meeting.id))
     if approved is None:
         return

@@ -12,7 +12,7 @@ from models.units import Unit
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
-from .common import PENDING, TEMPLATE, attempt, local, paste_tail, pending_for, when_text
+from .common import PENDING, TEMPLATE, attempt, local, paste_tail, typed_for, when_text
 
 
 # --- the agenda template --------------------------------------------------------------------------------
@@ -59,11 +59,8 @@ async def _show_template(turn: Turn, cell: Unit):
     return TEMPLATE
 
 
-@member_handler
-async def typed_template(turn: Turn):
-    pending = pending_for(turn, "template")
-    if pending is None:
-        return ConversationHandler.END
+@typed_for("template")
+async def typed_template(turn: Turn, pending: dict):
     if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
         return TEMPLATE
     saved = await attempt(turn, meetings.set_agenda_template(turn.session, turn.actor, pending["cell"], turn.text),

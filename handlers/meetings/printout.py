@@ -11,16 +11,13 @@ from models.meetings import Meeting, MeetingError, MeetingState
 from ..i18n import t
 from ..paper import printed_on, send_sheet, sheet_members
 from ..printing import Sheet
-from ..turn import Turn, member_handler
+from ..turn import Turn
 from . import buttons as btn
-from .common import error_text, managed_or_refuse, when_text
+from .common import error_text, managed, when_text
 
 
-@member_handler
-async def print_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.PRINT)
-    if meeting is None:
-        return
+@managed(btn.PRINT)
+async def print_pressed(turn: Turn, meeting: Meeting, _: tuple):
     if meeting.state is MeetingState.cancelled:
         turn.answer(error_text(turn.lang, MeetingError("cancelled")), alert=True)
         return

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from models import meetings
@@ -16,15 +15,14 @@ from models.permissions import may_manage_cell
 from ..i18n import t
 from ..keyboards import menu_texts
 from ..live_status import tell_outbox
-from ..steps import refuse, settle
-from ..turn import Turn, esc, member_handler
+from ..steps import parse_or_refuse, refuse, settle
+from ..turn import Turn, bot_api, esc, member_handler
 from . import buttons as btn
 from .common import (
     PENDING,
     REASON,
     REASONS,
     answer_buttons,
-    api_call,
     attempt,
     day_text,
     open_for_answers,
@@ -38,26 +36,14 @@ PRESENCE_MARK = {"present": "✅", "excused": "🙏", "unexcused": "❌", "exemp
 def _mark_buttons(turn: Turn, meeting_id: int, answer: Answer | None) -> None:
     """Tick the chosen answer on the message that was pressed."""
     query = turn.update.callback_query
-    if query is None or query.message is None or query.message.reply_markup is None:
-        return
-    params = {"chat_id": query.message.chat.id, "message_id": query.message.message_id,
-              "reply_markup": answer_buttons(meeting_id, turn.lang, answer).to_dict()}
-
-    async def edit() -> None:
-        try:
-            await api_call(turn.context.bot, "editMessageReplyMarkup", params)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-
-    turn.later(edit)
+    if query is not None and query.message is not None and query.message.reply_markup is not None:
+        turn.edit_buttons(answer_buttons(meeting_id, turn.lang, answer))
 
 
 @member_handler
 async def attend_pressed(turn: Turn):
-    ids = btn.ATTEND.parse(turn.update.callback_query.data)
+    ids = await parse_or_refuse(turn, btn.ATTEND, "meeting_attend")
     if ids is None:
-        await refuse(turn, "meeting_attend")
         return ConversationHandler.END
     if await attempt(turn, meetings.answer(turn.session, turn.actor, ids[0], Answer.attend), "meeting_attend") is None:
         return ConversationHandler.END
@@ -156,7 +142,7 @@ async def open_pressed(turn: Turn):
         calls[-1][1].pop("reply_markup", None)
     bot, chat_id = turn.context.bot, turn.chat_id
     for method, params in calls:
-        turn.later(functools.partial(api_call, bot, method, {"chat_id": chat_id, **params}))
+        turn.later(functools.partial(bot_api, bot, method, {"chat_id": chat_id, **params}))
 
 
 # --- /meetings: a member's calendar ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from models.invitations import CellInvites
 
 from ..i18n import fmt_date
 from ..printing import PrintUnavailable
-from ..steps import refuse
+from ..steps import parse_or_refuse, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .invite_sheet import InviteCard, render_invite_sheet, sheet_filename
@@ -69,9 +69,8 @@ async def invite_all(turn: Turn):
 
 @member_handler
 async def invite_cell(turn: Turn):
-    ids = btn.INVITE_CELL.parse(turn.update.callback_query.data)
+    ids = await parse_or_refuse(turn, btn.INVITE_CELL, "invite_cell")
     if ids is None:
-        await refuse(turn, "invite_cell")
         return
     await show_cell(turn, ids[0])
 

@@ -99,42 +99,35 @@ async def invite_answer(turn: Turn):
     return await invite_by_query(turn, turn.text.strip())
 
 
-async def _button_member(turn: Turn, codec) -> Member | None:
-    """The member a button names, as the database has them (None: forged or gone)."""
+async def _button_member(turn: Turn, codec, what: str, *, invitable: bool = True) -> Member | None:
+    """The member a button names, as the database has them, if this officer may invite them (invitable=False:
+    whoever they are); None once refused, recorded as `what` (forged, gone, or not theirs)."""
     ids = codec.parse(turn.update.callback_query.data)
-    return await get_profile(turn.session, ids[0]) if ids else None
-
-
-async def _invitable_member(turn: Turn, codec) -> Member | None:
-    """The member a button names if this officer may invite them (None: forged, gone, or not theirs)."""
-    member = await _button_member(turn, codec)
-    return member if member is not None and may(turn.actor, Action.invite_member, member.cell.path) else None
+    member = await get_profile(turn.session, ids[0]) if ids else None
+    if member is None or invitable and not may(turn.actor, Action.invite_member, member.cell.path):
+        await refuse(turn, what)
+        return None
+    return member
 
 
 @member_handler
 async def invite_button(turn: Turn):
-    member = await _invitable_member(turn, btn.INVITE)
-    if member is None:
-        await refuse(turn, "invite_button")
-        return
-    await issue_invite(turn, member)
+    member = await _button_member(turn, btn.INVITE, "invite_button")
+    if member is not None:
+        await issue_invite(turn, member)
 
 
 @member_handler
 async def relink_confirm(turn: Turn):
     """The officer confirms a re-link: everything is checked again (a button proves nothing)."""
-    member = await _button_member(turn, btn.RELINK_YES)
-    if member is None:
-        await refuse(turn, "relink_confirm")
-        return
-    await issue_invite(turn, member, confirmed=True)
+    member = await _button_member(turn, btn.RELINK_YES, "relink_confirm", invitable=False)
+    if member is not None:
+        await issue_invite(turn, member, confirmed=True)
 
 
 @member_handler
 async def relink_cancel(turn: Turn):
-    member = await _invitable_member(turn, btn.RELINK_NO)
-    if member is None:
-        await refuse(turn, "relink_cancel")
-        return
-    turn.edit(turn.t("relink.cancelled", name=esc(member.full_name)))
+    member = await _button_member(turn, btn.RELINK_NO, "relink_cancel")
+    if member is not None:
+        turn.edit(turn.t("relink.cancelled", name=esc(member.full_name)))
 

@@ -15,11 +15,11 @@ from models import notices
 from models.notices import Notice, NoticeKind
 
 from ..i18n import fmt_date, t
-from ..listen import api, listen_button_data
+from ..listen import listen_button_data
 from ..live_status import LiveStatus
 from ..paper import print_button
 from ..render import CAPTION_LIMIT, split_message, visible_length
-from ..turn import Turn, esc
+from ..turn import Turn, bot_api, esc
 from . import buttons as btn
 
 NAMES_SHOWN = 30
@@ -174,5 +174,5 @@ status_edits = STATUS.edits  # the dispatcher's PROGRESS hook for notices
 def send_calls(turn: Turn, calls: list[Call]) -> None:
     bot, chat_id = turn.context.bot, turn.chat_id
     for method, params in calls:
-        turn.later(functools.partial(api, bot, method, {"chat_id": chat_id, **params}))
+        turn.later(functools.partial(bot_api, bot, method, {"chat_id": chat_id, **params}))
 

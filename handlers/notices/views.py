@@ -9,14 +9,12 @@ from __future__ import annotations
 import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
 
 from models import audit, notices
 from models.notices import Confirmed, Notice
 from models.permissions import Action, may, scope_paths
 
 from ..keyboards import list_markup
-from ..listen import api
 from ..live_status import tell_outbox
 from ..steps import paged, refuse
 from ..turn import Turn, esc, member_handler
@@ -39,22 +37,9 @@ def _without(markup: InlineKeyboardMarkup | None, *data: str) -> InlineKeyboardM
 
 
 def _drop_buttons(turn: Turn, *data: str) -> None:
-    query = turn.update.callback_query
-    if query.message is None:
-        return
-    markup = _without(query.message.reply_markup, *data)
-    params = {"chat_id": query.message.chat.id, "message_id": query.message.message_id}
-    if markup is not None:
-        params["reply_markup"] = markup.to_dict()
-
-    async def edit() -> None:
-        try:
-            await api(turn.context.bot, "editMessageReplyMarkup", params)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-
-    turn.later(edit)
+    message = turn.update.callback_query.message
+    if message is not None:
+        turn.edit_buttons(_without(message.reply_markup, *data))
 
 
 async def _confirm(turn: Turn, codec, mark, what: str, said: str, *dropped) -> None:

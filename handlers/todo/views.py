@@ -2,9 +2,12 @@
 message's settings — on or off, and its hour."""
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import clock, todo
+from models.callback_data import Codec
 from models.dates import VIETNAM
 
 from ..panel import buttons as panel_btn
@@ -36,36 +39,39 @@ async def show(turn: Turn) -> None:
         turn.reply(text, InlineKeyboardMarkup(rows))
 
 
-def _officer(turn: Turn) -> bool:
-    return turn.actor.panel is not None and turn.actor.member_id is not None
+async def _officer_pressed(turn: Turn, codec: Codec, what: str) -> tuple | None:
+    """The fields of an officer's button; None once refused, recorded as `what` (not an officer, or forged)."""
+    fields = codec.parse(turn.update.callback_query.data)
+    if turn.actor.panel is None or turn.actor.member_id is None or fields is None:
+        await refuse(turn, what)
+        return None
+    return fields
 
 
 @member_handler
 async def todo_pressed(turn: Turn):
-    if not _officer(turn) or btn.OPEN.parse(turn.update.callback_query.data) is None:
-        await refuse(turn, "todo")
-        return
+    if await _officer_pressed(turn, btn.OPEN, "todo") is not None:
+        await show(turn)
+
+
+async def _choose(turn: Turn, said: str, **choice: Any) -> None:
+    """A choice made: kept, said in the button's answer, and the page shown again with it."""
+    await todo.choose(turn.session, turn.actor.member_id, **choice)
+    turn.answer(said)
     await show(turn)
 
 
 @member_handler
 async def weekly_pressed(turn: Turn):
-    choice = btn.WEEKLY.parse(turn.update.callback_query.data)
-    if not _officer(turn) or choice is None:
-        await refuse(turn, "todo_weekly")
-        return
-    await todo.choose(turn.session, turn.actor.member_id, weekly=choice[0] == "on")
-    turn.answer(turn.t("todo.saved_on" if choice[0] == "on" else "todo.saved_off"))
-    await show(turn)
+    choice = await _officer_pressed(turn, btn.WEEKLY, "todo_weekly")
+    if choice is not None:
+        weekly = choice[0] == "on"
+        await _choose(turn, turn.t("todo.saved_on" if weekly else "todo.saved_off"), weekly=weekly)
 
 
 @member_handler
 async def hour_pressed(turn: Turn):
-    choice = btn.HOUR.parse(turn.update.callback_query.data)
-    if not _officer(turn) or choice is None:
-        await refuse(turn, "todo_hour")
-        return
-    hour = int(choice[0])
-    await todo.choose(turn.session, turn.actor.member_id, hour=hour)
-    turn.answer(turn.t("todo.saved_hour", hour=f"{hour:02d}:00"))
-    await show(turn)
+    choice = await _officer_pressed(turn, btn.HOUR, "todo_hour")
+    if choice is not None:
+        hour = int(choice[0])
+        await _choose(turn, turn.t("todo.saved_hour", hour=f"{hour:02d}:00"), hour=hour)
