@@ -29,8 +29,8 @@ from .units import Unit
 
 __all__ = [
     "Badge", "BadgeError", "Due", "PartyAge", "Rules", "Standing", "add_months", "award_day_on_or_after",
-    "badge_title", "due_at", "member_standing", "months_between", "next_badge", "party_months", "record_award",
-    "rules",
+    "badge_title", "due_at", "member_standing", "months_between", "next_badge", "party_months", "proposal",
+    "may_award_anywhere", "record_award", "rules",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "badges_2025.toml"
@@ -293,9 +293,14 @@ async def due_at(session: AsyncSession, actor: Actor, award_day: date) -> list[D
 async def due_count(session: AsyncSession, actor: Actor, today: date | None = None) -> int:
     """What waits on the panel: the badges due at the next award day, once it is within the lead weeks."""
     day = next_award_day(today)
-    if not within_lead(day, today) or committee_paths(actor, Action.award_badges) == []:
+    if not within_lead(day, today) or not may_award_anywhere(actor):
         return 0
     return len(await due_at(session, actor, day))
+
+
+def may_award_anywhere(actor: Actor) -> bool:
+    """Is `actor` a committee above the cells (or an administrator): the one who sees and records badges?"""
+    return committee_paths(actor, Action.award_badges) != []
 
 
 def may_award(actor: Actor, cell: Unit) -> bool:
@@ -304,16 +309,17 @@ def may_award(actor: Actor, cell: Unit) -> bool:
     return paths is None or any(cell.path.startswith(p) for p in paths)
 
 
-async def record_award(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
-                       today: date | None = None) -> Award:
-    """Record the badge of `milestone` years in the member's awards, dated its award day; audited.
-    Raises BadgeError: not_allowed (no such member, or out of the actor's units), bad_milestone, already
-    (this badge or a higher one given), not_due (not reached by the next award day)."""
+async def proposal(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
+                   today: date | None = None) -> Due:
+    """The badge of `milestone` years as the member's due one at the next award day, checked (a button's
+    data is not trusted). Raises BadgeError: not_allowed (no such member, or out of the actor's units),
+    bad_milestone, already (this badge or a higher one given), not_due (not reached by the next award day)."""
     today = today or local_today()
-    member = await session.get(Member, member_id)
-    cell = await session.get(Unit, member.cell_id) if member is not None else None
-    if member is None or cell is None or not may_award(actor, cell):
+    found = (await session.execute(select(Member, Unit).join(Unit, Unit.id == Member.cell_id)
+                                   .where(Member.id == member_id))).first()
+    if found is None or not may_award(actor, found[1]):
         raise BadgeError("not_allowed")
+    member, cell = found
     if milestone not in rules().milestones:
         raise BadgeError("bad_milestone")
     facts = (await _facts(session, [(member.id, member.joined_on)]))[member.id]
@@ -322,14 +328,22 @@ async def record_award(session: AsyncSession, actor: Actor, member_id: int, mile
     badge = next_badge(facts, today)
     if badge is None or badge.milestone != milestone or badge.award_day != next_award_day(today):
         raise BadgeError("not_due")
-    position = await session.scalar(select(func.max(Award.position_no)).where(Award.member_id == member.id))
-    award = Award(member_id=member.id, position_no=(position or 0) + 1, awarded_on=badge.award_day,
+    return Due(member.id, member.full_name, cell.name, badge)
+
+
+async def record_award(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
+                       today: date | None = None) -> tuple[Due, Award]:
+    """Record the badge of `milestone` years in the member's awards, dated its award day; audited. Returns
+    what was due and the award. Raises BadgeError as `proposal` does: a second award is refused."""
+    due = await proposal(session, actor, member_id, milestone, today)
+    badge = due.badge
+    position = await session.scalar(select(func.max(Award.position_no)).where(Award.member_id == due.member_id))
+    award = Award(member_id=due.member_id, position_no=(position or 0) + 1, awarded_on=badge.award_day,
                   title=badge_title(milestone))
     session.add(award)
     await session.flush()
     await audit.record(session, "badge_awarded", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=member.id,
+                       actor_member_id=actor.member_id, subject_member_id=due.member_id,
                        detail={"milestone": milestone, "award_day": badge.award_day.isoformat(),
                                "delay_months": badge.delay_months, "rules": rules().version})
-    return award
-
+    return due, award

@@ -150,7 +150,8 @@ async def test_a_committee_sees_who_is_due_in_its_ward_only(session, ward):
 async def test_recording_an_award_once_within_the_committees_units(session, ward):
     officer = await member_actor(session, ward["officer"].id)
     due = ward["due"]
-    award = await party_age.record_award(session, officer, due.id, 50, today=TODAY)
+    recorded, award = await party_age.record_award(session, officer, due.id, 50, today=TODAY)
+    assert (recorded.full_name, recorded.cell_name, recorded.badge.milestone) == (due.full_name, "Chi bộ 2", 50)
     assert (award.title, award.awarded_on) == ("Huy hiệu 50 năm tuổi Đảng", DAY)
     entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "badge_awarded"))).one()
     assert (entry.actor_member_id, entry.subject_member_id) == (officer.member_id, due.id)
