@@ -3,10 +3,13 @@ record the award (after a confirmation); and the lines /profile shows of a membe
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import party_age
+from models.callback_data import Codec
 from models.party_age import Badge, BadgeError, PartyAge, Standing
 
 from ..i18n import fmt_date
@@ -16,6 +19,7 @@ from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
 PAGE_SIZE = 10
+T = TypeVar("T")
 
 
 # --- the profile's lines -------------------------------------------------------------------------------------
@@ -77,27 +81,24 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
         turn.reply(text, markup)
 
 
-@member_handler
-async def list_button(turn: Turn):
-    fields = btn.LIST.parse(turn.update.callback_query.data)
-    if fields is None:
-        await refuse(turn, "badge_list")
-        return
-    await show_list(turn, fields[0])
+async def _show_anew(turn: Turn, page: int, *, edit: bool = False) -> None:
+    await show_list(turn, page)  # from the panel or a card: a new message, the panel stays
 
 
+list_button = paged(btn.LIST, _show_anew, "badge_list")
 page_button = paged(btn.PAGE, show_list, "badge_list")
 
 
 # --- recording an award --------------------------------------------------------------------------------------
-async def _checked(turn: Turn, codec, what: str) -> party_age.Due | None:
-    """The award a button names, checked again (forged data, another officer faster); None when refused."""
+async def _pressed(turn: Turn, codec: Codec, what: str, act: Callable[..., Awaitable[T]]) -> T | None:
+    """`act` (proposal, record_award) on the award a button names, checked again in the model (forged data,
+    another officer faster); None when refused."""
     fields = codec.parse(turn.update.callback_query.data)
     if fields is None:
         await refuse(turn, what)
         return None
     try:
-        return await party_age.proposal(turn.session, turn.actor, *fields)
+        return await act(turn.session, turn.actor, *fields)
     except BadgeError as exc:
         await _refused(turn, exc, what)
         return None
@@ -116,7 +117,7 @@ def _back(turn: Turn) -> list[InlineKeyboardButton]:
 
 @member_handler
 async def ask_button(turn: Turn):
-    due = await _checked(turn, btn.ASK, "badge_ask")
+    due = await _pressed(turn, btn.ASK, "badge_ask", party_age.proposal)
     if due is None:
         return
     title = turn.t("badge.title", years=due.badge.milestone)
@@ -128,14 +129,9 @@ async def ask_button(turn: Turn):
 
 @member_handler
 async def yes_button(turn: Turn):
-    fields = btn.YES.parse(turn.update.callback_query.data)
-    if fields is None:
-        await refuse(turn, "badge_award")
+    recorded = await _pressed(turn, btn.YES, "badge_award", party_age.record_award)
+    if recorded is None:
         return
-    try:
-        due, award = await party_age.record_award(turn.session, turn.actor, *fields)
-    except BadgeError as exc:
-        await _refused(turn, exc, "badge_award")
-        return
+    due, award = recorded
     text = turn.t("badge.recorded", name=esc(due.full_name), badge=esc(award.title), day=fmt_date(award.awarded_on))
     turn.edit(text, InlineKeyboardMarkup([_back(turn)]))
