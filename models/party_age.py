@@ -30,7 +30,7 @@ from .units import Unit
 __all__ = [
     "Badge", "BadgeError", "Due", "PartyAge", "Rules", "Standing", "add_months", "award_day_on_or_after",
     "badge_title", "due_at", "member_standing", "months_between", "next_badge", "party_months", "proposal",
-    "may_award_anywhere", "record_award", "rules",
+    "may_award_anywhere", "record_award", "record_gap", "rules",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "badges_2025.toml"
@@ -347,3 +347,31 @@ async def record_award(session: AsyncSession, actor: Actor, member_id: int, mile
                        detail={"milestone": milestone, "award_day": badge.award_day.isoformat(),
                                "delay_months": badge.delay_months, "rules": rules().version})
     return due, award
+
+
+async def record_gap(session: AsyncSession, actor: Actor, member_id: int, from_on: date, until_on: date | None,
+                     note: str | None = None, today: date | None = None) -> PartyGap:
+    """Record a period out of the party (deducted from party age); `until_on` None: not back yet. Audited.
+    Raises BadgeError: not_allowed (no such member, or out of the actor's units), gap_dates (before the
+    admission, in the future, or ending before it starts), gap_overlap (over a period already recorded)."""
+    today = today or local_today()
+    found = (await session.execute(select(Member, Unit).join(Unit, Unit.id == Member.cell_id)
+                                   .where(Member.id == member_id))).first()
+    if found is None or not may_award(actor, found[1]):
+        raise BadgeError("not_allowed")
+    member = found[0]
+    if (member.joined_on is None or from_on < member.joined_on or from_on > today
+            or (until_on is not None and (until_on <= from_on or until_on > today))):
+        raise BadgeError("gap_dates")
+    end = until_on or date.max
+    for start, until in (await session.execute(select(PartyGap.from_on, PartyGap.until_on)
+                                               .where(PartyGap.member_id == member.id))).all():
+        if start < end and from_on < (until or date.max):
+            raise BadgeError("gap_overlap")
+    gap = PartyGap(member_id=member.id, from_on=from_on, until_on=until_on, note=note)
+    session.add(gap)
+    await session.flush()
+    await audit.record(session, "party_gap_recorded", actor_telegram_id=actor.telegram_user_id,
+                       actor_member_id=actor.member_id, subject_member_id=member.id,
+                       detail={"from": from_on.isoformat(), "until": until_on.isoformat() if until_on else None})
+    return gap

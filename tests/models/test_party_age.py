@@ -173,3 +173,35 @@ async def test_recording_an_award_once_within_the_committees_units(session, ward
     secretary = await member_actor(session, ward["secretary"].id)
     with pytest.raises(BadgeError, match="not_allowed"):
         await party_age.record_award(session, secretary, ward["due_first_cell"].id, 40, today=TODAY)
+
+
+async def test_a_period_out_of_the_party_is_recorded_and_deducted(session, ward):
+    officer = await member_actor(session, ward["officer"].id)
+    member = ward["due_first_cell"]  # admitted 20/11/1986: 40 years on 20/11/2026, due on 3/2/2027
+    before = await party_age.member_standing(session, member.id, TODAY)
+    assert (before.age.years, before.age.months, before.badge.milestone) == (40, 0, 40)
+    await party_age.record_gap(session, officer, member.id, date(1990, 1, 1), date(1991, 1, 1), "Mất liên lạc",
+                               today=TODAY)
+    after = await party_age.member_standing(session, member.id, TODAY)
+    assert (after.age.years, after.age.months) == (39, 0)
+    assert (after.badge.milestone, after.badge.award_day) == (30, DAY)  # 40 moves to 20/11/2027: 30 is the one due
+    assert [d.full_name for d in await party_age.due_at(session, officer, DAY)] == [
+        "Lê Văn Bảy", "Trần Thị Bích Liên"]
+    entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "party_gap_recorded"))).one()
+    assert entry.subject_member_id == member.id
+
+    bad = [
+        (member.id, date(1985, 1, 1), date(1986, 1, 1), "gap_dates"),  # before the admission
+        (member.id, date(2027, 1, 1), None, "gap_dates"),  # in the future
+        (member.id, date(2000, 5, 1), date(2000, 4, 1), "gap_dates"),  # ends before it starts
+        (member.id, date(1990, 6, 1), date(1992, 1, 1), "gap_overlap"),
+        (member.id, date(1989, 1, 1), None, "gap_overlap"),
+        (ward["far"].id, date(1990, 1, 1), date(1991, 1, 1), "not_allowed"),
+    ]
+    for member_id, start, until, reason in bad:
+        with pytest.raises(BadgeError) as exc:
+            await party_age.record_gap(session, officer, member_id, start, until, today=TODAY)
+        assert exc.value.reason == reason, (start, until)
+    secretary = await member_actor(session, ward["secretary"].id)
+    with pytest.raises(BadgeError, match="not_allowed"):
+        await party_age.record_gap(session, secretary, member.id, date(2001, 1, 1), date(2002, 1, 1), today=TODAY)
