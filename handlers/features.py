@@ -34,6 +34,7 @@ FEATURES = (
     "imports",
     "feedback",
     "corrections",
+    "badges",  # 🎖 Huy hiệu Đảng: party age and badges, from the committee's panel
 )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .dates import local_today
 from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
+from .party_age import add_months, award_day_on_or_after, badge_title, milestone_of
 from .roles import RoleKind, grant
 from .units import Unit, UnitKind, add_unit
 
@@ -88,6 +89,8 @@ ELDERLY_AGE = 82
 YOUNG_AGE = 33
 # The member who received the one reprimand (khiển trách) of the demo.
 REPRIMANDED = "Phạm Văn Hùng"
+# The member who reaches 50 years of party age shortly before the next award day: due that badge then.
+BADGE_50 = "Trần Thị Bích Liên"
 
 
 class DemoNotEmpty(RuntimeError):
@@ -196,7 +199,22 @@ def _member(rng: random.Random, person: Person, cell_id: int, phone: str, card: 
         awards=_awards(rng, person, joined, today),
         disciplines=_discipline(person),
     )
+    if person.name == BADGE_50:
+        _due_fifty_years(member, today)
     return member
+
+
+def _due_fifty_years(member: Member, today: date) -> None:
+    """Admitted 50 years and 20 days before the next award day, with the badges below 50 given: the
+    committee's list shows her due the 50-year badge (issue 17). Draws nothing from the demo's random."""
+    award_day = award_day_on_or_after(today)
+    joined = add_months(award_day, -600) - timedelta(days=20)
+    member.joined_on, member.official_on = joined, joined + timedelta(days=365)
+    others = [(a.awarded_on, a.title, a.decision) for a in member.awards if milestone_of(a.title) is None]
+    badges = [(award_day_on_or_after(add_months(joined, 12 * years)), badge_title(years), f"{100 + years}-QĐ/TU")
+              for years in (30, 40, 45)]
+    member.awards = [Award(position_no=n, awarded_on=on, title=title, decision=decision)
+                     for n, (on, title, decision) in enumerate(sorted(badges + others, key=lambda a: a[0] or today))]
 
 
 def _birth_date(rng: random.Random, person: Person, today: date) -> date:
@@ -245,11 +263,13 @@ def _work_history(rng: random.Random, person: Person, born: date, today: date) -
 
 def _awards(rng: random.Random, person: Person, joined: date, today: date) -> list[Award]:
     awards = []
-    for years in (30, 40, 50, 60):
+    for years in (30, 40, 45, 50, 55, 60, 65, 70, 75):
         # Badges are presented on the Party's founding day, 3 February.
         on = date(joined.year + years, 2, 3)
         if on <= today:
-            awards.append((on, f"Huy hiệu {years} năm tuổi Đảng", f"{rng.randint(100, 999)}-QĐ/TU"))
+            # Only the 30, 40, 50 and 60 years' decisions draw from the random (the rest of the demo stays as it was).
+            number = rng.randint(100, 999) if years in (30, 40, 50, 60) else (joined.toordinal() + years) % 900 + 100
+            awards.append((on, badge_title(years), f"{number}-QĐ/TU"))
     if not person.probationary and rng.random() < 0.4:
         year = rng.randint(max(joined.year + 2, 2010), today.year - 1)
         awards.append((date(year, 12, rng.randint(10, 28)), "Giấy khen của Đảng ủy phường",

@@ -171,6 +171,19 @@ class Discipline(Base):
     member: Mapped[Member] = relationship(back_populates="disciplines", lazy="raise")
 
 
+class PartyGap(Base):
+    """A period out of the party (expulsion later reversed, lost contact, a gap in a transfer): it does not
+    count towards party age (models/party_age.py). `until_on` empty: not back yet."""
+
+    __tablename__ = "party_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    until_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(CleanLine(200))
+
+
 async def get_profile(session: AsyncSession, member_id: int) -> Member | None:
     """A member with every part of the profile loaded (the caller has checked permission)."""
     stmt = (

@@ -32,6 +32,7 @@ class Action(str, enum.Enum):
     send_to_subtree = "send_to_subtree"  # documents to every cell below
     view_reports = "view_reports"
     grant_roles = "grant_roles"
+    award_badges = "award_badges"  # Huy hiệu Đảng: a committee above the cells (committee_paths)
 
 
 OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
@@ -44,6 +45,7 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
     Action.send_to_subtree: frozenset({RoleKind.committee, RoleKind.admin}),
     Action.view_reports: OFFICER_ROLES,
     Action.grant_roles: frozenset({RoleKind.admin}),
+    Action.award_badges: OFFICER_ROLES,
 }
 
 
@@ -174,6 +176,14 @@ def scope_paths(actor: Actor, action: Action) -> list[str] | None:
     if actor.is_admin:
         return None
     return [r.unit_path for r in actor.officer_units(action)]
+
+
+def committee_paths(actor: Actor, action: Action) -> list[str] | None:
+    """scope_paths for what only a committee above the cells does (badges): a role held on a cell gives none.
+    None means everywhere (an administrator); an empty list, nowhere."""
+    if actor.is_admin:
+        return None
+    return [r.unit_path for r in actor.officer_units(action) if r.unit_kind is not None and r.unit_kind not in CELL_KINDS]
 
 
 def within_clause(paths: list[str]) -> ColumnElement[bool]:

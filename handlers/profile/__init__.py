@@ -4,8 +4,11 @@ from __future__ import annotations
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from models import party_age
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
+from models.party_age import Standing
 
+from ..badges.views import standing_lines
 from ..feature import Command, Feature, MenuButton
 from ..i18n import fmt_date
 from ..keyboards import correction_button, menu_pattern
@@ -21,8 +24,9 @@ def display_phone(e164: str | None) -> str | None:
         return e164
 
 
-def render_profile(turn: Turn, view: ProfileView) -> str:
-    """The whole profile as HTML; every value from the database is escaped."""
+def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None) -> str:
+    """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
+    next badge (models/party_age.py), under the admission dates."""
     t = turn.t
     member = view.member
 
@@ -42,6 +46,7 @@ def render_profile(turn: Turn, view: ProfileView) -> str:
         line("profile.card_number", member.card_number),
         line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
         line("profile.official_on", official),
+        *(standing_lines(turn, standing) if standing is not None else ()),
         line("profile.cell", member.cell.name),
         line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
         line("profile.position", member.position),
@@ -79,7 +84,8 @@ def _discipline(turn: Turn, d: Discipline) -> str:
 @member_handler
 async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
-    turn.reply(render_profile(turn, view), correction_button(turn.lang))
+    standing = await party_age.member_standing(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view, standing), correction_button(turn.lang))
 
 
 def register(app) -> None:

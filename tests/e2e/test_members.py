@@ -37,6 +37,10 @@ async def test_profile_big_button_shows_own_record(driver, personas):
 
     assert re.search(r"\b\d{2}/\d{2}/\d{4}\b", text)
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+    # Party age and the next badge (issue 17), on an award day (3/2, 19/5, 2/9, 7/11).
+    assert re.search(r"^Tuổi Đảng: \d{2} năm( \d{1,2} tháng)?$", text, re.M), text
+    assert re.search(r"^Huy hiệu tiếp theo: Huy hiệu \d{2} năm tuổi Đảng, dự kiến trao ngày "
+                     r"(03/02|19/05|02/09|07/11)/20\d\d$", text, re.M), text
 
 
 async def test_language_switch_changes_menu_and_profile(driver, personas):
@@ -244,7 +248,7 @@ async def test_member_cannot_import(driver, personas, sandbox_run):
 async def test_a_failing_handler_tells_the_user_in_their_language(driver, personas, monkeypatch, caplog):
     import handlers.profile
 
-    def broken(turn, view):
+    def broken(turn, view, *more):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(handlers.profile, "render_profile", broken)

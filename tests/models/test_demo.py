@@ -157,3 +157,22 @@ async def test_deterministic(session):
     first = await snapshot()
     await session.rollback()
     assert await snapshot() == first
+
+
+@pytest.mark.parametrize("today", [datetime(2026, 12, 4, 3, tzinfo=UTC), datetime(2027, 4, 30, 3, tzinfo=UTC),
+                                   datetime(2027, 5, 19, 3, tzinfo=UTC), datetime(2028, 2, 29, 3, tzinfo=UTC)])
+async def test_one_member_is_due_the_fifty_years_badge_at_the_next_award_day(session, today):
+    """Issue 17: the committee's list of the next award day is never empty in the demo, whenever it runs."""
+    from models import party_age
+    from models.demo import BADGE_50
+    from models.permissions import member_actor
+
+    clock.freeze(today)
+    try:
+        demo = await load_demo(session)
+        officer = await member_actor(session, demo.committee_officer.member_id)
+        day = party_age.next_award_day()
+        assert [(d.full_name, d.badge.milestone) for d in await party_age.due_at(session, officer, day)] == [
+            (BADGE_50, 50)]
+    finally:
+        clock.reset()

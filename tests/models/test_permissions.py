@@ -9,6 +9,7 @@ from models.accounts import Account, ensure_account
 from models.members import Member
 from models.permissions import (
     Action,
+    committee_paths,
     load_actor,
     managed_cells,
     may,
@@ -159,7 +160,7 @@ async def test_missing_member(session, ward):
 # the ward Phú Hội above them, and the other ward Vĩnh Ninh.
 UNIT_KEYS = ("own_cell", "sibling_cell", "parent_ward", "other_ward")
 OFFICER_ACTIONS = frozenset({Action.view_profile, Action.list_members, Action.invite_member, Action.manage_cell,
-                             Action.view_reports})
+                             Action.view_reports, Action.award_badges})
 EVERY_ACTION = frozenset(Action)
 NOTHING: frozenset = frozenset()
 
@@ -244,6 +245,9 @@ async def test_every_action_by_role_and_unit(session, ward, role):
     assert name(await units_for(session, actor, Action.grant_roles)) == grant_top
     assert name(await sending_units(session, actor)) == sending_top
     assert name(await managed_cells(session, actor)) == cells
+    # Badges are a committee's: a role on a cell gives no unit to award them in.
+    badges = committee_paths(actor, Action.award_badges)
+    assert badges == (None if role.endswith("admin") else [units[k].path for k in officer_top if k != "own_cell"])
 
 
 async def test_an_administrator_with_a_role_still_acts_everywhere(session, ward):
