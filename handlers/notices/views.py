@@ -7,11 +7,13 @@ presser an addressee, may they see this status).
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from models import audit, notices
+from models.callback_data import Codec
 from models.notices import Confirmed, Notice
 from models.permissions import Action, may, scope_paths
 
@@ -29,6 +31,22 @@ PAGE_SIZE = 8
 
 async def _may_follow(turn: Turn, notice: Notice) -> bool:
     return notice.sender_member_id == turn.actor.member_id or may(turn.actor, Action.view_reports, notice.unit.path)
+
+
+async def _may_remind(turn: Turn, notice: Notice) -> bool:
+    return notice.sender_member_id == turn.actor.member_id or may(turn.actor, Action.manage_cell, notice.unit.path)
+
+
+async def notice_pressed(turn: Turn, codec: Codec, allowed: Callable[[Turn, Notice], Awaitable[bool]],
+                         what: str) -> Notice | None:
+    """The notice a button names (`codec`'s first field), when `allowed` for the presser; else refused (recorded
+    as `what`) and None."""
+    ids = codec.parse(turn.update.callback_query.data)
+    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
+    if notice is None or not await allowed(turn, notice):
+        await refuse(turn, what)
+        return None
+    return notice
 
 
 # --- members: read, study, open ----------------------------------------------------------------------------------------
@@ -142,10 +160,8 @@ sent_page = paged(btn.SENT_PAGE, show_sent, "notice_sent")
 
 @member_handler
 async def status_pressed(turn: Turn):
-    ids = btn.STATUS.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await _may_follow(turn, notice):
-        await refuse(turn, "notice_status")
+    notice = await notice_pressed(turn, btn.STATUS, _may_follow, "notice_status")
+    if notice is None:
         return
     text, markup = await status_view(turn.session, notice, turn.lang, turn.services.timezone)
     turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
@@ -157,11 +173,8 @@ async def status_pressed(turn: Turn):
 
 @member_handler
 async def remind_pressed(turn: Turn):
-    ids = btn.REMIND.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not (notice.sender_member_id == turn.actor.member_id
-                              or may(turn.actor, Action.manage_cell, notice.unit.path)):
-        await refuse(turn, "notice_remind")
+    notice = await notice_pressed(turn, btn.REMIND, _may_remind, "notice_remind")
+    if notice is None:
         return
     result = await notices.remind_unread(turn.session, notice.id, turn.actor.member_id)
     if result.wait is not None:
@@ -176,10 +189,8 @@ async def remind_pressed(turn: Turn):
 
 @member_handler
 async def study_rates_pressed(turn: Turn):
-    ids = btn.STUDY_RATES.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await _may_follow(turn, notice):
-        await refuse(turn, "notice_study_rates")
+    notice = await notice_pressed(turn, btn.STUDY_RATES, _may_follow, "notice_study_rates")
+    if notice is None:
         return
     within = (None if notice.sender_member_id == turn.actor.member_id
               else scope_paths(turn.actor, Action.view_reports))
