@@ -4,11 +4,13 @@ page buttons, a step's answer (the one-line form, a typed title or time, a choic
 cannot drift apart."""
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
@@ -43,6 +45,34 @@ async def any_or_refuse(turn: Turn, found: Awaitable[list[T]], what: str) -> lis
     if not items:
         await refuse(turn, what)
     return items
+
+
+async def pressed(turn: Turn, codec: Codec, load: Callable[[AsyncSession, int], Awaitable[T | None]],
+                  allowed: Callable[[Turn, T], Awaitable[bool]], what: str) -> T | None:
+    """What a button names (`codec`'s first field: an id, read by `load`), when `allowed` for the presser; else
+    refused (recorded as `what`) and None."""
+    ids = codec.parse(turn.update.callback_query.data)
+    found = await load(turn.session, ids[0]) if ids else None
+    if found is None or not await allowed(turn, found):
+        await refuse(turn, what)
+        return None
+    return found
+
+
+def item_handler(codec: Codec, load: Callable[[AsyncSession, int], Awaitable[Any]],
+                 allowed: Callable[[Turn, Any], Awaitable[bool]], what: str):
+    """A member's handler of a button naming an item (see pressed): `fn(turn, item)`, called once the item is
+    found and `allowed` for the presser; else refused (recorded as `what`)."""
+
+    def wrap(fn: Callable[[Turn, Any], Awaitable[Any]]):
+        @functools.wraps(fn)
+        async def with_item(turn: Turn):
+            item = await pressed(turn, codec, load, allowed, what)
+            return None if item is None else await fn(turn, item)
+
+        return member_handler(with_item)
+
+    return wrap
 
 
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],

@@ -30,8 +30,7 @@ from ..listen import (
 )
 from ..live_status import tell_outbox
 from ..notices.render import EMOJI, button_title
-from ..notices.views import notice_pressed
-from ..steps import any_or_refuse, one_line_form, refuse, typed_moment, typed_title
+from ..steps import any_or_refuse, one_line_form, pressed, refuse, typed_moment, typed_title
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -132,7 +131,7 @@ async def _may_read_out(turn: Turn, notice: Notice) -> bool:
 
 @member_handler
 async def chose_source(turn: Turn):
-    notice = await notice_pressed(turn, btn.SOURCE, _may_read_out, "bulletin_source")
+    notice = await pressed(turn, btn.SOURCE, notices.get_notice, _may_read_out, "bulletin_source")
     if notice is None:
         return TITLE
     draft = _draft(turn)

@@ -7,23 +7,21 @@ presser an addressee, may they see this status).
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from models import audit, notices
-from models.callback_data import Codec
 from models.notices import Confirmed, Notice
 from models.permissions import Action, may, scope_paths
 
 from ..keyboards import list_markup
 from ..listen import api
 from ..live_status import tell_outbox
-from ..steps import paged, refuse
+from ..steps import item_handler, paged, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
-from .render import EMOJI, button_title, local_day, notice_calls, send_calls, status_view
+from .render import EMOJI, STATUS, button_title, local_day, notice_calls, send_calls
 
 DOC_QUERY = "documents_query"
 PAGE_SIZE = 8
@@ -35,18 +33,6 @@ async def _may_follow(turn: Turn, notice: Notice) -> bool:
 
 async def _may_remind(turn: Turn, notice: Notice) -> bool:
     return notice.sender_member_id == turn.actor.member_id or may(turn.actor, Action.manage_cell, notice.unit.path)
-
-
-async def notice_pressed(turn: Turn, codec: Codec, allowed: Callable[[Turn, Notice], Awaitable[bool]],
-                         what: str) -> Notice | None:
-    """The notice a button names (`codec`'s first field), when `allowed` for the presser; else refused (recorded
-    as `what`) and None."""
-    ids = codec.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await allowed(turn, notice):
-        await refuse(turn, what)
-        return None
-    return notice
 
 
 # --- members: read, study, open ----------------------------------------------------------------------------------------
@@ -158,24 +144,13 @@ async def show_sent(turn: Turn, page: int, *, edit: bool) -> None:
 sent_page = paged(btn.SENT_PAGE, show_sent, "notice_sent")
 
 
-@member_handler
-async def status_pressed(turn: Turn):
-    notice = await notice_pressed(turn, btn.STATUS, _may_follow, "notice_status")
-    if notice is None:
-        return
-    text, markup = await status_view(turn.session, notice, turn.lang, turn.services.timezone)
-    turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
-    if notice.status_message_id is None:
-        query = turn.update.callback_query
-        if query.message is not None:
-            await notices.set_status_message(turn.session, notice.id, turn.chat_id, query.message.message_id)
+@item_handler(btn.STATUS, notices.get_notice, _may_follow, "notice_status")
+async def status_pressed(turn: Turn, notice: Notice):
+    await STATUS.show(turn, notice)
 
 
-@member_handler
-async def remind_pressed(turn: Turn):
-    notice = await notice_pressed(turn, btn.REMIND, _may_remind, "notice_remind")
-    if notice is None:
-        return
+@item_handler(btn.REMIND, notices.get_notice, _may_remind, "notice_remind")
+async def remind_pressed(turn: Turn, notice: Notice):
     result = await notices.remind_unread(turn.session, notice.id, turn.actor.member_id)
     if result.wait is not None:
         minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
@@ -187,11 +162,8 @@ async def remind_pressed(turn: Turn):
     tell_outbox(turn, notices.NOTICE_DELIVERY, wake=True)
 
 
-@member_handler
-async def study_rates_pressed(turn: Turn):
-    notice = await notice_pressed(turn, btn.STUDY_RATES, _may_follow, "notice_study_rates")
-    if notice is None:
-        return
+@item_handler(btn.STUDY_RATES, notices.get_notice, _may_follow, "notice_study_rates")
+async def study_rates_pressed(turn: Turn, notice: Notice):
     within = (None if notice.sender_member_id == turn.actor.member_id
               else scope_paths(turn.actor, Action.view_reports))
     rates = await notices.rates_by_cell(turn.session, notice.id, studied=True, within=within)
