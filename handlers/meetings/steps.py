@@ -246,26 +246,18 @@ async def chose_title(turn: Turn):
     return await _ask_place(turn)
 
 
-def _typed_line(turn: Turn, limit: int, what: str) -> str | None:
-    """A typed one-line answer (a title, a place) as it will be stored (models.text.clean_line: invisible and
-    bidi characters gone, spaces tidied); None, said, when nothing is left or it is over `limit`."""
-    line = clean_line(turn.text)
-    if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
-        return None
-    if not line or len(line) > limit:
-        paste_tail(turn, refused=True)
-        turn.reply(error_text(turn.lang, MeetingError(f"{what}_long" if line else f"{what}_empty")))
-        return None
-    return line
-
-
 def _typed(what: str, limit: int, state: int, then: Ask):
-    """The handler of a typed title or place (`what`): kept in the draft when it is one (_typed_line), and the
-    next step (`then`) asked."""
+    """The handler of a typed title or place (`what`): kept as it will be stored (models.text.clean_line: invisible
+    and bidi characters gone, spaces tidied) and the next step (`then`) asked; nothing left, or over `limit`: said,
+    and the step stays."""
 
     async def typed(turn: Turn):
-        line = _typed_line(turn, limit, what)
-        if line is None:
+        line = clean_line(turn.text)
+        if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
+            return state
+        if not line or len(line) > limit:
+            paste_tail(turn, refused=True)
+            turn.reply(error_text(turn.lang, MeetingError(f"{what}_long" if line else f"{what}_empty")))
             return state
         _draft(turn)[what] = line
         return await then(turn)
@@ -473,6 +465,7 @@ async def stale_step(turn: Turn):
     turn.answer(turn.t("meeting.expired"), alert=True)
 
 
+# The typed title and place (_typed), made below the steps they go on to.
 typed_title = _typed("title", meetings.TITLE_MAX, TITLE, _ask_place)
 typed_place = _typed("place", meetings.PLACE_MAX, PLACE, _ask_agenda)
 
