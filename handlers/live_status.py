@@ -60,6 +60,15 @@ class LiveStatus:
 
         turn.later(post)
 
+    async def show(self, turn: Turn, item: Any) -> None:
+        """The item's status in place of the message whose button was pressed; that message is the one kept up
+        to date when the item has none yet."""
+        text, markup = await self.view(turn.session, item, turn.lang, turn.services.timezone)
+        turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
+        query = turn.update.callback_query
+        if item.status_message_id is None and query.message is not None:
+            await self.remember(turn.session, item.id, turn.chat_id, query.message.message_id)
+
 
 def tell_outbox(turn: Turn, kind: str, *, wake: bool = False, touch: int | None = None) -> None:
     """After the commit: wake the dispatcher, and/or have it refresh the status of (kind, touch)."""

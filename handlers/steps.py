@@ -1,24 +1,28 @@
 """Pieces every feature's conversation is made of: refusing, a conversation's wiring, a paged list's
-page buttons, the last "confirm" step and the ◀ Quay lại / ✖ Hủy row of every step (Trail). One copy
-each, so the features cannot drift apart."""
+page buttons, a step's answer (the one-line form, a typed title or time, a choice button), the last
+"confirm" step and the ◀ Quay lại / ✖ Hủy row of every step (Trail). One copy each, so the features
+cannot drift apart."""
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
-from models import audit
+from models import audit, one_line
 from models.callback_data import Codec
 
 from .cancel import cancel
 from .turn import Turn, member_handler
 
 CONVERSATION_TIMEOUT_S = 1800
+T = TypeVar("T")
 
 
 async def refuse(turn: Turn, what: str) -> None:
@@ -49,6 +53,42 @@ async def parse_or_refuse(turn: Turn, codec: Codec, what: str) -> tuple | None:
     if fields is None:
         await refuse(turn, what)
     return fields
+
+
+async def any_or_refuse(turn: Turn, found: Awaitable[list[T]], what: str) -> list[T]:
+    """What the caller may act on (their cells, the units they send to); none: refused, recorded as `what`."""
+    items = await found
+    if not items:
+        await refuse(turn, what)
+    return items
+
+
+async def pressed(turn: Turn, codec: Codec, load: Callable[[AsyncSession, int], Awaitable[T | None]],
+                  allowed: Callable[[Turn, T], Awaitable[bool]], what: str) -> T | None:
+    """What a button names (`codec`'s first field: an id, read by `load`), when `allowed` for the presser; else
+    refused (recorded as `what`) and None."""
+    ids = codec.parse(turn.update.callback_query.data)
+    found = await load(turn.session, ids[0]) if ids else None
+    if found is None or not await allowed(turn, found):
+        await refuse(turn, what)
+        return None
+    return found
+
+
+def item_handler(codec: Codec, load: Callable[[AsyncSession, int], Awaitable[Any]],
+                 allowed: Callable[[Turn, Any], Awaitable[bool]], what: str):
+    """A member's handler of a button naming an item (see pressed): `fn(turn, item)`, called once the item is
+    found and `allowed` for the presser; else refused (recorded as `what`)."""
+
+    def wrap(fn: Callable[[Turn, Any], Awaitable[Any]]):
+        @functools.wraps(fn)
+        async def with_item(turn: Turn):
+            item = await pressed(turn, codec, load, allowed, what)
+            return None if item is None else await fn(turn, item)
+
+        return member_handler(with_item)
+
+    return wrap
 
 
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
@@ -103,6 +143,49 @@ def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: I
         turn.edit(turn.t(expired_key))
         return None
     return draft
+
+
+def one_line_form(turn: Turn, read: Callable[[str], T], usage_key: str) -> T | None:
+    """The command given on one line (what follows it, read by `read`: models.one_line); None, the usage
+    (`usage_key`) said, when it does not read as that form."""
+    try:
+        return read(turn.args)
+    except one_line.Usage:
+        turn.reply(turn.t(usage_key))
+        return None
+
+
+def typed_moment(turn: Turn, parse: Callable[[str, Any], T], error: type[ValueError], key: str) -> T | None:
+    """A typed date and time, read by `parse` (models) in the handbook's time zone; None when it raises `error`,
+    its reason said (the catalog's `key`.<reason>: models' errors are ValueError(reason))."""
+    try:
+        return parse(turn.text, turn.services.timezone)
+    except error as exc:
+        turn.reply(turn.t(f"{key}.{exc}"))
+        return None
+
+
+def typed_title(turn: Turn, draft: dict, limit: int, error_key: str) -> bool:
+    """A typed title, its spaces tidied, kept in the draft; False, said (`error_key`), when it is empty or
+    over `limit` characters."""
+    title = " ".join(turn.text.split())
+    if not title or len(title) > limit:
+        turn.reply(turn.t(error_key, limit=limit))
+        return False
+    draft["title"] = title
+    return True
+
+
+def chose(turn: Turn, codec: Codec, draft: dict, key: str, said: Callable[[Turn, str], str]) -> bool:
+    """A step's choice button (`codec`'s one field, a Choice): the value kept in the draft under `key`, and
+    `said(turn, value)` in place of the question; False, told to be a bad button, for data of no choice."""
+    fields = codec.parse(turn.update.callback_query.data)
+    if fields is None:
+        turn.answer(turn.t("error.bad_button"))
+        return False
+    draft[key] = fields[0]
+    turn.edit(said(turn, fields[0]))
+    return True
 
 
 Ask = Callable[..., Any]  # ask(turn, edit=False) -> the step's state (or an awaitable of it): puts its question
@@ -160,6 +243,11 @@ class Trail:
     def markup(self, turn: Turn, state: Any, rows: Iterable[list[InlineKeyboardButton]] = ()) -> InlineKeyboardMarkup:
         """The step's own buttons, then its ◀ / ✖ row."""
         return InlineKeyboardMarkup([*rows, self.row(turn, state)])
+
+    def ask(self, turn: Turn, state: Any, text: str, rows: Iterable[list[InlineKeyboardButton]], edit: bool) -> Any:
+        """Put the step's question (show_step) with its own buttons and its ◀ / ✖ row; the state back."""
+        show_step(turn, text, self.markup(turn, state, rows), edit)
+        return state
 
     def handlers(self) -> list[BaseHandler]:
         return [CallbackQueryHandler(self._went_back, pattern=self.back.pattern),

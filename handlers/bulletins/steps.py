@@ -30,7 +30,7 @@ from ..listen import (
 )
 from ..live_status import tell_outbox
 from ..notices.render import EMOJI, button_title
-from ..steps import refuse
+from ..steps import any_or_refuse, one_line_form, pressed, refuse, typed_moment, typed_title
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -62,19 +62,16 @@ def _draft(turn: Turn) -> dict:
 
 @member_handler
 async def bulletin_command(turn: Turn):
-    scopes = await _scopes(turn)
+    scopes = await any_or_refuse(turn, _scopes(turn), "bulletin")
     if not scopes:
-        await refuse(turn, "bulletin")
         return ConversationHandler.END
     if missing_packages(speech_of(turn.context)) is not None:
         turn.reply(_unavailable_text(turn))
         return ConversationHandler.END
     draft = turn.context.user_data[DRAFT] = {"lang": turn.lang, "text": ""}
     if turn.args:
-        try:
-            line = one_line.bulletin_line(turn.args)
-        except one_line.Usage:
-            turn.reply(turn.t("bulletin.one_line_usage"))
+        line = one_line_form(turn, one_line.bulletin_line, "bulletin.one_line_usage")
+        if line is None:
             return ConversationHandler.END
         draft["title"], draft["text"] = line.title, line.text
     if len(scopes) > 1:
@@ -134,10 +131,8 @@ async def _may_read_out(turn: Turn, notice: Notice) -> bool:
 
 @member_handler
 async def chose_source(turn: Turn):
-    ids = btn.SOURCE.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await _may_read_out(turn, notice):
-        await refuse(turn, "bulletin_source")
+    notice = await pressed(turn, btn.SOURCE, notices.get_notice, _may_read_out, "bulletin_source")
+    if notice is None:
         return TITLE
     draft = _draft(turn)
     draft.update(title=notice.title, text=notice.body, source=notice.id)
@@ -147,11 +142,8 @@ async def chose_source(turn: Turn):
 
 @member_handler
 async def got_title(turn: Turn):
-    title = " ".join(turn.text.split())
-    if not title or len(title) > bulletins.TITLE_MAX:
-        turn.reply(turn.t("bulletin.error.title_long", limit=bulletins.TITLE_MAX))
+    if not typed_title(turn, _draft(turn), bulletins.TITLE_MAX, "bulletin.error.title_long"):
         return TITLE
-    _draft(turn)["title"] = title
     turn.reply(turn.t("bulletin.ask_text"))
     return BODY
 
@@ -305,10 +297,8 @@ async def chose_when(turn: Turn):
 
 @member_handler
 async def got_at(turn: Turn):
-    try:
-        at = bulletins.parse_when(turn.text, turn.services.timezone)
-    except BulletinError as exc:
-        turn.reply(turn.t(f"bulletin.error.{exc.reason}"))
+    at = typed_moment(turn, bulletins.parse_when, BulletinError, "bulletin.error")
+    if at is None:
         return AT
     return await _scheduled(turn, at, edit=False)
 

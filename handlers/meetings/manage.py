@@ -2,10 +2,13 @@
 printed invitation), moving and cancelling."""
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ConversationHandler
 
 from models import meetings
+from models.callback_data import Codec
 from models.collation import name_key
 from models.meetings import Answer, Meeting, MeetingError
 
@@ -56,22 +59,13 @@ async def paper_pressed(turn: Turn):
 
 
 @member_handler
-async def proxy_answer_pressed(turn: Turn):
-    await _answer_for(turn, paper=False)
-
-
-@member_handler
-async def paper_answer_pressed(turn: Turn):
-    await _answer_for(turn, paper=True)
-
-
-async def _answer_for(turn: Turn, *, paper: bool) -> None:
-    """✅ a name: recorded as attending; 🙏: the quick reasons, for the same list."""
-    meeting, ids = await managed_or_refuse(turn, btn.PAPER_ANSWER if paper else btn.PROXY_ANSWER)
-    if meeting is None:
+async def answer_for_pressed(turn: Turn):
+    """✅ a name (of the proxy list or the paper one): recorded as attending; 🙏: the quick reasons, for the same list."""
+    row = await _row_pressed(turn, btn.PROXY_ANSWER, btn.PAPER_ANSWER, range(2))
+    if row is None:
         return
-    _, member_id, attend = ids
-    if attend not in (0, 1) or not await meetings.is_invited(turn.session, meeting, member_id, on_paper=paper):
+    meeting, member_id, attend, paper = row
+    if not await meetings.is_invited(turn.session, meeting, member_id, on_paper=paper):
         await refuse(turn, "meeting_proxy")
         return
     if attend:
@@ -85,6 +79,21 @@ async def _answer_for(turn: Turn, *, paper: bool) -> None:
         return
     if _answerable(turn, meeting):
         turn.edit(turn.t("meeting.proxy_reason"), reason_buttons(meeting.id, turn.lang, member_id, paper=paper))
+
+
+async def _row_pressed(turn: Turn, proxy: Codec, paper: Codec, numbers: range) -> tuple[Meeting, int, int, bool] | None:
+    """A button on a name of the proxy list (`proxy`) or of the paper one (`paper`, when its pattern routed the
+    press here): the meeting, the member, the button's number (one of `numbers`) and whether on paper; None once
+    refused."""
+    on_paper = re.match(paper.pattern, turn.update.callback_query.data) is not None
+    meeting, ids = await managed_or_refuse(turn, paper if on_paper else proxy)
+    if meeting is None:
+        return None
+    _, member_id, number = ids
+    if number not in numbers:
+        await refuse(turn, "meeting_proxy")
+        return None
+    return meeting, member_id, number, on_paper
 
 
 def _answerable(turn: Turn, meeting: Meeting) -> bool:
@@ -115,23 +124,12 @@ async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:
 
 
 @member_handler
-async def proxy_reason_pressed(turn: Turn):
-    await _reason_for(turn, paper=False)
-
-
-@member_handler
-async def paper_reason_pressed(turn: Turn):
-    await _reason_for(turn, paper=True)
-
-
-async def _reason_for(turn: Turn, *, paper: bool) -> None:
-    meeting, ids = await managed_or_refuse(turn, btn.PAPER_REASON if paper else btn.PROXY_REASON)
-    if meeting is None:
+async def reason_for_pressed(turn: Turn):
+    """🙏 a quick reason, for a name of the proxy list or the paper one: recorded as absent."""
+    row = await _row_pressed(turn, btn.PROXY_REASON, btn.PAPER_REASON, range(len(REASONS)))
+    if row is None:
         return
-    _, member_id, code = ids
-    if code >= len(REASONS):
-        await refuse(turn, "meeting_proxy")
-        return
+    meeting, member_id, code, paper = row
     reason = t(turn.services.default_language, f"meeting.reason.{REASONS[code]}")
     if await record_absent(turn, meeting.id, reason, for_member_id=member_id, on_paper=paper):
         turn.answer(turn.t("meeting.proxy_recorded"))

@@ -9,7 +9,7 @@ from models import clock, meetings, units
 from models.permissions import managed_cells, may_manage_cell
 from models.units import Unit
 
-from ..steps import refuse, settle
+from ..steps import any_or_refuse, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import PENDING, TEMPLATE, attempt, local, paste_tail, typed_for, when_text
@@ -19,9 +19,8 @@ from .common import PENDING, TEMPLATE, attempt, local, paste_tail, typed_for, wh
 @member_handler
 async def template_pressed(turn: Turn):
     """🧾 Mẫu chương trình: the cell's template; an officer of several cells chooses the cell first."""
-    cells = await managed_cells(turn.session, turn.actor)
+    cells = await any_or_refuse(turn, managed_cells(turn.session, turn.actor), "meeting_template")
     if not cells:
-        await refuse(turn, "meeting_template")
         return ConversationHandler.END
     if len(cells) == 1:
         return await _show_template(turn, cells[0])
@@ -93,9 +92,7 @@ async def missing_documents_count(session, actor) -> int:
 
 @member_handler
 async def documents_due_pressed(turn: Turn):
-    cells = await managed_cells(turn.session, turn.actor)
-    if not cells:
-        await refuse(turn, "meeting_documents")
+    if not await any_or_refuse(turn, managed_cells(turn.session, turn.actor), "meeting_documents"):
         return
     tz = turn.services.timezone
     due = await meetings.meetings_missing_documents(turn.session, turn.actor, clock.now(), *([tz] if tz else []))

@@ -21,7 +21,7 @@ from models.units import Unit
 
 from ..calendar import day_of, month_of
 from ..live_status import tell_outbox
-from ..steps import Trail, keep_row, paged, refuse, settle
+from ..steps import Ask, Trail, any_or_refuse, chose, keep_row, paged, refuse, settle
 from ..steps import asked as _asked
 from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
@@ -61,9 +61,8 @@ def _draft(turn: Turn) -> dict:
 
 @member_handler
 async def meeting_command(turn: Turn):
-    cells = await managed_cells(turn.session, turn.actor)
+    cells = await any_or_refuse(turn, managed_cells(turn.session, turn.actor), "meeting")
     if not cells:
-        await refuse(turn, "meeting")
         return ConversationHandler.END
     turn.context.user_data.pop(PENDING, None)
     if turn.args:
@@ -83,8 +82,7 @@ async def _ask_cell(turn: Turn, *, edit: bool = False):
     draft["offered"] = [c.id for c in shown]
     chosen = next((turn.t("meeting.cell_chosen", cell=esc(c.name)) for c in shown if c.id == draft.get("cell")), None)
     rows = [[InlineKeyboardButton(c.name[:60], callback_data=btn.CELL.data(c.id))] for c in shown]
-    _show(turn, _asked(turn, "meeting.ask_cell", chosen), TRAIL.markup(turn, CELL, rows), edit)
-    return CELL
+    return TRAIL.ask(turn, CELL, _asked(turn, "meeting.ask_cell", chosen), rows, edit)
 
 
 @member_handler
@@ -102,22 +100,21 @@ async def chose_cell(turn: Turn):
     return await _ask_kind(turn)
 
 
+def _kind_chosen(turn: Turn, kind: str) -> str:
+    return turn.t("meeting.kind_chosen", kind=kind_label(turn.lang, MeetingKind(kind)))
+
+
 async def _ask_kind(turn: Turn, *, edit: bool = False):
     kind = _draft(turn).get("kind")
-    chosen = turn.t("meeting.kind_chosen", kind=kind_label(turn.lang, MeetingKind(kind))) if kind else None
+    chosen = _kind_chosen(turn, kind) if kind else None
     rows = [[InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value))] for k in MeetingKind]
-    _show(turn, _asked(turn, "meeting.ask_kind", chosen), TRAIL.markup(turn, KIND, rows), edit)
-    return KIND
+    return TRAIL.ask(turn, KIND, _asked(turn, "meeting.ask_kind", chosen), rows, edit)
 
 
 @member_handler
 async def chose_kind(turn: Turn):
-    (value,) = btn.KIND.parse(turn.update.callback_query.data) or ("",)
-    if value not in {k.value for k in MeetingKind}:
-        turn.answer(turn.t("error.bad_button"))
+    if not chose(turn, btn.KIND, _draft(turn), "kind", _kind_chosen):
         return KIND
-    _draft(turn)["kind"] = value
-    turn.edit(turn.t("meeting.kind_chosen", kind=kind_label(turn.lang, MeetingKind(value))))
     return await _ask_day(turn)
 
 
@@ -183,8 +180,7 @@ async def typed_day(turn: Turn):
 def _ask_time(turn: Turn, *, edit: bool = False):
     chosen = _draft(turn).get("time")
     text = _asked(turn, "meeting.ask_time", chosen and turn.t("meeting.time_chosen", time=chosen))
-    _show(turn, text, TRAIL.markup(turn, TIME, offers.time_rows()), edit)
-    return TIME
+    return TRAIL.ask(turn, TIME, text, offers.time_rows(), edit)
 
 
 async def _set_time(turn: Turn, at: time):
@@ -235,8 +231,7 @@ def _ask_title(turn: Turn, *, edit: bool = False):
         rows.insert(0, keep_row(btn.TITLE, f"✔ {kept}", "1"))
     text = _asked(turn, "meeting.ask_title", kept and turn.t("meeting.title_chosen", title=esc(kept)),
                   limit=meetings.TITLE_MAX)
-    _show(turn, text, TRAIL.markup(turn, TITLE, rows), edit)
-    return TITLE
+    return TRAIL.ask(turn, TITLE, text, rows, edit)
 
 
 @member_handler
@@ -251,26 +246,25 @@ async def chose_title(turn: Turn):
     return await _ask_place(turn)
 
 
-def _typed_line(turn: Turn, limit: int, what: str) -> str | None:
-    """A typed one-line answer (a title, a place) as it will be stored (models.text.clean_line: invisible and
-    bidi characters gone, spaces tidied); None, said, when nothing is left or it is over `limit`."""
-    line = clean_line(turn.text)
-    if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
-        return None
-    if not line or len(line) > limit:
-        paste_tail(turn, refused=True)
-        turn.reply(error_text(turn.lang, MeetingError(f"{what}_long" if line else f"{what}_empty")))
-        return None
-    return line
+def _typed(what: str, limit: int, state: int, then: Ask):
+    """The handler of a typed title or place (`what`): kept as it will be stored (models.text.clean_line: invisible
+    and bidi characters gone, spaces tidied) and the next step (`then`) asked; nothing left, or over `limit`: said,
+    and the step stays."""
 
+    async def typed(turn: Turn):
+        line = clean_line(turn.text)
+        if paste_tail(turn, refused=False):  # the rest of a long paste whose first part was refused
+            return state
+        if not line or len(line) > limit:
+            paste_tail(turn, refused=True)
+            turn.reply(error_text(turn.lang, MeetingError(f"{what}_long" if line else f"{what}_empty")))
+            return state
+        _draft(turn)[what] = line
+        return await then(turn)
 
-@member_handler
-async def typed_title(turn: Turn):
-    title = _typed_line(turn, meetings.TITLE_MAX, "title")
-    if title is None:
-        return TITLE
-    _draft(turn)["title"] = title
-    return await _ask_place(turn)
+    # Named before it is wrapped: the turn's metrics and logs know a handler by the name it had then.
+    typed.__name__ = typed.__qualname__ = f"typed_{what}"
+    return member_handler(typed)
 
 
 async def _ask_place(turn: Turn, *, edit: bool = False):
@@ -281,8 +275,7 @@ async def _ask_place(turn: Turn, *, edit: bool = False):
     draft["places"] = places = [kept, *(p for p in places if p != kept)] if kept else places
     rows = [[InlineKeyboardButton(f"📍 {p}"[:64], callback_data=btn.PLACE.data(i))] for i, p in enumerate(places)]
     text = _asked(turn, "meeting.ask_place", kept and turn.t("meeting.place_chosen", place=esc(kept)))
-    _show(turn, text, TRAIL.markup(turn, PLACE, rows), edit)
-    return PLACE
+    return TRAIL.ask(turn, PLACE, text, rows, edit)
 
 
 @member_handler
@@ -294,15 +287,6 @@ async def chose_place(turn: Turn):
         return PLACE
     _draft(turn)["place"] = places[ids[0]]
     turn.edit(turn.t("meeting.place_chosen", place=esc(places[ids[0]])))
-    return await _ask_agenda(turn)
-
-
-@member_handler
-async def typed_place(turn: Turn):
-    place = _typed_line(turn, meetings.PLACE_MAX, "place")
-    if place is None:
-        return PLACE
-    _draft(turn)["place"] = place
     return await _ask_agenda(turn)
 
 
@@ -323,8 +307,7 @@ async def _ask_agenda(turn: Turn, *, edit: bool = False):
     else:  # no template: a 'use the template' button of a regular meeting, before ◀ changed the kind, is stale
         draft.pop("template", None)
         text = _asked(turn, "meeting.ask_agenda", kept and agenda_line(turn.lang, kept), limit=meetings.AGENDA_MAX)
-    _show(turn, text, TRAIL.markup(turn, AGENDA, rows), edit)
-    return AGENDA
+    return TRAIL.ask(turn, AGENDA, text, rows, edit)
 
 
 @member_handler
@@ -480,6 +463,11 @@ async def _one_line(turn: Turn, cells: list[Unit]):
 async def stale_step(turn: Turn):
     """A button of a /meeting conversation that is over."""
     turn.answer(turn.t("meeting.expired"), alert=True)
+
+
+# The typed title and place (_typed), made below the steps they go on to.
+typed_title = _typed("title", meetings.TITLE_MAX, TITLE, _ask_place)
+typed_place = _typed("place", meetings.PLACE_MAX, PLACE, _ask_agenda)
 
 
 # ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.

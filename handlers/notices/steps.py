@@ -18,9 +18,8 @@ from models.permissions import sending_units
 from models.units import Unit
 
 from ..live_status import tell_outbox
-from ..steps import Trail, confirmed_draft, keep_row, refuse
+from ..steps import Trail, any_or_refuse, chose, confirmed_draft, keep_row, refuse, typed_moment, typed_title
 from ..steps import asked as _asked
-from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import CELLS_SHOWN, STATUS, kind_label, notice_body, notice_head, when_text
@@ -47,9 +46,8 @@ def _keep(label: str, what: str) -> list[InlineKeyboardButton]:
 
 @member_handler
 async def notice_command(turn: Turn):
-    scopes = await _scopes(turn)
+    scopes = await any_or_refuse(turn, _scopes(turn), "notice")
     if not scopes:
-        await refuse(turn, "notice")
         return ConversationHandler.END
     if turn.args:
         await _one_line(turn, scopes)
@@ -58,25 +56,24 @@ async def notice_command(turn: Turn):
     return _ask_kind(turn)
 
 
+def _kind_chosen(turn: Turn, kind: str) -> str:
+    return turn.t("notice.kind_chosen", kind=kind_label(turn.lang, NoticeKind(kind)))
+
+
 def _ask_kind(turn: Turn, *, edit: bool = False):
     kinds, kind = list(NoticeKind), _draft(turn).get("kind")
     rows = [
         [InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[:2]],
         [InlineKeyboardButton(kind_label(turn.lang, k), callback_data=btn.KIND.data(k.value)) for k in kinds[2:]],
     ]
-    chosen = kind and turn.t("notice.kind_chosen", kind=kind_label(turn.lang, NoticeKind(kind)))
-    _show(turn, _asked(turn, "notice.ask_kind", chosen), TRAIL.markup(turn, KIND, rows), edit)
-    return KIND
+    chosen = kind and _kind_chosen(turn, kind)
+    return TRAIL.ask(turn, KIND, _asked(turn, "notice.ask_kind", chosen), rows, edit)
 
 
 @member_handler
 async def chose_kind(turn: Turn):
-    (value,) = btn.KIND.parse(turn.update.callback_query.data) or ("",)
-    if value not in {k.value for k in NoticeKind}:
-        turn.answer(turn.t("error.bad_button"))
+    if not chose(turn, btn.KIND, _draft(turn), "kind", _kind_chosen):
         return KIND
-    _draft(turn)["kind"] = value
-    turn.edit(turn.t("notice.kind_chosen", kind=kind_label(turn.lang, NoticeKind(value))))
     return _ask_title(turn)
 
 
@@ -85,17 +82,13 @@ def _ask_title(turn: Turn, *, edit: bool = False):
     rows = [_keep(f"✔ {kept}", "title")] if kept else []
     text = _asked(turn, "notice.ask_title", kept and turn.t("notice.title_chosen", title=esc(kept)),
                   limit=notices.TITLE_MAX)
-    _show(turn, text, TRAIL.markup(turn, TITLE, rows), edit)
-    return TITLE
+    return TRAIL.ask(turn, TITLE, text, rows, edit)
 
 
 @member_handler
 async def got_title(turn: Turn):
-    title = " ".join(turn.text.split())
-    if not title or len(title) > notices.TITLE_MAX:
-        turn.reply(turn.t("notice.error.title_long", limit=notices.TITLE_MAX))
+    if not typed_title(turn, _draft(turn), notices.TITLE_MAX, "notice.error.title_long"):
         return TITLE
-    _draft(turn)["title"] = title
     return _ask_body(turn)
 
 
@@ -108,8 +101,7 @@ def _ask_body(turn: Turn, *, edit: bool = False):
     kept = _draft(turn).get("body")
     rows = [_keep(turn.t("notice.button.keep_body"), "body")] if kept else []
     text = _asked(turn, "notice.ask_body", kept and _body_line(turn, kept))
-    _show(turn, text, TRAIL.markup(turn, BODY, rows), edit)
-    return BODY
+    return TRAIL.ask(turn, BODY, text, rows, edit)
 
 
 @member_handler
@@ -132,8 +124,7 @@ def _ask_file(turn: Turn, *, edit: bool = False):
     if "file" in draft:
         chosen = (turn.t("notice.file_received", name=esc(kept["name"] or "🖼")) if kept
                   else turn.t("notice.file_skipped"))
-    _show(turn, _asked(turn, "notice.ask_file", chosen), TRAIL.markup(turn, FILE, rows), edit)
-    return FILE
+    return TRAIL.ask(turn, FILE, _asked(turn, "notice.ask_file", chosen), rows, edit)
 
 
 @member_handler
@@ -181,8 +172,7 @@ def _ask_study(turn: Turn, *, edit: bool = False):
         InlineKeyboardButton(turn.t("notice.button.study_no"), callback_data=btn.STUDY.data("0")),
     ]]
     chosen = None if study is None else turn.t("notice.study_on" if study else "notice.study_off")
-    _show(turn, _asked(turn, "notice.ask_study", chosen), TRAIL.markup(turn, STUDY, rows), edit)
-    return STUDY
+    return TRAIL.ask(turn, STUDY, _asked(turn, "notice.ask_study", chosen), rows, edit)
 
 
 @member_handler
@@ -214,9 +204,8 @@ async def _ask_audience(turn: Turn, *, edit: bool = False):
     """The units to send to; a cell's secretary is not asked (their cell). Asked again after ◀, what was
     chosen stays chosen."""
     draft = _draft(turn)
-    scopes = await _scopes(turn)
+    scopes = await any_or_refuse(turn, _scopes(turn), "notice_audience")
     if not scopes:
-        await refuse(turn, "notice_audience")
         return ConversationHandler.END
     if len(scopes) == 1 and scopes[0].is_cell:  # a cell secretary: their cell
         draft["units"] = [scopes[0].id]
@@ -224,8 +213,7 @@ async def _ask_audience(turn: Turn, *, edit: bool = False):
     kept = draft.setdefault("units", [])
     rows, draft["offered"] = await _audience_rows(turn, scopes, set(kept))
     chosen = kept and turn.t("notice.audience.chosen", units=esc(await _unit_names(turn, kept)))
-    _show(turn, _asked(turn, "notice.ask_audience", chosen), TRAIL.markup(turn, AUDIENCE, rows), edit)
-    return AUDIENCE
+    return TRAIL.ask(turn, AUDIENCE, _asked(turn, "notice.ask_audience", chosen), rows, edit)
 
 
 @member_handler
@@ -274,8 +262,7 @@ def _ask_when(turn: Turn, *, edit: bool = False):
         InlineKeyboardButton(turn.t("notice.button.schedule"), callback_data=btn.WHEN.data("at")),
     ]]
     text = _asked(turn, "notice.ask_when", _chosen_when(turn, _draft(turn)))
-    _show(turn, text, TRAIL.markup(turn, WHEN, rows), edit)
-    return WHEN
+    return TRAIL.ask(turn, WHEN, text, rows, edit)
 
 
 @member_handler
@@ -292,16 +279,13 @@ def _ask_at(turn: Turn, *, edit: bool = False):
     at = _send_at(_draft(turn))
     rows = [_keep(f"✔ {when_text(at, turn.services.timezone)}", "at")] if at else []
     text = _asked(turn, "notice.ask_at", at and turn.t("notice.preview_at", when=when_text(at, turn.services.timezone)))
-    _show(turn, text, TRAIL.markup(turn, AT, rows), edit)
-    return AT
+    return TRAIL.ask(turn, AT, text, rows, edit)
 
 
 @member_handler
 async def got_at(turn: Turn):
-    try:
-        at = notices.parse_send_at(turn.text, turn.services.timezone)
-    except NoticeError as exc:
-        turn.reply(turn.t(f"notice.error.{exc.reason}"))
+    at = typed_moment(turn, notices.parse_send_at, NoticeError, "notice.error")
+    if at is None:
         return AT
     _draft(turn)["send_at"] = at.isoformat()
     return await _preview(turn)

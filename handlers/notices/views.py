@@ -16,10 +16,10 @@ from models.permissions import Action, may, scope_paths
 
 from ..keyboards import list_markup
 from ..live_status import tell_outbox
-from ..steps import paged, refuse
+from ..steps import item_handler, paged, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
-from .render import EMOJI, button_title, local_day, notice_calls, send_calls, status_view
+from .render import EMOJI, STATUS, button_title, local_day, notice_calls, send_calls
 
 DOC_QUERY = "documents_query"
 PAGE_SIZE = 8
@@ -27,6 +27,10 @@ PAGE_SIZE = 8
 
 async def _may_follow(turn: Turn, notice: Notice) -> bool:
     return notice.sender_member_id == turn.actor.member_id or may(turn.actor, Action.view_reports, notice.unit.path)
+
+
+async def _may_remind(turn: Turn, notice: Notice) -> bool:
+    return notice.sender_member_id == turn.actor.member_id or may(turn.actor, Action.manage_cell, notice.unit.path)
 
 
 # --- members: read, study, open ----------------------------------------------------------------------------------------
@@ -125,29 +129,13 @@ async def show_sent(turn: Turn, page: int, *, edit: bool) -> None:
 sent_page = paged(btn.SENT_PAGE, show_sent, "notice_sent")
 
 
-@member_handler
-async def status_pressed(turn: Turn):
-    ids = btn.STATUS.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await _may_follow(turn, notice):
-        await refuse(turn, "notice_status")
-        return
-    text, markup = await status_view(turn.session, notice, turn.lang, turn.services.timezone)
-    turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
-    if notice.status_message_id is None:
-        query = turn.update.callback_query
-        if query.message is not None:
-            await notices.set_status_message(turn.session, notice.id, turn.chat_id, query.message.message_id)
+@item_handler(btn.STATUS, notices.get_notice, _may_follow, "notice_status")
+async def status_pressed(turn: Turn, notice: Notice):
+    await STATUS.show(turn, notice)
 
 
-@member_handler
-async def remind_pressed(turn: Turn):
-    ids = btn.REMIND.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not (notice.sender_member_id == turn.actor.member_id
-                              or may(turn.actor, Action.manage_cell, notice.unit.path)):
-        await refuse(turn, "notice_remind")
-        return
+@item_handler(btn.REMIND, notices.get_notice, _may_remind, "notice_remind")
+async def remind_pressed(turn: Turn, notice: Notice):
     result = await notices.remind_unread(turn.session, notice.id, turn.actor.member_id)
     if result.wait is not None:
         minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
@@ -159,13 +147,8 @@ async def remind_pressed(turn: Turn):
     tell_outbox(turn, notices.NOTICE_DELIVERY, wake=True)
 
 
-@member_handler
-async def study_rates_pressed(turn: Turn):
-    ids = btn.STUDY_RATES.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
-    if notice is None or not await _may_follow(turn, notice):
-        await refuse(turn, "notice_study_rates")
-        return
+@item_handler(btn.STUDY_RATES, notices.get_notice, _may_follow, "notice_study_rates")
+async def study_rates_pressed(turn: Turn, notice: Notice):
     within = (None if notice.sender_member_id == turn.actor.member_id
               else scope_paths(turn.actor, Action.view_reports))
     rates = await notices.rates_by_cell(turn.session, notice.id, studied=True, within=within)

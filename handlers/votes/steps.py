@@ -17,9 +17,8 @@ from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
 from ..live_status import tell_outbox
-from ..steps import Trail, confirmed_draft, keep_row, refuse
+from ..steps import Trail, any_or_refuse, confirmed_draft, keep_row, one_line_form, refuse
 from ..steps import asked as _asked
-from ..steps import show_step as _show
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .ballot import short, when
@@ -59,20 +58,18 @@ def _defaults() -> dict:
 
 @member_handler
 async def vote_command(turn: Turn):
-    cells = await managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN)
+    cells = await any_or_refuse(turn, managed_cells(turn.session, turn.actor, limit=CELLS_SHOWN), "vote")
     if not cells:
-        await refuse(turn, "vote")
         return ConversationHandler.END
     draft = turn.context.user_data[DRAFT] = _defaults()
     draft["cells"] = [c.id for c in cells]
     if turn.args:
         try:
-            line = one_line.vote_line(turn.args)
-        except one_line.Usage:
-            turn.reply(turn.t("vote.one_line_usage"))
-            return ConversationHandler.END
+            line = one_line_form(turn, one_line.vote_line, "vote.one_line_usage")
         except VoteError as exc:
             turn.reply(_error(turn, exc))
+            return ConversationHandler.END
+        if line is None:
             return ConversationHandler.END
         draft["question"], draft["options"], draft["one_line"] = line.question, line.options, True
         draft["closes_at"] = (clock.now() + votes.DEFAULT_DURATION).isoformat()
@@ -90,8 +87,7 @@ async def vote_command(turn: Turn):
 def _ask_cell(turn: Turn, cells: list[Unit], *, edit: bool = False):
     rows = [[InlineKeyboardButton(short(c.name, 60), callback_data=btn.CELL.data(c.id))] for c in cells]
     chosen = next((turn.t("vote.cell_chosen", cell=esc(c.name)) for c in cells if c.id == _draft(turn).get("cell")), None)
-    _show(turn, _asked(turn, "vote.ask_cell", chosen), TRAIL.markup(turn, CELL, rows), edit)
-    return CELL
+    return TRAIL.ask(turn, CELL, _asked(turn, "vote.ask_cell", chosen), rows, edit)
 
 
 async def _ask_cell_again(turn: Turn, *, edit: bool = False):
@@ -123,8 +119,7 @@ def _ask_question(turn: Turn, cell: Unit, *, edit: bool = False):
     rows = [_keep(f"✔ {kept}", "question")] if kept else []
     text = _asked(turn, "vote.ask_question", kept and turn.t("vote.question_chosen", question=esc(kept)),
                   cell=esc(cell.name), limit=votes.QUESTION_MAX)
-    _show(turn, text, TRAIL.markup(turn, QUESTION, rows), edit)
-    return QUESTION
+    return TRAIL.ask(turn, QUESTION, text, rows, edit)
 
 
 async def _ask_question_again(turn: Turn, *, edit: bool = False):
@@ -162,8 +157,7 @@ def _ask_options(turn: Turn, *, edit: bool = False):
         rows.insert(0, _keep(turn.t("vote.button.keep_options"), "options"))
     text = _asked(turn, "vote.ask_options", None if kept is None else _options_line(turn, kept),
                   maximum=votes.OPTIONS_MAX)
-    _show(turn, text, TRAIL.markup(turn, OPTIONS, rows), edit)
-    return OPTIONS
+    return TRAIL.ask(turn, OPTIONS, text, rows, edit)
 
 
 @member_handler
@@ -192,8 +186,7 @@ def _ask_closes(turn: Turn, *, edit: bool = False):
         closes = when(datetime.fromisoformat(kept), turn.services.timezone)
         rows.insert(0, _keep(f"✔ {closes}", "closes"))
         chosen = turn.t("vote.settings_closes", closes=closes)
-    _show(turn, _asked(turn, "vote.ask_closes", chosen), TRAIL.markup(turn, CLOSES, rows), edit)
-    return CLOSES
+    return TRAIL.ask(turn, CLOSES, _asked(turn, "vote.ask_closes", chosen), rows, edit)
 
 
 @member_handler

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,7 +18,6 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from models import audit, clock, votes
-from models.callback_data import Codec
 from models.conversations import FORGET_AT
 from models.db import has_single_writer
 from models.permissions import may_manage_cell
@@ -27,11 +25,11 @@ from models.votes import Cast, Vote
 
 from ..live_status import tell_outbox
 from ..render import CAPTION_LIMIT, visible_length
-from ..steps import refuse
+from ..steps import item_handler, refuse
 from ..turn import Turn, esc, handler, member_handler
 from . import buttons as btn
 from .ballot import ballot_markup, ballot_text, chosen_text, option_label, short
-from .render import result_chart, result_head, result_text, roll_text, status_view
+from .render import STATUS, result_chart, result_head, result_text, roll_text, status_view
 
 log = logging.getLogger(__name__)
 
@@ -241,19 +239,6 @@ async def list_command(turn: Turn):
                InlineKeyboardMarkup(rows))
 
 
-May = Callable[[Turn, Vote], Awaitable[bool]]
-
-
-async def _pressed_vote(turn: Turn, codec: Codec, what: str, may: May) -> Vote | None:
-    """The vote a card's button names, when the presser `may` use it; else refused (recorded as `what`)."""
-    ids = codec.parse(turn.update.callback_query.data)
-    vote = await votes.get_vote(turn.session, ids[0]) if ids else None
-    if vote is None or not await may(turn, vote):
-        await refuse(turn, what)
-        return None
-    return vote
-
-
 async def _may_follow(turn: Turn, vote: Vote) -> bool:
     return vote.opened_by_member_id == turn.actor.member_id or may_manage_cell(turn.actor, vote.cell)
 
@@ -295,11 +280,8 @@ async def open_pressed(turn: Turn):
     turn.reply(ballot_text(vote, lang, tz), ballot_markup(vote, lang))
 
 
-@member_handler
-async def result_pressed(turn: Turn):
-    vote = await _pressed_vote(turn, btn.RESULT, "vote_result", _may_see_result)
-    if vote is None:
-        return
+@item_handler(btn.RESULT, votes.get_vote, _may_see_result, "vote_result")
+async def result_pressed(turn: Turn, vote: Vote):
     result = await votes.tally(turn.session, vote)
     hide = not result.closed and not vote.results_live
     if hide and vote.is_open():
@@ -325,22 +307,13 @@ async def _show_status(turn: Turn, vote: Vote) -> None:
     turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
 
 
-@member_handler
-async def status_pressed(turn: Turn):
-    vote = await _pressed_vote(turn, btn.STATUS, "vote_status", _may_follow)
-    if vote is None:
-        return
-    await _show_status(turn, vote)
-    query = turn.update.callback_query
-    if vote.status_message_id is None and query.message is not None:
-        await votes.set_status_message(turn.session, vote.id, turn.chat_id, query.message.message_id)
+@item_handler(btn.STATUS, votes.get_vote, _may_follow, "vote_status")
+async def status_pressed(turn: Turn, vote: Vote):
+    await STATUS.show(turn, vote)
 
 
-@member_handler
-async def close_asked(turn: Turn):
-    vote = await _pressed_vote(turn, btn.CLOSE_ASK, "vote_close", _may_manage)
-    if vote is None:
-        return
+@item_handler(btn.CLOSE_ASK, votes.get_vote, _may_manage, "vote_close")
+async def close_asked(turn: Turn, vote: Vote):
     if not vote.is_open():
         turn.answer(turn.t("vote.already_closed"), alert=True)
         return
@@ -351,11 +324,8 @@ async def close_asked(turn: Turn):
     turn.edit(turn.t("vote.close_confirm", question=esc(vote.question)), markup)
 
 
-@member_handler
-async def close_confirmed(turn: Turn):
-    vote = await _pressed_vote(turn, btn.CLOSE_YES, "vote_close", _may_manage)
-    if vote is None:
-        return
+@item_handler(btn.CLOSE_YES, votes.get_vote, _may_manage, "vote_close")
+async def close_confirmed(turn: Turn, vote: Vote):
     closed = await votes.close_vote(turn.session, vote.id, by=turn.actor)
     turn.answer(turn.t("vote.closed_now" if closed else "vote.already_closed"))
     await _show_status(turn, await votes.get_vote(turn.session, vote.id))
@@ -363,11 +333,8 @@ async def close_confirmed(turn: Turn):
         tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 
 
-@member_handler
-async def roll_pressed(turn: Turn):
-    vote = await _pressed_vote(turn, btn.ROLL, "vote_roll", _may_see_roll)
-    if vote is None:
-        return
+@item_handler(btn.ROLL, votes.get_vote, _may_see_roll, "vote_roll")
+async def roll_pressed(turn: Turn, vote: Vote):
     if vote.is_open() and not vote.results_live:
         turn.answer(turn.t("vote.counts_hidden"), alert=True)
         return
