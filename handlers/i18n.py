@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
 LANGUAGES = ("vi", "en", "bn")
@@ -16,18 +14,67 @@ DEFAULT = "vi"
 log = logging.getLogger(__name__)
 
 
+_ESCAPE = re.compile(r'\\([\\abfnrtv"])')
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _unquote(part: str) -> str:
+    """One quoted piece of a msgid or msgstr, its C escapes undone (as babel's unescape does)."""
+    inner = part.strip()[1:-1]
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m[1], m[1]), inner) if "\\" in inner else inner
+
+
+def read_messages(path: Path) -> list[tuple[str, str]]:
+    """A .po file's translated messages as (msgid, msgstr), in order: what babel's read_po gives for the
+    plain msgid/msgstr entries our catalogs hold (tests/test_catalogs.py compares them), without importing
+    babel — `handbook invite` and `grant` print two messages. Obsolete (#~) entries are left out; plural
+    forms and contexts are refused."""
+    found: list[tuple[str, str]] = []
+    msgid: list[str] | None = None
+    msgstr: list[str] | None = None
+    target: list[str] | None = None
+
+    def finish() -> None:
+        if msgid is not None and msgstr is not None:
+            key, text = "".join(map(_unquote, msgid)), "".join(map(_unquote, msgstr))
+            if key and text:
+                found.append((key, text))
+
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):  # a comment, a flag (fuzzy messages count, as with babel) or an obsolete entry
+            finish()
+            msgid = msgstr = target = None
+        elif line.startswith('"'):
+            if target is None:
+                raise ValueError(f"{path}:{lineno}: a string outside msgid and msgstr")
+            target.append(line)
+        else:
+            keyword, _, arg = line.partition(" ")
+            if keyword == "msgid":
+                finish()
+                msgid, msgstr = [arg], None
+                target = msgid
+            elif keyword == "msgstr" and msgid is not None and msgstr is None:
+                msgstr = [arg]
+                target = msgstr
+            else:
+                raise ValueError(f"{path}:{lineno}: {keyword} is not read here (msgid and msgstr only)")
+    finish()
+    return found
+
+
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """Every .po file of the language, merged: each feature keeps its messages in its own file."""
     messages: dict[str, str] = {}
     for path in sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")):
-        with path.open("rb") as fh:
-            cat = read_po(fh, locale=lang)
-        for m in cat:
-            if m.id and m.string:
-                if m.id in messages:
-                    raise ValueError(f"message {m.id} defined twice in {lang}")
-                messages[m.id] = m.string
+        for key, text in read_messages(path):
+            if key in messages:
+                raise ValueError(f"message {key} defined twice in {lang}")
+            messages[key] = text
     return messages
 
 
@@ -69,4 +116,6 @@ def fmt_date(value: date | datetime | None, tz: ZoneInfo | None = None) -> str:
 
 
 def fmt_number(lang: str, value: int | float) -> str:
+    from babel.numbers import format_decimal
+
     return format_decimal(value, locale=lang if lang in LANGUAGES else DEFAULT)

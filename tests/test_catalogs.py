@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.i18n import LANGUAGES, LOCALES, catalog
+from handlers.i18n import LANGUAGES, LOCALES, catalog, read_messages
 
 HANDLERS = Path(__file__).resolve().parents[1] / "handlers"
 
@@ -22,6 +22,16 @@ def test_every_language_has_every_message():
     union = set().union(*keys.values())
     for lang in LANGUAGES:
         assert union - keys[lang] == set(), f"{lang} lacks {sorted(union - keys[lang])}"
+
+
+@pytest.mark.parametrize("path", sorted(LOCALES.glob("*/LC_MESSAGES/*.po")), ids=lambda p: f"{p.parts[-3]}/{p.name}")
+def test_catalogs_read_as_babel_reads_them(path):
+    """i18n reads the .po files itself (a CLI command does not import babel): the same messages as babel's read_po."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fh:
+        expected = [(m.id, m.string) for m in read_po(fh, locale=path.parts[-3], abort_invalid=True) if m.id and m.string]
+    assert read_messages(path) == expected
 
 
 def test_every_feature_file_exists_in_every_language():
