@@ -23,7 +23,7 @@ from .base import Base
 from .members import Member, member_ids_under
 from .notices import SCHEDULE_MAX, SCHEDULE_MIN, NoticeError, parse_send_at
 from .permissions import Action, Actor, may, may_send_to
-from .scheduling import claim
+from .scheduling import Dispatched, claim
 from .scheduling import release_due as release_rows
 from .sql import rowcount, upsert
 from .text import CleanLine, CleanText, clean_line, clean_text
@@ -145,13 +145,6 @@ async def create_bulletin(
         set_committed_value(bulletin, "dispatched_at", now)
         set_committed_value(bulletin, "recipients", sent.recipients if sent else 0)
     return bulletin
-
-
-@dataclass
-class Dispatched:
-    bulletin_id: int
-    recipients: int
-    queued: int
 
 
 async def dispatch(session: AsyncSession, bulletin_id: int, now: datetime | None = None) -> Dispatched | None:

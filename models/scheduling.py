@@ -4,6 +4,7 @@ releases the rows whose time has come. No Telegram here."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -14,6 +15,15 @@ from .sql import rowcount
 
 RELEASE_BATCH = 20
 T = TypeVar("T")
+
+
+@dataclass
+class Dispatched:
+    """A row sent (its id: a notice's, a bulletin's): the members it was for and the deliveries queued."""
+
+    id: int
+    recipients: int
+    queued: int
 
 
 async def claim(session: AsyncSession, model: Any, row_id: int, now: datetime, *still: ColumnElement[bool],

@@ -70,5 +70,5 @@ def renderers(speech: Speech | None) -> dict[str, Any]:
 
 async def release_due(session: AsyncSession) -> list[tuple[str, int]]:
     """The dispatcher's tick: scheduled bulletins whose time has come go into the outbox."""
-    return [(bulletins.BULLETIN_DELIVERY, d.bulletin_id) for d in await bulletins.release_due(session)]
+    return [(bulletins.BULLETIN_DELIVERY, d.id) for d in await bulletins.release_due(session)]
 

@@ -70,7 +70,7 @@ def register(app) -> None:
 
 async def release_scheduled(session) -> list[tuple[str, int]]:
     """The clock's tick: scheduled notices whose time has come go into the outbox."""
-    return [(notices.NOTICE_DELIVERY, d.notice_id) for d in await notices.release_due(session)]
+    return [(notices.NOTICE_DELIVERY, d.id) for d in await notices.release_due(session)]
 
 
 FEATURE = Feature(

@@ -17,7 +17,7 @@ from .. import audit, clock, deliveries
 from ..dates import BadDate, parse_moment
 from ..members import member_ids_under
 from ..permissions import ALLOWED, Action, Actor, may_send_to
-from ..scheduling import claim
+from ..scheduling import Dispatched, claim
 from ..scheduling import release_due as release_rows
 from ..text import clean_line, clean_text, fold
 from ..units import Unit
@@ -150,13 +150,6 @@ async def create_notice(
     if send_at is None:
         await dispatch(session, notice.id)
     return notice
-
-
-@dataclass
-class Dispatched:
-    notice_id: int
-    recipients: int
-    queued: int
 
 
 async def dispatch(session: AsyncSession, notice_id: int, now: datetime | None = None) -> Dispatched | None:

@@ -129,7 +129,7 @@ async def test_a_scheduled_bulletin_goes_out_once_when_the_clock_reaches_it(sess
     # Two schedulers tick at once: the bulletin goes out once.
     first, second = await asyncio.gather(tick(), tick())
     done = first + second
-    assert [(d.bulletin_id, d.recipients, d.queued) for d in done] == [(bulletin.id, 3, 2)]
+    assert [(d.id, d.recipients, d.queued) for d in done] == [(bulletin.id, 3, 2)]
     assert await queued_to(session, bulletin.id) == {ward.m["bay"].id: MEMBER, late.id: 16}
     await session.commit()  # on SQLite this session's transaction holds the write lock
     assert await tick() == []

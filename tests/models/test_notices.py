@@ -156,7 +156,7 @@ async def test_scheduled_notice_resolves_its_audience_when_it_is_due(session, wa
     clock.advance(timedelta(hours=2))
     [done] = await notices.release_due(session)
     await session.commit()
-    assert (done.notice_id, done.recipients, done.queued) == (notice.id, 3, 1)
+    assert (done.id, done.recipients, done.queued) == (notice.id, 3, 1)
     assert late.id in await recipients(session, notice.id)
     assert await notices.release_due(session) == []
     assert await notices.dispatch(session, notice.id) is None  # never twice
