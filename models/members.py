@@ -126,14 +126,20 @@ class Member(Base):
         return self.official_on is not None
 
 
-class WorkHistory(Base):
+class _ProfilePart:
+    """A row of one of a member's lists (work history, awards, discipline): its member and its place.
+    The columns come first in each table, as before the mixin (sort_order)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True, sort_order=-1)
+    position_no: Mapped[int] = mapped_column(Integer, default=0, sort_order=-1)
+
+
+class WorkHistory(_ProfilePart, Base):
     """Quá trình công tác: one period of a member's working life."""
 
     __tablename__ = "work_history"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    position_no: Mapped[int] = mapped_column(Integer, default=0)
     period_from: Mapped[str | None] = mapped_column(CleanLine(20))
     period_to: Mapped[str | None] = mapped_column(CleanLine(20))
     description: Mapped[str] = mapped_column(CleanText)
@@ -141,14 +147,11 @@ class WorkHistory(Base):
     member: Mapped[Member] = relationship(back_populates="work_history", lazy="raise")
 
 
-class Award(Base):
+class Award(_ProfilePart, Base):
     """Khen thưởng, including the party-membership badges."""
 
     __tablename__ = "awards"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    position_no: Mapped[int] = mapped_column(Integer, default=0)
     awarded_on: Mapped[date | None] = mapped_column(Date)
     title: Mapped[str] = mapped_column(CleanText)
     decision: Mapped[str | None] = mapped_column(CleanLine(200))
@@ -156,14 +159,11 @@ class Award(Base):
     member: Mapped[Member] = relationship(back_populates="awards", lazy="raise")
 
 
-class Discipline(Base):
+class Discipline(_ProfilePart, Base):
     """Kỷ luật."""
 
     __tablename__ = "disciplines"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    position_no: Mapped[int] = mapped_column(Integer, default=0)
     decided_on: Mapped[date | None] = mapped_column(Date)
     form: Mapped[DisciplineForm] = mapped_column(Enum(DisciplineForm, native_enum=False, length=20))
     reason: Mapped[str | None] = mapped_column(CleanText)
