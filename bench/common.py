@@ -5,6 +5,7 @@ The scripts put the repository on sys.path before importing this module (`from b
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -37,6 +38,13 @@ async def reset_postgres(url: str) -> None:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+def add_database_url(parser: argparse.ArgumentParser) -> None:
+    """--database-url, as bench_database takes it."""
+    parser.add_argument("--database-url", default=None,
+                        help="default: a temporary SQLite file; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test "
+                             "(its public schema is dropped and recreated: the database is the benchmark's to spoil)")
 
 
 @asynccontextmanager

@@ -24,8 +24,7 @@ throughput ratio >= 0.5 at saturation, p99 < 150 ms at 50 updates/s on SQLite.
                             [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                             [--only ours|echo] [--quick]
 
-With a PostgreSQL URL the public schema is dropped and recreated first (the database is the
-benchmark's to spoil). Without --database-url a temporary SQLite file is used.
+The database: see --database-url (bench/common.py, bench_database).
 """
 from __future__ import annotations
 
@@ -47,6 +46,7 @@ from sqlalchemy import select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bench import common  # noqa: E402
 from bench.common import CHATTY, bench_database, log_warnings, percentile_ms, run_within, start_echo_bot  # noqa: E402
 
 TARGET_RATIO = 0.5
@@ -399,9 +399,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=50.0, help="offered load of the fixed phase, updates/s (default 50)")
     p.add_argument("--seconds", type=float, default=20.0, help="length of each phase (default 20)")
     p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
-    p.add_argument("--database-url", default=None,
-                   help="default: a temporary SQLite file; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test "
-                        "(its public schema is dropped and recreated)")
+    common.add_database_url(p)
     p.add_argument("--only", choices=("ours", "echo"), default=None, help="measure one bot only (for profiling)")
     p.add_argument("--quick", action="store_true", help="a 5-second smoke run (5 s per phase)")
     args = p.parse_args(argv)

@@ -22,8 +22,7 @@ that every ballot was counted exactly once.
     python bench/votes.py [--members 1000] [--window 1] [--repeat 1] [--secret] [--fixed]
                           [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
-With a PostgreSQL URL the public schema is dropped and recreated first (the database is the
-benchmark's to spoil). Without --database-url a temporary SQLite file is used.
+The database: see --database-url (bench/common.py, bench_database).
 """
 from __future__ import annotations
 
@@ -45,6 +44,7 @@ from sqlalchemy import func, select  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import CallbackQueryHandler, ContextTypes  # noqa: E402
 
+from bench import common  # noqa: E402
 from bench.common import CHATTY, bench_database, log_warnings, percentile_ms, run_within, start_echo_bot  # noqa: E402
 
 FIRST_USER = 400001
@@ -337,9 +337,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--secret", action="store_true", help="a secret ballot (no change possible)")
     p.add_argument("--fixed", dest="change", action="store_false",
                    help="an open ballot that does not allow changing the choice (default: changes allowed)")
-    p.add_argument("--database-url", default=None,
-                   help="default: a temporary SQLite file; e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test "
-                        "(its public schema is dropped and recreated)")
+    common.add_database_url(p)
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
     args = p.parse_args(argv)
     if args.members < 1 or args.window <= 0 or args.repeat < 1:
