@@ -141,6 +141,9 @@ class Reading:
     symbols: Mapping[str, str] = field(default_factory=dict)
 
 
+# List bullets are read as a pause in every language.
+BULLETS = {"•": ",", "●": ",", "▪": ","}
+
 READINGS: dict[str, Reading] = {
     "vi": Reading(
         cardinal=vi_cardinal, ordinal=vi_ordinal, digits=vi_digits, fraction=vi_fraction,
@@ -149,7 +152,7 @@ READINGS: dict[str, Reading] = {
         thousands=r"\d{1,3}(?:\.\d{3})+(?!\d)", decimal_sep=",",
         abbreviations=VI_ABBREVIATIONS, roman_contexts=VI_ROMAN_CONTEXTS, ordinal_markers=("thứ",),
         time_marker=r"(?::|h|H|g)", date_leads=("ngày", "mùng", "mồng"), month_leads=("tháng",),
-        symbols={"&": " và ", "…": ".", "•": ",", "●": ",", "▪": ","},
+        symbols={"&": " và ", "…": ".", **BULLETS},
     ),
     "en": Reading(
         cardinal=en_cardinal, ordinal=en_ordinal, digits=en_digits, fraction=en_digits,
@@ -158,14 +161,14 @@ READINGS: dict[str, Reading] = {
         thousands=r"\d{1,3}(?:,\d{3})+(?!\d)", decimal_sep=".",
         abbreviations=EN_ABBREVIATIONS, roman_contexts=EN_ROMAN_CONTEXTS,
         ordinal_suffix=r"(?:st|nd|rd|th)",
-        symbols={"&": " and ", "…": ".", "•": ",", "●": ",", "▪": ","},
+        symbols={"&": " and ", "…": ".", **BULLETS},
     ),
     "bn": Reading(
         cardinal=bn_cardinal, ordinal=bn_cardinal, digits=bn_digits, fraction=bn_digits,
         date=bn_date, time=bn_time,
         decimal_word="দশমিক", percent_word="শতাংশ", range_word="থেকে",
         thousands=r"\d{1,3}(?:,\d{2,3})+(?!\d)", decimal_sep=".",
-        symbols={"&": " এবং ", "…": "।", "•": ",", "●": ",", "▪": ","},
+        symbols={"&": " এবং ", "…": "।", **BULLETS},
     ),
 }
 
