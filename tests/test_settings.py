@@ -86,3 +86,33 @@ def test_a_short_seal_key_is_refused_without_showing_it(config, monkeypatch):
     monkeypatch.setenv("HANDBOOK_SEAL_KEY", "k" * 43)
     s = load_settings()
     assert s.seal_key.get_secret_value() == "k" * 43 and "k" * 43 not in repr(s)
+
+
+@pytest.mark.parametrize(
+    "name,value,expected",
+    [("tts_rate", " 150 ", 150), ("todo_hour", "08:00", 8), ("todo_hour", "off", None), ("todo_hour", "", None),
+     ("delivery_poll_s", "0.5", 0.5), ("delivery_rate_per_s", "0", 0.0), ("admin_ids", "1; 2,3", frozenset({1, 2, 3})),
+     ("meeting_reminders", "2h, 30m", ("2h", "30m")), ("bot_username", "@my_bot_1", "my_bot_1"),
+     ("bot_username", "", None), ("telegram_api_url", "http://127.0.0.1:8081/", "http://127.0.0.1:8081")],
+)
+def test_variables_are_read_as_their_settings(config, monkeypatch, name, value, expected):
+    monkeypatch.setenv(f"HANDBOOK_{name.upper()}", value)
+    assert getattr(load_settings(), name) == expected
+
+
+@pytest.mark.parametrize("line", ["tts_rate = 150.5", "database_url = 5", "admin_ids = 5", "nonsense = 1",
+                                  "delivery_poll_s = 0", "tts_engine = 'festival'"])
+def test_a_wrong_value_in_the_file_is_named(config, line):
+    config.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    assert f"HANDBOOK_{line.split(' =')[0].upper()} is invalid" in str(exc.value)
+
+
+def test_values_given_in_code_win_and_copies_are_not_checked(config, monkeypatch):
+    config.write_text('database_url = "sqlite+aiosqlite:///file.db"\n', encoding="utf-8")
+    monkeypatch.setenv("HANDBOOK_DATABASE_URL", "sqlite+aiosqlite:///env.db")
+    s = load_settings(DATABASE_URL="sqlite+aiosqlite:///code.db")
+    assert s.database_url == "sqlite+aiosqlite:///code.db"
+    copy = s.model_copy(update={"telegram_api_url": "http://emulator/"})
+    assert copy.telegram_api_url == "http://emulator/" and s.telegram_api_url == "https://api.telegram.org"
