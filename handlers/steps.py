@@ -129,6 +129,17 @@ def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
     turn.settle(change)
 
 
+def kept_step(turn: Turn, codec: Codec, draft: dict, fields: Mapping[str, str], expired_key: str) -> str | None:
+    """The step whose ✔ Giữ … was pressed, when the draft still holds what was typed for it (`fields`: step →
+    the draft's key); else the person is told it is gone and None comes back (the conversation stays)."""
+    (what,) = codec.parse(turn.update.callback_query.data) or ("",)
+    field = fields.get(what)
+    if not field or not draft.get(field):
+        turn.answer(turn.t(expired_key), alert=True)
+        return None
+    return what
+
+
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],
                     expired_key: str) -> dict | None:
     """The last step's ✅/✖️: the draft when confirmed and whole; else the person is told (cancelled, or

@@ -18,7 +18,7 @@ from models.permissions import sending_units
 from models.units import Unit
 
 from ..live_status import tell_outbox
-from ..steps import Trail, any_or_refuse, chose, confirmed_draft, keep_row, refuse, typed_moment, typed_title
+from ..steps import Trail, any_or_refuse, chose, confirmed_draft, keep_row, kept_step, refuse, typed_moment, typed_title
 from ..steps import asked as _asked
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -291,13 +291,15 @@ async def got_at(turn: Turn):
     return await _preview(turn)
 
 
+KEPT = {"title": "title", "body": "body", "file": "file", "at": "send_at"}  # a step → what the draft keeps of it
+
+
 @member_handler
 async def kept(turn: Turn):
     """✔ Giữ …: what was typed or sent for this step before ◀, taken again; the next step asked."""
     draft = _draft(turn)
-    (what,) = btn.KEEP.parse(turn.update.callback_query.data) or ("",)
-    if not draft.get("send_at" if what == "at" else what):
-        turn.answer(turn.t("notice.expired"), alert=True)
+    what = kept_step(turn, btn.KEEP, draft, KEPT, "notice.expired")
+    if what is None:
         return None  # the conversation stays where it is
     if what == "title":
         turn.edit(turn.t("notice.title_chosen", title=esc(draft["title"])))

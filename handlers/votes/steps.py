@@ -17,7 +17,7 @@ from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
 from ..live_status import tell_outbox
-from ..steps import Trail, any_or_refuse, confirmed_draft, keep_row, one_line_form, refuse
+from ..steps import Trail, any_or_refuse, confirmed_draft, keep_row, kept_step, one_line_form, refuse
 from ..steps import asked as _asked
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -339,14 +339,15 @@ async def stale_step(turn: Turn):
 
 
 
+KEPT = {"question": "question", "options": "options", "closes": "closes_at"}  # a step → the draft's key
+
+
 @member_handler
 async def kept(turn: Turn):
     """✔ …: what was typed or chosen for this step before ◀, taken again; the next step asked."""
     draft = _draft(turn)
-    (what,) = btn.KEEP.parse(turn.update.callback_query.data) or ("",)
-    key = {"question": "question", "options": "options", "closes": "closes_at"}.get(what, "")
-    if not draft.get(key):
-        turn.answer(turn.t("vote.expired"), alert=True)
+    what = kept_step(turn, btn.KEEP, draft, KEPT, "vote.expired")
+    if what is None:
         return None  # the conversation stays where it is
     if what == "question":
         turn.edit(turn.t("vote.question_chosen", question=esc(draft["question"])))
