@@ -225,7 +225,7 @@ for args in sys.argv[1:]:
         codes.append(exc.code)
 print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}))
 """
-HEAVY = ("matplotlib", "telegram", "gtts", "alembic", "openpyxl", "rich", "audio")
+HEAVY = ("matplotlib", "telegram", "gtts", "alembic", "openpyxl", "rich", "audio", "babel")
 
 
 def test_invite_and_grant_load_neither_the_bot_nor_its_charts(cli_env, tmp_path):
