@@ -111,19 +111,18 @@ def deadlines(decided_on: date, today: date, ceremony_on: date | None = None) ->
     return Deadlines(decided_on, ceremony_by, month12, conversion_by, status)
 
 
-def _probationary(joined_on: date | None, official_on: date | None, today: date) -> bool:
-    return joined_on is not None and official_on is None and joined_on <= today
-
-
 async def member_deadlines(session: AsyncSession, member_id: int, today: date | None = None) -> Deadlines | None:
     """What /profile shows of a probationary member; None for a full member, one without an admission
     date, or one whose admission date is in the future."""
     today = today or local_today()
     found = (await session.execute(select(Member.joined_on, Member.official_on)
                                    .where(Member.id == member_id))).first()
-    if found is None or not _probationary(found[0], found[1], today):
+    if found is None:
         return None
-    return deadlines(found[0], today)
+    joined, official = found
+    if joined is None or official is not None or joined > today:
+        return None
+    return deadlines(joined, today)
 
 
 # --- an officer's list ------------------------------------------------------------------------------------------
@@ -160,6 +159,8 @@ async def due(session: AsyncSession, actor: Actor, today: date | None = None,
         stmt = stmt.where(within_clause(paths))
     found = []
     for member_id, name, joined, cell_name in (await session.execute(stmt)).all():
+        if joined is None:  # the query leaves these out; for the type checker
+            continue
         d = deadlines(joined, today)
         left = (d.next_deadline - today).days
         if d.status is Status.lapsed or left <= within:
