@@ -2,8 +2,6 @@
 member due soon (the officer's list and the weekly to-do), and the list itself, opened from the panel."""
 from __future__ import annotations
 
-import math
-
 from telegram import InlineKeyboardButton
 
 from models import probation
@@ -12,7 +10,7 @@ from models.probation import Deadlines, Due, Status
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
 from ..members import buttons as members_btn
-from ..steps import paged, refuse
+from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc
 from . import buttons as btn
 
@@ -56,19 +54,13 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
     if not found:
         turn.reply(turn.t("probation.list_empty", days=window))
         return
-    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    page = min(page, pages - 1)
-    shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    page, shown = page_of(found, page, PAGE_SIZE)
     lines = [turn.t("probation.list", days=window, count=len(found))]
     lines += [due_line(turn.lang, d) for d in shown]
     rows = [[InlineKeyboardButton(d.full_name[:60], callback_data=members_btn.PROFILE.data(d.member_id))]
             for d in shown]
     markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
-    text = "\n".join(lines)
-    if edit:
-        turn.edit(text, markup)
-    else:
-        turn.reply(text, markup)
+    show_page(turn, "\n".join(lines), markup, edit=edit)
 
 
 async def _show_anew(turn: Turn, page: int, *, edit: bool = False) -> None:
