@@ -2,9 +2,10 @@
 
 A probationary member has an admission date (Member.joined_on, the admission decision) and no
 "Ngày chính thức" (Member.official_on None). From the decision: the admission ceremony within 30 working
-days; month 12 (counted from the ceremony when one is recorded, else from the decision); the conversion
-meeting within 30 working days after month 12. Past that window without official_on the probation has
-lapsed. The figures are data (models/rules/probation_2025.toml), working days Vietnam's (models/workdays.py).
+days; month 12, counted from the ceremony when one is recorded (Member.ceremony_on), else from the
+decision; the conversion meeting within 30 working days after month 12. Past that window without
+official_on the probation has lapsed. The figures are data (models/rules/probation_2025.toml), working
+days Vietnam's (models/workdays.py).
 Officers see the members of their units only (models.permissions). No Telegram here.
 """
 from __future__ import annotations
@@ -115,14 +116,14 @@ async def member_deadlines(session: AsyncSession, member_id: int, today: date | 
     """What /profile shows of a probationary member; None for a full member, one without an admission
     date, or one whose admission date is in the future."""
     today = today or local_today()
-    found = (await session.execute(select(Member.joined_on, Member.official_on)
+    found = (await session.execute(select(Member.joined_on, Member.official_on, Member.ceremony_on)
                                    .where(Member.id == member_id))).first()
     if found is None:
         return None
-    joined, official = found
+    joined, official, ceremony = found
     if joined is None or official is not None or joined > today:
         return None
-    return deadlines(joined, today)
+    return deadlines(joined, today, ceremony)
 
 
 # --- an officer's list ------------------------------------------------------------------------------------------
@@ -151,17 +152,17 @@ async def due(session: AsyncSession, actor: Actor, today: date | None = None,
     paths = scope_paths(actor, Action.view_profile)
     if paths == []:
         return []
-    stmt = (select(Member.id, Member.full_name, Member.joined_on, Unit.name)
+    stmt = (select(Member.id, Member.full_name, Member.joined_on, Member.ceremony_on, Unit.name)
             .join(Unit, Unit.id == Member.cell_id)
             .where(Member.joined_on.is_not(None), Member.joined_on <= today, Member.official_on.is_(None))
             .order_by(Unit.path, Member.sort_name, Member.id))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))
     found = []
-    for member_id, name, joined, cell_name in (await session.execute(stmt)).all():
+    for member_id, name, joined, ceremony, cell_name in (await session.execute(stmt)).all():
         if joined is None:  # the query leaves these out; for the type checker
             continue
-        d = deadlines(joined, today)
+        d = deadlines(joined, today, ceremony)
         left = (d.next_deadline - today).days
         if d.status is Status.lapsed or left <= within:
             found.append(Due(member_id, name, cell_name, d, left))

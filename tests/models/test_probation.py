@@ -28,12 +28,16 @@ class Case:
     today: date
     # (ceremony by, month 12, conversion by, status) or None: not probationary
     expected: tuple[date, date, date, Status] | None
+    ceremony: date | None = None  # the admission ceremony, when recorded
 
 
 CASES = (
     # 30 working days from Tuesday 20/01/2026: Tết Bính Ngọ (16–20/02) adds a week → 10/03, not 03/03;
     # the conversion window after 20/01/2027 crosses Tết Đinh Mùi (04–10/02/2027) → 10/03/2027.
     Case("Tết trong hạn kết nạp", D(2026, 1, 20), None, D(2026, 1, 25), (D(2026, 3, 10), D(2027, 1, 20), D(2027, 3, 10), C)),
+    # Month 12 from the ceremony recorded (05/03/2026), not the decision: not yet due on 25/01/2027.
+    Case("tháng 12 tính từ lễ kết nạp", D(2026, 1, 20), None, D(2027, 1, 25),
+         (D(2026, 3, 10), D(2027, 3, 5), D(2027, 4, 19), T), D(2026, 3, 5)),
     Case("đang dự bị", D(2025, 6, 2), None, D(2026, 1, 1), (D(2025, 7, 14), D(2026, 6, 2), D(2026, 7, 14), T)),
     # 1/1/2027 inside the window: one more day.
     Case("đến hạn xét chuyển", D(2025, 12, 15), None, D(2026, 12, 20), (D(2026, 1, 27), D(2026, 12, 15), D(2027, 1, 27), V)),
@@ -62,7 +66,8 @@ def test_month_12_from_the_ceremony_when_recorded():
 
 async def test_the_table_of_members(session):
     cell = await add_unit(session, "Chi bộ 1", UnitKind.cell)
-    made = [(case, Member(full_name=case.name, cell_id=cell.id, joined_on=case.joined, official_on=case.official))
+    made = [(case, Member(full_name=case.name, cell_id=cell.id, joined_on=case.joined, official_on=case.official,
+                              ceremony_on=case.ceremony))
             for case in CASES]
     session.add_all(m for _, m in made)
     await session.flush()
