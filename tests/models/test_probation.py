@@ -4,7 +4,7 @@ and an officer's list of who is due, scoped to their units."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -128,3 +128,13 @@ async def test_reminder_thresholds(session, ward):
     for today, left, threshold in ((D(2026, 12, 11), 7, 7), (D(2026, 12, 12), 6, 7), (D(2026, 12, 17), 1, 1), (D(2026, 12, 18), 0, 1)):
         [soon] = [d for d in await probation.due(session, secretary, today) if d.full_name == "Phan Minh Khôi"]
         assert (soon.days_left, soon.threshold) == (left, threshold)
+
+
+async def test_the_weekly_todo_lists_them(session, ward):
+    from models import todo
+    from models.dates import VIETNAM
+
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=VIETNAM)
+    found = await todo.todo_for(session, await member_actor(session, ward["secretary"].id), now)
+    assert [d.full_name for d in found.probation] == ["Trần Văn Lỡ", "Phan Minh Khôi"] and not found.empty
+    assert (await todo.todo_for(session, await member_actor(session, ward["soon"].id), now)).probation == ()
