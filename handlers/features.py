@@ -35,6 +35,7 @@ FEATURES = (
     "feedback",
     "corrections",
     "badges",  # 🎖 Huy hiệu Đảng: party age and badges, from the committee's panel
+    "probation",  # 🌱 Đảng viên dự bị: probation deadlines, on the profile, the to-do and the panel
 )
 
 

@@ -110,6 +110,21 @@ def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping
 Show = Callable[..., Awaitable[Any]]
 
 
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[int, Sequence[T]]:
+    """The page asked for (the last one when the list has shrunk since) and its items."""
+    page = max(0, min(page, (len(items) - 1) // size))
+    return page, items[page * size:(page + 1) * size]
+
+
+def show_page(turn: Turn, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool) -> None:
+    """A list's page: in place when a page button was pressed, else a new message."""
+    if edit:
+        turn.edit(text, markup)
+    else:
+        turn.reply(text, markup)
+
+
+
 def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
     """The handler of a list's page buttons: `codec`'s last field is the page; the fields before it go
     to `show(turn, *head, page, edit=True)`. Forged data is refused, recorded as `what`."""

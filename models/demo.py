@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .dates import local_today
 from .members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
 from .party_age import add_months, award_day_on_or_after, badge_title, milestone_of
+from .probation import rules as probation_rules
 from .roles import RoleKind, grant
 from .units import Unit, UnitKind, add_unit
+from .workdays import add_working_days
 
 SEED = 1975
 CITY = "Đảng bộ thành phố Huế"
@@ -201,7 +203,21 @@ def _member(rng: random.Random, person: Person, cell_id: int, phone: str, card: 
     )
     if person.name == BADGE_50:
         _due_fifty_years(member, today)
+    if person.persona == YOUNG:
+        _conversion_due_soon(member, today)
     return member
+
+
+CONVERSION_DUE_IN = 20  # days: the young member's conversion meeting falls due within the to-do's window
+
+
+def _conversion_due_soon(member: Member, today: date) -> None:
+    """Admitted twelve months and a few weeks ago: month 12 has passed and the conversion meeting is due
+    about CONVERSION_DUE_IN days from today, so the secretary's to-do and panel list him (issue 17). Draws
+    nothing from the demo's random."""
+    rules = probation_rules()
+    month12 = add_working_days(today + timedelta(days=CONVERSION_DUE_IN), -rules.conversion_working_days)
+    member.joined_on, member.official_on = add_months(month12, -rules.months), None
 
 
 def _due_fifty_years(member: Member, today: date) -> None:

@@ -97,6 +97,8 @@ class Member(Base):
     joined_on: Mapped[date | None] = mapped_column(Date)
     # Empty means probationary (dự bị): no ballot on resolutions (Charter art. 3).
     official_on: Mapped[date | None] = mapped_column(Date)
+    # The admission ceremony (lễ kết nạp), when recorded: probation's month 12 counts from it (models/probation.py).
+    ceremony_on: Mapped[date | None] = mapped_column(Date)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     position: Mapped[str | None] = mapped_column(CleanLine(200))
     address: Mapped[str | None] = mapped_column(CleanLine(300))

@@ -27,6 +27,7 @@ from .meetings import Meeting, MeetingKind, MeetingState, answers
 from .meetings.schema import MeetingDocument
 from .members import Member
 from .permissions import OFFICER_ROLES, Action, Actor, managed_cells, member_actor, scope_paths, within_clause
+from .probation import Due as ProbationDue
 from .roles import Role
 from .units import Unit, UnitKind
 
@@ -111,11 +112,12 @@ class Todo:
     blocked: Names = Names()  # members who blocked the bot
     no_thematic: Names = Names()  # cells whose quarter has no thematic meeting (HD 42: one a quarter at least)
     quarter: int = 0
+    probation: tuple[ProbationDue, ...] = ()  # probationary members with a deadline within the rules' window
 
     @property
     def empty(self) -> bool:
         return not (self.meetings or self.notices or self.feedback or self.corrections or self.votes
-                    or self.blocked.total or self.no_thematic.total)
+                    or self.blocked.total or self.no_thematic.total or self.probation)
 
 
 def _names(names: list[str], total: int | None = None) -> Names:
@@ -126,7 +128,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     """What waits for this officer now, within what they may see; an empty Todo for anyone else."""
     if not actor.is_officer:
         return Todo()
-    from . import corrections, feedback
+    from . import corrections, feedback, probation
 
     now = now or clock.now()
     cells = await managed_cells(session, actor)
@@ -144,6 +146,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
         blocked=await _blocked(session, actor),
         no_thematic=_names([c.name for c in cells_proper if c.id in missing]),
         quarter=(today.month - 1) // 3 + 1,
+        probation=tuple(await probation.due(session, actor, today)),
     )
 
 

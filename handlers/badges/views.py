@@ -2,7 +2,6 @@
 record the award (after a confirmation); and the lines /profile shows of a member's party age and badge."""
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -14,7 +13,7 @@ from models.party_age import Badge, BadgeError, PartyAge, Standing
 
 from ..i18n import fmt_date
 from ..keyboards import list_markup
-from ..steps import paged, refuse
+from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -65,20 +64,14 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
     if not found:
         turn.reply(turn.t("badge.list_empty", day=fmt_date(day)))
         return
-    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    page = min(page, pages - 1)
-    shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    page, shown = page_of(found, page, PAGE_SIZE)
     lines = [turn.t("badge.list", day=fmt_date(day), count=len(found))]
     lines += [turn.t("badge.list_line", name=esc(d.full_name), cell=esc(d.cell_name),
                      badge=badge_text(turn, d.badge, rule, day=False)) for d in shown]
     rows = [[InlineKeyboardButton(turn.t("badge.button", name=d.full_name, years=d.badge.milestone)[:60],
                                   callback_data=btn.ASK.data(d.member_id, d.badge.milestone))] for d in shown]
     markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
-    text = "\n".join(lines)
-    if edit:
-        turn.edit(text, markup)
-    else:
-        turn.reply(text, markup)
+    show_page(turn, "\n".join(lines), markup, edit=edit)
 
 
 async def _show_anew(turn: Turn, page: int, *, edit: bool = False) -> None:

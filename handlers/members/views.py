@@ -5,7 +5,7 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, party_age
+from models import accounts, audit, party_age, probation
 from models.members import load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_view_member, units_for
 from models.units import Unit
@@ -77,5 +77,6 @@ async def member_profile(turn: Turn):
     markup = None
     if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))]])
-    turn.reply(render_profile(turn, view, await party_age.member_standing(turn.session, member.id)), markup)
+    standing = await party_age.member_standing(turn.session, member.id)
+    turn.reply(render_profile(turn, view, standing, await probation.member_deadlines(turn.session, member.id)), markup)
 

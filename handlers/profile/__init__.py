@@ -4,14 +4,16 @@ from __future__ import annotations
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age
+from models import party_age, probation
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
+from models.probation import Deadlines
 
 from ..badges.views import standing_lines
 from ..feature import Command, Feature, MenuButton
 from ..i18n import fmt_date
 from ..keyboards import correction_button, menu_pattern
+from ..probation.views import profile_line
 from ..turn import Turn, esc, member_handler
 
 
@@ -24,9 +26,11 @@ def display_phone(e164: str | None) -> str | None:
         return e164
 
 
-def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None) -> str:
+def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,
+                   deadlines: Deadlines | None = None) -> str:
     """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
-    next badge (models/party_age.py), under the admission dates."""
+    next badge (models/party_age.py), under the admission dates; `deadlines`, a probationary member's next
+    deadline (models/probation.py), under "Ngày chính thức"."""
     t = turn.t
     member = view.member
 
@@ -46,6 +50,7 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
         line("profile.card_number", member.card_number),
         line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
         line("profile.official_on", official),
+        profile_line(turn.lang, deadlines) if deadlines is not None else None,
         *(standing_lines(turn, standing) if standing is not None else ()),
         line("profile.cell", member.cell.name),
         line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
@@ -85,7 +90,8 @@ def _discipline(turn: Turn, d: Discipline) -> str:
 async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
     standing = await party_age.member_standing(turn.session, turn.actor.member_id)
-    turn.reply(render_profile(turn, view, standing), correction_button(turn.lang))
+    deadlines = await probation.member_deadlines(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view, standing, deadlines), correction_button(turn.lang))
 
 
 def register(app) -> None:

@@ -22,6 +22,8 @@ from ..meetings import buttons as meetings_btn
 from ..meetings.common import when_text
 from ..members import buttons as members_btn
 from ..notices import buttons as notices_btn
+from ..probation import buttons as probation_btn
+from ..probation.views import due_line
 from ..render import split_message
 from ..turn import esc
 from ..votes import buttons as votes_btn
@@ -80,6 +82,10 @@ def lines(found: Todo, lang: str, tz: tzinfo) -> tuple[list[str], list[list[Inli
         add(t(lang, "todo.thematic", quarter=found.quarter,
               cells=names_text(lang, found.no_thematic, "todo.more_cells")),
             t(lang, "todo.button.thematic"), meetings_btn.PANEL.data())
+    if found.probation:
+        shown = [due_line(lang, d) for d in found.probation[:todo.LINES_MAX]]
+        add("\n".join([t(lang, "probation.todo", count=len(found.probation)), *shown]),
+            t(lang, "probation.todo_button", count=len(found.probation)), probation_btn.LIST.data(0))
     return text, rows
 
 

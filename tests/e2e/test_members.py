@@ -41,6 +41,23 @@ async def test_profile_big_button_shows_own_record(driver, personas):
     assert re.search(r"^Tuổi Đảng: \d{2} năm( \d{1,2} tháng)?$", text, re.M), text
     assert re.search(r"^Huy hiệu tiếp theo: Huy hiệu \d{2} năm tuổi Đảng, dự kiến trao ngày "
                      r"(03/02|19/05|02/09|07/11)/20\d\d$", text, re.M), text
+    assert "Đảng viên dự bị" not in text  # a full member: no probation line
+
+
+async def test_a_probationary_member_sees_the_conversion_deadline_and_the_secretary_too(driver, personas):
+    """Issue 17: the demo's young member passed month 12 a few weeks ago; the conversion meeting is due."""
+    import re
+
+    young, sec = personas["young_member"], personas["secretary"]
+    [own] = await driver.exchange(young.user_id, "/profile")
+    line = re.compile(r"^Đảng viên dự bị — đã đến kỳ xét chuyển chính thức, hạn: \d{2}/\d{2}/20\d\d$", re.M)
+    assert line.search(plain(own)), plain(own)
+    [listing] = await driver.exchange(sec.user_id, "/members")
+    [khoi] = [b for b in buttons(listing) if b["text"].startswith(young.name)]
+    press = await driver.press(sec.user_id, listing["message_id"], data=khoi["callback_data"])
+    await driver.callback_answer(press)
+    [seen] = await driver.wait_for_bot_messages(sec.user_id)
+    assert line.search(plain(seen)), plain(seen)
 
 
 async def test_language_switch_changes_menu_and_profile(driver, personas):

@@ -79,6 +79,23 @@ async def test_waiting_feedback_comes_first_with_its_count(driver, personas):
     assert plain(inbox)
 
 
+async def test_probationary_members_due_soon_are_listed_from_the_panel(driver, personas):
+    """Issue 17: the demo's young member's conversion meeting is due within 30 days: the secretary's panel and
+    the ward's counts him, the list names him with the deadline and opens his profile."""
+    sec, officer, young = personas["secretary"], personas["committee_officer"], personas["young_member"]
+    panel = await open_panel(driver, sec.user_id, CELL_PANEL)
+    assert "🌱 Hạn đảng viên dự bị (1)" in labels(panel) and "🌱 Hạn đảng viên dự bị: 1" in plain(panel)
+    await driver.press_button(sec.user_id, panel, "Hạn đảng viên dự bị")
+    [listing] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "Đảng viên dự bị đến hạn trong 30 ngày tới: 1 đồng chí" in plain(listing)
+    assert f"Đồng chí {young.name} (Chi bộ Tổ dân phố 1): hạn xét chuyển chính thức" in plain(listing)
+    await driver.press_button(sec.user_id, listing, young.name)
+    [profile] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "Đảng viên dự bị — đã đến kỳ xét chuyển chính thức, hạn:" in plain(profile)
+    party = await open_panel(driver, officer.user_id, PARTY_PANEL)
+    assert "🌱 Hạn đảng viên dự bị (1)" in labels(party)
+
+
 async def test_a_committee_officer_gets_the_committee_panel(driver, personas):
     officer = personas["committee_officer"]
     rows = await menu_labels(driver, officer.user_id)

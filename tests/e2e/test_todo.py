@@ -3,6 +3,7 @@ that shows it now and turns the Monday message off. The clock the bot reads is m
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -99,6 +100,10 @@ async def test_the_panel_shows_it_now_and_turns_the_monday_message_off(driver, p
     page = await open_todo_page(driver, sec.user_id)
     assert TITLE in plain(page) and "📨 Góp ý chờ trả lời: 1" in plain(page)
     assert "sáng thứ Hai lúc 07:00" in plain(page) and "✓ 07:00" in labels(page)
+    # Issue 17: the demo's young member's conversion meeting is due within the month.
+    assert "🌱 Đảng viên dự bị sắp đến hạn (1):" in plain(page) and "🌱 Đảng viên dự bị (1)" in labels(page)
+    assert re.search(r"Đồng chí Phan Minh Khôi \(Chi bộ Tổ dân phố 1\): hạn xét chuyển chính thức "
+                     r"\d{2}/\d{2}/20\d\d, còn \d{1,2} ngày", plain(page)), plain(page)
     await driver.press_button(sec.user_id, page, "Tắt nhắc hằng tuần")
     page = await driver.wait_for_edit(sec.user_id, page["message_id"])
     assert "Nhắc hằng tuần đang tắt" in plain(page) and "🔔 Bật nhắc hằng tuần" in labels(page)
