@@ -35,9 +35,9 @@ from .units import Unit
 
 __all__ = [
     "Deadlines", "Direction", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError", "TransferKind",
-    "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "complete_transfer", "deadlines",
-    "destination_cells", "open_transfers", "past_cells", "record_transfer", "rules", "temporary_in",
-    "transfer_subject",
+    "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date", "check_end",
+    "complete_transfer", "deadlines", "destination_cells", "open_transfer_of", "open_transfers", "past_cells",
+    "record_transfer", "rules", "temporary_in", "transfer_subject",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "transfers_2025.toml"
@@ -178,19 +178,27 @@ async def transfer_subject(session: AsyncSession, actor: Actor, member_id: int) 
     return found[0], found[1]
 
 
-def _check_dates(r: Rules, member: Member, kind: TransferKind, purpose: Purpose | None, decided_on: date,
-                 until_on: date | None, today: date) -> None:
-    if decided_on > today + timedelta(days=r.future_days):
+def check_decision_date(joined_on: date | None, decided_on: date, today: date | None = None) -> None:
+    """A decision's date: at most the rules' days ahead of today, not before the member joined. Raises
+    TransferError date_future or date_before_joined."""
+    today = today or local_today()
+    if decided_on > today + timedelta(days=rules().future_days):
         raise TransferError("date_future")
-    if member.joined_on is not None and decided_on < member.joined_on:
+    if joined_on is not None and decided_on < joined_on:
         raise TransferError("date_before_joined")
+
+
+def check_end(kind: TransferKind, purpose: Purpose | None, decided_on: date, until_on: date | None) -> None:
+    """An official transfer has no end nor purpose; a temporary one has both, its length within the rules'
+    months for its purpose. Raises TransferError official_has_no_end, temporary_needs_end, length_work,
+    length_study."""
     if kind is TransferKind.official:
         if until_on is not None or purpose is not None:
             raise TransferError("official_has_no_end")
         return
     if purpose is None or until_on is None:
         raise TransferError("temporary_needs_end")
-    least, most = r.months[purpose]
+    least, most = rules().months[purpose]
     if not add_months(decided_on, least) <= until_on <= add_months(decided_on, most):
         raise TransferError(f"length_{purpose.value}")
 
@@ -215,7 +223,8 @@ async def record_transfer(session: AsyncSession, actor: Actor, member_id: int, *
             raise TransferError("not_a_cell")
         if other.id == cell.id:
             raise TransferError("same_cell")
-    _check_dates(rules(), member, kind, purpose, decided_on, until_on, today)
+    check_decision_date(member.joined_on, decided_on, today)
+    check_end(kind, purpose, decided_on, until_on)
     if await session.scalar(select(Transfer.id).where(Transfer.member_id == member.id,
                                                      Transfer.state == TransferState.open).limit(1)):
         raise TransferError("already_open")
