@@ -35,6 +35,7 @@ FEATURES = (
     "feedback",
     "corrections",
     "badges",  # 🎖 Huy hiệu Đảng: party age and badges, from the committee's panel
+    "transfers",  # 🔁 Chuyển sinh hoạt: from a member's card (members' profile view)
 )
 
 

@@ -7,12 +7,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import accounts, audit, party_age
 from models.members import load_profile, members_under
-from models.permissions import Action, may, may_act_on_unit, may_view_member, units_for
+from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
 
 from ..keyboards import pager
 from ..profile import render_profile
 from ..steps import refuse
+from ..transfers import buttons as transfer_buttons
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -74,8 +75,12 @@ async def member_profile(turn: Turn):
             actor_member_id=turn.actor.member_id,
             subject_member_id=member.id,
         )
-    markup = None
+    rows = []
     if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))]])
-    turn.reply(render_profile(turn, view, await party_age.member_standing(turn.session, member.id)), markup)
+        rows.append([InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))])
+    if may_manage_cell(turn.actor, member.cell):
+        rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
+                                          callback_data=transfer_buttons.START.data(member.id))])
+    turn.reply(render_profile(turn, view, await party_age.member_standing(turn.session, member.id)),
+               InlineKeyboardMarkup(rows) if rows else None)
 
