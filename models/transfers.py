@@ -34,10 +34,10 @@ from .text import CleanLine, clean_line
 from .units import Unit
 
 __all__ = [
-    "Deadlines", "Direction", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError", "TransferKind",
-    "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date", "check_end",
-    "complete_transfer", "deadlines", "destination_cells", "open_transfer_of", "open_transfers", "past_cells",
-    "record_transfer", "rules", "temporary_in", "transfer_subject",
+    "Deadlines", "Direction", "History", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError",
+    "TransferKind", "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date",
+    "check_end", "complete_transfer", "deadlines", "destination_cells", "history", "open_transfer_of",
+    "open_transfers", "past_cells", "record_transfer", "rules", "temporary_in", "transfer_subject",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "transfers_2025.toml"
@@ -168,14 +168,19 @@ class TransferError(Exception):
 
 
 # --- recording ---------------------------------------------------------------------------------------------
+async def _member_and_cell(session: AsyncSession, member_id: int) -> tuple[Member, Unit] | None:
+    found = (await session.execute(select(Member, Unit).join(Unit, Unit.id == Member.cell_id)
+                                   .where(Member.id == member_id))).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def transfer_subject(session: AsyncSession, actor: Actor, member_id: int) -> tuple[Member, Unit]:
     """The member (and their cell) whose transfer `actor` may record: a member of a cell they manage.
     Raises TransferError("not_allowed") otherwise (a button's id is not trusted)."""
-    found = (await session.execute(select(Member, Unit).join(Unit, Unit.id == Member.cell_id)
-                                   .where(Member.id == member_id))).first()
+    found = await _member_and_cell(session, member_id)
     if found is None or not may_manage_cell(actor, found[1]):
         raise TransferError("not_allowed")
-    return found[0], found[1]
+    return found
 
 
 def check_decision_date(joined_on: date | None, decided_on: date, today: date | None = None) -> None:
@@ -246,14 +251,14 @@ async def _open_transfer(session: AsyncSession, actor: Actor, transfer_id: int) 
     transfer = await session.get(Transfer, transfer_id)
     if transfer is None:
         raise TransferError("not_allowed")
-    found = (await session.execute(select(Member, Unit).join(Unit, Unit.id == Member.cell_id)
-                                   .where(Member.id == transfer.member_id))).one()
+    member, cell = await _member_and_cell(session, transfer.member_id) or (None, None)
     other = await session.get(Unit, transfer.unit_id) if transfer.unit_id is not None else None
-    if not may_manage_cell(actor, found[1]) and not (other is not None and may_manage_cell(actor, other)):
+    if member is None or cell is None or (not may_manage_cell(actor, cell)
+                                          and not (other is not None and may_manage_cell(actor, other))):
         raise TransferError("not_allowed")
     if transfer.state is not TransferState.open:
         raise TransferError("not_open")
-    return transfer, found[0], found[1]
+    return transfer, member, cell
 
 
 async def complete_transfer(session: AsyncSession, actor: Actor, transfer_id: int,
@@ -366,3 +371,21 @@ async def open_transfer_of(session: AsyncSession, member_id: int) -> Transfer | 
     """The member's open transfer, if any."""
     return await session.scalar(select(Transfer).where(Transfer.member_id == member_id,
                                                       Transfer.state == TransferState.open).limit(1))
+
+
+@dataclass(frozen=True)
+class History:
+    """What a profile shows of a member's transfers: the cells left, and the transfer under way."""
+
+    past: list[tuple[str, date | None, date]]
+    open: Transfer | None
+    other: str  # the open transfer's other end, by name ("" without one)
+
+
+async def history(session: AsyncSession, member_id: int) -> History:
+    t = await open_transfer_of(session, member_id)
+    other = ""
+    if t is not None:
+        other = (await session.scalar(select(Unit.name).where(Unit.id == t.unit_id)) if t.unit_id is not None
+                 else None) or t.unit_name or ""
+    return History(await past_cells(session, member_id), t, other)

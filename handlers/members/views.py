@@ -5,7 +5,7 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, party_age
+from models import accounts, audit, party_age, transfers
 from models.members import load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
@@ -81,6 +81,7 @@ async def member_profile(turn: Turn):
     if may_manage_cell(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
                                           callback_data=transfer_buttons.START.data(member.id))])
-    turn.reply(render_profile(turn, view, await party_age.member_standing(turn.session, member.id)),
-               InlineKeyboardMarkup(rows) if rows else None)
+    standing = await party_age.member_standing(turn.session, member.id)
+    moves = await transfers.history(turn.session, member.id)
+    turn.reply(render_profile(turn, view, standing, moves), InlineKeyboardMarkup(rows) if rows else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age
+from models import party_age, transfers
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
 
@@ -12,6 +12,7 @@ from ..badges.views import standing_lines
 from ..feature import Command, Feature, MenuButton
 from ..i18n import fmt_date
 from ..keyboards import correction_button, menu_pattern
+from ..transfers.views import profile_lines
 from ..turn import Turn, esc, member_handler
 
 
@@ -24,9 +25,11 @@ def display_phone(e164: str | None) -> str | None:
         return e164
 
 
-def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None) -> str:
+def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,
+                   moves: transfers.History | None = None) -> str:
     """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
-    next badge (models/party_age.py), under the admission dates."""
+    next badge (models/party_age.py), under the admission dates; `moves`: the cells left and the transfer
+    under way (models/transfers.py), under the cell."""
     t = turn.t
     member = view.member
 
@@ -48,6 +51,7 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
         line("profile.official_on", official),
         *(standing_lines(turn, standing) if standing is not None else ()),
         line("profile.cell", member.cell.name),
+        *(profile_lines(turn, moves) if moves is not None else ()),
         line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
         line("profile.position", member.position),
     ]
@@ -85,7 +89,8 @@ def _discipline(turn: Turn, d: Discipline) -> str:
 async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
     standing = await party_age.member_standing(turn.session, turn.actor.member_id)
-    turn.reply(render_profile(turn, view, standing), correction_button(turn.lang))
+    moves = await transfers.history(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view, standing, moves), correction_button(turn.lang))
 
 
 def register(app) -> None:

@@ -78,6 +78,11 @@ async def test_the_secretary_records_a_temporary_transfer_with_taps(driver, pers
     assert f"Chi bộ đã ghi nhận việc chuyển sinh hoạt đảng của đồng chí: Tạm thời (đi công tác), đến {host}" \
         in plain(told), plain(told)
 
+    # Their profile shows the transfer under way.
+    [profile] = await driver.exchange(old.user_id, "/profile")
+    assert f"Đang chuyển sinh hoạt: Tạm thời (đi công tác), đến {host}, quyết định ngày {today:%d/%m/%Y}" \
+        in plain(profile), plain(profile)
+
     [t] = await _transfers(sandbox_run)
     assert (t.member_id, t.kind, t.direction, t.purpose, t.decided_on, t.until_on, t.state) == (
         old.member_id, TransferKind.temporary, Direction.outgoing, Purpose.work, today, end, TransferState.open)

@@ -97,6 +97,13 @@ async def test_an_official_transfer_moves_the_member_and_keeps_the_past_cell(ses
     await transfers.complete_transfer(session, secretary, t2.id, on=date(2027, 2, 1))
     assert await transfers.past_cells(session, bay.id) == [
         ("Chi bộ 1", None, date(2026, 12, 20)), ("Chi bộ 2", date(2026, 12, 20), date(2027, 2, 1))]
+    # What the profile shows: the cells left, and a transfer under way with its other end's name.
+    t3 = await transfers.record_transfer(session, secretary, bay.id, kind=OFF, direction=OUT,
+                                         decided_on=date(2027, 2, 2), unit_name="Đảng bộ tỉnh Quảng Trị",
+                                         today=date(2027, 2, 2))
+    moves = await transfers.history(session, bay.id)
+    assert (len(moves.past), moves.open.id, moves.other) == (2, t3.id, "Đảng bộ tỉnh Quảng Trị")
+    assert (await transfers.history(session, ward["lien"].id)) == transfers.History([], None, "")
 
 
 async def test_a_temporary_member_is_listed_apart_in_the_host_cell(session, ward):
