@@ -36,8 +36,9 @@ from .units import Unit
 __all__ = [
     "Deadlines", "Direction", "History", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError",
     "TransferKind", "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date",
-    "check_end", "complete_transfer", "deadlines", "destination_cells", "history", "open_transfer_of",
-    "open_transfers", "past_cells", "record_transfer", "rules", "temporary_in", "transfer_subject",
+    "check_end", "complete_transfer", "deadlines", "destination_cells", "history", "may_record_anywhere",
+    "open_count", "open_line", "open_transfer_of", "open_transfers", "past_cells", "record_transfer", "rules",
+    "temporary_in", "transfer_subject",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "transfers_2025.toml"
@@ -327,6 +328,24 @@ async def open_transfers(session: AsyncSession, actor: Actor, limit: int = 200) 
     rows = (await session.execute(stmt)).all()
     return [TransferLine(t, name, cell, other_name or t.unit_name or "", deadlines(t))
             for t, name, cell, other_name in rows]
+
+
+def may_record_anywhere(actor: Actor) -> bool:
+    """Does `actor` manage any cell (an officer of a cell or above, an administrator)?"""
+    return scope_paths(actor, Action.manage_cell) != []
+
+
+async def open_count(session: AsyncSession, actor: Actor) -> int:
+    """What waits on the officer's panel: the open transfers they see (open_transfers)."""
+    return len(await open_transfers(session, actor)) if may_record_anywhere(actor) else 0
+
+
+async def open_line(session: AsyncSession, actor: Actor, transfer_id: int) -> TransferLine:
+    """An open transfer the actor may complete or cancel, as a list shows it (a button's id is not trusted).
+    Raises TransferError not_allowed or not_open."""
+    t, member, cell = await _open_transfer(session, actor, transfer_id)
+    other = await session.get(Unit, t.unit_id) if t.unit_id is not None else None
+    return TransferLine(t, member.full_name, cell.name, other.name if other else t.unit_name or "", deadlines(t))
 
 
 async def temporary_in(session: AsyncSession, cell_id: int, today: date | None = None) -> list[Member]:

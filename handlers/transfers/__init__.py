@@ -1,20 +1,22 @@
 """🔁 Chuyển sinh hoạt đảng (issue 17): a cell's officer records a member's transfer from the member's card
 (handlers/members' profile view carries the button), step by step (steps.py); the member is told. The
-rules, deadlines and refusals are models/transfers.py's."""
+panel's 🔁 Chuyển sinh hoạt lists the open ones, each completed or cancelled (views.py). The rules, deadlines
+and refusals are models/transfers.py's."""
 from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+from models import transfers
 from models.callback_data import any_of
 
-from ..feature import Feature
+from ..feature import Feature, PanelItem
 from ..keyboards import MENU_TEXT
 from ..steps import conversation
 from . import buttons as btn
 
 
 def register(app: Application) -> None:
-    from . import steps
+    from . import steps, views
 
     text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
     states = {
@@ -34,6 +36,11 @@ def register(app: Application) -> None:
         {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in states.items()},
     ))
     app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
+    for callback, codec in ((views.list_button, btn.LIST), (views.page_button, btn.PAGE),
+                            (views.ask_button, btn.ASK), (views.done_button, btn.DONE),
+                            (views.drop_button, btn.DROP)):
+        app.add_handler(CallbackQueryHandler(callback, pattern=codec.pattern))
 
 
-FEATURE = Feature("transfers", register=register)
+FEATURE = Feature("transfers", register=register,
+                  panel=(PanelItem("panel.transfers", 52, lambda: btn.LIST.data(0), count=transfers.open_count),))

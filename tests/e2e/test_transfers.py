@@ -11,7 +11,7 @@ from models.dates import local_today
 from models.party_age import add_months
 from models.transfers import Direction, Purpose, Transfer, TransferKind, TransferState
 
-from .test_panel import labels, plain
+from .test_panel import CELL_PANEL, labels, open_panel, plain
 
 
 async def _transfers(run) -> list[Transfer]:
@@ -99,6 +99,23 @@ async def test_the_secretary_records_a_temporary_transfer_with_taps(driver, pers
     assert "đang có một việc chuyển sinh hoạt chưa xong" in plain(again)
     assert len(await _transfers(sandbox_run)) == 1
 
+    # The panel counts it; from its list the transfer is marked done with a tap.
+    panel = await open_panel(driver, secretary.user_id, CELL_PANEL)
+    assert "🔁 Chuyển sinh hoạt (1)" in labels(panel), labels(panel)
+    await driver.press_button(secretary.user_id, panel, "Chuyển sinh hoạt")
+    [listing] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "Chuyển sinh hoạt đang làm: 1" in plain(listing)
+    assert f"• Đ/c {old.name} ({secretary.cell}): Tạm thời (đi công tác), đến {host}" in plain(listing), plain(listing)
+    await driver.press_button(secretary.user_id, listing, old.name)
+    [ask] = await driver.wait_for_bot_messages(secretary.user_id)
+    await driver.press_button(secretary.user_id, ask, "Đã chuyển xong")
+    closed = await driver.wait_for_edit(secretary.user_id, ask["message_id"])
+    assert f"Đã ghi nhận chuyển sinh hoạt xong ngày {today:%d/%m/%Y}." in plain(closed)
+    [t] = await _transfers(sandbox_run)
+    assert (t.state, t.closed_on) == (TransferState.done, today)
+    said = await _answer(driver, secretary.user_id, ask["message_id"], f"trx:{t.id}")
+    assert "đã xong hoặc đã hủy" in said, said
+
 
 async def test_forged_presses_are_refused(driver, personas, sandbox_run):
     secretary, old, newcomer = personas["secretary"], personas["elderly_member"], personas["newcomer"]
@@ -111,6 +128,12 @@ async def test_forged_presses_are_refused(driver, personas, sandbox_run):
     # A member is no officer: their own card's button, forged.
     [own] = await driver.exchange(old.user_id, "/start")
     said = await _answer(driver, old.user_id, own["message_id"], f"trs:{old.member_id}")
+    assert "không có quyền" in said, said
+    # The list's buttons, forged: no such transfer, or a member pressing them.
+    for forged in ("tra:987654", "trx:987654", "trz:987654", "trx:abc"):
+        said = await _answer(driver, secretary.user_id, start["message_id"], forged)
+        assert "không có quyền" in said, (forged, said)
+    said = await _answer(driver, old.user_id, own["message_id"], "trl:0")
     assert "không có quyền" in said, said
     # Steps of no conversation: expired.
     for stale in ("trk:work", "trd:1", "trt", "tru:6", "trc:ok"):

@@ -206,3 +206,22 @@ async def test_destinations_are_the_cells_of_the_secretarys_committee(session, w
     nobody = await member_actor(session, ward["bay"].id)
     assert await transfers.destination_cells(session, nobody, cell1.id) == ([], 0)
     assert await transfers.open_transfers(session, nobody) == []
+
+
+async def test_the_panels_count_and_a_line_of_the_list(session, ward):
+    _cell1, cell2, _far = ward["cells"]
+    secretary, secretary2, nobody, far = [await member_actor(session, ward[k].id)
+                                          for k in ("secretary", "secretary2", "bay", "xa")]
+    assert [await transfers.open_count(session, a) for a in (secretary, secretary2, nobody)] == [0, 0, 0]
+    t = await transfers.record_transfer(session, secretary, ward["bay"].id, kind=OFF, direction=OUT,
+                                        decided_on=TODAY, unit_id=cell2.id, today=TODAY)
+    assert [await transfers.open_count(session, a) for a in (secretary, secretary2, nobody, far)] == [1, 1, 0, 0]
+    line = await transfers.open_line(session, secretary2, t.id)
+    assert (line.full_name, line.cell_name, line.other, line.due.move_by) == (
+        "Lê Văn Bảy", "Chi bộ 1", "Chi bộ 2", date(2027, 2, 26))
+    for who, reason in ((far, "not_allowed"), (nobody, "not_allowed")):
+        with pytest.raises(TransferError, match=reason):
+            await transfers.open_line(session, who, t.id)
+    await transfers.cancel_transfer(session, secretary2, t.id)
+    with pytest.raises(TransferError, match="not_open"):
+        await transfers.open_line(session, secretary, t.id)
