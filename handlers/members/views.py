@@ -32,6 +32,9 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
     if nav:
         rows.append(nav)
     text = turn.t("members.header", unit=esc(unit.name), total=total)
+    if unit.is_cell and (guests := await transfers.temporary_in(turn.session, unit.id)):
+        # Members of other cells active here for a while: listed apart, not among the cell's own.
+        text += "\n" + turn.t("transfer.members_temporary", names=", ".join(esc(m.full_name) for m in guests))
     markup = InlineKeyboardMarkup(rows)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 

@@ -91,6 +91,14 @@ async def test_the_secretary_records_a_temporary_transfer_with_taps(driver, pers
         entry = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "transfer_recorded"))).one()
     assert (entry.actor_member_id, entry.subject_member_id) == (secretary.member_id, old.member_id)
 
+    # The host cell's list names them apart (its committee officer sees every cell of the ward).
+    officer = personas["committee_officer"]
+    [ward_list] = await driver.exchange(officer.user_id, "/members")
+    await driver.press(officer.user_id, ward_list["message_id"], data=f"ml:{t.unit_id}:0")
+    host_list = await driver.wait_for_edit(officer.user_id, ward_list["message_id"])
+    assert f"Sinh hoạt tạm thời tại chi bộ (không tính vào số đảng viên của chi bộ): {old.name}" in plain(host_list), \
+        plain(host_list)
+
     # The confirmation pressed again, and a second transfer started: nothing more recorded.
     said = await _answer(driver, secretary.user_id, confirm["message_id"], "trc:ok")
     assert "hết hạn" in said, said
