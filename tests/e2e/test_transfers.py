@@ -159,3 +159,34 @@ async def test_forged_presses_are_refused(driver, personas, sandbox_run):
     async with sandbox_run.sessionmaker() as s:
         refused = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "refused"))).all()
     assert len(refused) >= 6
+
+
+async def test_a_unit_outside_the_handbook_typed_back_and_cancelled(driver, personas, sandbox_run):
+    secretary, old = personas["secretary"], personas["elderly_member"]
+    card = await _card(driver, secretary, old)
+    await driver.press_button(secretary.user_id, card, "Chuyển sinh hoạt")
+    [kind] = await driver.wait_for_bot_messages(secretary.user_id)
+    await driver.press_button(secretary.user_id, kind, "đi học")
+    [where] = await driver.wait_for_bot_messages(secretary.user_id)
+    await driver.press_button(secretary.user_id, where, "Đơn vị ngoài sổ tay")
+    named = await driver.wait_for_edit(secretary.user_id, where["message_id"])
+    assert "Gõ tên đơn vị chuyển đến" in plain(named)
+    [when] = await driver.exchange(secretary.user_id, "Chi bộ Trường Đại học Sư phạm Huế")
+    assert "Ngày quyết định chuyển sinh hoạt" in plain(when)
+    # ◀ on the date: the name asked again, in place.
+    await driver.press_button(secretary.user_id, when, "Quay lại")
+    again = await driver.wait_for_edit(secretary.user_id, when["message_id"])
+    assert "Gõ tên đơn vị chuyển đến" in plain(again)
+    [when] = await driver.exchange(secretary.user_id, "Chi bộ Trường Đại học Sư phạm")
+    [wrong] = await driver.exchange(secretary.user_id, "15/13/2026")
+    assert "Không có ngày 15/13/2026 trên lịch" in plain(wrong), plain(wrong)
+    today = local_today()
+    [until] = await driver.exchange(secretary.user_id, f"{today:%d/%m/%Y}")
+    assert "(từ 3 đến 24 tháng" in plain(until), plain(until)
+    [too_long] = await driver.exchange(secretary.user_id, f"{add_months(today, 30):%d/%m/%Y}")
+    assert "Sinh hoạt tạm thời khi đi học từ 3 tháng đến 2 năm" in plain(too_long), plain(too_long)
+    [confirm] = await driver.exchange(secretary.user_id, f"{add_months(today, 18):%d/%m/%Y}")
+    assert "Nơi chuyển đến: Chi bộ Trường Đại học Sư phạm" in plain(confirm) and "Huế" not in plain(confirm)
+    await driver.press_button(secretary.user_id, confirm, "Hủy")
+    await driver.wait_for_edit(secretary.user_id, confirm["message_id"])
+    assert await _transfers(sandbox_run) == []
