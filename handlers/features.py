@@ -36,6 +36,7 @@ FEATURES = (
     "corrections",
     "badges",  # 🎖 Huy hiệu Đảng: party age and badges, from the committee's panel
     "probation",  # 🌱 Đảng viên dự bị: probation deadlines, on the profile, the to-do and the panel
+    "transfers",  # 🔁 Chuyển sinh hoạt: from a member's card (members' profile view)
 )
 
 

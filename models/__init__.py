@@ -25,6 +25,7 @@ TABLE_MODULES = (
     "relinking",
     "roles",
     "todo",
+    "transfers",
     "units",
     "votes",
 )

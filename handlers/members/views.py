@@ -5,14 +5,15 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, party_age, probation
+from models import accounts, audit, party_age, probation, transfers
 from models.members import load_profile, members_under
-from models.permissions import Action, may, may_act_on_unit, may_view_member, units_for
+from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
 
 from ..keyboards import pager
 from ..profile import render_profile
 from ..steps import refuse
+from ..transfers import buttons as transfer_buttons
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -31,6 +32,9 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
     if nav:
         rows.append(nav)
     text = turn.t("members.header", unit=esc(unit.name), total=total)
+    if unit.is_cell and (guests := await transfers.temporary_in(turn.session, unit.id)):
+        # Members of other cells active here for a while: listed apart, not among the cell's own.
+        text += "\n" + turn.t("transfer.members_temporary", names=", ".join(esc(m.full_name) for m in guests))
     markup = InlineKeyboardMarkup(rows)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
@@ -74,9 +78,14 @@ async def member_profile(turn: Turn):
             actor_member_id=turn.actor.member_id,
             subject_member_id=member.id,
         )
-    markup = None
+    rows = []
     if may(turn.actor, Action.invite_member, member.cell.path) and await accounts.account_of_member(turn.session, member.id) is None:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))]])
+        rows.append([InlineKeyboardButton(turn.t("invite.button"), callback_data=btn.INVITE.data(member.id))])
+    if may_manage_cell(turn.actor, member.cell):
+        rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
+                                          callback_data=transfer_buttons.START.data(member.id))])
     standing = await party_age.member_standing(turn.session, member.id)
-    turn.reply(render_profile(turn, view, standing, await probation.member_deadlines(turn.session, member.id)), markup)
+    deadlines = await probation.member_deadlines(turn.session, member.id)
+    moves = await transfers.history(turn.session, member.id)
+    turn.reply(render_profile(turn, view, standing, deadlines, moves), InlineKeyboardMarkup(rows) if rows else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age, probation
+from models import party_age, probation, transfers
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
 from models.probation import Deadlines
@@ -14,6 +14,7 @@ from ..feature import Command, Feature, MenuButton
 from ..i18n import fmt_date
 from ..keyboards import correction_button, menu_pattern
 from ..probation.views import profile_line
+from ..transfers.views import profile_lines
 from ..turn import Turn, esc, member_handler
 
 
@@ -27,10 +28,11 @@ def display_phone(e164: str | None) -> str | None:
 
 
 def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,
-                   deadlines: Deadlines | None = None) -> str:
+                   deadlines: Deadlines | None = None, moves: transfers.History | None = None) -> str:
     """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
     next badge (models/party_age.py), under the admission dates; `deadlines`, a probationary member's next
-    deadline (models/probation.py), under "Ngày chính thức"."""
+    deadline (models/probation.py), under "Ngày chính thức"; `moves`: the cells left and the transfer under way
+    (models/transfers.py), under the cell."""
     t = turn.t
     member = view.member
 
@@ -53,6 +55,7 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
         profile_line(turn.lang, deadlines) if deadlines is not None else None,
         *(standing_lines(turn, standing) if standing is not None else ()),
         line("profile.cell", member.cell.name),
+        *(profile_lines(turn, moves) if moves is not None else ()),
         line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
         line("profile.position", member.position),
     ]
@@ -91,7 +94,8 @@ async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
     standing = await party_age.member_standing(turn.session, turn.actor.member_id)
     deadlines = await probation.member_deadlines(turn.session, turn.actor.member_id)
-    turn.reply(render_profile(turn, view, standing, deadlines), correction_button(turn.lang))
+    moves = await transfers.history(turn.session, turn.actor.member_id)
+    turn.reply(render_profile(turn, view, standing, deadlines, moves), correction_button(turn.lang))
 
 
 def register(app) -> None:

@@ -1,0 +1,126 @@
+"""What a profile shows of a member's transfers (models.transfers.history): the cells they left, and the
+transfer under way with its end or deadlines; the officer's list of open transfers (from the panel), each
+completed (an official one to a cell of the handbook moves the member) or cancelled with a tap."""
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import transfers
+from models.callback_data import Codec
+from models.dates import local_today
+from models.transfers import History, Purpose, TransferError
+
+from ..i18n import fmt_date
+from ..keyboards import list_markup
+from ..steps import paged, refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+
+T = TypeVar("T")
+
+
+def kind_key(t: transfers.Transfer) -> str:
+    """The catalog's word for a transfer's kind: official, or temporary for work or for study."""
+    return "official" if t.purpose is None else Purpose(t.purpose).value
+
+
+def profile_lines(turn: Turn, found: History) -> list[str]:
+    lines = []
+    if found.past:
+        cells = "; ".join(turn.t("transfer.profile_cell", cell=esc(name), until=fmt_date(until))
+                          for name, _since, until in found.past)
+        lines.append(turn.t("transfer.profile_past", cells=cells))
+    if (t := found.open) is not None:
+        lines.append(turn.t("transfer.profile_open", kind=turn.t(f"transfer.kind.{kind_key(t)}"),
+                            dest=esc(found.other), day=fmt_date(t.decided_on)))
+        due = transfers.deadlines(t)
+        if due.until is not None:
+            lines.append(turn.t("transfer.due_until", day=fmt_date(due.until)))
+        elif due.move_by is not None:
+            lines.append(turn.t("transfer.due_move", day=fmt_date(due.move_by), days=transfers.rules().working_days))
+    return lines
+
+
+# --- the officer's list of open transfers, each completed or cancelled ------------------------------------------
+PAGE_SIZE = 8
+
+
+def line_text(turn: Turn, line: transfers.TransferLine) -> str:
+    t = line.transfer
+    due = line.due
+    if due.move_by is not None:
+        when = turn.t("transfer.list_move_by", day=fmt_date(due.move_by))
+    else:
+        when = turn.t("transfer.list_until", day=fmt_date(due.until)) if due.until else ""
+    return turn.t("transfer.list_line", name=esc(line.full_name), cell=esc(line.cell_name),
+                  kind=turn.t(f"transfer.kind.{kind_key(t)}"), dest=esc(line.other), day=fmt_date(t.decided_on),
+                  when=when)
+
+
+async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
+    if not transfers.may_record_anywhere(turn.actor):
+        await refuse(turn, "transfer_list")
+        return
+    found = await transfers.open_transfers(turn.session, turn.actor)
+    if not found:
+        turn.reply(turn.t("transfer.list_empty"))
+        return
+    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    page = min(page, pages - 1)
+    shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    text = "\n".join([turn.t("transfer.list", count=len(found)), *(line_text(turn, x) for x in shown)])
+    rows = [[InlineKeyboardButton(f"🔁 {x.full_name}"[:60], callback_data=btn.ASK.data(x.transfer.id))] for x in shown]
+    markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+
+
+async def _show_anew(turn: Turn, page: int, *, edit: bool = False) -> None:
+    await show_list(turn, page)  # from the panel: a new message, the panel stays
+
+
+list_button = paged(btn.LIST, _show_anew, "transfer_list")
+page_button = paged(btn.PAGE, show_list, "transfer_list")
+
+
+async def _pressed(turn: Turn, codec: Codec, what: str, act: Callable[..., Awaitable[T]]) -> T | None:
+    """`act` on the transfer a button names, checked in the model (forged data, another officer faster)."""
+    fields = codec.parse(turn.update.callback_query.data)
+    try:
+        if fields is None:
+            raise TransferError("not_allowed")
+        return await act(turn.session, turn.actor, *fields)
+    except TransferError as exc:
+        if exc.reason == "not_allowed":
+            await refuse(turn, what)
+        else:
+            turn.answer(turn.t(f"transfer.refused.{exc.reason}"), alert=True)
+        return None
+
+
+@member_handler
+async def ask_button(turn: Turn):
+    line = await _pressed(turn, btn.ASK, "transfer_ask", transfers.open_line)
+    if line is None:
+        return
+    rows = [[InlineKeyboardButton(turn.t("transfer.button.done"), callback_data=btn.DONE.data(line.transfer.id))],
+            [InlineKeyboardButton(turn.t("transfer.button.drop"), callback_data=btn.DROP.data(line.transfer.id))]]
+    text = "\n".join([line_text(turn, line), turn.t("transfer.ask_done", day=fmt_date(local_today()))])
+    turn.reply(text, InlineKeyboardMarkup(rows))
+
+
+@member_handler
+async def done_button(turn: Turn):
+    t = await _pressed(turn, btn.DONE, "transfer_done", transfers.complete_transfer)
+    if t is not None:
+        turn.edit(turn.t("transfer.done", day=fmt_date(t.closed_on)))
+
+
+@member_handler
+async def drop_button(turn: Turn):
+    t = await _pressed(turn, btn.DROP, "transfer_drop", transfers.cancel_transfer)
+    if t is not None:
+        turn.edit(turn.t("transfer.dropped"))
