@@ -8,8 +8,8 @@ their own cell and is listed apart in the host cell (`temporary_in`).
 
 Deadlines and limits are data (models/rules/transfers_2025.toml, ⚠ figures): the official move within 60
 working days of the decision, the letter presented within 30 days, a temporary transfer of 3–12 months for
-work or 3 months–2 years for study. Working days here are Monday to Friday: public holidays (Tết) are not
-taken out by this module (`add_working_days`), so a deadline across a holiday is shown a few days early.
+work or 3 months–2 years for study. Working days are Vietnam's (models/workdays.py: Monday to Friday less the
+public holidays, Tết included).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from .party_age import add_months
 from .permissions import CELL_KINDS, Action, Actor, may_manage_cell, scope_paths, within_clause
 from .text import CleanLine, clean_line
 from .units import Unit
+from .workdays import add_working_days
 
 __all__ = [
     "Deadlines", "Direction", "History", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError",
@@ -131,17 +132,6 @@ def load_rules(path: Path) -> Rules:
 @cache
 def rules() -> Rules:
     return load_rules(RULES_FILE)
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The day `days` working days after `start`, counting Monday to Friday only. A small local count on
-    purpose: public holidays are not taken out here."""
-    d, left = start, days
-    while left > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            left -= 1
-    return d
 
 
 @dataclass(frozen=True)

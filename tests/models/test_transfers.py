@@ -24,7 +24,7 @@ def test_working_days_count_monday_to_friday():
     assert transfers.add_working_days(TODAY, 1) == date(2026, 12, 7)  # Friday → Monday
     assert transfers.add_working_days(date(2026, 12, 5), 1) == date(2026, 12, 7)  # Saturday → Monday
     assert transfers.add_working_days(TODAY, 5) == date(2026, 12, 11)
-    assert transfers.add_working_days(TODAY, 60) == date(2027, 2, 26)  # 12 weeks
+    assert transfers.add_working_days(TODAY, 60) == date(2027, 3, 8)  # 12 weeks, then 1/1 and Tết 2027 taken out
     assert transfers.add_working_days(TODAY, 0) == TODAY
 
 
@@ -71,7 +71,7 @@ async def test_an_official_transfer_moves_the_member_and_keeps_the_past_cell(ses
                                         decided_on=TODAY, unit_id=cell2.id, today=TODAY)
     assert (t.state, t.unit_id, t.unit_name) == (TransferState.open, cell2.id, None)
     due = transfers.deadlines(t)
-    assert (due.move_by, due.letter_by, due.until) == (date(2027, 2, 26), date(2027, 1, 3), None)
+    assert (due.move_by, due.letter_by, due.until) == (date(2027, 3, 8), date(2027, 1, 3), None)
     entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "transfer_recorded"))).one()
     assert (entry.actor_member_id, entry.subject_member_id) == (secretary.member_id, bay.id)
 
@@ -218,7 +218,7 @@ async def test_the_panels_count_and_a_line_of_the_list(session, ward):
     assert [await transfers.open_count(session, a) for a in (secretary, secretary2, nobody, far)] == [1, 1, 0, 0]
     line = await transfers.open_line(session, secretary2, t.id)
     assert (line.full_name, line.cell_name, line.other, line.due.move_by) == (
-        "Lê Văn Bảy", "Chi bộ 1", "Chi bộ 2", date(2027, 2, 26))
+        "Lê Văn Bảy", "Chi bộ 1", "Chi bộ 2", date(2027, 3, 8))
     for who, reason in ((far, "not_allowed"), (nobody, "not_allowed")):
         with pytest.raises(TransferError, match=reason):
             await transfers.open_line(session, who, t.id)
