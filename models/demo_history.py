@@ -144,7 +144,7 @@ async def load_history(session: AsyncSession, demo: Demo, key: FeedbackKeys) -> 
             starts_at=datetime.combine(day, MEETING_TIME, tzinfo=VIETNAM).astimezone(UTC), place=PLACES[n],
             agenda="1. Kiểm điểm công tác tháng\n2. Triển khai nhiệm vụ tháng tới\n3. Ý kiến của đảng viên")
         history.next_meetings.append(meeting.id)
-    await _settle_outbox(session, now)
+    await _settle_outbox(session, clock.now())  # the invitations too: the personas start with quiet chats
     return history
 
 
