@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import clock, corrections, deliveries, meetings, minutes, notices, votes
+from . import bulletins, clock, corrections, deliveries, meetings, minutes, notices, votes
 from .accounts import Account
 from .corrections import CorrectionField
 from .dates import VIETNAM
@@ -60,6 +60,14 @@ FEEDBACK = (
      "Chi bộ đã báo Ủy ban nhân dân phường; đèn đã được sửa ngày hôm qua."),
     ("Đề nghị tổ chức buổi hướng dẫn dùng điện thoại để nhận thông báo của chi bộ.", None),
 )
+BULLETINS = (
+    "Kính thưa các đồng chí đảng viên. Tháng qua, Đảng bộ phường đã hoàn thành việc thu đảng phí quý. "
+    "Các chi bộ tiếp tục vận động nhân dân tham gia quỹ Vì người nghèo. Ủy ban nhân dân phường nhắc bà con "
+    "giữ vệ sinh đường phố và phòng chống dịch sốt xuất huyết.",
+    "Kính thưa các đồng chí đảng viên. Đảng ủy phường đã ban hành nghị quyết về phát triển kinh tế - xã hội "
+    "đến cuối năm; đề nghị các đồng chí nghiên cứu và xác nhận đã học tập. Các chi bộ chuẩn bị đánh giá, "
+    "xếp loại đảng viên cuối năm.",
+)
 
 
 @dataclass
@@ -73,6 +81,7 @@ class History:
     feedback_answered: list[int] = field(default_factory=list)
     feedback_waiting: list[int] = field(default_factory=list)
     correction: int | None = None
+    bulletins: list[int] = field(default_factory=list)
     blocked_member: int | None = None
 
 
@@ -131,6 +140,7 @@ async def load_history(session: AsyncSession, demo: Demo, key: FeedbackKeys) -> 
             history.meetings.append(thematic)
 
     history.notices = await _notices(session, demo, officer, secretaries, today, rng)
+    history.bulletins = await _bulletins(session, demo, officer, today)
     history.feedback_answered, history.feedback_waiting = await _feedback(
         session, by_cell, secretaries, today, key)
     history.correction = await _correction(session, by_cell, secretaries, today)
@@ -272,6 +282,21 @@ async def _notices(session: AsyncSession, demo: Demo, officer: Actor, secretarie
                 else:
                     await notices.mark_read(session, notice.id, member_id)
         ids.append(notice.id)
+    return ids
+
+
+async def _bulletins(session: AsyncSession, demo: Demo, officer: Actor, today: date) -> list[int]:
+    """The ward's monthly audio bulletin of the last two months, sent in its slot (the 1st, 08:00)."""
+    ids = []
+    for back, text in ((2, BULLETINS[0]), (1, BULLETINS[1])):
+        first = month_start(today, back)
+        moment = datetime.combine(first, time(bulletins.MONTHLY_HOUR), tzinfo=VIETNAM).astimezone(UTC)
+        with clock.travel(moment):
+            bulletin = await bulletins.create_bulletin(
+                session, officer, unit_id=demo.ward, title=f"Bản tin Đảng bộ phường tháng {first.month:02d}/{first.year}",
+                text=text, lang="vi")
+            await _settle_outbox(session, clock.now())
+        ids.append(bulletin.id)
     return ids
 
 

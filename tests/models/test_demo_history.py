@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from models import clock, deliveries, feedback, meetings, notices, reports, votes
+from models import bulletins, clock, deliveries, feedback, meetings, notices, reports, votes
 from models.accounts import Account
 from models.corrections import CorrectionStatus, ProfileCorrection
 from models.dates import VIETNAM
@@ -77,6 +77,9 @@ async def test_notices_feedback_corrections(session, seeded):
     assert 0 < status.studied < status.read < status.recipients
     elderly = await notices.addressee(session, history.notices[0], demo.elderly_member.member_id)
     assert elderly is not None and elderly.read_at is None
+
+    sent = [await bulletins.get_bulletin(session, i) for i in history.bulletins]
+    assert len(sent) == 2 and all(b.dispatched_at is not None and b.recipients > 20 for b in sent)
 
     items = {i.id: i for i in (await session.scalars(select(feedback.FeedbackItem))).all()}
     assert all(items[i].status is feedback.FeedbackStatus.answered for i in history.feedback_answered)
