@@ -1,5 +1,6 @@
 """`handbook sandbox`'s lived-in demo (issue 15): the bot starts on a past quarter without sending any of it
-again, /report of last month draws real figures, and ↺ Reset brings the same quarter back."""
+again, /report of last month draws real figures, and ↺ Reset brings the same quarter back with every chat
+empty (▶ Bắt đầu shows, and gives each linked persona its menu)."""
 from __future__ import annotations
 
 import asyncio
@@ -75,3 +76,9 @@ async def test_reset_brings_the_same_quarter_back(lived_in):
         after = (await s.execute(select(Meeting.title, Meeting.present_count).order_by(Meeting.id))).all()
     assert after == before
     await quiet_chats(run, driver)
+    # Every chat is empty again, so the page shows ▶ Bắt đầu; what it sends gives every linked persona its menu.
+    for persona in run.personas:
+        if persona.linked:
+            await driver.exchange(persona.user_id, "/start")
+            keyboard = await driver.reply_keyboard(persona.user_id)
+            assert keyboard and keyboard.get("keyboard"), persona.key
