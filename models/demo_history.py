@@ -24,6 +24,7 @@ from .demo import Demo
 from .feedback import Draft, FeedbackKind, add_reply, claim_undelivered, claim_unnotified, finish_delivery, submit
 from .members import Member
 from .permissions import Actor, member_actor
+from .roles import Role, RoleKind
 from .sealing import FeedbackKeys
 from .units import Unit
 
@@ -99,7 +100,7 @@ async def load_history(session: AsyncSession, demo: Demo, key: FeedbackKeys) -> 
     history = History()
     members = list((await session.scalars(select(Member).order_by(Member.id))).all())
     by_cell = {cell_id: [m for m in members if m.cell_id == cell_id] for cell_id in demo.cells.values()}
-    secretaries = {cell_id: await member_actor(session, demo_secretary(members, cell_id, demo))
+    secretaries = {cell_id: await member_actor(session, await cell_secretary(session, cell_id))
                    for cell_id in demo.cells.values()}
     officer = await member_actor(session, demo.committee_officer.member_id)
     blocked = next(m for m in members if m.full_name == BLOCKED)
@@ -158,11 +159,13 @@ async def load_history(session: AsyncSession, demo: Demo, key: FeedbackKeys) -> 
     return history
 
 
-def demo_secretary(members: list[Member], cell_id: int, demo: Demo) -> int:
-    """The secretary of a cell: cell 1's is the persona; the others are listed first in their cell."""
-    if demo.cells[next(iter(demo.cells))] == cell_id:
-        return demo.secretary.member_id
-    return next(m.id for m in members if m.cell_id == cell_id)
+async def cell_secretary(session: AsyncSession, cell_id: int) -> int:
+    """The member who holds the cell's secretary role (the demo gives every cell one)."""
+    member_id = (await session.scalars(select(Role.member_id).where(
+        Role.unit_id == cell_id, Role.kind == RoleKind.secretary).order_by(Role.id))).first()
+    if member_id is None:
+        raise ValueError(f"demo cell {cell_id} has no secretary")
+    return member_id
 
 
 async def _settle_outbox(session: AsyncSession, moment: datetime) -> None:
