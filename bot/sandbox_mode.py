@@ -19,12 +19,13 @@ from models import clock, load_all, migrate
 from models.accounts import Account
 from models.db import make_engine, make_sessionmaker, sqlite_path
 from models.demo import load_demo
+from models.demo_history import BLOCKED, BLOCKED_USER_ID, load_history
 from models.units import Unit
 from sandbox import Emulator
 from sandbox.server import make_app
 from sandbox.web import add_web_routes
 
-from .app import build_application
+from .app import build_application, feedback_keys
 from .serve import run_polling
 from .settings import Settings
 
@@ -57,6 +58,9 @@ class SandboxRun:
     web_port: int | None = None  # the web chat page; None: no page (the tests of the bot alone)
     personas: list[Persona] = field(default_factory=list)
     url: str = ""
+    # The demo's past quarter too (models/demo_history.py): `handbook sandbox` has it; the tests of the
+    # bot start from the bare demo, whose counts they assert, unless they ask.
+    lived_in: bool = False
 
     async def __aenter__(self) -> SandboxRun:
         # Anonymous feedback's seal key: HANDBOOK_SEAL_KEY if set, else one for this run (the demo
@@ -129,11 +133,17 @@ class SandboxRun:
                     session.add(Account(telegram_user_id=persona.user_id, member_id=p.member_id, language="vi",
                                         linked_at=clock.now()))
                 self.personas.append(persona)
+            if self.lived_in:
+                await session.flush()
+                await load_history(session, demo, feedback_keys(self.settings, SANDBOX_TOKEN, self.seal_key))
             await session.commit()
         for p in self.personas:
             first, _, last = p.name.rpartition(" ")
             self.emulator.add_user(last or p.name, id=p.user_id, last_name=first or None, language_code="vi",
                                    phone_number=p.phone)
+        if self.lived_in:  # the member of the history who blocked the bot
+            first, _, last = BLOCKED.rpartition(" ")
+            self.emulator.add_user(last, id=BLOCKED_USER_ID, last_name=first, language_code="vi").blocked = True
 
     async def reset_demo(self) -> None:
         """Empty every table and the chats, then load the demo again."""
@@ -180,7 +190,7 @@ async def run_sandbox(settings: Settings, *, host: str, port: int, web_port: int
     if path is not None:  # every start is a fresh demo
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    async with SandboxRun(settings, url, host=host, port=port, web_port=web_port) as run:
+    async with SandboxRun(settings, url, host=host, port=port, web_port=web_port, lived_in=True) as run:
         print_banner(run, path)
         await run.polling
 
