@@ -10,7 +10,6 @@ imported): it is not proposed again, nor is one below it. The figures are data
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import audit, rulesfile
 from .dates import local_today
 from .members import Award, Discipline, DisciplineForm, Member, PartyGap
 from .permissions import Action, Actor, committee_paths, within_clause
@@ -50,13 +49,10 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = rulesfile.read(path)
     badges = data["badges"]
     return Rules(
-        version=int(data["version"]),
-        name=str(data["name"]),
-        short_name=str(data["short_name"]),
+        **rulesfile.heading(data),
         milestones=tuple(sorted(int(m) for m in badges["milestones"])),
         award_days=tuple(sorted((int(m), int(d)) for m, d in badges["award_days"])),
         lead_weeks=int(badges["lead_weeks"]),

@@ -11,7 +11,6 @@ Officers see the members of their units only (models.permissions). No Telegram h
 from __future__ import annotations
 
 import enum
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -20,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import rulesfile
 from .dates import local_today
 from .members import Member
 from .party_age import add_months
@@ -49,16 +49,13 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = rulesfile.read(path)
     probation = data["probation"]
     month12_from = str(probation["month12_from"])
     if month12_from not in ("ceremony", "decision"):
         raise ValueError(f"{path}: month12_from is 'ceremony' or 'decision', not {month12_from!r}")
     return Rules(
-        version=int(data["version"]),
-        name=str(data["name"]),
-        short_name=str(data["short_name"]),
+        **rulesfile.heading(data),
         ceremony_working_days=int(probation["ceremony_working_days"]),
         months=int(probation["months"]),
         month12_from=month12_from,

@@ -14,7 +14,6 @@ public holidays, Tết included).
 from __future__ import annotations
 
 import enum
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -24,7 +23,7 @@ from sqlalchemy import Date, Enum, ForeignKey, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import audit, clock
+from . import audit, clock, rulesfile
 from .base import Base
 from .dates import local_today
 from .members import Member
@@ -115,13 +114,10 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = rulesfile.read(path)
     temporary = data["temporary"]
     return Rules(
-        version=int(data["version"]),
-        name=str(data["name"]),
-        short_name=str(data["short_name"]),
+        **rulesfile.heading(data),
         working_days=int(data["official"]["working_days"]),
         letter_days=int(data["official"]["letter_days"]),
         months={p: (int(temporary[p.value][0]), int(temporary[p.value][1])) for p in Purpose},

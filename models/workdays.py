@@ -7,13 +7,14 @@ No Telegram, no database here.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 import holidays
+
+from . import rulesfile
 
 __all__ = ["Rules", "add_working_days", "is_working_day", "public_holidays", "rules", "working_days_between"]
 
@@ -29,11 +30,9 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = rulesfile.read(path)
     return Rules(
-        version=int(data["version"]),
-        name=str(data["name"]),
+        **rulesfile.heading(data, short_name=False),
         extra_days_off=frozenset(date.fromisoformat(d) for d in data.get("extra_days_off", [])),
         working_saturdays=frozenset(date.fromisoformat(d) for d in data.get("working_saturdays", [])),
     )

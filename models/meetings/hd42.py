@@ -7,7 +7,6 @@ may replace: `rules()` reads it once. Nothing here refuses a meeting: lengths ar
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
@@ -17,7 +16,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from .. import audit, clock
+from .. import audit, clock, rulesfile
 from ..dates import VIETNAM
 from ..permissions import Actor, managed_cells, may_manage_cell
 from ..text import clean_line
@@ -62,12 +61,9 @@ class Rules:
 
 
 def load_rules(path: Path) -> Rules:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = rulesfile.read(path)
     return Rules(
-        version=int(data["version"]),
-        name=str(data["name"]),
-        short_name=str(data["short_name"]),
+        **rulesfile.heading(data),
         regular_minutes=int(data["length"]["regular_minutes"]),
         thematic_minutes=int(data["length"]["thematic_minutes"]),
         documents_days_before=int(data["documents"]["days_before"]),
