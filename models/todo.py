@@ -21,6 +21,7 @@ from sqlalchemy.sql import ColumnElement
 
 from . import clock, deliveries
 from .accounts import Account
+from .anniversaries import Occasion
 from .base import Base
 from .dates import VIETNAM
 from .meetings import Meeting, MeetingKind, MeetingState, answers
@@ -113,11 +114,13 @@ class Todo:
     no_thematic: Names = Names()  # cells whose quarter has no thematic meeting (HD 42: one a quarter at least)
     quarter: int = 0
     probation: tuple[ProbationDue, ...] = ()  # probationary members with a deadline within the rules' window
+    anniversaries: tuple[Occasion, ...] = ()  # birthdays, mừng thọ, party-join anniversaries in the coming days
 
     @property
     def empty(self) -> bool:
         return not (self.meetings or self.notices or self.feedback or self.corrections or self.votes
-                    or self.blocked.total or self.no_thematic.total or self.probation)
+                    or self.blocked.total or self.no_thematic.total or self.probation
+                    or self.anniversaries)
 
 
 def _names(names: list[str], total: int | None = None) -> Names:
@@ -128,7 +131,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     """What waits for this officer now, within what they may see; an empty Todo for anyone else."""
     if not actor.is_officer:
         return Todo()
-    from . import corrections, feedback, probation
+    from . import anniversaries, corrections, feedback, probation
 
     now = now or clock.now()
     cells = await managed_cells(session, actor)
@@ -147,6 +150,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
         no_thematic=_names([c.name for c in cells_proper if c.id in missing]),
         quarter=(today.month - 1) // 3 + 1,
         probation=tuple(await probation.due(session, actor, today)),
+        anniversaries=tuple(await anniversaries.upcoming(session, actor, today)),
     )
 
 

@@ -14,6 +14,7 @@ from models import clock, todo
 from models.dates import VIETNAM
 from models.todo import Names, Todo
 
+from ..anniversaries.views import occasions_section
 from ..corrections import buttons as corrections_btn
 from ..feature import Call
 from ..feedback import buttons as feedback_btn
@@ -86,6 +87,10 @@ def lines(found: Todo, lang: str, tz: tzinfo) -> tuple[list[str], list[list[Inli
         shown = [due_line(lang, d) for d in found.probation[:todo.LINES_MAX]]
         add("\n".join([t(lang, "probation.todo", count=len(found.probation)), *shown]),
             t(lang, "probation.todo_button", count=len(found.probation)), probation_btn.LIST.data(0))
+    if found.anniversaries:
+        section, buttons = occasions_section(lang, found.anniversaries, todo.LINES_MAX)
+        text.append(section)
+        rows += buttons
     return text, rows
 
 
