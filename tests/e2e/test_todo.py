@@ -124,3 +124,24 @@ async def test_the_panel_shows_it_now_and_turns_the_monday_message_off(driver, p
     for data in ("td", "tdw:off", "tdh:7"):
         press = await driver.press(old.user_id, member_msg["message_id"], data=data)
         assert "không có quyền" in (await driver.callback_answer(press))["text"]
+
+
+async def test_the_todo_lists_a_longevity_celebration_of_the_week(driver, personas, sandbox_run):
+    from sqlalchemy import update
+
+    from models.dates import local_today
+    from models.members import Member
+
+    sec, old = personas["secretary"], personas["elderly_member"]
+    day = local_today() + timedelta(days=2)
+    async with sandbox_run.sessionmaker() as s:  # eighty on the day after tomorrow
+        await s.execute(update(Member).where(Member.id == old.member_id)
+                        .values(birth_date=day.replace(year=day.year - 80)))
+        await s.commit()
+    page = await open_todo_page(driver, sec.user_id)
+    assert "🎂 Sinh nhật, mừng thọ tuần tới (" in plain(page), plain(page)
+    assert (f"• {day:%d/%m}: đồng chí {old.name} (Chi bộ Tổ dân phố 1) — mừng thọ 80 tuổi" in plain(page)), plain(page)
+    assert f"🎂 {old.name}" in labels(page)
+    await driver.press_button(sec.user_id, page, f"🎂 {old.name}")
+    [card] = await driver.wait_for_bot_messages(sec.user_id)  # the member's profile, the members feature's own
+    assert old.name in plain(card)
