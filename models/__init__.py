@@ -13,6 +13,7 @@ from .base import Base
 # Every module that declares tables (tests/models/test_schema.py checks that none is missing).
 TABLE_MODULES = (
     "accounts",
+    "anniversaries",
     "audit",
     "bulletins",
     "conversations",

@@ -5,27 +5,39 @@ A member's birthday comes each year on the day of Member.birth_date; the ages of
 comes on the day of Member.joined_on at the rules' years of party age (30, 35 … 90). A day of 29 February
 falls on 28 February in a common year (models.party_age.add_months). The secretary's weekly to-do lists
 what falls within the rules' days ahead (7). Officers see the members of their units only
-(models.permissions). No Telegram here.
+(models.permissions).
+
+Greetings: a cell's secretary may have the bot greet the cell's members on the day, in the cell's name
+(anniversary_cells, off by default); a member may turn them off (anniversary_optouts). The daily tick, from
+the rules' hour, records each occasion once (anniversary_greetings, unique per member, kind and year) and
+queues one delivery of kind "anniversary" pointing at it: a member gets one greeting per occasion a year
+however often the tick runs. No Telegram here.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, UniqueConstraint, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from . import rulesfile
-from .dates import local_today
+from . import clock, deliveries, rulesfile
+from .accounts import Account
+from .base import Base
+from .dates import VIETNAM, local_today
 from .members import Member
 from .party_age import add_months
 from .permissions import Action, Actor, scope_paths, within_clause
 from .units import Unit
 
-__all__ = ["Kind", "Occasion", "Rules", "occasions_of", "on_day", "rules", "upcoming"]
+__all__ = ["GREETING_DELIVERY", "Greeting", "Kind", "Occasion", "Rules", "cell_greets", "daily_tick", "greeting",
+           "member_opted_out", "occasions_of", "on_day", "opt_out", "rules", "set_cell_greets", "upcoming"]
+
+GREETING_DELIVERY = "anniversary"  # ref_id: AnniversaryGreeting.id — one member's occasion of one year
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "anniversaries.toml"
 
@@ -38,6 +50,7 @@ class Rules:
     longevity_ages: tuple[int, ...]
     party_years: tuple[int, ...]
     days_ahead: int
+    greeting_hour: int  # local hour from which the day's greetings go
 
 
 def load_rules(path: Path) -> Rules:
@@ -50,6 +63,7 @@ def load_rules(path: Path) -> Rules:
         longevity_ages=tuple(sorted(int(a) for a in data["longevity"]["ages"])),
         party_years=tuple(sorted(int(y) for y in data["party"]["years"])),
         days_ahead=days_ahead,
+        greeting_hour=int(data["greetings"]["hour"]),
     )
 
 
@@ -132,3 +146,128 @@ async def upcoming(session: AsyncSession, actor: Actor, today: date | None = Non
 async def on_day(session: AsyncSession, day: date, cell_ids: list[int] | None = None) -> list[Occasion]:
     """Every occasion of `day` (of these cells' members when given): what the day's greetings are about."""
     return await _within(session, None, day, day, cell_ids)
+
+
+# --- greetings ----------------------------------------------------------------------------------------------------------
+class AnniversaryCell(Base):
+    """A cell's choice: the bot greets its members on the day in the cell's name (off when no row)."""
+
+    __tablename__ = "anniversary_cells"
+
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    greets: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class AnniversaryOptOut(Base):
+    """A member who asked for no greetings."""
+
+    __tablename__ = "anniversary_optouts"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class AnniversaryGreeting(Base):
+    """One member's occasion of one year, greeted (queued): never twice."""
+
+    __tablename__ = "anniversary_greetings"
+    __table_args__ = (UniqueConstraint("member_id", "kind", "year", name="uq_anniversary_greetings_member_kind_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    kind: Mapped[Kind] = mapped_column(Enum(Kind, native_enum=False, length=12))
+    year: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    years: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+async def cell_greets(session: AsyncSession, cell_id: int) -> bool:
+    return bool(await session.scalar(select(AnniversaryCell.greets).where(AnniversaryCell.cell_id == cell_id)))
+
+
+async def set_cell_greets(session: AsyncSession, cell_id: int, greets: bool, by_member_id: int | None) -> None:
+    """The secretary's choice for the cell (the caller checked they manage it and commits)."""
+    row = await session.get(AnniversaryCell, cell_id)
+    if row is None:
+        row = AnniversaryCell(cell_id=cell_id)
+        session.add(row)
+    row.greets, row.updated_by_member_id, row.updated_at = greets, by_member_id, clock.now()
+    await session.flush()
+
+
+async def member_opted_out(session: AsyncSession, member_id: int) -> bool:
+    return await session.get(AnniversaryOptOut, member_id) is not None
+
+
+async def opt_out(session: AsyncSession, member_id: int, out: bool = True) -> None:
+    """The member's greetings off (or on again). The caller commits."""
+    if out:
+        if not await member_opted_out(session, member_id):
+            session.add(AnniversaryOptOut(member_id=member_id, created_at=clock.now()))
+    else:
+        await session.execute(delete(AnniversaryOptOut).where(AnniversaryOptOut.member_id == member_id))
+    await session.flush()
+
+
+async def _take(session: AsyncSession, o: Occasion) -> int | None:
+    """The greeting row of this occasion, if this call made it (None: an earlier tick, or instance, did)."""
+    from .sql import upsert
+
+    stmt = (upsert(session, AnniversaryGreeting.__table__)
+            .values(member_id=o.member_id, cell_id=o.cell_id, kind=o.kind.value, year=o.day.year, day=o.day,
+                    years=o.years, created_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["member_id", "kind", "year"])
+            .returning(AnniversaryGreeting.__table__.c.id))
+    found: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return found
+
+
+async def daily_tick(session: AsyncSession, tz: tzinfo = VIETNAM, now: datetime | None = None) -> list[tuple[str, int]]:
+    """From the rules' hour: today's occasions of the members of the cells that greet, not opted out, on
+    Telegram, each queued once. Idempotent: a second call finds them taken. The caller commits."""
+    now = now or clock.now()
+    local = now.astimezone(tz)
+    if local.hour < rules().greeting_hour:
+        return []
+    cells = list((await session.scalars(select(AnniversaryCell.cell_id).where(AnniversaryCell.greets.is_(True)))).all())
+    if not cells:
+        return []
+    wanted = set((await session.scalars(
+        select(Account.member_id).where(
+            Account.member_id.is_not(None), Account.unreachable_at.is_(None),
+            ~exists().where(AnniversaryOptOut.member_id == Account.member_id)))).all())
+    queued = []
+    for o in await on_day(session, local.date(), cells):
+        if o.member_id not in wanted:
+            continue
+        greeting_id = await _take(session, o)
+        if greeting_id is not None and await deliveries.queue_to_members(session, GREETING_DELIVERY, greeting_id,
+                                                                          [o.member_id]):
+            queued.append((GREETING_DELIVERY, greeting_id))
+    return queued
+
+
+@dataclass(frozen=True)
+class Greeting:
+    member_id: int
+    full_name: str
+    cell_name: str
+    kind: Kind
+    years: int
+
+
+async def greeting(session: AsyncSession, greeting_id: int) -> Greeting | None:
+    """What a greeting says, at send time; None when it should not go any more (the member opted out since,
+    the cell turned greetings off, or the row is gone)."""
+    row = await session.get(AnniversaryGreeting, greeting_id)
+    if row is None or await member_opted_out(session, row.member_id) or not await cell_greets(session, row.cell_id):
+        return None
+    found = (await session.execute(select(Member.full_name, Unit.name).join(Unit, Unit.id == row.cell_id)
+                                   .where(Member.id == row.member_id))).first()
+    if found is None:
+        return None
+    return Greeting(row.member_id, found[0], found[1], Kind(row.kind), row.years)

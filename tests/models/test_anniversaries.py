@@ -126,3 +126,43 @@ async def test_the_weekly_todo_lists_them(session, ward):
     found = await todo.todo_for(session, await member_actor(session, ward["secretary"].id), now)
     assert [(o.full_name, o.years) for o in found.anniversaries] == [("Lê Văn Bảy", 80)] and not found.empty
     assert (await todo.todo_for(session, await member_actor(session, ward["bay"].id), now)).anniversaries == ()
+
+
+async def test_the_daily_greetings_once_on_the_day_when_the_cell_greets(session, ward):
+    from sqlalchemy import select
+
+    from models.accounts import Account
+    from models.dates import VIETNAM
+    from models.deliveries import Delivery
+
+    for key in ("bay", "na", "committee"):
+        session.add(Account(telegram_user_id=800000 + ward[key].id, member_id=ward[key].id, language="vi"))
+    await session.flush()
+    bay, na = ward["bay"], ward["na"]
+    thursday_7 = datetime(2026, 12, 10, 7, 59, tzinfo=VIETNAM)
+    thursday_8 = datetime(2026, 12, 10, 8, 0, tzinfo=VIETNAM)
+    # Off by default: nothing.
+    assert await anniversaries.daily_tick(session, now=thursday_8) == []
+    await anniversaries.set_cell_greets(session, bay.cell_id, True, ward["secretary"].id)
+    assert await anniversaries.cell_greets(session, bay.cell_id)
+    assert await anniversaries.daily_tick(session, now=thursday_7) == []  # before the rules' hour
+    [(kind, ref)] = await anniversaries.daily_tick(session, now=thursday_8)
+    assert kind == anniversaries.GREETING_DELIVERY
+    assert await anniversaries.daily_tick(session, now=thursday_8) == []  # once
+    g = await anniversaries.greeting(session, ref)
+    assert g is not None and (g.full_name, g.cell_name, g.kind, g.years) == ("Lê Văn Bảy", "Chi bộ 1", L, 80)
+    rows = (await session.execute(select(Delivery.member_id, Delivery.chat_id).where(Delivery.kind == kind))).all()
+    assert [tuple(r) for r in rows] == [(bay.id, 800000 + bay.id)]
+    # Opting out (or the cell turning them off) stops a greeting not sent yet.
+    await anniversaries.opt_out(session, bay.id)
+    assert await anniversaries.member_opted_out(session, bay.id) and await anniversaries.greeting(session, ref) is None
+    await anniversaries.opt_out(session, bay.id, False)
+    assert await anniversaries.greeting(session, ref) is not None
+    await anniversaries.set_cell_greets(session, bay.cell_id, False, None)
+    assert await anniversaries.greeting(session, ref) is None
+    # Cell 2 greets; Na opted out: her birthday on Monday and 30 years on Sunday pass unsent.
+    await anniversaries.set_cell_greets(session, na.cell_id, True, None)
+    await anniversaries.opt_out(session, na.id)
+    assert await anniversaries.daily_tick(session, now=datetime(2026, 12, 13, 9, 0, tzinfo=VIETNAM)) == []
+    await anniversaries.opt_out(session, na.id, False)
+    assert len(await anniversaries.daily_tick(session, now=datetime(2026, 12, 13, 9, 0, tzinfo=VIETNAM))) == 1
