@@ -1,16 +1,22 @@
-"""What an officer sees of anniversaries: the weekly to-do's section, one line per occasion, and a button to
-the profile of each member shown."""
+"""What an officer and a member see of anniversaries: the weekly to-do's section (one line per occasion, a
+button to the profile of each member shown), the cell panel's page turning the cell's greetings on or off,
+and the member's own "no more greetings" under a greeting."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from models import anniversaries
 from models.anniversaries import Occasion
+from models.permissions import managed_cells
 
 from ..i18n import t
 from ..members import buttons as members_btn
-from ..turn import esc
+from ..steps import refuse
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+from .render import mine_markup
 
 
 def occasion_line(lang: str, o: Occasion) -> str:
@@ -34,3 +40,53 @@ def occasions_section(lang: str, found: Sequence[Occasion],
             rows.append([InlineKeyboardButton(t(lang, "anniversaries.todo_button", name=o.full_name[:60]),
                                               callback_data=members_btn.PROFILE.data(o.member_id))])
     return "\n".join(lines), rows
+
+
+async def show_cells(turn: Turn) -> None:
+    """The officer's cells, each with its greetings on or off and the button that turns them the other way."""
+    cells = await managed_cells(turn.session, turn.actor)
+    lines = [turn.t("anniversaries.cells", hour=f"{anniversaries.rules().greeting_hour:02d}:00")]
+    rows = []
+    for cell in cells:
+        on = await anniversaries.cell_greets(turn.session, cell.id)
+        lines.append(turn.t("anniversaries.cell_on" if on else "anniversaries.cell_off", cell=esc(cell.name)))
+        label = turn.t("anniversaries.button.off" if on else "anniversaries.button.on", cell=cell.name[:40])
+        rows.append([InlineKeyboardButton(label, callback_data=btn.GREETS.data(cell.id, "off" if on else "on"))])
+    text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
+    if turn.update.callback_query is not None and turn.update.callback_query.data != btn.CELLS.data():
+        turn.edit(text, markup)
+    else:
+        turn.reply(text, markup)  # from the panel: a new message, the panel stays
+
+
+@member_handler
+async def cells_pressed(turn: Turn):
+    if btn.CELLS.parse(turn.update.callback_query.data) is None or not await managed_cells(turn.session, turn.actor):
+        await refuse(turn, "anniversaries_cells")
+        return
+    await show_cells(turn)
+
+
+@member_handler
+async def greets_pressed(turn: Turn):
+    fields = btn.GREETS.parse(turn.update.callback_query.data)
+    cells = {c.id for c in await managed_cells(turn.session, turn.actor)}
+    if fields is None or fields[0] not in cells:
+        await refuse(turn, "anniversaries_greets")
+        return
+    cell_id, choice = fields
+    await anniversaries.set_cell_greets(turn.session, cell_id, choice == "on", turn.actor.member_id)
+    turn.answer(turn.t("anniversaries.saved_on" if choice == "on" else "anniversaries.saved_off"))
+    await show_cells(turn)
+
+
+@member_handler
+async def mine_pressed(turn: Turn):
+    fields = btn.MINE.parse(turn.update.callback_query.data)
+    if fields is None or turn.actor.member_id is None:
+        await refuse(turn, "anniversaries_mine")
+        return
+    out = fields[0] == "off"
+    await anniversaries.opt_out(turn.session, turn.actor.member_id, out)
+    turn.answer(turn.t("anniversaries.opted_out" if out else "anniversaries.opted_in"), alert=out)
+    turn.edit_buttons(mine_markup(turn.lang, out))
