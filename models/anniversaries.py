@@ -15,15 +15,31 @@ however often the tick runs. No Telegram here.
 """
 from __future__ import annotations
 
+import calendar
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, UniqueConstraint, delete, exists, or_, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    extract,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 
 from . import clock, deliveries, rulesfile
 from .accounts import Account
@@ -113,11 +129,20 @@ def occasions_of(birth: date | None, joined: date | None, first: date, last: dat
     return sorted(found, key=lambda o: o[1])
 
 
+def _falls_on(column: Any, day: date) -> ColumnElement[bool]:
+    """The dates whose anniversary is `day`: its month and day, and 29/02 on 28/02 of a common year."""
+    days = [day.day]
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        days.append(29)
+    return and_(extract("month", column) == day.month, extract("day", column).in_(days))
+
+
 async def _within(session: AsyncSession, paths: list[str] | None, first: date, last: date,
                   cell_ids: list[int] | None = None) -> list[Occasion]:
+    has_dates = (or_(_falls_on(Member.birth_date, first), _falls_on(Member.joined_on, first)) if first == last
+                 else or_(Member.birth_date.is_not(None), Member.joined_on.is_not(None)))  # one day: its own only
     stmt = (select(Member.id, Member.full_name, Member.birth_date, Member.joined_on, Unit.id, Unit.name)
-            .join(Unit, Unit.id == Member.cell_id)
-            .where(or_(Member.birth_date.is_not(None), Member.joined_on.is_not(None)))
+            .join(Unit, Unit.id == Member.cell_id).where(has_dates)
             .order_by(Unit.path, Member.sort_name, Member.id))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))
@@ -240,9 +265,12 @@ async def daily_tick(session: AsyncSession, tz: tzinfo = VIETNAM, now: datetime 
         select(Account.member_id).where(
             Account.member_id.is_not(None), Account.unreachable_at.is_(None),
             ~exists().where(AnniversaryOptOut.member_id == Account.member_id)))).all())
+    today = local.date()
+    taken = set((await session.execute(select(AnniversaryGreeting.member_id, AnniversaryGreeting.kind)
+                                       .where(AnniversaryGreeting.day == today))).all())
     queued = []
-    for o in await on_day(session, local.date(), cells):
-        if o.member_id not in wanted:
+    for o in await on_day(session, today, cells):
+        if o.member_id not in wanted or (o.member_id, o.kind) in taken:
             continue
         greeting_id = await _take(session, o)
         if greeting_id is not None and await deliveries.queue_to_members(session, GREETING_DELIVERY, greeting_id,

@@ -73,6 +73,15 @@ async def test_the_table_of_members_in_the_database(session):
         found = [(o.kind, o.day, o.years) for o in await anniversaries.on_day(session, case.first, [cell.id])
                  if o.member_id == m.id]
         assert found == [x for x in case.expected if x[1] == case.first], case.name
+    # The day's query takes 29/02 in on 28/02 of a common year only, and each member's day by month and day.
+    # (The two "29/2 năm …" members share a birth date, the two "29/2 vào Đảng …" an admission date.)
+    for day, expected in ((D(2027, 2, 28), [("29/2 năm nhuận", B, 71), ("29/2 năm thường", B, 71)]),
+                          (D(2028, 2, 28), []),
+                          (D(2028, 2, 29), [("29/2 năm nhuận", B, 72), ("29/2 năm thường", B, 72),
+                                            ("29/2 vào Đảng, 35 năm", P, 40), ("29/2 vào Đảng, 40 năm", P, 40)]),
+                          (D(2026, 12, 12), [("55 năm tuổi Đảng và mừng thọ 75", L, 75)])):
+        found = [(o.full_name, o.kind, o.years) for o in await anniversaries.on_day(session, day, [cell.id])]
+        assert sorted(found) == expected, day
 
 
 @pytest.fixture
