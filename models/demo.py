@@ -93,6 +93,9 @@ YOUNG_AGE = 33
 REPRIMANDED = "Phạm Văn Hùng"
 # The member who reaches 50 years of party age shortly before the next award day: due that badge then.
 BADGE_50 = "Trần Thị Bích Liên"
+# The member whose birthday comes within the week (issue 17): the secretary's to-do lists it.
+BIRTHDAY_SOON = "Bùi Văn Hòa"
+BIRTHDAY_IN = 3  # days from today
 
 
 class DemoNotEmpty(RuntimeError):
@@ -205,7 +208,16 @@ def _member(rng: random.Random, person: Person, cell_id: int, phone: str, card: 
         _due_fifty_years(member, today)
     if person.persona == YOUNG:
         _conversion_due_soon(member, today)
+    if person.name == BIRTHDAY_SOON:
+        _birthday_soon(member, born, today)
     return member
+
+
+def _birthday_soon(member: Member, born: date, today: date) -> None:
+    """Born in the year drawn, on the day BIRTHDAY_IN days from today (29/02 of a common year on 28/02): the
+    secretary's to-do lists the birthday this week (issue 17). Draws nothing from the demo's random."""
+    day = today + timedelta(days=BIRTHDAY_IN)
+    member.birth_date = add_months(day, -12 * (day.year - born.year))
 
 
 CONVERSION_DUE_IN = 20  # days: the young member's conversion meeting falls due within the to-do's window

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from models import clock
+from models import anniversaries, clock
 from models.accounts import Account, LinkOutcome, link_by_contact
 from models.dates import local_today
-from models.demo import CELLS, DemoNotEmpty, load_demo
+from models.demo import BIRTHDAY_IN, BIRTHDAY_SOON, CELLS, DemoNotEmpty, load_demo
 from models.members import Award, Discipline, DisciplineForm, Gender, Member, WorkHistory
-from models.permissions import load_actor, may_view_member
+from models.permissions import load_actor, may_view_member, member_actor
 from models.phones import normalise_phone
 from models.roles import Role, RoleKind
 from models.units import Unit, UnitKind
@@ -176,3 +176,11 @@ async def test_one_member_is_due_the_fifty_years_badge_at_the_next_award_day(ses
             (BADGE_50, 50)]
     finally:
         clock.reset()
+
+
+async def test_a_birthday_this_week(session):
+    """Issue 17: a member of cell 1 has a birthday within the week, so the secretary's to-do lists it."""
+    demo = await load_demo(session)
+    found = await anniversaries.upcoming(session, await member_actor(session, demo.secretary.member_id))
+    day = local_today() + timedelta(days=BIRTHDAY_IN)
+    assert (BIRTHDAY_SOON, day, day.year - 1951) in [(o.full_name, o.day, o.years) for o in found], found
