@@ -261,16 +261,19 @@ async def daily_tick(session: AsyncSession, tz: tzinfo = VIETNAM, now: datetime 
     cells = list((await session.scalars(select(AnniversaryCell.cell_id).where(AnniversaryCell.greets.is_(True)))).all())
     if not cells:
         return []
-    wanted = set((await session.scalars(
-        select(Account.member_id).where(
-            Account.member_id.is_not(None), Account.unreachable_at.is_(None),
-            ~exists().where(AnniversaryOptOut.member_id == Account.member_id)))).all())
     today = local.date()
     taken = set((await session.execute(select(AnniversaryGreeting.member_id, AnniversaryGreeting.kind)
                                        .where(AnniversaryGreeting.day == today))).all())
+    left = [o for o in await on_day(session, today, cells) if (o.member_id, o.kind) not in taken]
+    if not left:
+        return []
+    wanted = set((await session.scalars(
+        select(Account.member_id).where(
+            Account.member_id.in_({o.member_id for o in left}), Account.unreachable_at.is_(None),
+            ~exists().where(AnniversaryOptOut.member_id == Account.member_id)))).all())
     queued = []
-    for o in await on_day(session, today, cells):
-        if o.member_id not in wanted or (o.member_id, o.kind) in taken:
+    for o in left:
+        if o.member_id not in wanted:
             continue
         greeting_id = await _take(session, o)
         if greeting_id is not None and await deliveries.queue_to_members(session, GREETING_DELIVERY, greeting_id,
