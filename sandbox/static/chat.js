@@ -256,12 +256,25 @@
     const title = kind === "voice"
       ? "🎤 Tin nhắn thoại"
       : `🎵 ${[media.performer, media.title].filter(Boolean).join(" — ") || media.file_name || "Bản ghi âm"}`;
-    box.appendChild(el("div", "audio-title", `${title} · ${formatDuration(media.duration)}`));
+    const heading = el("div", "audio-title", media.duration ? `${title} · ${formatDuration(media.duration)}` : title);
+    box.appendChild(heading);
     const audio = el("audio");
     audio.controls = true;
     audio.preload = "metadata";
     audio.src = media.url;
-    box.appendChild(audio);
+    // A file sent without its length: the length the browser reads from the file, never "0:00".
+    audio.addEventListener("loadedmetadata", () => {
+      if (!media.duration && Number.isFinite(audio.duration) && audio.duration > 0) {
+        heading.textContent = `${title} · ${formatDuration(audio.duration)}`;
+      }
+    });
+    // A big play button for a finger; the browser's own small controls stay for seeking.
+    const play = el("button", "audio-play", "▶ Phát");
+    play.type = "button";
+    play.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
+    audio.addEventListener("play", () => { play.textContent = "⏸ Tạm dừng"; });
+    audio.addEventListener("pause", () => { play.textContent = "▶ Phát"; });
+    box.append(play, audio);
     return box;
   }
 
@@ -918,10 +931,21 @@
   }
 
   // -- trainer tools ---------------------------------------------------------------------------------
+  function showClock(now) {
+    $("#clock").textContent = `Giờ phòng thử: ${dateTimeFormat.format(new Date(now))}`;
+  }
+
+  // The sandbox's time from the start, not only after the first jump.
+  async function loadClock() {
+    if (!state.hasControls) return;
+    const answer = await api("GET", "/clock").catch(() => null);
+    if (answer) showClock(answer.now);
+  }
+
   async function advanceClock(amount) {
     try {
       const answer = await api("POST", "/clock", { advance: amount });
-      $("#clock").textContent = `Giờ phòng thử: ${dateTimeFormat.format(new Date(answer.now))}`;
+      showClock(answer.now);
     } catch (error) {
       $("#clock").textContent = `Không tua được: ${error.message}`;
     }
@@ -935,7 +959,7 @@
     button.disabled = true;
     try {
       await api("POST", "/demo/reset");
-      $("#clock").textContent = "";
+      await loadClock();
       state.personas = await loadPersonas();
       state.unread.clear();
       renderPersonas();
@@ -981,6 +1005,7 @@
     renderPersonas();
     wireDialog();
     wireTrainer();
+    loadClock();
     watchWidth();
     startEvents();
     document.body.dataset.ready = "1";

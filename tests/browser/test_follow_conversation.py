@@ -4,6 +4,9 @@ the personas; at 390×844 the messages keep 55 % of the height with the reply ke
 persona reachable; the linked state, "đã sửa" and the placeholder true to what happened."""
 from __future__ import annotations
 
+import io
+import wave
+
 import pytest
 from playwright.async_api import expect
 
@@ -228,3 +231,35 @@ async def test_linked_label_follows_the_account_and_old_edits_are_not_marked(cha
     # Edited while on screen: marked.
     await bot.edit_message_text("Lịch họp: thứ Tư", chat_id=sent.chat_id, message_id=sent.message_id)
     await expect(message.locator(".edited")).to_have_text("đã sửa")
+
+
+def wav(seconds: int) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(2 * 8000 * seconds))
+    return out.getvalue()
+
+
+async def test_phone_audio_shows_its_length_and_a_big_play_button_and_comes_into_view(phone_chat: ChatPage):
+    chat = phone_chat
+    pane = await chat.open("elderly_member")
+    await chat.type("elderly_member", "/start")
+    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    await send(chat, "elderly_member", 6)
+    bot = chat.run.runtime.app.bot
+    await bot.send_audio(chat.user_id("elderly_member"), wav(3), filename="ban-tin.wav", title="Bản tin tháng")
+    audio = pane.locator(".audio").last
+    await expect(audio.locator(".audio-title")).to_contain_text("0:03")  # read from the file: not 0:00
+    play = audio.locator(".audio-play")
+    await expect(play).to_have_text("▶ Phát")
+    box = await play.bounding_box()
+    assert box["height"] >= 48 and box["width"] >= 120, box
+    await eventually(lambda: newest_in_view(pane))
+    await chat.shoot(chat.page, "follow-phone-audio.png")
+
+
+async def test_the_clock_shows_from_the_start(chat: ChatPage):
+    await expect(chat.page.locator("#clock")).to_contain_text("Giờ phòng thử:")
