@@ -400,6 +400,7 @@
       this.toastNode = $(".toast", this.root);
       this.typingNode = $(".typing", this.root);
       this.startHint = $(".start-hint", this.root);
+      this.startBar = $(".start-bar", this.root);
       this.pill = $(".new-pill", this.root);
       this.following = true; // the view sticks to the newest message until the user scrolls up
       this.unseen = 0; // messages that arrived below the view while the user read older ones
@@ -434,6 +435,7 @@
       });
       $(".pane-close", this.root).addEventListener("click", () => closePane(this.chatId));
       $(".start-button", this.root).addEventListener("click", () => this.sendText("/start"));
+      $(".start-bar-button", this.root).addEventListener("click", () => this.sendText("/start"));
       this.keyboardToggle.addEventListener("click", () => {
         this.root.classList.toggle("keyboard-hidden");
         this.follow();
@@ -447,6 +449,15 @@
       new ResizeObserver(() => this.follow()).observe(this.list);
       this.list.addEventListener("load", () => this.follow(), true);
       this.list.addEventListener("loadedmetadata", () => this.follow(), true);
+    }
+
+    // Messages the member only received (broadcasts, or after a reset) and no buttons yet: Telegram's
+    // START is gone once a chat has messages, so a ▶ Bắt đầu bar stays until the member writes.
+    updateStart() {
+      const views = [...this.messages.values()];
+      const wrote = views.some((view) => !view.from_bot);
+      const buttons = this.root.classList.contains("has-keyboard");
+      this.startBar.hidden = !views.length || wrote || buttons;
     }
 
     distanceToEnd() {
@@ -501,6 +512,7 @@
       this.list.replaceChildren();
       this.renderKeyboard(null);
       this.startHint.hidden = false;
+      this.updateStart();
     }
 
     upsert(view, { scroll = true } = {}) {
@@ -509,6 +521,7 @@
       this.messages.set(view.message_id, view);
       if (old && view.edited && old.last_seq !== view.last_seq) this.editedInSight.add(view.message_id);
       this.startHint.hidden = true;
+      this.updateStart();
       const row = renderMessage(view, this);
       const existing = this.nodes.get(view.message_id);
       this.nodes.set(view.message_id, row);
@@ -569,6 +582,7 @@
       }
       this.root.classList.toggle("has-keyboard", rows.length > 0);
       this.keyboardToggle.hidden = rows.length === 0;
+      this.updateStart();
       this.input.placeholder = (keyboard && keyboard.input_field_placeholder) || "Nhập tin nhắn…";
     }
 

@@ -263,3 +263,18 @@ async def test_phone_audio_shows_its_length_and_a_big_play_button_and_comes_into
 
 async def test_the_clock_shows_from_the_start(chat: ChatPage):
     await expect(chat.page.locator("#clock")).to_contain_text("Giờ phòng thử:")
+
+
+async def test_phone_a_member_who_only_received_broadcasts_can_start(phone_chat: ChatPage):
+    chat = phone_chat
+    await send(chat, "young_member", 1, "Thông báo chung")
+    pane = await chat.open("young_member")
+    await expect(pane.locator(".msg.bot")).to_have_count(1)
+    await expect(pane.locator(".start-hint")).to_be_hidden()
+    start = pane.locator(".start-bar-button")
+    await expect(start).to_have_text("▶ Bắt đầu")
+    await chat.shoot(chat.page, "follow-phone-start-bar.png")
+    await start.click()
+    await expect(chat.reply_button("young_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    await expect(start).to_be_hidden()
+    await eventually(lambda: newest_in_view(pane))  # the welcome not hidden under its keyboard
