@@ -278,3 +278,13 @@ async def test_phone_a_member_who_only_received_broadcasts_can_start(phone_chat:
     await expect(chat.reply_button("young_member", "👤 Hồ sơ của tôi")).to_be_visible()
     await expect(start).to_be_hidden()
     await eventually(lambda: newest_in_view(pane))  # the welcome not hidden under its keyboard
+
+
+async def test_emoji_come_from_the_bundled_colour_font(chat: ChatPage):
+    loaded = await chat.page.evaluate("""async () => {
+      const faces = await document.fonts.load('20px "Handbook Emoji"', "🆕");
+      return faces.map((face) => face.status);
+    }""")
+    assert loaded == ["loaded"], loaded
+    response = await chat.page.request.get(f"{chat.run.web_url}/static/emoji.ttf")
+    assert response.status == 200 and response.headers["content-type"] == "font/ttf"
