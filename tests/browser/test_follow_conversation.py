@@ -24,7 +24,9 @@ async def distance_to_end(pane) -> float:
 async def newest_in_view(pane) -> bool:
     box = await pane.locator(".messages").bounding_box()
     last = await pane.locator(".msg").last.bounding_box()
-    return box["y"] - 1 <= last["y"] and last["y"] + last["height"] <= box["y"] + box["height"] + 1
+    bottom, end = last["y"] + last["height"], box["y"] + box["height"]
+    whole = box["y"] - 1 <= last["y"] or last["height"] > box["height"]  # a tall one: its end in view
+    return whole and box["y"] < bottom <= end + 1
 
 
 async def scroll_up(chat: ChatPage, pane) -> None:
@@ -288,3 +290,28 @@ async def test_emoji_come_from_the_bundled_colour_font(chat: ChatPage):
     assert loaded == ["loaded"], loaded
     response = await chat.page.request.get(f"{chat.run.web_url}/static/emoji.ttf")
     assert response.status == 200 and response.headers["content-type"] == "font/ttf"
+
+
+async def test_phone_a_notice_and_its_voice_note_come_into_view(phone_chat: ChatPage):
+    chat = phone_chat
+    elderly = await chat.open("elderly_member")
+    await chat.type("elderly_member", "/start")
+    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    await chat.open("secretary")
+    body = " ".join(["Kính mời các đồng chí dự sinh hoạt chi bộ tháng 12 tại nhà văn hoá tổ dân phố."] * 4)
+    await chat.type("secretary", f"/notice Sinh hoạt chi bộ tháng 12 | {body}")
+    await expect(chat.page.locator(".persona[data-key='elderly_member'] .unread")).to_have_text("1")
+
+    await chat.open("elderly_member")
+    notice = chat.bot_messages("elderly_member").last
+    await expect(notice).to_contain_text("Sinh hoạt chi bộ tháng 12")
+    listen = notice.locator(".inline-button", has_text="🔊 Nghe")
+    await eventually(lambda: newest_in_view(elderly))  # its ✅/🔊 buttons above the fold
+    for button in (notice.locator(".inline-button", has_text="Đã đọc"), listen):
+        await expect(button).to_be_in_viewport(ratio=1)
+
+    await listen.click()
+    await expect(elderly.locator(".audio")).to_have_count(1, timeout=20000)
+    await eventually(lambda: newest_in_view(elderly))  # the voice note is not left below the fold
+    await expect(elderly.locator(".audio .audio-play")).to_be_in_viewport(ratio=1)
+    await chat.shoot(chat.page, "follow-phone-notice-voice.png")
