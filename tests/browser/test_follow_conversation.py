@@ -315,3 +315,33 @@ async def test_phone_a_notice_and_its_voice_note_come_into_view(phone_chat: Chat
     await eventually(lambda: newest_in_view(elderly))  # the voice note is not left below the fold
     await expect(elderly.locator(".audio .audio-play")).to_be_in_viewport(ratio=1)
     await chat.shoot(chat.page, "follow-phone-notice-voice.png")
+
+
+async def test_laptop_the_notice_tracker_stays_whole_in_view_when_it_is_edited(browser, sandbox_web):
+    context, chat = await _chat_page(browser, sandbox_web, LAPTOP)
+    try:
+        await chat.load()
+        elderly = await chat.open("elderly_member")
+        await chat.type("elderly_member", "/start")
+        await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+        secretary = await chat.open("secretary")
+        await chat.type("secretary", "/start")
+        await expect(chat.reply_button("secretary", "👤 Hồ sơ của tôi")).to_be_visible()
+        await chat.type("secretary", "/notice Sinh hoạt chi bộ tháng 12 | Họp lúc 19 giờ tại nhà văn hoá.")
+        tracker = chat.bot_messages("secretary").last
+        await expect(tracker).to_contain_text("📊")
+        await expect(tracker).to_contain_text("Đã nhận: 2")
+
+        notice = chat.bot_messages("elderly_member").last
+        await notice.locator(".inline-button", has_text="Đã đọc").click()
+        await expect(tracker.locator(".edited")).to_have_text("đã sửa")
+        await eventually(lambda: newest_in_view(secretary))
+        # A tracker taller than the view shows its end: the last button whole, not cut off.
+        await expect(tracker.locator(".inline-button").last).to_be_in_viewport(ratio=1)
+        messages = await secretary.locator(".messages").bounding_box()
+        assert messages["height"] / (await secretary.bounding_box())["height"] >= 0.5, messages
+        await eventually(lambda: newest_in_view(elderly))
+        await chat.shoot(chat.page, "follow-laptop-tracker.png")
+        assert chat.errors == [], chat.errors
+    finally:
+        await context.close()
