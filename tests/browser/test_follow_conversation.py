@@ -37,6 +37,14 @@ async def scroll_up(chat: ChatPage, pane) -> None:
     await eventually(lambda: messages.evaluate("n => n.scrollTop === 0"))
 
 
+async def start(chat: ChatPage, key: str):
+    """Opens the persona's chat and sends /start: the bot's welcome and its big buttons."""
+    pane = await chat.open(key)
+    await chat.type(key, "/start")
+    await expect(chat.reply_button(key, "👤 Hồ sơ của tôi")).to_be_visible()
+    return pane
+
+
 async def send(chat: ChatPage, key: str, count: int, label: str = "Tin") -> None:
     bot = chat.run.runtime.app.bot
     for i in range(count):
@@ -45,12 +53,8 @@ async def send(chat: ChatPage, key: str, count: int, label: str = "Tin") -> None
 
 async def test_phone_switch_new_messages_pill_and_edit_keep_the_newest_in_view(phone_chat: ChatPage):
     chat = phone_chat
-    elderly = await chat.open("elderly_member")
-    await chat.type("elderly_member", "/start")
-    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
-    await chat.open("secretary")
-    await chat.type("secretary", "/start")
-    await expect(chat.reply_button("secretary", "👤 Hồ sơ của tôi")).to_be_visible()
+    elderly = await start(chat, "elderly_member")
+    await start(chat, "secretary")
 
     # Messages for people out of sight: a count on their chips.
     await send(chat, "elderly_member", 10, "Khi đang xem bí thư")
@@ -156,9 +160,7 @@ async def test_phone_every_persona_is_reachable_and_named(phone_chat: ChatPage):
 
 async def test_phone_placeholder_is_not_cut(phone_chat: ChatPage):
     chat = phone_chat
-    pane = await chat.open("elderly_member")
-    await chat.type("elderly_member", "/start")
-    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    pane = await start(chat, "elderly_member")
     box = pane.locator(".text-input")
     placeholder = await box.get_attribute("placeholder")
     assert placeholder and len(placeholder) > 15
@@ -183,9 +185,7 @@ async def test_laptop_pill_and_unread_count(browser, sandbox_web):
     context, chat = await _chat_page(browser, sandbox_web, LAPTOP)
     try:
         await chat.load()
-        elderly = await chat.open("elderly_member")
-        await chat.type("elderly_member", "/start")
-        await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+        elderly = await start(chat, "elderly_member")
 
         await send(chat, "young_member", 2)  # no pane open for him: counted on his chip
         badge = chat.page.locator(".persona[data-key='young_member'] .unread")
@@ -247,9 +247,7 @@ def wav(seconds: int) -> bytes:
 
 async def test_phone_audio_shows_its_length_and_a_big_play_button_and_comes_into_view(phone_chat: ChatPage):
     chat = phone_chat
-    pane = await chat.open("elderly_member")
-    await chat.type("elderly_member", "/start")
-    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    pane = await start(chat, "elderly_member")
     await send(chat, "elderly_member", 6)
     bot = chat.run.runtime.app.bot
     await bot.send_audio(chat.user_id("elderly_member"), wav(3), filename="ban-tin.wav", title="Bản tin tháng")
@@ -294,9 +292,7 @@ async def test_emoji_come_from_the_bundled_colour_font(chat: ChatPage):
 
 async def test_phone_a_notice_and_its_voice_note_come_into_view(phone_chat: ChatPage):
     chat = phone_chat
-    elderly = await chat.open("elderly_member")
-    await chat.type("elderly_member", "/start")
-    await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
+    elderly = await start(chat, "elderly_member")
     await chat.open("secretary")
     body = " ".join(["Kính mời các đồng chí dự sinh hoạt chi bộ tháng 12 tại nhà văn hoá tổ dân phố."] * 4)
     await chat.type("secretary", f"/notice Sinh hoạt chi bộ tháng 12 | {body}")
@@ -321,12 +317,8 @@ async def test_laptop_the_notice_tracker_stays_whole_in_view_when_it_is_edited(b
     context, chat = await _chat_page(browser, sandbox_web, LAPTOP)
     try:
         await chat.load()
-        elderly = await chat.open("elderly_member")
-        await chat.type("elderly_member", "/start")
-        await expect(chat.reply_button("elderly_member", "👤 Hồ sơ của tôi")).to_be_visible()
-        secretary = await chat.open("secretary")
-        await chat.type("secretary", "/start")
-        await expect(chat.reply_button("secretary", "👤 Hồ sơ của tôi")).to_be_visible()
+        elderly = await start(chat, "elderly_member")
+        secretary = await start(chat, "secretary")
         await chat.type("secretary", "/notice Sinh hoạt chi bộ tháng 12 | Họp lúc 19 giờ tại nhà văn hoá.")
         tracker = chat.bot_messages("secretary").last
         await expect(tracker).to_contain_text("📊")
