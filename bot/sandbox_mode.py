@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from models import clock, load_all, migrate
 from models.accounts import Account
@@ -158,7 +158,12 @@ class SandboxRun:
 
     # --- control routes a trainer (or the web page) uses ----------------------------------
     async def _personas_route(self, request: web.Request) -> web.Response:
-        return web.json_response([asdict(p) for p in self.personas])
+        # Linked as the accounts are now: the newcomer who used an invite code is no longer "not linked".
+        ids = [p.user_id for p in self.personas]
+        async with self.sessionmaker() as session:
+            linked = set((await session.scalars(select(Account.telegram_user_id).where(
+                Account.telegram_user_id.in_(ids), Account.member_id.is_not(None)))).all())
+        return web.json_response([{**asdict(p), "linked": p.user_id in linked} for p in self.personas])
 
     async def _clock_route(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}

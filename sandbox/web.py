@@ -8,13 +8,14 @@ from pathlib import Path
 from aiohttp import web
 
 STATIC_DIR = Path(__file__).parent / "static"
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.(html|css|js|svg|png)")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.(html|css|js|svg|png|ttf)")
 _CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "css": "text/css; charset=utf-8",
     "js": "text/javascript; charset=utf-8",
     "svg": "image/svg+xml",
     "png": "image/png",
+    "ttf": "font/ttf",  # emoji.ttf: the colour emoji, bundled (sandbox/emoji_font.py)
 }
 # Only our own files may run or load: even a rendering bug cannot execute what a chat contains.
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

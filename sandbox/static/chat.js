@@ -33,7 +33,10 @@
     active: null, // chat id of the pane shown on a phone
     cursor: 0, // the last event seq seen
     hasControls: true, // false on a bare emulator without the SandboxRun routes
+    unread: new Map(), // chat id → bot messages that arrived while that chat was out of sight
   };
+  const FOLLOW_SLACK = 48; // px from the bottom that still counts as "at the newest message"
+
 
   const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -205,12 +208,18 @@
   }
 
   function roleLabel(persona) {
+    if (persona.key === "newcomer" && persona.linked) return ROLE_BY_ROLE[persona.role] || "Người dùng thử";
     if (ROLE_BY_KEY[persona.key]) return ROLE_BY_KEY[persona.key];
     if (persona.linked === false) return ROLE_BY_KEY.newcomer;
     return ROLE_BY_ROLE[persona.role] || "Người dùng thử";
   }
 
-  function initial(name) {
+  // What people are called by: the last two words of a Vietnamese name ("Hồng Nhung").
+  function shortName(name) {
+    return String(name || "").trim().split(/\s+/).slice(-2).join(" ");
+  }
+
+    function initial(name) {
     const words = String(name || "?").trim().split(/\s+/);
     return Array.from(words[words.length - 1] || "?")[0].toUpperCase();
   }
@@ -247,12 +256,25 @@
     const title = kind === "voice"
       ? "🎤 Tin nhắn thoại"
       : `🎵 ${[media.performer, media.title].filter(Boolean).join(" — ") || media.file_name || "Bản ghi âm"}`;
-    box.appendChild(el("div", "audio-title", `${title} · ${formatDuration(media.duration)}`));
+    const heading = el("div", "audio-title", media.duration ? `${title} · ${formatDuration(media.duration)}` : title);
+    box.appendChild(heading);
     const audio = el("audio");
     audio.controls = true;
     audio.preload = "metadata";
     audio.src = media.url;
-    box.appendChild(audio);
+    // A file sent without its length: the length the browser reads from the file, never "0:00".
+    audio.addEventListener("loadedmetadata", () => {
+      if (!media.duration && Number.isFinite(audio.duration) && audio.duration > 0) {
+        heading.textContent = `${title} · ${formatDuration(audio.duration)}`;
+      }
+    });
+    // A big play button for a finger; the browser's own small controls stay for seeking.
+    const play = el("button", "audio-play", "▶ Phát");
+    play.type = "button";
+    play.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
+    audio.addEventListener("play", () => { play.textContent = "⏸ Tạm dừng"; });
+    audio.addEventListener("pause", () => { play.textContent = "▶ Phát"; });
+    box.append(play, audio);
     return box;
   }
 
@@ -340,16 +362,19 @@
       text.appendChild(body);
       bubble.appendChild(text);
     }
-    bubble.appendChild(renderMeta(msg));
-    if (msg.edited) row.dataset.edited = "1";
+    // "đã sửa" only where this page showed the message and then saw it change: an edit made before
+    // the chat was opened (a step's question answered, a tracker updated) changed nothing one read.
+    const editedInSight = msg.edited && pane.editedInSight.has(msg.message_id);
+    bubble.appendChild(renderMeta(msg, editedInSight));
+    if (editedInSight) row.dataset.edited = "1";
     const keyboard = msg.from_bot ? renderInlineKeyboard(msg, pane) : null;
     if (keyboard) row.appendChild(keyboard);
     return row;
   }
 
-  function renderMeta(msg) {
+  function renderMeta(msg, edited) {
     const meta = el("div", "meta");
-    if (msg.edited) meta.appendChild(el("span", "edited", "đã sửa"));
+    if (edited) meta.appendChild(el("span", "edited", "đã sửa"));
     const time = el("time", null, timeFormat.format(new Date(msg.date * 1000)));
     time.dateTime = new Date(msg.date * 1000).toISOString();
     meta.appendChild(time);
@@ -364,6 +389,7 @@
       this.chatId = persona.user_id;
       this.messages = new Map(); // message id → view from the emulator
       this.nodes = new Map(); // message id → row element
+      this.editedInSight = new Set(); // ids of messages edited after this page had shown them
       this.keyboardRequest = 0;
       this.root = $("#pane-template").content.firstElementChild.cloneNode(true);
       this.root.dataset.chatId = this.chatId;
@@ -374,6 +400,10 @@
       this.toastNode = $(".toast", this.root);
       this.typingNode = $(".typing", this.root);
       this.startHint = $(".start-hint", this.root);
+      this.startBar = $(".start-bar", this.root);
+      this.pill = $(".new-pill", this.root);
+      this.following = true; // the view sticks to the newest message until the user scrolls up
+      this.unseen = 0; // messages that arrived below the view while the user read older ones
       this.fillHead(index);
       this.wire();
     }
@@ -405,7 +435,59 @@
       });
       $(".pane-close", this.root).addEventListener("click", () => closePane(this.chatId));
       $(".start-button", this.root).addEventListener("click", () => this.sendText("/start"));
-      this.keyboardToggle.addEventListener("click", () => this.root.classList.toggle("keyboard-hidden"));
+      $(".start-bar-button", this.root).addEventListener("click", () => this.sendText("/start"));
+      this.keyboardToggle.addEventListener("click", () => {
+        this.root.classList.toggle("keyboard-hidden");
+        this.follow();
+      });
+      this.list.addEventListener("scroll", () => this.scrolled(), { passive: true });
+      this.pill.addEventListener("click", () => {
+        this.following = true;
+        this.scrollToEnd();
+      });
+      // A keyboard that appears or goes, a photo that loads: the newest message stays in view.
+      new ResizeObserver(() => this.follow()).observe(this.list);
+      this.list.addEventListener("load", () => this.follow(), true);
+      this.list.addEventListener("loadedmetadata", () => this.follow(), true);
+    }
+
+    // Messages the member only received (broadcasts, or after a reset) and no buttons yet: Telegram's
+    // START is gone once a chat has messages, so a ▶ Bắt đầu bar stays until the member writes.
+    updateStart() {
+      const views = [...this.messages.values()];
+      const wrote = views.some((view) => !view.from_bot);
+      const buttons = this.root.classList.contains("has-keyboard");
+      this.startBar.hidden = !views.length || wrote || buttons;
+    }
+
+    distanceToEnd() {
+      return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight;
+    }
+
+    scrolled() {
+      if (!this.list.clientHeight) return; // a hidden pane has no scroll position to read
+      const wasFollowing = this.following;
+      this.following = this.distanceToEnd() < FOLLOW_SLACK;
+      if (this.following) this.markSeen();
+      // Reading older messages on a phone: the reply keyboard folds away behind ⌨ to give room.
+      if (wasFollowing && !this.following && isPhone() && this.root.classList.contains("has-keyboard")) {
+        this.root.classList.add("keyboard-hidden");
+      }
+    }
+
+    follow() {
+      if (this.following) this.scrollToEnd();
+    }
+
+    markSeen() {
+      this.unseen = 0;
+      this.pill.hidden = true;
+    }
+
+    arrivedUnseen() {
+      this.unseen += 1;
+      this.pill.textContent = `↓ ${this.unseen} tin mới`;
+      this.pill.hidden = false;
     }
 
     async load() {
@@ -416,6 +498,7 @@
       try {
         const views = await api("GET", `/chats/${this.chatId}/messages`);
         views.forEach((view) => this.upsert(view, { scroll: false }));
+        this.following = true;
         this.scrollToEnd();
       } catch (error) {
         this.toast(`Không tải được tin nhắn: ${error.message}`);
@@ -424,29 +507,39 @@
 
     clear() {
       this.messages.clear();
+      this.editedInSight.clear();
       this.nodes.clear();
       this.list.replaceChildren();
       this.renderKeyboard(null);
       this.startHint.hidden = false;
+      this.updateStart();
     }
 
     upsert(view, { scroll = true } = {}) {
       const old = this.messages.get(view.message_id);
       if (old && old.last_seq > view.last_seq) return; // an older copy arriving late
       this.messages.set(view.message_id, view);
+      if (old && view.edited && old.last_seq !== view.last_seq) this.editedInSight.add(view.message_id);
       this.startHint.hidden = true;
+      this.updateStart();
       const row = renderMessage(view, this);
       const existing = this.nodes.get(view.message_id);
       this.nodes.set(view.message_id, row);
       if (existing) {
         existing.replaceWith(row);
         if (old && old.last_seq !== view.last_seq) row.classList.add("changed");
+        if (scroll) this.follow();
         return;
       }
-      const nearEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 160;
       this.insertInOrder(row, view.message_id);
       if (view.from_bot) this.typing(null);
-      if (scroll && (nearEnd || !view.from_bot)) this.scrollToEnd();
+      if (!scroll) return;
+      if (!view.from_bot) this.following = true; // what the user sent themselves: always shown
+      if (this.following) {
+        this.scrollToEnd();
+      } else {
+        this.arrivedUnseen();
+      }
     }
 
     insertInOrder(row, messageId) {
@@ -458,6 +551,7 @@
 
     scrollToEnd() {
       this.list.scrollTop = this.list.scrollHeight;
+      this.markSeen();
     }
 
     // The reply keyboard lives on the chat, so fetch it after any message in this chat.
@@ -488,6 +582,7 @@
       }
       this.root.classList.toggle("has-keyboard", rows.length > 0);
       this.keyboardToggle.hidden = rows.length === 0;
+      this.updateStart();
       this.input.placeholder = (keyboard && keyboard.input_field_placeholder) || "Nhập tin nhắn…";
     }
 
@@ -610,8 +705,28 @@
     activate(state.active ?? [...state.panes.keys()].pop() ?? null);
   }
 
+  // A chat is in sight when its pane is open, and on a phone when it is the one shown.
+  function inSight(chatId) {
+    return state.panes.has(chatId) && (!isPhone() || state.active === chatId);
+  }
+
+  function showUnread(chatId) {
+    const badge = document.querySelector(`.persona[data-user-id='${chatId}'] .unread`);
+    if (!badge) return;
+    const count = state.unread.get(chatId) || 0;
+    badge.textContent = count > 99 ? "99+" : String(count);
+    badge.hidden = count === 0;
+    badge.title = count ? `${count} tin mới` : "";
+  }
+
   function activate(chatId) {
     state.active = chatId;
+    for (const id of [...state.unread.keys()]) {
+      if (inSight(id)) {
+        state.unread.delete(id);
+        showUnread(id);
+      }
+    }
     for (const [id, pane] of state.panes) pane.root.classList.toggle("active", id === chatId);
     document.querySelectorAll(".persona").forEach((button) => {
       const id = Number(button.dataset.userId);
@@ -623,6 +738,17 @@
     document.body.classList.toggle("many-panes", state.panes.size >= 3);
     const tab = document.querySelector(".persona.current");
     if (tab && isPhone()) tab.scrollIntoView({ inline: "nearest", block: "nearest" });
+    const shown = state.panes.get(chatId);
+    if (shown) shown.follow(); // back on a chat: what arrived meanwhile is in view
+    stripHints();
+  }
+
+  // The persona strip on a phone scrolls sideways: a fade and an arrow say there is more.
+  function stripHints() {
+    const strip = $(".personas");
+    const more = strip.scrollWidth - strip.scrollLeft - strip.clientWidth > 2;
+    strip.classList.toggle("more-right", more);
+    strip.classList.toggle("more-left", strip.scrollLeft > 2);
   }
 
   async function loadPersonas() {
@@ -636,6 +762,29 @@
         key: null, user_id: u.id, name: personaName(u), role: null, cell: null, phone: u.phone_number, linked: null,
       }));
     }
+  }
+
+  // A persona who links (an invite code, a shared number) is no longer "chưa kết nối".
+  let linkedTimer = null;
+  function refreshLinked() {
+    clearTimeout(linkedTimer);
+    linkedTimer = setTimeout(async () => {
+      const fresh = await loadPersonas().catch(() => null);
+      if (!fresh) return;
+      for (const persona of state.personas) {
+        const now = fresh.find((p) => p.user_id === persona.user_id);
+        if (!now || now.linked === persona.linked) continue;
+        persona.linked = now.linked;
+        const label = roleLabel(persona);
+        const chip = document.querySelector(`.persona[data-user-id='${persona.user_id}']`);
+        if (chip) {
+          $(".persona-role", chip).textContent = label;
+          chip.title = `${persona.name} — ${label}`;
+        }
+        const pane = state.panes.get(persona.user_id);
+        if (pane) pane.fillHead(state.personas.indexOf(persona));
+      }
+    }, 300);
   }
 
   function renderPersonas() {
@@ -653,12 +802,16 @@
       avatar.setAttribute("aria-hidden", "true");
       const who = el("span", "persona-who");
       who.appendChild(el("span", "persona-name", persona.name));
+      who.appendChild(el("span", "persona-short", shortName(persona.name))); // a phone's chip: "Hồng Nhung"
       who.appendChild(el("span", "persona-role", roleLabel(persona)));
       if (persona.cell) who.appendChild(el("span", "persona-cell", persona.cell));
-      button.append(avatar, who);
+      const unread = el("span", "unread");
+      unread.hidden = true;
+      button.append(avatar, who, unread);
       button.addEventListener("click", () => openPane(persona));
       item.appendChild(button);
       list.appendChild(item);
+      showUnread(persona.user_id);
     });
     activate(state.active);
   }
@@ -667,6 +820,13 @@
   function handleEvent(event) {
     state.cursor = Math.max(state.cursor, event.seq);
     const pane = state.panes.get(event.chat_id);
+    if (event.type === "message_new" && event.message && event.message.from_bot && !inSight(event.chat_id)) {
+      state.unread.set(event.chat_id, (state.unread.get(event.chat_id) || 0) + 1);
+      showUnread(event.chat_id);
+    }
+    if (event.type === "message_new" && state.personas.some((p) => p.user_id === event.chat_id && p.linked === false)) {
+      refreshLinked();
+    }
     if (!pane) return; // a pane loads its whole history when it opens
     switch (event.type) {
       case "message_new":
@@ -785,10 +945,21 @@
   }
 
   // -- trainer tools ---------------------------------------------------------------------------------
+  function showClock(now) {
+    $("#clock").textContent = `Giờ phòng thử: ${dateTimeFormat.format(new Date(now))}`;
+  }
+
+  // The sandbox's time from the start, not only after the first jump.
+  async function loadClock() {
+    if (!state.hasControls) return;
+    const answer = await api("GET", "/clock").catch(() => null);
+    if (answer) showClock(answer.now);
+  }
+
   async function advanceClock(amount) {
     try {
       const answer = await api("POST", "/clock", { advance: amount });
-      $("#clock").textContent = `Giờ phòng thử: ${dateTimeFormat.format(new Date(answer.now))}`;
+      showClock(answer.now);
     } catch (error) {
       $("#clock").textContent = `Không tua được: ${error.message}`;
     }
@@ -802,8 +973,9 @@
     button.disabled = true;
     try {
       await api("POST", "/demo/reset");
-      $("#clock").textContent = "";
+      await loadClock();
       state.personas = await loadPersonas();
+      state.unread.clear();
       renderPersonas();
       for (const pane of state.panes.values()) pane.clear();
       for (const pane of state.panes.values()) await pane.load();
@@ -831,6 +1003,8 @@
   // On a phone one pane shows; growing the window back shows them all again.
   function watchWidth() {
     window.matchMedia(`(max-width: ${PHONE_WIDTH}px)`).addEventListener("change", () => activate(state.active));
+    $(".personas").addEventListener("scroll", stripHints, { passive: true });
+    window.addEventListener("resize", stripHints);
   }
 
   async function init() {
@@ -845,6 +1019,7 @@
     renderPersonas();
     wireDialog();
     wireTrainer();
+    loadClock();
     watchWidth();
     startEvents();
     document.body.dataset.ready = "1";
