@@ -16,6 +16,8 @@ from models.permissions import member_actor
 from models.roles import RoleKind, grant
 from models.units import UnitKind, add_unit
 
+from .two_wards import two_wards
+
 TODAY = date(2026, 12, 4)
 R, W, X = DisciplineForm.reprimand, DisciplineForm.warning, DisciplineForm.removal
 
@@ -97,12 +99,7 @@ def test_awarded_titles_are_read_whatever_their_case_and_marks():
 
 @pytest.fixture
 async def ward(session):
-    city = await add_unit(session, "Đảng bộ thành phố", UnitKind.city)
-    ward = await add_unit(session, "Đảng bộ phường Phú Hội", UnitKind.ward, city)
-    other = await add_unit(session, "Đảng bộ phường Vĩnh Ninh", UnitKind.ward, city)
-    cell1 = await add_unit(session, "Chi bộ 1", UnitKind.cell, ward)
-    cell2 = await add_unit(session, "Chi bộ 2", UnitKind.cell, ward)
-    far = await add_unit(session, "Chi bộ 9", UnitKind.cell, other)
+    city, ward, other, cell1, cell2, far = await two_wards(session)
 
     def member(name, cell, joined, awarded=(), disciplines=()):
         m = Member(full_name=name, cell_id=cell.id, joined_on=joined)

@@ -15,6 +15,8 @@ from models.probation import Status
 from models.roles import RoleKind, grant
 from models.units import UnitKind, add_unit
 
+from .two_wards import two_wards
+
 D = date
 TODAY = D(2026, 12, 4)
 C, T, V, L = Status.ceremony_due, Status.on_track, Status.conversion_due, Status.lapsed
@@ -79,12 +81,7 @@ async def test_the_table_of_members(session):
 
 @pytest.fixture
 async def ward(session):
-    city = await add_unit(session, "Đảng bộ thành phố", UnitKind.city)
-    ward = await add_unit(session, "Đảng bộ phường Phú Hội", UnitKind.ward, city)
-    other = await add_unit(session, "Đảng bộ phường Vĩnh Ninh", UnitKind.ward, city)
-    cell1 = await add_unit(session, "Chi bộ 1", UnitKind.cell, ward)
-    cell2 = await add_unit(session, "Chi bộ 2", UnitKind.cell, ward)
-    far = await add_unit(session, "Chi bộ 9", UnitKind.cell, other)
+    city, ward, other, cell1, cell2, far = await two_wards(session)
 
     def member(name, cell, joined, official=None):
         m = Member(full_name=name, cell_id=cell.id, joined_on=joined, official_on=official)

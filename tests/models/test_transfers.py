@@ -13,7 +13,8 @@ from models.members import Member
 from models.permissions import member_actor
 from models.roles import RoleKind, grant
 from models.transfers import Direction, Purpose, TransferError, TransferKind, TransferState
-from models.units import UnitKind, add_unit
+
+from .two_wards import two_wards
 
 TODAY = date(2026, 12, 4)  # a Friday
 OFF, TMP = TransferKind.official, TransferKind.temporary
@@ -36,12 +37,7 @@ def test_the_rules_file():
 
 @pytest.fixture
 async def ward(session):
-    city = await add_unit(session, "Đảng bộ thành phố", UnitKind.city)
-    ward = await add_unit(session, "Đảng bộ phường Phú Hội", UnitKind.ward, city)
-    other = await add_unit(session, "Đảng bộ phường Vĩnh Ninh", UnitKind.ward, city)
-    cell1 = await add_unit(session, "Chi bộ 1", UnitKind.cell, ward)
-    cell2 = await add_unit(session, "Chi bộ 2", UnitKind.cell, ward)
-    far = await add_unit(session, "Chi bộ 9", UnitKind.cell, other)
+    city, ward, other, cell1, cell2, far = await two_wards(session)
 
     def member(name, cell, joined):
         m = Member(full_name=name, cell_id=cell.id, joined_on=joined)
