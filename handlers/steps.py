@@ -8,9 +8,8 @@ import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
@@ -20,6 +19,9 @@ from models.callback_data import Codec
 
 from .cancel import cancel
 from .turn import Turn, member_handler
+
+if TYPE_CHECKING:  # the loaders `pressed` takes are models' functions; a handler holds no session of its own
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 CONVERSATION_TIMEOUT_S = 1800
 T = TypeVar("T")
