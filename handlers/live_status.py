@@ -29,7 +29,7 @@ class LiveStatus:
 
     get: Callable[[AsyncSession, int], Awaitable[Any]]  # the item: has status_chat_id, status_message_id
     view: Callable[[AsyncSession, Any, str, tzinfo | None], Awaitable[tuple[str, dict | None]]]
-    remember: Callable[[AsyncSession, int, int, int], Awaitable[Any]]  # (session, item id, chat id, message id)
+    remember: Callable[[AsyncSession, int, int, int | None], Awaitable[Any]]  # (session, item id, chat, message)
 
     async def edits(self, session: AsyncSession, item_id: int, tz: tzinfo | None) -> list[Call]:
         """The dispatcher's progress hook: the edit that refreshes the status message."""
@@ -68,6 +68,15 @@ class LiveStatus:
         query = turn.update.callback_query
         if item.status_message_id is None and query.message is not None:
             await self.remember(turn.session, item.id, turn.chat_id, query.message.message_id)
+
+    async def leave(self, turn: Turn, item: Any) -> None:
+        """The pressed message stops showing the item's status (a list, a question takes its place): the
+        dispatcher no longer refreshes it — a member's answer must not put the card back over what the officer is
+        doing — until `show` (or the feature's own card) puts the status back and remembers the message again."""
+        query = turn.update.callback_query
+        if (query is not None and query.message is not None and item.status_message_id == query.message.message_id
+                and item.status_chat_id == turn.chat_id):
+            await self.remember(turn.session, item.id, turn.chat_id, None)
 
 
 def tell_outbox(turn: Turn, kind: str, *, wake: bool = False, touch: int | None = None) -> None:

@@ -33,6 +33,7 @@ from .common import (
     when_text,
 )
 from .minutes import show_draft
+from .render import STATUS
 
 ROLL_PAGE = 30
 MARK = {None: "⬜", Presence.present: "✅", Presence.excused: "🙏", Presence.unexcused: "❌", Presence.exempt: "🕊"}
@@ -76,6 +77,8 @@ async def roll_view(turn: Turn, meeting: Meeting, page: int) -> tuple[str, Inlin
 
 async def _show_roll(turn: Turn, meeting: Meeting, page: int, *, edit: bool) -> None:
     text, markup = await roll_view(turn, meeting, page)
+    if edit:
+        await STATUS.leave(turn, meeting)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
 

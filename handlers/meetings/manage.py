@@ -120,6 +120,7 @@ async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:
         key = "print.paper.header" if waiting else "print.paper.none"
     else:
         key = "meeting.proxy_header" if waiting else "meeting.proxy_none"
+    await STATUS.leave(turn, meeting)
     turn.edit(turn.t(key, title=esc(meeting.title)), InlineKeyboardMarkup(rows))
 
 
@@ -177,6 +178,7 @@ async def cancel_pressed(turn: Turn, meeting: Meeting, _: tuple):
         InlineKeyboardButton(turn.t("meeting.button.cancel_yes"), callback_data=btn.CANCEL_YES.data(meeting.id)),
         InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id)),
     ]])
+    await STATUS.leave(turn, meeting)
     turn.edit(turn.t("meeting.ask_cancel", title=esc(meeting.title),
                      when=when_text(turn.lang, meeting.starts_at, turn.services.timezone)), markup)
 

@@ -321,6 +321,7 @@ async def close_asked(turn: Turn, vote: Vote):
         InlineKeyboardButton(turn.t("vote.button.close_yes"), callback_data=btn.CLOSE_YES.data(vote.id)),
         InlineKeyboardButton(turn.t("vote.button.close_no"), callback_data=btn.STATUS.data(vote.id)),
     ]])
+    await STATUS.leave(turn, vote)
     turn.edit(turn.t("vote.close_confirm", question=esc(vote.question)), markup)
 
 

@@ -279,7 +279,7 @@ async def get_change(session: AsyncSession, change_id: int) -> MeetingChange | N
     return await session.get(MeetingChange, change_id)
 
 
-async def set_status_message(session: AsyncSession, meeting_id: int, chat_id: int, message_id: int) -> None:
+async def set_status_message(session: AsyncSession, meeting_id: int, chat_id: int, message_id: int | None) -> None:
     await session.execute(
         update(Meeting).where(Meeting.id == meeting_id)
         .values(status_chat_id=chat_id, status_message_id=message_id)

@@ -188,7 +188,7 @@ async def get_notice(session: AsyncSession, notice_id: int) -> Notice | None:
     return await session.scalar(select(Notice).where(Notice.id == notice_id).options(selectinload(Notice.unit)))
 
 
-async def set_status_message(session: AsyncSession, notice_id: int, chat_id: int, message_id: int) -> None:
+async def set_status_message(session: AsyncSession, notice_id: int, chat_id: int, message_id: int | None) -> None:
     await session.execute(
         update(Notice).where(Notice.id == notice_id)
         .values(status_chat_id=chat_id, status_message_id=message_id)

@@ -148,7 +148,7 @@ async def get_vote(session: AsyncSession, vote_id: int) -> Vote | None:
     return await _load(session, vote_id)
 
 
-async def set_status_message(session: AsyncSession, vote_id: int, chat_id: int, message_id: int) -> None:
+async def set_status_message(session: AsyncSession, vote_id: int, chat_id: int, message_id: int | None) -> None:
     await session.execute(
         update(Vote).where(Vote.id == vote_id).values(status_chat_id=chat_id, status_message_id=message_id)
         .execution_options(synchronize_session=False)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot.app import build_application
 from bot.sandbox_mode import SANDBOX_TOKEN
 from bot.serve import run_polling
+from handlers.meetings.render import status_edits
 from models import clock, meetings
 from models.audit import AuditEntry
 from models.dates import VIETNAM
@@ -420,6 +421,48 @@ async def test_secretary_answers_for_a_member_without_a_phone(driver, personas, 
     await driver.press_button(elderly.user_id, calendar, "Xem, trả lời")
     [again] = await driver.wait_for_bot_messages(elderly.user_id)
     assert buttons(again) == ["✅ Tôi sẽ tham dự", "🙏 Vắng, có lý do"]
+
+
+async def test_a_members_answer_does_not_put_the_card_back_over_the_secretarys_list(driver, personas, sandbox_run):
+    """The card refreshes itself as answers come in — but not while the secretary is using its message for
+    something else (the proxy list, the roll call, a question): her list stays until she goes back."""
+    secretary, young = personas["secretary"], personas["young_member"]
+    meeting = await schedule_one_line(driver, sandbox_run, secretary)
+    status = (await driver.bot_messages(secretary.user_id))[-1]
+    await driver.press_button(secretary.user_id, status, "Trả lời thay")
+    listing = await driver.wait_for_edit(secretary.user_id, status["message_id"])
+    assert "✅" in " ".join(buttons(listing))
+    async with sandbox_run.sessionmaker() as s:
+        assert (await s.get(Meeting, meeting.id)).status_message_id is None  # the message is not the card now
+        assert await status_edits(s, meeting.id, VIETNAM) == []
+
+    invitation = await wait_until(lambda: _invitation(driver, young.user_id), what="the young member's invitation")
+    await driver.press_button(young.user_id, invitation, "Tôi sẽ tham dự")
+    await wait_until(lambda: _answered(sandbox_run, meeting.id, young.name), what="the answer stored")
+    await asyncio.sleep(3 * sandbox_run.runtime.dispatcher.progress_interval_s)  # refreshes would have come by now
+    now = next(m for m in await driver.messages(secretary.user_id) if m["message_id"] == status["message_id"])
+    assert now["reply_markup"] == listing["reply_markup"] and plain(now) == plain(listing)
+
+    # Back on the card: it is the card again that answers keep up to date.
+    await driver.press_button(secretary.user_id, now, "Quay lại")
+    card = await wait_text(driver, secretary.user_id, status["message_id"], young.name)
+    async with sandbox_run.sessionmaker() as s:
+        assert (await s.get(Meeting, meeting.id)).status_message_id == status["message_id"]
+    elderly = personas["elderly_member"]
+    invitation = await wait_until(lambda: _invitation(driver, elderly.user_id), what="the elderly member's invitation")
+    await driver.press_button(elderly.user_id, invitation, "Tôi sẽ tham dự")
+    card = await wait_text(driver, secretary.user_id, status["message_id"], elderly.name)
+    assert "Trả lời thay" in " ".join(buttons(card))
+
+
+async def _invitation(driver, user_id: int) -> dict | None:
+    return next((m for m in reversed(await driver.bot_messages(user_id)) if TITLE in plain(m)
+                 and "Tôi sẽ tham dự" in " ".join(buttons(m))), None)
+
+
+async def _answered(run, meeting_id: int, name: str) -> bool:
+    async with run.sessionmaker() as s:
+        return any(a.name == name for a in (await meetings.answers(s, meeting_id)).attend)
 
 
 # --- the Word file, with votes, in every language -----------------------------------------------------------------
