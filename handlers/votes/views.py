@@ -29,7 +29,7 @@ from ..steps import item_handler, refuse
 from ..turn import Turn, esc, handler, member_handler
 from . import buttons as btn
 from .ballot import ballot_markup, ballot_text, chosen_text, option_label, short
-from .render import STATUS, result_chart, result_head, result_text, roll_text, status_view
+from .render import STATUS, result_chart, result_head, result_text, roll_text
 
 log = logging.getLogger(__name__)
 
@@ -302,11 +302,6 @@ async def result_pressed(turn: Turn, vote: Vote):
         turn.reply(text)
 
 
-async def _show_status(turn: Turn, vote: Vote) -> None:
-    text, markup = await status_view(turn.session, vote, turn.lang, turn.services.timezone)
-    turn.edit(text, InlineKeyboardMarkup.de_json(markup, turn.context.bot))
-
-
 @item_handler(btn.STATUS, votes.get_vote, _may_follow, "vote_status")
 async def status_pressed(turn: Turn, vote: Vote):
     await STATUS.show(turn, vote)
@@ -329,7 +324,7 @@ async def close_asked(turn: Turn, vote: Vote):
 async def close_confirmed(turn: Turn, vote: Vote):
     closed = await votes.close_vote(turn.session, vote.id, by=turn.actor)
     turn.answer(turn.t("vote.closed_now" if closed else "vote.already_closed"))
-    await _show_status(turn, await votes.get_vote(turn.session, vote.id))
+    await STATUS.show(turn, await votes.get_vote(turn.session, vote.id))  # the card again, kept up to date
     if closed:
         tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 
