@@ -1,6 +1,8 @@
 """End-to-end fixtures: the real PTB Application over HTTP against the sandbox emulator."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import handlers.buttons
@@ -9,6 +11,7 @@ from bot.settings import Settings
 from models import accounts
 from models.callback_data import decoders
 from sandbox import SandboxDriver
+from tests.stragglers import end_stragglers
 
 handlers.buttons.load_all()  # registers every codec
 
@@ -31,6 +34,7 @@ def undecodable(sent: list[str]) -> list[tuple[str, list[str]]]:
 async def sandbox_run(db_url, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
     settings = Settings(database_url=db_url)
+    before = asyncio.all_tasks()
     async with SandboxRun(settings, db_url) as run:
         yield run
         # Any request that broke the Bot API reference fails the test that made it.
@@ -41,6 +45,9 @@ async def sandbox_run(db_url, tmp_path, monkeypatch, caplog):
     # Every step of every conversation could be kept in the database (handlers/state.py).
     unkept = [r.getMessage() for r in caplog.records if r.getMessage().startswith("conversation state not stored")]
     assert unkept == [], unkept
+    # Nothing of the run is left for the loop's close to wait on (tests/stragglers.py).
+    stuck = await end_stragglers(before)
+    assert stuck == [], "\n".join(stuck)
 
 
 @pytest.fixture
