@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import ColumnElement
 
-from . import clock, deliveries, rulesfile
+from . import audit, clock, deliveries, rulesfile
 from .accounts import Account
 from .base import Base
 from .dates import VIETNAM, local_today
@@ -51,7 +51,8 @@ from .permissions import Action, Actor, scope_paths, within_clause
 from .units import Unit
 
 __all__ = ["GREETING_DELIVERY", "Greeting", "Kind", "Occasion", "Rules", "cell_greets", "daily_tick", "greeting",
-           "member_opted_out", "occasions_of", "on_day", "opt_out", "rules", "set_cell_greets", "upcoming"]
+           "member_opted_out", "occasions_of", "on_day", "opt_out", "rules", "set_cell_greets", "upcoming",
+           "upcoming_count"]
 
 GREETING_DELIVERY = "anniversary"  # ref_id: AnniversaryGreeting.id — one member's occasion of one year
 
@@ -214,14 +215,25 @@ async def cell_greets(session: AsyncSession, cell_id: int) -> bool:
     return bool(await session.scalar(select(AnniversaryCell.greets).where(AnniversaryCell.cell_id == cell_id)))
 
 
-async def set_cell_greets(session: AsyncSession, cell_id: int, greets: bool, by_member_id: int | None) -> None:
-    """The secretary's choice for the cell (the caller checked they manage it and commits)."""
+async def set_cell_greets(session: AsyncSession, cell_id: int, greets: bool, by_member_id: int | None, *,
+                          by_telegram_id: int | None = None) -> None:
+    """The secretary's choice for the cell (the caller checked they manage it and commits); a change is
+    audited — greetings go out in the cell's name."""
     row = await session.get(AnniversaryCell, cell_id)
     if row is None:
-        row = AnniversaryCell(cell_id=cell_id)
+        row = AnniversaryCell(cell_id=cell_id, greets=False)
         session.add(row)
+    if bool(row.greets) != greets:
+        await audit.record(session, "anniversary_greetings_on" if greets else "anniversary_greetings_off",
+                           actor_telegram_id=by_telegram_id, actor_member_id=by_member_id,
+                           detail={"cell_id": cell_id})
     row.greets, row.updated_by_member_id, row.updated_at = greets, by_member_id, clock.now()
     await session.flush()
+
+
+async def upcoming_count(session: AsyncSession, actor: Actor, today: date | None = None) -> int:
+    """The officer panel's count: the occasions of the coming days (the to-do's section) in the actor's scope."""
+    return len(await upcoming(session, actor, today))
 
 
 async def member_opted_out(session: AsyncSession, member_id: int) -> bool:

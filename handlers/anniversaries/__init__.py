@@ -39,5 +39,6 @@ FEATURE = Feature(
     register=register,
     renderers=lambda services: {anniversaries.GREETING_DELIVERY: render_greeting},
     ticks=(daily_tick,),
-    panel=(PanelItem("panel.anniversaries", 70, btn.CELLS.data, panels=frozenset({"cell"})),),
+    panel=(PanelItem("panel.anniversaries", 70, btn.CELLS.data, count=anniversaries.upcoming_count,
+                     panels=frozenset({"cell"})),),
 )

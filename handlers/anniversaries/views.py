@@ -75,7 +75,8 @@ async def greets_pressed(turn: Turn):
         await refuse(turn, "anniversaries_greets")
         return
     cell_id, choice = fields
-    await anniversaries.set_cell_greets(turn.session, cell_id, choice == "on", turn.actor.member_id)
+    await anniversaries.set_cell_greets(turn.session, cell_id, choice == "on", turn.actor.member_id,
+                                        by_telegram_id=turn.user_id)
     turn.answer(turn.t("anniversaries.saved_on" if choice == "on" else "anniversaries.saved_off"))
     await show_cells(turn)
 

@@ -8,10 +8,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
 
-from models import clock
+from models import anniversaries, clock
 from models.dates import VIETNAM
 from models.members import Member
 from models.party_age import add_months
+from models.permissions import load_actor
 
 from .test_panel import CELL_PANEL, labels, open_panel, plain
 
@@ -58,7 +59,10 @@ async def test_greetings_on_the_day_once_when_the_cell_has_them_on(driver, perso
     await _dates(sandbox_run, officer.member_id, birth_date=add_months(day2, -12 * 50))  # her cell: off
 
     panel = await open_panel(driver, sec.user_id, CELL_PANEL)
-    assert "🎂 Lời chúc mừng" in labels(panel), labels(panel)
+    async with sandbox_run.sessionmaker() as s:  # the button counts the week's occasions of her cell
+        week = await anniversaries.upcoming(s, await load_actor(s, sec.user_id))
+    assert {old.name, sec.name} <= {o.full_name for o in week}
+    assert f"🎂 Lời chúc mừng ({len(week)})" in labels(panel), labels(panel)
     await driver.press_button(sec.user_id, panel, "🎂 Lời chúc mừng")
     [page] = await driver.wait_for_bot_messages(sec.user_id)
     assert "Gửi lời chúc mừng thay mặt chi bộ" in plain(page) and "• Chi bộ Tổ dân phố 1: đang tắt" in plain(page)

@@ -124,6 +124,29 @@ async def test_an_officer_sees_the_week_of_their_units_only(session, ward):
     assert await anniversaries.upcoming(session, await member_actor(session, ward["bay"].id), MONDAY) == []
 
 
+async def test_the_panel_counts_the_week_and_the_cells_switch_is_audited(session, ward):
+    import json
+
+    from sqlalchemy import select
+
+    from models.audit import AuditEntry
+
+    secretary = await member_actor(session, ward["secretary"].id)
+    assert await anniversaries.upcoming_count(session, secretary, MONDAY) == 1
+    assert await anniversaries.upcoming_count(session, await member_actor(session, ward["committee"].id), MONDAY) == 3
+    cell = ward["bay"].cell_id
+    await anniversaries.set_cell_greets(session, cell, True, ward["secretary"].id, by_telegram_id=4242)
+    await anniversaries.set_cell_greets(session, cell, True, ward["secretary"].id)  # no change: nothing to record
+    await anniversaries.set_cell_greets(session, cell, False, ward["secretary"].id)
+    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.action.like("anniversary_greetings_%"))
+                                  .order_by(AuditEntry.id))).all()
+    assert [(r.action, r.actor_member_id, json.loads(r.detail)) for r in rows] == [
+        ("anniversary_greetings_on", ward["secretary"].id, {"cell_id": cell}),
+        ("anniversary_greetings_off", ward["secretary"].id, {"cell_id": cell}),
+    ]
+    assert rows[0].actor_telegram_id == 4242
+
+
 async def test_the_weekly_todo_lists_them(session, ward):
     from models import todo
     from models.dates import VIETNAM
