@@ -30,6 +30,7 @@ from .members import Member
 from .permissions import OFFICER_ROLES, Action, Actor, managed_cells, member_actor, scope_paths, within_clause
 from .probation import Due as ProbationDue
 from .roles import Role
+from .transfers import Due as TransferDue
 from .units import Unit, UnitKind
 
 TODO_DELIVERY = "todo"  # ref_id: TodoRun.id — one officer's to-do of one week
@@ -115,12 +116,13 @@ class Todo:
     quarter: int = 0
     probation: tuple[ProbationDue, ...] = ()  # probationary members with a deadline within the rules' window
     anniversaries: tuple[Occasion, ...] = ()  # birthdays, mừng thọ, party-join anniversaries in the coming days
+    transfers: tuple[TransferDue, ...] = ()  # open transfers whose next deadline is near or past
 
     @property
     def empty(self) -> bool:
         return not (self.meetings or self.notices or self.feedback or self.corrections or self.votes
                     or self.blocked.total or self.no_thematic.total or self.probation
-                    or self.anniversaries)
+                    or self.anniversaries or self.transfers)
 
 
 def _names(names: list[str], total: int | None = None) -> Names:
@@ -131,7 +133,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     """What waits for this officer now, within what they may see; an empty Todo for anyone else."""
     if not actor.is_officer:
         return Todo()
-    from . import anniversaries, corrections, feedback, probation
+    from . import anniversaries, corrections, feedback, probation, transfers
 
     now = now or clock.now()
     cells = await managed_cells(session, actor)
@@ -151,6 +153,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
         quarter=(today.month - 1) // 3 + 1,
         probation=tuple(await probation.due(session, actor, today)),
         anniversaries=tuple(await anniversaries.upcoming(session, actor, today)),
+        transfers=tuple(await transfers.due(session, actor, today)),
     )
 
 

@@ -34,11 +34,11 @@ from .units import Unit
 from .workdays import add_working_days
 
 __all__ = [
-    "Deadlines", "Direction", "History", "MemberCell", "Purpose", "Rules", "Transfer", "TransferError",
+    "Deadlines", "Direction", "Due", "History", "MemberCell", "Purpose", "Rules", "Step", "Transfer", "TransferError",
     "TransferKind", "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date",
-    "check_end", "complete_transfer", "deadlines", "destination_cells", "history", "may_record_anywhere",
-    "open_count", "open_line", "open_transfer_of", "open_transfers", "past_cells", "record_transfer", "rules",
-    "temporary_in", "transfer_subject",
+    "check_end", "complete_transfer", "deadlines", "destination_cells", "due", "history", "may_record_anywhere",
+    "next_deadline", "open_count", "open_line", "open_transfer_of", "open_transfers", "past_cells",
+    "record_transfer", "rules", "temporary_in", "transfer_subject",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "transfers_2025.toml"
@@ -111,6 +111,7 @@ class Rules:
     letter_days: int  # ⚠ the letter presented
     months: dict[Purpose, tuple[int, int]]  # ⚠ a temporary transfer's length, at least and at most
     future_days: int
+    remind_days: int  # the to-do lists a transfer whose next deadline is this close (or past)
 
 
 def load_rules(path: Path) -> Rules:
@@ -122,6 +123,7 @@ def load_rules(path: Path) -> Rules:
         letter_days=int(data["official"]["letter_days"]),
         months={p: (int(temporary[p.value][0]), int(temporary[p.value][1])) for p in Purpose},
         future_days=int(data["dates"]["future_days"]),
+        remind_days=int(data["reminders"]["days_ahead"]),
     )
 
 
@@ -314,6 +316,45 @@ async def open_transfers(session: AsyncSession, actor: Actor, limit: int = 200) 
     rows = (await session.execute(stmt)).all()
     return [TransferLine(t, name, cell, other_name or t.unit_name or "", deadlines(t))
             for t, name, cell, other_name in rows]
+
+
+class Step(str, enum.Enum):
+    """What the next deadline of an open transfer is about (the catalog's transfer.next.<value>)."""
+
+    letter = "letter"  # official: the letter presented to the new cell
+    move = "move"  # official: the move itself
+    end = "end"  # temporary: its end, the member back in their cell
+
+
+@dataclass(frozen=True)
+class Due:
+    line: TransferLine
+    step: Step
+    day: date
+    days_left: int  # negative: past
+
+
+def next_deadline(due: Deadlines, today: date) -> tuple[Step, date] | None:
+    """The first deadline not yet past (the last one when all are), or None (a transfer without any)."""
+    steps = [(Step.letter, due.letter_by), (Step.move, due.move_by), (Step.end, due.until)]
+    dated = sorted(((s, d) for s, d in steps if d is not None), key=lambda x: x[1])
+    if not dated:
+        return None
+    return next(((s, d) for s, d in dated if d >= today), dated[-1])
+
+
+async def due(session: AsyncSession, actor: Actor, today: date | None = None,
+              within_days: int | None = None) -> list[Due]:
+    """The open transfers `actor` sees (open_transfers) whose next deadline is within `within_days` (the rules'
+    reminder window by default) or past; soonest first."""
+    today = today or local_today()
+    within = rules().remind_days if within_days is None else within_days
+    found = []
+    for line in await open_transfers(session, actor):
+        step_day = next_deadline(line.due, today)
+        if step_day is not None and (step_day[1] - today).days <= within:
+            found.append(Due(line, step_day[0], step_day[1], (step_day[1] - today).days))
+    return sorted(found, key=lambda d: (d.day, d.line.full_name))
 
 
 def may_record_anywhere(actor: Actor) -> bool:

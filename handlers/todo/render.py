@@ -26,6 +26,8 @@ from ..notices import buttons as notices_btn
 from ..probation import buttons as probation_btn
 from ..probation.views import due_line
 from ..render import split_message
+from ..transfers import buttons as transfers_btn
+from ..transfers.views import due_line as transfer_due_line
 from ..turn import esc
 from ..votes import buttons as votes_btn
 
@@ -87,6 +89,10 @@ def lines(found: Todo, lang: str, tz: tzinfo) -> tuple[list[str], list[list[Inli
         shown = [due_line(lang, d) for d in found.probation[:todo.LINES_MAX]]
         add("\n".join([t(lang, "probation.todo", count=len(found.probation)), *shown]),
             t(lang, "probation.todo_button", count=len(found.probation)), probation_btn.LIST.data(0))
+    if found.transfers:
+        shown = [transfer_due_line(lang, d) for d in found.transfers[:todo.LINES_MAX]]
+        add("\n".join([t(lang, "transfer.todo", count=len(found.transfers)), *shown]),
+            t(lang, "transfer.todo_button", count=len(found.transfers)), transfers_btn.LIST.data(0))
     if found.anniversaries:
         section, buttons = occasions_section(lang, found.anniversaries, todo.LINES_MAX)
         text.append(section)

@@ -14,7 +14,7 @@ from models.callback_data import Codec
 from models.dates import local_today
 from models.transfers import History, Purpose, TransferError
 
-from ..i18n import fmt_date
+from ..i18n import fmt_date, t
 from ..keyboards import list_markup
 from ..steps import paged, refuse
 from ..turn import Turn, esc, member_handler
@@ -43,6 +43,16 @@ def profile_lines(turn: Turn, found: History) -> list[str]:
         elif due.move_by is not None:
             lines.append(turn.t("transfer.due_move", day=fmt_date(due.move_by), days=transfers.rules().working_days))
     return lines
+
+
+def due_line(lang: str, due: transfers.Due) -> str:
+    """The to-do's line of a transfer whose next deadline is near: who, their cell, what by when, how close."""
+    if due.days_left < 0:
+        left = t(lang, "transfer.left.late", days=-due.days_left)
+    else:
+        left = t(lang, "transfer.left.today") if due.days_left == 0 else t(lang, "transfer.left", days=due.days_left)
+    return t(lang, "transfer.todo_line", name=esc(due.line.full_name), cell=esc(due.line.cell_name),
+             what=t(lang, f"transfer.next.{due.step.value}", day=fmt_date(due.day)), left=left)
 
 
 # --- the officer's list of open transfers, each completed or cancelled ------------------------------------------

@@ -145,3 +145,27 @@ async def test_the_todo_lists_a_longevity_celebration_of_the_week(driver, person
     await driver.press_button(sec.user_id, page, f"🎂 {old.name}")
     [card] = await driver.wait_for_bot_messages(sec.user_id)  # the member's profile, the members feature's own
     assert old.name in plain(card)
+
+
+async def test_the_todo_lists_a_transfer_whose_letter_is_due_and_opens_the_transfers(driver, personas, sandbox_run):
+    from models import transfers
+    from models.dates import local_today
+    from models.permissions import load_actor
+    from models.transfers import Direction, TransferKind
+
+    sec, young = personas["secretary"], personas["young_member"]
+    decided = local_today() - timedelta(days=25)  # the letter is due in five days
+    async with sandbox_run.sessionmaker() as s:
+        actor = await load_actor(s, sec.user_id)
+        await transfers.record_transfer(s, actor, young.member_id, kind=TransferKind.official,
+                                        direction=Direction.outgoing, decided_on=decided,
+                                        unit_name="Chi bộ Khu phố 2, phường Phú Hội")
+        await s.commit()
+    page = await open_todo_page(driver, sec.user_id)
+    due = decided + timedelta(days=30)
+    assert "🔁 Chuyển sinh hoạt đảng sắp đến hạn (1):" in plain(page), plain(page)
+    assert (f"• Đồng chí {young.name} (Chi bộ Tổ dân phố 1): nộp giấy giới thiệu trước ngày {due:%d/%m/%Y}, còn 5 ngày"
+            in plain(page)), plain(page)
+    await driver.press_button(sec.user_id, page, "🔁 Chuyển sinh hoạt (1)")
+    [listing] = await driver.wait_for_bot_messages(sec.user_id)  # the transfers feature's own list
+    assert young.name in plain(listing) and "Phú Hội" in plain(listing)

@@ -2,7 +2,7 @@
 official transfer with the past cell kept, open transfers as an officer sees them, temporary members apart."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -221,3 +221,40 @@ async def test_the_panels_count_and_a_line_of_the_list(session, ward):
     await transfers.cancel_transfer(session, secretary2, t.id)
     with pytest.raises(TransferError, match="not_open"):
         await transfers.open_line(session, secretary, t.id)
+
+
+async def test_the_todo_lists_a_transfer_as_each_deadline_comes_near(session, ward):
+    from datetime import timedelta
+
+    from models import todo
+    from models.dates import VIETNAM
+
+    _cell1, cell2, _far = ward["cells"]
+    secretary, nobody = [await member_actor(session, ward[k].id) for k in ("secretary", "bay")]
+    t = await transfers.record_transfer(session, secretary, ward["bay"].id, kind=OFF, direction=OUT,
+                                        decided_on=TODAY, unit_id=cell2.id, today=TODAY)
+    await transfers.record_transfer(session, secretary, ward["lien"].id, kind=TMP, direction=OUT, decided_on=TODAY,
+                                    unit_id=cell2.id, purpose=Purpose.work, until_on=date(2027, 6, 4), today=TODAY)
+    letter_by, move_by = TODAY + timedelta(days=30), date(2027, 3, 8)
+    assert transfers.rules().remind_days == 14
+
+    def seen(on: date) -> list[tuple[str, str, date, int]]:
+        return [(d.line.full_name, d.step.value, d.day, d.days_left) for d in found[on]]
+
+    found = {on: await transfers.due(session, secretary, on) for on in (
+        TODAY, letter_by - timedelta(days=15), letter_by - timedelta(days=14), letter_by, letter_by + timedelta(days=1),
+        move_by - timedelta(days=14), move_by + timedelta(days=2), date(2027, 5, 25))}
+    assert seen(TODAY) == [] and seen(letter_by - timedelta(days=15)) == []
+    assert seen(letter_by - timedelta(days=14)) == [("Lê Văn Bảy", "letter", letter_by, 14)]
+    assert seen(letter_by) == [("Lê Văn Bảy", "letter", letter_by, 0)]
+    assert seen(letter_by + timedelta(days=1)) == []  # the letter's day past, the move not near yet
+    assert seen(move_by - timedelta(days=14)) == [("Lê Văn Bảy", "move", move_by, 14)]
+    assert seen(move_by + timedelta(days=2)) == [("Lê Văn Bảy", "move", move_by, -2)]  # overdue, still listed
+    assert seen(date(2027, 5, 25)) == [("Lê Văn Bảy", "move", move_by, -78),
+                                       ("Trần Thị Bích Liên", "end", date(2027, 6, 4), 10)]
+    assert await transfers.due(session, nobody, letter_by) == []
+    # The weekly to-do carries them; once completed, the transfer is gone from it.
+    monday = datetime(2027, 1, 1, 7, 0, tzinfo=VIETNAM)
+    assert [d.line.full_name for d in (await todo.todo_for(session, secretary, monday)).transfers] == ["Lê Văn Bảy"]
+    await transfers.complete_transfer(session, secretary, t.id, on=date(2027, 1, 2))
+    assert (await todo.todo_for(session, secretary, monday)).transfers == ()
