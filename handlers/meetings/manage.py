@@ -114,7 +114,8 @@ async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:
     codec = btn.PAPER_ANSWER if paper else btn.PROXY_ANSWER
     rows = [[InlineKeyboardButton(f"✅ {'📵 ' if not m.reachable else ''}{m.name}"[:60],
                                   callback_data=codec.data(meeting.id, m.member_id, 1)),
-             InlineKeyboardButton("🙏", callback_data=codec.data(meeting.id, m.member_id, 0))] for m in waiting]
+             InlineKeyboardButton(turn.t("meeting.button.proxy_absent"),
+                                  callback_data=codec.data(meeting.id, m.member_id, 0))] for m in waiting]
     rows.append([InlineKeyboardButton(turn.t("meeting.button.back"), callback_data=btn.CARD.data(meeting.id))])
     if paper:
         key = "print.paper.header" if waiting else "print.paper.none"

@@ -154,7 +154,7 @@ async def test_the_invitation_is_printed_and_answers_on_paper_are_recorded_and_s
     listing = await driver.wait_for_edit(sec.user_id, status["message_id"])
     assert not any(first in b for b in buttons(listing))
     absent = next(b for row in listing["reply_markup"]["inline_keyboard"] for b in row
-                  if second in row[0]["text"] and b["text"] == "🙏")
+                  if second in row[0]["text"] and b["text"] == "🙏 Vắng")
     await driver.press(sec.user_id, listing["message_id"], data=absent["callback_data"])
     reasons = await driver.wait_for_edit(sec.user_id, status["message_id"])
     await driver.press_button(sec.user_id, reasons, "Ốm đau")
