@@ -11,13 +11,22 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from models import audit, one_line
 from models.callback_data import Codec
 
 from .cancel import cancel
+from .keyboards import menu_pattern
 from .turn import Turn, member_handler
 
 if TYPE_CHECKING:  # the loaders `pressed` takes are models' functions; a handler holds no session of its own
@@ -107,6 +116,19 @@ def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping
             allow_reentry=True,
             name=name,
         )
+
+
+def add_buttons(app: Application, buttons: Iterable[tuple[Callable[..., Awaitable[Any]], str]]) -> None:
+    """A feature's table of buttons answered outside its conversations, each (handler, pattern), in order."""
+    for callback, pattern in buttons:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+
+
+def add_command(app: Application, name: str, callback: Callable[..., Awaitable[Any]], menu: str | None = None) -> None:
+    """/name, and the big menu button of catalog id `menu` that does the same."""
+    app.add_handler(CommandHandler(name, callback))
+    if menu is not None:
+        app.add_handler(MessageHandler(filters.Regex(menu_pattern(menu)), callback))
 
 
 Show = Callable[..., Awaitable[Any]]
