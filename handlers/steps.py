@@ -8,7 +8,7 @@ import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import (
@@ -177,6 +177,27 @@ def kept_step(turn: Turn, codec: Codec, draft: dict, fields: Mapping[str, str], 
         turn.answer(turn.t(expired_key), alert=True)
         return None
     return what
+
+
+class Kept(NamedTuple):
+    """A step of a conversation whose ✔ Giữ … takes again what was typed for it before ◀."""
+
+    field: str  # the draft's key
+    said: Callable[[Turn, dict], str] | None  # the line the step's message becomes; None: left as it is
+    then: Callable[[Turn], Any]  # the next step asked (a state, or a coroutine giving one)
+
+
+async def take_kept(turn: Turn, codec: Codec, draft: dict, steps: Mapping[str, Kept], expired_key: str) -> Any:
+    """✔ Giữ … pressed: the step's line says what was kept and the next step is asked; when the draft no longer
+    holds it, the person is told and the conversation stays where it is."""
+    what = kept_step(turn, codec, draft, {name: step.field for name, step in steps.items()}, expired_key)
+    if what is None:
+        return None
+    step = steps[what]
+    if step.said is not None:
+        turn.edit(step.said(turn, draft))
+    state = step.then(turn)
+    return await state if inspect.isawaitable(state) else state
 
 
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],
