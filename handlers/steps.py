@@ -102,6 +102,25 @@ def item_handler(codec: Codec, load: Callable[[AsyncSession, int], Awaitable[Any
     return wrap
 
 
+def shown_if(name: str, codec: Codec, allowed: Callable[[Turn], Any], show: Callable[[Turn], Awaitable[Any]],
+             what: str) -> Any:
+    """A member's handler (named `name`) of a button that shows a page to those `allowed` (a bool, or a coroutine
+    giving one); data not of `codec`'s shape, or a presser not allowed: refused, recorded as `what`."""
+
+    async def shown(turn: Turn):
+        if codec.parse(turn.update.callback_query.data) is None:
+            ok = False
+        else:
+            ok = allowed(turn)
+            ok = await ok if inspect.isawaitable(ok) else ok
+        if not ok:
+            await refuse(turn, what)
+            return None
+        return await show(turn)
+
+    return named_handler(name, shown)
+
+
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
                  *, fallbacks: Iterable[BaseHandler] = (), timeout: float = CONVERSATION_TIMEOUT_S) -> ConversationHandler:
     """A feature's conversation: /cancel leaves it, it times out after half an hour, a new entry restarts it."""
