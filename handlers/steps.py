@@ -8,16 +8,25 @@ import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from models import audit, one_line
 from models.callback_data import Codec
 
 from .cancel import cancel
+from .keyboards import menu_pattern
 from .turn import Turn, member_handler
 
 if TYPE_CHECKING:  # the loaders `pressed` takes are models' functions; a handler holds no session of its own
@@ -93,6 +102,25 @@ def item_handler(codec: Codec, load: Callable[[AsyncSession, int], Awaitable[Any
     return wrap
 
 
+def shown_if(name: str, codec: Codec, allowed: Callable[[Turn], Any], show: Callable[[Turn], Awaitable[Any]],
+             what: str) -> Any:
+    """A member's handler (named `name`) of a button that shows a page to those `allowed` (a bool, or a coroutine
+    giving one); data not of `codec`'s shape, or a presser not allowed: refused, recorded as `what`."""
+
+    async def shown(turn: Turn):
+        if codec.parse(turn.update.callback_query.data) is None:
+            ok = False
+        else:
+            ok = allowed(turn)
+            ok = await ok if inspect.isawaitable(ok) else ok
+        if not ok:
+            await refuse(turn, what)
+            return None
+        return await show(turn)
+
+    return named_handler(name, shown)
+
+
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
                  *, fallbacks: Iterable[BaseHandler] = (), timeout: float = CONVERSATION_TIMEOUT_S) -> ConversationHandler:
     """A feature's conversation: /cancel leaves it, it times out after half an hour, a new entry restarts it."""
@@ -107,6 +135,19 @@ def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping
             allow_reentry=True,
             name=name,
         )
+
+
+def add_buttons(app: Application, buttons: Iterable[tuple[Callable[..., Awaitable[Any]], str]]) -> None:
+    """A feature's table of buttons answered outside its conversations, each (handler, pattern), in order."""
+    for callback, pattern in buttons:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+
+
+def add_command(app: Application, name: str, callback: Callable[..., Awaitable[Any]], menu: str | None = None) -> None:
+    """/name, and the big menu button of catalog id `menu` that does the same."""
+    app.add_handler(CommandHandler(name, callback))
+    if menu is not None:
+        app.add_handler(MessageHandler(filters.Regex(menu_pattern(menu)), callback))
 
 
 Show = Callable[..., Awaitable[Any]]
@@ -155,6 +196,27 @@ def kept_step(turn: Turn, codec: Codec, draft: dict, fields: Mapping[str, str], 
         turn.answer(turn.t(expired_key), alert=True)
         return None
     return what
+
+
+class Kept(NamedTuple):
+    """A step of a conversation whose ✔ Giữ … takes again what was typed for it before ◀."""
+
+    field: str  # the draft's key
+    said: Callable[[Turn, dict], str] | None  # the line the step's message becomes; None: left as it is
+    then: Callable[[Turn], Any]  # the next step asked (a state, or a coroutine giving one)
+
+
+async def take_kept(turn: Turn, codec: Codec, draft: dict, steps: Mapping[str, Kept], expired_key: str) -> Any:
+    """✔ Giữ … pressed: the step's line says what was kept and the next step is asked; when the draft no longer
+    holds it, the person is told and the conversation stays where it is."""
+    what = kept_step(turn, codec, draft, {name: step.field for name, step in steps.items()}, expired_key)
+    if what is None:
+        return None
+    step = steps[what]
+    if step.said is not None:
+        turn.edit(step.said(turn, draft))
+    state = step.then(turn)
+    return await state if inspect.isawaitable(state) else state
 
 
 def confirmed_draft(turn: Turn, codec: Codec, yes: str, draft_key: str, needs: Iterable[str],

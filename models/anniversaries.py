@@ -60,10 +60,7 @@ RULES_FILE = Path(__file__).resolve().parent / "rules" / "anniversaries.toml"
 
 
 @dataclass(frozen=True)
-class Rules:
-    version: int
-    name: str
-    short_name: str
+class Rules(rulesfile.Heading):
     longevity_ages: tuple[int, ...]
     party_years: tuple[int, ...]
     days_ahead: int

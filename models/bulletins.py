@@ -26,7 +26,7 @@ from .permissions import Action, Actor, may, may_send_to
 from .scheduling import Dispatched, claim
 from .scheduling import release_due as release_rows
 from .sql import rowcount, upsert
-from .text import CleanLine, CleanText, clean_line, clean_text
+from .text import CleanLine, CleanText, clean_line, clean_text, required
 from .units import Unit
 
 BULLETIN_DELIVERY = "bulletin"  # ref_id: Bulletin.id
@@ -116,15 +116,8 @@ async def create_bulletin(
 ) -> Bulletin:
     """Make a bulletin; sent at once (its deliveries queued in this transaction) unless `send_at`
     is later. Raises BulletinError. The caller commits."""
-    title, text = clean_line(title), clean_text(text)
-    if not title:
-        raise BulletinError("title_empty")
-    if len(title) > TITLE_MAX:
-        raise BulletinError("title_long")
-    if not text:
-        raise BulletinError("text_empty")
-    if len(text) > TEXT_MAX:
-        raise BulletinError("text_long")
+    title = required(clean_line(title), TITLE_MAX, BulletinError, "title")
+    text = required(clean_text(text), TEXT_MAX, BulletinError, "text")
     unit = await session.get(Unit, unit_id)
     if unit is None or not may_send_to(actor, unit):
         raise BulletinError("not_allowed")

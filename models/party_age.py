@@ -38,10 +38,7 @@ CHUNK = 500  # members per IN (...) when loading facts
 
 
 @dataclass(frozen=True)
-class Rules:
-    version: int
-    name: str
-    short_name: str  # shown beside a date that a ⚠ figure moved: "theo quy định Huy hiệu Đảng 2025"
+class Rules(rulesfile.Heading):
     milestones: tuple[int, ...]
     award_days: tuple[tuple[int, int], ...]  # (month, day), in the year's order
     lead_weeks: int

@@ -33,10 +33,7 @@ RULES_FILE = Path(__file__).resolve().parent / "rules" / "probation_2025.toml"
 
 
 @dataclass(frozen=True)
-class Rules:
-    version: int
-    name: str
-    short_name: str
+class Rules(rulesfile.Heading):
     ceremony_working_days: int
     months: int
     month12_from: str  # "ceremony" (when recorded, else the decision) or "decision"

@@ -5,8 +5,18 @@ feature reads the rest of its file itself."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a rules file says of itself, the first fields of a feature's Rules (made with `heading`)."""
+
+    version: int
+    name: str
+    short_name: str  # shown beside a figure these rules decided: "theo HD 42"
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -62,6 +62,15 @@ def clean_text(text: str | None) -> str:
     return _strip_invisible(text or "").strip()
 
 
+def required(text: str, limit: int, error: Callable[[str], Exception], what: str) -> str:
+    """A cleaned text that must say something and fit: else error("<what>_empty") or error("<what>_long")."""
+    if not text:
+        raise error(f"{what}_empty")
+    if len(text) > limit:
+        raise error(f"{what}_long")
+    return text
+
+
 def fold(text: str | None) -> str:
     """The search key: one line, lower case, without diacritics, đ as d, single spaces.
     "ĐẶNG Thị", "dang thi" and "Đặng thị" fold alike; the same key for what is stored and what is asked."""

@@ -103,10 +103,7 @@ class MemberCell(Base):
 
 # --- the rules ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Rules:
-    version: int
-    name: str
-    short_name: str
+class Rules(rulesfile.Heading):
     working_days: int  # ⚠ the official move, after the decision
     letter_days: int  # ⚠ the letter presented
     months: dict[Purpose, tuple[int, int]]  # ⚠ a temporary transfer's length, at least and at most

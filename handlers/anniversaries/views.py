@@ -13,7 +13,7 @@ from models.permissions import managed_cells
 
 from ..i18n import t
 from ..members import buttons as members_btn
-from ..steps import refuse
+from ..steps import refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import mine_markup
@@ -59,12 +59,8 @@ async def show_cells(turn: Turn) -> None:
         turn.reply(text, markup)  # from the panel: a new message, the panel stays
 
 
-@member_handler
-async def cells_pressed(turn: Turn):
-    if btn.CELLS.parse(turn.update.callback_query.data) is None or not await managed_cells(turn.session, turn.actor):
-        await refuse(turn, "anniversaries_cells")
-        return
-    await show_cells(turn)
+cells_pressed = shown_if("cells_pressed", btn.CELLS, lambda turn: managed_cells(turn.session, turn.actor), show_cells,
+                         "anniversaries_cells")
 
 
 @member_handler

@@ -13,13 +13,20 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..keyboards import menu_pattern
-from ..steps import conversation
+from ..steps import add_buttons, add_command, conversation
 from . import buttons as btn
 from . import steps, views
 from .render import release_due, render_bulletin, renderers
 
 __all__ = ["FEATURE", "register", "render_bulletin", "renderers"]
+
+# The buttons answered outside the conversation, in this order (after it and /bulletins).
+BUTTONS = (
+    (views.list_page, btn.LIST_PAGE.pattern),
+    (views.play_pressed, btn.PLAY.pattern),
+    (views.scheduled_pressed, btn.SCHEDULED.pattern),
+    (views.withdraw_pressed, btn.WITHDRAW.pattern),
+)
 
 
 def register(app) -> None:
@@ -40,13 +47,9 @@ def register(app) -> None:
             steps.AT: [MessageHandler(text, steps.got_at)],
         },
     ))
-    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
-    app.add_handler(CommandHandler("bulletins", views.list_command))
-    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.bulletins")), views.list_command))
-    app.add_handler(CallbackQueryHandler(views.list_page, pattern=btn.LIST_PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(views.play_pressed, pattern=btn.PLAY.pattern))
-    app.add_handler(CallbackQueryHandler(views.scheduled_pressed, pattern=btn.SCHEDULED.pattern))
-    app.add_handler(CallbackQueryHandler(views.withdraw_pressed, pattern=btn.WITHDRAW.pattern))
+    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    add_command(app, "bulletins", views.list_command, menu="menu.bulletins")
+    add_buttons(app, BUTTONS)
 
 
 FEATURE = Feature(

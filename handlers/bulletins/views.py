@@ -14,7 +14,7 @@ from ..i18n import fmt_date
 from ..keyboards import list_markup
 from ..listen import part_captions, speak_to, speech_of, spoken_text
 from ..notices.render import BUTTON_TITLE, button_title, local_day
-from ..steps import paged, refuse
+from ..steps import paged, refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import bulletin_head
@@ -77,12 +77,8 @@ async def _show_scheduled(turn: Turn) -> None:
     turn.edit("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-@member_handler
-async def scheduled_pressed(turn: Turn):
-    if btn.SCHEDULED.parse(turn.update.callback_query.data) is None or not turn.actor.is_officer:
-        await refuse(turn, "bulletin_scheduled")
-        return
-    await _show_scheduled(turn)
+scheduled_pressed = shown_if("scheduled_pressed", btn.SCHEDULED, lambda turn: turn.actor.is_officer, _show_scheduled,
+                             "bulletin_scheduled")
 
 
 @member_handler

@@ -21,8 +21,7 @@ from models import meetings
 from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..keyboards import menu_pattern
-from ..steps import conversation
+from ..steps import add_buttons, add_command, conversation
 from . import attendance, manage, minutes, prepare, printout, steps, views
 from . import buttons as btn
 from .common import (
@@ -116,15 +115,12 @@ def register(app) -> None:
         },
         fallbacks=[CallbackQueryHandler(views.attend_pressed, pattern=btn.ATTEND.pattern)],
     ))
-    for callback, pattern in BUTTONS:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    app.add_handler(CommandHandler("attendance", attendance.attendance_command))
-    app.add_handler(CallbackQueryHandler(prepare.documents_due_pressed, pattern=btn.DOCS_DUE.exact))
-    app.add_handler(CallbackQueryHandler(attendance.attendance_command, pattern=btn.ROLL_DUE.exact))
-    for callback, pattern in ROLL_CALL_BUTTONS:
-        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    app.add_handler(CommandHandler("meetings", views.meetings_command))
-    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.meetings")), views.meetings_command))
+    add_buttons(app, BUTTONS)
+    add_command(app, "attendance", attendance.attendance_command)
+    add_buttons(app, [(prepare.documents_due_pressed, btn.DOCS_DUE.exact),
+                      (attendance.attendance_command, btn.ROLL_DUE.exact)])
+    add_buttons(app, ROLL_CALL_BUTTONS)
+    add_command(app, "meetings", views.meetings_command, menu="menu.meetings")
 
 
 CELL_PANEL = frozenset({"cell"})

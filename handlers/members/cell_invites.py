@@ -8,7 +8,9 @@ Every press is checked again: a button proves nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -118,17 +120,29 @@ async def _pressed(turn: Turn, codec, what: str, page_size: int) -> tuple[CellIn
     return None
 
 
+def _invites_handler(codec, what: str, page_size: Callable[[], int]):
+    """A member's handler of a send or print button: `fn(turn, found, page)` once _pressed has found the codes
+    (`page_size` read at each press)."""
+
+    def wrap(fn: Callable[[Turn, CellInvites, int], Awaitable[None]]):
+        @functools.wraps(fn)
+        async def with_invites(turn: Turn) -> None:
+            pressed = await _pressed(turn, codec, what, page_size())
+            if pressed is not None:
+                await fn(turn, *pressed)
+
+        return member_handler(with_invites)
+
+    return wrap
+
+
 def _day(turn: Turn, at: datetime) -> str:
     return fmt_date(at.astimezone(turn.services.timezone or VIETNAM).date())
 
 
-@member_handler
-async def send_each(turn: Turn):
+@_invites_handler(btn.INVITE_SEND, "invite_send", lambda: PER_PRESS)
+async def send_each(turn: Turn, found: CellInvites, page: int) -> None:
     """PER_PRESS messages, each a member's invitation to forward; then a button for the next ones."""
-    pressed = await _pressed(turn, btn.INVITE_SEND, "invite_send", PER_PRESS)
-    if pressed is None:
-        return
-    found, page = pressed
     first, total = page * PER_PRESS + 1, len(found.members)
     last = first + len(found.invites) - 1
     turn.reply(turn.t("invites.forward_hint", count=len(found.invites), cell=esc(found.cell_name)))
@@ -145,13 +159,9 @@ async def send_each(turn: Turn):
         turn.reply(turn.t("invites.sent_all", total=total))
 
 
-@member_handler
-async def print_qr(turn: Turn):
+@_invites_handler(btn.INVITE_QR, "invite_qr", lambda: SHEET_MAX)
+async def print_qr(turn: Turn, found: CellInvites, page: int) -> None:
     """The sheet of QR codes with names, as a PDF document."""
-    pressed = await _pressed(turn, btn.INVITE_QR, "invite_qr", SHEET_MAX)
-    if pressed is None:
-        return
-    found, _ = pressed
     tz = turn.services.timezone or VIETNAM
     cards = [InviteCard(i.full_name, _link(turn, i.code), i.code, i.expires_at.astimezone(tz).date())
              for i in found.invites]

@@ -14,13 +14,28 @@ from models import deliveries, notices
 from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..keyboards import menu_pattern
-from ..steps import conversation
+from ..steps import add_buttons, add_command, conversation
 from . import buttons as btn
 from . import printout, steps, views
 from .render import EMOJI, notice_calls, render_notice, render_reminder, render_unreachable, status_edits
 
 __all__ = ["EMOJI", "FEATURE", "notice_calls", "register", "render_notice"]
+
+# The buttons answered outside the conversation, in this order (after it, /notices and /documents).
+BUTTONS = (
+    (views.read_pressed, btn.READ.pattern),
+    (views.studied_pressed, btn.STUDIED.pattern),
+    (views.open_pressed, btn.OPEN.pattern),
+    (views.inbox_page, btn.INBOX_PAGE.pattern),
+    (views.sent_page, btn.SENT_PAGE.pattern),
+    (views.status_pressed, btn.STATUS.pattern),
+    (views.remind_pressed, btn.REMIND.pattern),
+    (views.study_rates_pressed, btn.STUDY_RATES.pattern),
+    (views.documents_page, btn.DOCUMENTS_PAGE.pattern),
+    (printout.print_pressed, btn.PRINT.pattern),
+    (printout.cells_page, btn.PRINT_CELLS.pattern),
+    (printout.cell_pressed, btn.PRINT_CELL.pattern),
+)
 
 
 def register(app) -> None:
@@ -50,22 +65,10 @@ def register(app) -> None:
          CallbackQueryHandler(steps.notice_command, pattern=btn.PANEL.exact)],
         {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in composing.items()},
     ))
-    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
-    app.add_handler(CommandHandler("notices", views.inbox_command))
-    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.notices")), views.inbox_command))
-    app.add_handler(CommandHandler("documents", views.documents_command))
-    app.add_handler(CallbackQueryHandler(views.read_pressed, pattern=btn.READ.pattern))
-    app.add_handler(CallbackQueryHandler(views.studied_pressed, pattern=btn.STUDIED.pattern))
-    app.add_handler(CallbackQueryHandler(views.open_pressed, pattern=btn.OPEN.pattern))
-    app.add_handler(CallbackQueryHandler(views.inbox_page, pattern=btn.INBOX_PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(views.sent_page, pattern=btn.SENT_PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(views.status_pressed, pattern=btn.STATUS.pattern))
-    app.add_handler(CallbackQueryHandler(views.remind_pressed, pattern=btn.REMIND.pattern))
-    app.add_handler(CallbackQueryHandler(views.study_rates_pressed, pattern=btn.STUDY_RATES.pattern))
-    app.add_handler(CallbackQueryHandler(views.documents_page, pattern=btn.DOCUMENTS_PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(printout.print_pressed, pattern=btn.PRINT.pattern))
-    app.add_handler(CallbackQueryHandler(printout.cells_page, pattern=btn.PRINT_CELLS.pattern))
-    app.add_handler(CallbackQueryHandler(printout.cell_pressed, pattern=btn.PRINT_CELL.pattern))
+    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    add_command(app, "notices", views.inbox_command, menu="menu.notices")
+    add_command(app, "documents", views.documents_command)
+    add_buttons(app, BUTTONS)
 
 
 async def release_scheduled(session) -> list[tuple[str, int]]:

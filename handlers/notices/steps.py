@@ -18,7 +18,18 @@ from models.permissions import sending_units
 from models.units import Unit
 
 from ..live_status import tell_outbox
-from ..steps import Trail, any_or_refuse, chose, confirmed_draft, keep_row, kept_step, refuse, typed_moment, typed_title
+from ..steps import (
+    Kept,
+    Trail,
+    any_or_refuse,
+    chose,
+    confirmed_draft,
+    keep_row,
+    refuse,
+    take_kept,
+    typed_moment,
+    typed_title,
+)
 from ..steps import asked as _asked
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -291,27 +302,20 @@ async def got_at(turn: Turn):
     return await _preview(turn)
 
 
-KEPT = {"title": "title", "body": "body", "file": "file", "at": "send_at"}  # a step → what the draft keeps of it
+KEPT = {  # a step → what the draft keeps of it, the line saying so, the step asked next
+    "title": Kept("title", lambda turn, draft: turn.t("notice.title_chosen", title=esc(draft["title"])), _ask_body),
+    "body": Kept("body", lambda turn, draft: _body_line(turn, draft["body"]), _ask_file),
+    "file": Kept("file", lambda turn, draft: turn.t("notice.file_received", name=esc(draft["file"]["name"] or "🖼")),
+                 _after_file),
+    "at": Kept("send_at", lambda turn, draft: turn.t("notice.preview_at", when=when_text(
+        _send_at(draft), turn.services.timezone)), lambda turn: _preview(turn)),
+}
 
 
 @member_handler
 async def kept(turn: Turn):
     """✔ Giữ …: what was typed or sent for this step before ◀, taken again; the next step asked."""
-    draft = _draft(turn)
-    what = kept_step(turn, btn.KEEP, draft, KEPT, "notice.expired")
-    if what is None:
-        return None  # the conversation stays where it is
-    if what == "title":
-        turn.edit(turn.t("notice.title_chosen", title=esc(draft["title"])))
-        return _ask_body(turn)
-    if what == "body":
-        turn.edit(_body_line(turn, draft["body"]))
-        return _ask_file(turn)
-    if what == "file":
-        turn.edit(turn.t("notice.file_received", name=esc(draft["file"]["name"] or "🖼")))
-        return await _after_file(turn)
-    turn.edit(turn.t("notice.preview_at", when=when_text(_send_at(draft), turn.services.timezone)))
-    return await _preview(turn)
+    return await take_kept(turn, btn.KEEP, _draft(turn), KEPT, "notice.expired")
 
 
 def _draft_notice(turn: Turn, draft: dict, unit: Unit) -> Notice:

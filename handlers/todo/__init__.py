@@ -7,11 +7,10 @@ The lines are models.todo's; render (text, buttons, the outbox renderer), views 
 settings), schedule (the Monday tick, bound to the settings' time zone and hour)."""
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler
-
 from models import todo
 
 from ..feature import Feature, PanelItem
+from ..steps import add_buttons
 from ..turn import services_of
 from . import buttons as btn
 from . import views
@@ -22,9 +21,8 @@ from .schedule import SCHEDULE, weekly_tick
 def register(app) -> None:
     services = services_of(app)
     SCHEDULE.bind(services.timezone, services.todo_hour)
-    app.add_handler(CallbackQueryHandler(views.todo_pressed, pattern=btn.OPEN.pattern))
-    app.add_handler(CallbackQueryHandler(views.weekly_pressed, pattern=btn.WEEKLY.pattern))
-    app.add_handler(CallbackQueryHandler(views.hour_pressed, pattern=btn.HOUR.pattern))
+    add_buttons(app, [(views.todo_pressed, btn.OPEN.pattern), (views.weekly_pressed, btn.WEEKLY.pattern),
+                      (views.hour_pressed, btn.HOUR.pattern)])
 
 
 FEATURE = Feature(

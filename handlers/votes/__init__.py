@@ -14,10 +14,21 @@ from models import votes
 from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..keyboards import MENU_TEXT, menu_pattern
-from ..steps import conversation
+from ..keyboards import MENU_TEXT
+from ..steps import add_buttons, add_command, conversation
 from . import buttons as btn
 from . import printout, render, steps, views
+
+# The buttons answered outside the conversations, in this order (after them and /votes).
+BUTTONS = (
+    (views.open_pressed, btn.OPEN.pattern),
+    (views.result_pressed, btn.RESULT.pattern),
+    (views.status_pressed, btn.STATUS.pattern),
+    (views.close_asked, btn.CLOSE_ASK.pattern),
+    (views.close_confirmed, btn.CLOSE_YES.pattern),
+    (views.roll_pressed, btn.ROLL.pattern),
+    (printout.print_pressed, btn.PRINT.pattern),
+)
 
 
 def register(app) -> None:
@@ -50,16 +61,9 @@ def register(app) -> None:
     )
     app.add_handler(tapping)
     app.add_handler(opening)
-    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
-    app.add_handler(CommandHandler("votes", views.list_command))
-    app.add_handler(MessageHandler(filters.Regex(menu_pattern("menu.votes")), views.list_command))
-    app.add_handler(CallbackQueryHandler(views.open_pressed, pattern=btn.OPEN.pattern))
-    app.add_handler(CallbackQueryHandler(views.result_pressed, pattern=btn.RESULT.pattern))
-    app.add_handler(CallbackQueryHandler(views.status_pressed, pattern=btn.STATUS.pattern))
-    app.add_handler(CallbackQueryHandler(views.close_asked, pattern=btn.CLOSE_ASK.pattern))
-    app.add_handler(CallbackQueryHandler(views.close_confirmed, pattern=btn.CLOSE_YES.pattern))
-    app.add_handler(CallbackQueryHandler(views.roll_pressed, pattern=btn.ROLL.pattern))
-    app.add_handler(CallbackQueryHandler(printout.print_pressed, pattern=btn.PRINT.pattern))
+    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    add_command(app, "votes", views.list_command, menu="menu.votes")
+    add_buttons(app, BUTTONS)
 
 
 async def close_and_remind(session) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from models.votes import BallotKind, Electorate, PassRule, VoteError
 
 from ..i18n import fmt_date, t
 from ..live_status import tell_outbox
-from ..steps import Trail, any_or_refuse, confirmed_draft, keep_row, kept_step, one_line_form, refuse
+from ..steps import Kept, Trail, any_or_refuse, confirmed_draft, keep_row, one_line_form, refuse, take_kept
 from ..steps import asked as _asked
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -339,23 +339,18 @@ async def stale_step(turn: Turn):
 
 
 
-KEPT = {"question": "question", "options": "options", "closes": "closes_at"}  # a step → the draft's key
+KEPT = {  # a step → what the draft keeps of it, the line saying so, the step asked next
+    "question": Kept("question", lambda turn, draft: turn.t("vote.question_chosen", question=esc(draft["question"])),
+                     _ask_options),
+    "options": Kept("options", lambda turn, draft: _options_line(turn, draft["options"]), _ask_closes),
+    "closes": Kept("closes_at", None, lambda turn: _show_settings(turn, edit=True)),
+}
 
 
 @member_handler
 async def kept(turn: Turn):
     """✔ …: what was typed or chosen for this step before ◀, taken again; the next step asked."""
-    draft = _draft(turn)
-    what = kept_step(turn, btn.KEEP, draft, KEPT, "vote.expired")
-    if what is None:
-        return None  # the conversation stays where it is
-    if what == "question":
-        turn.edit(turn.t("vote.question_chosen", question=esc(draft["question"])))
-        return _ask_options(turn)
-    if what == "options":
-        turn.edit(_options_line(turn, draft["options"]))
-        return _ask_closes(turn)
-    return await _show_settings(turn, edit=True)
+    return await take_kept(turn, btn.KEEP, _draft(turn), KEPT, "vote.expired")
 
 
 # ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.

@@ -42,10 +42,7 @@ RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "meetings_hd42.t
 
 
 @dataclass(frozen=True)
-class Rules:
-    version: int
-    name: str
-    short_name: str  # shown beside a figure measured against these rules: "theo HD 42"
+class Rules(rulesfile.Heading):
     regular_minutes: int
     thematic_minutes: int
     documents_days_before: int

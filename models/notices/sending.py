@@ -19,7 +19,7 @@ from ..members import member_ids_under
 from ..permissions import ALLOWED, Action, Actor, may_send_to
 from ..scheduling import Dispatched, claim
 from ..scheduling import release_due as release_rows
-from ..text import clean_line, clean_text, fold
+from ..text import clean_line, clean_text, fold, required
 from ..units import Unit
 from .tables import (
     BODY_MAX,
@@ -105,11 +105,7 @@ async def create_notice(
 ) -> Notice:
     """Make a notice; sent at once (its deliveries queued in this transaction) unless `send_at`
     is later. Raises NoticeError. The caller commits."""
-    title, body = clean_line(title), clean_text(body)
-    if not title:
-        raise NoticeError("title_empty")
-    if len(title) > TITLE_MAX:
-        raise NoticeError("title_long")
+    title, body = required(clean_line(title), TITLE_MAX, NoticeError, "title"), clean_text(body)
     if len(body) > BODY_MAX:
         raise NoticeError("body_long")
     if attachment is not None and attachment.kind not in FILE_KINDS:
