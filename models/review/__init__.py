@@ -45,5 +45,5 @@ __all__ = [
     "Opened", "ReviewEntry", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",
     "available", "cell_reviews", "check_open", "daily_tick", "editable", "entry_of", "exempt_reason", "open_round",
     "open_rounds", "reminder_due", "reminder_entry", "rules", "set_condition", "set_form", "set_points", "set_text",
-    "sheet", "submit", "suggested_points", "units_to_open",
+    "sheet", "submit", "suggested_points", "units_to_open", "waiting_count",
 ]

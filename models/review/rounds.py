@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,7 +64,7 @@ def exempt_reason(r: Rules, member: Member, year: int) -> str | None:
     return None
 
 
-async def _last_year_points(session: AsyncSession, member_ids: list[int], year: int) -> dict[int, tuple[Form, dict]]:
+async def _last_year_points(session: AsyncSession, member_ids: list[int], year: int) -> dict[int, tuple[Form, dict[str, Any]]]:
     rows = await session.execute(
         select(ReviewEntry.member_id, ReviewEntry.form, ReviewEntry.points)
         .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
@@ -72,7 +73,7 @@ async def _last_year_points(session: AsyncSession, member_ids: list[int], year: 
     return {m: (f, dict(p or {})) for m, f, p in rows.all()}
 
 
-def suggested_points(r: Rules, form: Form, last: tuple[Form, dict] | None) -> dict[str, int]:
+def suggested_points(r: Rules, form: Form, last: tuple[Form, dict[str, Any]] | None) -> dict[str, int]:
     """Last year's points for the same form's groups, else the rules' defaults."""
     before = last[1] if last is not None and last[0] is form else {}
     return {g.id: int(before[g.id]) if isinstance(before.get(g.id), int) and 0 <= before[g.id] <= g.max
