@@ -1,0 +1,153 @@
+"""The year-end review, first slice (issue 16), over the Bot API: the ward officer opens the round from the
+committee's panel with taps (year, two deadlines on the calendar, confirm); the elderly member (2C) completes
+the self-review with buttons only; the secretary sees it sent and fills one in by proxy for a member without
+Telegram (marked); forged presses, a second sending and a too-long text are refused and change nothing.
+
+The elderly member's taps: 📝 Tự kiểm điểm → ▶ Bắt đầu → ➕ (part 1) → Tiếp → Tiếp → Tiếp → ➖ (part 4) → Tiếp →
+Không có ý kiến thêm ×3 → 📨 Gửi: 12 taps, nothing typed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models.dates import local_today
+from models.members import Member
+from models.review import Form, Level, ReviewEntry, ReviewRound
+
+from .outbox import settled
+from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
+
+
+async def _entries(run) -> dict[int, ReviewEntry]:
+    async with run.sessionmaker() as s:
+        return {e.member_id: e for e in (await s.scalars(select(ReviewEntry))).all()}
+
+
+async def _answer(driver, user_id: int, message_id: int, data: str) -> str:
+    answer = await driver.callback_answer(await driver.press(user_id, message_id, data=data))
+    return answer.get("text") or ""
+
+
+async def _tap(driver, user_id: int, msg: dict, label: str) -> dict:
+    """Press a button of the screen and get the screen back, edited in place."""
+    await driver.press_button(user_id, msg, label)
+    return await driver.wait_for_edit(user_id, msg["message_id"])
+
+
+async def _open_round(driver, officer) -> tuple:
+    panel = await open_panel(driver, officer.user_id, PARTY_PANEL)
+    await driver.press_button(officer.user_id, panel, "Kiểm điểm cuối năm")
+    [year] = await driver.wait_for_bot_messages(officer.user_id)
+    today = local_today()
+    assert "Kiểm điểm năm nào?" in plain(year), plain(year)
+    screen = await _tap(driver, officer.user_id, year, f"Năm {today.year}")
+    assert "Hạn chót đảng viên gửi bản tự kiểm điểm" in plain(screen), plain(screen)
+    self_day, meet_day = today + timedelta(days=10), today + timedelta(days=20)
+    for day in (self_day, meet_day):
+        month = f"rvm:{day:%Y%m}"
+        if day.month != today.month or (day == meet_day and self_day.month != meet_day.month):
+            await driver.press(officer.user_id, screen["message_id"], data=month)
+            screen = await driver.wait_for_edit(officer.user_id, screen["message_id"])
+        await driver.press(officer.user_id, screen["message_id"], data=f"rvd:{day:%Y%m%d}")
+        screen = await driver.wait_for_edit(officer.user_id, screen["message_id"])
+    text = plain(screen)
+    for line in (f"Năm kiểm điểm: {today.year}", f"Hạn gửi bản tự kiểm điểm: {self_day:%d/%m/%Y}",
+                 f"Hạn chi bộ họp kiểm điểm: {meet_day:%d/%m/%Y}"):
+        assert line in text, (line, text)
+    done = await _tap(driver, officer.user_id, screen, "Mở đợt kiểm điểm")
+    return done, self_day
+
+
+async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run):
+    officer, old, secretary, young = (personas[k] for k in ("committee_officer", "elderly_member", "secretary",
+                                                             "young_member"))
+    done, self_day = await _open_round(driver, officer)
+    text = plain(done)
+    assert "✅ Đã mở đợt kiểm điểm năm" in text and "Không kiểm điểm" in text, text
+    assert "Tôn Nữ Thị Lài (Chi bộ Tổ dân phố 1): được miễn sinh hoạt" in text, text
+    async with sandbox_run.sessionmaker() as s:
+        [rnd] = (await s.scalars(select(ReviewRound))).all()
+        sau = (await s.scalars(select(Member).where(Member.full_name == "Trần Văn Sáu"))).one()
+    entries = await _entries(sandbox_run)
+    mine = entries[old.member_id]
+    assert mine.form is Form.c and not mine.exempt
+
+    # The elderly member: the call comes with one button; every step is a tap.
+    [call] = await driver.wait_for_bot_messages(old.user_id)
+    assert "đợt kiểm điểm, đánh giá, xếp loại đảng viên năm" in plain(call), plain(call)
+    assert labels(call) == ["📝 Tự kiểm điểm"]
+    await driver.press_button(old.user_id, call, "Tự kiểm điểm")
+    [sheet] = await driver.wait_for_bot_messages(old.user_id)
+    assert "Bản tự kiểm điểm năm" in plain(sheet) and "Mẫu 2C" in plain(sheet), plain(sheet)
+    sheet = await _tap(driver, old.user_id, sheet, "Bắt đầu")
+    assert "Phần 1/4: Tư tưởng chính trị" in plain(sheet) and "Điểm: 8 (tối đa 10)" in plain(sheet), plain(sheet)
+    assert "Tổng điểm: 80/100. Mức xếp loại: Hoàn thành tốt nhiệm vụ (từ 70 đến dưới 90 điểm)." in plain(sheet)
+    # Forged: points beyond the range, another member's entry.
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rvp:{mine.id}:0:11")
+    assert "Điểm phải nằm trong khung" in said, said
+    [own] = await driver.exchange(young.user_id, "/profile")  # a message of his own to forge a press on
+    said = await _answer(driver, young.user_id, own["message_id"], f"rvx:{mine.id}")
+    assert said and "khung" not in said, said
+    sheet = await _tap(driver, old.user_id, sheet, "Thêm 1 điểm")
+    assert "Điểm: 9 (tối đa 10)" in plain(sheet) and "Tổng điểm: 81/100" in plain(sheet), plain(sheet)
+    for _ in range(3):
+        sheet = await _tap(driver, old.user_id, sheet, "Tiếp")
+    assert "Phần 4/4: Thực hiện nhiệm vụ đảng viên nơi cư trú" in plain(sheet), plain(sheet)
+    sheet = await _tap(driver, old.user_id, sheet, "Bớt 1 điểm")
+    assert "Điểm: 55 (tối đa 70)" in plain(sheet), plain(sheet)
+    sheet = await _tap(driver, old.user_id, sheet, "Tiếp")
+    assert "Câu 1/3: Ưu điểm" in plain(sheet), plain(sheet)
+    for _ in range(3):
+        sheet = await _tap(driver, old.user_id, sheet, "Không có ý kiến thêm")
+    assert "Xem lại trước khi gửi" in plain(sheet), plain(sheet)
+    assert "• Tư tưởng chính trị: 9/10" in plain(sheet) and "Hướng khắc phục: không có ý kiến thêm" in plain(sheet)
+    sheet = await _tap(driver, old.user_id, sheet, "Gửi")
+    assert "✅ Đã gửi bản tự kiểm điểm" in plain(sheet) and labels(sheet) == [], plain(sheet)
+    # Sent: a second sending, or a change, is refused.
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rvx:{mine.id}")
+    assert "Bản tự kiểm điểm đã gửi rồi" in said, said
+    mine = (await _entries(sandbox_run))[old.member_id]
+    assert (mine.self_level, mine.by_proxy, mine.points["politics"], mine.points["residence"]) == (
+        Level.good, False, 9, 55)
+
+    # The secretary: the cell's list from her panel, then ✍️ Làm thay for a member without Telegram.
+    await settled(sandbox_run, secretary.user_id)
+    await driver.wait_for_bot_messages(secretary.user_id, timeout=10)  # her own call to review
+    panel = await open_panel(driver, secretary.user_id, CELL_PANEL)
+    assert any(b.startswith("📝 Tự kiểm điểm của chi bộ (") for b in labels(panel)), labels(panel)
+    await driver.press_button(secretary.user_id, panel, "Tự kiểm điểm của chi bộ")
+    [listing] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert f"✅ {old.name} — đã gửi" in plain(listing), plain(listing)
+    assert "⏳ Trần Văn Sáu — chưa gửi (không dùng Telegram)" in plain(listing), plain(listing)
+    assert "➖ Tôn Nữ Thị Lài — không kiểm điểm: được miễn sinh hoạt" in plain(listing), plain(listing)
+    assert not any(old.name in b for b in labels(listing)), labels(listing)
+    await driver.press_button(secretary.user_id, listing, "Làm thay: Trần Văn Sáu")
+    [proxy] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "Bí thư làm thay" in plain(proxy), plain(proxy)
+    proxy = await _tap(driver, secretary.user_id, proxy, "Bắt đầu")
+    for _ in range(4):
+        proxy = await _tap(driver, secretary.user_id, proxy, "Tiếp")
+    assert "Câu 1/3: Ưu điểm" in plain(proxy), plain(proxy)
+    # Typed: a text over the limit is refused whole; HTML is kept as text and shown escaped.
+    [long] = await driver.exchange(secretary.user_id, "x" * 3000)
+    assert "dài quá (3000 ký tự, tối đa 2000)" in plain(long), plain(long)
+    assert (await _entries(sandbox_run))[sau.id].strengths is None
+    got = await driver.exchange(secretary.user_id, "<b>Gương mẫu</b> ở tổ dân phố", count=2)
+    step = got[-1]
+    assert "Câu 2/3" in plain(step), plain(step)
+    assert (await _entries(sandbox_run))[sau.id].strengths == "<b>Gương mẫu</b> ở tổ dân phố"
+    for _ in range(2):
+        step = await _tap(driver, secretary.user_id, step, "Không có ý kiến thêm")
+    assert "Ưu điểm: <b>Gương mẫu</b> ở tổ dân phố" in plain(step), plain(step)
+    step = await _tap(driver, secretary.user_id, step, "Gửi")
+    assert "bí thư làm thay" in plain(step), plain(step)
+    theirs = (await _entries(sandbox_run))[sau.id]
+    assert (theirs.by_proxy, theirs.submitted_by_member_id, theirs.self_level) == (True, secretary.member_id,
+                                                                                    Level.good)
+    # A member with Telegram cannot be done by proxy (a forged ✍️), nor can the young member open it.
+    said = await _answer(driver, secretary.user_id, listing["message_id"], f"rvw:{mine.id}")
+    assert "dùng Telegram" in said, said
+    said = await _answer(driver, young.user_id, own["message_id"], f"rvw:{theirs.id}")
+    assert said and "Telegram" not in said, said
+    assert rnd.self_deadline == self_day
