@@ -7,12 +7,15 @@ The elderly member's taps: 📝 Tự kiểm điểm → ▶ Bắt đầu → ➕
 Không có ý kiến thêm ×3 → 📨 Gửi: 12 taps, nothing typed."""
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from models.dates import local_today
+from models import clock, review
+from models.dates import VIETNAM, local_today
 from models.members import Member
+from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewRound
 
 from .outbox import settled
@@ -151,3 +154,42 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     said = await _answer(driver, young.user_id, own["message_id"], f"rvw:{theirs.id}")
     assert said and "Telegram" not in said, said
     assert rnd.self_deadline == self_day
+
+
+async def _reminders(driver, user_id: int, wait: float, want: int = 0) -> list[dict]:
+    """The review's reminders the chat got since the cursor (among whatever else the moved clock brought),
+    waiting until `want` came, or `wait` seconds when none is wanted."""
+    loop = asyncio.get_running_loop()
+    end, start = loop.time() + wait, driver.cursor(user_id)
+    while True:
+        found = [m for m in await driver.bot_messages(user_id, start) if "hết hạn gửi bản tự kiểm điểm" in plain(m)]
+        if (want and len(found) >= want) or loop.time() >= end:
+            return found
+        await asyncio.sleep(0.3)
+
+
+async def test_reminders_once_to_those_who_have_not_sent_and_nothing_after_the_deadline(driver, personas,
+                                                                                          sandbox_run):
+    officer, old, secretary = (personas[k] for k in ("committee_officer", "elderly_member", "secretary"))
+    _done, self_day = await _open_round(driver, officer)
+    await settled(sandbox_run, old.user_id, secretary.user_id)
+    his = (await _entries(sandbox_run))[old.member_id].id
+    async with sandbox_run.sessionmaker() as s:  # the elderly member has sent his (the first test taps it)
+        await review.submit(s, await member_actor(s, old.member_id), his)
+        await s.commit()
+    for chat in (old.user_id, secretary.user_id):
+        await driver.wait_for_bot_messages(chat)  # the call to review
+    clock.advance(datetime.combine(self_day - timedelta(days=7), time(8, 0, 30), tzinfo=VIETNAM) - clock.now())
+    [reminder] = await _reminders(driver, secretary.user_id, 15, 1)
+    assert f"Còn 7 ngày nữa là hết hạn gửi bản tự kiểm điểm năm {self_day.year} (hạn {self_day:%d/%m/%Y})" \
+        in plain(reminder), plain(reminder)
+    assert labels(reminder) == ["📝 Tự kiểm điểm"]
+    assert await _reminders(driver, old.user_id, 1) == []  # sent his: not reminded
+    clock.advance(timedelta(hours=3))  # later ticks of the day: no second one
+    assert len(await _reminders(driver, secretary.user_id, 3)) == 1
+    # After the deadline the sheet is closed, said plainly; nothing is written.
+    clock.advance(datetime.combine(self_day + timedelta(days=1), time(8, 0, 30), tzinfo=VIETNAM) - clock.now())
+    said = await _answer(driver, secretary.user_id, reminder["message_id"], reminder["reply_markup"]["inline_keyboard"]
+                         [0][0]["callback_data"])
+    assert "Đã quá hạn gửi bản tự kiểm điểm" in said, said
+    assert (await _entries(sandbox_run))[secretary.member_id].submitted_at is None
