@@ -17,7 +17,7 @@ from models.review import Level, ReviewError, Sheet
 
 from ..buttons.common import NOOP
 from ..i18n import fmt_date, t
-from ..steps import refuse, settle
+from ..steps import named_handler, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -206,22 +206,21 @@ async def _open_sheet(turn: Turn, entry_id: int, what: str, *, edit: bool) -> An
     return show(turn, s, "i", edit=edit)
 
 
-@member_handler
-async def start_pressed(turn: Turn):
-    fields = _fields(turn, btn.START)
-    if fields is None:
-        await refuse(turn, "review_start")
-        return ConversationHandler.END
-    return await _open_sheet(turn, fields[0], "review_start", edit=False)
+def _opening(codec, what: str):
+    """📝 Tự kiểm điểm (the member's own) or ✍️ Làm thay (by proxy): the entry's first screen, a new message."""
+
+    async def opened(turn: Turn):
+        fields = _fields(turn, codec)
+        if fields is None:
+            await refuse(turn, what)
+            return ConversationHandler.END
+        return await _open_sheet(turn, fields[0], what, edit=False)
+
+    return named_handler(what, opened)
 
 
-@member_handler
-async def proxy_pressed(turn: Turn):
-    fields = _fields(turn, btn.PROXY)
-    if fields is None:
-        await refuse(turn, "review_proxy")
-        return ConversationHandler.END
-    return await _open_sheet(turn, fields[0], "review_proxy", edit=False)
+start_pressed = _opening(btn.START, "review_start")
+proxy_pressed = _opening(btn.PROXY, "review_proxy")
 
 
 @member_handler

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,13 +55,18 @@ async def _has_telegram(session: AsyncSession, member_id: int) -> bool:
     return await session.scalar(select(Account.telegram_user_id).where(Account.member_id == member_id)) is not None
 
 
-async def sheet(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:
-    """The entry with this id (from a button: not trusted) as `actor` may see it: their own, or by proxy a
-    member without Telegram of a cell they are an officer of. Raises ReviewError("not_allowed")."""
-    found = (await session.execute(
+async def _found(session: AsyncSession, entry_id: int) -> Any:
+    """(entry, round, the member's name, the cell's name and path), or None."""
+    return (await session.execute(
         select(ReviewEntry, ReviewRound, Member.full_name, Unit.name, Unit.path)
         .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id).join(Member, Member.id == ReviewEntry.member_id)
         .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewEntry.id == entry_id))).first()
+
+
+async def sheet(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:
+    """The entry with this id (from a button: not trusted) as `actor` may see it: their own, or by proxy a
+    member without Telegram of a cell they are an officer of. Raises ReviewError("not_allowed")."""
+    found = await _found(session, entry_id)
     if found is None:
         raise ReviewError("not_allowed")
     entry, rnd, name, cell_name, cell_path = found
@@ -137,31 +143,23 @@ async def set_text(session: AsyncSession, actor: Actor, entry_id: int, field: st
 
 
 async def set_form(session: AsyncSession, actor: Actor, entry_id: int, form: Form, today: date | None = None) -> Sheet:
-    """The secretary changes a member's form (before it is sent): the new form's points start from its defaults."""
-    found = (await session.execute(select(ReviewEntry, Unit.path).join(Unit, Unit.id == ReviewEntry.cell_id)
-                                   .where(ReviewEntry.id == entry_id))).first()
-    if found is None or not may(actor, Action.review_proxy, found[1]):
+    """The cell's officer changes a member's form (before it is sent): the new form's points start from its
+    defaults. Raises ReviewError not_allowed (and check_open's)."""
+    found = await _found(session, entry_id)
+    if found is None or not may(actor, Action.review_proxy, found[4]):
         raise ReviewError("not_allowed")
-    s = await _as_officer(session, actor, found[0])
+    entry, rnd, name, cell_name, _path = found
+    s = Sheet(entry, rnd, name, cell_name, proxy=entry.member_id != actor.member_id)
     check_open(s, today)
-    if s.entry.form != form:
-        s.entry.form = form
-        s.entry.points = {g.id: g.default for g in s.rules.groups(form)}
-        s.entry.conditions = []
-        _touch(s.entry)
+    if entry.form != form:
+        entry.form, entry.conditions = form, []
+        entry.points = {g.id: g.default for g in s.rules.groups(form)}
+        _touch(entry)
         await audit.record(session, "review_form_changed", actor_telegram_id=actor.telegram_user_id,
-                           actor_member_id=actor.member_id, subject_member_id=s.entry.member_id,
-                           detail={"entry": s.entry.id, "form": form.value})
+                           actor_member_id=actor.member_id, subject_member_id=entry.member_id,
+                           detail={"entry": entry.id, "form": form.value})
     await session.flush()
     return s
-
-
-async def _as_officer(session: AsyncSession, actor: Actor, entry: ReviewEntry) -> Sheet:
-    rnd = await session.get(ReviewRound, entry.round_id)
-    name = await session.scalar(select(Member.full_name).where(Member.id == entry.member_id))
-    cell_name = await session.scalar(select(Unit.name).where(Unit.id == entry.cell_id))
-    assert rnd is not None
-    return Sheet(entry, rnd, name or "", cell_name or "", proxy=entry.member_id != actor.member_id)
 
 
 async def submit(session: AsyncSession, actor: Actor, entry_id: int, today: date | None = None) -> Sheet:
