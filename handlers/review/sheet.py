@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ConversationHandler
 
 from models import review
-from models.review import Level, ReviewError, Sheet
+from models.review import Level, ReviewError, Sheet, YearRecord
 
 from ..buttons.common import NOOP
 from ..i18n import fmt_date, t
@@ -120,13 +120,21 @@ def _text_screen(lang: str, s: Sheet, n: int) -> tuple[list[str], list[list[Inli
     return lines, rows
 
 
-def screen(lang: str, s: Sheet, step: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and buttons of one step of this entry."""
+def record_line(lang: str, year: int, r: YearRecord | None) -> list[str]:
+    """The year as the handbook recorded it, for reference (the points are not changed from it)."""
+    if r is None or not (r.meetings or r.to_study):
+        return []
+    return [t(lang, "review.record", year=year, attended=r.attended, meetings=r.meetings, studied=r.studied,
+              to_study=r.to_study)]
+
+
+def screen(lang: str, s: Sheet, step: str, record: YearRecord | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons of one step of this entry (the year's record on the first)."""
     lines, rows = _head(lang, s), []
     forward = True
     if step == "i":
         lines += [*summary(lang, s)[:1], t(lang, "review.deadline", day=fmt_date(s.round.self_deadline)),
-                  t(lang, "review.intro", count=len(s.groups))]
+                  *record_line(lang, s.round.year, record), t(lang, "review.intro", count=len(s.groups))]
         rows = [[InlineKeyboardButton(t(lang, "review.button.begin"), callback_data=btn.STEP.data(s.entry.id, "g0"))]]
         forward = False
     elif step.startswith("g"):
@@ -164,9 +172,10 @@ async def refused(turn: Turn, exc: ReviewError, what: str) -> None:
             turn.reply(turn.t(f"review.refused.{exc.reason}"))
 
 
-def show(turn: Turn, s: Sheet, step: str, *, edit: bool = True) -> Any:
+async def show(turn: Turn, s: Sheet, step: str, *, edit: bool = True) -> Any:
     """Put the step's screen (in place, or a new message); the conversation waits for text on a text step."""
-    text, markup = screen(turn.lang, s, step)
+    record = await review.year_record(turn.session, s.entry.member_id, s.round.year) if step == "i" else None
+    text, markup = screen(turn.lang, s, step, record)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
     writing = (s.entry.id, int(step[1:])) if step.startswith("t") else None
     settle(turn, lambda data: data.update({TYPED: writing}) if writing else data.pop(TYPED, None))
@@ -203,7 +212,7 @@ async def _open_sheet(turn: Turn, entry_id: int, what: str, *, edit: bool) -> An
     except ReviewError as exc:
         await refused(turn, exc, what)
         return ConversationHandler.END
-    return show(turn, s, "i", edit=edit)
+    return await show(turn, s, "i", edit=edit)
 
 
 def _opening(codec, what: str):
@@ -235,13 +244,13 @@ async def step_pressed(turn: Turn):
     if step not in screens(s):
         await refuse(turn, "review_step")
         return ConversationHandler.END
-    return show(turn, s, step)
+    return await show(turn, s, step)
 
 
 @member_handler
 async def points_pressed(turn: Turn):
     done = await _acting(turn, btn.POINTS, "review_points", review.set_points)
-    return ConversationHandler.END if done is None else show(turn, done[0], f"g{done[1][1]}")
+    return ConversationHandler.END if done is None else await show(turn, done[0], f"g{done[1][1]}")
 
 
 @member_handler
@@ -250,7 +259,7 @@ async def cond_pressed(turn: Turn):
         return await review.set_condition(session, actor, entry_id, n, choice == "y")
 
     done = await _acting(turn, btn.COND, "review_condition", states)
-    return ConversationHandler.END if done is None else show(turn, done[0], "c")
+    return ConversationHandler.END if done is None else await show(turn, done[0], "c")
 
 
 @member_handler
@@ -261,7 +270,7 @@ async def no_more_pressed(turn: Turn):
         return await review.set_text(session, actor, entry_id, TEXTS[n], None)
 
     done = await _acting(turn, btn.NO_MORE, "review_text", clears)
-    return ConversationHandler.END if done is None else show(turn, done[0], _next(done[0], f"t{done[1][1]}"))
+    return ConversationHandler.END if done is None else await show(turn, done[0], _next(done[0], f"t{done[1][1]}"))
 
 
 @member_handler
@@ -276,7 +285,7 @@ async def got_text(turn: Turn):
         await refused(turn, exc, "review_text")
         return ConversationHandler.END
     turn.reply(turn.t("review.text_kept"))
-    return show(turn, s, _next(s, f"t{n}"), edit=False)
+    return await show(turn, s, _next(s, f"t{n}"), edit=False)
 
 
 @member_handler

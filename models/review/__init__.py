@@ -23,6 +23,7 @@ from .entries import (
     waiting_count,
 )
 from .errors import ReviewError
+from .record import YearRecord, year_record
 from .rounds import (
     OPEN_DELIVERY,
     REMINDER_DELIVERY,
@@ -42,8 +43,8 @@ from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 
 __all__ = [
     "OPEN_DELIVERY", "REMINDER_DELIVERY", "TEXT_FIELDS", "CellLine", "CellReview", "Form", "Group", "Level",
-    "Opened", "ReviewEntry", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",
+    "Opened", "ReviewEntry", "YearRecord", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",
     "available", "cell_reviews", "check_open", "daily_tick", "editable", "entry_of", "exempt_reason", "open_round",
     "open_rounds", "reminder_due", "reminder_entry", "rules", "set_condition", "set_form", "set_points", "set_text",
-    "sheet", "submit", "suggested_points", "units_to_open", "waiting_count",
+    "sheet", "submit", "suggested_points", "units_to_open", "waiting_count", "year_record",
 ]

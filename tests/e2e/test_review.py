@@ -83,6 +83,10 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     await driver.press_button(old.user_id, call, "Tự kiểm điểm")
     [sheet] = await driver.wait_for_bot_messages(old.user_id)
     assert "Bản tự kiểm điểm năm" in plain(sheet) and "Mẫu 2C" in plain(sheet), plain(sheet)
+    async with sandbox_run.sessionmaker() as s:  # the demo's meetings of the year, for reference on the first screen
+        record = await review.year_record(s, old.member_id, rnd.year)
+    if record.meetings:
+        assert f"đồng chí dự {record.attended}/{record.meetings} buổi sinh hoạt có điểm danh" in plain(sheet), plain(sheet)
     sheet = await _tap(driver, old.user_id, sheet, "Bắt đầu")
     assert "Phần 1/4: Tư tưởng chính trị" in plain(sheet) and "Điểm: 8 (tối đa 10)" in plain(sheet), plain(sheet)
     assert "Tổng điểm: 80/100. Mức xếp loại: Hoàn thành tốt nhiệm vụ (từ 70 đến dưới 90 điểm)." in plain(sheet)

@@ -247,3 +247,28 @@ async def test_reminders_go_once_per_threshold_to_those_who_have_not_sent(sessio
         Delivery.kind == review.REMINDER_DELIVERY))
     assert count == 12
     assert await review.reminder_entry(session, first[0][1]) is not None
+
+
+async def test_the_years_record_counts_meetings_attended_and_documents_studied(session, ward):
+    from models.meetings.schema import Attendance, Meeting, MeetingKind, Presence
+    from models.notices.tables import Notice, NoticeKind, NoticeRecipient
+
+    w, bay = ward["w"], ward["bay"]
+    at = lambda y, m: datetime(y, m, 5, 12, 0, tzinfo=UTC)  # noqa: E731
+    meetings = [Meeting(cell_id=w.cell1.id, kind=MeetingKind.regular, title=f"Tháng {n}", starts_at=when,
+                        place="Nhà văn hóa") for n, when in enumerate((at(2026, 1), at(2026, 2), at(2026, 3),
+                                                                         at(2026, 4), at(2025, 12)))]
+    notices = [Notice(kind=NoticeKind.resolution, unit_id=w.ward.id, title=f"Nghị quyết {n}", body="…",
+                      search_text="", study_required=study, created_at=at(2026, n + 1))
+               for n, study in enumerate((True, True, False))]
+    session.add_all([*meetings, *notices])
+    await session.flush()
+    for meeting, status in zip(meetings, (Presence.present, Presence.excused, Presence.exempt, Presence.present,
+                                          Presence.present), strict=True):
+        session.add(Attendance(meeting_id=meeting.id, member_id=bay.id, status=status))
+    for notice, studied in zip(notices, (at(2026, 6), None, at(2026, 6)), strict=True):
+        session.add(NoticeRecipient(notice_id=notice.id, member_id=bay.id, studied_at=studied))
+    await session.flush()
+    # 2026: present twice of three marked (the exempt mark left out, December 2025 another year); 1 of 2 studied.
+    assert await review.year_record(session, bay.id, 2026) == review.YearRecord(2, 3, 1, 2)
+    assert await review.year_record(session, ward["oanh"].id, 2026) == review.YearRecord(0, 0, 0, 0)
