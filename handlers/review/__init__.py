@@ -67,6 +67,8 @@ def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
     app.add_handler(conversation("review_self", pressed, {sheet.WRITING: [MessageHandler(text, sheet.got_text)]}))
     app.add_handler(CallbackQueryHandler(cells.cells_pressed, pattern=btn.CELLS.exact))
+    app.add_handler(CallbackQueryHandler(cells.forms_pressed, pattern=btn.FORMS.exact))
+    app.add_handler(CallbackQueryHandler(cells.form_pressed, pattern=btn.FORM.pattern))
 
 
 async def daily_tick(session: AsyncSession) -> list[tuple[str, int]]:

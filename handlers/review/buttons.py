@@ -25,3 +25,5 @@ SELF = (START, STEP, POINTS, COND, NO_MORE, SEND)
 # The cell's officers.
 CELLS = Codec("rvl")  # 📝 Kiểm điểm on the cell panel: who has sent theirs
 PROXY = Codec("rvw", Id())  # ✍️ Làm thay: a member without Telegram's entry
+FORMS = Codec("rvf")  # 🔄 Đổi mẫu: the forms of the members who have not sent theirs
+FORM = Codec("rvz", Id(), Choice("2A", "2B", "2C"))  # a member's entry given that form

@@ -6,12 +6,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import review
-from models.review import CellLine
+from models.review import CellLine, Form, ReviewError
 
+from ..buttons.common import NOOP
 from ..i18n import fmt_date
 from ..steps import refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from .sheet import refused
 
 MOST_BUTTONS = 30
 
@@ -41,7 +43,47 @@ async def show_cells(turn: Turn) -> None:
         rows += [[InlineKeyboardButton(turn.t("review.button.proxy", name=x.full_name[:40]),
                                        callback_data=btn.PROXY.data(x.entry_id))]
                  for x in c.lines if not x.submitted and not x.exempt_reason and not x.on_telegram]
-    turn.reply("\n".join([turn.t("review.cells"), *lines]), InlineKeyboardMarkup(rows[:MOST_BUTTONS]))
+    rows = rows[:MOST_BUTTONS]
+    if any(not x.submitted and not x.exempt_reason for c in found for x in c.lines):
+        rows.append([InlineKeyboardButton(turn.t("review.button.forms"), callback_data=btn.FORMS.data())])
+    turn.reply("\n".join([turn.t("review.cells"), *lines]), InlineKeyboardMarkup(rows))
+
+
+async def show_forms(turn: Turn, *, edit: bool) -> None:
+    """Each member who has not sent theirs, with the form they have and the two others to give them."""
+    waiting = [x for c in await review.cell_reviews(turn.session, turn.actor) for x in c.lines
+               if not x.submitted and not x.exempt_reason][:MOST_BUTTONS]
+    rows = []
+    for x in waiting:
+        rows.append([InlineKeyboardButton(turn.t("review.form_row", name=x.full_name[:40], form=x.form.value),
+                                          callback_data=NOOP.data())])
+        rows.append([InlineKeyboardButton(turn.t("review.button.form", form=f.value),
+                                          callback_data=btn.FORM.data(x.entry_id, f.value))
+                     for f in Form if f is not x.form])
+    text = "\n".join([turn.t("review.forms"), *(turn.t(f"review.forms_help.{f.value}") for f in Form)])
+    turn.edit(text, InlineKeyboardMarkup(rows)) if edit else turn.reply(text, InlineKeyboardMarkup(rows))
+
+
+@member_handler
+async def forms_pressed(turn: Turn):
+    if btn.FORMS.parse(turn.update.callback_query.data) is None or not turn.actor.is_officer:
+        await refuse(turn, "review_forms")
+        return
+    await show_forms(turn, edit=False)
+
+
+@member_handler
+async def form_pressed(turn: Turn):
+    fields = btn.FORM.parse(turn.update.callback_query.data)
+    try:
+        if fields is None:
+            raise ReviewError("not_allowed")
+        s = await review.set_form(turn.session, turn.actor, fields[0], Form(fields[1]))
+    except ReviewError as exc:
+        await refused(turn, exc, "review_form")
+        return
+    turn.answer(turn.t("review.form_changed", name=s.full_name[:60], form=fields[1]))
+    await show_forms(turn, edit=True)
 
 
 @member_handler

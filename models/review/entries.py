@@ -189,6 +189,7 @@ class CellLine:
     by_proxy: bool
     exempt_reason: str | None
     on_telegram: bool
+    form: Form
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ async def cell_reviews(session: AsyncSession, actor: Actor) -> list[CellReview]:
     for entry, rnd, cell_id, cell_name, name, telegram in (await session.execute(stmt)).all():
         review = found.setdefault((rnd.id, cell_id), CellReview(rnd, cell_id, cell_name, []))
         review.lines.append(CellLine(entry.id, entry.member_id, name, entry.submitted, entry.by_proxy,
-                                     entry.exempt_reason, telegram is not None))
+                                     entry.exempt_reason, telegram is not None, Form(entry.form)))
     return list(found.values())
 
 

@@ -159,6 +159,26 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     assert said and "Telegram" not in said, said
     assert rnd.self_deadline == self_day
 
+    # The secretary changes a member's form (from the position's 2A to 2C): the points start from 2C's.
+    await driver.press_button(secretary.user_id, panel, "Tự kiểm điểm của chi bộ")
+    [listing] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "✅ Trần Văn Sáu — đã gửi (bí thư làm thay)" in plain(listing), plain(listing)
+    await driver.press_button(secretary.user_id, listing, "Đổi mẫu")
+    [forms] = await driver.wait_for_bot_messages(secretary.user_id)
+    rows = forms["reply_markup"]["inline_keyboard"]
+    at = next(n for n, row in enumerate(rows) if row[0]["text"] == "Lê Thị Kim Oanh: mẫu 2A")
+    assert [b["text"] for b in rows[at + 1]] == ["➜ Mẫu 2B", "➜ Mẫu 2C"]
+    assert not any(old.name in row[0]["text"] for row in rows)  # sent: no longer changed
+    await driver.press(secretary.user_id, forms["message_id"], data=rows[at + 1][1]["callback_data"])
+    forms = await driver.wait_for_edit(secretary.user_id, forms["message_id"])
+    assert "Lê Thị Kim Oanh: mẫu 2C" in labels(forms), labels(forms)
+    async with sandbox_run.sessionmaker() as s:
+        oanh = (await s.scalars(select(Member).where(Member.full_name == "Lê Thị Kim Oanh"))).one()
+    entry = (await _entries(sandbox_run))[oanh.id]
+    assert entry.form is Form.c and entry.points["residence"] == 56
+    said = await _answer(driver, young.user_id, own["message_id"], f"rvz:{entry.id}:2B")  # a member may not
+    assert said and (await _entries(sandbox_run))[oanh.id].form is Form.c
+
 
 async def _reminders(driver, user_id: int, wait: float, want: int = 0) -> list[dict]:
     """The review's reminders the chat got since the cursor (among whatever else the moved clock brought),
