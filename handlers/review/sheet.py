@@ -63,7 +63,7 @@ def _head(lang: str, s: Sheet) -> list[str]:
 def _nav(lang: str, s: Sheet, step: str, forward: bool = True) -> list[InlineKeyboardButton]:
     row = []
     if (before := _before(s, step)) is not None:
-        row.append(InlineKeyboardButton(t(lang, "review.button.back"), callback_data=btn.STEP.data(s.entry.id, before)))
+        row.append(InlineKeyboardButton(t(lang, "steps.back"), callback_data=btn.STEP.data(s.entry.id, before)))
     if forward:
         row.append(InlineKeyboardButton(t(lang, "review.button.next"),
                                         callback_data=btn.STEP.data(s.entry.id, _next(s, step))))
