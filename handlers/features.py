@@ -38,6 +38,7 @@ FEATURES = (
     "probation",  # 🌱 Đảng viên dự bị: probation deadlines, on the profile, the to-do and the panel
     "transfers",  # 🔁 Chuyển sinh hoạt: from a member's card (members' profile view)
     "anniversaries",  # 🎂 birthdays, mừng thọ, party-join anniversaries: the to-do's section
+    "review",  # 📝 the year-end review: the round (committee's panel, /review), the self-review, the cell's list
 )
 
 

@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "members",
     "notices",
     "relinking",
+    "review",
     "roles",
     "todo",
     "transfers",

@@ -33,6 +33,8 @@ class Action(str, enum.Enum):
     view_reports = "view_reports"
     grant_roles = "grant_roles"
     award_badges = "award_badges"  # Huy hiệu Đảng: a committee above the cells (committee_paths)
+    open_review = "open_review"  # the year-end review round: a committee above the cells (committee_paths)
+    review_proxy = "review_proxy"  # a self-review filled in for a member without Telegram: the cell's officers
 
 
 OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
@@ -46,6 +48,8 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
     Action.view_reports: OFFICER_ROLES,
     Action.grant_roles: frozenset({RoleKind.admin}),
     Action.award_badges: OFFICER_ROLES,
+    Action.open_review: frozenset({RoleKind.committee, RoleKind.admin}),
+    Action.review_proxy: OFFICER_ROLES,
 }
 
 

@@ -1,0 +1,43 @@
+"""What the outbox sends of the review, built at send time in the member's language: the round's call for the
+self-review and the reminders before the deadline, each with 📝 Tự kiểm điểm. A reminder of an entry sent
+since (or exempt, or of a closed round) sends nothing."""
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import review
+from models.review import RoundState
+
+from ..feature import Call
+from ..i18n import fmt_date, t
+from . import buttons as btn
+
+
+def _call(lang: str, entry_id: int, text: str) -> list[Call]:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "review.button.start"),
+                                                         callback_data=btn.START.data(entry_id))]])
+    return [("sendMessage", {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()})]
+
+
+async def render_open(session: AsyncSession, entry_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    found = await review.entry_of(session, entry_id)
+    if found is None or found[0].submitted or found[0].exempt or found[1].state is not RoundState.open:
+        return []
+    entry, rnd = found
+    return _call(lang, entry.id, t(lang, "review.told", year=rnd.year, day=fmt_date(rnd.self_deadline),
+                                   form=entry.form.value))
+
+
+async def render_reminder(session: AsyncSession, reminder_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    reminder = await review.reminder_entry(session, reminder_id)
+    found = await review.entry_of(session, reminder[0]) if reminder else None
+    if reminder is None or found is None:
+        return []
+    entry, rnd = found
+    if entry.submitted or entry.exempt or rnd.state is not RoundState.open:
+        return []
+    return _call(lang, entry.id, t(lang, "review.reminder", year=rnd.year, day=fmt_date(rnd.self_deadline),
+                                   days=reminder[1]))

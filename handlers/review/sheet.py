@@ -1,0 +1,297 @@
+"""📝 The member's self-review, with buttons only: one screen per step, edited in place — the form (i), each
+criterion group with its points and − / + (g<n>), the extra conditions of "xuất sắc" when the points reach
+it (c), strengths, shortcomings and remedies typed or skipped with "Không có ý kiến thêm" (t<n>), the preview
+(p), then 📨 Gửi: locked, "đã gửi". Every screen is drawn from the database (the entry and the step a button
+names, both checked by models/review: whose entry, before the deadline, not sent yet); only the text being
+typed is remembered in the conversation. The secretary's ✍️ Làm thay opens the same screens, marked."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ConversationHandler
+
+from models import review
+from models.review import Level, ReviewError, Sheet, YearRecord
+
+from ..buttons.common import NOOP
+from ..i18n import fmt_date, t
+from ..steps import named_handler, refuse, settle
+from ..turn import Turn, esc, member_handler
+from . import buttons as btn
+
+WRITING = 0  # the conversation's one state: a text step is waiting for what the member types
+TYPED = "review_writing"  # user_data: (entry id, the text's place) while a text step waits
+TEXTS = review.TEXT_FIELDS
+
+
+def screens(s: Sheet) -> list[str]:
+    """The steps of this entry, in order: the conditions' only once the points reach "xuất sắc"."""
+    names = ["i", *(f"g{n}" for n in range(len(s.groups)))]
+    if s.total >= s.rules.thresholds[Level.excellent]:
+        names.append("c")
+    return [*names, *(f"t{n}" for n in range(len(TEXTS))), "p"]
+
+
+def _next(s: Sheet, step: str) -> str:
+    names = screens(s)
+    return names[min(names.index(step) + 1, len(names) - 1)] if step in names else "i"
+
+
+def _before(s: Sheet, step: str) -> str | None:
+    names = screens(s)
+    return names[names.index(step) - 1] if step in names and names.index(step) > 0 else None
+
+
+def level_line(lang: str, s: Sheet) -> str:
+    """"Tổng điểm: 80/100. Mức xếp loại: Hoàn thành tốt nhiệm vụ (từ 70 đến dưới 90 điểm)." """
+    level, th = s.level, s.rules.thresholds
+    why = "good_short" if level is Level.good and s.total >= th[Level.excellent] else level.value
+    return t(lang, "review.total", total=s.total, level=t(lang, f"review.level.{level.value}"),
+             why=t(lang, f"review.why.{why}", excellent=th[Level.excellent], good=th[Level.good],
+                   done=th[Level.done]))
+
+
+def _head(lang: str, s: Sheet) -> list[str]:
+    lines = [t(lang, "review.head", year=s.round.year, name=esc(s.full_name))]
+    if s.proxy:
+        lines.append(t(lang, "review.proxy_mark"))
+    return lines
+
+
+def _nav(lang: str, s: Sheet, step: str, forward: bool = True) -> list[InlineKeyboardButton]:
+    row = []
+    if (before := _before(s, step)) is not None:
+        row.append(InlineKeyboardButton(t(lang, "steps.back"), callback_data=btn.STEP.data(s.entry.id, before)))
+    if forward:
+        row.append(InlineKeyboardButton(t(lang, "review.button.next"),
+                                        callback_data=btn.STEP.data(s.entry.id, _next(s, step))))
+    return row
+
+
+def _group_screen(lang: str, s: Sheet, n: int) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+    g = s.groups[n]
+    value = int((s.entry.points or {}).get(g.id, 0))
+    lines = [t(lang, "review.group_step", n=n + 1, count=len(s.groups), group=t(lang, f"review.group.{g.id}")),
+             t(lang, "review.points", points=value, max=g.max), level_line(lang, s)]
+
+    def press(delta: int, key: str) -> InlineKeyboardButton:
+        to = value + delta
+        data = btn.POINTS.data(s.entry.id, n, to) if 0 <= to <= g.max else NOOP.data()  # clamped: inert
+        return InlineKeyboardButton(t(lang, key), callback_data=data)
+
+    return lines, [[press(-1, "review.button.minus"), press(1, "review.button.plus")]]
+
+
+def _conditions_screen(lang: str, s: Sheet) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+    held = set(s.entry.conditions or ())
+    lines = [t(lang, "review.conditions", excellent=s.rules.thresholds[Level.excellent]), level_line(lang, s)]
+    rows = []
+    for n, name in enumerate(s.rules.excellent_conditions):
+        on = name in held
+        label = t(lang, "review.button.cond_on" if on else "review.button.cond_off",
+                  what=t(lang, f"review.condition.{name}"))
+        rows.append([InlineKeyboardButton(label, callback_data=btn.COND.data(s.entry.id, n, "n" if on else "y"))])
+    return lines, rows
+
+
+def summary(lang: str, s: Sheet) -> list[str]:
+    """What the member sends: the form, each group's points, the level, the three texts."""
+    lines = [t(lang, "review.form_line", form=s.entry.form.value, name=t(lang, f"review.form.{s.entry.form.value}"))]
+    points = s.entry.points or {}
+    lines += [t(lang, "review.summary_group", group=t(lang, f"review.group.{g.id}"), points=points.get(g.id, 0),
+                max=g.max) for g in s.groups]
+    lines.append(level_line(lang, s))
+    for name in TEXTS:
+        said = getattr(s.entry, name)
+        lines.append(t(lang, f"review.text_label.{name}") + ": " + (esc(said) if said else t(lang, "review.text_none")))
+    return lines
+
+
+def _text_screen(lang: str, s: Sheet, n: int) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+    name = TEXTS[n]
+    said = getattr(s.entry, name)
+    lines = [t(lang, "review.text_step", n=n + 1, count=len(TEXTS), what=t(lang, f"review.text_label.{name}")),
+             t(lang, f"review.text_hint.{name}"),
+             t(lang, "review.text_now", text=esc(said)) if said else t(lang, "review.text_ask",
+                                                                        limit=s.rules.text_max)]
+    rows = [[InlineKeyboardButton(t(lang, "review.button.no_more"), callback_data=btn.NO_MORE.data(s.entry.id, n))]]
+    return lines, rows
+
+
+def record_line(lang: str, year: int, r: YearRecord | None) -> list[str]:
+    """The year as the handbook recorded it, for reference (the points are not changed from it)."""
+    if r is None or not (r.meetings or r.to_study):
+        return []
+    return [t(lang, "review.record", year=year, attended=r.attended, meetings=r.meetings, studied=r.studied,
+              to_study=r.to_study)]
+
+
+def screen(lang: str, s: Sheet, step: str, record: YearRecord | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons of one step of this entry (the year's record on the first)."""
+    lines, rows = _head(lang, s), []
+    forward = True
+    if step == "i":
+        lines += [*summary(lang, s)[:1], t(lang, "review.deadline", day=fmt_date(s.round.self_deadline)),
+                  *record_line(lang, s.round.year, record), t(lang, "review.intro", count=len(s.groups))]
+        rows = [[InlineKeyboardButton(t(lang, "review.button.begin"), callback_data=btn.STEP.data(s.entry.id, "g0"))]]
+        forward = False
+    elif step.startswith("g"):
+        more, rows = _group_screen(lang, s, int(step[1:]))
+        lines += more
+    elif step == "c":
+        more, rows = _conditions_screen(lang, s)
+        lines += more
+    elif step.startswith("t"):
+        more, rows = _text_screen(lang, s, int(step[1:]))
+        lines += more
+        forward = bool(getattr(s.entry, TEXTS[int(step[1:])]))
+    else:  # the preview
+        lines += [t(lang, "review.preview"), *summary(lang, s), t(lang, "review.preview_send")]
+        rows = [[InlineKeyboardButton(t(lang, "review.button.send"), callback_data=btn.SEND.data(s.entry.id))]]
+        forward = False
+    if nav := _nav(lang, s, step, forward):
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def sent_text(lang: str, s: Sheet) -> str:
+    key = "review.sent_proxy" if s.entry.by_proxy else "review.sent"
+    return "\n".join([*_head(lang, s), t(lang, key, day=fmt_date(s.entry.submitted_at)), *summary(lang, s)])
+
+
+# --- the handlers -----------------------------------------------------------------------------------------------
+async def refused(turn: Turn, exc: ReviewError, what: str) -> None:
+    """A refusal said in the member's language (a forged or foreign button: refused and recorded)."""
+    if exc.reason == "not_allowed":
+        await refuse(turn, what)
+    else:
+        turn.answer(turn.t(f"review.refused.{exc.reason}"), alert=True)
+        if turn.update.callback_query is None:
+            turn.reply(turn.t(f"review.refused.{exc.reason}"))
+
+
+async def show(turn: Turn, s: Sheet, step: str, *, edit: bool = True) -> Any:
+    """Put the step's screen (in place, or a new message); the conversation waits for text on a text step."""
+    record = await review.year_record(turn.session, s.entry.member_id, s.round.year) if step == "i" else None
+    text, markup = screen(turn.lang, s, step, record)
+    turn.edit(text, markup) if edit else turn.reply(text, markup)
+    writing = (s.entry.id, int(step[1:])) if step.startswith("t") else None
+    settle(turn, lambda data: data.update({TYPED: writing}) if writing else data.pop(TYPED, None))
+    return WRITING if writing else ConversationHandler.END
+
+
+def _fields(turn: Turn, codec) -> tuple | None:
+    return codec.parse(turn.update.callback_query.data)
+
+
+async def _acting(turn: Turn, codec, what: str, act: Callable[..., Awaitable[Sheet]]) -> tuple[Sheet, tuple] | None:
+    """The button's fields and the entry after `act` (models/review checks whose, the deadline, the lock)."""
+    fields = _fields(turn, codec)
+    try:
+        if fields is None:
+            raise ReviewError("not_allowed")
+        return await act(turn.session, turn.actor, *fields), fields
+    except ReviewError as exc:
+        await refused(turn, exc, what)
+        return None
+
+
+async def _open_sheet(turn: Turn, entry_id: int, what: str, *, edit: bool) -> Any:
+    try:
+        s = await review.sheet(turn.session, turn.actor, entry_id)
+    except ReviewError as exc:
+        await refused(turn, exc, what)
+        return ConversationHandler.END
+    if s.entry.submitted:
+        turn.edit(sent_text(turn.lang, s)) if edit else turn.reply(sent_text(turn.lang, s))
+        return ConversationHandler.END
+    try:
+        review.check_open(s)
+    except ReviewError as exc:
+        await refused(turn, exc, what)
+        return ConversationHandler.END
+    return await show(turn, s, "i", edit=edit)
+
+
+def _opening(codec, what: str):
+    """📝 Tự kiểm điểm (the member's own) or ✍️ Làm thay (by proxy): the entry's first screen, a new message."""
+
+    async def opened(turn: Turn):
+        fields = _fields(turn, codec)
+        if fields is None:
+            await refuse(turn, what)
+            return ConversationHandler.END
+        return await _open_sheet(turn, fields[0], what, edit=False)
+
+    return named_handler(what, opened)
+
+
+start_pressed = _opening(btn.START, "review_start")
+proxy_pressed = _opening(btn.PROXY, "review_proxy")
+
+
+@member_handler
+async def step_pressed(turn: Turn):
+    async def goes(session, actor, entry_id, step):
+        return await review.editable(session, actor, entry_id)
+
+    done = await _acting(turn, btn.STEP, "review_step", goes)
+    if done is None:
+        return ConversationHandler.END
+    s, (_entry_id, step) = done
+    if step not in screens(s):
+        await refuse(turn, "review_step")
+        return ConversationHandler.END
+    return await show(turn, s, step)
+
+
+@member_handler
+async def points_pressed(turn: Turn):
+    done = await _acting(turn, btn.POINTS, "review_points", review.set_points)
+    return ConversationHandler.END if done is None else await show(turn, done[0], f"g{done[1][1]}")
+
+
+@member_handler
+async def cond_pressed(turn: Turn):
+    async def states(session, actor, entry_id, n, choice):
+        return await review.set_condition(session, actor, entry_id, n, choice == "y")
+
+    done = await _acting(turn, btn.COND, "review_condition", states)
+    return ConversationHandler.END if done is None else await show(turn, done[0], "c")
+
+
+@member_handler
+async def no_more_pressed(turn: Turn):
+    async def clears(session, actor, entry_id, n):
+        if n >= len(TEXTS):
+            raise ReviewError("not_allowed")
+        return await review.set_text(session, actor, entry_id, TEXTS[n], None)
+
+    done = await _acting(turn, btn.NO_MORE, "review_text", clears)
+    return ConversationHandler.END if done is None else await show(turn, done[0], _next(done[0], f"t{done[1][1]}"))
+
+
+@member_handler
+async def got_text(turn: Turn):
+    entry_id, n = turn.context.user_data.get(TYPED) or (0, 0)
+    try:
+        s = await review.set_text(turn.session, turn.actor, entry_id, TEXTS[n], turn.text)
+    except ReviewError as exc:
+        if exc.reason == "text_long":
+            turn.reply(turn.t("review.refused.text_long", limit=review.rules().text_max, count=len(turn.text)))
+            return WRITING
+        await refused(turn, exc, "review_text")
+        return ConversationHandler.END
+    turn.reply(turn.t("review.text_kept"))
+    return await show(turn, s, _next(s, f"t{n}"), edit=False)
+
+
+@member_handler
+async def send_pressed(turn: Turn):
+    done = await _acting(turn, btn.SEND, "review_send", review.submit)
+    if done is None:
+        return ConversationHandler.END
+    turn.edit(sent_text(turn.lang, done[0]))
+    return ConversationHandler.END
