@@ -9,13 +9,19 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models.callback_data import Codec
-
 from .buttons.common import NOOP
 from .i18n import t
+
+
+class Writes(Protocol):
+    """What writes a day's or a page's data: a codec of one field, or one with its other fields bound."""
+
+    def data(self, *values: object) -> str: ...
+
 
 TODAY_MARK = "•"
 SUGGESTED_MARK = "★"
@@ -42,7 +48,7 @@ def _shift(month: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def month_markup(lang: str, month: date, *, today: date, day: Codec, page: Codec, first: date, last: date,
+def month_markup(lang: str, month: date, *, today: date, day: Writes, page: Writes, first: date, last: date,
                  suggested: Iterable[date] = (), extra_rows: Iterable[list[InlineKeyboardButton]] = ()
                  ) -> InlineKeyboardMarkup:
     """The page of `month`: days from `first` to `last` can be chosen, others show as "·"."""

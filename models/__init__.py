@@ -23,6 +23,7 @@ TABLE_MODULES = (
     "meetings",
     "members",
     "notices",
+    "probation_file",
     "relinking",
     "review",
     "roles",

@@ -5,13 +5,13 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, party_age, probation, transfers
+from models import accounts, audit, transfers
 from models.members import load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
 
 from ..keyboards import pager
-from ..profile import render_profile
+from ..profile import profile_text
 from ..steps import refuse
 from ..transfers import buttons as transfer_buttons
 from ..turn import Turn, esc, member_handler
@@ -84,8 +84,5 @@ async def member_profile(turn: Turn):
     if may_manage_cell(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
                                           callback_data=transfer_buttons.START.data(member.id))])
-    standing = await party_age.member_standing(turn.session, member.id)
-    deadlines = await probation.member_deadlines(turn.session, member.id)
-    moves = await transfers.history(turn.session, member.id)
-    turn.reply(render_profile(turn, view, standing, deadlines, moves), InlineKeyboardMarkup(rows) if rows else None)
+    turn.reply(await profile_text(turn, view), InlineKeyboardMarkup(rows) if rows else None)
 

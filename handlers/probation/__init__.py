@@ -1,7 +1,8 @@
 """🌱 Đảng viên dự bị (issue 17): the deadlines of probation — the admission ceremony, month 12, the conversion
 meeting — on /profile (views.profile_line), in the secretary's weekly to-do and on the officer's panel: who is
 due within the rules' window (30 days), reminded at 30, 7 and 1 days. The dates are models/probation.py's, in
-Vietnam's working days (models/workdays.py)."""
+Vietnam's working days (models/workdays.py). A member of the list opens their file (card.py): the ceremony's
+date, the helper, the course and the conversion file's items, kept with taps (models/probation_file.py)."""
 from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler
@@ -13,10 +14,15 @@ from . import buttons as btn
 
 
 def register(app: Application) -> None:
+    from . import card
     from .views import list_button, page_button
 
-    app.add_handler(CallbackQueryHandler(list_button, pattern=btn.LIST.pattern))
-    app.add_handler(CallbackQueryHandler(page_button, pattern=btn.PAGE.pattern))
+    for handler, codec in ((list_button, btn.LIST), (page_button, btn.PAGE), (card.card_button, btn.CARD),
+                           (card.ceremony_button, btn.CEREMONY), (card.ceremony_day, btn.CEREMONY_DAY),
+                           (card.ceremony_month, btn.CEREMONY_MONTH), (card.helpers_button, btn.HELPERS),
+                           (card.helper_button, btn.HELPER), (card.course_button, btn.COURSE),
+                           (card.item_button, btn.ITEM)):
+        app.add_handler(CallbackQueryHandler(handler, pattern=codec.pattern))
 
 
 FEATURE = Feature("probation", register=register,

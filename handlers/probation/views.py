@@ -9,7 +9,6 @@ from models.probation import Deadlines, Due, Status
 
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
-from ..members import buttons as members_btn
 from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc
 from . import buttons as btn
@@ -57,7 +56,7 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
     page, shown = page_of(found, page, PAGE_SIZE)
     lines = [turn.t("probation.list", days=window, count=len(found))]
     lines += [due_line(turn.lang, d) for d in shown]
-    rows = [[InlineKeyboardButton(d.full_name[:60], callback_data=members_btn.PROFILE.data(d.member_id))]
+    rows = [[InlineKeyboardButton(f"🌱 {d.full_name}"[:60], callback_data=btn.CARD.data(d.member_id))]
             for d in shown]
     markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
     show_page(turn, "\n".join(lines), markup, edit=edit)

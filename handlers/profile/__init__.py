@@ -1,10 +1,12 @@
 """/profile: a member's own record, laid out for a phone."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age, probation, transfers
+from models import party_age, probation, probation_file, transfers
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
 from models.probation import Deadlines
@@ -27,8 +29,21 @@ def display_phone(e164: str | None) -> str | None:
         return e164
 
 
+async def profile_text(turn: Turn, view: ProfileView) -> str:
+    """The whole profile of `view`'s member, with what the year's rules say of them (party age and badge,
+    probation and its helper, transfers)."""
+    member_id = view.member.id
+    standing = await party_age.member_standing(turn.session, member_id)
+    deadlines = await probation.member_deadlines(turn.session, member_id)
+    moves = await transfers.history(turn.session, member_id)
+    helper, helped = await probation_file.helped_by(turn.session, member_id)
+    return render_profile(turn, view, standing, deadlines, moves,
+                          helper=helper if deadlines is not None else None, helped=helped)
+
+
 def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,
-                   deadlines: Deadlines | None = None, moves: transfers.History | None = None) -> str:
+                   deadlines: Deadlines | None = None, moves: transfers.History | None = None, *,
+                   helper: str | None = None, helped: Sequence[str] = ()) -> str:
     """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
     next badge (models/party_age.py), under the admission dates; `deadlines`, a probationary member's next
     deadline (models/probation.py), under "Ngày chính thức"; `moves`: the cells left and the transfer under way
@@ -53,6 +68,8 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
         line("profile.joined_on", fmt_date(member.joined_on) if member.joined_on else None),
         line("profile.official_on", official),
         profile_line(turn.lang, deadlines) if deadlines is not None else None,
+        t("probation.profile_helper", name=esc(helper)) if helper else None,
+        t("probation.profile_helps", names=", ".join(esc(n) for n in helped)) if helped else None,
         *(standing_lines(turn, standing) if standing is not None else ()),
         line("profile.cell", member.cell.name),
         *(profile_lines(turn, moves) if moves is not None else ()),
@@ -92,10 +109,7 @@ def _discipline(turn: Turn, d: Discipline) -> str:
 @member_handler
 async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
-    standing = await party_age.member_standing(turn.session, turn.actor.member_id)
-    deadlines = await probation.member_deadlines(turn.session, turn.actor.member_id)
-    moves = await transfers.history(turn.session, turn.actor.member_id)
-    turn.reply(render_profile(turn, view, standing, deadlines, moves), correction_button(turn.lang))
+    turn.reply(await profile_text(turn, view), correction_button(turn.lang))
 
 
 def register(app) -> None:

@@ -265,7 +265,7 @@ async def test_member_cannot_import(driver, personas, sandbox_run):
 async def test_a_failing_handler_tells_the_user_in_their_language(driver, personas, monkeypatch, caplog):
     import handlers.profile
 
-    def broken(turn, view, *more):
+    def broken(turn, view, *more, **named):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(handlers.profile, "render_profile", broken)

@@ -89,7 +89,10 @@ async def test_probationary_members_due_soon_are_listed_from_the_panel(driver, p
     [listing] = await driver.wait_for_bot_messages(sec.user_id)
     assert "Đảng viên dự bị đến hạn trong 30 ngày tới: 1 đồng chí" in plain(listing)
     assert f"Đồng chí {young.name} (Chi bộ Tổ dân phố 1): hạn xét chuyển chính thức" in plain(listing)
-    await driver.press_button(sec.user_id, listing, young.name)
+    await driver.press_button(sec.user_id, listing, young.name)  # his file, in place of the list
+    card = await driver.wait_for_edit(sec.user_id, listing["message_id"])
+    assert f"Đảng viên dự bị: {young.name}" in plain(card)
+    await driver.press_button(sec.user_id, card, "👤 Hồ sơ")
     [profile] = await driver.wait_for_bot_messages(sec.user_id)
     assert "Đảng viên dự bị — đã đến kỳ xét chuyển chính thức, hạn:" in plain(profile)
     party = await open_panel(driver, officer.user_id, PARTY_PANEL)
