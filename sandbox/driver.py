@@ -216,7 +216,7 @@ class SandboxDriver:
                                              timeout, after_seq)
         self._advance(chat_id, events[-1]["seq"])
 
-    async def callback_answer(self, callback_id: str, timeout: float = 5) -> dict:
+    async def callback_answer(self, callback_id: str, timeout: float = WAIT_S) -> dict:
         """The bot's answerCallbackQuery for this press, waiting for it."""
         answer = await self._request("GET", f"/callbacks/{callback_id}")
         if answer is not None:
