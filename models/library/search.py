@@ -1,0 +1,132 @@
+"""Indexing a document's passages, and searching the passages a member may see.
+
+    notice sent (handlers/notices) ──► index_notice(text of title, body, attachment) ──► library_passages
+                                                                   triggers (SQLite) / GIN index (PostgreSQL)
+    /documents words, /ask question ──► search(member) ──► ranked Hits, only documents the member may see
+
+A document is indexed once its sender confirms it, the attachment's text with it (read off the event
+loop by the caller); documents sent before the library existed are indexed on first need (`search`
+first indexes up to BACKFILL_BATCH documents not indexed yet, title and text only — their attachment
+stays "pending" until `index_notice` is given its text). Scope is the one rule of /documents
+(models.notices.visible_documents): a document outside the member's cell and the committees above it
+is never in a result.
+"""
+from __future__ import annotations
+
+__all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search"]
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, column, delete, func, literal_column, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
+from .extract import readable_name
+from .tables import FTS_TABLE, LibraryDocument, LibraryPassage
+from .words import Excerpt, document_number, excerpt, passages, query_words, search_key
+
+BACKFILL_BATCH = 50
+MAX_PASSAGES = 5000
+RESULTS_MAX = 50
+_INSERT_BATCH = 500
+
+
+@dataclass
+class Hit:
+    notice: Notice  # its unit loaded: the issuing unit's name
+    number: str | None
+    section: str | None
+    seq: int
+    excerpt: Excerpt
+    text: str  # the whole passage (🔊 Nghe reads it)
+    passage_id: int
+
+    @property
+    def dated(self) -> datetime | None:
+        return self.notice.dispatched_at
+
+
+# --- indexing -----------------------------------------------------------------------------------------------
+async def index_notice(session: AsyncSession, notice_id: int, attachment_text: str | None = None,
+                       attachment: str | None = None) -> int:
+    """(Re)index a document: its title and text, with the attachment's text when given. `attachment`:
+    what became of the file (read, pending, too_large, unreadable…; None: worked out here). Returns
+    the passages stored (0 for a notice that is no document)."""
+    notice = await session.get(Notice, notice_id)
+    if notice is None or notice.kind not in DOCUMENT_KINDS:
+        return 0
+    if attachment is None:
+        attachment = "read" if attachment_text else "pending" if readable_name(notice.file_name) else "none"
+    text = "\n".join(part for part in (notice.body, attachment_text) if part)
+    found = passages(text)[:MAX_PASSAGES] or [None]
+    await session.execute(delete(LibraryPassage).where(LibraryPassage.notice_id == notice_id))
+    rows = [{
+        "notice_id": notice_id, "seq": seq, "section": p.section if p else None, "text": p.text if p else "",
+        "folded": search_key(notice.title, notice.file_name, p.section if p else None, p.text if p else None),
+    } for seq, p in enumerate(found)]
+    for start in range(0, len(rows), _INSERT_BATCH):
+        await session.execute(LibraryPassage.__table__.insert(), rows[start:start + _INSERT_BATCH])
+    document = await session.get(LibraryDocument, notice_id)
+    if document is None:
+        document = LibraryDocument(notice_id=notice_id)
+        session.add(document)
+    document.number = document_number(notice.title, text)
+    document.attachment = attachment
+    document.indexed_at = clock.now()
+    await session.flush()
+    return len(rows)
+
+
+async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> int:
+    """Index documents that are not yet (sent before the library, or whose follow-up failed)."""
+    ids = (await session.scalars(
+        select(Notice.id).outerjoin(LibraryDocument, LibraryDocument.notice_id == Notice.id)
+        .where(Notice.kind.in_(DOCUMENT_KINDS), LibraryDocument.notice_id.is_(None))
+        .order_by(Notice.id).limit(limit))).all()
+    for notice_id in ids:
+        await index_notice(session, notice_id)
+    return len(ids)
+
+
+# --- searching ------------------------------------------------------------------------------------------------
+def _matching(dialect: str, asked: list[str], any_word: bool):
+    """(condition, rank ordering) of the backend's full-text search for these words (letters and digits only)."""
+    if dialect == "sqlite":
+        fts = literal_column(FTS_TABLE)
+        query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
+        return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
+    vector = func.to_tsvector(literal_column("'simple'::regconfig"), LibraryPassage.folded)
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), (" | " if any_word else " & ").join(asked))
+    return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
+
+
+async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
+                 limit: int = 3, offset: int = 0) -> list[Hit]:
+    """The passages best matching the query among the documents the member may see, best first.
+    Every word must be in a passage (its document's title counts), or with `any_word` any of them
+    (a question: the more and rarer words a passage holds, the higher). Empty for an empty query."""
+    asked = query_words(query, any_word=any_word)
+    cell_path = await cell_path_of(session, member_id)
+    if not asked or cell_path is None or limit <= 0:
+        return []
+    if await index_pending(session):
+        await session.flush()
+    dialect = session.bind.dialect.name
+    condition, ranking = _matching(dialect, asked, any_word)
+    stmt = select(LibraryPassage, LibraryDocument.number)
+    if dialect == "sqlite":
+        fts = table(FTS_TABLE, column("rowid", Integer))
+        stmt = stmt.select_from(fts).join(LibraryPassage, LibraryPassage.id == fts.c.rowid)
+    stmt = (stmt.join(Notice, Notice.id == LibraryPassage.notice_id)
+            .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
+            .where(condition, *visible_documents(cell_path))
+            .order_by(ranking, Notice.dispatched_at.desc(), LibraryPassage.id)
+            .offset(max(0, offset)).limit(min(limit, RESULTS_MAX)))
+    rows = (await session.execute(stmt)).all()
+    notices = {n.id: n for n in (await session.scalars(
+        select(Notice).where(Notice.id.in_({p.notice_id for p, _ in rows})).options(selectinload(Notice.unit)))).all()}
+    return [Hit(notices[p.notice_id], number, p.section, p.seq, excerpt(p.text, asked), p.text, p.id)
+            for p, number in rows]

@@ -1,0 +1,78 @@
+"""The library's tables: one row per indexed document, its passages, and the full-text index over them.
+
+The search index is not a mapped table: on SQLite an FTS5 table over `library_passages.folded`
+(external content, kept by triggers), on PostgreSQL a GIN index over to_tsvector('simple', folded).
+`folded` is already lower case, without diacritics (models.text.fold) and cut into words on letters
+and digits, so neither backend needs its own folding (no `unaccent` extension) and both cut
+"57-nq/tw" into the same three words. Both are made with the table (create_all) and by migration
+0019_library; Alembic's comparison skips them (models.base.include_name).
+"""
+from __future__ import annotations
+
+__all__ = ["FTS_TABLE", "SEARCH_INDEX", "LibraryDocument", "LibraryPassage", "search_ddl"]
+
+from datetime import datetime
+
+from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .. import clock
+from ..base import Base, UNMAPPED_NAMES
+from ..text import CleanLine
+
+FTS_TABLE = "library_fts"
+SEARCH_INDEX = "ix_library_passages_search"
+UNMAPPED_NAMES.update({FTS_TABLE, SEARCH_INDEX})
+
+
+class LibraryDocument(Base):
+    """A document notice whose passages are in the index, and what became of its attachment."""
+
+    __tablename__ = "library_documents"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(60))  # "57-NQ/TW", when the text states one
+    # none (no file, or a photo), pending (a PDF/DOCX not read yet), read, or why not: too_large, unreadable…
+    attachment: Mapped[str] = mapped_column(String(20), default="none")
+    indexed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class LibraryPassage(Base):
+    """A passage of a document: an article, a section or a few paragraphs, as a search result shows it."""
+
+    __tablename__ = "library_passages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # its place in the document, from 0
+    section: Mapped[str | None] = mapped_column(CleanLine(120))  # "Điều 3. Đảng phí"; None: paragraphs
+    text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)  # title, section and text as search words (words.search_key)
+
+
+_SQLITE = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(folded, content='library_passages', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 0')",
+    f"CREATE TRIGGER library_passages_ai AFTER INSERT ON library_passages BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, folded) VALUES (new.id, new.folded); END",
+    f"CREATE TRIGGER library_passages_ad AFTER DELETE ON library_passages BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, folded) VALUES ('delete', old.id, old.folded); END",
+    f"CREATE TRIGGER library_passages_au AFTER UPDATE ON library_passages BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, folded) VALUES ('delete', old.id, old.folded); "
+    f"INSERT INTO {FTS_TABLE}(rowid, folded) VALUES (new.id, new.folded); END",
+)
+_POSTGRES = (f"CREATE INDEX {SEARCH_INDEX} ON library_passages USING gin (to_tsvector('simple'::regconfig, folded))",)
+_SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+
+
+def search_ddl(dialect: str) -> tuple[str, ...]:
+    """The statements that make the search index on this backend (the migration runs them too)."""
+    return _SQLITE if dialect == "sqlite" else _POSTGRES if dialect == "postgresql" else ()
+
+
+for _statement in _SQLITE:
+    event.listen(LibraryPassage.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in _POSTGRES:
+    event.listen(LibraryPassage.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in _SQLITE_DROP:
+    event.listen(LibraryPassage.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
