@@ -1,7 +1,7 @@
 """the library: documents' passages and their full-text index (SQLite FTS5, PostgreSQL GIN over to_tsvector)
 
 Revision ID: 0019_library
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-04 23:50:00
 
 Documents sent before this revision are indexed on first need (models.library.search.index_pending).
@@ -14,7 +14,7 @@ from alembic import op
 from models.library.tables import FTS_TABLE, search_ddl
 
 revision = '0019_library'
-down_revision = '0001'
+down_revision = '0002'  # the notices
 branch_labels = None
 depends_on = None
 
