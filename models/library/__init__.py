@@ -13,7 +13,7 @@ from . import tables as _tables
 from .extract import *  # noqa: F403
 from .search import *  # noqa: F403
 from .tables import *  # noqa: F403
-from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
+from .words import QUERY_CHARS, Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
 
-__all__ = [*_extract.__all__, *_search.__all__, *_tables.__all__, "Excerpt", "Passage", "document_number", "excerpt",
+__all__ = [*_extract.__all__, *_search.__all__, *_tables.__all__, "QUERY_CHARS", "Excerpt", "Passage", "document_number", "excerpt",
            "passages", "query_words", "search_key"]

@@ -13,20 +13,22 @@ is never in a result.
 """
 from __future__ import annotations
 
-__all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search"]
+__all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search", "visible_passage"]
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, Integer, column, delete, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import ColumnElement, TableClause
 
 from .. import clock
 from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
 from .extract import readable_name
 from .tables import FTS_TABLE, LibraryDocument, LibraryPassage
-from .words import Excerpt, document_number, excerpt, passages, query_words, search_key
+from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
 
 BACKFILL_BATCH = 50
 MAX_PASSAGES = 5000
@@ -61,7 +63,7 @@ async def index_notice(session: AsyncSession, notice_id: int, attachment_text: s
     if attachment is None:
         attachment = "read" if attachment_text else "pending" if readable_name(notice.file_name) else "none"
     text = "\n".join(part for part in (notice.body, attachment_text) if part)
-    found = passages(text)[:MAX_PASSAGES] or [None]
+    found: list[Passage | None] = [*passages(text)[:MAX_PASSAGES]] or [None]  # None: the title alone
     await session.execute(delete(LibraryPassage).where(LibraryPassage.notice_id == notice_id))
     rows = [{
         "notice_id": notice_id, "seq": seq, "section": p.section if p else None, "text": p.text if p else "",
@@ -92,10 +94,10 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
 
 
 # --- searching ------------------------------------------------------------------------------------------------
-def _matching(dialect: str, asked: list[str], any_word: bool):
+def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnElement[bool], Any]:
     """(condition, rank ordering) of the backend's full-text search for these words (letters and digits only)."""
     if dialect == "sqlite":
-        fts = literal_column(FTS_TABLE)
+        fts: ColumnElement[Any] = literal_column(FTS_TABLE)
         query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
         return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
     vector = func.to_tsvector(literal_column("'simple'::regconfig"), LibraryPassage.folded)
@@ -114,11 +116,11 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
         return []
     if await index_pending(session):
         await session.flush()
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     condition, ranking = _matching(dialect, asked, any_word)
     stmt = select(LibraryPassage, LibraryDocument.number)
     if dialect == "sqlite":
-        fts = table(FTS_TABLE, column("rowid", Integer))
+        fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
         stmt = stmt.select_from(fts).join(LibraryPassage, LibraryPassage.id == fts.c.rowid)
     stmt = (stmt.join(Notice, Notice.id == LibraryPassage.notice_id)
             .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
@@ -130,3 +132,14 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
         select(Notice).where(Notice.id.in_({p.notice_id for p, _ in rows})).options(selectinload(Notice.unit)))).all()}
     return [Hit(notices[p.notice_id], number, p.section, p.seq, excerpt(p.text, asked), p.text, p.id)
             for p, number in rows]
+
+
+async def visible_passage(session: AsyncSession, member_id: int, passage_id: int) -> tuple[LibraryPassage, Notice] | None:
+    """A passage with its document, when the member may see that document (🔊 Nghe on a result); else None."""
+    cell_path = await cell_path_of(session, member_id)
+    if cell_path is None:
+        return None
+    row = (await session.execute(
+        select(LibraryPassage, Notice).join(Notice, Notice.id == LibraryPassage.notice_id)
+        .where(LibraryPassage.id == passage_id, *visible_documents(cell_path)))).first()
+    return (row[0], row[1]) if row is not None else None

@@ -12,12 +12,14 @@ from __future__ import annotations
 __all__ = ["FTS_TABLE", "SEARCH_INDEX", "LibraryDocument", "LibraryPassage", "search_ddl"]
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
+from sqlalchemy import ForeignKey, Integer, String, Text, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
-from ..base import Base, UNMAPPED_NAMES
+from ..base import UNMAPPED_NAMES, Base
 from ..text import CleanLine
 
 FTS_TABLE = "library_fts"
@@ -62,7 +64,6 @@ _SQLITE = (
     f"INSERT INTO {FTS_TABLE}(rowid, folded) VALUES (new.id, new.folded); END",
 )
 _POSTGRES = (f"CREATE INDEX {SEARCH_INDEX} ON library_passages USING gin (to_tsvector('simple'::regconfig, folded))",)
-_SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
 
 
 def search_ddl(dialect: str) -> tuple[str, ...]:
@@ -70,9 +71,15 @@ def search_ddl(dialect: str) -> tuple[str, ...]:
     return _SQLITE if dialect == "sqlite" else _POSTGRES if dialect == "postgresql" else ()
 
 
-for _statement in _SQLITE:
-    event.listen(LibraryPassage.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in _POSTGRES:
-    event.listen(LibraryPassage.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in _SQLITE_DROP:
-    event.listen(LibraryPassage.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+def _make_index(target: object, connection: Connection, **kw: Any) -> None:
+    for statement in search_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+def _drop_index(target: object, connection: Connection, **kw: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+
+
+event.listen(LibraryPassage.__table__, "after_create", _make_index)
+event.listen(LibraryPassage.__table__, "before_drop", _drop_index)
