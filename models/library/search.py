@@ -108,8 +108,9 @@ def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnEle
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
                  limit: int = 3, offset: int = 0) -> list[Hit]:
     """The passages best matching the query among the documents the member may see, best first.
-    Every word must be in a passage (its document's title counts), or with `any_word` any of them
-    (a question: the more and rarer words a passage holds, the higher). Empty for an empty query."""
+    Every word must be in a passage (its document's title counts), or with `any_word` more than half of
+    them (a question: the more and rarer words a passage holds, the higher; words like "gì", "nào" left
+    out). Empty for an empty query."""
     asked = query_words(query, any_word=any_word)
     cell_path = await cell_path_of(session, member_id)
     if not asked or cell_path is None or limit <= 0:
@@ -126,8 +127,12 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
             .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
             .where(condition, *visible_documents(cell_path))
             .order_by(ranking, Notice.dispatched_at.desc(), LibraryPassage.id)
-            .offset(max(0, offset)).limit(min(limit, RESULTS_MAX)))
+            .offset(0 if any_word else max(0, offset))
+            .limit(RESULTS_MAX if any_word else min(limit, RESULTS_MAX)))
     rows = (await session.execute(stmt)).all()
+    if any_word:  # a passage that shares a word or two of a long question ("chi bộ" is everywhere) answers nothing
+        need, wanted = len(asked) // 2 + 1, set(asked)
+        rows = [r for r in rows if len(wanted.intersection(r[0].folded.split())) >= need][offset:offset + limit]
     notices = {n.id: n for n in (await session.scalars(
         select(Notice).where(Notice.id.in_({p.notice_id for p, _ in rows})).options(selectinload(Notice.unit)))).all()}
     return [Hit(notices[p.notice_id], number, p.section, p.seq, excerpt(p.text, asked), p.text, p.id)
