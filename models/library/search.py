@@ -53,12 +53,18 @@ class Hit:
 
 # --- indexing -----------------------------------------------------------------------------------------------
 async def index_notice(session: AsyncSession, notice_id: int, attachment_text: str | None = None,
-                       attachment: str | None = None) -> int:
+                       attachment: str | None = None, *, unless_indexed: bool = False) -> int:
     """(Re)index a document: its title and text, with the attachment's text when given. `attachment`:
-    what became of the file (read, pending, too_large, unreadable…; None: worked out here). Returns
-    the passages stored (0 for a notice that is no document)."""
-    notice = await session.get(Notice, notice_id)
+    what became of the file (read, pending, too_large, unreadable…; None: worked out here);
+    `unless_indexed`: leave a document indexed meanwhile as it is. Returns the passages stored (0 for a
+    notice that is no document, or left as it was)."""
+    # The notice's row locked (PostgreSQL; SQLite has one writer anyway): the follow-up that reads the
+    # attachment and a first search indexing the same document take turns, the second seeing the first.
+    notice = await session.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
     if notice is None or notice.kind not in DOCUMENT_KINDS:
+        return 0
+    if unless_indexed and await session.scalar(
+            select(LibraryDocument.notice_id).where(LibraryDocument.notice_id == notice_id)) is not None:
         return 0
     if attachment is None:
         attachment = "read" if attachment_text else "pending" if readable_name(notice.file_name) else "none"
@@ -71,7 +77,7 @@ async def index_notice(session: AsyncSession, notice_id: int, attachment_text: s
     } for seq, p in enumerate(found)]
     for start in range(0, len(rows), _INSERT_BATCH):
         await session.execute(LibraryPassage.__table__.insert(), rows[start:start + _INSERT_BATCH])
-    document = await session.get(LibraryDocument, notice_id)
+    document = await session.get(LibraryDocument, notice_id, populate_existing=True)
     if document is None:
         document = LibraryDocument(notice_id=notice_id)
         session.add(document)
@@ -89,7 +95,7 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
         .where(Notice.kind.in_(DOCUMENT_KINDS), LibraryDocument.notice_id.is_(None))
         .order_by(Notice.id).limit(limit))).all()
     for notice_id in ids:
-        await index_notice(session, notice_id)
+        await index_notice(session, notice_id, unless_indexed=True)
     return len(ids)
 
 

@@ -210,3 +210,27 @@ def test_a_pdf_named_docx_and_a_docx_bomb(monkeypatch):
     with pytest.raises(NotReadable) as err:
         extract_text(_docx("Đảng phí " * 5000), "big.docx")
     assert err.value.code == "too_inflated"
+
+
+async def test_a_first_search_and_the_attachments_follow_up_take_turns(sessionmaker, corpus):
+    """The follow-up (attachment read) holds the document while a first search would index it too: the
+    search waits, then leaves it as the follow-up made it — no duplicate row, no attachment lost."""
+    import asyncio
+
+    people, _, dues, _ = corpus
+    async with sessionmaker() as s:
+        await s.execute(LibraryPassage.__table__.delete().where(LibraryPassage.notice_id == dues.id))
+        await s.execute(LibraryDocument.__table__.delete().where(LibraryDocument.notice_id == dues.id))
+        await s.commit()
+    async with sessionmaker() as follow_up, sessionmaker() as search:
+        await library.index_notice(follow_up, dues.id, "Điều 9. Miễn đảng phí\nĐảng viên tuổi cao được miễn.", "read")
+        second = asyncio.create_task(library.index_notice(search, dues.id, unless_indexed=True))
+        await asyncio.sleep(0.3)
+        assert not second.done()  # waiting for the follow-up's transaction
+        await follow_up.commit()
+        assert await second == 0
+        await search.commit()
+    async with sessionmaker() as s:
+        assert (await s.get(LibraryDocument, dues.id)).attachment == "read"
+        hits = await library.search(s, people["member1"].id, "tuoi cao mien")
+        assert [h.section for h in hits] == ["Điều 9. Miễn đảng phí"]
