@@ -11,9 +11,9 @@ import io
 import time
 
 import docx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models.library import LibraryDocument
+from models.library import LibraryDocument, LibraryPassage
 from models.notices import Notice
 
 from .test_notices import buttons, compose, plain
@@ -97,6 +97,20 @@ async def test_a_member_finds_a_passage_of_an_attachment_and_not_another_cells_d
     assert "Không tìm thấy trong tài liệu" in plain(nothing) and "Quy chế" not in plain(nothing)
     [theirs] = await driver.exchange(officer, "/documents chi tieu noi bo")
     assert "Quy chế chi tiêu nội bộ" in plain(theirs)
+    # 🔊 on a passage: the member's own is heard (or they are told why not); cell 5's, forged, is refused.
+    press = await driver.press_button(old, answer, "Nghe đoạn 1")
+    said = (await driver.callback_answer(press))["text"]
+    if "Đang chuẩn bị" in said:  # audio works here: the passage as a voice note, its document as the caption
+        [voice] = await driver.wait_for_bot_messages(old, timeout=30)
+        assert voice["voice"]["mime_type"] == "audio/ogg" and "Quy định về đảng phí" in plain(voice)
+    else:
+        assert "Chức năng nghe" in said
+    async with sandbox_run.sessionmaker() as s:
+        other = await s.scalar(select(LibraryPassage.id).join(Notice, Notice.id == LibraryPassage.notice_id)
+                               .where(Notice.title == "Quy chế chi tiêu nội bộ"))
+    for forged in (f"lh:{other}", "lh:999999"):
+        press = await driver.press(old, answer["message_id"], data=forged)
+        assert "không có quyền" in (await driver.callback_answer(press))["text"], forged
 
     # Nothing found: the question goes to the secretary through feedback's own card (named or not, then sent).
     await driver.press_button(old, nothing, "Gửi câu hỏi cho bí thư")
@@ -110,7 +124,8 @@ async def test_hostile_questions_and_strangers(driver, personas, sandbox_run):
                     "/documents \"\" * NEAR( -- '"):
         [reply] = await driver.exchange(old, hostile)
         assert "Không tìm thấy" in plain(reply) or "❓" in plain(reply), hostile
-    [refused] = await driver.exchange(newcomer, "/ask đảng phí")
-    assert "Không tìm thấy" not in plain(refused) and "❓" not in plain(refused)
-    async with sandbox_run.sessionmaker() as s:  # nothing was indexed for anyone who asked nothing
-        assert await s.scalar(select(func.count()).select_from(LibraryDocument)) == 0
+    [plain_answer] = await driver.exchange(old, "/ask đảng phí")  # and the next question is answered as ever
+    assert "Không tìm thấy trong tài liệu" in plain(plain_answer)
+    for attempt in ("/ask đảng phí", "/documents đảng phí"):  # not linked: told how to link, nothing searched
+        [refused] = await driver.exchange(newcomer, attempt)
+        assert "liên kết" in plain(refused) and "Không tìm thấy" not in plain(refused)
