@@ -125,7 +125,8 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
         await session.flush()
     dialect = session.get_bind().dialect.name
     condition, ranking = _matching(dialect, asked, any_word)
-    stmt = select(LibraryPassage, LibraryDocument.number)
+    # Ranked by ids alone: the sort holds no passage's text (thousands may match a common word).
+    stmt = select(LibraryPassage.id, LibraryDocument.number)
     if dialect == "sqlite":
         fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
         stmt = stmt.select_from(fts).join(LibraryPassage, LibraryPassage.id == fts.c.rowid)
@@ -135,7 +136,10 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
             .order_by(ranking, Notice.dispatched_at.desc(), LibraryPassage.id)
             .offset(0 if any_word else max(0, offset))
             .limit(RESULTS_MAX if any_word else min(limit, RESULTS_MAX)))
-    rows = (await session.execute(stmt)).all()
+    ranked = (await session.execute(stmt)).all()
+    found = {p.id: p for p in (await session.scalars(
+        select(LibraryPassage).where(LibraryPassage.id.in_([r[0] for r in ranked])))).all()}
+    rows = [(found[passage_id], number) for passage_id, number in ranked]
     if any_word:  # a passage that shares a word or two of a long question ("chi bộ" is everywhere) answers nothing
         need, wanted = len(asked) // 2 + 1, set(asked)
         rows = [r for r in rows if len(wanted.intersection(r[0].folded.split())) >= need][offset:offset + limit]
