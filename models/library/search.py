@@ -33,6 +33,8 @@ from .words import Excerpt, Passage, document_number, excerpt, passages, query_w
 BACKFILL_BATCH = 50
 MAX_PASSAGES = 5000
 RESULTS_MAX = 50
+OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
+CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
 _INSERT_BATCH = 500
 
 
@@ -111,6 +113,34 @@ def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnEle
     return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
 
 
+async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_word: bool, cell_path: str,
+                  wanted: int) -> list[tuple[int, str | None]]:
+    """(passage id, document number) of the `wanted` best passages the member may see, best first.
+
+    First the index alone ranks its CANDIDATES best (a common word matches tens of thousands of
+    passages: joining each to its document's scope would cost more than the ranking); the scope then
+    keeps those the member may see. Only when too few of them pass (a member whose cell sees few of
+    the documents that match) is every match ranked within the scope."""
+    condition, ranking = _matching(dialect, asked, any_word)
+    fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
+    passage_id = fts.c.rowid if dialect == "sqlite" else LibraryPassage.id
+    base = select(passage_id).select_from(fts if dialect == "sqlite" else LibraryPassage.__table__).where(condition)
+    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(CANDIDATES))).all()
+    scoped = (select(LibraryPassage.id, LibraryDocument.number)
+              .join(Notice, Notice.id == LibraryPassage.notice_id)
+              .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
+              .where(*visible_documents(cell_path)))
+    place = {pid: i for i, pid in enumerate(candidates)}
+    kept = sorted((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all(),
+                  key=lambda r: place[r[0]])
+    if len(kept) >= wanted or len(candidates) < CANDIDATES:
+        return [(r[0], r[1]) for r in kept[:wanted]]
+    if dialect == "sqlite":
+        scoped = scoped.join(fts, fts.c.rowid == LibraryPassage.id)
+    rows = (await session.execute(scoped.where(condition).order_by(ranking, LibraryPassage.id).limit(wanted))).all()
+    return [(r[0], r[1]) for r in rows]
+
+
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
                  limit: int = 3, offset: int = 0) -> list[Hit]:
     """The passages best matching the query among the documents the member may see, best first.
@@ -118,31 +148,22 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
     them (a question: the more and rarer words a passage holds, the higher; words like "gì", "nào" left
     out). Empty for an empty query."""
     asked = query_words(query, any_word=any_word)
+    offset = min(max(0, offset), OFFSET_MAX)
     cell_path = await cell_path_of(session, member_id)
     if not asked or cell_path is None or limit <= 0:
         return []
     if await index_pending(session):
         await session.flush()
     dialect = session.get_bind().dialect.name
-    condition, ranking = _matching(dialect, asked, any_word)
-    # Ranked by ids alone: the sort holds no passage's text (thousands may match a common word).
-    stmt = select(LibraryPassage.id, LibraryDocument.number)
-    if dialect == "sqlite":
-        fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
-        stmt = stmt.select_from(fts).join(LibraryPassage, LibraryPassage.id == fts.c.rowid)
-    stmt = (stmt.join(Notice, Notice.id == LibraryPassage.notice_id)
-            .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
-            .where(condition, *visible_documents(cell_path))
-            .order_by(ranking, Notice.dispatched_at.desc(), LibraryPassage.id)
-            .offset(0 if any_word else max(0, offset))
-            .limit(RESULTS_MAX if any_word else min(limit, RESULTS_MAX)))
-    ranked = (await session.execute(stmt)).all()
+    wanted = RESULTS_MAX if any_word else min(limit, RESULTS_MAX) + offset
+    ranked = (await _ranked(session, dialect, asked, any_word, cell_path, wanted))[0 if any_word else offset:]
     found = {p.id: p for p in (await session.scalars(
         select(LibraryPassage).where(LibraryPassage.id.in_([r[0] for r in ranked])))).all()}
-    rows = [(found[passage_id], number) for passage_id, number in ranked]
+    rows = [(found[passage_id], number) for passage_id, number in ranked if passage_id in found]  # not re-indexed meanwhile
+    rows = rows if any_word else rows[:limit]
     if any_word:  # a passage that shares a word or two of a long question ("chi bộ" is everywhere) answers nothing
-        need, wanted = len(asked) // 2 + 1, set(asked)
-        rows = [r for r in rows if len(wanted.intersection(r[0].folded.split())) >= need][offset:offset + limit]
+        need, question = len(asked) // 2 + 1, set(asked)
+        rows = [r for r in rows if len(question.intersection(r[0].folded.split())) >= need][offset:offset + limit]
     notices = {n.id: n for n in (await session.scalars(
         select(Notice).where(Notice.id.in_({p.notice_id for p, _ in rows})).options(selectinload(Notice.unit)))).all()}
     return [Hit(notices[p.notice_id], number, p.section, p.seq, excerpt(p.text, asked), p.text, p.id)

@@ -234,3 +234,13 @@ async def test_a_first_search_and_the_attachments_follow_up_take_turns(sessionma
         assert (await s.get(LibraryDocument, dues.id)).attachment == "read"
         hits = await library.search(s, people["member1"].id, "tuoi cao mien")
         assert [h.section for h in hits] == ["Điều 9. Miễn đảng phí"]
+
+
+async def test_when_the_best_matches_are_out_of_scope_every_match_is_ranked_within_it(session, corpus, monkeypatch):
+    people, *_ = corpus
+    for who in ("member1", "secretary2", "far"):
+        for query, any_word in (("dang phi", False), ("chi bộ đảng phí là gì", True)):
+            whole = [h.passage_id for h in await ask(session, people, who, query, any_word=any_word, limit=50)]
+            monkeypatch.setattr(library.search_module, "CANDIDATES", 1)  # the index's best one only, then the rest
+            assert [h.passage_id for h in await ask(session, people, who, query, any_word=any_word, limit=50)] == whole
+            monkeypatch.undo()
