@@ -11,7 +11,7 @@ from models.feedback import Draft, FeedbackKind
 from models.library import QUERY_CHARS
 
 from ..keyboards import list_markup
-from ..listen import part_captions, speak_to, speech_of, spoken_text
+from ..listen import notice_language, part_captions, speak_to, speech_of, spoken_text
 from ..steps import parse_or_refuse, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -28,7 +28,7 @@ async def answer(turn: Turn, question: str) -> None:
     hits = await library.search(turn.session, turn.actor.member_id, question, any_word=True, limit=ANSWERS)
     shown = esc(question if len(question) <= 200 else question[:199] + "…")
     if not hits:
-        turn.context.user_data[ASKED] = question
+        turn.settle(lambda memory: memory.__setitem__(ASKED, question))
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
             turn.t("library.button.to_secretary"), callback_data=btn.TO_SECRETARY.data("send"))]])
         turn.reply(turn.t("library.not_found", question=shown), markup)
@@ -65,8 +65,9 @@ async def hear_passage(turn: Turn):
         return
     passage, notice = found
     head = turn.t("listen.caption", title=esc(notice.title))
-    if await speak_to(turn, speech_of(turn.context), spoken_text(passage.section or notice.title, passage.text),
-                      turn.lang, lambda total: part_captions(turn.lang, head, total)[0]):
+    lang = await notice_language(turn.session, notice, turn.services.default_language)  # the document's language
+    if await speak_to(turn, speech_of(turn.context), spoken_text(notice.title, passage.text),
+                      lang, lambda total: part_captions(turn.lang, head, total)[0]):
         turn.answer(turn.t("listen.preparing"))
 
 
@@ -75,10 +76,11 @@ async def to_secretary(turn: Turn):
     """📨 under "nothing found": the question becomes a feedback draft (its card: about what, named or not, send)."""
     from ..feedback.member import take_draft
 
-    question = turn.context.user_data.pop(ASKED, None)
+    question = turn.context.user_data.get(ASKED)
     if not question:
         turn.answer(turn.t("library.expired"), alert=True)
         return
+    turn.settle(lambda memory: memory.pop(ASKED, None))  # sent once
     turn.edit_buttons(None)
     await take_draft(turn, Draft(FeedbackKind.text, body=question))
 
