@@ -49,9 +49,9 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
-# What the database holds beside the mapped tables (a search index, made with its table): Alembic's
-# comparison of the schema with the models skips these names, and every name that begins with one
-# (SQLite's FTS5 keeps its shadow tables as library_fts_data, library_fts_idx…).
+# What the database holds beside the mapped tables (a search index, a column only one backend has — made
+# with their table): Alembic's comparison of the schema with the models skips these names, and every name
+# that begins with one (SQLite's FTS5 keeps its shadow tables as library_fts_data, library_fts_idx…).
 UNMAPPED_NAMES: set[str] = set()
 
 

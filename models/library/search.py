@@ -27,7 +27,7 @@ from sqlalchemy.sql import ColumnElement, TableClause
 from .. import clock
 from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
 from .extract import readable_name
-from .tables import FTS_TABLE, LibraryDocument, LibraryPassage
+from .tables import FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
 from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
 
 BACKFILL_BATCH = 50
@@ -108,7 +108,7 @@ def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnEle
         fts: ColumnElement[Any] = literal_column(FTS_TABLE)
         query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
         return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
-    vector = func.to_tsvector(literal_column("'simple'::regconfig"), LibraryPassage.folded)
+    vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
     tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), (" | " if any_word else " & ").join(asked))
     return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
 
