@@ -11,6 +11,7 @@ import io
 import time
 
 import docx
+import pytest
 from sqlalchemy import select
 
 from models.library import LibraryDocument, LibraryPassage
@@ -21,6 +22,12 @@ from .test_notices import buttons, compose, plain
 ATTACHMENT = ("Số: 12-QĐ/ĐU", "QUY ĐỊNH về đảng phí", "Điều 3. Mức đóng đảng phí",
               "Đảng viên đã nghỉ hưu đóng đảng phí hằng tháng bằng 0,5% lương hưu.",
               "Điều 4. Thu nộp", "Chi bộ thu đảng phí vào kỳ sinh hoạt thường kỳ.")
+
+
+@pytest.fixture(autouse=True)
+def _audio_cache(monkeypatch, tmp_path):
+    """🔊 speaks here, not in the working directory (where audio goes when the database is no file)."""
+    monkeypatch.setenv("HANDBOOK_TTS_CACHE_DIR", str(tmp_path / "audio"))
 
 
 def docx_bytes(*paragraphs: str) -> bytes:
