@@ -37,6 +37,7 @@ FEATURES = (
     "badges",  # 🎖 Huy hiệu Đảng: party age and badges, from the committee's panel
     "probation",  # 🌱 Đảng viên dự bị: probation deadlines, on the profile, the to-do and the panel
     "transfers",  # 🔁 Chuyển sinh hoạt: from a member's card (members' profile view)
+    "library",  # 🔎 Hỏi đáp, /ask; /documents words (notices) shows its results
     "anniversaries",  # 🎂 birthdays, mừng thọ, party-join anniversaries: the to-do's section
     "review",  # 📝 the year-end review: the round (committee's panel, /review), the self-review, the cell's list
 )

@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "corrections",
     "deliveries",
     "feedback",
+    "library",
     "meetings",
     "members",
     "notices",

@@ -47,3 +47,14 @@ class Base(DeclarativeBase):
     if TYPE_CHECKING:
         # Every model here maps a plain Table (SQLAlchemy declares a FromClause, which has no insert()/delete()).
         __table__: ClassVar[Table]
+
+
+# What the database holds beside the mapped tables (a search index, a column only one backend has — made
+# with their table): Alembic's comparison of the schema with the models skips these names, and every name
+# that begins with one (SQLite's FTS5 keeps its shadow tables as library_fts_data, library_fts_idx…).
+UNMAPPED_NAMES: set[str] = set()
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's include_name hook: False for what UNMAPPED_NAMES names."""
+    return not (name and any(name == n or name.startswith(f"{n}_") for n in UNMAPPED_NAMES))

@@ -36,7 +36,7 @@ def test_members_see_member_commands_and_officers_theirs_too():
 
 def test_the_menu_is_two_buttons_a_row_and_help_last():
     rows = features.menu_rows()
-    assert all(len(row) == 2 for row in rows[:-1]) and rows[-1] == ("menu.help",)
+    assert all(len(row) == 2 for row in rows[:-1]) and rows[-1][-1] == "menu.help"
 
 
 def test_every_delivery_kind_has_one_renderer_and_progress_is_for_rendered_kinds():
@@ -63,10 +63,10 @@ def test_a_new_feature_is_one_declaration(monkeypatch):
     async def tick(session):
         return []
 
-    new = Feature("library", register=lambda app: None, commands=(Command("library", 75),),
-                  menu=(MenuButton("menu.library", 65),), renderers=lambda s: {"library": render}, ticks=(tick,))
+    new = Feature("glossary", register=lambda app: None, commands=(Command("glossary", 75),),
+                  menu=(MenuButton("menu.glossary", 85),), renderers=lambda s: {"glossary": render}, ticks=(tick,))
     real = features.load()
     monkeypatch.setattr(features, "load", lambda: (*real, new))
-    assert "library" in features.command_names(False)
-    assert features.menu_keys()[-2:] == ("menu.library", "menu.help")
-    assert features.renderers()["library"] is render and tick in features.ticks()
+    assert "glossary" in features.command_names(False)
+    assert features.menu_keys()[-2:] == ("menu.glossary", "menu.help")
+    assert features.renderers()["glossary"] is render and tick in features.ticks()

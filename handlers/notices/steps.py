@@ -17,6 +17,7 @@ from models.notices import Attachment, Notice, NoticeError, NoticeKind
 from models.permissions import sending_units
 from models.units import Unit
 
+from ..library.indexing import index_after_commit
 from ..live_status import tell_outbox
 from ..steps import (
     Kept,
@@ -380,6 +381,7 @@ async def confirmed(turn: Turn):
             turn.edit(turn.t(f"notice.error.{exc.reason}"))
         return ConversationHandler.END
     _sent(turn, notice, scheduled=_send_at(draft) is not None, edit=True)
+    index_after_commit(turn, notice)  # a document's text and attachment into the library
     return ConversationHandler.END
 
 

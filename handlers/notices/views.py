@@ -166,14 +166,15 @@ async def study_rates_pressed(turn: Turn, notice: Notice):
 # --- /documents ----------------------------------------------------------------------------------------------------------
 async def show_documents(turn: Turn, page: int, *, edit: bool) -> None:
     query = turn.context.user_data.get(DOC_QUERY) or ""
-    result = await notices.documents(turn.session, turn.actor.member_id, query, page * PAGE_SIZE, PAGE_SIZE)
+    if query:  # the passages holding the words, ranked (the library); none: every document, newest first
+        from ..library.views import show_found
+
+        await show_found(turn, query, page, btn.DOCUMENTS_PAGE, edit=edit)
+        return
+    result = await notices.documents(turn.session, turn.actor.member_id, None, page * PAGE_SIZE, PAGE_SIZE)
     rows = [[_item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=False)] for item in result.items]
     markup = list_markup(rows, btn.DOCUMENTS_PAGE, page, result.total, PAGE_SIZE, turn.lang)
-    if result.total:
-        key = "documents.found" if query else "documents.header"
-    else:
-        key = "documents.not_found" if query else "documents.empty"
-    text = turn.t(key, total=result.total, query=esc(query))
+    text = turn.t("documents.header" if result.total else "documents.empty", total=result.total)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
 

@@ -1,7 +1,10 @@
 """A member's lists (the inbox, the documents), what an officer's units sent, and the audience's size."""
 from __future__ import annotations
 
-__all__ = ["Listed", "Page", "audience_cells", "audience_size", "documents", "inbox", "is_recipient", "sent_from", "unreachable_member"]
+__all__ = [
+    "Listed", "Page", "audience_cells", "audience_size", "cell_path_of", "documents", "inbox", "is_recipient", "sent_from",
+    "unreachable_member", "visible_documents",
+]
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import ColumnElement
 
 from ..accounts import Account
 from ..deliveries import Delivery
@@ -58,17 +62,10 @@ async def documents(
 ) -> Page:
     """Documents and resolutions sent to the member's cell by it or any committee above it,
     newest first; `query`: every word must appear in the title or the text (diacritics ignored)."""
-    cell_path = await session.scalar(
-        select(Unit.path).join(Member, Member.cell_id == Unit.id).where(Member.id == member_id)
-    )
+    cell_path = await cell_path_of(session, member_id)
     if cell_path is None:
         return Page()
-    covered = exists(
-        select(NoticeAudience.notice_id)
-        .join(Unit, Unit.id == NoticeAudience.unit_id)
-        .where(NoticeAudience.notice_id == Notice.id, covers(cell_path))
-    )
-    conds = [Notice.kind.in_(DOCUMENT_KINDS), Notice.dispatched_at.is_not(None), covered]
+    conds = visible_documents(cell_path)
     for word in fold(query or "")[:QUERY_MAX].split():
         conds.append(Notice.search_text.contains(word, autoescape=True))
     total = (await session.execute(select(func.count()).select_from(Notice).where(*conds))).scalar_one()
@@ -83,6 +80,22 @@ async def documents(
         .limit(limit)
     )
     return Page([Listed(n, r, s) for n, r, s in rows.all()], total)
+
+
+async def cell_path_of(session: AsyncSession, member_id: int) -> str | None:
+    """The path of the member's cell (None: no such member)."""
+    return await session.scalar(select(Unit.path).join(Member, Member.cell_id == Unit.id).where(Member.id == member_id))
+
+
+def visible_documents(cell_path: str) -> list[ColumnElement[bool]]:
+    """SQL: the documents and resolutions a member of the cell at `cell_path` may see — sent, to an
+    audience unit at or above the cell (its own, or any committee over it)."""
+    covered = exists(
+        select(NoticeAudience.notice_id)
+        .join(Unit, Unit.id == NoticeAudience.unit_id)
+        .where(NoticeAudience.notice_id == Notice.id, covers(cell_path))
+    )
+    return [Notice.kind.in_(DOCUMENT_KINDS), Notice.dispatched_at.is_not(None), covered]
 
 
 async def sent_from(session: AsyncSession, unit_paths: list[str] | None, offset: int = 0, limit: int = 8) -> Page:

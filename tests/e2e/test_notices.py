@@ -197,7 +197,8 @@ async def test_committee_resolution_with_file_documents_search_and_study_rates(d
     assert stats["sends_by_file_id"] == 3 and stats["uploads"] == 0  # forwarded by file_id
 
     [found] = await driver.exchange(old.user_id, "/documents nghi quyet khoa hoc")
-    assert "Tìm thấy 1" in plain(found) and any("57-NQ/TW" in b for b in buttons(found))
+    # Ranked passages of the library (handlers/library): the document, its number, and a button to open it.
+    assert "Số 57-NQ/TW" in plain(found) and buttons(found) == ["📖 Mở văn bản 1", "🔊 Nghe đoạn 1"]
     [none] = await driver.exchange(old.user_id, "/documents ngân sách")
     assert "Không tìm thấy" in plain(none)
     [listed] = await driver.exchange(old.user_id, "/documents")

@@ -16,7 +16,7 @@ import models
 from bot.database import SchemaOutdated, prepare_database
 from bot.settings import Settings
 from models import migrate
-from models.base import Base
+from models.base import Base, include_name
 from models.db import is_sqlite, make_engine, make_sessionmaker, sqlite_path
 from models.units import Unit, UnitKind, add_unit
 
@@ -27,7 +27,8 @@ async def test_migrations_match_the_models(db_url):
     try:
         assert await migrate.is_up_to_date(engine)
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+            diff = await conn.run_sync(lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"include_name": include_name}), Base.metadata))
         assert diff == []
     finally:
         await engine.dispose()
