@@ -57,6 +57,17 @@ def named_handler(name: str, fn: Callable[[Turn], Awaitable[Any]]) -> Any:
     return member_handler(fn)
 
 
+async def tell_refusal(turn: Turn, reason: str, what: str, key: str, *, edit: bool = False) -> None:
+    """A model's refusal (its error's `reason`): "not_allowed" is refused and recorded as `what`; any other reason
+    is said — the catalog's `key`.<reason> — in an alert on the button, or (`edit`) in place of the question."""
+    if reason == "not_allowed":
+        await refuse(turn, what)
+    elif edit:
+        turn.edit(turn.t(f"{key}.{reason}"))
+    else:
+        turn.answer(turn.t(f"{key}.{reason}"), alert=True)
+
+
 async def parse_or_refuse(turn: Turn, codec: Codec, what: str) -> tuple | None:
     """The fields of the pressed button's data; None once data not of `codec`'s shape (forged, truncated) is
     refused, recorded as `what`."""

@@ -28,6 +28,7 @@ from ..steps import (
     keep_row,
     refuse,
     take_kept,
+    tell_refusal,
     typed_moment,
     typed_title,
 )
@@ -375,10 +376,7 @@ async def confirmed(turn: Turn):
             send_at=_send_at(draft),
         )
     except NoticeError as exc:
-        if exc.reason == "not_allowed":
-            await refuse(turn, "notice_audience")
-        else:
-            turn.edit(turn.t(f"notice.error.{exc.reason}"))
+        await tell_refusal(turn, exc.reason, "notice_audience", "notice.error", edit=True)
         return ConversationHandler.END
     _sent(turn, notice, scheduled=_send_at(draft) is not None, edit=True)
     index_after_commit(turn, notice)  # a document's text and attachment into the library

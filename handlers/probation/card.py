@@ -17,7 +17,7 @@ from models.probation_file import Card, FileError
 from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date
 from ..members import buttons as members_btn
-from ..steps import named_handler, refuse
+from ..steps import named_handler, refuse, tell_refusal
 from ..turn import Turn, esc
 from . import buttons as btn
 
@@ -67,10 +67,7 @@ async def _attempt(turn: Turn, act: Callable[[], Awaitable[T]], what: str) -> T 
     try:
         return await act()
     except FileError as exc:
-        if exc.reason == "not_allowed":
-            await refuse(turn, what)
-        else:
-            turn.answer(turn.t(f"probation.refused.{exc.reason}"), alert=True)
+        await tell_refusal(turn, exc.reason, what, "probation.refused")
         return None
 
 

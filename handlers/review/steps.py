@@ -16,7 +16,7 @@ from models.review import ReviewError
 
 from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date
-from ..steps import Trail, confirmed_draft, refuse
+from ..steps import Trail, confirmed_draft, refuse, tell_refusal
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -172,10 +172,7 @@ async def confirmed(turn: Turn):
         opened = await review.open_round(turn.session, turn.actor, draft["unit"], draft["year"],
                                          date.fromisoformat(draft["self_day"]), date.fromisoformat(draft["meet_day"]))
     except ReviewError as exc:
-        if exc.reason == "not_allowed":
-            await refuse(turn, "review_open")
-        else:
-            turn.edit(turn.t(f"review.refused.{exc.reason}"))
+        await tell_refusal(turn, exc.reason, "review_open", "review.refused", edit=True)
         return ConversationHandler.END
     lines = [turn.t("review.opened", year=draft["year"], reviewed=opened.reviewed, told=opened.told),
              *_summary(turn, draft)]

@@ -16,7 +16,7 @@ from models.transfers import History, Purpose, TransferError
 
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
-from ..steps import paged, refuse
+from ..steps import paged, refuse, tell_refusal
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -104,10 +104,7 @@ async def _pressed(turn: Turn, codec: Codec, what: str, act: Callable[..., Await
             raise TransferError("not_allowed")
         return await act(turn.session, turn.actor, *fields)
     except TransferError as exc:
-        if exc.reason == "not_allowed":
-            await refuse(turn, what)
-        else:
-            turn.answer(turn.t(f"transfer.refused.{exc.reason}"), alert=True)
+        await tell_refusal(turn, exc.reason, what, "transfer.refused")
         return None
 
 
