@@ -31,8 +31,9 @@ from .probation_file import FileError, ProbationFileItem
 from .transfers import Direction, Transfer, TransferKind, TransferState
 from .units import Unit
 
-__all__ = ["DECIDED_DELIVERY", "Conversion", "ConversionError", "Rules", "State", "Waiting", "away_members",
-           "decide", "may_decide", "open_conversion_vote", "rules", "state", "told", "waiting", "waiting_count"]
+__all__ = ["DECIDED_DELIVERY", "Conversion", "ConversionError", "Offer", "Pending", "Rules", "State", "Waiting",
+           "away_members", "check_open", "decide", "may_decide", "offer", "open_conversion_vote", "pending", "rules",
+           "state", "told", "waiting", "waiting_count"]
 
 DECIDED_DELIVERY = "conversion_decided"  # to the member, once the committee decided; ref_id: the Conversion's id
 LEAVE_OUT = frozenset({"temporary_out", "excused"})
@@ -52,12 +53,12 @@ class Conversion(Base):
     official_on: Mapped[date | None] = mapped_column(Date)
 
 
-class ConversionError(Exception):
-    """Refused; `reason` names the catalog message (conversion.refused.<reason>)."""
+class ConversionError(FileError):
+    """Refused; `reason` names the catalog message (probation.refused.<reason>, as the file's refusals)."""
 
     def __init__(self, reason: str, **details: object) -> None:
         super().__init__(reason)
-        self.reason, self.details = reason, details
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -123,18 +124,16 @@ async def _passed(session: AsyncSession, vote_id: int) -> votes.VoteResult:
     return await votes.tally(session, vote)
 
 
-async def open_conversion_vote(session: AsyncSession, actor: Actor, member_id: int, question: str, *,
-                               today: date | None = None) -> Conversion:
-    """Open the cell's vote on a probationary member's conversion; refused (ConversionError) before month 12,
-    with the file short of the rules' items, while another is open or a passed one awaits the decision; by
-    someone who does not manage the member's cell (not_allowed). The caller commits."""
-    today = today or local_today()
+async def check_open(session: AsyncSession, actor: Actor, member_id: int, today: date,
+                     *, lock: bool = False) -> tuple[Member, Unit, tuple[Conversion, votes.Vote] | None]:
+    """Whether the conversion vote may open now (ConversionError says why not): a probationary member of a cell
+    the actor manages, month 12 passed, the rules' items of the file in, no vote open, none passed waiting."""
     try:
         member, cell = await probation_file._subject(session, actor, member_id)
     except FileError as exc:
         raise ConversionError(exc.reason) from None
-    # One at a time: a second tap (or officer) waits here for the first one's transaction (PostgreSQL).
-    await session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    if lock:  # one at a time: a second tap (or officer) waits here for the first one's transaction (PostgreSQL)
+        await session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     assert member.joined_on is not None  # _subject checked
     d = probation.deadlines(member.joined_on, today, member.ceremony_on)
     if d.status not in (probation.Status.conversion_due, probation.Status.lapsed):
@@ -151,6 +150,15 @@ async def open_conversion_vote(session: AsyncSession, actor: Actor, member_id: i
             raise ConversionError("vote_open")
         if conversion.decided_at is None and (await _passed(session, vote.id)).passed:
             raise ConversionError("awaiting_decision")
+    return member, cell, latest
+
+
+async def open_conversion_vote(session: AsyncSession, actor: Actor, member_id: int, question: str, *,
+                               today: date | None = None) -> Conversion:
+    """Open the cell's vote on a probationary member's conversion; refused as check_open says. The caller
+    commits."""
+    today = today or local_today()
+    member, cell, latest = await check_open(session, actor, member_id, today, lock=True)
     meeting_id = await _meeting_today(session, cell.id, today)
     away = await away_members(session, cell.id, today, meeting_id)
     try:
@@ -195,11 +203,43 @@ async def state(session: AsyncSession, member_id: int) -> State | None:
     return State(latest[0], vote, await votes.tally(session, vote))
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What the member's card offers of the conversion to the officer looking at it."""
+
+    state: State | None
+    may_open: bool  # 🗳: month 12 passed, no vote open, none passed waiting (the file is checked on the tap)
+    may_decide: bool  # 🎓: a passed vote waits, and the officer is a committee above the cell
+
+
+async def offer(session: AsyncSession, actor: Actor, card: probation_file.Card) -> Offer:
+    found = await state(session, card.member_id)
+    due = card.deadlines.status in (probation.Status.conversion_due, probation.Status.lapsed)
+    waits = found is not None and found.passed and found.conversion.decided_at is None
+    path = await session.scalar(select(Unit.path).where(Unit.id == card.cell_id))
+    return Offer(found, due and not waits and (found is None or not found.open),
+                 waits and path is not None and may_decide(actor, path))
+
+
 # --- the committee's decision ---------------------------------------------------------------------------------------
 def may_decide(actor: Actor, cell_path: str) -> bool:
     """A committee above the member's cell (a role on a cell gives none), or an administrator."""
     paths = committee_paths(actor, Action.decide_conversion)
     return paths is None or any(cell_path.startswith(p) for p in paths)
+
+
+async def _deciding(session: AsyncSession, actor: Actor, conversion_id: int,
+                    *, lock: bool = False) -> tuple[Conversion, Member, Unit]:
+    """The conversion a committee above the member's cell may decide on, not decided yet."""
+    stmt = (select(Conversion, Member, Unit).join(Member, Member.id == Conversion.member_id)
+            .join(Unit, Unit.id == Member.cell_id).where(Conversion.id == conversion_id))
+    found = (await session.execute(stmt.with_for_update(of=Conversion) if lock else stmt)).first()
+    if found is None or not may_decide(actor, found[2].path):
+        raise ConversionError("not_allowed")
+    conversion, member, cell = found
+    if conversion.decided_at is not None or member.official_on is not None:
+        raise ConversionError("decided")
+    return conversion, member, cell
 
 
 async def decide(session: AsyncSession, actor: Actor, conversion_id: int, official_on: date | None = None, *,
@@ -208,15 +248,7 @@ async def decide(session: AsyncSession, actor: Actor, conversion_id: int, offici
     given: not before it, not in the future), the file's two resolutions ticked, audited, the member told once.
     Refused: not a committee above the cell, a vote still open or not passed, decided already."""
     today = today or local_today()
-    found = (await session.execute(
-        select(Conversion, Member, Unit).join(Member, Member.id == Conversion.member_id)
-        .join(Unit, Unit.id == Member.cell_id).where(Conversion.id == conversion_id)
-        .with_for_update(of=Conversion))).first()
-    if found is None or not may_decide(actor, found[2].path):
-        raise ConversionError("not_allowed")
-    conversion, member, _cell = found
-    if conversion.decided_at is not None or member.official_on is not None:
-        raise ConversionError("decided")
+    conversion, member, _cell = await _deciding(session, actor, conversion_id, lock=True)
     vote = await votes.get_vote(session, conversion.vote_id)
     if vote is None or vote.closed_at is None:
         raise ConversionError("vote_not_closed")
@@ -242,6 +274,32 @@ async def decide(session: AsyncSession, actor: Actor, conversion_id: int, offici
                                "official_on": official_on.isoformat()})
     await deliveries.queue_to_members(session, DECIDED_DELIVERY, conversion.id, [member.id], not_before=now)
     return member
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A passed vote the committee is asked to decide on: whom, and the default "Ngày chính thức"."""
+
+    conversion_id: int
+    member_id: int
+    full_name: str
+    cell_name: str
+    month12: date
+    result: votes.VoteResult
+
+
+async def pending(session: AsyncSession, actor: Actor, conversion_id: int, today: date | None = None) -> Pending:
+    """The decision's confirmation: refused as decide() would be (the day aside)."""
+    today = today or local_today()
+    conversion, member, cell = await _deciding(session, actor, conversion_id)
+    result = await _passed(session, conversion.vote_id)
+    if result.closed_at is None:
+        raise ConversionError("vote_not_closed")
+    if not result.passed:
+        raise ConversionError("not_passed")
+    assert member.joined_on is not None
+    return Pending(conversion.id, member.id, member.full_name, cell.name,
+                   probation.deadlines(member.joined_on, today, member.ceremony_on).month12, result)
 
 
 @dataclass(frozen=True)

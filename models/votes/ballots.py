@@ -7,9 +7,9 @@ __all__ = [
 ]
 
 import enum
-from collections.abc import Collection
 import json
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
