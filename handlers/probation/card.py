@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from models import conversion, probation_file
 from models.callback_data import Codec
 from models.conversion import Offer
-from models.dates import local_today
+from models.dates import VIETNAM, local_today
 from models.probation_file import Card, FileError
 
 from ..calendar import day_of, month_markup, month_of
@@ -57,7 +57,7 @@ def conversion_lines(turn: Turn, offer: Offer) -> list[str]:
     if s is None:
         return []
     if s.open:
-        return ["", turn.t("conversion.card.open", closes=when(s.vote.closes_at, None), cast=s.result.cast,
+        return ["", turn.t("conversion.card.open", closes=when(s.vote.closes_at, turn.services.timezone or VIETNAM), cast=s.result.cast,
                            eligible=s.result.eligible)]
     return ["", turn.t("conversion.card.closed"), verdict(s.result, turn.lang),
             turn.t("conversion.card.waiting" if s.passed else "conversion.card.again")]

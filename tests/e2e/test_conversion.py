@@ -57,7 +57,8 @@ async def test_the_cell_votes_and_the_ward_makes_the_young_member_full(driver, p
     # Seven of the ten full members agree, one does not; the young member reads it without buttons.
     voters = [old.user_id, sec.user_id, *others.values()]
     for user, choice in zip(voters, ["Đồng ý"] * 7 + ["Không đồng ý"], strict=False):
-        await driver.press_button(user, await ballot_of(driver, user, conversion.vote_id), choice)
+        press = await driver.press_button(user, await ballot_of(driver, user, conversion.vote_id), choice)
+        assert choice in (await driver.callback_answer(press))["text"]  # recorded before the clock moves on
     reading = await wait_for(driver, young.user_id, lambda m: young.name in plain(m) and "Điều 3" in plain(m),
                              "copy to read")
     assert not (reading.get("reply_markup") or {}).get("inline_keyboard")
