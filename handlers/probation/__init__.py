@@ -27,7 +27,7 @@ def register(app: Application) -> None:
                            (card.item_button, btn.ITEM), (conversion.convert_button, btn.CONVERT),
                            (conversion.convert_ok, btn.CONVERT_OK), (conversion.waiting_button, btn.WAITING),
                            (conversion.waiting_page, btn.WAITING_PAGE), (conversion.decide_button, btn.DECIDE),
-                           (conversion.decide_ok, btn.DECIDE_OK)):
+                           (conversion.decide_month, btn.DECIDE_MONTH), (conversion.decide_ok, btn.DECIDE_OK)):
         app.add_handler(CallbackQueryHandler(handler, pattern=codec.pattern))
 
 

@@ -17,4 +17,5 @@ CONVERT_OK = Codec("dbw", Id())  # confirmed: the cell's vote opens (the member)
 WAITING = Codec("dbq", Id())  # the committee's list of passed votes waiting for its decision (a new message; the page)
 WAITING_PAGE = Codec("dbr", Id())  # another page of it, in place
 DECIDE = Codec("dbx", Id())  # 🎓 Quyết định công nhận: the day asked (the conversion)
+DECIDE_MONTH = Codec("dbz", Id(), Token(r"[0-9]{6}"))  # 📅 another day: the calendar's month (conversion, yyyymm)
 DECIDE_OK = Codec("dby", Id(), Token(r"[0-9]{8}"))  # the decision, "Ngày chính thức" (the conversion, yyyymmdd)

@@ -12,14 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from models import conversion
 from models.dates import local_today
 
-from ..calendar import day_of
+from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
 from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc
 from ..votes.render import verdict
 from . import buttons as btn
-from .card import _attempt, _dated, on, show_card
+from .card import _attempt, _Bound, _dated, on, show_card
 
 PAGE_SIZE = 8
 
@@ -63,9 +63,25 @@ async def decide_button(turn: Turn, conversion_id: int) -> None:
         return
     rows = [[InlineKeyboardButton(turn.t("conversion.button.confirm", day=fmt_date(p.month12)),
                                   callback_data=btn.DECIDE_OK.data(conversion_id, f"{p.month12:%Y%m%d}"))],
+            [InlineKeyboardButton(turn.t("conversion.button.other_day"),
+                                  callback_data=btn.DECIDE_MONTH.data(conversion_id, f"{p.month12:%Y%m}"))],
             [InlineKeyboardButton(turn.t("probation.button.back"), callback_data=btn.WAITING_PAGE.data(0))]]
     turn.edit("\n".join([turn.t("conversion.ask_decision", name=esc(p.full_name), cell=esc(p.cell_name),
                                 day=fmt_date(p.month12)), verdict(p.result, turn.lang)]), InlineKeyboardMarkup(rows))
+
+
+@on(btn.DECIDE_MONTH, "conversion_decide", _dated(month_of))
+async def decide_month(turn: Turn, conversion_id: int, month: date) -> None:
+    """Another "Ngày chính thức" on a calendar: from month 12 to today; a day tapped is the decision."""
+    p = await _attempt(turn, lambda: conversion.pending(turn.session, turn.actor, conversion_id), "conversion_decide")
+    if p is None:
+        return
+    today = local_today()
+    back = [[InlineKeyboardButton(turn.t("probation.button.back"), callback_data=btn.DECIDE.data(conversion_id))]]
+    markup = month_markup(turn.lang, min(max(month, p.month12), today), today=today,
+                          day=_Bound(btn.DECIDE_OK, conversion_id), page=_Bound(btn.DECIDE_MONTH, conversion_id),
+                          first=p.month12, last=today, suggested=[p.month12], extra_rows=back)
+    turn.edit(turn.t("conversion.ask_day", name=esc(p.full_name), day=fmt_date(p.month12)), markup)
 
 
 @on(btn.DECIDE_OK, "conversion_decide", _dated(day_of))  # a day like 31/02 is forged: refused

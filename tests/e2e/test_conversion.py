@@ -82,6 +82,13 @@ async def test_the_cell_votes_and_the_ward_makes_the_young_member_full(driver, p
     said = await _answer(driver, officer.user_id, ask["message_id"],
                          f"dby:{conversion.id}:{month12 - timedelta(days=1):%Y%m%d}")
     assert "trước ngày đủ 12 tháng dự bị" in said, said
+    # Another day is picked on a calendar from month 12 to today; back to the default.
+    calendar = await _tap(driver, officer.user_id, ask, "Chọn ngày khác")
+    assert "Chọn ngày chính thức của đồng chí" in plain(calendar)
+    days = [b["callback_data"] for row in calendar["reply_markup"]["inline_keyboard"] for b in row]
+    assert f"dby:{conversion.id}:{month12:%Y%m%d}" in days
+    assert f"dby:{conversion.id}:{month12 - timedelta(days=1):%Y%m%d}" not in days
+    ask = await _tap(driver, officer.user_id, calendar, "Quay lại")
     done = await _tap(driver, officer.user_id, ask, "Công nhận, ngày chính thức")
     assert f"Đã công nhận đồng chí {young.name} là đảng viên chính thức từ ngày {month12:%d/%m/%Y}" in plain(done)
 
