@@ -265,9 +265,9 @@ def legend(page: Page, text: str, colour: str = RED) -> None:
 
 # --- a vote's result ----------------------------------------------------------------------------------------------
 def vote_chart(*, question: str, labels: list[str], counts: list[int], shares: list[str], base: int, axis: str,
-               half: str, verdict: str, passed: bool) -> bytes:
-    """A bar a choice with its count and share, the "more than half" line, the verdict: one portrait PNG.
-    The arguments are handlers.votes' chart_args()."""
+               half: str, verdict: str, passed: bool, mark: float = 1 / 2) -> bytes:
+    """A bar a choice with its count and share, the "more than half" line (at `mark` of the base: 2/3 for a
+    two-thirds vote), the verdict: one portrait PNG. The arguments are handlers.votes' chart_args()."""
     top = max([base, *counts, 1])
     with pages() as new_page:
         page = new_page()
@@ -279,7 +279,7 @@ def vote_chart(*, question: str, labels: list[str], counts: list[int], shares: l
         spans = [bar_row(page, Bar(label, f"{count}  ({share}%)", count / top, colour))
                  for label, count, share, colour in zip(labels, counts, shares, colours, strict=False)]
         if base:
-            guide(page, base / 2 / top, spans)
+            guide(page, base * mark / top, spans)
             legend(page, half)
         page.gap(24)
         page.paragraph(verdict, TITLE_PX, bold=True, colour=GREEN if passed else RED)

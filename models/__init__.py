@@ -16,6 +16,7 @@ TABLE_MODULES = (
     "anniversaries",
     "audit",
     "bulletins",
+    "conversion",
     "conversations",
     "corrections",
     "deliveries",

@@ -35,6 +35,7 @@ class Action(str, enum.Enum):
     award_badges = "award_badges"  # Huy hiệu Đảng: a committee above the cells (committee_paths)
     open_review = "open_review"  # the year-end review round: a committee above the cells (committee_paths)
     review_proxy = "review_proxy"  # a self-review filled in for a member without Telegram: the cell's officers
+    decide_conversion = "decide_conversion"  # a probationary member made full: a committee above the cells
 
 
 OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
@@ -50,6 +51,7 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
     Action.award_badges: OFFICER_ROLES,
     Action.open_review: frozenset({RoleKind.committee, RoleKind.admin}),
     Action.review_proxy: OFFICER_ROLES,
+    Action.decide_conversion: OFFICER_ROLES,  # checked with committee_paths: a role on a cell gives none
 }
 
 

@@ -72,7 +72,7 @@ def verdict(lang: str, v) -> str:
         return ""
     key = "minutes.vote.passed" if v.passed else "minutes.vote.failed"
     rule = t(lang, f"minutes.rule.{v.rule}", base=v.base if v.base is not None else "—") \
-        if v.rule in ("members", "present", "cast") else ""
+        if v.rule in ("members", "present", "cast", "two_thirds") else ""
     return t(lang, key, rule=rule)
 
 

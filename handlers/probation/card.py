@@ -9,23 +9,26 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import probation_file
+from models import conversion, probation_file
 from models.callback_data import Codec
-from models.dates import local_today
+from models.conversion import Offer
+from models.dates import VIETNAM, local_today
 from models.probation_file import Card, FileError
 
 from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date
 from ..members import buttons as members_btn
-from ..steps import named_handler, refuse, tell_refusal
+from ..steps import named_handler, refuse
 from ..turn import Turn, esc
+from ..votes.ballot import when
+from ..votes.render import verdict
 from . import buttons as btn
 
 MARK = {True: "✅", False: "⬜"}
 T = TypeVar("T")
 
 
-def card_text(turn: Turn, c: Card) -> str:
+def card_text(turn: Turn, c: Card, offer: Offer) -> str:
     d = c.deadlines
     items = probation_file.items()
     lines = [turn.t("probation.card.head", name=esc(c.full_name), cell=esc(c.cell_name)),
@@ -44,10 +47,34 @@ def card_text(turn: Turn, c: Card) -> str:
     for item in items:
         when = f" ({fmt_date(c.done[item])})" if item in c.done else ""
         lines.append(f"{MARK[item in c.done]} {turn.t(f'probation.item.{item}')}{when}")
-    return "\n".join(lines)
+    return "\n".join(lines + conversion_lines(turn, offer))
 
 
-def card_markup(turn: Turn, c: Card) -> InlineKeyboardMarkup:
+def conversion_lines(turn: Turn, offer: Offer) -> list[str]:
+    """The latest conversion vote (handlers/probation/conversion.py): open (closes when, how many voted), or its
+    verdict and what comes next."""
+    s = offer.state
+    if s is None:
+        return []
+    if s.open:
+        return ["", turn.t("conversion.card.open", closes=when(s.vote.closes_at, turn.services.timezone or VIETNAM), cast=s.result.cast,
+                           eligible=s.result.eligible)]
+    return ["", turn.t("conversion.card.closed"), verdict(s.result, turn.lang),
+            turn.t("conversion.card.waiting" if s.passed else "conversion.card.again")]
+
+
+def conversion_rows(turn: Turn, member_id: int, offer: Offer) -> list[list[InlineKeyboardButton]]:
+    """🗳 for the cell's officer when the vote may open; 🎓 for a committee above the cell once it passed."""
+    rows = []
+    if offer.may_open:
+        rows.append([InlineKeyboardButton(turn.t("conversion.button.vote"), callback_data=btn.CONVERT.data(member_id))])
+    if offer.may_decide and offer.state is not None:
+        rows.append([InlineKeyboardButton(turn.t("conversion.button.decide"),
+                                          callback_data=btn.DECIDE.data(offer.state.conversion.id))])
+    return rows
+
+
+def card_markup(turn: Turn, c: Card, offer: Offer) -> InlineKeyboardMarkup:
     m = c.member_id
     rows = [[InlineKeyboardButton(turn.t("probation.button.ceremony"), callback_data=btn.CEREMONY.data(m)),
              InlineKeyboardButton(turn.t("probation.button.helper"), callback_data=btn.HELPERS.data(m))],
@@ -57,6 +84,7 @@ def card_markup(turn: Turn, c: Card) -> InlineKeyboardMarkup:
         done = item in c.done
         rows.append([InlineKeyboardButton(f"{MARK[done]} {turn.t(f'probation.item.{item}')}"[:60],
                                           callback_data=btn.ITEM.data(m, i, "off" if done else "on"))])
+    rows += conversion_rows(turn, m, offer)
     rows.append([InlineKeyboardButton(turn.t("probation.button.profile"), callback_data=members_btn.PROFILE.data(m)),
                  InlineKeyboardButton(turn.t("probation.button.list"), callback_data=btn.PAGE.data(0))])
     return InlineKeyboardMarkup(rows)
@@ -67,7 +95,12 @@ async def _attempt(turn: Turn, act: Callable[[], Awaitable[T]], what: str) -> T 
     try:
         return await act()
     except FileError as exc:
-        await tell_refusal(turn, exc.reason, what, "probation.refused")
+        if exc.reason == "not_allowed":
+            await refuse(turn, what)
+        else:
+            said = {k: fmt_date(v) if isinstance(v, date) else len(v) if isinstance(v, list) else v
+                    for k, v in getattr(exc, "details", {}).items()}  # a conversion's: the day, the items missing
+            turn.answer(turn.t(f"probation.refused.{exc.reason}", **said), alert=True)
         return None
 
 
@@ -88,9 +121,10 @@ async def show_card(turn: Turn, member_id: int, said: str | None = None) -> None
     c = await _attempt(turn, _card(turn, member_id), "probation_card")
     if c is None:
         return
+    offer = await conversion.offer(turn.session, turn.actor, c)
     if said:
         turn.answer(said)
-    turn.edit(card_text(turn, c), card_markup(turn, c))
+    turn.edit(card_text(turn, c, offer), card_markup(turn, c, offer))
 
 
 def on(codec: Codec, what: str, read: Callable[[tuple], tuple | None] = lambda fields: fields):

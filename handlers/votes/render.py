@@ -120,6 +120,8 @@ def result_text(result: VoteResult, vote: Vote, lang: str, tz: tzinfo | None, *,
     lines.append(t(lang, "vote.result_members", members=result.members))
     if result.exempt_left_out:
         lines.append(t(lang, "vote.result_exempt", count=result.exempt_left_out))
+    if result.rule is PassRule.two_thirds:
+        lines.append(t(lang, "vote.result_away", count=result.away_left_out, base=result.base))
     lines.append("")
     lines.append(verdict(result, lang))
     return "\n".join(lines)
@@ -132,6 +134,8 @@ def verdict(result: VoteResult, lang: str) -> str:
         key = "vote.passed" if result.passed else "vote.not_passed"
         if not result.closed:
             key = "vote.passing" if result.passed else "vote.not_passing"
+        if result.rule is PassRule.two_thirds:
+            key += "_two_thirds"
         return t(lang, key, count=agree.count, base=base, base_name=base_name,
                  percent=percent(lang, agree.count, base))
     adopted = result.adopted
@@ -161,17 +165,20 @@ def chart_args(result: VoteResult, lang: str) -> dict:
         "base": result.base,
         "axis": t(lang, "vote.chart.axis", cast=result.cast, base=result.base,
                   base_name=_base_name(lang, result.rule)),
-        "half": t(lang, "vote.chart.half", base=result.base),
+        "half": t(lang, "vote.chart.two_thirds" if result.rule is PassRule.two_thirds else "vote.chart.half",
+                  base=result.base),
+        "mark": 2 / 3 if result.rule is PassRule.two_thirds else 1 / 2,
         "verdict": t(lang, "vote.chart.passed" if result.passed else "vote.chart.not_passed"),
         "passed": result.passed,
     }
 
 
 def chart_png(*, question: str, labels: list[str], counts: list[int], shares: list[str], base: int, axis: str,
-              half: str, verdict: str, passed: bool) -> bytes:
-    """A bar a choice, the "more than half" line, the verdict: one portrait PNG a phone can read."""
+              half: str, verdict: str, passed: bool, mark: float = 1 / 2) -> bytes:
+    """A bar a choice, the "more than half" line (two thirds: at 2/3), the verdict: one portrait PNG a phone can
+    read."""
     return charts.vote_chart(question=question, labels=labels, counts=counts, shares=shares, base=base, axis=axis,
-                             half=half, verdict=verdict, passed=passed)
+                             half=half, verdict=verdict, passed=passed, mark=mark)
 
 
 async def roll_text(session: AsyncSession, vote: Vote, lang: str) -> str:

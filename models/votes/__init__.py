@@ -9,7 +9,10 @@ ballot. The scheduler's ticks remind those who have not voted and close due vote
 
 A resolution passes when MORE THAN HALF agree (Charter art. 10), counted by default on all the
 cell's full members; or on those present; or on the votes cast. Whether exempt members who did
-not vote stay in the base follows the cell's setting, copied when the vote opens.
+not vote stay in the base follows the cell's setting, copied when the vote opens. A "two thirds"
+vote (a probationary member's conversion, models/conversion.py) passes when AT LEAST two thirds of
+the full members agree, those the opener marked away (transferred out, excused) left out of the
+base unless they voted.
 
 Secret ballots keep two facts apart, in two tables with nothing in common but the vote:
 `vote_secret_voters` says who has voted (so nobody votes twice, and reminders skip them), and

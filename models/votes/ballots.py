@@ -9,6 +9,7 @@ __all__ = [
 import enum
 import json
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,8 +76,12 @@ async def open_vote(
     may_change: bool = True,
     meeting_id: int | None = None,
     remind_before: timedelta | None = DEFAULT_REMINDER,
+    away: Collection[int] = (),
 ) -> Vote:
-    """Open a vote of one cell and queue its ballots; raises VoteError. The caller commits."""
+    """Open a vote of one cell and queue its ballots; raises VoteError. The caller commits.
+
+    `away`: members of the cell the opener knows to be away (transferred out for a while, excused from the
+    meeting); they still get the ballot, and a "two thirds" vote leaves them out of its base unless they vote."""
     question = clean_line(question)
     if not question:
         raise VoteError("question_empty")
@@ -125,7 +130,7 @@ async def open_vote(
         here = None if present is None else member_id in present
         can_vote = full and (electorate is Electorate.members or bool(here))
         electors.append({"vote_id": vote.id, "member_id": member_id, "full": full, "exempt": bool(exempt),
-                         "present": here, "can_vote": can_vote})
+                         "present": here, "can_vote": can_vote, "away": member_id in away})
     if electors:
         await session.execute(Elector.__table__.insert(), electors)
     await session.flush()

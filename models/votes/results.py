@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ..members import Member
-from .rules import more_than_half
+from .rules import at_least_two_thirds, more_than_half
 from .tables import (
     Ballot,
     BallotKind,
@@ -58,9 +58,11 @@ class VoteResult:
     closed: bool
     closes_at: datetime
     closed_at: datetime | None = None
+    away_left_out: int = 0  # full members away (transferred out, excused) who did not vote: not in a two-thirds base
 
     def base_of(self, rule: PassRule) -> int | None:
-        return {PassRule.members: self.members, PassRule.present: self.present, PassRule.cast: self.cast}[rule]
+        return {PassRule.members: self.members, PassRule.present: self.present, PassRule.cast: self.cast,
+                PassRule.two_thirds: self.members - self.away_left_out}[rule]
 
     @property
     def base(self) -> int:
@@ -76,9 +78,11 @@ class VoteResult:
 
     @property
     def adopted(self) -> OptionResult | None:
-        """The option more than half of the base chose (for a standard vote: "Đồng ý" or none)."""
+        """The option more than half of the base chose (for a standard vote: "Đồng ý" or none); at least two
+        thirds of it under the "two thirds" rule."""
+        enough = at_least_two_thirds if self.rule is PassRule.two_thirds else more_than_half
         candidates = [self.agree] if self.standard else [o for o in self.options if o.kind is OptionKind.choice]
-        return next((o for o in candidates if o is not None and more_than_half(o.count, self.base)), None)
+        return next((o for o in candidates if o is not None and enough(o.count, self.base)), None)
 
     @property
     def passed(self) -> bool:
@@ -120,9 +124,12 @@ async def tally(session: AsyncSession, vote: Vote) -> VoteResult:
             func.count().filter(e.full.is_(True)),
             func.count().filter(e.full.is_(True), e.present.is_(True)),
             func.count().filter(e.full.is_(True), e.exempt.is_(True), ~voted),
+            # away and not voted, and not left out already as exempt
+            func.count().filter(e.full.is_(True), e.away.is_(True), ~voted,
+                                *(() if vote.exempt_counted else (e.exempt.is_(False),))),
         ).where(e.vote_id == vote.id)
     )).one()
-    eligible, full, present, exempt_absent = (int(x or 0) for x in row)
+    eligible, full, present, exempt_absent, away = (int(x or 0) for x in row)
     left_out = 0 if vote.exempt_counted else exempt_absent
     options = tuple(OptionResult(o.position, o.kind, o.label, int(counts.get(o.position, 0)),
                                  texts.get(o.position, ())) for o in vote.options)
@@ -131,7 +138,7 @@ async def tally(session: AsyncSession, vote: Vote) -> VoteResult:
         ballot=vote.ballot, electorate=vote.electorate, rule=vote.rule, options=options, cast=int(cast or 0),
         eligible=eligible, present=present if vote.meeting_id is not None else None, members=full - left_out,
         members_total=full, exempt_left_out=left_out, closed=vote.closed_at is not None, closes_at=vote.closes_at,
-        closed_at=vote.closed_at,
+        closed_at=vote.closed_at, away_left_out=away,
     )
 
 

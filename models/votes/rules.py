@@ -1,7 +1,7 @@
 """The small rules of a vote: when it closes ("2h", a date and time), its options, "more than half"."""
 from __future__ import annotations
 
-__all__ = ["check_closing", "clean_options", "clean_text", "more_than_half", "parse_closing", "parse_duration"]
+__all__ = ["at_least_two_thirds", "check_closing", "clean_options", "clean_text", "more_than_half", "parse_closing", "parse_duration"]
 
 import re
 from datetime import datetime, timedelta, tzinfo
@@ -88,3 +88,8 @@ def clean_text(text: str | None) -> str:
 def more_than_half(count: int, base: int) -> bool:
     """Charter art. 10: MORE than half — 4 of 8 is not, 5 of 8 is."""
     return base > 0 and 2 * count > base
+
+
+def at_least_two_thirds(count: int, base: int) -> bool:
+    """AT LEAST two thirds, in whole members: 6 of 9 is, 5 of 9 is not (no rounding: 3 × count ≥ 2 × base)."""
+    return base > 0 and 3 * count >= 2 * base

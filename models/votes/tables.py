@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,9 @@ class PassRule(str, enum.Enum):
     members = "members"  # more than half of all the cell's full members agree (Charter art. 10)
     present = "present"  # … of the full members present at the meeting
     cast = "cast"  # … of the votes cast
+    # AT LEAST two thirds of the full members agree, those away left out of the base (a probationary member's
+    # conversion: the rules file models/rules/probation_2025.toml says so)
+    two_thirds = "two_thirds"
 
 
 class OptionKind(str, enum.Enum):
@@ -148,6 +152,9 @@ class Elector(Base):
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)  # miễn sinh hoạt
     present: Mapped[bool | None] = mapped_column(Boolean)  # at the vote's meeting; None without one
     can_vote: Mapped[bool] = mapped_column(Boolean)
+    # Away when the vote opened (transferred out for a while, excused from its meeting): left out of the
+    # base of a "two thirds" vote unless they voted all the same. The opener says who (open_vote's `away`).
+    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Ballot(Base):
@@ -203,6 +210,7 @@ class _ElectorRow(TypedDict):
     exempt: bool
     present: bool | None
     can_vote: bool
+    away: bool
 
 
 class VoteError(ValueError):

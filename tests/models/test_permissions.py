@@ -160,7 +160,8 @@ async def test_missing_member(session, ward):
 # the ward Phú Hội above them, and the other ward Vĩnh Ninh.
 UNIT_KEYS = ("own_cell", "sibling_cell", "parent_ward", "other_ward")
 OFFICER_ACTIONS = frozenset({Action.view_profile, Action.list_members, Action.invite_member, Action.manage_cell,
-                             Action.view_reports, Action.award_badges, Action.review_proxy})
+                             Action.view_reports, Action.award_badges, Action.review_proxy,
+                             Action.decide_conversion})  # badges and conversions: committee_paths narrows them
 EVERY_ACTION = frozenset(Action)
 NOTHING: frozenset = frozenset()
 
