@@ -270,6 +270,7 @@ class Emulator:
         self._changed = asyncio.Event()
         self._poll_generation = 0
         self.closing = False
+        self.generation = 0  # counts resets: what reads the event log incrementally starts again
         self._clear()
 
     def _clear(self) -> None:
@@ -300,6 +301,7 @@ class Emulator:
     def reset(self) -> None:
         """Forgets users, chats, updates, files, stats, violations and config (ids keep counting)."""
         self._clear()
+        self.generation += 1
         self._notify()
 
     # -- waking waiters ----------------------------------------------------------------------
