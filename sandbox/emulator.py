@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entities import EntityParseError, parse_html, strip_text, to_html, utf16_len
+from .entities import EntityParseError, parse_html, strip_text, to_html, utf16_len, with_bot_commands
 from .spec import BotApiSpec, FilePart, Violation, default_spec
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-token-for-tests-only"
@@ -499,6 +499,7 @@ class Emulator:
             if e.get("type") == "text_mention" and e.get("user", {}).get("id") in self.users:
                 e["user"] = self.users[e["user"]["id"]].to_api()
         text, found = strip_text(text, found)
+        found = with_bot_commands(text, found)
         if caption:
             if len(text) > MAX_CAPTION:
                 raise bad_request("message caption is too long")
