@@ -64,7 +64,11 @@ CASES = {
     "language": ([text("/language"), bot("Đồng chí chọn ngôn ngữ:"), press("lang:en"), answer()], [
         [text("/language"), bot("Đồng chí chọn ngôn ngữ:")],
     ]),
-    "send_notice": ([press("nc:yes"), answer()], [[press("nc:no"), answer()]]),
+    "send_notice": ([press("nc:yes"), answer(), bot("📊 Thu đảng phí", buttons=("nt:4", "nm:4"))], [
+        [press("nc:no"), answer(), bot("Đã hủy.")],
+        [text("/notice"), bot("Loại văn bản?", buttons=("nk:notice",))],
+        [press("nx:0"), answer(), bot("📤 Thông báo đã gửi", buttons=("nt:4",))],  # the list of those sent before
+    ]),
     "schedule_meeting": ([press("gy:yes"), answer()], [[press("gy:no"), answer()]]),
     "roll_call": ([press("gla:7:0"), answer()], [[press("gr:7:0"), answer()]]),
     "open_close_vote": ([press("vk:ok"), answer(), press("vy:5", "q2"), answer("q2")], [
