@@ -1,6 +1,6 @@
 """📋 Bài tập against the real bot (issue 15): the secretary's tasks done by taps (tests/e2e/test_officer_by_taps.py)
-tick her exercises, and a member's answer to the invitation, vote, feedback and 🔊 tick his — the checks of
-sandbox/exercises.toml match what the bot really does, not only the synthetic logs of tests/sandbox."""
+tick her exercises and nobody else's; a member's answer to an invitation, vote, profile, 🔊, ✅ Đã đọc and
+language tick his — the checks of sandbox/exercises.toml match what the bot really does, not only synthetic logs."""
 from __future__ import annotations
 
 import pytest
@@ -51,4 +51,28 @@ async def test_a_member_s_exercises_tick_from_what_he_taps(driver, personas, san
     await driver.press_button(member, await wait_until(ballot, what="the ballot"), "Đồng ý")
     await driver.exchange(member, "/profile")
     assert await done(driver, member) == {"meeting_answer", "vote", "profile"}
+
+    # A notice: 🔊 Nghe (a voice note comes), ✅ Đã đọc; then English from /language.
+    await driver.exchange(sec.user_id, "/notice Thu đảng phí quý | Đề nghị các đồng chí nộp đảng phí trước ngày 20.")
+
+    async def the_notice():
+        return next((m for m in await driver.bot_messages(member)
+                     if any(b["callback_data"].startswith("nr:") for b in inline(m))), None)
+
+    got = await wait_until(the_notice, what="the notice")
+    await driver.press_button(member, got, "🔊 Nghe")
+
+    async def voice():
+        return any(m["media_kind"] in ("voice", "audio") for m in await driver.bot_messages(member))
+
+    await wait_until(voice, timeout=30, what="the voice note")
+    await driver.press_button(member, got, "✅ Đã đọc")
+    [picker] = await driver.exchange(member, "/language")
+    await driver.press_button(member, picker, "English")
+    everything = {"meeting_answer", "vote", "profile", "listen", "read_notice", "language"}
+
+    async def ticked():  # a press ticks when the bot has answered it
+        return await done(driver, member) == everything
+
+    await wait_until(ticked, what=f"the ticks {everything}")
     assert await done(driver, personas["young_member"].user_id) == set()
