@@ -22,6 +22,7 @@ from models.demo import load_demo
 from models.demo_history import BLOCKED, BLOCKED_USER_ID, load_history
 from models.units import Unit
 from sandbox import Emulator
+from sandbox.exercises import add_exercise_routes
 from sandbox.server import make_app
 from sandbox.web import add_web_routes
 
@@ -73,6 +74,8 @@ class SandboxRun:
         app.router.add_post("/_sandbox/clock", self._clock_route)
         app.router.add_get("/_sandbox/clock", self._clock_now_route)
         app.router.add_post("/_sandbox/demo/reset", self._reset_route)
+        # 📋 Bài tập: each persona's exercises, ticked from the emulator's event log (sandbox/exercises.toml).
+        add_exercise_routes(app, self.emulator, lambda: [asdict(p) for p in self.personas])
         if self.web_port is not None:
             add_web_routes(app)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)

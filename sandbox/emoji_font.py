@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FONT = ROOT / "sandbox" / "static" / "emoji.ttf"
 SOURCE = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 SCANNED = [("locales", "*.po"), ("handlers", "*.py"), ("models", "*.py"), ("bot", "*.py"),
-           ("sandbox/static", "*.js"), ("sandbox/static", "*.html")]
+           ("sandbox/static", "*.js"), ("sandbox/static", "*.html"), ("sandbox", "exercises.toml")]
 JOINERS = {0x200D, 0x20E3, 0xFE0F}  # ZWJ, keycap, emoji presentation: parts of sequences
 
 

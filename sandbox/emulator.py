@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entities import EntityParseError, parse_html, strip_text, to_html, utf16_len
+from .entities import EntityParseError, parse_html, strip_text, to_html, utf16_len, with_bot_commands
 from .spec import BotApiSpec, FilePart, Violation, default_spec
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-token-for-tests-only"
@@ -270,6 +270,7 @@ class Emulator:
         self._changed = asyncio.Event()
         self._poll_generation = 0
         self.closing = False
+        self.generation = 0  # counts resets: what reads the event log incrementally starts again
         self._clear()
 
     def _clear(self) -> None:
@@ -300,6 +301,7 @@ class Emulator:
     def reset(self) -> None:
         """Forgets users, chats, updates, files, stats, violations and config (ids keep counting)."""
         self._clear()
+        self.generation += 1
         self._notify()
 
     # -- waking waiters ----------------------------------------------------------------------
@@ -497,6 +499,7 @@ class Emulator:
             if e.get("type") == "text_mention" and e.get("user", {}).get("id") in self.users:
                 e["user"] = self.users[e["user"]["id"]].to_api()
         text, found = strip_text(text, found)
+        found = with_bot_commands(text, found)
         if caption:
             if len(text) > MAX_CAPTION:
                 raise bad_request("message caption is too long")

@@ -348,3 +348,21 @@ def to_html(text: str | None, entities: list[dict] | None) -> str:
         out.append(html.escape(chars[index], quote=False))
         pos += utf16_len(chars[index])
     return "".join(out)
+
+
+# Telegram links "/name" standing alone in a message the bot sends (not inside code, a pre block or a link):
+# tapping it sends the command. The page renders these entities as links, as the apps do.
+_BOT_COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
+_NO_COMMANDS_IN = {"code", "pre", "text_link", "url", "email", "bot_command"}
+
+
+def with_bot_commands(text: str, entities: list[dict]) -> list[dict]:
+    """`entities` and a bot_command entity for every command Telegram would detect in `text`, by offset."""
+    covered = [(e["offset"], e["offset"] + e["length"]) for e in entities if e.get("type") in _NO_COMMANDS_IN]
+    found = []
+    for m in _BOT_COMMAND.finditer(text):
+        start = utf16_len(text[:m.start()])
+        length = utf16_len(m.group(0))
+        if not any(a < start + length and start < b for a, b in covered):
+            found.append({"type": "bot_command", "offset": start, "length": length})
+    return sorted([*entities, *found], key=lambda e: e["offset"]) if found else entities

@@ -741,6 +741,7 @@
     const shown = state.panes.get(chatId);
     if (shown) shown.follow(); // back on a chat: what arrived meanwhile is in view
     stripHints();
+    document.dispatchEvent(new CustomEvent("sandbox:active", { detail: { chatId } }));
   }
 
   // The persona strip on a phone scrolls sideways: a fade and an arrow say there is more.
@@ -819,6 +820,7 @@
   // -- events from the emulator: server-sent events, or long polling when those fail ------------
   function handleEvent(event) {
     state.cursor = Math.max(state.cursor, event.seq);
+    document.dispatchEvent(new CustomEvent("sandbox:event", { detail: event })); // 📋 exercises.js listens
     const pane = state.panes.get(event.chat_id);
     if (event.type === "message_new" && event.message && event.message.from_bot && !inSight(event.chat_id)) {
       state.unread.set(event.chat_id, (state.unread.get(event.chat_id) || 0) + 1);
@@ -980,6 +982,7 @@
       for (const pane of state.panes.values()) pane.clear();
       for (const pane of state.panes.values()) await pane.load();
       document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
+      document.dispatchEvent(new CustomEvent("sandbox:reset"));
     } catch (error) {
       await ask("Không khôi phục được", error.message, "Đóng", { cancel: false });
     } finally {

@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryA
 
 from sandbox import SandboxTimeout, default_spec, validate
 from sandbox.emulator import audio_duration, image_size
-from sandbox.entities import EntityParseError, parse_html, to_html
+from sandbox.entities import EntityParseError, parse_html, to_html, with_bot_commands
 
 UID = 100001
 
@@ -95,6 +95,14 @@ def test_spec_validation_reports_every_kind_of_departure():
 def test_html_parsing_matches_telegram(source, text, entities):
     assert parse_html(source) == (text, entities)
     assert parse_html(to_html(text, entities)) == (text, entities)  # the re-rendered HTML is equivalent
+
+
+def test_commands_in_a_bot_s_text_get_the_entities_telegram_detects():
+    text, found = parse_html("🌐 Bấm /language hoặc /help@handbook_bot.\nKhông: 05/12/2026, a/b, //x, <code>/cancel</code>")
+    commands = [text[e["offset"] - 1:e["offset"] - 1 + e["length"]] for e in with_bot_commands(text, found)
+                if e["type"] == "bot_command"]  # -1: the 🌐 before them takes two UTF-16 units
+    assert commands == ["/language", "/help@handbook_bot"]
+    assert with_bot_commands("Không có lệnh", []) == []
 
 
 @pytest.mark.parametrize("source, reason", [
