@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from models.dates import VIETNAM
 
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
 LANGUAGES = ("vi", "en", "bn")
@@ -106,11 +107,14 @@ def pick_language(telegram_code: str | None, default: str = DEFAULT) -> str:
     return code if code in LANGUAGES else default
 
 
-def fmt_date(value: date | datetime | None, tz: ZoneInfo | None = None) -> str:
+def fmt_date(value: date | datetime | None, tz: tzinfo | None = None) -> str:
+    """A day as dd/mm/yyyy; a moment as dd/mm/yyyy hh:mm in `tz` — the handbook's time (Vietnam) when not given,
+    never the UTC the database keeps."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        value = value.astimezone(tz) if tz else value
+        if value.tzinfo is not None:
+            value = value.astimezone(tz or VIETNAM)
         return value.strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 
