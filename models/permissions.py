@@ -35,6 +35,8 @@ class Action(str, enum.Enum):
     award_badges = "award_badges"  # Huy hiệu Đảng: a committee above the cells (committee_paths)
     open_review = "open_review"  # the year-end review round: a committee above the cells (committee_paths)
     review_proxy = "review_proxy"  # a self-review filled in for a member without Telegram: the cell's officers
+    appraise_review = "appraise_review"  # the cell's appraisal: members' sheets, comments, the votes on levels
+    decide_review = "decide_review"  # the committee's decision on the levels: a committee above the cells
 
 
 OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
@@ -50,6 +52,8 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
     Action.award_badges: OFFICER_ROLES,
     Action.open_review: frozenset({RoleKind.committee, RoleKind.admin}),
     Action.review_proxy: OFFICER_ROLES,
+    Action.appraise_review: OFFICER_ROLES,
+    Action.decide_review: frozenset({RoleKind.committee, RoleKind.admin}),
 }
 
 

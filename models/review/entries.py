@@ -60,7 +60,8 @@ async def _found(session: AsyncSession, entry_id: int) -> Any:
     return (await session.execute(
         select(ReviewEntry, ReviewRound, Member.full_name, Unit.name, Unit.path)
         .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id).join(Member, Member.id == ReviewEntry.member_id)
-        .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewEntry.id == entry_id))).first()
+        .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewEntry.id == entry_id)
+        .execution_options(populate_existing=True))).first()  # settle() may have updated the row by a statement
 
 
 async def sheet(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:

@@ -160,7 +160,8 @@ async def test_missing_member(session, ward):
 # the ward Phú Hội above them, and the other ward Vĩnh Ninh.
 UNIT_KEYS = ("own_cell", "sibling_cell", "parent_ward", "other_ward")
 OFFICER_ACTIONS = frozenset({Action.view_profile, Action.list_members, Action.invite_member, Action.manage_cell,
-                             Action.view_reports, Action.award_badges, Action.review_proxy})
+                             Action.view_reports, Action.award_badges, Action.review_proxy,
+                             Action.appraise_review})
 EVERY_ACTION = frozenset(Action)
 NOTHING: frozenset = frozenset()
 
@@ -169,7 +170,7 @@ def _cell_only(actions):
     return {"own_cell": actions, "sibling_cell": NOTHING, "parent_ward": NOTHING, "other_ward": NOTHING}
 
 
-WARD_ACTIONS = OFFICER_ACTIONS | {Action.send_to_subtree, Action.open_review}
+WARD_ACTIONS = OFFICER_ACTIONS | {Action.send_to_subtree, Action.open_review, Action.decide_review}
 # role → unit → the actions may() allows there.
 MAY = {
     "member": {k: NOTHING for k in UNIT_KEYS},
