@@ -102,9 +102,13 @@ async def lines_of(session: AsyncSession, rnd: ReviewRound, cell_id: int) -> lis
         select(ReviewEntry, Member.full_name).join(Member, Member.id == ReviewEntry.member_id)
         .where(ReviewEntry.round_id == rnd.id, ReviewEntry.cell_id == cell_id, ReviewEntry.exempt_reason.is_(None))
         .order_by(Member.sort_name, Member.id).execution_options(populate_existing=True))).all()
-    return [Appraised(e.id, e.member_id, name, e.submitted, e.by_proxy, total_of(rnd, e), e.self_level,
-                      bool(e.cell_comment), e.proposal_vote_id, e.proposal_counts, e.proposed_level,
-                      e.proposal_reason, e.decided_level, e.decision_reason) for e, name in rows]
+    return [line_of(rnd, e, name) for e, name in rows]
+
+
+def line_of(rnd: ReviewRound, e: ReviewEntry, name: str) -> Appraised:
+    return Appraised(e.id, e.member_id, name, e.submitted, e.by_proxy, total_of(rnd, e), e.self_level,
+                     bool(e.cell_comment), e.proposal_vote_id, e.proposal_counts, e.proposed_level,
+                     e.proposal_reason, e.decided_level, e.decision_reason)
 
 
 async def appraisal(session: AsyncSession, actor: Actor, round_id: int, cell_id: int) -> Appraisal:
@@ -166,10 +170,10 @@ def _may_vote_on(s: Sheet) -> None:
 
 
 async def open_votes(session: AsyncSession, actor: Actor, round_id: int, cell_id: int, *,
-                     question: Callable[[str], str], labels: Sequence[str], entry_id: int | None = None,
+                     question: Callable[[str, int], str], labels: Sequence[str], entry_id: int | None = None,
                      closes_at: datetime | None = None) -> list[int]:
     """Open the cell's vote on the level of one member (`entry_id`) or of every sent member without a
-    proposal or a vote under way (one tap at the meeting). `question(name)` and `labels` (the four levels, in
+    proposal or a vote under way (one tap at the meeting). `question(name, year)` and `labels` (the four levels, in
     LEVELS' order) are the words of the opener's language. Returns the votes' ids. Raises ReviewError
     not_allowed, not_in_cell (a member of another cell, or moved away), nothing_to_vote (and _appraisable's)."""
     found = await round_cell(session, round_id, cell_id)
@@ -201,7 +205,7 @@ async def open_votes(session: AsyncSession, actor: Actor, round_id: int, cell_id
     for s in sheets:
         try:
             vote = await votes.open_vote(
-                session, actor, cell_id=cell_id, question=question(s.full_name), options=list(labels),
+                session, actor, cell_id=cell_id, question=question(s.full_name, s.round.year), options=list(labels),
                 ballot=votes.BallotKind.secret, electorate=votes.Electorate.members, rule=votes.PassRule.members,
                 closes_at=closes_at, may_change=False)
         except votes.VoteError as exc:
@@ -248,7 +252,7 @@ async def settle(session: AsyncSession, *, round_id: int | None = None, cell_id:
         stmt = stmt.where(ReviewEntry.cell_id == cell_id)
     done = 0
     for entry_id, member_id, vote_id in (await session.execute(stmt)).all():
-        vote = await votes.get_vote(session, vote_id)
+        vote = await votes.get_vote(session, vote_id) if vote_id is not None else None
         if vote is None:
             continue
         result = await votes.tally(session, vote)

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import audit, clock, deliveries
 from ..members import Member
-from ..permissions import Action, Actor, committee_paths
+from ..permissions import Action, Actor, committee_paths, within_clause
 from ..sql import rowcount
 from ..units import Unit
 from .appraisal import Appraisal, clean_reason, lines_of, round_cell, settle
-from .entries import _found
+from .entries import Sheet, _found
 from .errors import ReviewError
 from .rules import Level
 from .schema import ReviewEntry, ReviewRound, RoundState
@@ -48,6 +48,20 @@ async def decision_rounds(session: AsyncSession, actor: Actor) -> list[tuple[Rev
     return [(rnd, name) for rnd, name, path in rows if _overlaps(actor, path)]
 
 
+async def proposals_waiting(session: AsyncSession, actor: Actor) -> int:
+    """The cells' proposals not decided yet in the open rounds over the actor's cells (the panel's count)."""
+    paths = committee_paths(actor, Action.decide_review)
+    if paths == []:
+        return 0
+    stmt = (select(func.count()).select_from(ReviewEntry).join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
+            .join(Unit, Unit.id == ReviewEntry.cell_id)
+            .where(ReviewRound.state == RoundState.open, ReviewEntry.proposed_level.is_not(None),
+                   ReviewEntry.decided_level.is_(None)))
+    if paths is not None:
+        stmt = stmt.where(within_clause(paths))
+    return int(await session.scalar(stmt) or 0)
+
+
 @dataclass(frozen=True)
 class CellSummary:
     cell_id: int
@@ -61,6 +75,7 @@ class CellSummary:
 class RoundView:
     round: ReviewRound
     unit_name: str
+    may_close: bool  # a committee over the round's whole unit (not only some of its cells)
     cells: list[CellSummary] = field(default_factory=list)
 
 
@@ -82,7 +97,7 @@ async def round_view(session: AsyncSession, actor: Actor, round_id: int) -> Roun
         .select_from(e).join(Unit, Unit.id == e.cell_id)
         .where(e.round_id == rnd.id, e.exempt_reason.is_(None)).group_by(Unit.id, Unit.name, Unit.path)
         .order_by(Unit.path))).all()
-    return RoundView(rnd, unit.name, [CellSummary(cid, name, int(n), int(p), int(d))
+    return RoundView(rnd, unit.name, covers(actor, unit.path), [CellSummary(cid, name, int(n), int(p), int(d))
                                       for cid, name, path, n, p, d in rows if covers(actor, path)])
 
 
@@ -117,19 +132,26 @@ async def approve_cell(session: AsyncSession, actor: Actor, round_id: int, cell_
     return count
 
 
-async def change_level(session: AsyncSession, actor: Actor, entry_id: int, level: Level,
-                       reason: str | None) -> tuple[ReviewEntry, Level | None]:
-    """The committee's level for one member, other than the cell's proposal (or without one), with its reason;
-    audited with the old and the new. Returns the entry and the level before. Raises ReviewError not_allowed
-    (a cell's officer, a member outside the officer's subtree), closed, exempt, reason_empty, reason_long."""
+async def entry_for_decision(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:
+    """An entry (its id from a button: not trusted) whose level the actor may decide. Raises ReviewError
+    not_allowed (a cell's officer, a member outside the officer's subtree), closed, exempt."""
     found = await _found(session, entry_id)
     if found is None or not covers(actor, found[4]):
         raise ReviewError("not_allowed")
-    entry, rnd = found[0], found[1]
+    entry, rnd, name, cell_name, _path = found
     if rnd.state is not RoundState.open:
         raise ReviewError("closed")
     if entry.exempt:
         raise ReviewError("exempt")
+    return Sheet(entry, rnd, name, cell_name, proxy=entry.by_proxy)
+
+
+async def change_level(session: AsyncSession, actor: Actor, entry_id: int, level: Level,
+                       reason: str | None) -> tuple[ReviewEntry, Level | None]:
+    """The committee's level for one member, other than the cell's proposal (or without one), with its reason;
+    audited with the old and the new. Returns the entry and the level before. Raises ReviewError
+    reason_empty, reason_long (and entry_for_decision's)."""
+    entry = (await entry_for_decision(session, actor, entry_id)).entry
     why = clean_reason(reason)
     old = entry.decided_level or entry.proposed_level
     entry.decided_level, entry.decision_reason, entry.updated_at = level, why, clock.now()

@@ -31,8 +31,8 @@ LABELS = ["Xuất sắc", "Tốt", "Hoàn thành", "Không hoàn thành"]
 FULL = ("secretary", "bay", "oanh", "sau", "mai", "quang", "huong", "hoa", "tuan", "lan")  # + the exempt Lài
 
 
-def question(name: str) -> str:
-    return f"Xếp loại đảng viên {name} năm 2026"
+def question(name: str, year: int) -> str:
+    return f"Xếp loại đảng viên {name} năm {year}"
 
 
 @pytest.fixture
