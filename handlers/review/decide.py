@@ -12,7 +12,7 @@ from models import review
 from models.review import ReviewError
 
 from ..i18n import t
-from ..steps import parse_or_refuse
+from ..steps import parse_or_refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .sheet import refused
@@ -73,10 +73,8 @@ async def show_cell(turn: Turn, round_id: int, cell_id: int, *, edit: bool) -> N
     turn.edit(text, InlineKeyboardMarkup(rows)) if edit else turn.reply(text, InlineKeyboardMarkup(rows))
 
 
-@member_handler
-async def decide_pressed(turn: Turn):
-    if await parse_or_refuse(turn, btn.DECIDE, "review_decide") is not None:
-        await show_rounds(turn)
+decide_pressed = shown_if("review_decide", btn.DECIDE, lambda turn: review.may_decide(turn.actor), show_rounds,
+                          "review_decide")
 
 
 @member_handler

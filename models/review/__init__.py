@@ -37,6 +37,7 @@ from .decision import (
     covers,
     decision_rounds,
     entry_for_decision,
+    may_decide,
     pending,
     proposals_waiting,
     round_view,
@@ -79,7 +80,7 @@ from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 __all__ = [
     "HISTORY_YEARS", "LEVELS", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
     "Pending", "RoundView", "appraisal", "approve_cell", "cell_proposals", "change_level", "close_round",
-    "close_votes", "covers", "decision_rounds", "entry_for_decision", "level_history", "line_of", "member_sheet", "open_votes", "pending", "proposals_waiting",
+    "close_votes", "covers", "decision_rounds", "entry_for_decision", "level_history", "line_of", "may_decide", "member_sheet", "open_votes", "pending", "proposals_waiting",
     "pick_level", "round_cell", "round_view", "set_comment", "settle", "settle_due",
     "OPEN_DELIVERY", "REMINDER_DELIVERY", "TEXT_FIELDS", "CellLine", "CellReview", "Form", "Group", "Level",
     "Opened", "ReviewEntry", "YearRecord", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",

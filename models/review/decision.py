@@ -32,6 +32,11 @@ def covers(actor: Actor, path: str) -> bool:
     return paths is None or any(path.startswith(p) for p in paths)
 
 
+def may_decide(actor: Actor) -> bool:
+    """Does the actor decide levels anywhere (a committee above the cells, an administrator)?"""
+    return committee_paths(actor, Action.decide_review) != []
+
+
 def _overlaps(actor: Actor, path: str) -> bool:
     """A round over `path` has cells the actor decides on: its unit is under theirs, or theirs under it."""
     paths = committee_paths(actor, Action.decide_review)
