@@ -12,11 +12,10 @@ from models import review
 from models.review import LEVELS, Appraisal, ReviewError, RoundState
 
 from ..i18n import t
-from ..steps import parse_or_refuse
-from ..turn import Turn, esc, member_handler
+from ..turn import Turn, esc
 from . import buttons as btn
 from .sheet import refused, summary
-from .views import level_rows, member_lines, state_line
+from .views import acting, level_rows, member_lines, opens, state_line
 
 MOST_BUTTONS = 30
 
@@ -84,61 +83,33 @@ def _question(turn: Turn):
     return lambda name, year: turn.t("review.vote_question", name=name, year=year)
 
 
-@member_handler
-async def appraise_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.APPRAISE, "review_appraisal")
-    if fields is not None:
-        await show_appraisal(turn, *fields, edit=False)
+appraise_pressed = opens(btn.APPRAISE, show_appraisal, "review_appraisal")
+member_pressed = opens(btn.MEMBER, show_member, "review_member")
 
 
-@member_handler
-async def member_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.MEMBER, "review_member")
-    if fields is not None:
-        await show_member(turn, fields[0], edit=False)
+async def _vote_one(turn: Turn, entry_id: int) -> list[int]:
+    s = await review.member_sheet(turn.session, turn.actor, entry_id)
+    return await review.open_votes(turn.session, turn.actor, s.round.id, s.entry.cell_id, question=_question(turn),
+                                   labels=_labels(turn), entry_id=s.entry.id)
 
 
-@member_handler
-async def vote_one_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.VOTE_ONE, "review_vote")
-    if fields is None:
-        return
-    try:
-        s = await review.member_sheet(turn.session, turn.actor, fields[0])
-        await review.open_votes(turn.session, turn.actor, s.round.id, s.entry.cell_id, question=_question(turn),
-                                labels=_labels(turn), entry_id=s.entry.id)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_vote")
-        return
-    turn.answer(turn.t("review.votes_opened", count=1))
+async def _voted_one(turn: Turn, fields: tuple, opened: list[int]) -> None:
+    turn.answer(turn.t("review.votes_opened", count=len(opened)))
     await show_member(turn, fields[0], edit=True)
 
 
-@member_handler
-async def vote_all_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.VOTE_ALL, "review_vote")
-    if fields is None:
-        return
-    try:
-        opened = await review.open_votes(turn.session, turn.actor, *fields, question=_question(turn),
-                                         labels=_labels(turn))
-    except ReviewError as exc:
-        await refused(turn, exc, "review_vote")
-        return
+async def _voted_all(turn: Turn, fields: tuple, opened: list[int]) -> None:
     turn.reply(turn.t("review.votes_opened", count=len(opened)))
     await show_appraisal(turn, *fields, edit=True)
 
 
-@member_handler
-async def end_votes_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.END_VOTES, "review_end_votes")
-    if fields is None:
-        return
-    try:
-        closed = await review.close_votes(turn.session, turn.actor, *fields)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_end_votes")
-        return
+async def _ended(turn: Turn, fields: tuple, closed: int) -> None:
     turn.answer(turn.t("review.votes_ended", count=closed))
     await show_appraisal(turn, *fields, edit=True)
 
+
+vote_one_pressed = acting(btn.VOTE_ONE, "review_vote", _vote_one, _voted_one)
+vote_all_pressed = acting(btn.VOTE_ALL, "review_vote", lambda turn, round_id, cell_id: review.open_votes(
+    turn.session, turn.actor, round_id, cell_id, question=_question(turn), labels=_labels(turn)), _voted_all)
+end_votes_pressed = acting(btn.END_VOTES, "review_end_votes",
+                           lambda turn, *ids: review.close_votes(turn.session, turn.actor, *ids), _ended)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import review
-from models.review import ReviewError
+from models.review import ReviewError, Sheet
 
 from ..i18n import t
 from ..steps import parse_or_refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .sheet import refused
-from .views import level_name, level_rows, member_lines
+from .views import acting, level_name, level_rows, member_lines, opens
 
 MOST_BUTTONS = 30
 MOST_NAMES = 40
@@ -77,48 +77,26 @@ decide_pressed = shown_if("review_decide", btn.DECIDE, lambda turn: review.may_d
                           "review_decide")
 
 
-@member_handler
-async def round_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.ROUND, "review_round")
-    if fields is not None:
-        await show_round(turn, fields[0], edit=False)
+round_pressed = opens(btn.ROUND, show_round, "review_round")
+cell_pressed = opens(btn.CELL, show_cell, "review_cell")
 
 
-@member_handler
-async def cell_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.CELL, "review_cell")
-    if fields is not None:
-        await show_cell(turn, *fields, edit=False)
-
-
-@member_handler
-async def approve_pressed(turn: Turn):
-    fields = await parse_or_refuse(turn, btn.APPROVE, "review_approve")
-    if fields is None:
-        return
-    try:
-        count = await review.approve_cell(turn.session, turn.actor, *fields)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_approve")
-        return
+async def _approved(turn: Turn, fields: tuple, count: int) -> None:
     turn.answer(turn.t("review.approved", count=count))
     await show_cell(turn, *fields, edit=True)
 
 
-@member_handler
-async def change_pressed(turn: Turn):
+async def _ask_level(turn: Turn, fields: tuple, s: Sheet) -> None:
     """✏️ A member's level: the four levels (the one decided or proposed left out)."""
-    fields = await parse_or_refuse(turn, btn.CHANGE, "review_change")
-    if fields is None:
-        return
-    try:
-        s = await review.entry_for_decision(turn.session, turn.actor, fields[0])
-    except ReviewError as exc:
-        await refused(turn, exc, "review_change")
-        return
     now = s.entry.decided_level or s.entry.proposed_level
     turn.reply(turn.t("review.change_ask", name=esc(s.full_name), level=level_name(turn.lang, now)),
                InlineKeyboardMarkup(level_rows(turn.lang, btn.CHANGE_TO, s.entry.id, now)))
+
+
+approve_pressed = acting(btn.APPROVE, "review_approve",
+                         lambda turn, *ids: review.approve_cell(turn.session, turn.actor, *ids), _approved)
+change_pressed = acting(btn.CHANGE, "review_change",
+                        lambda turn, entry_id: review.entry_for_decision(turn.session, turn.actor, entry_id), _ask_level)
 
 
 async def _close(turn: Turn, codec, *, anyway: bool) -> None:

@@ -1,16 +1,20 @@
 """Lines the cell's appraisal and the committee's decision both show: a member's line with the self-score, the
-vote's counts, the cell's proposal and the committee's decision; the four level buttons."""
+vote's counts, the cell's proposal and the committee's decision; the four level buttons; and the two shapes of
+their buttons (one that opens a page, one that acts through models/review and then shows)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton
 
 from models.callback_data import Codec
-from models.review import LEVELS, Appraised, Level
+from models.review import LEVELS, Appraised, Level, ReviewError
 
 from ..i18n import t
-from ..turn import esc
+from ..steps import named_handler, parse_or_refuse
+from ..turn import Turn, esc
+from .sheet import refused
 
 
 def level_name(lang: str, level: Level | None) -> str:
@@ -57,3 +61,33 @@ def level_rows(lang: str, codec: Codec, entry_id: int, but: Level | None = None)
     buttons = [InlineKeyboardButton(t(lang, "review.button.level", level=t(lang, f"review.level.{lv.value}")),
                                     callback_data=codec.data(entry_id, lv.value)) for lv in LEVELS if lv is not but]
     return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+def opens(codec: Codec, show: Callable[..., Awaitable[Any]], what: str) -> Any:
+    """A button that opens a page as a new message: `show(turn, *fields, edit=False)` (it says its refusals)."""
+
+    async def opened(turn: Turn):
+        fields = await parse_or_refuse(turn, codec, what)
+        if fields is not None:
+            await show(turn, *fields, edit=False)
+
+    return named_handler(what, opened)
+
+
+def acting(codec: Codec, what: str, act: Callable[..., Awaitable[Any]],
+           then: Callable[[Turn, tuple, Any], Awaitable[Any]]) -> Any:
+    """A button whose fields go to `act(turn, *fields)` (a call of models/review); its ReviewError said in the presser's language (refused and recorded when not allowed); else
+    `then(turn, fields, result)`."""
+
+    async def acted(turn: Turn):
+        fields = await parse_or_refuse(turn, codec, what)
+        if fields is None:
+            return
+        try:
+            result = await act(turn, *fields)
+        except ReviewError as exc:
+            await refused(turn, exc, what)
+            return
+        await then(turn, fields, result)
+
+    return named_handler(what, acted)

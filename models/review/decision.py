@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import audit, clock, deliveries
 from ..members import Member
-from ..permissions import Action, Actor, committee_paths, within_clause
+from ..permissions import Action, Actor, committee_paths
 from ..sql import rowcount
 from ..units import Unit
 from .appraisal import Appraisal, clean_reason, lines_of, round_cell, settle
-from .entries import Sheet, _found
+from .entries import Sheet, _found, open_entries_count
 from .errors import ReviewError
 from .rules import Level
 from .schema import ReviewEntry, ReviewRound, RoundState
@@ -55,16 +55,8 @@ async def decision_rounds(session: AsyncSession, actor: Actor) -> list[tuple[Rev
 
 async def proposals_waiting(session: AsyncSession, actor: Actor) -> int:
     """The cells' proposals not decided yet in the open rounds over the actor's cells (the panel's count)."""
-    paths = committee_paths(actor, Action.decide_review)
-    if paths == []:
-        return 0
-    stmt = (select(func.count()).select_from(ReviewEntry).join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
-            .join(Unit, Unit.id == ReviewEntry.cell_id)
-            .where(ReviewRound.state == RoundState.open, ReviewEntry.proposed_level.is_not(None),
-                   ReviewEntry.decided_level.is_(None)))
-    if paths is not None:
-        stmt = stmt.where(within_clause(paths))
-    return int(await session.scalar(stmt) or 0)
+    return await open_entries_count(session, committee_paths(actor, Action.decide_review),
+                                    ReviewEntry.proposed_level.is_not(None), ReviewEntry.decided_level.is_(None))
 
 
 @dataclass(frozen=True)
