@@ -67,15 +67,17 @@ def register(app: Application) -> None:
                CallbackQueryHandler(sheet.cond_pressed, pattern=btn.COND.pattern),
                CallbackQueryHandler(sheet.no_more_pressed, pattern=btn.NO_MORE.pattern),
                CallbackQueryHandler(sheet.send_pressed, pattern=btn.SEND.pattern)]
-    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
-    app.add_handler(conversation("review_self", pressed, {sheet.WRITING: [MessageHandler(text, sheet.got_text)]}))
     app.add_handler(CallbackQueryHandler(cells.cells_pressed, pattern=btn.CELLS.exact))
     app.add_handler(CallbackQueryHandler(cells.forms_pressed, pattern=btn.FORMS.exact))
     app.add_handler(CallbackQueryHandler(cells.form_pressed, pattern=btn.FORM.pattern))
     asks = [CallbackQueryHandler(typed.comment_pressed, pattern=btn.COMMENT.pattern),
             CallbackQueryHandler(typed.pick_pressed, pattern=btn.PICK.pattern),
             CallbackQueryHandler(typed.change_pressed, pattern=btn.CHANGE_TO.pattern)]
-    app.add_handler(conversation("review_typed", asks, {typed.WRITING: [MessageHandler(text, typed.got_text)]}))
+    # One conversation for every text the review waits for: a button of another one re-enters it, so a text
+    # typed next goes to what was asked last (a self-review's step, a comment, a reason), never to an older one.
+    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
+    app.add_handler(conversation("review_self", [*pressed, *asks], {
+        sheet.WRITING: [MessageHandler(text, sheet.got_text)], typed.WRITING: [MessageHandler(text, typed.got_text)]}))
     add_buttons(app, [(appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
                       (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),

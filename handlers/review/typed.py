@@ -17,7 +17,7 @@ from ..turn import Turn, member_handler
 from . import buttons as btn
 from .sheet import refused
 
-WRITING = 0
+WRITING = 1  # the review's conversation (with the self-review's WRITING = 0): a comment or a reason awaited
 TYPING = "review_typing"  # user_data: (what, entry id, level or "") while the text is awaited
 PROMPTS = {"comment": "review.ask_comment", "pick": "review.ask_pick_reason", "change": "review.ask_change_reason"}
 
