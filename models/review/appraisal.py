@@ -244,7 +244,8 @@ async def settle(session: AsyncSession, *, round_id: int | None = None, cell_id:
     chose becomes the proposal. Each entry once, however many callers race (a conditional UPDATE)."""
     stmt = (select(ReviewEntry.id, ReviewEntry.member_id, ReviewEntry.proposal_vote_id)
             .join(votes.Vote, votes.Vote.id == ReviewEntry.proposal_vote_id)
-            .where(ReviewEntry.proposal_counts.is_(None), votes.Vote.closed_at.is_not(None))
+            .where(ReviewEntry.proposal_vote_id.is_not(None), ReviewEntry.proposal_counts.is_(None),
+                   votes.Vote.closed_at.is_not(None))  # the first condition: the index on the vote's id serves
             .order_by(ReviewEntry.id).limit(limit))
     if round_id is not None:
         stmt = stmt.where(ReviewEntry.round_id == round_id)
