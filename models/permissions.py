@@ -36,6 +36,8 @@ class Action(str, enum.Enum):
     open_review = "open_review"  # the year-end review round: a committee above the cells (committee_paths)
     review_proxy = "review_proxy"  # a self-review filled in for a member without Telegram: the cell's officers
     decide_conversion = "decide_conversion"  # a probationary member made full: a committee above the cells
+    appraise_review = "appraise_review"  # the cell's appraisal: members' sheets, comments, the votes on levels
+    decide_review = "decide_review"  # the committee's decision on the levels: a committee above the cells
 
 
 OFFICER_ROLES = frozenset({RoleKind.secretary, RoleKind.deputy, RoleKind.committee, RoleKind.admin})
@@ -52,6 +54,8 @@ ALLOWED: dict[Action, frozenset[RoleKind]] = {
     Action.open_review: frozenset({RoleKind.committee, RoleKind.admin}),
     Action.review_proxy: OFFICER_ROLES,
     Action.decide_conversion: OFFICER_ROLES,  # checked with committee_paths: a role on a cell gives none
+    Action.appraise_review: OFFICER_ROLES,
+    Action.decide_review: frozenset({RoleKind.committee, RoleKind.admin}),
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age, probation, probation_file, transfers
+from models import party_age, probation, probation_file, review, transfers
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
 from models.probation import Deadlines
@@ -37,17 +37,19 @@ async def profile_text(turn: Turn, view: ProfileView) -> str:
     deadlines = await probation.member_deadlines(turn.session, member_id)
     moves = await transfers.history(turn.session, member_id)
     helper, helped = await probation_file.helped_by(turn.session, member_id)
+    levels = await review.level_history(turn.session, member_id)
     return render_profile(turn, view, standing, deadlines, moves,
-                          helper=helper if deadlines is not None else None, helped=helped)
+                          helper=helper if deadlines is not None else None, helped=helped, levels=levels)
 
 
 def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,
                    deadlines: Deadlines | None = None, moves: transfers.History | None = None, *,
-                   helper: str | None = None, helped: Sequence[str] = ()) -> str:
+                   helper: str | None = None, helped: Sequence[str] = (),
+                   levels: Sequence[tuple[int, review.Level]] = ()) -> str:
     """The whole profile as HTML; every value from the database is escaped. `standing`: the party age and
     next badge (models/party_age.py), under the admission dates; `deadlines`, a probationary member's next
     deadline (models/probation.py), under "Ngày chính thức"; `moves`: the cells left and the transfer under way
-    (models/transfers.py), under the cell."""
+    (models/transfers.py), under the cell; `levels`: the last years' review results (models/review), newest first."""
     t = turn.t
     member = view.member
 
@@ -81,6 +83,10 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
     for kind, unit_name in view.roles:
         party.append(t("profile.role", role=t(f"role.{kind.value}"), unit=esc(unit_name)))
     sections = ["\n".join(x for x in personal if x), "\n".join(x for x in party if x)]
+    if levels:
+        sections.append("\n".join([f"📋 <b>{t('profile.review_levels')}</b>",
+                                    *(t("profile.review_level", year=year, level=t(f"review.level.{level.value}"))
+                                      for year, level in levels)]))
     for icon, key, entries, bullet in (("📜", "profile.work_history", view.work_history, _work),
                                        ("🏅", "profile.awards", view.awards, _award),
                                        ("⚖️", "profile.discipline", view.disciplines, _discipline)):

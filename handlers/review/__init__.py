@@ -2,8 +2,11 @@
 unit (the committee's panel or /review: year, deadlines on the calendar, confirm — steps.py); every member in
 scope is asked through the outbox (render.py) and fills in their self-review with buttons only (sheet.py);
 the cell's officers see who has sent theirs and fill one in by proxy for a member without Telegram
-(cells.py); the daily tick reminds at 7, 3 and 1 days before the deadline, each once. The rules, the
-permissions and the refusals are models/review's (models/rules/review_2025.toml)."""
+(cells.py); the daily tick reminds at 7, 3 and 1 days before the deadline, each once. The cell's appraisal
+(appraise.py: the members' sheets, the cell's comments, one vote per member on the level with the votes'
+engine) makes the proposals; the committee decides and closes the round (decide.py; the reasons and comments
+typed: typed.py), each member told their level (render.py). The rules, the permissions and the refusals are
+models/review's (models/rules/review_2025.toml)."""
 from __future__ import annotations
 
 from datetime import tzinfo
@@ -17,10 +20,10 @@ from models.dates import VIETNAM
 
 from ..feature import Command, Feature, PanelItem
 from ..keyboards import MENU_TEXT
-from ..steps import conversation
+from ..steps import add_buttons, conversation
 from ..turn import Turn, member_handler, services_of
 from . import buttons as btn
-from .render import render_open, render_reminder
+from .render import render_open, render_reminder, render_result
 
 _TZ: list[tzinfo] = [VIETNAM]  # the bot's time zone, bound when the bot is built
 
@@ -40,7 +43,7 @@ async def review_command(turn: Turn):
 
 
 def register(app: Application) -> None:
-    from . import cells, sheet, steps
+    from . import appraise, cells, decide, sheet, steps, typed
 
     _TZ[0] = services_of(app).timezone or VIETNAM
     app.add_handler(conversation(
@@ -64,11 +67,23 @@ def register(app: Application) -> None:
                CallbackQueryHandler(sheet.cond_pressed, pattern=btn.COND.pattern),
                CallbackQueryHandler(sheet.no_more_pressed, pattern=btn.NO_MORE.pattern),
                CallbackQueryHandler(sheet.send_pressed, pattern=btn.SEND.pattern)]
-    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
-    app.add_handler(conversation("review_self", pressed, {sheet.WRITING: [MessageHandler(text, sheet.got_text)]}))
     app.add_handler(CallbackQueryHandler(cells.cells_pressed, pattern=btn.CELLS.exact))
     app.add_handler(CallbackQueryHandler(cells.forms_pressed, pattern=btn.FORMS.exact))
     app.add_handler(CallbackQueryHandler(cells.form_pressed, pattern=btn.FORM.pattern))
+    asks = [CallbackQueryHandler(typed.comment_pressed, pattern=btn.COMMENT.pattern),
+            CallbackQueryHandler(typed.pick_pressed, pattern=btn.PICK.pattern),
+            CallbackQueryHandler(typed.change_pressed, pattern=btn.CHANGE_TO.pattern)]
+    # One conversation for every text the review waits for: a button of another one re-enters it, so a text
+    # typed next goes to what was asked last (a self-review's step, a comment, a reason), never to an older one.
+    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
+    app.add_handler(conversation("review_self", [*pressed, *asks], {
+        sheet.WRITING: [MessageHandler(text, sheet.got_text)], typed.WRITING: [MessageHandler(text, typed.got_text)]}))
+    add_buttons(app, [(appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
+                      (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
+                      (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
+                      (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),
+                      (decide.approve_pressed, btn.APPROVE.pattern), (decide.change_pressed, btn.CHANGE.pattern),
+                      (decide.close_pressed, btn.CLOSE.pattern), (decide.close_anyway_pressed, btn.CLOSE_ANYWAY.pattern)])
 
 
 async def daily_tick(session: AsyncSession) -> list[tuple[str, int]]:
@@ -79,9 +94,12 @@ FEATURE = Feature(
     "review",
     register=register,
     commands=(Command("review", 175, officer=True),),
-    renderers=lambda services: {review.OPEN_DELIVERY: render_open, review.REMINDER_DELIVERY: render_reminder},
-    ticks=(daily_tick,),
+    renderers=lambda services: {review.OPEN_DELIVERY: render_open, review.REMINDER_DELIVERY: render_reminder,
+                                review.RESULT_DELIVERY: render_result},
+    ticks=(daily_tick, review.settle_due),
     panel=(PanelItem("panel.review_open", 58, btn.OPEN.data, panels=frozenset({"party"})),
+           PanelItem("panel.review_decide", 59, btn.DECIDE.data, count=review.proposals_waiting,
+                     panels=frozenset({"party"})),
            PanelItem("panel.review_cells", 58, btn.CELLS.data, count=review.waiting_count,
                      panels=frozenset({"cell"}))),
 )

@@ -27,3 +27,23 @@ CELLS = Codec("rvl")  # 📝 Kiểm điểm on the cell panel: who has sent thei
 PROXY = Codec("rvw", Id())  # ✍️ Làm thay: a member without Telegram's entry
 FORMS = Codec("rvf")  # 🔄 Đổi mẫu: the forms of the members who have not sent theirs
 FORM = Codec("rvz", Id(), Choice("2A", "2B", "2C"))  # a member's entry given that form
+
+# The cell's appraisal: a cell's page (the round, the cell), a member's sheet for the cell (the entry).
+LEVEL = Choice("excellent", "good", "done", "failed")
+APPRAISE = Codec("rva", Id(), Id())  # 📋 Đánh giá, xếp loại: the round and the cell
+MEMBER = Codec("rve", Id())  # a sent member's sheet with the cell's comments and vote
+COMMENT = Codec("rvg", Id())  # ✏️ Nhận xét của chi bộ: typed next
+VOTE_ONE = Codec("rvv", Id())  # 🗳 Biểu quyết xếp loại: this member
+VOTE_ALL = Codec("rvi", Id(), Id())  # 🗳 for every sent member of the cell at once
+END_VOTES = Codec("rvj", Id(), Id())  # ⏹ Kết thúc biểu quyết: the cell's votes on levels still open
+PICK = Codec("rvh", Id(), LEVEL)  # the secretary's level after a vote without a majority: the reason typed next
+
+# The committee's decision.
+DECIDE = Codec("rdl")  # 🏛 Quyết định xếp loại on the committee's panel
+ROUND = Codec("rdr", Id())  # a round's cells
+CELL = Codec("rdc", Id(), Id())  # the round and the cell: its proposals
+APPROVE = Codec("rda", Id(), Id())  # ✅ Duyệt tất cả đề nghị của chi bộ
+CHANGE = Codec("rdm", Id())  # ✏️ a member's level: the four levels
+CHANGE_TO = Codec("rdt", Id(), LEVEL)  # the level chosen: the reason typed next
+CLOSE = Codec("rdx", Id())  # 🔒 Kết thúc đợt kiểm điểm
+CLOSE_ANYWAY = Codec("rdy", Id())  # confirmed: members without a proposal stay unrated

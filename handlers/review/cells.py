@@ -1,6 +1,7 @@
 """The cell's officers' view of the round (the cell panel's 📝 Kiểm điểm, or /review): per cell, who has sent
 their self-review, who not yet, who is exempt and why, and ✍️ Làm thay for each member without Telegram who
-has not sent theirs (the same screens as the member's, marked as filled in by proxy)."""
+has not sent theirs (the same screens as the member's, marked as filled in by proxy); 📋 opens the cell's
+appraisal once members have sent theirs (appraise.py)."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,6 +44,9 @@ async def show_cells(turn: Turn) -> None:
         rows += [[InlineKeyboardButton(turn.t("review.button.proxy", name=x.full_name[:40]),
                                        callback_data=btn.PROXY.data(x.entry_id))]
                  for x in c.lines if not x.submitted and not x.exempt_reason and not x.on_telegram]
+        if sent:
+            rows.insert(0, [InlineKeyboardButton(turn.t("review.button.appraise", cell=c.cell_name[:40]),
+                                                 callback_data=btn.APPRAISE.data(c.round.id, c.cell_id))])
     rows = rows[:MOST_BUTTONS]
     if any(not x.submitted and not x.exempt_reason for c in found for x in c.lines):
         rows.append([InlineKeyboardButton(turn.t("review.button.forms"), callback_data=btn.FORMS.data())])

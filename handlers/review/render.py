@@ -1,6 +1,6 @@
 """What the outbox sends of the review, built at send time in the member's language: the round's call for the
-self-review and the reminders before the deadline, each with 📝 Tự kiểm điểm. A reminder of an entry sent
-since (or exempt, or of a closed round) sends nothing."""
+self-review and the reminders before the deadline, each with 📝 Tự kiểm điểm, and the level the committee decided
+once the round is closed. A reminder of an entry sent since (or exempt, or of a closed round) sends nothing."""
 from __future__ import annotations
 
 from datetime import tzinfo
@@ -41,3 +41,13 @@ async def render_reminder(session: AsyncSession, reminder_id: int, lang: str, tz
         return []
     return _call(lang, entry.id, t(lang, "review.reminder", year=rnd.year, day=fmt_date(rnd.self_deadline),
                                    days=reminder[1]))
+
+
+async def render_result(session: AsyncSession, entry_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The member's level, privately, once the committee closed the round (nothing for an entry without one)."""
+    found = await review.entry_of(session, entry_id)
+    if found is None or found[1].state is not RoundState.closed or found[0].decided_level is None:
+        return []
+    entry, rnd = found
+    text = t(lang, "review.result", year=rnd.year, level=t(lang, f"review.level.{entry.decided_level.value}"))
+    return [("sendMessage", {"text": text, "parse_mode": "HTML"})]

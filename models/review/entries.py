@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from .. import audit, clock
 from ..accounts import Account
@@ -60,7 +61,8 @@ async def _found(session: AsyncSession, entry_id: int) -> Any:
     return (await session.execute(
         select(ReviewEntry, ReviewRound, Member.full_name, Unit.name, Unit.path)
         .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id).join(Member, Member.id == ReviewEntry.member_id)
-        .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewEntry.id == entry_id))).first()
+        .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewEntry.id == entry_id)
+        .execution_options(populate_existing=True))).first()  # settle() may have updated the row by a statement
 
 
 async def sheet(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:
@@ -225,18 +227,21 @@ async def cell_reviews(session: AsyncSession, actor: Actor) -> list[CellReview]:
     return list(found.values())
 
 
-async def waiting_count(session: AsyncSession, actor: Actor) -> int:
-    """Self-reviews not sent yet in the open rounds, over the cells `actor` is an officer of (the panel's count)."""
-    paths = scope_paths(actor, Action.review_proxy)
+async def open_entries_count(session: AsyncSession, paths: list[str] | None, *where: ColumnElement[bool]) -> int:
+    """Entries of the open rounds in the cells under `paths` (scope_paths' answer) that meet `where`: a panel's count."""
     if paths == []:
         return 0
     stmt = (select(func.count()).select_from(ReviewEntry).join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
-            .join(Unit, Unit.id == ReviewEntry.cell_id)
-            .where(ReviewRound.state == RoundState.open, ReviewEntry.submitted_at.is_(None),
-                   ReviewEntry.exempt_reason.is_(None)))
+            .join(Unit, Unit.id == ReviewEntry.cell_id).where(ReviewRound.state == RoundState.open, *where))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))
     return int(await session.scalar(stmt) or 0)
+
+
+async def waiting_count(session: AsyncSession, actor: Actor) -> int:
+    """Self-reviews not sent yet in the open rounds, over the cells `actor` is an officer of (the panel's count)."""
+    return await open_entries_count(session, scope_paths(actor, Action.review_proxy),
+                                    ReviewEntry.submitted_at.is_(None), ReviewEntry.exempt_reason.is_(None))
 
 
 async def entry_of(session: AsyncSession, entry_id: int) -> tuple[ReviewEntry, ReviewRound] | None:

@@ -1,6 +1,7 @@
-"""The member's year as the handbook recorded it, shown beside the self-review's points for reference: the
-meetings with a roll call they attended and the documents to study they marked studied. The points are not
-changed from it (the member and then the cell judge); it only explains."""
+"""The member's record: the year as the handbook recorded it, shown beside the self-review's points for
+reference (the meetings with a roll call they attended, the documents to study they marked studied — the
+points are not changed from it: the member and then the cell judge; it only explains), and the levels the
+committee decided in the last years, which the file keeps (the profile shows the last three)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from sqlalchemy.sql import ColumnElement
 from ..dates import VIETNAM
 from ..meetings.schema import Attendance, Meeting, Presence
 from ..notices.tables import Notice, NoticeRecipient
+from .rules import Level
+from .schema import ReviewEntry, ReviewRound, RoundState
+
+HISTORY_YEARS = 3  # the results the member's file keeps (DOMAIN.md: the last three)
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,17 @@ async def year_record(session: AsyncSession, member_id: int, year: int) -> YearR
         .where(NoticeRecipient.member_id == member_id, Notice.study_required.is_(True),
                _year(Notice.created_at, year)))).one()
     return YearRecord(int(attended), int(meetings), int(studied), int(to_study))
+
+
+async def level_history(session: AsyncSession, member_id: int, years: int = HISTORY_YEARS) -> list[tuple[int, Level]]:
+    """The levels decided in closed rounds, newest year first, one per year (a later round of a year wins)."""
+    rows = (await session.execute(
+        select(ReviewRound.year, ReviewEntry.decided_level).join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
+        .where(ReviewEntry.member_id == member_id, ReviewEntry.decided_level.is_not(None),
+               ReviewRound.state == RoundState.closed)
+        .order_by(ReviewRound.year.desc(), ReviewRound.closed_at.desc(), ReviewRound.id.desc()))).all()
+    kept: dict[int, Level] = {}
+    for year, level in rows:
+        if level is not None:
+            kept.setdefault(year, level)
+    return list(kept.items())[:years]

@@ -1,6 +1,7 @@
 """The review's tables: a round (a committee's unit, a year, two deadlines, its rules file) and an entry per
-member in scope (the form, exempt or not, the self-review). The cell's proposal and the committee's decision
-(later slices) fill `proposed_level` and `decided_level` of the same entry."""
+member in scope (the form, exempt or not, the self-review). The cell's appraisal (its comments, the vote on
+the level and its counts: appraisal.py) fills `proposed_level`, the committee's decision (decision.py)
+`decided_level` of the same entry; closing the round makes the levels final."""
 from __future__ import annotations
 
 import enum
@@ -18,7 +19,7 @@ from .rules import Form, Level
 
 class RoundState(str, enum.Enum):
     open = "open"
-    closed = "closed"  # the committee decided (a later slice)
+    closed = "closed"  # the committee decided: levels final, members told
 
 
 class ReviewRound(Base):
@@ -35,6 +36,8 @@ class ReviewRound(Base):
     state: Mapped[RoundState] = mapped_column(Enum(RoundState, native_enum=False, length=10), default=RoundState.open)
     opened_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
 TEXT_FIELDS = ("strengths", "shortcomings", "remedies")
@@ -61,9 +64,16 @@ class ReviewEntry(Base):
     submitted_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     by_proxy: Mapped[bool] = mapped_column(Boolean, default=False)  # the secretary filled it in
     proxy_note: Mapped[str | None] = mapped_column(CleanLine(200))
-    # Later slices: the cell's proposal (its vote) and the committee's decision.
+    # The cell's appraisal: its comments, the vote on the level (its counts once closed), the proposal; the
+    # secretary's reason when she picked the level after a vote without a majority.
+    cell_comment: Mapped[str | None] = mapped_column(CleanText)
+    proposal_vote_id: Mapped[int | None] = mapped_column(ForeignKey("votes.id", ondelete="SET NULL"), index=True)
+    proposal_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # level → count, "base", "cast"
     proposed_level: Mapped[Level | None] = mapped_column(Enum(Level, native_enum=False, length=12))
+    proposal_reason: Mapped[str | None] = mapped_column(CleanText)
+    # The committee's decision (the proposal approved, or changed with a reason).
     decided_level: Mapped[Level | None] = mapped_column(Enum(Level, native_enum=False, length=12))
+    decision_reason: Mapped[str | None] = mapped_column(CleanText)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     @property

@@ -161,7 +161,7 @@ async def test_missing_member(session, ward):
 UNIT_KEYS = ("own_cell", "sibling_cell", "parent_ward", "other_ward")
 OFFICER_ACTIONS = frozenset({Action.view_profile, Action.list_members, Action.invite_member, Action.manage_cell,
                              Action.view_reports, Action.award_badges, Action.review_proxy,
-                             Action.decide_conversion})  # badges and conversions: committee_paths narrows them
+                             Action.decide_conversion, Action.appraise_review})  # badges and conversions: committee_paths narrows them
 EVERY_ACTION = frozenset(Action)
 NOTHING: frozenset = frozenset()
 
@@ -170,7 +170,7 @@ def _cell_only(actions):
     return {"own_cell": actions, "sibling_cell": NOTHING, "parent_ward": NOTHING, "other_ward": NOTHING}
 
 
-WARD_ACTIONS = OFFICER_ACTIONS | {Action.send_to_subtree, Action.open_review}
+WARD_ACTIONS = OFFICER_ACTIONS | {Action.send_to_subtree, Action.open_review, Action.decide_review}
 # role → unit → the actions may() allows there.
 MAY = {
     "member": {k: NOTHING for k in UNIT_KEYS},
