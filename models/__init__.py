@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "accounts",
     "anniversaries",
     "audit",
+    "badge_awards",
     "bulletins",
     "conversion",
     "conversations",

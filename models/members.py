@@ -99,6 +99,9 @@ class Member(Base):
     official_on: Mapped[date | None] = mapped_column(Date)
     # The admission ceremony (lễ kết nạp), when recorded: probation's month 12 counts from it (models/probation.py).
     ceremony_on: Mapped[date | None] = mapped_column(Date)
+    # The date of death, when the committee recorded it (models/badge_awards.py): a badge may then be given
+    # posthumously; the badge lists leave the member out.
+    deceased_on: Mapped[date | None] = mapped_column(Date)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     position: Mapped[str | None] = mapped_column(CleanLine(200))
     address: Mapped[str | None] = mapped_column(CleanLine(300))
