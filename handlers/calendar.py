@@ -23,6 +23,16 @@ class Writes(Protocol):
     def data(self, *values: object) -> str: ...
 
 
+class Bound:
+    """A codec with its first fields given (the member …): what the calendar writes its days and pages with."""
+
+    def __init__(self, codec: Writes, *given: object) -> None:
+        self.codec, self.given = codec, given
+
+    def data(self, *values: object) -> str:
+        return self.codec.data(*self.given, *values)
+
+
 TODAY_MARK = "•"
 SUGGESTED_MARK = "★"
 

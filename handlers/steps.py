@@ -372,3 +372,20 @@ class Trail:
 
         self._went_back = named_handler(f"{self.name}_back", went_back)
         self._quitted = named_handler(f"{self.name}_cancel", quitted)
+
+
+def on_button(codec: Codec, what: str, read: Callable[[tuple], tuple | None] = lambda fields: fields):
+    """A button: `fn(turn, *fields)` once `codec` (and `read`, for a field that must be more than well-formed: a
+    real day, an item of the rules' list) finds the data good; else refused, recorded as `what`. The model checks
+    again who may act."""
+    def wrap(fn: Callable[..., Awaitable[None]]):
+        async def pressed(turn: Turn) -> None:
+            fields = codec.parse(turn.update.callback_query.data)
+            fields = read(fields) if fields is not None else None
+            if fields is None:
+                await refuse(turn, what)
+                return
+            await fn(turn, *fields)
+
+        return named_handler(fn.__name__, pressed)
+    return wrap

@@ -41,8 +41,8 @@ from .permissions import Actor
 from .units import Unit
 
 __all__ = [
-    "BadgeProposal", "DeclarationLine", "EarlyRules", "GapKind", "ProposalKind", "badge_card", "declaration",
-    "early_months", "early_rules", "propose_early", "propose_posthumous", "record_gap_of_kind", "set_deceased",
+    "BadgeCard", "BadgeProposal", "DeclarationLine", "EarlyRules", "GapKind", "ProposalKind", "badge_card",
+    "declaration", "early_milestone", "early_months", "gap_notes", "posthumous_milestone", "early_rules", "propose_early", "propose_posthumous", "record_gap_of_kind", "set_deceased",
 ]
 
 
@@ -158,6 +158,13 @@ async def set_deceased(session: AsyncSession, actor: Actor, member_id: int, day:
 
 
 # --- proposals -------------------------------------------------------------------------------------------------
+def _not_yet_given(card: BadgeCard, milestone: int) -> None:
+    if milestone <= max(card.facts.awarded, default=0):
+        raise BadgeError("already")
+    if milestone in card.proposals:
+        raise BadgeError("proposed")
+
+
 async def _propose(session: AsyncSession, actor: Actor, card: BadgeCard, milestone: int, kind: ProposalKind,
                    award_day: date) -> BadgeProposal:
     proposal = BadgeProposal(member_id=card.member_id, milestone=milestone, kind=kind, award_day=award_day,
@@ -171,24 +178,33 @@ async def _propose(session: AsyncSession, actor: Actor, card: BadgeCard, milesto
     return proposal
 
 
+def early_milestone(card: BadgeCard) -> int | None:
+    """The badge the member may be proposed early for at the next award day (alive, not due that day anyway, not
+    proposed, reached within the rules' months after it), or None."""
+    day = next_award_day(card.today)
+    badge = next_badge(card.facts, card.today)
+    if card.deceased_on is not None or badge is None or badge.award_day == day or badge.milestone in card.proposals:
+        return None
+    return badge.milestone if badge.eligible_on <= add_months(day, early_months(badge.milestone)) else None
+
+
 async def propose_early(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
                         today: date | None = None) -> BadgeProposal:
     """Propose the member's next badge early (serious illness) for the next award day. Raises BadgeError:
-    not_allowed, bad_milestone, deceased (posthumous instead), already, not_early (due anyway on that day, or
+    not_allowed, bad_milestone, deceased (posthumous instead), already (given), proposed, not_early (due anyway on that day, or
     no next badge), too_early (reached more than the rules' months after the award day)."""
     card = await badge_card(session, actor, member_id, today)
     if milestone not in rules().milestones:
         raise BadgeError("bad_milestone")
     if card.deceased_on is not None:
         raise BadgeError("deceased")
-    if milestone in card.proposals or milestone <= max(card.facts.awarded, default=0):
-        raise BadgeError("already")
-    day = next_award_day(card.today)
+    _not_yet_given(card, milestone)
     badge = next_badge(card.facts, card.today)
-    if badge is None or badge.milestone != milestone or badge.award_day == day:
+    if badge is None or badge.milestone != milestone or badge.award_day == next_award_day(card.today):
         raise BadgeError("not_early")
-    if badge.eligible_on > add_months(day, early_months(milestone)):
+    if early_milestone(card) != milestone:
         raise BadgeError("too_early")
+    day = next_award_day(card.today)
     return await _propose(session, actor, card, milestone, ProposalKind.early, day)
 
 
@@ -211,14 +227,13 @@ def posthumous_milestone(card: BadgeCard) -> int | None:
 async def propose_posthumous(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
                              today: date | None = None) -> BadgeProposal:
     """Propose a badge posthumously for the next award day. Raises BadgeError: not_allowed, bad_milestone,
-    not_deceased (no date of death recorded), already, not_reached (not reached by the date of death)."""
+    not_deceased (no date of death recorded), already (given), proposed, not_reached (not reached by the date of death)."""
     card = await badge_card(session, actor, member_id, today)
     if milestone not in rules().milestones:
         raise BadgeError("bad_milestone")
     if card.deceased_on is None:
         raise BadgeError("not_deceased")
-    if milestone in card.proposals or milestone <= max(card.facts.awarded, default=0):
-        raise BadgeError("already")
+    _not_yet_given(card, milestone)
     if milestone != posthumous_milestone(card):
         raise BadgeError("not_reached")
     return await _propose(session, actor, card, milestone, ProposalKind.posthumous, next_award_day(card.today))

@@ -3,21 +3,30 @@ next award day and records each award (confirmed); /profile shows a member's par
 (views.standing_lines). The dates and figures are models/party_age.py's, from its rules file."""
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from models import party_age
 
 from ..feature import Feature, PanelItem
+from ..steps import add_buttons
 from . import buttons as btn
 
 
 def register(app: Application) -> None:
-    from .views import ask_button, list_button, page_button, yes_button
+    from . import card, gaps, views
 
-    app.add_handler(CallbackQueryHandler(list_button, pattern=btn.LIST.pattern))
-    app.add_handler(CallbackQueryHandler(page_button, pattern=btn.PAGE.pattern))
-    app.add_handler(CallbackQueryHandler(ask_button, pattern=btn.ASK.pattern))
-    app.add_handler(CallbackQueryHandler(yes_button, pattern=btn.YES.pattern))
+    add_buttons(app, [
+        (views.list_button, btn.LIST.pattern), (views.page_button, btn.PAGE.pattern),
+        (views.ask_button, btn.ASK.pattern), (views.yes_button, btn.YES.pattern),
+        (views.docx_button, btn.DOCX.pattern),
+        (card.card_button, btn.CARD.pattern), (card.card_new_button, btn.CARD_NEW.pattern),
+        (card.early_button, btn.EARLY.pattern), (card.posthumous_button, btn.POSTHUMOUS.pattern),
+        (card.death_button, btn.DEATH.pattern), (card.death_month, btn.DEATH_MONTH.pattern),
+        (card.death_day, btn.DEATH_DAY.pattern),
+        (gaps.gap_button, btn.GAP.pattern), (gaps.kind_button, btn.GAP_KIND.pattern),
+        (gaps.from_month, btn.GAP_FROM_MONTH.pattern), (gaps.from_day, btn.GAP_FROM.pattern),
+        (gaps.until_month, btn.GAP_UNTIL_MONTH.pattern), (gaps.until_day, btn.GAP_UNTIL.pattern),
+    ])
 
 
 FEATURE = Feature("badges", register=register,

@@ -2,20 +2,24 @@
 record the award (after a confirmation); and the lines /profile shows of a member's party age and badge."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
-from models import party_age
+from models import badge_awards, party_age
 from models.callback_data import Codec
+from models.dates import local_today
 from models.party_age import Badge, BadgeError, PartyAge, Standing
+from models.permissions import CELL_KINDS, Action
 
 from ..i18n import fmt_date
 from ..keyboards import list_markup
 from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from .declaration_docx import docx_name, render_docx
 
 PAGE_SIZE = 10
 T = TypeVar("T")
@@ -61,16 +65,19 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
     day = party_age.next_award_day()
     found = await party_age.due_at(turn.session, turn.actor, day)
     rule = party_age.rules().short_name
+    download = [InlineKeyboardButton(turn.t("badge.button.docx"), callback_data=btn.DOCX.data())]
     if not found:
-        turn.reply(turn.t("badge.list_empty", day=fmt_date(day)))
+        turn.reply(turn.t("badge.list_empty", day=fmt_date(day)), InlineKeyboardMarkup([download]))
         return
     page, shown = page_of(found, page, PAGE_SIZE)
     lines = [turn.t("badge.list", day=fmt_date(day), count=len(found))]
     lines += [turn.t("badge.list_line", name=esc(d.full_name), cell=esc(d.cell_name),
                      badge=badge_text(turn, d.badge, rule, day=False)) for d in shown]
     rows = [[InlineKeyboardButton(turn.t("badge.button", name=d.full_name, years=d.badge.milestone)[:60],
-                                  callback_data=btn.ASK.data(d.member_id, d.badge.milestone))] for d in shown]
-    markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
+                                  callback_data=btn.ASK.data(d.member_id, d.badge.milestone)),
+             InlineKeyboardButton(turn.t("badge.button.card"), callback_data=btn.CARD_NEW.data(d.member_id))]
+            for d in shown]
+    markup = list_markup(rows + [download], btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
     show_page(turn, "\n".join(lines), markup, edit=edit)
 
 
@@ -128,3 +135,27 @@ async def yes_button(turn: Turn):
     due, award = recorded
     text = turn.t("badge.recorded", name=esc(due.full_name), badge=esc(award.title), day=fmt_date(award.awarded_on))
     turn.edit(text, InlineKeyboardMarkup([_back(turn)]))
+
+
+# --- the declaration list (.docx) ------------------------------------------------------------------------------------
+@member_handler
+async def docx_button(turn: Turn):
+    """The next award day's declaration list as a Word file: the members due, and those proposed early or
+    posthumously, within the committee's units."""
+    if btn.DOCX.parse(turn.update.callback_query.data) is None or not party_age.may_award_anywhere(turn.actor):
+        await refuse(turn, "badge_docx")
+        return
+    day = party_age.next_award_day()
+    due = await party_age.due_at(turn.session, turn.actor, day)
+    lines = await badge_awards.declaration(turn.session, due, turn.actor, day)
+    units = [r.unit_name for r in turn.actor.officer_units(Action.award_badges) if r.unit_kind not in (None, *CELL_KINDS)]
+    bot, chat_id, lang = turn.context.bot, turn.chat_id, turn.services.default_language  # a party paper: the handbook's language
+    caption = turn.t("badge.doc.caption", day=fmt_date(day), count=len(lines))
+    today = local_today()
+
+    async def send() -> None:
+        data = await asyncio.to_thread(render_docx, lines, lang, units[0] if units else "", day, today)
+        await bot.send_document(chat_id, InputFile(data, filename=docx_name(day)), caption=caption)
+
+    turn.answer(turn.t("badge.doc.sending"))
+    turn.later(send)

@@ -5,11 +5,12 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, transfers
+from models import accounts, audit, party_age, transfers
 from models.members import load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
 
+from ..badges import buttons as badge_buttons
 from ..keyboards import pager
 from ..profile import profile_text
 from ..steps import refuse
@@ -84,5 +85,7 @@ async def member_profile(turn: Turn):
     if may_manage_cell(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
                                           callback_data=transfer_buttons.START.data(member.id))])
+    if party_age.may_award(turn.actor, member.cell):
+        rows.append([InlineKeyboardButton(turn.t("badge.button.card"), callback_data=badge_buttons.CARD_NEW.data(member.id))])
     turn.reply(await profile_text(turn, view), InlineKeyboardMarkup(rows) if rows else None)
 

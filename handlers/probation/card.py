@@ -10,15 +10,16 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import conversion, probation_file
-from models.callback_data import Codec
 from models.conversion import Offer
 from models.dates import VIETNAM, local_today
 from models.probation_file import Card, FileError
 
+from ..calendar import Bound as _Bound
 from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date
 from ..members import buttons as members_btn
-from ..steps import named_handler, refuse
+from ..steps import on_button as on
+from ..steps import refuse
 from ..turn import Turn, esc
 from ..votes.ballot import when
 from ..votes.render import verdict
@@ -127,23 +128,6 @@ async def show_card(turn: Turn, member_id: int, said: str | None = None) -> None
     turn.edit(card_text(turn, c, offer), card_markup(turn, c, offer))
 
 
-def on(codec: Codec, what: str, read: Callable[[tuple], tuple | None] = lambda fields: fields):
-    """A button of the file: `fn(turn, *fields)` once `codec` (and `read`, for a field that must be more than
-    well-formed: a real day, an item of the rules' list) finds the data good; else refused, recorded as `what`.
-    The model checks again who may act on the member."""
-    def wrap(fn: Callable[..., Awaitable[None]]):
-        async def pressed(turn: Turn) -> None:
-            fields = codec.parse(turn.update.callback_query.data)
-            fields = read(fields) if fields is not None else None
-            if fields is None:
-                await refuse(turn, what)
-                return
-            await fn(turn, *fields)
-
-        return named_handler(fn.__name__, pressed)
-    return wrap
-
-
 async def _saved(turn: Turn, member_id: int, change: Awaitable[None], what: str) -> None:
     """The change made and the card shown again, said "Đã ghi"; or the refusal said."""
     if await _changed(turn, change, what):
@@ -168,16 +152,6 @@ async def _calendar(turn: Turn, member_id: int, month: date | None) -> None:
     markup = month_markup(turn.lang, shown, today=today, day=day, page=page, first=first, last=today,
                           suggested=[c.ceremony_on] if c.ceremony_on else (), extra_rows=back)
     turn.edit(turn.t("probation.ask_ceremony", name=esc(c.full_name), day=fmt_date(first)), markup)
-
-
-class _Bound:
-    """A codec with its first field (the member) given: what the calendar writes its days and pages with."""
-
-    def __init__(self, codec: Codec, member_id: int) -> None:
-        self.codec, self.member_id = codec, member_id
-
-    def data(self, *values: object) -> str:
-        return self.codec.data(self.member_id, *values)
 
 
 def _dated(read: Callable[[str], date | None]) -> Callable[[tuple], tuple | None]:

@@ -76,7 +76,7 @@ async def test_the_early_window_at_its_boundaries(session, ward, who, milestone,
     assert entry.subject_member_id == ward[who].id
     with pytest.raises(BadgeError) as again:
         await badge_awards.propose_early(session, officer, ward[who].id, milestone, today=TODAY)
-    assert again.value.reason == "already"
+    assert again.value.reason == "proposed"
 
 
 def test_the_early_months_are_the_rules():
