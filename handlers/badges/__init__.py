@@ -1,6 +1,9 @@
 """🎖 Huy hiệu Đảng (issue 17): a committee above the cells sees who is due a Party membership badge at the
 next award day and records each award (confirmed); /profile shows a member's party age and next badge
-(views.standing_lines). The dates and figures are models/party_age.py's, from its rules file."""
+(views.standing_lines). A member's badge screen (card.py; from the list and the member's card): party age to the date
+of death, the periods out of the party (gaps.py: by kind, on calendars), early (serious illness) and posthumous
+proposals, the date of death; the award day's declaration list as a Word file (declaration_docx.py). The dates and
+figures are models/party_age.py's and models/badge_awards.py's, from their rules file."""
 from __future__ import annotations
 
 from telegram.ext import Application

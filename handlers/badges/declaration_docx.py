@@ -8,17 +8,13 @@ import io
 from datetime import date
 from itertools import groupby
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
 from models.badge_awards import DeclarationLine
 
 from ..i18n import t
-from ..meetings.minutes_docx import BODY_PT, FONT, HEADER_PT, TITLE_PT, _font, _para
+from ..meetings.minutes_docx import BODY_PT, HEADER_PT, TITLE_PT, _font, _para, new_document
 
 TABLE_PT = 12
 COLUMNS = ("no", "name", "born", "joined", "official", "age", "badge", "note")
@@ -46,15 +42,7 @@ def docx_name(award_day: date) -> str:
 
 
 def render_docx(lines: list[DeclarationLine], lang: str, unit_name: str, award_day: date, today: date) -> bytes:
-    doc = Document()
-    for section in doc.sections:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_height, section.page_width = Cm(21.0), Cm(29.7)
-        section.top_margin = section.bottom_margin = Cm(2)
-        section.left_margin, section.right_margin = Cm(2.5), Cm(1.5)
-    normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+    doc = new_document(landscape=True)
 
     header = doc.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER

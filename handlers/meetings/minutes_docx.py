@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 from datetime import tzinfo
+from typing import Any
 
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -97,15 +99,23 @@ def docx_name(m: Minutes, tz: tzinfo | None) -> str:
     return f"bien-ban-{_local(m.starts_at, tz).strftime('%Y-%m-%d')}-{m.meeting_id}.docx"
 
 
-def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
+def new_document(*, landscape: bool = False) -> Any:
+    """An A4 document in the party papers' font and margins (landscape for a wide table)."""
     doc = Document()
     for section in doc.sections:
-        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_height, section.page_width = (Cm(21.0), Cm(29.7)) if landscape else (Cm(29.7), Cm(21.0))
         section.top_margin = section.bottom_margin = Cm(2)
-        section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+        section.left_margin, section.right_margin = Cm(2.5 if landscape else 3), Cm(1.5)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+    return doc
+
+
+def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
+    doc = new_document()
 
     start = _local(m.starts_at, tz)
     # --- header: who issues it, the party's name, where and when --------------------------------------------
