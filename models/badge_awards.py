@@ -21,13 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import audit, clock, rulesfile
 from .base import Base
 from .dates import local_today
-from .members import Member, PartyGap
+from .members import Award, Member, PartyGap
 from .party_age import (
     RULES_FILE,
     BadgeError,
     Due,
     Facts,
     _facts,
+    add_award,
     add_months,
     may_award,
     next_award_day,
@@ -42,7 +43,7 @@ from .units import Unit
 
 __all__ = [
     "BadgeCard", "BadgeProposal", "DeclarationLine", "EarlyRules", "GapKind", "ProposalKind", "badge_card",
-    "declaration", "early_milestone", "early_months", "gap_notes", "posthumous_milestone", "early_rules", "propose_early", "propose_posthumous", "record_gap_of_kind", "set_deceased",
+    "declaration", "early_milestone", "early_months", "gap_notes", "posthumous_milestone", "record_proposed_award", "early_rules", "propose_early", "propose_posthumous", "record_gap_of_kind", "set_deceased",
 ]
 
 
@@ -237,6 +238,22 @@ async def propose_posthumous(session: AsyncSession, actor: Actor, member_id: int
     if milestone != posthumous_milestone(card):
         raise BadgeError("not_reached")
     return await _propose(session, actor, card, milestone, ProposalKind.posthumous, next_award_day(card.today))
+
+
+async def record_proposed_award(session: AsyncSession, actor: Actor, member_id: int, milestone: int,
+                                today: date | None = None) -> Award:
+    """The badge proposed early or posthumously, given: recorded in the member's awards, dated its award day
+    (audited badge_awarded, with the kind). Raises BadgeError: not_allowed, not_proposed, already (given)."""
+    card = await badge_card(session, actor, member_id, today)
+    kind = card.proposals.get(milestone)
+    if kind is None:
+        raise BadgeError("not_proposed")
+    if milestone <= max(card.facts.awarded, default=0):
+        raise BadgeError("already")
+    day = await session.scalar(select(BadgeProposal.award_day).where(BadgeProposal.member_id == member_id,
+                                                                     BadgeProposal.milestone == milestone))
+    assert day is not None
+    return await add_award(session, actor, member_id, milestone, day, {"kind": kind.value})
 
 
 # --- the declaration list ---------------------------------------------------------------------------------------

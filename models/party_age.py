@@ -27,7 +27,7 @@ from .text import fold
 from .units import Unit
 
 __all__ = [
-    "Badge", "BadgeError", "Due", "PartyAge", "Rules", "Standing", "add_months", "award_day_on_or_after",
+    "Badge", "BadgeError", "Due", "PartyAge", "Rules", "Standing", "add_award", "add_months", "award_day_on_or_after",
     "badge_title", "due_at", "member_standing", "months_between", "next_badge", "party_months", "proposal",
     "may_award_anywhere", "record_award", "record_gap", "rules",
 ]
@@ -330,16 +330,23 @@ async def record_award(session: AsyncSession, actor: Actor, member_id: int, mile
     what was due and the award. Raises BadgeError as `proposal` does: a second award is refused."""
     due = await proposal(session, actor, member_id, milestone, today)
     badge = due.badge
-    position = await session.scalar(select(func.max(Award.position_no)).where(Award.member_id == due.member_id))
-    award = Award(member_id=due.member_id, position_no=(position or 0) + 1, awarded_on=badge.award_day,
-                  title=badge_title(milestone))
+    award = await add_award(session, actor, due.member_id, milestone, badge.award_day,
+                            {"delay_months": badge.delay_months})
+    return due, award
+
+
+async def add_award(session: AsyncSession, actor: Actor, member_id: int, milestone: int, day: date,
+                    detail: dict[str, object]) -> Award:
+    """The badge written last in the member's awards, dated `day`; audited (badge_awarded, with `detail`)."""
+    position = await session.scalar(select(func.max(Award.position_no)).where(Award.member_id == member_id))
+    award = Award(member_id=member_id, position_no=(position or 0) + 1, awarded_on=day, title=badge_title(milestone))
     session.add(award)
     await session.flush()
     await audit.record(session, "badge_awarded", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=due.member_id,
-                       detail={"milestone": milestone, "award_day": badge.award_day.isoformat(),
-                               "delay_months": badge.delay_months, "rules": rules().version})
-    return due, award
+                       actor_member_id=actor.member_id, subject_member_id=member_id,
+                       detail={"milestone": milestone, "award_day": day.isoformat(), **detail,
+                               "rules": rules().version})
+    return award
 
 
 async def record_gap(session: AsyncSession, actor: Actor, member_id: int, from_on: date, until_on: date | None,

@@ -24,7 +24,7 @@ def register(app: Application) -> None:
         (views.docx_button, btn.DOCX.pattern),
         (card.card_button, btn.CARD.pattern), (card.card_new_button, btn.CARD_NEW.pattern),
         (card.early_button, btn.EARLY.pattern), (card.posthumous_button, btn.POSTHUMOUS.pattern),
-        (card.death_button, btn.DEATH.pattern), (card.death_month, btn.DEATH_MONTH.pattern),
+        (card.given_button, btn.GIVEN.pattern), (card.death_button, btn.DEATH.pattern), (card.death_month, btn.DEATH_MONTH.pattern),
         (card.death_day, btn.DEATH_DAY.pattern),
         (gaps.gap_button, btn.GAP.pattern), (gaps.kind_button, btn.GAP_KIND.pattern),
         (gaps.from_month, btn.GAP_FROM_MONTH.pattern), (gaps.from_day, btn.GAP_FROM.pattern),

@@ -11,6 +11,7 @@ CARD = Codec("hhc", Id())  # the screen (the member), in place
 CARD_NEW = Codec("hhs", Id())  # the same, as a new message (from the list or the member's card)
 EARLY = Codec("hhe", Id(), Id())  # ⏩ Tặng sớm (bệnh nặng): proposed (the member, the milestone)
 POSTHUMOUS = Codec("hht", Id(), Id())  # 🕯 Truy tặng: proposed (the member, the milestone)
+GIVEN = Codec("hhr", Id(), Id())  # ✅ the proposed badge given: recorded in the awards (the member, the milestone)
 DEATH = Codec("hhd", Id())  # the date of death: the calendar (the member)
 DEATH_MONTH = Codec("hhx", Id(), MONTH)  # another month of it (the member, yyyymm)
 DEATH_DAY = Codec("hhz", Id(), DAY)  # the day chosen (the member, yyyymmdd)

@@ -87,6 +87,9 @@ def card_markup(turn: Turn, c: BadgeCard) -> InlineKeyboardMarkup:
     if (late := badge_awards.posthumous_milestone(c)) is not None and late not in c.proposals:
         rows.append([InlineKeyboardButton(turn.t("badge.button.posthumous", years=late),
                                           callback_data=btn.POSTHUMOUS.data(m, late))])
+    top = max(c.facts.awarded, default=0)
+    rows += [[InlineKeyboardButton(turn.t("badge.button.given", years=milestone), callback_data=btn.GIVEN.data(m, milestone))]
+             for milestone in sorted(c.proposals) if milestone > top]
     rows.append([InlineKeyboardButton(turn.t("badge.button.gap"), callback_data=btn.GAP.data(m)),
                  InlineKeyboardButton(turn.t("badge.button.death"), callback_data=btn.DEATH.data(m))])
     rows.append([InlineKeyboardButton(turn.t("badge.button.back"), callback_data=btn.LIST.data(0))])
@@ -129,6 +132,12 @@ async def early_button(turn: Turn, member_id: int, milestone: int) -> None:
 async def posthumous_button(turn: Turn, member_id: int, milestone: int) -> None:
     await saved(turn, member_id, lambda: badge_awards.propose_posthumous(turn.session, turn.actor, member_id,
                                                                          milestone), "badge_posthumous")
+
+
+@on_button(btn.GIVEN, "badge_given")
+async def given_button(turn: Turn, member_id: int, milestone: int) -> None:
+    await saved(turn, member_id, lambda: badge_awards.record_proposed_award(turn.session, turn.actor, member_id,
+                                                                            milestone), "badge_given")
 
 
 # --- the date of death -----------------------------------------------------------------------------------------------

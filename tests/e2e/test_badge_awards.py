@@ -104,6 +104,18 @@ async def test_a_gap_by_buttons_an_early_award_and_the_declaration_list(driver, 
     assert mine[3:5] == [f"{joined:%d/%m/%Y}", f"{joined + timedelta(days=365):%d/%m/%Y}"]
     assert mine[6:] == ["Huy hiệu 30 năm tuổi Đảng", "Tặng sớm (bệnh nặng)"]
 
+    # ✅ once given: recorded in the member's awards, dated the award day, once
+    await driver.press_button(officer.user_id, proposed, "Ghi nhận đã trao Huy hiệu 30 năm")
+    given = await driver.wait_for_edit(officer.user_id, screen["message_id"])
+    assert not any("Ghi nhận đã trao" in label for label in labels(given)), labels(given)
+    async with sandbox_run.sessionmaker() as s:
+        awards = (await s.execute(select(Award.title, Award.awarded_on)
+                                  .where(Award.member_id == member.member_id, Award.title.like("Huy hiệu%")))).all()
+    assert [tuple(a) for a in awards] == [("Huy hiệu 30 năm tuổi Đảng", day)]
+    answer = await driver.callback_answer(await driver.press(officer.user_id, screen["message_id"],
+                                                             data=f"hhr:{member.member_id}:30"))
+    assert "đã được trao huy hiệu này" in (answer.get("text") or ""), answer
+
 
 async def test_forged_badge_screen_presses_are_refused(driver, personas, sandbox_run):
     officer, secretary = personas["committee_officer"], personas["secretary"]

@@ -3,6 +3,7 @@ years and more), a death date and the milestone reached by it, gaps recorded by 
 recomputed, refusals, and the declaration list of the next award day."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -141,3 +142,34 @@ async def test_the_declaration_list_joins_the_due_and_the_proposed(session, ward
     assert got[-1] == ("Trần Văn Bảy Mươi", 70, ProposalKind.early)
     assert [line.milestone for line in lines] == sorted(line.milestone for line in lines)
     assert "Nguyễn Văn Xa" not in {line.full_name for line in lines}
+
+
+async def test_a_proposed_badge_given_is_recorded_once(session, ward):
+    officer = await member_actor(session, ward["officer"].id)
+    member_id = ward["m12"].id
+    with pytest.raises(BadgeError) as exc:
+        await badge_awards.record_proposed_award(session, officer, member_id, 30, today=TODAY)
+    assert exc.value.reason == "not_proposed"
+    await badge_awards.propose_early(session, officer, member_id, 30, today=TODAY)
+    award = await badge_awards.record_proposed_award(session, officer, member_id, 30, today=TODAY)
+    assert (award.title, award.awarded_on) == ("Huy hiệu 30 năm tuổi Đảng", DAY)
+    entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "badge_awarded"))).one()
+    assert json.loads(entry.detail)["kind"] == "early"
+    with pytest.raises(BadgeError) as exc:
+        await badge_awards.record_proposed_award(session, officer, member_id, 30, today=TODAY)
+    assert exc.value.reason == "already"
+
+
+async def test_the_posthumous_early_window_is_data(session, ward, monkeypatch):
+    officer = await member_actor(session, ward["officer"].id)
+    dead = ward["dead"].id  # 35 years 5 months at death: 40 is 55 months away
+    m = await session.get(Member, dead)
+    m.deceased_on = date(2009, 6, 1)  # 39 years 5 months: 40 is 7 months after
+    await session.flush()
+    with pytest.raises(BadgeError) as exc:
+        await badge_awards.propose_posthumous(session, officer, dead, 40, today=TODAY)
+    assert exc.value.reason == "not_reached"
+    rules = badge_awards.early_rules()
+    monkeypatch.setattr(badge_awards, "early_rules", lambda: rules.__class__(
+        rules.illness_months, rules.long_months, rules.long_from_milestone, True))
+    await badge_awards.propose_posthumous(session, officer, dead, 40, today=TODAY)
