@@ -273,11 +273,12 @@ async def declaration(session: AsyncSession, due: list[Due], actor: Actor, award
     """The list to propose for `award_day`: the members due (party_age.due_at) and the early and posthumous
     proposals for that day within the actor's units, by milestone, then as listed."""
     ids: dict[int, tuple[int, ProposalKind | None]] = {d.member_id: (d.badge.milestone, None) for d in due}
-    for p in await session.scalars(select(BadgeProposal).where(BadgeProposal.award_day == award_day)):
-        found = (await session.execute(select(Unit).join(Member, Member.cell_id == Unit.id)
-                                       .where(Member.id == p.member_id))).scalar_one()
-        if may_award(actor, found):
-            ids[p.member_id] = (p.milestone, p.kind)
+    for member_id, milestone, proposed, cell in (await session.execute(
+            select(BadgeProposal.member_id, BadgeProposal.milestone, BadgeProposal.kind, Unit)
+            .join(Member, Member.id == BadgeProposal.member_id).join(Unit, Unit.id == Member.cell_id)
+            .where(BadgeProposal.award_day == award_day).order_by(Unit.path, Member.sort_name))).all():
+        if may_award(actor, cell):
+            ids[member_id] = (milestone, proposed)
     members = {m.id: m for m in await session.scalars(select(Member).where(Member.id.in_(list(ids))))}
     facts = await _facts(session, [(m.id, m.joined_on) for m in members.values()])
     lines = []
