@@ -122,7 +122,9 @@ async def open_vote(
         session.add_all(SecretTally(vote_id=vote.id, position=o.position, count=0) for o in rows)
     present = await _present_ids(session, meeting_id) if meeting_id is not None else None
     members = (await session.execute(
-        select(Member.id, Member.official_on, Member.exempt).where(Member.cell_id == cell.id).order_by(Member.id)
+        select(Member.id, Member.official_on, Member.exempt)
+        .where(Member.cell_id == cell.id, Member.deceased_on.is_(None))  # a member who died is in no base
+        .order_by(Member.id)
     )).all()
     electors: list[_ElectorRow] = []
     for member_id, official_on, exempt in members:
