@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InputFile
+from telegram import InlineKeyboardButton, InputFile, InputMediaPhoto
 
 from models.review import documents
 
@@ -66,9 +66,13 @@ async def _summary(turn: Turn, fields: tuple, s: documents.Summary) -> None:
     _send(turn, caption, (summary_xlsx, s, summary_name(s, "xlsx")))
 
     async def chart() -> None:  # a chart that cannot be drawn never holds back the workbook
-        png = await picture("review_summary", summary_chart, s, lang)
-        if png:
-            await bot.send_photo(chat_id, InputFile(png, filename=summary_name(s, "png")), caption=caption)
+        pages = await picture("review_summary", summary_chart, s, lang) or []
+        if len(pages) == 1:
+            await bot.send_photo(chat_id, InputFile(pages[0], filename=summary_name(s, "png")), caption=caption)
+        elif pages:
+            await bot.send_media_group(chat_id, [
+                InputMediaPhoto(InputFile(png, filename=f"{n}-{summary_name(s, 'png')}"),
+                                caption=caption if n == 1 else None) for n, png in enumerate(pages, 1)])
 
     turn.later(chart)
 

@@ -107,10 +107,26 @@ async def test_the_cells_list_and_report_and_the_committees_summary(session, dec
     assert s.total("reviewed") == sum(c.reviewed for c in s.cells) >= 12
     sheet = summary_xlsx(s, "vi")
     assert formula_cells(sheet) == [] and CELL_NAME in values(sheet)
-    png = summary_chart(s, "vi")
+    [png] = summary_chart(s, "vi")
     assert png.startswith(b"\x89PNG") and len(png) > 1000
     assert_literal(drawn, [CELL_NAME])
     assert summary_name(s, "xlsx").startswith("tong-hop-xep-loai-2026-")
     for key in ("secretary", "far_officer", "bay"):
         with pytest.raises(ReviewError, match="not_allowed"):
             await documents.summary(session, await _actor(session, decided, key), rnd.id)
+
+
+def test_the_summary_chart_of_a_city_is_pages_a_phone_can_read(drawn):  # noqa: F811
+    from PIL import Image
+
+    from handlers.charts import MAX_HEIGHT_PX, WIDTH_PX
+    from handlers.review.files import BARS_PER_PAGE, MAX_BARS
+
+    cells = [documents.CellProgress(n, f"Chi bộ $_$ số {n} với một cái tên rất dài cho đủ hai dòng chữ", 20, 18, 15,
+                                    12, {Level.excellent: 2, Level.good: 8, Level.done: 2}) for n in range(70)]
+    pages = summary_chart(documents.Summary(2026, "Đảng bộ phường $x$", cells), "vi")
+    assert len(pages) == -(-MAX_BARS // BARS_PER_PAGE)
+    for png in pages:
+        width, height = Image.open(io.BytesIO(png)).size
+        assert width == WIDTH_PX and height <= MAX_HEIGHT_PX, (width, height)
+    assert_literal(drawn, ["Hoàn thành", "12/20"])
