@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InputFile, InputMediaPhoto
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
 
 from models.review import documents
 
@@ -87,3 +87,23 @@ summary_pressed = acting(btn.SUMMARY_DOC, "review_summary_doc",
                          lambda turn, round_id: documents.summary(turn.session, turn.actor, round_id), _summary)
 HANDLERS = [(form_pressed, btn.FORM_DOC.pattern), (list_pressed, btn.LIST_DOC.pattern),
             (report_pressed, btn.REPORT_DOC.pattern), (summary_pressed, btn.SUMMARY_DOC.pattern)]
+
+
+MOST_CELLS = 40
+
+
+async def report_progress(turn: Turn) -> None:
+    """/report's part: each open round over the committee's cells — per cell the self-reviews sent, the cell's
+    proposals, the levels decided — and the round's totals, with 📊 the summary by cell."""
+    from models import review
+
+    for rnd, name in await review.decision_rounds(turn.session, turn.actor):
+        s = await documents.summary(turn.session, turn.actor, rnd.id)
+        lines = [turn.t("review.report_head", year=rnd.year, unit=esc(name))]
+        lines += [turn.t("review.report_cell", cell=esc(c.cell_name), sent=c.sent, count=c.reviewed,
+                         proposed=c.proposed, decided=c.decided) for c in s.cells[:MOST_CELLS]]
+        if len(s.cells) > MOST_CELLS:
+            lines.append(turn.t("review.report_more", count=len(s.cells) - MOST_CELLS))
+        lines.append(turn.t("review.progress_total", cells=len(s.cells), reviewed=s.total("reviewed"),
+                            sent=s.total("sent"), proposed=s.total("proposed"), decided=s.total("decided")))
+        turn.reply("\n".join(lines), InlineKeyboardMarkup([summary_button(turn.lang, rnd.id)]))

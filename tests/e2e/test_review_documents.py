@@ -1,7 +1,7 @@
 """The review's documents over the Bot API (issue 16): the ward officer opens the round, the elderly member's
 self-review is sent; then the member taps 📄 Tải bản tự kiểm điểm under his sent sheet and receives his form as
 a Word file; the secretary, from the cell's page, receives his form, the list of levels (.docx, .xlsx) and the
-Mẫu 01 report; the ward officer, from the round's page (the progress: sent self-reviews), receives the summary
+Mẫu 01 report; the ward officer sees the round's progress in /report and on the round's page, and receives the summary
 by cell (.xlsx) and its chart. A member may not have another's form nor the cell's list (forged presses)."""
 from __future__ import annotations
 
@@ -91,7 +91,11 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     text = docx_text(await driver.download(report["document"]))
     assert "Mẫu 01" in text and "Tôn Nữ Thị Lài" in text, text
 
-    # The ward officer: the round's progress, the summary by cell and its chart.
+    # The ward officer: the round's progress in /report and on the round's page, the summary by cell and its chart.
+    start = driver.cursor(officer.user_id)
+    await driver.send(officer.user_id, "/report")
+    progress = await _said(driver, officer.user_id, "Kiểm điểm, xếp loại đảng viên năm", start)
+    assert f"• {CELL}: đã gửi tự kiểm điểm 1/" in plain(progress) and "📊 Cả đợt:" in plain(progress), plain(progress)
     panel = await open_panel(driver, officer.user_id, PARTY_PANEL)
     rounds = await _press(driver, officer.user_id, panel, "Quyết định xếp loại đảng viên", "Cấp ủy quyết định xếp loại")
     assert "đã gửi bản tự kiểm điểm: 1/" in plain(rounds) and "📊 Cả đợt:" in plain(rounds), plain(rounds)
