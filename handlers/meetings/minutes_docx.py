@@ -8,7 +8,7 @@ record). Pure function: facts in, .docx bytes out; run it off the event loop.
 from __future__ import annotations
 
 import io
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from docx import Document
@@ -100,7 +100,7 @@ def docx_name(m: Minutes, tz: tzinfo | None) -> str:
 
 
 def new_document(*, landscape: bool = False) -> Any:
-    """An A4 document in the party papers' font and margins (landscape for a wide table)."""
+    """An A4 page with the margins of party documents, Times New Roman 14 pt (landscape for a wide table)."""
     doc = Document()
     for section in doc.sections:
         if landscape:
@@ -114,27 +114,36 @@ def new_document(*, landscape: bool = False) -> Any:
     return doc
 
 
-def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
-    doc = new_document()
-
-    start = _local(m.starts_at, tz)
-    # --- header: who issues it, the party's name, where and when --------------------------------------------
-    header = doc.add_table(rows=1, cols=2)
-    header.alignment = WD_TABLE_ALIGNMENT.CENTER
-    header.autofit = False
-    left, right = header.rows[0].cells
+def header(doc: Any, lang: str, parent_name: str | None, unit_name: str, day: date) -> None:
+    """Who issues it (the committee above, the unit) on the left; "ĐẢNG CỘNG SẢN VIỆT NAM" and the date right."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    left, right = table.rows[0].cells
     left.width, right.width = Cm(7.5), Cm(9)
     left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    if m.parent_name:
-        _font(left.paragraphs[0].add_run(m.parent_name.upper()), HEADER_PT)
-        _para(left, m.unit_name.upper(), align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, bold=True, space_after=0)
+    if parent_name:
+        _font(left.paragraphs[0].add_run(parent_name.upper()), HEADER_PT)
+        _para(left, unit_name.upper(), align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, bold=True, space_after=0)
     else:
-        _font(left.paragraphs[0].add_run(m.unit_name.upper()), HEADER_PT, bold=True)
+        _font(left.paragraphs[0].add_run(unit_name.upper()), HEADER_PT, bold=True)
     _para(left, "*", align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, space_after=0)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(right.paragraphs[0].add_run(t(lang, "minutes.doc.party")), BODY_PT, bold=True, underline=True)
-    _para(right, t(lang, "minutes.doc.dated", day=f"{start.day:02d}", month=f"{start.month:02d}", year=start.year),
+    _para(right, t(lang, "minutes.doc.dated", day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year),
           align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=0)
+
+
+def docx_bytes(doc: Any) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
+    doc = new_document()
+    start = _local(m.starts_at, tz)
+    header(doc, lang, m.parent_name, m.unit_name, start)
 
     # --- title ---------------------------------------------------------------------------------------------------
     _para(doc, space_after=6)
@@ -201,6 +210,4 @@ def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
         _para(cell, t(lang, "minutes.doc.sign.hint"), align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=48)
         _para(cell, name or "", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=0)
 
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(doc)

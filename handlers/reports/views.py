@@ -22,6 +22,7 @@ from ..meetings import buttons as btn
 from ..meetings import common as meeting_views
 from ..meetings.minutes import base_text, votes_lines
 from ..render import picture
+from ..review.documents import report_progress
 from ..steps import refuse
 from ..turn import Turn, esc, member_handler
 from .files import MAX_BARS, base_rule, chart_png, month_xlsx
@@ -52,6 +53,7 @@ async def report_command(turn: Turn):
         day = clock.now().astimezone(tz).date()
         for unit in scopes:
             await _day(turn, unit, day)
+        await report_progress(turn)  # the year-end review's progress while a round is open
         return
     if m := _MONTH.fullmatch(arg):
         month, year = int(m[1]), int(m[2])

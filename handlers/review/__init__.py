@@ -43,7 +43,7 @@ async def review_command(turn: Turn):
 
 
 def register(app: Application) -> None:
-    from . import appraise, cells, decide, sheet, steps, typed
+    from . import appraise, cells, decide, documents, sheet, steps, typed
 
     _TZ[0] = services_of(app).timezone or VIETNAM
     app.add_handler(conversation(
@@ -83,7 +83,8 @@ def register(app: Application) -> None:
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
                       (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),
                       (decide.approve_pressed, btn.APPROVE.pattern), (decide.change_pressed, btn.CHANGE.pattern),
-                      (decide.close_pressed, btn.CLOSE.pattern), (decide.close_anyway_pressed, btn.CLOSE_ANYWAY.pattern)])
+                      (decide.close_pressed, btn.CLOSE.pattern), (decide.close_anyway_pressed, btn.CLOSE_ANYWAY.pattern),
+                      *documents.HANDLERS])
 
 
 async def daily_tick(session: AsyncSession) -> list[tuple[str, int]]:

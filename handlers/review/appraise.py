@@ -14,7 +14,8 @@ from models.review import LEVELS, Appraisal, ReviewError, RoundState
 from ..i18n import t
 from ..turn import Turn, esc
 from . import buttons as btn
-from .sheet import refused, summary
+from .documents import cell_buttons
+from .sheet import form_button, refused, summary
 from .views import acting, level_rows, member_lines, opens, state_line
 
 MOST_BUTTONS = 30
@@ -34,6 +35,7 @@ def appraisal_screen(lang: str, a: Appraisal) -> tuple[str, InlineKeyboardMarkup
         if voting := a.count("voting"):
             rows.append([InlineKeyboardButton(t(lang, "review.button.end_votes", count=voting),
                                               callback_data=btn.END_VOTES.data(a.round.id, a.cell_id))])
+    rows += cell_buttons(lang, a.round.id, a.cell_id)
     lines.append(t(lang, "review.appraisal_help"))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -69,6 +71,7 @@ async def show_member(turn: Turn, entry_id: int, *, edit: bool) -> None:
         if x.state == "no_majority":
             lines.append(t(lang, "review.pick_help"))
             rows += level_rows(lang, btn.PICK, e.id)
+    rows.append(form_button(lang, e.id))
     rows.append([InlineKeyboardButton(t(lang, "review.button.back_cell"),
                                       callback_data=btn.APPRAISE.data(s.round.id, e.cell_id))])
     markup = InlineKeyboardMarkup(rows)

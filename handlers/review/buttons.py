@@ -47,3 +47,9 @@ CHANGE = Codec("rdm", Id())  # ✏️ a member's level: the four levels
 CHANGE_TO = Codec("rdt", Id(), LEVEL)  # the level chosen: the reason typed next
 CLOSE = Codec("rdx", Id())  # 🔒 Kết thúc đợt kiểm điểm
 CLOSE_ANYWAY = Codec("rdy", Id())  # confirmed: members without a proposal stay unrated
+
+# The documents, sent as files.
+FORM_DOC = Codec("rwf", Id())  # 📄 the member's self-review form (.docx): the entry
+LIST_DOC = Codec("rwl", Id(), Id())  # 📄 the cell's list of levels (.docx, .xlsx): the round and the cell
+REPORT_DOC = Codec("rwm", Id(), Id())  # 📄 the cell's collective report Mẫu 01 (.docx)
+SUMMARY_DOC = Codec("rws", Id())  # 📊 the committee's summary by cell (.xlsx and a chart): the round

@@ -9,12 +9,13 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import review
-from models.review import ReviewError, Sheet
+from models.review import ReviewError, Sheet, documents
 
 from ..i18n import t
 from ..steps import parse_or_refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from .documents import summary_button
 from .sheet import refused
 from .views import acting, level_name, level_rows, member_lines, opens
 
@@ -41,11 +42,20 @@ async def show_round(turn: Turn, round_id: int, *, edit: bool) -> None:
         await refused(turn, exc, "review_round")
         return
     lines = [turn.t("review.decide_head", unit=esc(view.unit_name), year=view.round.year), ""]
-    lines += [turn.t("review.decide_cell", cell=esc(c.cell_name), proposed=c.proposed, decided=c.decided,
-                     count=c.reviewed) for c in view.cells]
+    summary = await documents.summary(turn.session, turn.actor, round_id)
+    progress = {c.cell_id: c for c in summary.cells}
+    for c in view.cells:
+        lines.append(turn.t("review.decide_cell", cell=esc(c.cell_name), proposed=c.proposed, decided=c.decided,
+                            count=c.reviewed))
+        if c.cell_id in progress:
+            lines.append(turn.t("review.progress_cell", sent=progress[c.cell_id].sent, count=c.reviewed))
+    lines += ["", turn.t("review.progress_total", cells=len(summary.cells), reviewed=summary.total("reviewed"),
+                         sent=summary.total("sent"), proposed=summary.total("proposed"),
+                         decided=summary.total("decided"))]
     rows = [[InlineKeyboardButton(turn.t("review.button.cell", cell=c.cell_name[:40], proposed=c.proposed,
                                          count=c.reviewed), callback_data=btn.CELL.data(round_id, c.cell_id))]
             for c in view.cells][:MOST_BUTTONS]
+    rows.append(summary_button(turn.lang, round_id))
     if view.may_close:
         rows.append([InlineKeyboardButton(turn.t("review.button.close"), callback_data=btn.CLOSE.data(round_id))])
     text = "\n".join(lines)

@@ -156,6 +156,15 @@ def screen(lang: str, s: Sheet, step: str, record: YearRecord | None = None) -> 
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
+def form_button(lang: str, entry_id: int) -> list[InlineKeyboardButton]:
+    """📄 The sent form as a Word file (handlers/review/documents.py)."""
+    return [InlineKeyboardButton(t(lang, "review.button.form_doc"), callback_data=btn.FORM_DOC.data(entry_id))]
+
+
+def sent_markup(lang: str, s: Sheet) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([form_button(lang, s.entry.id)])
+
+
 def sent_text(lang: str, s: Sheet) -> str:
     key = "review.sent_proxy" if s.entry.by_proxy else "review.sent"
     return "\n".join([*_head(lang, s), t(lang, key, day=fmt_date(s.entry.submitted_at)), *summary(lang, s)])
@@ -205,7 +214,8 @@ async def _open_sheet(turn: Turn, entry_id: int, what: str, *, edit: bool) -> An
         await refused(turn, exc, what)
         return ConversationHandler.END
     if s.entry.submitted:
-        turn.edit(sent_text(turn.lang, s)) if edit else turn.reply(sent_text(turn.lang, s))
+        markup = sent_markup(turn.lang, s)
+        turn.edit(sent_text(turn.lang, s), markup) if edit else turn.reply(sent_text(turn.lang, s), markup)
         return ConversationHandler.END
     try:
         review.check_open(s)
@@ -293,5 +303,5 @@ async def send_pressed(turn: Turn):
     done = await _acting(turn, btn.SEND, "review_send", review.submit)
     if done is None:
         return ConversationHandler.END
-    turn.edit(sent_text(turn.lang, done[0]))
+    turn.edit(sent_text(turn.lang, done[0]), sent_markup(turn.lang, done[0]))
     return ConversationHandler.END

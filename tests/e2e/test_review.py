@@ -120,7 +120,7 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     assert "Xem lại trước khi gửi" in plain(sheet), plain(sheet)
     assert "• Tư tưởng chính trị: 9/10" in plain(sheet) and "Hướng khắc phục: không có ý kiến thêm" in plain(sheet)
     sheet = await _tap(driver, old.user_id, sheet, "Gửi")
-    assert "✅ Đã gửi bản tự kiểm điểm" in plain(sheet) and labels(sheet) == [], plain(sheet)
+    assert "✅ Đã gửi bản tự kiểm điểm" in plain(sheet) and labels(sheet) == ["📄 Tải bản tự kiểm điểm (Word)"], plain(sheet)
     # Sent: a second sending, or a change, is refused.
     said = await _answer(driver, old.user_id, sheet["message_id"], f"rvx:{mine.id}")
     assert "Bản tự kiểm điểm đã gửi rồi" in said, said
