@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import Date, ForeignKey, String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,8 +46,9 @@ class ProbationFileItem(Base):
     by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
+@cache
 def items() -> tuple[str, ...]:
-    """The conversion file's items, in the rules file's order."""
+    """The conversion file's items, in the rules file's order (read once, as every rules file is)."""
     return tuple(str(i) for i in rulesfile.read(probation.RULES_FILE)["file"]["items"])
 
 
