@@ -17,6 +17,7 @@ from handlers.turn import Services
 from models.db import make_sessionmaker
 from models.sealing import FeedbackKeys
 
+from .chat_model import chat_model
 from .dispatcher import Dispatcher, build_dispatcher
 from .leader import Leadership
 from .metrics import install as install_metrics
@@ -61,6 +62,7 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         feedback_keys=feedback_keys(settings, token, seal_key),
         meeting_reminders=settings.meeting_reminders,
         todo_hour=settings.todo_hour,
+        chat_model=chat_model(settings),  # None unless HANDBOOK_LLM_URL is set
         # Several instances on PostgreSQL: only the elected one runs the workers and repeating jobs.
         leadership=Leadership(settings.database_url),
     )

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # Long polling: /healthz and /metrics on their own small server (0: none).
     metrics_listen: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)
+    # An optional language model (bot/chat_model.py): an OpenAI-compatible chat API's base URL; unset, nothing
+    # is sent anywhere. 🔎 Hỏi đáp and /ask then show its short answer (checked) above the passages.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=8, ge=1, le=60)
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_web_port: int = Field(default=8080, ge=0, le=65535)
@@ -137,6 +143,14 @@ class Settings(BaseSettings):
         if len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
             raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters; make one with {HOW_TO_MAKE}")
         return value
+
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (the API's base, as http://127.0.0.1:8080/v1)")
+        return value.rstrip("/") or None
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -62,6 +62,7 @@ class Services:
     meeting_reminders: tuple | None = None  # the reminder setting (meetings.DEFAULT_REMINDERS when None)
     todo_hour: int | None = None  # the officers' weekly to-do: its default hour; None: off unless chosen
     speech: Speech | None = None  # bulletins and 🔊 Nghe; None when audio is unavailable
+    chat_model: Any = None  # bot/chat_model.py's ChatModel (HANDBOOK_LLM_URL); None: no model, nothing sent
     workers: list = field(default_factory=list)  # coroutines taking the stop Event, run with the bot (bot/serve.py)
     leadership: Any = None  # bot/leader.py's Leadership: only the elected instance runs the background work
     metrics: Any = None  # bot/metrics.py's Metrics

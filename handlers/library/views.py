@@ -1,17 +1,23 @@
 """🔎 Hỏi đáp and /ask: the three passages of the library that best answer a question, among the documents
 the member may see; /documents words: the passages holding every word. 🔊 Nghe reads a passage aloud;
-nothing found, the question can go to the secretary as feedback (handlers/feedback's draft card)."""
+nothing found, the question can go to the secretary as feedback (handlers/feedback's draft card). With a
+language model configured (HANDBOOK_LLM_URL), its short answer from the three passages, checked by
+models.library.answers, is shown above them as the machine's; refused or failed, the passages alone."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 from telegram.ext import ConversationHandler
 
 from models import library
 from models.feedback import Draft, FeedbackKind
-from models.library import QUERY_CHARS
+from models.library import QUERY_CHARS, Hit
+from models.library.answers import Answer, Source, check, prompt
 
 from ..keyboards import list_markup
 from ..listen import notice_language, part_captions, speak_to, speech_of, spoken_text
+from ..notices.render import local_day
 from ..steps import parse_or_refuse, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -27,14 +33,41 @@ async def answer(turn: Turn, question: str) -> None:
     question = question[:QUERY_CHARS]
     hits = await library.search(turn.session, turn.actor.member_id, question, any_word=True, limit=ANSWERS)
     shown = esc(question if len(question) <= 200 else question[:199] + "…")
+    to_secretary = [InlineKeyboardButton(turn.t("library.button.to_secretary"),
+                                         callback_data=btn.TO_SECRETARY.data("send"))]
     if not hits:
         turn.settle(lambda memory: memory.__setitem__(ASKED, question))
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-            turn.t("library.button.to_secretary"), callback_data=btn.TO_SECRETARY.data("send"))]])
-        turn.reply(turn.t("library.not_found", question=shown), markup)
+        turn.reply(turn.t("library.not_found", question=shown), InlineKeyboardMarkup([to_secretary]))
         return
-    text = turn.t("library.answers", question=shown) + "\n\n" + hits_text(turn.lang, turn.services.timezone, hits)
-    turn.reply(text, InlineKeyboardMarkup(hit_rows(turn.lang, hits)))
+    said = await model_answer(turn, question, hits)
+    head = turn.t("library.question", question=shown)
+    if said is not None:  # the machine's answer between the question and the passages it comes from
+        head += "\n\n" + (turn.t("library.model_not_found") if said.not_found
+                           else turn.t("library.model_answer") + "\n" + esc(said.text)) + "\n"
+    passages = hits_text(turn.lang, turn.services.timezone, hits)
+    rows = hit_rows(turn.lang, hits)
+    if said is not None and said.not_found:  # the passages did not answer it: the secretary may
+        turn.settle(lambda memory: memory.__setitem__(ASKED, question))
+        rows.append(to_secretary)
+    turn.reply(f"{head}\n{turn.t('library.passages')}\n\n{passages}", InlineKeyboardMarkup(rows))
+
+
+async def model_answer(turn: Turn, question: str, hits: list[Hit]) -> Answer | None:
+    """The configured language model's answer from these passages, checked (models.library.answers); None
+    without a model, or when it failed, was slow, or answered in a way the check refuses."""
+    model = turn.services.chat_model
+    if model is None:
+        return None
+    await turn.commit_early()  # no transaction held while the model thinks (a search may have indexed)
+    try:
+        await turn.context.bot.send_chat_action(turn.chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass
+    tz = turn.services.timezone
+    sources = [Source(hit.text, hit.notice.title, hit.number, hit.section,
+                      local_day(hit.dated, tz) if hit.dated else None) for hit in hits]
+    reply = await model.complete(prompt(question, sources))
+    return check(reply, len(sources)) if reply is not None else None
 
 
 @member_handler
