@@ -7,6 +7,7 @@ Counted here:
   handlers met, the outbox backlog (queued deliveries in the database, read at each scrape);
 * TTS syntheses and cache hits of any audio.speech.Speech the application keeps in its Services;
 * pictures (charts) or audio that could not be made, by renderer — their text went alone (handlers/render.py);
+* the optional language model's calls by outcome (bot/chat_model.py: answered, refused by the check, timeout…);
 * whether this instance leads (bot/leader.py).
 
 Counters are per process: Prometheus sums the instances (`sum(rate(handbook_updates_total[5m]))`).
@@ -128,6 +129,13 @@ class _RuntimeCollector(Collector):
         for renderer, count in sorted(RENDER_FAILURES.items()):
             failures.add_metric([renderer], count)
         yield failures
+        model = services_of(self.app).chat_model
+        if model is not None:
+            calls = CounterMetricFamily("handbook_llm_calls", "Calls of the language model by outcome (answered: "
+                                        "a reply came; refused: it failed the citation check)", labels=["outcome"])
+            for outcome, count in sorted(model.outcomes.items()):
+                calls.add_metric([outcome], count)
+            yield calls
         leadership = services_of(self.app).leadership
         leading = 1 if leadership is None or leadership.is_leader else 0
         yield GaugeMetricFamily("handbook_leader", "1 when this instance runs the background work", value=leading)

@@ -67,7 +67,10 @@ async def model_answer(turn: Turn, question: str, hits: list[Hit]) -> Answer | N
     sources = [Source(hit.text, hit.notice.title, hit.number, hit.section,
                       local_day(hit.dated, tz) if hit.dated else None) for hit in hits]
     reply = await model.complete(prompt(question, sources))
-    return check(reply, len(sources)) if reply is not None else None
+    said = check(reply, len(sources)) if reply is not None else None
+    if reply is not None and said is None:
+        model.outcomes["refused"] += 1  # its reasons are in the reply, which is not logged
+    return said
 
 
 @member_handler
