@@ -1,6 +1,7 @@
 """The library: 🔎 Hỏi đáp and /ask (questions answered with the passages that cite them), /documents words
 (handlers/notices shows the results from here), 🔊 Nghe on a passage, and indexing a document's
-attachment after its notice is sent (indexing.py). The search and its rules are models.library.
+attachment after its notice is sent (indexing.py), 📚 Duyệt thư viện by kind, year and issuing unit
+(browse.py). The search, the shelves and their rules are models.library.
 
 views.py: what the member sees; render.py: how a result looks; buttons.py: its callback data.
 """
@@ -11,8 +12,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from ..feature import Command, Feature, MenuButton
 from ..keyboards import MENU_TEXT, menu_pattern
 from ..steps import conversation
+from . import browse, views
 from . import buttons as btn
-from . import views
 from .indexing import index_after_commit
 
 __all__ = ["FEATURE", "index_after_commit"]
@@ -28,6 +29,8 @@ def register(app) -> None:
     ))
     app.add_handler(CallbackQueryHandler(views.hear_passage, pattern=btn.HEAR.pattern))
     app.add_handler(CallbackQueryHandler(views.to_secretary, pattern=btn.TO_SECRETARY.pattern))
+    app.add_handler(CallbackQueryHandler(browse.browse_pressed, pattern=btn.BROWSE.pattern))
+    app.add_handler(CallbackQueryHandler(browse.shelf_page, pattern=btn.SHELF.pattern))
 
 
 FEATURE = Feature(

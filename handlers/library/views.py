@@ -21,6 +21,7 @@ from ..notices.render import local_day
 from ..steps import parse_or_refuse, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
+from .browse import browse_row
 from .render import hit_rows, hits_text
 
 QUESTION = 0
@@ -80,7 +81,7 @@ async def ask_command(turn: Turn):
     if question:
         await answer(turn, question)
         return ConversationHandler.END
-    turn.reply(turn.t("library.ask"))
+    turn.reply(turn.t("library.ask"), InlineKeyboardMarkup([browse_row(turn)]))
     return QUESTION
 
 

@@ -85,7 +85,7 @@ async def open_pressed(turn: Turn):
 
 
 # --- /notices: the inbox; what an officer sent ------------------------------------------------------------------------------
-def _item_button(turn: Turn, item: notices.Listed, data: str, *, unread_mark: bool) -> InlineKeyboardButton:
+def item_button(turn: Turn, item: notices.Listed, data: str, *, unread_mark: bool) -> InlineKeyboardButton:
     n = item.notice
     day = local_day(n.dispatched_at or n.send_at, turn.services.timezone)
     title = button_title(n.title)
@@ -95,7 +95,7 @@ def _item_button(turn: Turn, item: notices.Listed, data: str, *, unread_mark: bo
 
 async def show_inbox(turn: Turn, page: int, *, edit: bool) -> None:
     result = await notices.inbox(turn.session, turn.actor.member_id, page * PAGE_SIZE, PAGE_SIZE)
-    rows = [[_item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=True)] for item in result.items]
+    rows = [[item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=True)] for item in result.items]
     sent = [[InlineKeyboardButton(turn.t("notice.button.sent_list"), callback_data=btn.SENT_PAGE.data(0))]]
     markup = list_markup(rows, btn.INBOX_PAGE, page, result.total, PAGE_SIZE, turn.lang,
                          below=sent if turn.actor.is_officer else ())
@@ -121,7 +121,7 @@ async def show_sent(turn: Turn, page: int, *, edit: bool) -> None:
         return
     paths = scope_paths(turn.actor, Action.view_reports)
     result = await notices.sent_from(turn.session, paths, page * PAGE_SIZE, PAGE_SIZE)
-    rows = [[_item_button(turn, item, btn.STATUS.data(item.notice.id), unread_mark=False)] for item in result.items]
+    rows = [[item_button(turn, item, btn.STATUS.data(item.notice.id), unread_mark=False)] for item in result.items]
     text = turn.t("notice.sent_header", total=result.total) if result.total else turn.t("notice.sent_empty")
     turn.edit(text, list_markup(rows, btn.SENT_PAGE, page, result.total, PAGE_SIZE, turn.lang))
 
@@ -172,8 +172,11 @@ async def show_documents(turn: Turn, page: int, *, edit: bool) -> None:
         await show_found(turn, query, page, btn.DOCUMENTS_PAGE, edit=edit)
         return
     result = await notices.documents(turn.session, turn.actor.member_id, None, page * PAGE_SIZE, PAGE_SIZE)
-    rows = [[_item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=False)] for item in result.items]
-    markup = list_markup(rows, btn.DOCUMENTS_PAGE, page, result.total, PAGE_SIZE, turn.lang)
+    rows = [[item_button(turn, item, btn.OPEN.data(item.notice.id), unread_mark=False)] for item in result.items]
+    from ..library.browse import browse_row  # the library's way in: by kind, year, issuing unit
+
+    markup = list_markup(rows, btn.DOCUMENTS_PAGE, page, result.total, PAGE_SIZE, turn.lang,
+                         below=[browse_row(turn)] if result.total else ())
     text = turn.t("documents.header" if result.total else "documents.empty", total=result.total)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 

@@ -3,11 +3,12 @@ and searchable whatever the diacritics — /documents words and /ask (handlers/l
 
 tables.py: the tables and the search index of each backend; words.py: text into search words,
 passages, numbers and excerpts; extract.py: the text of a PDF or DOCX attachment; search.py: indexing
-and the search itself; answers.py: the prompt of an optional language model and the check of its answer.
+and the search itself; answers.py: the prompt of an optional language model and the check of its
+answer; browse.py: the library by kind, year and issuing unit.
 """
 from __future__ import annotations
 
-from . import answers
+from . import answers, browse
 from . import extract as _extract
 from . import search as _search
 from . import search as search_module  # its limits, for tests and benchmarks
@@ -17,5 +18,5 @@ from .search import *  # noqa: F403
 from .tables import *  # noqa: F403
 from .words import QUERY_CHARS, Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
 
-__all__ = ["answers", "search_module", *_extract.__all__, *_search.__all__, *_tables.__all__, "QUERY_CHARS", "Excerpt", "Passage", "document_number", "excerpt",
+__all__ = ["answers", "browse", "search_module", *_extract.__all__, *_search.__all__, *_tables.__all__, "QUERY_CHARS", "Excerpt", "Passage", "document_number", "excerpt",
            "passages", "query_words", "search_key"]

@@ -1,6 +1,7 @@
 """The library end to end: a committee sends a document with a DOCX attachment; a member of the cell finds a
 passage of the attachment with /ask, 🔎 Hỏi đáp and /documents words, hears it, and never sees another cell's
-document; a question nothing answers can go to the secretary as feedback.
+document; a question nothing answers can go to the secretary as feedback; 📚 Duyệt thư viện by kind, year and
+issuing unit.
 
 Demo personas: the elderly member is in cell 1; the committee officer of the ward is in cell 5.
 """
@@ -12,10 +13,14 @@ import time
 
 import docx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from models import notices
+from models.deliveries import Delivery
 from models.library import LibraryDocument, LibraryPassage
-from models.notices import Notice
+from models.notices import NOTICE_DELIVERY, Notice, NoticeKind
+from models.permissions import load_actor
+from models.units import Unit
 
 from .test_notices import buttons, compose, plain
 
@@ -55,6 +60,21 @@ async def send_document(driver, officer: int, title: str, body: str, cell: str, 
     _, summary = await driver.wait_for_bot_messages(officer, 2)
     await driver.press_button(officer, summary, "Gửi")
     await driver.wait_for_bot_messages(officer)  # the status
+
+
+async def put_documents(run, officer: int, cell: str, *documents: tuple[str, str, NoticeKind],
+                        delivered: bool = True) -> None:
+    """Documents sent at once to one cell by the officer, straight through the model (no conversation);
+    `delivered=False`: as if they had reached everyone long ago (no message comes now)."""
+    async with run.sessionmaker() as s:
+        actor = await load_actor(s, officer)
+        unit = await s.scalar(select(Unit.id).where(Unit.name == cell))
+        made = [await notices.create_notice(s, actor, kind=kind, title=title, body=body, audience_unit_ids=[unit])
+                for title, body, kind in documents]
+        if not delivered:
+            await s.execute(delete(Delivery).where(Delivery.kind == NOTICE_DELIVERY,
+                                                   Delivery.ref_id.in_([n.id for n in made])))
+        await s.commit()
 
 
 async def indexed(run, title: str, timeout: float = 15) -> str:
@@ -136,3 +156,60 @@ async def test_hostile_questions_and_strangers(driver, personas, sandbox_run):
     for attempt in ("/ask đảng phí", "/documents đảng phí"):  # not linked: told how to link, nothing searched
         [refused] = await driver.exchange(newcomer, attempt)
         assert "liên kết" in plain(refused) and "Không tìm thấy" not in plain(refused)
+
+
+async def test_browsing_the_library_by_kind_year_and_unit(driver, personas, sandbox_run):
+    officer, old = personas["committee_officer"], personas["elderly_member"]
+    plans = [(f"Kế hoạch số {i} của Đảng ủy", f"Nội dung kế hoạch {i}.", NoticeKind.document) for i in range(9)]
+    await put_documents(sandbox_run, officer.user_id, old.cell,
+                        ("Nghị quyết 57-NQ/TW về khoa học, công nghệ", "Đột phá phát triển.", NoticeKind.resolution),
+                        ("Hướng dẫn học tập chuyên đề", "Các chi bộ học tập.", NoticeKind.document), *plans,
+                        delivered=False)
+    await put_documents(sandbox_run, officer.user_id, "Chi bộ Tổ dân phố 5",
+                        ("Quy chế chi tiêu nội bộ", "Chi bộ 5.", NoticeKind.document), delivered=False)
+
+    [listed] = await driver.exchange(old.user_id, "/documents")
+    await driver.press_button(old.user_id, listed, "Duyệt thư viện")
+    home = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert "11 văn bản" in plain(home)
+    await driver.press_button(old.user_id, home, "Loại văn bản")
+    kinds = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert buttons(kinds) == ["Nghị quyết (1)", "Hướng dẫn (1)", "Kế hoạch (9)", "◀ Quay lại"]
+    await driver.press_button(old.user_id, kinds, "Kế hoạch (9)")
+    shelf = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert "Kế hoạch" in plain(shelf) and "9 văn bản" in plain(shelf)
+    titles = [b for b in buttons(shelf) if "Kế hoạch số" in b]
+    assert len(titles) == 8 and "Kế hoạch số 8" in titles[0] and "1/2" in buttons(shelf)  # newest first, paged
+    await driver.press_button(old.user_id, shelf, "Sau")
+    shelf = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert [b for b in buttons(shelf) if "Kế hoạch số" in b] == [b for b in buttons(shelf) if "Kế hoạch số 0" in b]
+    await driver.press_button(old.user_id, shelf, "Kế hoạch số 0")  # opens as in /documents
+    [opened] = await driver.wait_for_bot_messages(old.user_id)
+    assert "Kế hoạch số 0 của Đảng ủy" in plain(opened) and "Nội dung kế hoạch 0." in plain(opened)
+    await driver.press_button(old.user_id, shelf, "Quay lại")
+    kinds = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    await driver.press_button(old.user_id, kinds, "Quay lại")
+    home = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    await driver.press_button(old.user_id, home, "Nơi ban hành")
+    units = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert buttons(units) == ["Đảng bộ phường Phú Hội (11)", "◀ Quay lại"]  # never cell 5's document
+    await driver.press_button(old.user_id, units, "Quay lại")
+    home = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    await driver.press_button(old.user_id, home, "Năm ban hành")
+    years = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    [year] = [b for b in buttons(years) if b.endswith("(11)")]
+    await driver.press_button(old.user_id, years, year)
+    shelf = await driver.wait_for_edit(old.user_id, listed["message_id"])
+    assert f"Năm {year.split()[0]}" in plain(shelf) and "11 văn bản" in plain(shelf)
+
+    # From 🔎 Hỏi đáp too; a forged shelf of cell 5 shows nothing of it; forged data is refused.
+    [asked] = await driver.exchange(old.user_id, "🔎 Hỏi đáp")
+    await driver.press_button(old.user_id, asked, "Duyệt thư viện")
+    assert "11 văn bản" in plain(await driver.wait_for_edit(old.user_id, asked["message_id"]))
+    async with sandbox_run.sessionmaker() as s:
+        cell5 = await s.scalar(select(Unit.id).where(Unit.name == "Chi bộ Tổ dân phố 5"))
+    await driver.press(old.user_id, asked["message_id"], data=f"ls:u:{cell5}:0")
+    empty = await driver.wait_for_edit(old.user_id, asked["message_id"])
+    assert "không còn văn bản" in plain(empty) and "Quy chế" not in plain(empty) + " ".join(buttons(empty))
+    press = await driver.press(old.user_id, asked["message_id"], data="lb:all")
+    assert "không có quyền" in (await driver.callback_answer(press))["text"]

@@ -7,15 +7,12 @@ an error or a model too slow leave the passages alone; a document that tries to 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.chat_model import ChatModel
-from models import notices
 from models.notices import NoticeKind
-from models.permissions import load_actor
-from models.units import Unit
 from tests.fake_llm import FakeModel, passages_of, question_of
 
+from .test_library import put_documents
 from .test_notices import buttons, plain
 
 DUES = ("Điều 3. Mức đóng đảng phí\n"
@@ -46,15 +43,6 @@ def fake_model(body: dict) -> tuple[str, object]:
     return "json", "không tìm thấy trong tài liệu"
 
 
-async def put_document(run, officer: int, cell: str, title: str, body: str) -> None:
-    async with run.sessionmaker() as s:
-        actor = await load_actor(s, officer)
-        unit = await s.scalar(select(Unit.id).where(Unit.name == cell))
-        await notices.create_notice(s, actor, kind=NoticeKind.document, title=title, body=body,
-                                    audience_unit_ids=[unit])
-        await s.commit()
-
-
 @pytest.fixture
 async def model(sandbox_run):
     async with FakeModel(fake_model) as fake:
@@ -64,8 +52,8 @@ async def model(sandbox_run):
 
 async def test_answers_checked_before_they_are_shown(driver, personas, sandbox_run, model):
     officer, old = personas["committee_officer"], personas["elderly_member"]
-    await put_document(sandbox_run, officer.user_id, old.cell, "Quy định về đảng phí", DUES)
-    await driver.wait_for_bot_messages(old.user_id, timeout=10)  # the document reached the member
+    await put_documents(sandbox_run, officer.user_id, old.cell, ("Quy định về đảng phí", DUES, NoticeKind.document),
+                        delivered=False)
 
     # A good answer: above the passages, marked, plain text (the model's <b> is shown as text, not bold).
     [answer] = await driver.exchange(old.user_id, "/ask Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?")
@@ -100,8 +88,8 @@ async def test_answers_checked_before_they_are_shown(driver, personas, sandbox_r
     assert "📨 Gửi câu hỏi cho bí thư" in buttons(reply)
 
     # A document telling the model what to do: sent as a quoted passage; the obedient answer is refused.
-    await put_document(sandbox_run, officer.user_id, old.cell, "Thông báo về đảng phí", HOSTILE)
-    await driver.wait_for_bot_messages(old.user_id, timeout=10)
+    await put_documents(sandbox_run, officer.user_id, old.cell, ("Thông báo về đảng phí", HOSTILE, NoticeKind.document),
+                        delivered=False)
     [reply] = await driver.exchange(old.user_id, "/ask đảng viên nghỉ hưu được miễn đảng phí hằng tháng")
     _, body = model.requests[-1]
     quoted = passages_of(body)
