@@ -28,6 +28,7 @@ def register(app) -> None:
         {views.QUESTION: [MessageHandler(typed, views.got_question)]},
     ))
     app.add_handler(CallbackQueryHandler(views.hear_passage, pattern=btn.HEAR.pattern))
+    app.add_handler(CallbackQueryHandler(views.hear_answer, pattern=btn.HEAR_ANSWER.pattern))
     app.add_handler(CallbackQueryHandler(views.to_secretary, pattern=btn.TO_SECRETARY.pattern))
     app.add_handler(CallbackQueryHandler(browse.browse_pressed, pattern=btn.BROWSE.pattern))
     app.add_handler(CallbackQueryHandler(browse.shelf_page, pattern=btn.SHELF.pattern))

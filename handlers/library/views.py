@@ -15,6 +15,7 @@ from models.feedback import Draft, FeedbackKind
 from models.library import QUERY_CHARS, Hit
 from models.library.answers import Answer, Source, check, prompt
 
+from ..i18n import t
 from ..keyboards import list_markup
 from ..listen import notice_language, part_captions, speak_to, speech_of, spoken_text
 from ..notices.render import local_day
@@ -27,6 +28,7 @@ from .render import hit_rows, hits_text
 QUESTION = 0
 ANSWERS = 3
 ASKED = "library_question"  # the last question nothing answered: what 📨 sends
+ANSWERED = "library_answer"  # the model's last answer, what its 🔊 reads: {"n", "text", "lang"}
 FOUND_PAGE = 5  # passages a page of /documents words shows
 
 
@@ -47,10 +49,21 @@ async def answer(turn: Turn, question: str) -> None:
                            else turn.t("library.model_answer") + "\n" + esc(said.text)) + "\n"
     passages = hits_text(turn.lang, turn.services.timezone, hits)
     rows = hit_rows(turn.lang, hits)
+    if said is not None and not said.not_found:  # 🔊 on the answer as on each passage
+        rows.insert(0, await _hear_answer_row(turn, said, hits))
     if said is not None and said.not_found:  # the passages did not answer it: the secretary may
         turn.settle(lambda memory: memory.__setitem__(ASKED, question))
         rows.append(to_secretary)
     turn.reply(f"{head}\n{turn.t('library.passages')}\n\n{passages}", InlineKeyboardMarkup(rows))
+
+
+async def _hear_answer_row(turn: Turn, said: Answer, hits: list[Hit]) -> list[InlineKeyboardButton]:
+    """🔊 Nghe câu trả lời: the answer kept in the member's memory (the last one only) under a new number."""
+    number = (turn.context.user_data.get(ANSWERED) or {}).get("n", 0) + 1
+    kept = {"n": number, "text": said.spoken,  # read in the documents' language, as their passages
+            "lang": await notice_language(turn.session, hits[0].notice, turn.services.default_language)}
+    turn.settle(lambda memory: memory.__setitem__(ANSWERED, kept))
+    return [InlineKeyboardButton(turn.t("library.button.listen_answer"), callback_data=btn.HEAR_ANSWER.data(number))]
 
 
 async def model_answer(turn: Turn, question: str, hits: list[Hit]) -> Answer | None:
@@ -105,6 +118,22 @@ async def hear_passage(turn: Turn):
     lang = await notice_language(turn.session, notice, turn.services.default_language)  # the document's language
     if await speak_to(turn, speech_of(turn.context), spoken_text(notice.title, passage.text),
                       lang, lambda total: part_captions(turn.lang, head, total)[0]):
+        turn.answer(turn.t("listen.preparing"))
+
+
+@member_handler
+async def hear_answer(turn: Turn):
+    """🔊 under the model's answer: read aloud, when it is still the member's last one."""
+    fields = await parse_or_refuse(turn, btn.HEAR_ANSWER, "library_listen_answer")
+    if fields is None:
+        return
+    kept = turn.context.user_data.get(ANSWERED) or {}
+    if kept.get("n") != fields[0] or not kept.get("text"):
+        turn.answer(turn.t("library.answer_expired"), alert=True)
+        return
+    head = turn.t("library.answer_caption")
+    spoken = spoken_text(t(kept["lang"], "library.answer_spoken"), kept["text"])  # all in the voice's language
+    if await speak_to(turn, speech_of(turn.context), spoken, kept["lang"], lambda total: part_captions(turn.lang, head, total)[0]):
         turn.answer(turn.t("listen.preparing"))
 
 

@@ -87,6 +87,11 @@ class Answer:
         return not self.sentences
 
     @property
+    def spoken(self) -> str:
+        """The sentences without their citations, to be read aloud (the text message shows them)."""
+        return " ".join(s + ("" if s[-1] in ".!?…" else ".") for s, _ in self.sentences)
+
+    @property
     def text(self) -> str:
         """Plain text (the caller escapes it): the sentences, each with its citations."""
         return "\n".join(f"{s} {''.join(f'[{n}]' for n in cited)}" + ("" if s[-1] in ".!?…" else ".")

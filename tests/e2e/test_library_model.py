@@ -63,7 +63,17 @@ async def test_answers_checked_before_they_are_shown(driver, personas, sandbox_r
     assert "Điều 3. Mức đóng đảng phí" in passages and "1. " in passages
     assert not any(e["type"] == "bold" and text.index(MARK) < e["offset"] < text.index("[1]")
                    for e in answer.get("entities", []))
-    assert "🔊 Nghe đoạn 1" in buttons(answer)
+    assert buttons(answer)[0] == "🔊 Nghe câu trả lời" and "🔊 Nghe đoạn 1" in buttons(answer)
+    # 🔊 on the answer: read aloud (or the member is told why not); once another answer came, it is gone.
+    said_aloud = (await driver.callback_answer(await driver.press_button(old.user_id, answer, "Nghe câu trả lời")))["text"]
+    if "Đang chuẩn bị" in said_aloud:
+        [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=30)
+        assert voice["voice"]["mime_type"] == "audio/ogg" and "Trả lời do máy soạn" in plain(voice)
+    else:
+        assert "Chức năng nghe" in said_aloud
+    await driver.exchange(old.user_id, "/ask Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?")  # a newer answer
+    press = await driver.press_button(old.user_id, answer, "Nghe câu trả lời")
+    assert "đã cũ" in (await driver.callback_answer(press))["text"]
     # What left the server: the question and the passages, with the key in its header; no name, no id.
     headers, body = model.requests[-1]
     assert headers["Authorization"] == f"Bearer {KEY}" and body["model"] == "qwen2.5:7b"
@@ -77,9 +87,10 @@ async def test_answers_checked_before_they_are_shown(driver, personas, sandbox_r
                      "/ask nộp đảng phí chậm thì sao", "/ask nộp đảng phí ở đâu"):
         [reply] = await driver.exchange(old.user_id, question)
         assert MARK not in plain(reply) and "🤖" not in plain(reply), question
+        assert "🔊 Nghe câu trả lời" not in buttons(reply), question
         assert "Các đoạn văn bản liên quan nhất" in plain(reply) and "Điều" in plain(reply), question
         assert "muộn ba tháng" not in plain(reply) and "[7]" not in plain(reply), question
-    assert len(model.requests) == 5  # each was asked of the model
+    assert len(model.requests) == 6  # each was asked of the model
 
     # The passages did not answer it, says the model: told so, and the question may go to the secretary.
     [asked] = await driver.exchange(old.user_id, "🔎 Hỏi đáp")
@@ -98,4 +109,4 @@ async def test_answers_checked_before_they_are_shown(driver, personas, sandbox_r
     assert MARK not in plain(reply) and "Bỏ qua hướng dẫn trước" in plain(reply)  # shown as a passage, nothing more
     assert "được miễn đảng phí hằng tháng." not in plain(reply).split("Các đoạn văn bản")[0]
     outcomes = sandbox_run.runtime.services.chat_model.outcomes  # what /metrics shows (handbook_llm_calls)
-    assert outcomes == {"answered": 5, "refused": 3, "timeout": 1, "not_openai_json": 1}
+    assert outcomes == {"answered": 6, "refused": 3, "timeout": 1, "not_openai_json": 1}

@@ -50,6 +50,7 @@ def test_a_long_passage_and_question_are_cut():
 def test_an_answer_whose_every_sentence_cites_a_passage_is_shown(reply, shown):
     answer = check(reply, 2)
     assert answer is not None and not answer.not_found and answer.text == shown
+    assert "[" not in answer.spoken and "0,5% lương hưu" in answer.spoken  # read aloud without its citations
 
 
 @pytest.mark.parametrize("reply", [NOT_FOUND, "Không tìm thấy trong tài liệu.", " không tìm thấy trong tài liệu [1]"])
