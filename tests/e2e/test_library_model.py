@@ -12,7 +12,7 @@ from bot.chat_model import ChatModel
 from models.notices import NoticeKind
 from tests.fake_llm import FakeModel, passages_of, question_of
 
-from .test_library import put_documents
+from .test_library import _audio_cache, put_documents  # noqa: F401 (🔊 speaks in the test's directory)
 from .test_notices import buttons, plain
 
 DUES = ("Điều 3. Mức đóng đảng phí\n"
