@@ -7,7 +7,7 @@ The caller owns the two codecs, so the conversation step that shows it also take
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Protocol
 
@@ -51,6 +51,14 @@ def day_of(value: str) -> date | None:
         return datetime.strptime(value, "%Y%m%d").date() if len(value) == 8 else None
     except ValueError:
         return None
+
+
+def dated(read: Callable[[str], date | None]) -> Callable[[tuple], tuple | None]:
+    """A button's last field read as a day or a month (`read`: day_of, month_of); a day like 31/02 is forged: None."""
+    def check(fields: tuple) -> tuple | None:
+        when = read(fields[-1])
+        return None if when is None else (*fields[:-1], when)
+    return check
 
 
 def _shift(month: date, months: int) -> date:

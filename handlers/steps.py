@@ -23,8 +23,9 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from models import audit, one_line
-from models.callback_data import Codec
+from models.callback_data import Codec, any_of
 
+from .calendar import dated, month_of
 from .cancel import cancel
 from .keyboards import menu_pattern
 from .turn import Turn, member_handler
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the loaders `pressed` takes are models' functions; a handle
     from sqlalchemy.ext.asyncio import AsyncSession
 
 CONVERSATION_TIMEOUT_S = 1800
+TYPED = filters.TEXT & ~filters.COMMAND  # what a step takes as typed: any text but a command
 T = TypeVar("T")
 
 
@@ -48,6 +50,18 @@ async def refuse(turn: Turn, what: str) -> None:
     turn.answer(turn.t("error.not_allowed"), alert=True)
     if turn.update.callback_query is None:
         turn.reply(turn.t("error.not_allowed"))
+
+
+def answers(*codecs: Codec) -> Callable[[T], T]:
+    """Marks a button's handler with the codecs of the data it answers: a feature's table of buttons
+    (add_buttons) then names the handler alone and takes the pattern from here. The handlers made by
+    paged, item_handler, shown_if, on_button and stale_buttons are marked with the codec they parse."""
+
+    def mark(handler: T) -> T:
+        handler.codecs = codecs
+        return handler
+
+    return mark
 
 
 def named_handler(name: str, fn: Callable[[Turn], Awaitable[Any]]) -> Any:
@@ -85,12 +99,17 @@ async def any_or_refuse(turn: Turn, found: Awaitable[list[T]], what: str) -> lis
     return items
 
 
+async def named_item(turn: Turn, codec: Codec, load: Callable[[AsyncSession, int], Awaitable[T | None]]) -> T | None:
+    """What the pressed button names: `codec`'s first field, an id, read by `load`; None for data not of `codec`'s
+    shape (forged, truncated) or an id of nothing."""
+    ids = codec.parse(turn.update.callback_query.data)
+    return await load(turn.session, ids[0]) if ids else None
+
+
 async def pressed(turn: Turn, codec: Codec, load: Callable[[AsyncSession, int], Awaitable[T | None]],
                   allowed: Callable[[Turn, T], Awaitable[bool]], what: str) -> T | None:
-    """What a button names (`codec`'s first field: an id, read by `load`), when `allowed` for the presser; else
-    refused (recorded as `what`) and None."""
-    ids = codec.parse(turn.update.callback_query.data)
-    found = await load(turn.session, ids[0]) if ids else None
+    """What a button names (named_item), when `allowed` for the presser; else refused (recorded as `what`) and None."""
+    found = await named_item(turn, codec, load)
     if found is None or not await allowed(turn, found):
         await refuse(turn, what)
         return None
@@ -108,7 +127,7 @@ def item_handler(codec: Codec, load: Callable[[AsyncSession, int], Awaitable[Any
             item = await pressed(turn, codec, load, allowed, what)
             return None if item is None else await fn(turn, item)
 
-        return member_handler(with_item)
+        return answers(codec)(member_handler(with_item))
 
     return wrap
 
@@ -129,7 +148,7 @@ def shown_if(name: str, codec: Codec, allowed: Callable[[Turn], Any], show: Call
             return None
         return await show(turn)
 
-    return named_handler(name, shown)
+    return answers(codec)(named_handler(name, shown))
 
 
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping[object, Sequence[BaseHandler]],
@@ -148,10 +167,30 @@ def conversation(name: str, entry_points: Sequence[BaseHandler], states: Mapping
         )
 
 
-def add_buttons(app: Application, buttons: Iterable[tuple[Callable[..., Awaitable[Any]], str]]) -> None:
-    """A feature's table of buttons answered outside its conversations, each (handler, pattern), in order."""
-    for callback, pattern in buttons:
+Button = Callable[..., Awaitable[Any]]
+
+
+def add_buttons(app: Application, buttons: Iterable[Button | tuple[Button, str]]) -> None:
+    """A feature's table of buttons answered outside its conversations, in order: each a handler marked with
+    the codecs it answers (see answers), or (handler, pattern)."""
+    for button in buttons:
+        callback, pattern = button if isinstance(button, tuple) else (button, any_of(*button.codecs))
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+
+
+def entry(command: str, callback: Button, panel: Codec) -> list[BaseHandler]:
+    """How an officer starts a conversation: /`command`, or its button on the officer's panel (`panel`)."""
+    return [CommandHandler(command, callback), CallbackQueryHandler(callback, pattern=panel.exact)]
+
+
+def stale_buttons(codecs: Iterable[Codec], expired_key: str) -> Any:
+    """The handler of a conversation's buttons pressed once it is over (/cancel, a restart, the timeout): the
+    presser is told it has expired (the catalog's `expired_key`), in an alert."""
+
+    async def stale_step(turn: Turn):
+        turn.answer(turn.t(expired_key), alert=True)
+
+    return answers(*codecs)(named_handler("stale_step", stale_step))
 
 
 def add_command(app: Application, name: str, callback: Callable[..., Awaitable[Any]], menu: str | None = None) -> None:
@@ -189,7 +228,7 @@ def paged(codec: Codec, show: Show, what: str) -> Callable[..., Awaitable[Any]]:
             return None
         return await show(turn, *fields, edit=True)
 
-    return named_handler(f"{what}_page", page_pressed)
+    return answers(codec)(named_handler(f"{what}_page", page_pressed))
 
 
 def settle(turn: Turn, change: Callable[[dict], Any]) -> None:
@@ -354,6 +393,14 @@ class Trail:
         return [CallbackQueryHandler(self._went_back, pattern=self.back.pattern),
                 CallbackQueryHandler(self._quitted, pattern=self.quit.exact)]
 
+    def stale(self, codecs: Iterable[Codec]) -> Any:
+        """The handler of the conversation's buttons (`codecs`) pressed once it is over: see stale_buttons."""
+        return stale_buttons(codecs, self.expired_key)
+
+    def states(self, steps: Mapping[Any, Sequence[BaseHandler]]) -> dict[Any, list[BaseHandler]]:
+        """The conversation's states: each step's handlers, then ◀ and ✖ (`handlers`)."""
+        return {state: [*handlers, *self.handlers()] for state, handlers in steps.items()}
+
     def _callbacks(self) -> None:
         async def went_back(turn: Turn):
             fields = self.back.parse(turn.update.callback_query.data)
@@ -387,5 +434,21 @@ def on_button(codec: Codec, what: str, read: Callable[[tuple], tuple | None] = l
                 return
             await fn(turn, *fields)
 
-        return named_handler(fn.__name__, pressed)
+        return answers(codec)(named_handler(fn.__name__, pressed))
     return wrap
+
+
+def calendar_buttons(opens: Codec, pages: Codec, what: str, show: Callable[..., Awaitable[None]],
+                     names: tuple[str, str]) -> tuple[Any, Any]:
+    """A calendar's two buttons (handlers/calendar.py): the one that opens it — `show(turn, *fields, None)`, the
+    month `show` picks — and its month pages, the same fields then a month (yyyymm): `show(turn, *fields, month)`;
+    forged data refused, recorded as `what`. The handlers are named `names` (the turn's metrics and logs)."""
+
+    async def opened(turn: Turn, *fields: Any) -> None:
+        await show(turn, *fields, None)
+
+    async def paged(turn: Turn, *fields: Any) -> None:  # the month read, last
+        await show(turn, *fields)
+
+    opened.__name__, paged.__name__ = names
+    return on_button(opens, what)(opened), on_button(pages, what, dated(month_of))(paged)

@@ -15,9 +15,9 @@ from models.badge_awards import BadgeCard
 from models.dates import local_today
 from models.party_age import BadgeError, PartyAge, next_badge, rules
 
-from ..calendar import Bound, day_of, month_markup, month_of
+from ..calendar import Bound, dated, day_of, month_markup
 from ..i18n import fmt_date
-from ..steps import on_button, refuse
+from ..steps import calendar_buttons, on_button, refuse
 from ..turn import Turn, esc
 from . import buttons as btn
 from .views import age_text, badge_text
@@ -141,14 +141,6 @@ async def given_button(turn: Turn, member_id: int, milestone: int) -> None:
 
 
 # --- the date of death -----------------------------------------------------------------------------------------------
-def dated(read: Callable[[str], date | None]) -> Callable[[tuple], tuple | None]:
-    """A button's last field read as a day or a month (a day like 31/02 is forged: None)."""
-    def check(fields: tuple) -> tuple | None:
-        when = read(fields[-1])
-        return None if when is None else (*fields[:-1], when)
-    return check
-
-
 async def _death_calendar(turn: Turn, member_id: int, month: date | None) -> None:
     c = await attempt(turn, lambda: badge_awards.badge_card(turn.session, turn.actor, member_id), "badge_death")
     if c is None:
@@ -159,14 +151,8 @@ async def _death_calendar(turn: Turn, member_id: int, month: date | None) -> Non
     turn.edit(turn.t("badge.ask_death", name=esc(c.full_name)), markup)
 
 
-@on_button(btn.DEATH, "badge_death")
-async def death_button(turn: Turn, member_id: int) -> None:
-    await _death_calendar(turn, member_id, None)
-
-
-@on_button(btn.DEATH_MONTH, "badge_death", dated(month_of))
-async def death_month(turn: Turn, member_id: int, month: date) -> None:
-    await _death_calendar(turn, member_id, month)
+death_button, death_month = calendar_buttons(btn.DEATH, btn.DEATH_MONTH, "badge_death", _death_calendar,
+                                             ("death_button", "death_month"))
 
 
 @on_button(btn.DEATH_DAY, "badge_death", dated(day_of))

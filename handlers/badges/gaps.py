@@ -12,10 +12,10 @@ from models.badge_awards import GapKind
 
 from ..calendar import Bound, day_of, month_of
 from ..i18n import fmt_date
-from ..steps import on_button
+from ..steps import calendar_buttons, on_button
 from ..turn import Turn, esc
 from . import buttons as btn
-from .card import FIRST_DAY, attempt, calendar, dated, saved
+from .card import FIRST_DAY, attempt, calendar, saved
 
 
 def _with_day(fields: tuple) -> tuple | None:
@@ -45,14 +45,8 @@ async def _from_calendar(turn: Turn, member_id: int, kind: str, month: date | No
     turn.edit(turn.t("badge.ask_gap_from", name=esc(c.full_name), kind=turn.t(f"badge.gap.{kind}")), markup)
 
 
-@on_button(btn.GAP_KIND, "badge_gap")
-async def kind_button(turn: Turn, member_id: int, kind: str) -> None:
-    await _from_calendar(turn, member_id, kind, None)
-
-
-@on_button(btn.GAP_FROM_MONTH, "badge_gap", dated(month_of))
-async def from_month(turn: Turn, member_id: int, kind: str, month: date) -> None:
-    await _from_calendar(turn, member_id, kind, month)
+kind_button, from_month = calendar_buttons(btn.GAP_KIND, btn.GAP_FROM_MONTH, "badge_gap", _from_calendar,
+                                          ("kind_button", "from_month"))
 
 
 async def _until_calendar(turn: Turn, member_id: int, kind: str, start: date, month: date | None) -> None:

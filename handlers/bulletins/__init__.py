@@ -8,46 +8,38 @@ the 🔊 Bản tin âm thanh button): views.py.
 """
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
-
-from models.callback_data import any_of
+from telegram.ext import CallbackQueryHandler, MessageHandler
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..steps import add_buttons, add_command, conversation
+from ..steps import TYPED, add_buttons, add_command, conversation, entry
 from . import buttons as btn
 from . import steps, views
 from .render import release_due, render_bulletin, renderers
 
 __all__ = ["FEATURE", "register", "render_bulletin", "renderers"]
 
-# The buttons answered outside the conversation, in this order (after it and /bulletins).
-BUTTONS = (
-    (views.list_page, btn.LIST_PAGE.pattern),
-    (views.play_pressed, btn.PLAY.pattern),
-    (views.scheduled_pressed, btn.SCHEDULED.pattern),
-    (views.withdraw_pressed, btn.WITHDRAW.pattern),
-)
+# The buttons answered outside the conversation, in this order (after it and /bulletins); each handler knows
+# the codec it answers (steps.answers).
+BUTTONS = (views.list_page, views.play_pressed, views.scheduled_pressed, views.withdraw_pressed)
 
 
 def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
     app.add_handler(conversation(
         "bulletin",
-        [CommandHandler("bulletin", steps.bulletin_command),
-         CallbackQueryHandler(steps.bulletin_command, pattern=btn.PANEL.exact)],
+        entry("bulletin", steps.bulletin_command, btn.PANEL),
         {
             steps.UNIT: [CallbackQueryHandler(steps.chose_unit, pattern=btn.UNIT.pattern)],
             steps.TITLE: [CallbackQueryHandler(steps.chose_source, pattern=btn.SOURCE.pattern),
-                          MessageHandler(text, steps.got_title)],
+                          MessageHandler(TYPED, steps.got_title)],
             steps.BODY: [CallbackQueryHandler(steps.preview_pressed, pattern=btn.PREVIEW.exact),
-                         MessageHandler(text, steps.got_text)],
+                         MessageHandler(TYPED, steps.got_text)],
             steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
             steps.WHEN: [CallbackQueryHandler(steps.chose_when, pattern=btn.WHEN.exact),
                          CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.only("no"))],
-            steps.AT: [MessageHandler(text, steps.got_at)],
+            steps.AT: [MessageHandler(TYPED, steps.got_at)],
         },
     ))
-    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    add_buttons(app, [steps.stale_step])
     add_command(app, "bulletins", views.list_command, menu="menu.bulletins")
     add_buttons(app, BUTTONS)
 

@@ -30,7 +30,7 @@ from ..listen import (
 )
 from ..live_status import tell_outbox
 from ..notices.render import EMOJI, button_title
-from ..steps import any_or_refuse, one_line_form, pressed, refuse, typed_moment, typed_title
+from ..steps import any_or_refuse, one_line_form, pressed, refuse, stale_buttons, typed_moment, typed_title
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -312,8 +312,5 @@ async def _scheduled(turn: Turn, at: datetime, *, edit: bool):
     return ConversationHandler.END
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of a /bulletin conversation that is over."""
-    turn.answer(turn.t("bulletin.expired"), alert=True)
+stale_step = stale_buttons(btn.CONVERSATION, "bulletin.expired")  # a button of a conversation that is over
 

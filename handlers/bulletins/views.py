@@ -14,7 +14,7 @@ from ..i18n import fmt_date
 from ..keyboards import list_markup
 from ..listen import part_captions, speak_to, speech_of, spoken_text
 from ..notices.render import BUTTON_TITLE, button_title, local_day
-from ..steps import paged, refuse, shown_if
+from ..steps import answers, named_item, paged, refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import bulletin_head
@@ -45,10 +45,10 @@ async def list_command(turn: Turn):
 list_page = paged(btn.LIST_PAGE, show_list, "bulletin_list")
 
 
+@answers(btn.PLAY)
 @member_handler
 async def play_pressed(turn: Turn):
-    ids = btn.PLAY.parse(turn.update.callback_query.data)
-    bulletin = await bulletins.get_bulletin(turn.session, ids[0]) if ids else None
+    bulletin = await named_item(turn, btn.PLAY, bulletins.get_bulletin)
     if bulletin is None or not await bulletins.may_hear(turn.session, turn.actor, bulletin):
         await refuse(turn, "bulletin_play")
         return
@@ -81,6 +81,7 @@ scheduled_pressed = shown_if("scheduled_pressed", btn.SCHEDULED, lambda turn: tu
                              "bulletin_scheduled")
 
 
+@answers(btn.WITHDRAW)
 @member_handler
 async def withdraw_pressed(turn: Turn):
     ids = btn.WITHDRAW.parse(turn.update.callback_query.data)

@@ -13,7 +13,7 @@ from ..feedback import end_flow, tz
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
 from ..profile import display_phone
-from ..steps import refuse
+from ..steps import named_item, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -80,8 +80,7 @@ def card(turn: Turn, c: corrections.ProfileCorrection, member: Member, cell_name
 async def decidable(turn: Turn, codec, what: str) -> tuple | None:
     """The request a button names, its member and cell, and whether this officer may decide it
     (corrections.may_decide); None, refused, when the button names no request."""
-    ids = codec.parse(turn.update.callback_query.data)
-    found = await corrections.load(turn.session, ids[0]) if ids else None
+    found = await named_item(turn, codec, corrections.load)
     if found is None:
         await refuse(turn, what)
         return None

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from ..feature import Command, Feature, MenuButton
 from ..keyboards import MENU_TEXT, menu_pattern
-from ..steps import conversation
+from ..steps import TYPED, conversation
 from . import browse, views
 from . import buttons as btn
 from .indexing import index_after_commit
@@ -20,7 +20,7 @@ __all__ = ["FEATURE", "index_after_commit"]
 
 
 def register(app) -> None:
-    typed = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
+    typed = TYPED & ~MENU_TEXT
     app.add_handler(conversation(
         "ask",
         [CommandHandler("ask", views.ask_command),

@@ -28,7 +28,7 @@ from models.permissions import Action, may
 from ..feature import Feature
 from ..i18n import t
 from ..render import CAPTION_LIMIT, visible_length
-from ..steps import refuse
+from ..steps import named_item, refuse
 from ..turn import Turn, bot_api, esc, member_handler, services_of
 from . import buttons as btn
 
@@ -252,8 +252,7 @@ async def notice_language(session: AsyncSession, notice: Notice, default: str) -
 
 @member_handler
 async def hear_notice(turn: Turn):
-    ids = btn.HEAR.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
+    notice = await named_item(turn, btn.HEAR, notices.get_notice)
     allowed = notice is not None and (
         may(turn.actor, Action.view_reports, notice.unit.path)
         or (turn.actor.member_id is not None and notice.sender_member_id == turn.actor.member_id)

@@ -15,13 +15,12 @@ common (what they share).
 """
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from models import meetings
-from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..steps import add_buttons, add_command, conversation
+from ..steps import TYPED, add_buttons, add_command, conversation, entry
 from . import attendance, manage, minutes, prepare, printout, steps, views
 from . import buttons as btn
 from .common import (
@@ -43,48 +42,30 @@ from .common import (
 )
 from .render import render_change, render_notice, render_reminder, status_edits
 
-# The buttons answered outside the conversation, in this order (after it).
-BUTTONS = (
-    (steps.stale_step, any_of(*btn.CONVERSATION)),
-    (views.attend_pressed, btn.ATTEND.pattern),
-    (views.reason_pressed, btn.REASON.pattern),
-    (views.open_pressed, btn.OPEN.pattern),
-    (manage.card_pressed, btn.CARD.pattern),
-    (manage.proxy_pressed, btn.PROXY.pattern),
-    (manage.answer_for_pressed, any_of(btn.PROXY_ANSWER, btn.PAPER_ANSWER)),
-    (manage.reason_for_pressed, any_of(btn.PROXY_REASON, btn.PAPER_REASON)),
-    (printout.print_pressed, btn.PRINT.pattern),
-    (manage.paper_pressed, btn.PAPER.pattern),
-    (manage.cancel_pressed, btn.CANCEL.pattern),
-    (manage.cancel_confirmed, btn.CANCEL_YES.pattern),
-)
-ROLL_CALL_BUTTONS = (  # after /attendance
-    (attendance.roll_pressed, btn.ROLL.pattern),
-    (attendance.mark_pressed, btn.MARK.pattern),
-    (attendance.all_present_pressed, btn.ALL_PRESENT.pattern),
-    (attendance.no_decisions, btn.NO_DECISIONS.pattern),
-    (attendance.close_confirmed, btn.CLOSE_YES.pattern),
-    (minutes.draft_pressed, btn.MINUTES.pattern),
-    (minutes.approve_pressed, btn.APPROVE.pattern),
-    (minutes.download_pressed, btn.DOWNLOAD.pattern),
-)
+# The buttons answered outside the conversation, in this order (after it); each handler knows the codecs it
+# answers (steps.answers).
+BUTTONS = (steps.stale_step, views.attend_pressed, views.reason_pressed, views.open_pressed, manage.card_pressed,
+           manage.proxy_pressed, manage.answer_for_pressed, manage.reason_for_pressed, printout.print_pressed,
+           manage.paper_pressed, manage.cancel_pressed, manage.cancel_confirmed)
+ROLL_CALL_BUTTONS = (attendance.roll_pressed, attendance.mark_pressed, attendance.all_present_pressed,  # after /attendance
+                     attendance.no_decisions, attendance.close_confirmed, minutes.draft_pressed,
+                     minutes.approve_pressed, minutes.download_pressed)
 
 
 def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
     scheduling = {  # /meeting's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
         CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
         KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
         DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern),
-              CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern), MessageHandler(text, steps.typed_day)],
-        TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern), MessageHandler(text, steps.typed_time)],
+              CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern), MessageHandler(TYPED, steps.typed_day)],
+        TIME: [CallbackQueryHandler(steps.chose_time, pattern=btn.TIME.pattern), MessageHandler(TYPED, steps.typed_time)],
         TITLE: [CallbackQueryHandler(steps.chose_title, pattern=btn.TITLE.exact),
-                MessageHandler(text, steps.typed_title)],
+                MessageHandler(TYPED, steps.typed_title)],
         PLACE: [CallbackQueryHandler(steps.chose_place, pattern=btn.PLACE.pattern),
-                MessageHandler(text, steps.typed_place)],
+                MessageHandler(TYPED, steps.typed_place)],
         AGENDA: [CallbackQueryHandler(steps.skipped_agenda, pattern=btn.NO_AGENDA.exact),
                  CallbackQueryHandler(steps.used_template, pattern=btn.USE_TEMPLATE.exact),
-                 MessageHandler(text, steps.typed_agenda)],
+                 MessageHandler(TYPED, steps.typed_agenda)],
         DOCS: [MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_doc),
                CallbackQueryHandler(steps.docs_done, pattern=btn.DOCS_DONE.exact)],
         CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
@@ -92,8 +73,7 @@ def register(app) -> None:
     app.add_handler(conversation(
         "meeting",
         [
-            CommandHandler("meeting", steps.meeting_command),
-            CallbackQueryHandler(steps.meeting_command, pattern=btn.PANEL.exact),
+            *entry("meeting", steps.meeting_command, btn.PANEL),
             CallbackQueryHandler(views.absent_pressed, pattern=btn.ABSENT.pattern),
             CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
             CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),
@@ -103,15 +83,15 @@ def register(app) -> None:
             CallbackQueryHandler(prepare.template_reset_pressed, pattern=btn.TEMPLATE_RESET.pattern),
         ],
         {
-            **{state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in scheduling.items()},
+            **steps.TRAIL.states(scheduling),
             REASON: [CallbackQueryHandler(views.reason_pressed, pattern=btn.REASON.pattern),
-                     MessageHandler(text, views.typed_reason)],
-            MOVE: [MessageHandler(text, manage.typed_move)],
-            CONTENT: [MessageHandler(text, attendance.typed_content)],
-            DECISIONS: [MessageHandler(text, attendance.typed_decisions),
+                     MessageHandler(TYPED, views.typed_reason)],
+            MOVE: [MessageHandler(TYPED, manage.typed_move)],
+            CONTENT: [MessageHandler(TYPED, attendance.typed_content)],
+            DECISIONS: [MessageHandler(TYPED, attendance.typed_decisions),
                         CallbackQueryHandler(attendance.no_decisions, pattern=btn.NO_DECISIONS.pattern)],
-            EDIT: [MessageHandler(text, minutes.typed_field)],
-            TEMPLATE: [MessageHandler(text, prepare.typed_template)],
+            EDIT: [MessageHandler(TYPED, minutes.typed_field)],
+            TEMPLATE: [MessageHandler(TYPED, prepare.typed_template)],
         },
         fallbacks=[CallbackQueryHandler(views.attend_pressed, pattern=btn.ATTEND.pattern)],
     ))

@@ -15,7 +15,7 @@ from models.meetings import Answer, Meeting, MeetingError, MeetingKind, MeetingS
 from models.permissions import may_manage_cell
 
 from ..i18n import t
-from ..steps import named_handler, refuse
+from ..steps import answers, named_handler, refuse
 from ..turn import Turn, esc
 from . import buttons as btn
 
@@ -152,7 +152,7 @@ def managed(codec: Codec, *, refused: Any = None) -> Callable[[Callable[..., Awa
             meeting, fields = await managed_or_refuse(turn, codec)
             return refused if meeting is None else await fn(turn, meeting, fields)
 
-        return named_handler(fn.__name__, pressed)
+        return answers(codec)(named_handler(fn.__name__, pressed))
     return wrap
 
 

@@ -14,7 +14,7 @@ from models.meetings import Answer, Meeting, MeetingError
 
 from ..i18n import t
 from ..live_status import tell_outbox
-from ..steps import refuse, settle
+from ..steps import answers, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -34,30 +34,27 @@ from .render import STATUS, show_card
 from .views import reason_buttons, record_absent
 
 
-@member_handler
-async def card_pressed(turn: Turn):
-    meeting, _ = await managed_or_refuse(turn, btn.CARD)
-    if meeting is not None:
-        await show_card(turn, meeting, edit=True)
+@managed(btn.CARD)
+async def card_pressed(turn: Turn, meeting: Meeting, _: tuple):
+    await show_card(turn, meeting, edit=True)
 
 
 # --- answers for members without a phone: by proxy, or given on the printed invitation -----------------------
-@member_handler
-async def proxy_pressed(turn: Turn):
+@managed(btn.PROXY)
+async def proxy_pressed(turn: Turn, meeting: Meeting, _: tuple):
     """Members who have not answered (those without Telegram first): the secretary answers for them."""
-    meeting, _ = await managed_or_refuse(turn, btn.PROXY)
-    if meeting is not None and _answerable(turn, meeting):
+    if _answerable(turn, meeting):
         await _proxy_list(turn, meeting, paper=False)
 
 
-@member_handler
-async def paper_pressed(turn: Turn):
+@managed(btn.PAPER)
+async def paper_pressed(turn: Turn, meeting: Meeting, _: tuple):
     """Members without Telegram who have not answered: the secretary copies their answers from the paper."""
-    meeting, _ = await managed_or_refuse(turn, btn.PAPER)
-    if meeting is not None and _answerable(turn, meeting):
+    if _answerable(turn, meeting):
         await _proxy_list(turn, meeting, paper=True)
 
 
+@answers(btn.PROXY_ANSWER, btn.PAPER_ANSWER)
 @member_handler
 async def answer_for_pressed(turn: Turn):
     """✅ a name (of the proxy list or the paper one): recorded as attending; 🙏: the quick reasons, for the same list."""
@@ -125,6 +122,7 @@ async def _proxy_list(turn: Turn, meeting: Meeting, *, paper: bool) -> None:
     turn.edit(turn.t(key, title=esc(meeting.title)), InlineKeyboardMarkup(rows))
 
 
+@answers(btn.PROXY_REASON, btn.PAPER_REASON)
 @member_handler
 async def reason_for_pressed(turn: Turn):
     """🙏 a quick reason, for a name of the proxy list or the paper one: recorded as absent."""

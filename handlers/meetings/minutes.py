@@ -14,7 +14,7 @@ from models.meetings import Meeting, MeetingError, MeetingState
 from models.permissions import Action, may, may_manage_cell
 
 from ..i18n import t
-from ..steps import refuse, settle
+from ..steps import answers, named_item, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -173,11 +173,11 @@ def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: boo
     turn.later(send)
 
 
+@answers(btn.DOWNLOAD)
 @member_handler
 async def download_pressed(turn: Turn):
     """The approved minutes, for the secretary or any committee above the cell."""
-    ids = btn.DOWNLOAD.parse(turn.update.callback_query.data)
-    meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
+    meeting = await named_item(turn, btn.DOWNLOAD, meetings.get_meeting)
     if meeting is None or not (may_manage_cell(turn.actor, meeting.cell)
                                or may(turn.actor, Action.view_reports, meeting.cell.path)):
         await refuse(turn, "minutes_download")

@@ -459,12 +459,6 @@ async def _one_line(turn: Turn, cells: list[Unit]):
     return await _ask_cell(turn)
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of a /meeting conversation that is over."""
-    turn.answer(turn.t("meeting.expired"), alert=True)
-
-
 # The typed title and place (_typed), made below the steps they go on to.
 typed_title = _typed("title", meetings.TITLE_MAX, TITLE, _ask_place)
 typed_place = _typed("place", meetings.PLACE_MAX, PLACE, _ask_agenda)
@@ -475,4 +469,5 @@ TRAIL = Trail("meeting", DRAFT, btn.BACK, btn.QUIT, {
     CELL: _ask_cell, KIND: _ask_kind, DAY: _ask_day, TIME: _ask_time, TITLE: _ask_title, PLACE: _ask_place,
     AGENDA: _ask_agenda, DOCS: _ask_docs,
 }, "meeting.expired")
+stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over
 STEPS = (*TRAIL.asks, CONFIRM)  # the states that take ◀ and ✖

@@ -15,7 +15,7 @@ from models.permissions import may_manage_cell
 from ..i18n import t
 from ..keyboards import menu_texts
 from ..live_status import tell_outbox
-from ..steps import parse_or_refuse, refuse, settle
+from ..steps import answers, named_item, parse_or_refuse, refuse, settle
 from ..turn import Turn, bot_api, esc, member_handler
 from . import buttons as btn
 from .common import (
@@ -40,6 +40,7 @@ def _mark_buttons(turn: Turn, meeting_id: int, answer: Answer | None) -> None:
         turn.edit_buttons(answer_buttons(meeting_id, turn.lang, answer))
 
 
+@answers(btn.ATTEND)
 @member_handler
 async def attend_pressed(turn: Turn):
     ids = await parse_or_refuse(turn, btn.ATTEND, "meeting_attend")
@@ -68,8 +69,7 @@ def reason_buttons(meeting_id: int, lang: str, member_id: int | None = None, *,
 
 @member_handler
 async def absent_pressed(turn: Turn):
-    ids = btn.ABSENT.parse(turn.update.callback_query.data)
-    meeting = await meetings.get_meeting(turn.session, ids[0]) if ids else None
+    meeting = await named_item(turn, btn.ABSENT, meetings.get_meeting)
     if meeting is None or not await meetings.is_invited(turn.session, meeting, turn.actor.member_id):
         await refuse(turn, "meeting_absent")
         return ConversationHandler.END
@@ -92,6 +92,7 @@ async def record_absent(turn: Turn, meeting_id: int, reason: str, for_member_id:
     return True
 
 
+@answers(btn.REASON)
 @member_handler
 async def reason_pressed(turn: Turn):
     ids = btn.REASON.parse(turn.update.callback_query.data)
@@ -127,6 +128,7 @@ async def typed_reason(turn: Turn):
     return ConversationHandler.END
 
 
+@answers(btn.OPEN)
 @member_handler
 async def open_pressed(turn: Turn):
     """A member opens a meeting from /meetings: the notice again, with their answer ticked."""

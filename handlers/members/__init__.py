@@ -6,12 +6,12 @@ notice to the account a re-linked record left; cell_invites.py (and invite_sheet
 """
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from models import invitations, relinking
 
 from ..feature import Command, Feature, PanelItem
-from ..steps import conversation
+from ..steps import TYPED, conversation
 from . import buttons as btn
 from .cell_invites import invite_all, invite_cell, print_qr, send_each
 from .invite import ASK_WHO, invite_answer, invite_button, invite_command, relink_cancel, relink_confirm
@@ -33,7 +33,7 @@ def register(app) -> None:
     app.add_handler(conversation(
         "invite",
         [CommandHandler("invite", invite_command)],
-        {ASK_WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, invite_answer)]},
+        {ASK_WHO: [MessageHandler(TYPED, invite_answer)]},
         timeout=INVITE_TIMEOUT_S,
     ))
 

@@ -13,7 +13,7 @@ from models.permissions import Action, may, scope_paths
 from models.relinking import InviteStep
 
 from ..i18n import fmt_date
-from ..steps import refuse
+from ..steps import named_item, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -102,8 +102,7 @@ async def invite_answer(turn: Turn):
 async def _button_member(turn: Turn, codec, what: str, *, invitable: bool = True) -> Member | None:
     """The member a button names, as the database has them, if this officer may invite them (invitable=False:
     whoever they are); None once refused, recorded as `what` (forged, gone, or not theirs)."""
-    ids = codec.parse(turn.update.callback_query.data)
-    member = await get_profile(turn.session, ids[0]) if ids else None
+    member = await named_item(turn, codec, get_profile)
     if member is None or invitable and not may(turn.actor, Action.invite_member, member.cell.path):
         await refuse(turn, what)
         return None

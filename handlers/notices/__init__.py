@@ -8,64 +8,49 @@ the 📄 sheet printed for members without Telegram; buttons.py the callback dat
 """
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from models import deliveries, notices
 from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
-from ..steps import add_buttons, add_command, conversation
+from ..steps import TYPED, add_buttons, add_command, conversation, entry
 from . import buttons as btn
 from . import printout, steps, views
 from .render import EMOJI, notice_calls, render_notice, render_reminder, render_unreachable, status_edits
 
 __all__ = ["EMOJI", "FEATURE", "notice_calls", "register", "render_notice"]
 
-# The buttons answered outside the conversation, in this order (after it, /notices and /documents).
-BUTTONS = (
-    (views.read_pressed, btn.READ.pattern),
-    (views.studied_pressed, btn.STUDIED.pattern),
-    (views.open_pressed, btn.OPEN.pattern),
-    (views.inbox_page, btn.INBOX_PAGE.pattern),
-    (views.sent_page, btn.SENT_PAGE.pattern),
-    (views.status_pressed, btn.STATUS.pattern),
-    (views.remind_pressed, btn.REMIND.pattern),
-    (views.study_rates_pressed, btn.STUDY_RATES.pattern),
-    (views.documents_page, btn.DOCUMENTS_PAGE.pattern),
-    (printout.print_pressed, btn.PRINT.pattern),
-    (printout.cells_page, btn.PRINT_CELLS.pattern),
-    (printout.cell_pressed, btn.PRINT_CELL.pattern),
-)
+# The buttons answered outside the conversation, in this order (after it, /notices and /documents); each
+# handler knows the codec it answers (steps.answers).
+BUTTONS = (views.read_pressed, views.studied_pressed, views.open_pressed, views.inbox_page, views.sent_page,
+           views.status_pressed, views.remind_pressed, views.study_rates_pressed, views.documents_page,
+           printout.print_pressed, printout.cells_page, printout.cell_pressed)
 
 
 def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
     composing = {  # /notice's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
         steps.KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
-        steps.TITLE: [MessageHandler(text, steps.got_title),
+        steps.TITLE: [MessageHandler(TYPED, steps.got_title),
                       CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("title"))],
-        steps.BODY: [MessageHandler(text, steps.got_body),
+        steps.BODY: [MessageHandler(TYPED, steps.got_body),
                      CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("body"))],
         steps.FILE: [
             MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_file),
             CallbackQueryHandler(steps.skip_file, pattern=btn.NO_FILE.exact),
             CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("file")),
-            MessageHandler(text, steps.file_expected),
+            MessageHandler(TYPED, steps.file_expected),
         ],
         steps.STUDY: [CallbackQueryHandler(steps.chose_study, pattern=btn.STUDY.exact)],
         steps.AUDIENCE: [CallbackQueryHandler(steps.chose_audience, pattern=any_of(btn.AUDIENCE, btn.AUDIENCE_DONE))],
         steps.WHEN: [CallbackQueryHandler(steps.chose_when, pattern=btn.WHEN.exact)],
-        steps.AT: [MessageHandler(text, steps.got_at),
+        steps.AT: [MessageHandler(TYPED, steps.got_at),
                    CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("at"))],
         steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
     }
-    app.add_handler(conversation(
-        "notice",
-        [CommandHandler("notice", steps.notice_command),
-         CallbackQueryHandler(steps.notice_command, pattern=btn.PANEL.exact)],
-        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in composing.items()},
-    ))
-    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    app.add_handler(conversation("notice", entry("notice", steps.notice_command, btn.PANEL),
+                                 steps.TRAIL.states(composing)))
+    add_buttons(app, [steps.stale_step])
     add_command(app, "notices", views.inbox_command, menu="menu.notices")
     add_command(app, "documents", views.documents_command)
     add_buttons(app, BUTTONS)

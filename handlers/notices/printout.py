@@ -17,7 +17,7 @@ from models.units import Unit
 from ..keyboards import list_markup
 from ..paper import printed_on, send_sheet, sheet_members
 from ..printing import Sheet
-from ..steps import paged, refuse
+from ..steps import answers, paged, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
@@ -33,6 +33,7 @@ async def _printable(turn: Turn, notice_id: int) -> tuple[Notice | None, list[Un
     return notice, [cell for cell in cells if may_manage_cell(turn.actor, cell)]
 
 
+@answers(btn.PRINT)
 @member_handler
 async def print_pressed(turn: Turn):
     ids = btn.PRINT.parse(turn.update.callback_query.data)
@@ -66,6 +67,7 @@ async def show_cells_page(turn: Turn, notice_id: int, page: int, *, edit: bool) 
 cells_page = paged(btn.PRINT_CELLS, show_cells_page, "notice_print")
 
 
+@answers(btn.PRINT_CELL)
 @member_handler
 async def cell_pressed(turn: Turn):
     ids = btn.PRINT_CELL.parse(turn.update.callback_query.data)

@@ -413,15 +413,9 @@ async def _one_line(turn: Turn, scopes: list[Unit]) -> None:
     _sent(turn, notice, scheduled=send_at is not None, edit=False)
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of a /notice conversation that is over."""
-    turn.answer(turn.t("notice.expired"), alert=True)
-
-
-
 # ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
 TRAIL = Trail("notice", DRAFT, btn.BACK, btn.QUIT, {
     KIND: _ask_kind, TITLE: _ask_title, BODY: _ask_body, FILE: _ask_file, STUDY: _ask_study,
     AUDIENCE: _ask_audience, WHEN: _ask_when, AT: _ask_at,
 }, "notice.expired")
+stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over

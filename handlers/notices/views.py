@@ -16,7 +16,7 @@ from models.permissions import Action, may, scope_paths
 
 from ..keyboards import list_markup
 from ..live_status import tell_outbox
-from ..steps import item_handler, paged, refuse
+from ..steps import answers, item_handler, named_item, paged, refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .render import EMOJI, STATUS, button_title, local_day, notice_calls, send_calls
@@ -61,20 +61,22 @@ async def _confirm(turn: Turn, codec, mark, what: str, said: str, *dropped) -> N
     tell_outbox(turn, notices.NOTICE_DELIVERY, touch=ids[0])
 
 
+@answers(btn.READ)
 @member_handler
 async def read_pressed(turn: Turn):
     await _confirm(turn, btn.READ, notices.mark_read, "notice_read", "notice.read", btn.READ)
 
 
+@answers(btn.STUDIED)
 @member_handler
 async def studied_pressed(turn: Turn):
     await _confirm(turn, btn.STUDIED, notices.mark_studied, "notice_studied", "notice.studied", btn.STUDIED, btn.READ)
 
 
+@answers(btn.OPEN)
 @member_handler
 async def open_pressed(turn: Turn):
-    ids = btn.OPEN.parse(turn.update.callback_query.data)
-    notice = await notices.get_notice(turn.session, ids[0]) if ids else None
+    notice = await named_item(turn, btn.OPEN, notices.get_notice)
     row = await notices.addressee(turn.session, notice.id, turn.actor.member_id) if notice else None
     if notice is None or (row is None and not await _may_follow(turn, notice)):
         await refuse(turn, "notice_open")

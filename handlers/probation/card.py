@@ -15,11 +15,11 @@ from models.dates import VIETNAM, local_today
 from models.probation_file import Card, FileError
 
 from ..calendar import Bound as _Bound
-from ..calendar import day_of, month_markup, month_of
+from ..calendar import dated, day_of, month_markup
 from ..i18n import fmt_date
 from ..members import buttons as members_btn
+from ..steps import calendar_buttons, refuse
 from ..steps import on_button as on
-from ..steps import refuse
 from ..turn import Turn, esc
 from ..votes.ballot import when
 from ..votes.render import verdict
@@ -154,24 +154,11 @@ async def _calendar(turn: Turn, member_id: int, month: date | None) -> None:
     turn.edit(turn.t("probation.ask_ceremony", name=esc(c.full_name), day=fmt_date(first)), markup)
 
 
-def _dated(read: Callable[[str], date | None]) -> Callable[[tuple], tuple | None]:
-    def check(fields: tuple) -> tuple | None:
-        when = read(fields[1])
-        return None if when is None else (fields[0], when)
-    return check
+ceremony_button, ceremony_month = calendar_buttons(btn.CEREMONY, btn.CEREMONY_MONTH, "probation_ceremony", _calendar,
+                                                  ("ceremony_button", "ceremony_month"))
 
 
-@on(btn.CEREMONY, "probation_ceremony")
-async def ceremony_button(turn: Turn, member_id: int) -> None:
-    await _calendar(turn, member_id, None)
-
-
-@on(btn.CEREMONY_MONTH, "probation_ceremony", _dated(month_of))
-async def ceremony_month(turn: Turn, member_id: int, month: date) -> None:
-    await _calendar(turn, member_id, month)
-
-
-@on(btn.CEREMONY_DAY, "probation_ceremony", _dated(day_of))  # a day like 31/02 is forged: refused
+@on(btn.CEREMONY_DAY, "probation_ceremony", dated(day_of))  # a day like 31/02 is forged: refused
 async def ceremony_day(turn: Turn, member_id: int, day: date) -> None:
     await _saved(turn, member_id, probation_file.set_ceremony(turn.session, turn.actor, member_id, day),
                  "probation_ceremony")

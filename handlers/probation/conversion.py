@@ -12,14 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from models import conversion
 from models.dates import local_today
 
-from ..calendar import day_of, month_markup, month_of
+from ..calendar import dated, day_of, month_markup, month_of
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
 from ..steps import page_of, paged, refuse, show_page
 from ..turn import Turn, esc
 from ..votes.render import verdict
 from . import buttons as btn
-from .card import _attempt, _Bound, _dated, on, show_card
+from .card import _attempt, _Bound, on, show_card
 
 PAGE_SIZE = 8
 
@@ -70,7 +70,7 @@ async def decide_button(turn: Turn, conversion_id: int) -> None:
                                 day=fmt_date(p.month12)), verdict(p.result, turn.lang)]), InlineKeyboardMarkup(rows))
 
 
-@on(btn.DECIDE_MONTH, "conversion_decide", _dated(month_of))
+@on(btn.DECIDE_MONTH, "conversion_decide", dated(month_of))
 async def decide_month(turn: Turn, conversion_id: int, month: date) -> None:
     """Another "Ngày chính thức" on a calendar: from month 12 to today; a day tapped is the decision."""
     p = await _attempt(turn, lambda: conversion.pending(turn.session, turn.actor, conversion_id), "conversion_decide")
@@ -84,7 +84,7 @@ async def decide_month(turn: Turn, conversion_id: int, month: date) -> None:
     turn.edit(turn.t("conversion.ask_day", name=esc(p.full_name), day=fmt_date(p.month12)), markup)
 
 
-@on(btn.DECIDE_OK, "conversion_decide", _dated(day_of))  # a day like 31/02 is forged: refused
+@on(btn.DECIDE_OK, "conversion_decide", dated(day_of))  # a day like 31/02 is forged: refused
 async def decide_ok(turn: Turn, conversion_id: int, day: date) -> None:
     member = await _attempt(turn, lambda: conversion.decide(turn.session, turn.actor, conversion_id, day),
                             "conversion_decide")

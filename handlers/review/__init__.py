@@ -12,15 +12,14 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
 from models import review
-from models.callback_data import any_of
 from models.dates import VIETNAM
 
 from ..feature import Command, Feature, PanelItem
 from ..keyboards import MENU_TEXT
-from ..steps import add_buttons, conversation
+from ..steps import TYPED, add_buttons, conversation
 from ..turn import Turn, member_handler, services_of
 from . import buttons as btn
 from .render import render_open, render_reminder, render_result
@@ -49,7 +48,7 @@ def register(app: Application) -> None:
     app.add_handler(conversation(
         "review_round",
         [CallbackQueryHandler(steps.open_pressed, pattern=btn.OPEN.exact), CommandHandler("review", review_command)],
-        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in {
+        steps.TRAIL.states({
             steps.UNIT: [CallbackQueryHandler(steps.chose_unit, pattern=btn.UNIT.pattern)],
             steps.YEAR: [CallbackQueryHandler(steps.chose_year, pattern=btn.YEAR.pattern)],
             steps.SELF_DAY: [CallbackQueryHandler(steps.day_pressed, pattern=btn.DAY.pattern),
@@ -57,9 +56,9 @@ def register(app: Application) -> None:
             steps.MEET_DAY: [CallbackQueryHandler(steps.day_pressed, pattern=btn.DAY.pattern),
                              CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern)],
             steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.pattern)],
-        }.items()},
+        }),
     ))
-    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
+    add_buttons(app, [steps.stale_step])
     pressed = [CallbackQueryHandler(sheet.start_pressed, pattern=btn.START.pattern),
                CallbackQueryHandler(sheet.proxy_pressed, pattern=btn.PROXY.pattern),
                CallbackQueryHandler(sheet.step_pressed, pattern=btn.STEP.pattern),
@@ -75,7 +74,7 @@ def register(app: Application) -> None:
             CallbackQueryHandler(typed.change_pressed, pattern=btn.CHANGE_TO.pattern)]
     # One conversation for every text the review waits for: a button of another one re-enters it, so a text
     # typed next goes to what was asked last (a self-review's step, a comment, a reason), never to an older one.
-    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
+    text = TYPED & ~MENU_TEXT
     app.add_handler(conversation("review_self", [*pressed, *asks], {
         sheet.WRITING: [MessageHandler(text, sheet.got_text)], typed.WRITING: [MessageHandler(text, typed.got_text)]}))
     add_buttons(app, [(appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),

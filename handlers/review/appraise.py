@@ -9,13 +9,13 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import review
-from models.review import LEVELS, Appraisal, ReviewError, RoundState
+from models.review import LEVELS, Appraisal, RoundState
 
 from ..i18n import t
 from ..turn import Turn, esc
 from . import buttons as btn
 from .documents import cell_buttons
-from .sheet import form_button, refused, summary
+from .sheet import attempt, form_button, summary
 from .views import acting, level_rows, member_lines, opens, state_line
 
 MOST_BUTTONS = 30
@@ -41,10 +41,8 @@ def appraisal_screen(lang: str, a: Appraisal) -> tuple[str, InlineKeyboardMarkup
 
 
 async def show_appraisal(turn: Turn, round_id: int, cell_id: int, *, edit: bool) -> None:
-    try:
-        a = await review.appraisal(turn.session, turn.actor, round_id, cell_id)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_appraisal")
+    a = await attempt(turn, review.appraisal(turn.session, turn.actor, round_id, cell_id), "review_appraisal")
+    if a is None:
         return
     text, markup = appraisal_screen(turn.lang, a)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
@@ -52,10 +50,8 @@ async def show_appraisal(turn: Turn, round_id: int, cell_id: int, *, edit: bool)
 
 async def show_member(turn: Turn, entry_id: int, *, edit: bool) -> None:
     """A sent member's page for the cell: the self-review, the cell's comments, the vote, the proposal."""
-    try:
-        s = await review.member_sheet(turn.session, turn.actor, entry_id)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_member")
+    s = await attempt(turn, review.member_sheet(turn.session, turn.actor, entry_id), "review_member")
+    if s is None:
         return
     lang, e = turn.lang, s.entry
     x = review.line_of(s.round, e, s.full_name)

@@ -16,7 +16,7 @@ from ..steps import parse_or_refuse, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .documents import summary_button
-from .sheet import refused
+from .sheet import attempt, refused
 from .views import acting, level_name, level_rows, member_lines, opens
 
 MOST_BUTTONS = 30
@@ -36,10 +36,8 @@ async def show_rounds(turn: Turn) -> None:
 
 
 async def show_round(turn: Turn, round_id: int, *, edit: bool) -> None:
-    try:
-        view = await review.round_view(turn.session, turn.actor, round_id)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_round")
+    view = await attempt(turn, review.round_view(turn.session, turn.actor, round_id), "review_round")
+    if view is None:
         return
     lines = [turn.t("review.decide_head", unit=esc(view.unit_name), year=view.round.year), ""]
     summary = await documents.summary(turn.session, turn.actor, round_id)
@@ -63,10 +61,8 @@ async def show_round(turn: Turn, round_id: int, *, edit: bool) -> None:
 
 
 async def show_cell(turn: Turn, round_id: int, cell_id: int, *, edit: bool) -> None:
-    try:
-        a = await review.cell_proposals(turn.session, turn.actor, round_id, cell_id)
-    except ReviewError as exc:
-        await refused(turn, exc, "review_cell")
+    a = await attempt(turn, review.cell_proposals(turn.session, turn.actor, round_id, cell_id), "review_cell")
+    if a is None:
         return
     lang = turn.lang
     lines = [t(lang, "review.decide_cell_head", cell=esc(a.cell_name), year=a.round.year), ""]

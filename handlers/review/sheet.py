@@ -7,7 +7,7 @@ typed is remembered in the conversation. The secretary's ✍️ Làm thay opens 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ConversationHandler
@@ -24,6 +24,7 @@ from . import buttons as btn
 WRITING = 0  # the conversation's one state: a text step is waiting for what the member types
 TYPED = "review_writing"  # user_data: (entry id, the text's place) while a text step waits
 TEXTS = review.TEXT_FIELDS
+T = TypeVar("T")
 
 
 def screens(s: Sheet) -> list[str]:
@@ -181,6 +182,15 @@ async def refused(turn: Turn, exc: ReviewError, what: str) -> None:
             turn.reply(turn.t(f"review.refused.{exc.reason}"))
 
 
+async def attempt(turn: Turn, action: Awaitable[T], what: str) -> T | None:
+    """What models/review gives, or None once its refusal is said (see refused; recorded as `what`)."""
+    try:
+        return await action
+    except ReviewError as exc:
+        await refused(turn, exc, what)
+        return None
+
+
 async def show(turn: Turn, s: Sheet, step: str, *, edit: bool = True) -> Any:
     """Put the step's screen (in place, or a new message); the conversation waits for text on a text step."""
     record = await review.year_record(turn.session, s.entry.member_id, s.round.year) if step == "i" else None
@@ -208,10 +218,8 @@ async def _acting(turn: Turn, codec, what: str, act: Callable[..., Awaitable[She
 
 
 async def _open_sheet(turn: Turn, entry_id: int, what: str, *, edit: bool) -> Any:
-    try:
-        s = await review.sheet(turn.session, turn.actor, entry_id)
-    except ReviewError as exc:
-        await refused(turn, exc, what)
+    s = await attempt(turn, review.sheet(turn.session, turn.actor, entry_id), what)
+    if s is None:
         return ConversationHandler.END
     if s.entry.submitted:
         markup = sent_markup(turn.lang, s)

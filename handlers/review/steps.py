@@ -184,12 +184,7 @@ async def confirmed(turn: Turn):
     return ConversationHandler.END
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of an opening that is over."""
-    turn.answer(turn.t("review.expired"), alert=True)
-
-
 TRAIL = Trail("review_round", DRAFT, btn.BACK, btn.QUIT, {
     UNIT: _ask_unit, YEAR: _ask_year, SELF_DAY: _ask_self_day, MEET_DAY: _ask_meet_day,
 }, "review.expired")
+stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over

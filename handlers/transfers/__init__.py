@@ -4,21 +4,20 @@ panel's 🔁 Chuyển sinh hoạt lists the open ones, each completed or cancell
 and refusals are models/transfers.py's."""
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from models import transfers
-from models.callback_data import any_of
 
 from ..feature import Feature, PanelItem
 from ..keyboards import MENU_TEXT
-from ..steps import conversation
+from ..steps import TYPED, add_buttons, conversation
 from . import buttons as btn
 
 
 def register(app: Application) -> None:
     from . import steps, views
 
-    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
+    text = TYPED & ~MENU_TEXT
     states = {
         steps.KIND: [CallbackQueryHandler(steps.chose_kind, pattern=btn.KIND.pattern)],
         steps.DEST: [CallbackQueryHandler(steps.chose_dest, pattern=btn.DEST.pattern),
@@ -33,9 +32,9 @@ def register(app: Application) -> None:
     app.add_handler(conversation(
         "transfer",
         [CallbackQueryHandler(steps.start, pattern=btn.START.pattern)],
-        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in states.items()},
+        steps.TRAIL.states(states),
     ))
-    app.add_handler(CallbackQueryHandler(steps.stale_step, pattern=any_of(*btn.CONVERSATION)))
+    add_buttons(app, [steps.stale_step])
     for callback, codec in ((views.list_button, btn.LIST), (views.page_button, btn.PAGE),
                             (views.ask_button, btn.ASK), (views.done_button, btn.DONE),
                             (views.drop_button, btn.DROP)):

@@ -285,13 +285,8 @@ async def confirmed(turn: Turn):
     return ConversationHandler.END
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of a transfer's conversation that is over."""
-    turn.answer(turn.t("transfer.expired"), alert=True)
-
-
 # ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
 TRAIL = Trail("transfer", DRAFT, btn.BACK, btn.QUIT, {
     KIND: _ask_kind, DEST: _ask_dest_again, NAME: _ask_name, DATE: _ask_date, UNTIL: _ask_until,
 }, "transfer.expired")
+stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over

@@ -8,60 +8,47 @@ buttons.py the callback data.
 """
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler
 
 from models import votes
-from models.callback_data import any_of
 
 from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import MENU_TEXT
-from ..steps import add_buttons, add_command, conversation
+from ..steps import TYPED, add_buttons, add_command, conversation, entry
 from . import buttons as btn
 from . import printout, render, steps, views
 
-# The buttons answered outside the conversations, in this order (after them and /votes).
-BUTTONS = (
-    (views.open_pressed, btn.OPEN.pattern),
-    (views.result_pressed, btn.RESULT.pattern),
-    (views.status_pressed, btn.STATUS.pattern),
-    (views.close_asked, btn.CLOSE_ASK.pattern),
-    (views.close_confirmed, btn.CLOSE_YES.pattern),
-    (views.roll_pressed, btn.ROLL.pattern),
-    (printout.print_pressed, btn.PRINT.pattern),
-)
+# The buttons answered outside the conversations, in this order (after them and /votes); each handler knows
+# the codec it answers (steps.answers).
+BUTTONS = (views.open_pressed, views.result_pressed, views.status_pressed, views.close_asked, views.close_confirmed,
+           views.roll_pressed, printout.print_pressed)
 
 
 def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
     opening_steps = {  # /vote's steps, each with ◀ Quay lại and ✖ Hủy (steps.TRAIL)
         steps.CELL: [CallbackQueryHandler(steps.chose_cell, pattern=btn.CELL.pattern)],
-        steps.QUESTION: [MessageHandler(text, steps.got_question),
+        steps.QUESTION: [MessageHandler(TYPED, steps.got_question),
                          CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("question"))],
         steps.OPTIONS: [CallbackQueryHandler(steps.standard_options, pattern=btn.STANDARD_OPTIONS.exact),
                         CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("options")),
-                        MessageHandler(text, steps.got_options)],
+                        MessageHandler(TYPED, steps.got_options)],
         steps.CLOSES: [CallbackQueryHandler(steps.chose_closes, pattern=btn.CLOSES.pattern),
                        CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("closes")),
-                       MessageHandler(text, steps.got_closes)],
+                       MessageHandler(TYPED, steps.got_closes)],
         steps.SETTINGS: [CallbackQueryHandler(steps.toggled, pattern=btn.TOGGLE.pattern),
                          CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
     }
-    opening = conversation(
-        "vote",
-        [CommandHandler("vote", steps.vote_command),
-         CallbackQueryHandler(steps.vote_command, pattern=btn.PANEL.exact)],
-        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in opening_steps.items()},
-    )
+    opening = conversation("vote", entry("vote", steps.vote_command, btn.PANEL), steps.TRAIL.states(opening_steps))
     # A tap is a conversation only for "Ý kiến khác": the next text is the opinion.
     tapping = conversation(
         "vote_opinion",
         [CallbackQueryHandler(views.tapped, pattern=btn.CAST.pattern)],
-        {views.OTHER_TEXT: [MessageHandler(text & ~MENU_TEXT, views.got_text)]},
+        {views.OTHER_TEXT: [MessageHandler(TYPED & ~MENU_TEXT, views.got_text)]},
         timeout=900,
     )
     app.add_handler(tapping)
     app.add_handler(opening)
-    add_buttons(app, [(steps.stale_step, any_of(*btn.CONVERSATION))])
+    add_buttons(app, [steps.stale_step])
     add_command(app, "votes", views.list_command, menu="menu.votes")
     add_buttons(app, BUTTONS)
 

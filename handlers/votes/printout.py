@@ -9,7 +9,7 @@ from models.permissions import may_manage_cell
 
 from ..paper import plain, printed_on, send_sheet, sheet_members
 from ..printing import Sheet
-from ..steps import refuse
+from ..steps import answers, named_item, refuse
 from ..turn import Turn, member_handler
 from . import buttons as btn
 from .ballot import when
@@ -18,10 +18,10 @@ from .render import result_text
 HEAD_LINES = 2  # result_text's title and its line under it: the sheet has its own
 
 
+@answers(btn.PRINT)
 @member_handler
 async def print_pressed(turn: Turn):
-    ids = btn.PRINT.parse(turn.update.callback_query.data)
-    vote = await votes.get_vote(turn.session, ids[0]) if ids else None
+    vote = await named_item(turn, btn.PRINT, votes.get_vote)
     if vote is None or not may_manage_cell(turn.actor, vote.cell):
         await refuse(turn, "vote_print")
         return

@@ -332,13 +332,6 @@ async def _open(turn: Turn, draft: dict, *, edit: bool) -> None:
     tell_outbox(turn, votes.BALLOT_DELIVERY, wake=True)
 
 
-@member_handler
-async def stale_step(turn: Turn):
-    """A button of a /vote conversation that is over."""
-    turn.answer(turn.t("vote.expired"), alert=True)
-
-
-
 KEPT = {  # a step → what the draft keeps of it, the line saying so, the step asked next
     "question": Kept("question", lambda turn, draft: turn.t("vote.question_chosen", question=esc(draft["question"])),
                      _ask_options),
@@ -357,3 +350,4 @@ async def kept(turn: Turn):
 TRAIL = Trail("vote", DRAFT, btn.BACK, btn.QUIT, {
     CELL: _ask_cell_again, QUESTION: _ask_question_again, OPTIONS: _ask_options, CLOSES: _ask_closes,
 }, "vote.expired")
+stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over

@@ -25,7 +25,7 @@ from models.votes import Cast, Vote
 
 from ..live_status import tell_outbox
 from ..render import CAPTION_LIMIT, visible_length
-from ..steps import item_handler, refuse
+from ..steps import answers, item_handler, named_item, refuse
 from ..turn import Turn, esc, handler, member_handler
 from . import buttons as btn
 from .ballot import ballot_markup, ballot_text, chosen_text, option_label, short
@@ -255,11 +255,11 @@ async def _may_see_roll(turn: Turn, vote: Vote) -> bool:
     return not vote.is_secret and may_manage_cell(turn.actor, vote.cell)
 
 
+@answers(btn.OPEN)
 @member_handler
 async def open_pressed(turn: Turn):
     """From /votes: the ballot again, as it stands for this member."""
-    ids = btn.OPEN.parse(turn.update.callback_query.data)
-    vote = await votes.get_vote(turn.session, ids[0]) if ids else None
+    vote = await named_item(turn, btn.OPEN, votes.get_vote)
     elector = await votes.elector(turn.session, vote.id, turn.actor.member_id) if vote else None
     if vote is None or elector is None:
         await refuse(turn, "vote_open_ballot")
