@@ -26,13 +26,13 @@ from . import audit, clock, deliveries, probation, probation_file, rulesfile, vo
 from .base import Base
 from .dates import VIETNAM, local_today
 from .members import Member
-from .permissions import Action, Actor, committee_paths, within_clause
+from .permissions import Action, Actor, committee_paths, scope_paths, within_clause
 from .probation_file import FileError, ProbationFileItem
 from .transfers import Direction, Transfer, TransferKind, TransferState
 from .units import Unit
 
 __all__ = ["DECIDED_DELIVERY", "Conversion", "ConversionError", "Offer", "Pending", "Rules", "State", "Waiting",
-           "away_members", "check_open", "decide", "may_decide", "offer", "open_conversion_vote", "pending", "rules",
+           "awaiting_committee", "away_members", "check_open", "decide", "may_decide", "offer", "open_conversion_vote", "pending", "rules",
            "state", "told", "waiting", "waiting_count"]
 
 DECIDED_DELIVERY = "conversion_decided"  # to the member, once the committee decided; ref_id: the Conversion's id
@@ -309,14 +309,13 @@ class Waiting:
     full_name: str
     cell_name: str
     result: votes.VoteResult
+    decides: bool = True  # the actor is a committee above the cell (may_decide)
 
 
-async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
-    """The passed conversion votes waiting for this committee's decision (cells below it), oldest first."""
-    paths = committee_paths(actor, Action.decide_conversion)
+async def _waiting(session: AsyncSession, actor: Actor, paths: list[str] | None, limit: int) -> list[Waiting]:
     if paths == []:
         return []
-    stmt = (select(Conversion.id, Conversion.vote_id, Member.id, Member.full_name, Unit.name)
+    stmt = (select(Conversion.id, Conversion.vote_id, Member.id, Member.full_name, Unit.name, Unit.path)
             .join(Member, Member.id == Conversion.member_id).join(Unit, Unit.id == Member.cell_id)
             .join(votes.Vote, votes.Vote.id == Conversion.vote_id)
             .where(and_(Conversion.decided_at.is_(None), Member.official_on.is_(None),
@@ -325,11 +324,22 @@ async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list
     if paths is not None:
         stmt = stmt.where(within_clause(paths))
     found = []
-    for conversion_id, vote_id, member_id, name, cell_name in (await session.execute(stmt)).all():
+    for conversion_id, vote_id, member_id, name, cell_name, path in (await session.execute(stmt)).all():
         result = await _passed(session, vote_id)
         if result.passed:
-            found.append(Waiting(conversion_id, member_id, name, cell_name, result))
+            found.append(Waiting(conversion_id, member_id, name, cell_name, result, may_decide(actor, path)))
     return found
+
+
+async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
+    """The passed conversion votes waiting for this committee's decision (cells below it), oldest first."""
+    return await _waiting(session, actor, committee_paths(actor, Action.decide_conversion), limit)
+
+
+async def awaiting_committee(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
+    """The to-do's: the passed conversion votes of the cells `actor` manages (a secretary's own cell, a
+    committee's cells below it) not decided yet, oldest first; `decides` says whether the actor decides."""
+    return await _waiting(session, actor, scope_paths(actor, Action.manage_cell), limit)
 
 
 async def waiting_count(session: AsyncSession, actor: Actor) -> int:

@@ -23,6 +23,7 @@ from . import clock, deliveries
 from .accounts import Account
 from .anniversaries import Occasion
 from .base import Base
+from .conversion import Waiting as ConversionWaiting
 from .dates import VIETNAM
 from .meetings import Meeting, MeetingKind, MeetingState, answers
 from .meetings.schema import MeetingDocument
@@ -119,12 +120,14 @@ class Todo:
     anniversaries: tuple[Occasion, ...] = ()  # birthdays, mừng thọ, party-join anniversaries in the coming days
     transfers: tuple[TransferDue, ...] = ()  # open transfers whose next deadline is near or past
     arrivals: tuple[TransferLine, ...] = ()  # members coming to the officer's cells, not received yet
+    conversions: tuple[ConversionWaiting, ...] = ()  # passed conversion votes waiting for the committee's decision
 
     @property
     def empty(self) -> bool:
         return not (self.meetings or self.notices or self.feedback or self.corrections or self.votes
                     or self.blocked.total or self.no_thematic.total or self.probation
-                    or self.anniversaries or self.transfers or self.arrivals)
+                    or self.anniversaries or self.transfers or self.arrivals
+                    or self.conversions)
 
 
 def _names(names: list[str], total: int | None = None) -> Names:
@@ -135,7 +138,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     """What waits for this officer now, within what they may see; an empty Todo for anyone else."""
     if not actor.is_officer:
         return Todo()
-    from . import anniversaries, corrections, feedback, probation, transfers
+    from . import anniversaries, conversion, corrections, feedback, probation, transfers
 
     now = now or clock.now()
     cells = await managed_cells(session, actor)
@@ -159,6 +162,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
         anniversaries=tuple(await anniversaries.upcoming(session, actor, today)),
         transfers=tuple(d for d in await transfers.due(session, actor, today) if d.line.transfer.id not in received_here),
         arrivals=coming,
+        conversions=tuple(await conversion.awaiting_committee(session, actor, LINES_MAX)),
     )
 
 

@@ -99,6 +99,11 @@ def lines(found: Todo, lang: str, tz: tzinfo) -> tuple[list[str], list[list[Inli
         text.append("\n".join([t(lang, "transfer.arrivals", count=len(found.arrivals)),
                                *(arrival_line(lang, a) for a in found.arrivals[:todo.LINES_MAX])]))
         rows += [[arrival_button(lang, a)] for a in found.arrivals[:todo.LINES_MAX]]
+    for w in found.conversions:
+        text.append(t(lang, "conversion.todo_line", name=esc(w.full_name), cell=esc(w.cell_name)))
+        if w.decides:
+            rows.append([InlineKeyboardButton(t(lang, "conversion.todo_button", name=short(w.full_name)),
+                                              callback_data=probation_btn.DECIDE.data(w.conversion_id))])
     if found.anniversaries:
         section, buttons = occasions_section(lang, found.anniversaries, todo.LINES_MAX)
         text.append(section)

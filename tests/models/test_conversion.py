@@ -212,3 +212,30 @@ async def test_refusals(session, cell):
     assert (await session.get(Member, young.id)).official_on == date(2026, 12, 1)
     with pytest.raises(ConversionError, match="not_probationary"):
         await _open(session, cell)
+
+
+async def test_a_passed_vote_waits_in_the_todo_of_the_committee_and_of_the_secretary(session, cell):
+    from handlers.todo.render import lines
+    from models.dates import VIETNAM
+    from models.todo import todo_for
+
+    sec = await member_actor(session, cell["full"][0].id)
+    ward = await member_actor(session, cell["ward"].id)
+    conv = await _open(session, cell)
+    await _cast(session, conv.vote_id, cell["full"][:6], 1)
+    assert (await todo_for(session, ward, NOW)).conversions == ()  # the vote open still
+    await votes.close_vote(session, conv.vote_id)
+    line = "🎓 Phan Minh Khôi (Chi bộ 1): chi bộ đã biểu quyết đạt, chờ cấp ủy công nhận"
+    # The committee: the line, and its button to decide.
+    text, rows = lines(await todo_for(session, ward, NOW), "vi", VIETNAM)
+    assert line in text
+    assert [(b.text, b.callback_data) for r in rows for b in r if b.callback_data.startswith("dbx")] == [
+        ("🎓 Công nhận: Phan Minh Khôi", f"dbx:{conv.id}")]
+    # The secretary: the line, no button (the committee decides).
+    text, rows = lines(await todo_for(session, sec, NOW), "vi", VIETNAM)
+    assert line in text and not [b for r in rows for b in r if b.callback_data.startswith("dbx")]
+    # Another ward's committee sees nothing; once decided, no one does.
+    assert (await todo_for(session, await member_actor(session, cell["far"].id), NOW)).conversions == ()
+    await conversion.decide(session, ward, conv.id, today=TODAY)
+    assert (await todo_for(session, ward, NOW)).conversions == ()
+    assert (await todo_for(session, sec, NOW)).conversions == ()
