@@ -8,8 +8,8 @@ The vote is an ordinary vote of the cell (models/votes): full members vote, prob
 rule and base are the rules file's ⚠ (models/rules/probation_2025.toml, [conversion]): at least two thirds of the
 full members, the base leaving out members transferred out temporarily on the vote's day and those excused from
 the meeting the vote is held at (a meeting of the cell today whose roll-call is open), unless they vote anyway.
-A vote that did not pass may be followed by another; one at a time, and none while a passed one waits for the
-committee. The decision's "Ngày chính thức" is month 12 by default (Charter art. 5: the day probation ends), or
+A vote that did not pass may be followed by another (after the rules' waiting days, none by default, up to the
+rules' number of votes, ⚠ three); one at a time, and none while a passed one waits for the committee. The decision's "Ngày chính thức" is month 12 by default (Charter art. 5: the day probation ends), or
 a day the committee picks, never before month 12 nor in the future.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Date, ForeignKey, and_, or_, select
+from sqlalchemy import Date, ForeignKey, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +67,8 @@ class Rules:
     leave_out: frozenset[str]
     vote_needs: tuple[str, ...]  # the file's items in before the vote
     vote_hours: int
+    revote_after_days: int = 0  # ⚠ a vote not passed may be held again this many days after it closed
+    max_votes: int = 0  # ⚠ votes without two thirds after which the committee above decides (0: no limit)
 
 
 @cache
@@ -76,7 +78,8 @@ def rules() -> Rules:
     needs = tuple(str(x) for x in data["vote_needs"])
     if not leave_out <= LEAVE_OUT or not set(needs) <= set(probation_file.items()):
         raise ValueError(f"{probation.RULES_FILE}: [conversion] leave_out or vote_needs names an unknown entry")
-    return Rules(votes.PassRule(str(data["pass_rule"])), leave_out, needs, int(data["vote_hours"]))
+    return Rules(votes.PassRule(str(data["pass_rule"])), leave_out, needs, int(data["vote_hours"]),
+                 int(data.get("revote_after_days", 0)), int(data.get("max_votes", 0)))
 
 
 # --- the vote -------------------------------------------------------------------------------------------------------
@@ -150,7 +153,21 @@ async def check_open(session: AsyncSession, actor: Actor, member_id: int, today:
             raise ConversionError("vote_open")
         if conversion.decided_at is None and (await _passed(session, vote.id)).passed:
             raise ConversionError("awaiting_decision")
+        await _check_again(session, member.id, vote.closed_at, today)
     return member, cell, latest
+
+
+async def _check_again(session: AsyncSession, member_id: int, closed_at: datetime, today: date) -> None:
+    """Another vote after one that did not pass: not past the rules' number of votes (ConversionError
+    votes_exhausted: the committee above decides), nor before the rules' days from the last one closed
+    (revote_too_soon, with the day it may be held)."""
+    r = rules()
+    held = await session.scalar(select(func.count(Conversion.id)).where(Conversion.member_id == member_id)) or 0
+    if r.max_votes and held >= r.max_votes:
+        raise ConversionError("votes_exhausted", count=held)
+    again = closed_at.astimezone(VIETNAM).date() + timedelta(days=r.revote_after_days)
+    if today < again:
+        raise ConversionError("revote_too_soon", day=again)
 
 
 async def open_conversion_vote(session: AsyncSession, actor: Actor, member_id: int, question: str, *,

@@ -239,3 +239,38 @@ async def test_a_passed_vote_waits_in_the_todo_of_the_committee_and_of_the_secre
     await conversion.decide(session, ward, conv.id, today=TODAY)
     assert (await todo_for(session, ward, NOW)).conversions == ()
     assert (await todo_for(session, sec, NOW)).conversions == ()
+
+
+async def test_a_failed_vote_is_held_again_after_the_rules_days_three_at_most(session, cell, monkeypatch):
+    import dataclasses
+
+    from handlers.i18n import t
+
+    r = conversion.rules()
+    assert (r.revote_after_days, r.max_votes) == (0, 3)  # the rules file: no waiting period, three votes (⚠)
+    monkeypatch.setattr(conversion, "rules", lambda: dataclasses.replace(r, revote_after_days=7))
+
+    async def failed(today: date) -> None:
+        sec = await member_actor(session, cell["full"][0].id)
+        conv = await conversion.open_conversion_vote(session, sec, cell["young"].id, "Q", today=today)
+        await _cast(session, conv.vote_id, cell["full"][:5], 1)  # 5 of 9: not two thirds
+        await votes.close_vote(session, conv.vote_id)
+
+    await failed(TODAY)  # closed on 4/12 (Huế)
+    with pytest.raises(ConversionError, match="revote_too_soon") as refused:
+        await _open(session, cell)
+    assert refused.value.details == {"day": date(2026, 12, 11)}
+    assert t("vi", "probation.refused.revote_too_soon", day="11/12/2026") == (
+        "Cuộc biểu quyết trước chưa đạt; theo quy định, chi bộ biểu quyết lại từ ngày 11/12/2026.")
+    with pytest.raises(ConversionError, match="revote_too_soon"):
+        await conversion.check_open(session, await member_actor(session, cell["full"][0].id), cell["young"].id,
+                                    date(2026, 12, 10))
+    clock.freeze(NOW + timedelta(days=7))
+    await failed(date(2026, 12, 11))
+    clock.freeze(NOW + timedelta(days=14))
+    await failed(date(2026, 12, 18))
+    clock.freeze(NOW + timedelta(days=30))
+    with pytest.raises(ConversionError, match="votes_exhausted") as refused:
+        await conversion.check_open(session, await member_actor(session, cell["full"][0].id), cell["young"].id,
+                                    date(2027, 1, 4))
+    assert refused.value.details == {"count": 3}
