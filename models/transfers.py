@@ -271,13 +271,19 @@ async def complete_transfer(session: AsyncSession, actor: Actor, transfer_id: in
         raise TransferError("outside_handbook")
     if moves and transfer.unit_id is not None:
         await _move(session, transfer, transfer.unit_id, member, cell, on)
+    await _done(session, actor, "transfer_completed", transfer, on, cell.id, transfer.unit_id if moves else None)
+    return transfer
+
+
+async def _done(session: AsyncSession, actor: Actor, action: str, transfer: Transfer, on: date, from_cell_id: int,
+                to_cell_id: int | None) -> None:
+    """The transfer marked done on `on`, audited as `action` (the cells at both ends when the member moved)."""
     transfer.state, transfer.closed_on = TransferState.done, on
     await session.flush()
-    await audit.record(session, "transfer_completed", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=member.id,
-                       detail={"transfer_id": transfer.id, "on": on.isoformat(), "from_cell_id": cell.id,
-                               "to_cell_id": transfer.unit_id if moves else None})
-    return transfer
+    await audit.record(session, action, actor_telegram_id=actor.telegram_user_id, actor_member_id=actor.member_id,
+                       subject_member_id=transfer.member_id,
+                       detail={"transfer_id": transfer.id, "on": on.isoformat(), "from_cell_id": from_cell_id,
+                               "to_cell_id": to_cell_id})
 
 
 def _is_move(t: Transfer) -> bool:
@@ -315,12 +321,7 @@ async def receive_transfer(session: AsyncSession, actor: Actor, transfer_id: int
         raise TransferError("date_before_decision")
     member, from_cell = found
     await _move(session, transfer, to_cell.id, member, from_cell, on)
-    transfer.state, transfer.closed_on = TransferState.done, on
-    await session.flush()
-    await audit.record(session, "transfer_received", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=member.id,
-                       detail={"transfer_id": transfer.id, "on": on.isoformat(), "from_cell_id": from_cell.id,
-                               "to_cell_id": to_cell.id})
+    await _done(session, actor, "transfer_received", transfer, on, from_cell.id, to_cell.id)
     return Arrival(transfer, member, from_cell, to_cell)
 
 
