@@ -8,8 +8,8 @@ The vote is an ordinary vote of the cell (models/votes): full members vote, prob
 rule and base are the rules file's ⚠ (models/rules/probation_2025.toml, [conversion]): at least two thirds of the
 full members, the base leaving out members transferred out temporarily on the vote's day and those excused from
 the meeting the vote is held at (a meeting of the cell today whose roll-call is open), unless they vote anyway.
-A vote that did not pass may be followed by another; one at a time, and none while a passed one waits for the
-committee. The decision's "Ngày chính thức" is month 12 by default (Charter art. 5: the day probation ends), or
+A vote that did not pass may be followed by another (after the rules' waiting days, none by default, up to the
+rules' number of votes, ⚠ three); one at a time, and none while a passed one waits for the committee. The decision's "Ngày chính thức" is month 12 by default (Charter art. 5: the day probation ends), or
 a day the committee picks, never before month 12 nor in the future.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Date, ForeignKey, and_, or_, select
+from sqlalchemy import Date, ForeignKey, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,13 +26,13 @@ from . import audit, clock, deliveries, probation, probation_file, rulesfile, vo
 from .base import Base
 from .dates import VIETNAM, local_today
 from .members import Member
-from .permissions import Action, Actor, committee_paths, within_clause
+from .permissions import Action, Actor, committee_paths, scope_paths, within_clause
 from .probation_file import FileError, ProbationFileItem
 from .transfers import Direction, Transfer, TransferKind, TransferState
 from .units import Unit
 
 __all__ = ["DECIDED_DELIVERY", "Conversion", "ConversionError", "Offer", "Pending", "Rules", "State", "Waiting",
-           "away_members", "check_open", "decide", "may_decide", "offer", "open_conversion_vote", "pending", "rules",
+           "awaiting_committee", "away_members", "check_open", "decide", "may_decide", "offer", "open_conversion_vote", "pending", "rules",
            "state", "told", "waiting", "waiting_count"]
 
 DECIDED_DELIVERY = "conversion_decided"  # to the member, once the committee decided; ref_id: the Conversion's id
@@ -67,6 +67,8 @@ class Rules:
     leave_out: frozenset[str]
     vote_needs: tuple[str, ...]  # the file's items in before the vote
     vote_hours: int
+    revote_after_days: int = 0  # ⚠ a vote not passed may be held again this many days after it closed
+    max_votes: int = 0  # ⚠ votes without two thirds after which the committee above decides (0: no limit)
 
 
 @cache
@@ -76,7 +78,8 @@ def rules() -> Rules:
     needs = tuple(str(x) for x in data["vote_needs"])
     if not leave_out <= LEAVE_OUT or not set(needs) <= set(probation_file.items()):
         raise ValueError(f"{probation.RULES_FILE}: [conversion] leave_out or vote_needs names an unknown entry")
-    return Rules(votes.PassRule(str(data["pass_rule"])), leave_out, needs, int(data["vote_hours"]))
+    return Rules(votes.PassRule(str(data["pass_rule"])), leave_out, needs, int(data["vote_hours"]),
+                 int(data.get("revote_after_days", 0)), int(data.get("max_votes", 0)))
 
 
 # --- the vote -------------------------------------------------------------------------------------------------------
@@ -150,7 +153,21 @@ async def check_open(session: AsyncSession, actor: Actor, member_id: int, today:
             raise ConversionError("vote_open")
         if conversion.decided_at is None and (await _passed(session, vote.id)).passed:
             raise ConversionError("awaiting_decision")
+        await _check_again(session, member.id, vote.closed_at, today)
     return member, cell, latest
+
+
+async def _check_again(session: AsyncSession, member_id: int, closed_at: datetime, today: date) -> None:
+    """Another vote after one that did not pass: not past the rules' number of votes (ConversionError
+    votes_exhausted: the committee above decides), nor before the rules' days from the last one closed
+    (revote_too_soon, with the day it may be held)."""
+    r = rules()
+    held = await session.scalar(select(func.count(Conversion.id)).where(Conversion.member_id == member_id)) or 0
+    if r.max_votes and held >= r.max_votes:
+        raise ConversionError("votes_exhausted", count=held)
+    again = closed_at.astimezone(VIETNAM).date() + timedelta(days=r.revote_after_days)
+    if today < again:
+        raise ConversionError("revote_too_soon", day=again)
 
 
 async def open_conversion_vote(session: AsyncSession, actor: Actor, member_id: int, question: str, *,
@@ -309,14 +326,13 @@ class Waiting:
     full_name: str
     cell_name: str
     result: votes.VoteResult
+    decides: bool = True  # the actor is a committee above the cell (may_decide)
 
 
-async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
-    """The passed conversion votes waiting for this committee's decision (cells below it), oldest first."""
-    paths = committee_paths(actor, Action.decide_conversion)
+async def _waiting(session: AsyncSession, actor: Actor, paths: list[str] | None, limit: int) -> list[Waiting]:
     if paths == []:
         return []
-    stmt = (select(Conversion.id, Conversion.vote_id, Member.id, Member.full_name, Unit.name)
+    stmt = (select(Conversion.id, Conversion.vote_id, Member.id, Member.full_name, Unit.name, Unit.path)
             .join(Member, Member.id == Conversion.member_id).join(Unit, Unit.id == Member.cell_id)
             .join(votes.Vote, votes.Vote.id == Conversion.vote_id)
             .where(and_(Conversion.decided_at.is_(None), Member.official_on.is_(None),
@@ -325,11 +341,22 @@ async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list
     if paths is not None:
         stmt = stmt.where(within_clause(paths))
     found = []
-    for conversion_id, vote_id, member_id, name, cell_name in (await session.execute(stmt)).all():
+    for conversion_id, vote_id, member_id, name, cell_name, path in (await session.execute(stmt)).all():
         result = await _passed(session, vote_id)
         if result.passed:
-            found.append(Waiting(conversion_id, member_id, name, cell_name, result))
+            found.append(Waiting(conversion_id, member_id, name, cell_name, result, may_decide(actor, path)))
     return found
+
+
+async def waiting(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
+    """The passed conversion votes waiting for this committee's decision (cells below it), oldest first."""
+    return await _waiting(session, actor, committee_paths(actor, Action.decide_conversion), limit)
+
+
+async def awaiting_committee(session: AsyncSession, actor: Actor, limit: int = 100) -> list[Waiting]:
+    """The to-do's: the passed conversion votes of the cells `actor` manages (a secretary's own cell, a
+    committee's cells below it) not decided yet, oldest first; `decides` says whether the actor decides."""
+    return await _waiting(session, actor, scope_paths(actor, Action.manage_cell), limit)
 
 
 async def waiting_count(session: AsyncSession, actor: Actor) -> int:

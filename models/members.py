@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
@@ -221,13 +222,14 @@ async def find_members(session: AsyncSession, query: str, within_path: str | Non
 
 
 async def member_ids_under(session: AsyncSession, paths: Sequence[str], *, but: int | None = None) -> list[int]:
-    """The ids of the members of every cell under any of these unit paths, in id order, `but` that one left out
-    (a broadcast's audience: its sender heard it before confirming)."""
+    """The ids of the living members of every cell under any of these unit paths, in id order, `but` that one
+    left out (a broadcast's audience: its sender heard it before confirming)."""
     if not paths:
         return []
     stmt = (
         select(Member.id).join(Unit, Unit.id == Member.cell_id)
-        .where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))).order_by(Member.id)
+        .where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)), Member.deceased_on.is_(None))
+        .order_by(Member.id)
     )
     if but is not None:
         stmt = stmt.where(Member.id != but)
@@ -235,13 +237,23 @@ async def member_ids_under(session: AsyncSession, paths: Sequence[str], *, but: 
 
 
 async def members_under(session: AsyncSession, unit_path: str, offset: int = 0, limit: int = 10) -> tuple[list[Member], int]:
-    """One page of the members of every cell under a unit, by cell then name, and the total."""
+    """One page of the members of every cell under a unit, by cell then name, those who died (deceased_on) after
+    everyone living; and the total, the dead included (deceased_under counts them)."""
     base = select(Member).join(Unit, Unit.id == Member.cell_id).where(Unit.path.startswith(unit_path, autoescape=True))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    dead_last = case((Member.deceased_on.is_(None), 0), else_=1)
     rows = await session.scalars(
-        base.options(selectinload(Member.cell)).order_by(Unit.path, Member.sort_name, Member.id).offset(offset).limit(limit)
+        base.options(selectinload(Member.cell)).order_by(dead_last, Unit.path, Member.sort_name, Member.id)
+        .offset(offset).limit(limit)
     )
     return list(rows.all()), total
+
+
+async def deceased_under(session: AsyncSession, unit_path: str) -> int:
+    """The members under a unit whose death is recorded: listed apart, never counted among its members."""
+    return await session.scalar(
+        select(func.count(Member.id)).join(Unit, Unit.id == Member.cell_id)
+        .where(Unit.path.startswith(unit_path, autoescape=True), Member.deceased_on.is_not(None))) or 0
 
 
 # -- the profile as shown: a read model in two queries ------------------------------------------

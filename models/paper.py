@@ -23,11 +23,11 @@ async def members_without_telegram(session: AsyncSession, cell_id: int) -> list[
 
     No permission check here: the caller decides who may print a cell's list
     (models.permissions.may_manage_cell). An account that blocked the bot is still linked
-    (accounts.unreachable_at): its member is not listed."""
+    (accounts.unreachable_at): its member is not listed; nor is a member who died (deceased_on)."""
     rows = await session.execute(
         select(Member.id, Member.full_name)
         .outerjoin(Account, Account.member_id == Member.id)
-        .where(Member.cell_id == cell_id, Account.telegram_user_id.is_(None))
+        .where(Member.cell_id == cell_id, Account.telegram_user_id.is_(None), Member.deceased_on.is_(None))
         .order_by(Member.sort_name, Member.id)
     )
     return [PaperMember(member_id, name) for member_id, name in rows.all()]

@@ -23,6 +23,7 @@ from . import clock, deliveries
 from .accounts import Account
 from .anniversaries import Occasion
 from .base import Base
+from .conversion import Waiting as ConversionWaiting
 from .dates import VIETNAM
 from .meetings import Meeting, MeetingKind, MeetingState, answers
 from .meetings.schema import MeetingDocument
@@ -31,6 +32,7 @@ from .permissions import OFFICER_ROLES, Action, Actor, managed_cells, member_act
 from .probation import Due as ProbationDue
 from .roles import Role
 from .transfers import Due as TransferDue
+from .transfers import TransferLine
 from .units import Unit, UnitKind
 
 TODO_DELIVERY = "todo"  # ref_id: TodoRun.id — one officer's to-do of one week
@@ -117,12 +119,15 @@ class Todo:
     probation: tuple[ProbationDue, ...] = ()  # probationary members with a deadline within the rules' window
     anniversaries: tuple[Occasion, ...] = ()  # birthdays, mừng thọ, party-join anniversaries in the coming days
     transfers: tuple[TransferDue, ...] = ()  # open transfers whose next deadline is near or past
+    arrivals: tuple[TransferLine, ...] = ()  # members coming to the officer's cells, not received yet
+    conversions: tuple[ConversionWaiting, ...] = ()  # passed conversion votes waiting for the committee's decision
 
     @property
     def empty(self) -> bool:
         return not (self.meetings or self.notices or self.feedback or self.corrections or self.votes
                     or self.blocked.total or self.no_thematic.total or self.probation
-                    or self.anniversaries or self.transfers)
+                    or self.anniversaries or self.transfers or self.arrivals
+                    or self.conversions)
 
 
 def _names(names: list[str], total: int | None = None) -> Names:
@@ -133,7 +138,7 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     """What waits for this officer now, within what they may see; an empty Todo for anyone else."""
     if not actor.is_officer:
         return Todo()
-    from . import anniversaries, corrections, feedback, probation, transfers
+    from . import anniversaries, conversion, corrections, feedback, probation, transfers
 
     now = now or clock.now()
     cells = await managed_cells(session, actor)
@@ -142,6 +147,8 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
     late = (today.month - 1) % 3 + 1 >= THEMATIC_FROM
     cells_proper = [c for c in cells if c.kind is UnitKind.cell] if late else []
     missing = await cells_without_thematic(session, [c.id for c in cells_proper], today, tz)
+    coming = tuple(await transfers.arrivals(session, actor))
+    received_here = {a.transfer.id for a in coming}  # their line says when; not twice
     return Todo(
         meetings=await _next_meetings(session, [c.id for c in cells], now),
         notices=await _unread_notices(session, actor, now),
@@ -153,7 +160,9 @@ async def todo_for(session: AsyncSession, actor: Actor, now: datetime | None = N
         quarter=(today.month - 1) // 3 + 1,
         probation=tuple(await probation.due(session, actor, today)),
         anniversaries=tuple(await anniversaries.upcoming(session, actor, today)),
-        transfers=tuple(await transfers.due(session, actor, today)),
+        transfers=tuple(d for d in await transfers.due(session, actor, today) if d.line.transfer.id not in received_here),
+        arrivals=coming,
+        conversions=tuple(await conversion.awaiting_committee(session, actor, LINES_MAX)),
     )
 
 

@@ -34,11 +34,12 @@ from .units import Unit
 from .workdays import add_working_days
 
 __all__ = [
-    "Deadlines", "Direction", "Due", "History", "MemberCell", "Purpose", "Rules", "Step", "Transfer", "TransferError",
-    "TransferKind", "TransferLine", "TransferState", "add_working_days", "cancel_transfer", "check_decision_date",
-    "check_end", "complete_transfer", "deadlines", "destination_cells", "due", "history", "may_record_anywhere",
-    "next_deadline", "open_count", "open_line", "open_transfer_of", "open_transfers", "past_cells",
-    "record_transfer", "rules", "temporary_in", "transfer_subject",
+    "Arrival", "Deadlines", "Direction", "Due", "History", "MemberCell", "Purpose", "Rules", "Step", "Transfer",
+    "TransferError", "TransferKind", "TransferLine", "TransferState", "add_working_days", "arrivals", "cancel_transfer",
+    "check_decision_date", "check_end", "complete_transfer", "deadlines", "destination_cells", "due", "history",
+    "may_record_anywhere", "next_deadline", "open_count", "open_line", "open_transfer_of", "open_transfers",
+    "past_cells", "receive_transfer", "record_transfer", "rules", "temporary_in", "to_tell_of_arrival",
+    "transfer_subject",
 ]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "transfers_2025.toml"
@@ -247,6 +248,14 @@ async def _open_transfer(session: AsyncSession, actor: Actor, transfer_id: int) 
     return transfer, member, cell
 
 
+async def _move(session: AsyncSession, transfer: Transfer, to_cell_id: int, member: Member, cell: Unit,
+                on: date) -> None:
+    """The member moved to the transfer's cell on `on`, the cell they leave kept in their past cells."""
+    since = await session.scalar(select(func.max(MemberCell.until_on)).where(MemberCell.member_id == member.id))
+    session.add(MemberCell(member_id=member.id, cell_id=cell.id, from_on=since, until_on=on, transfer_id=transfer.id))
+    member.cell_id = to_cell_id
+
+
 async def complete_transfer(session: AsyncSession, actor: Actor, transfer_id: int,
                             on: date | None = None) -> Transfer:
     """The transfer done, on `on` (today by default); audited. An official transfer out to a cell of the
@@ -261,17 +270,76 @@ async def complete_transfer(session: AsyncSession, actor: Actor, transfer_id: in
     if moves and transfer.unit_id is None:
         raise TransferError("outside_handbook")
     if moves and transfer.unit_id is not None:
-        since = await session.scalar(select(func.max(MemberCell.until_on)).where(MemberCell.member_id == member.id))
-        session.add(MemberCell(member_id=member.id, cell_id=cell.id, from_on=since, until_on=on,
-                               transfer_id=transfer.id))
-        member.cell_id = transfer.unit_id
+        await _move(session, transfer, transfer.unit_id, member, cell, on)
+    await _done(session, actor, "transfer_completed", transfer, on, cell.id, transfer.unit_id if moves else None)
+    return transfer
+
+
+async def _done(session: AsyncSession, actor: Actor, action: str, transfer: Transfer, on: date, from_cell_id: int,
+                to_cell_id: int | None) -> None:
+    """The transfer marked done on `on`, audited as `action` (the cells at both ends when the member moved)."""
     transfer.state, transfer.closed_on = TransferState.done, on
     await session.flush()
-    await audit.record(session, "transfer_completed", actor_telegram_id=actor.telegram_user_id,
-                       actor_member_id=actor.member_id, subject_member_id=member.id,
-                       detail={"transfer_id": transfer.id, "on": on.isoformat(), "from_cell_id": cell.id,
-                               "to_cell_id": transfer.unit_id if moves else None})
-    return transfer
+    await audit.record(session, action, actor_telegram_id=actor.telegram_user_id, actor_member_id=actor.member_id,
+                       subject_member_id=transfer.member_id,
+                       detail={"transfer_id": transfer.id, "on": on.isoformat(), "from_cell_id": from_cell_id,
+                               "to_cell_id": to_cell_id})
+
+
+def _is_move(t: Transfer) -> bool:
+    """An official transfer out to a cell of the handbook: the member arrives there with their record."""
+    return t.kind is TransferKind.official and t.direction is Direction.outgoing and t.unit_id is not None
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A member received into a cell of the handbook: the transfer done, the cells at both ends."""
+
+    transfer: Transfer
+    member: Member
+    from_cell: Unit
+    to_cell: Unit
+
+
+async def receive_transfer(session: AsyncSession, actor: Actor, transfer_id: int,
+                           on: date | None = None) -> Arrival:
+    """✅ Tiếp nhận: an officer of the cell an official transfer goes to receives the member, on `on` (today by
+    default): the member's cell changes, the cell they leave kept in their past cells, their profile and
+    Telegram account untouched; audited. Raises TransferError: not_allowed (no such transfer, not a move to a
+    cell of the handbook, a cell the actor does not manage), received (done already), cancelled,
+    date_before_decision."""
+    on = on or local_today()
+    # Two officers pressing at once: the second waits here for the first's commit, then finds it done.
+    transfer = await session.scalar(select(Transfer).where(Transfer.id == transfer_id).with_for_update())
+    found = await _member_and_cell(session, transfer.member_id) if transfer is not None else None
+    to_cell = await session.get(Unit, transfer.unit_id) if transfer is not None and _is_move(transfer) else None
+    if transfer is None or found is None or to_cell is None or not may_manage_cell(actor, to_cell):
+        raise TransferError("not_allowed")
+    if transfer.state is not TransferState.open:
+        raise TransferError("received" if transfer.state is TransferState.done else "cancelled")
+    if on < transfer.decided_on:
+        raise TransferError("date_before_decision")
+    member, from_cell = found
+    await _move(session, transfer, to_cell.id, member, from_cell, on)
+    await _done(session, actor, "transfer_received", transfer, on, from_cell.id, to_cell.id)
+    return Arrival(transfer, member, from_cell, to_cell)
+
+
+async def to_tell_of_arrival(session: AsyncSession, arrival: Arrival, actor: Actor) -> list[tuple[int, str | None]]:
+    """Who hears that a member was received, but the officer who received them and the member (told apart):
+    the officers of both cells (models.feedback.sweeps.cell_officers: the secretary and deputies, else the
+    committee above), as (telegram user id, language), each once."""
+    from .accounts import Account
+    from .feedback.sweeps import cell_officers
+
+    own = set((await session.scalars(select(Account.telegram_user_id)
+                                     .where(Account.member_id == actor.member_id))).all())
+    told: dict[int, str | None] = {}
+    for cell in (arrival.from_cell, arrival.to_cell):
+        for r in await cell_officers(session, cell.id, exclude_member_id=arrival.member.id):
+            if r.telegram_user_id not in own | {actor.telegram_user_id}:
+                told.setdefault(r.telegram_user_id, r.language)
+    return list(told.items())
 
 
 async def cancel_transfer(session: AsyncSession, actor: Actor, transfer_id: int) -> Transfer:
@@ -293,6 +361,7 @@ class TransferLine:
     cell_name: str
     other: str  # the other end's name
     due: Deadlines
+    arrival: bool = False  # an official move into a cell the actor manages: theirs to receive (✅ Tiếp nhận)
 
 
 async def open_transfers(session: AsyncSession, actor: Actor, limit: int = 200) -> list[TransferLine]:
@@ -302,7 +371,7 @@ async def open_transfers(session: AsyncSession, actor: Actor, limit: int = 200) 
     if paths == []:
         return []
     other = Unit.__table__.alias("other")
-    stmt = (select(Transfer, Member.full_name, Unit.name, other.c.name)
+    stmt = (select(Transfer, Member.full_name, Unit.name, other.c.name, other.c.path)
             .join(Member, Member.id == Transfer.member_id).join(Unit, Unit.id == Member.cell_id)
             .outerjoin(other, other.c.id == Transfer.unit_id)
             .where(Transfer.state == TransferState.open)
@@ -311,8 +380,19 @@ async def open_transfers(session: AsyncSession, actor: Actor, limit: int = 200) 
         theirs = or_(*(other.c.path.startswith(p, autoescape=True) for p in paths))
         stmt = stmt.where(or_(within_clause(paths), theirs))
     rows = (await session.execute(stmt)).all()
-    return [TransferLine(t, name, cell, other_name or t.unit_name or "", deadlines(t))
-            for t, name, cell, other_name in rows]
+    return [TransferLine(t, name, cell, other_name or t.unit_name or "", deadlines(t),
+                         _is_move(t) and other_path is not None and _within(other_path, paths))
+            for t, name, cell, other_name, other_path in rows]
+
+
+def _within(path: str, paths: list[str] | None) -> bool:
+    return paths is None or any(path.startswith(p) for p in paths)
+
+
+async def arrivals(session: AsyncSession, actor: Actor) -> list[TransferLine]:
+    """The members coming to the cells `actor` manages by an official transfer not received yet; by decision
+    date."""
+    return [line for line in await open_transfers(session, actor) if line.arrival]
 
 
 class Step(str, enum.Enum):
@@ -369,7 +449,9 @@ async def open_line(session: AsyncSession, actor: Actor, transfer_id: int) -> Tr
     Raises TransferError not_allowed or not_open."""
     t, member, cell = await _open_transfer(session, actor, transfer_id)
     other = await session.get(Unit, t.unit_id) if t.unit_id is not None else None
-    return TransferLine(t, member.full_name, cell.name, other.name if other else t.unit_name or "", deadlines(t))
+    arrival = _is_move(t) and other is not None and may_manage_cell(actor, other)
+    return TransferLine(t, member.full_name, cell.name, other.name if other else t.unit_name or "", deadlines(t),
+                        arrival)
 
 
 async def temporary_in(session: AsyncSession, cell_id: int, today: date | None = None) -> list[Member]:

@@ -6,11 +6,12 @@ import math
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import accounts, audit, party_age, transfers
-from models.members import load_profile, members_under
+from models.members import deceased_under, load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
 from models.units import Unit
 
 from ..badges import buttons as badge_buttons
+from ..i18n import fmt_date
 from ..keyboards import pager
 from ..profile import profile_text
 from ..steps import refuse
@@ -28,11 +29,19 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
         members, _ = await members_under(turn.session, unit.path, offset=page * size, limit=size)
     # Within one cell the cell's name on every button is noise; across a ward it says where.
     label = (lambda m: m.full_name) if unit.is_cell else (lambda m: f"{m.full_name} · {m.cell.name}")
-    rows = [[InlineKeyboardButton(label(m)[:60], callback_data=btn.PROFILE.data(m.id))] for m in members]
+
+    def shown(m) -> str:  # a member who died: at the end of the list, marked, the date said
+        return label(m) if m.deceased_on is None else turn.t("members.deceased_button", name=label(m),
+                                                             day=fmt_date(m.deceased_on))
+
+    rows = [[InlineKeyboardButton(shown(m)[:60], callback_data=btn.PROFILE.data(m.id))] for m in members]
     nav = pager(btn.MEMBERS_PAGE, page, pages, turn.lang, unit.id)
     if nav:
         rows.append(nav)
-    text = turn.t("members.header", unit=esc(unit.name), total=total)
+    dead = await deceased_under(turn.session, unit.path)
+    text = turn.t("members.header", unit=esc(unit.name), total=total - dead)
+    if dead:
+        text += "\n" + turn.t("members.deceased", count=dead)
     if unit.is_cell and (guests := await transfers.temporary_in(turn.session, unit.id)):
         # Members of other cells active here for a while: listed apart, not among the cell's own.
         text += "\n" + turn.t("transfer.members_temporary", names=", ".join(esc(m.full_name) for m in guests))

@@ -28,6 +28,8 @@ from ..probation.views import due_line
 from ..render import split_message
 from ..transfers import buttons as transfers_btn
 from ..transfers.views import due_line as transfer_due_line
+from ..transfers.views import line_button as arrival_button
+from ..transfers.views import list_line as arrival_line
 from ..turn import esc
 from ..votes import buttons as votes_btn
 
@@ -93,6 +95,15 @@ def lines(found: Todo, lang: str, tz: tzinfo) -> tuple[list[str], list[list[Inli
         shown = [transfer_due_line(lang, d) for d in found.transfers[:todo.LINES_MAX]]
         add("\n".join([t(lang, "transfer.todo", count=len(found.transfers)), *shown]),
             t(lang, "transfer.todo_button", count=len(found.transfers)), transfers_btn.LIST.data(0))
+    if found.arrivals:
+        text.append("\n".join([t(lang, "transfer.arrivals", count=len(found.arrivals)),
+                               *(arrival_line(lang, a) for a in found.arrivals[:todo.LINES_MAX])]))
+        rows += [[arrival_button(lang, a)] for a in found.arrivals[:todo.LINES_MAX]]
+    for w in found.conversions:
+        text.append(t(lang, "conversion.todo_line", name=esc(w.full_name), cell=esc(w.cell_name)))
+        if w.decides:
+            rows.append([InlineKeyboardButton(t(lang, "conversion.todo_button", name=short(w.full_name)),
+                                              callback_data=probation_btn.DECIDE.data(w.conversion_id))])
     if found.anniversaries:
         section, buttons = occasions_section(lang, found.anniversaries, todo.LINES_MAX)
         text.append(section)

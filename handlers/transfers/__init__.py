@@ -1,6 +1,7 @@
 """🔁 Chuyển sinh hoạt đảng (issue 17): a cell's officer records a member's transfer from the member's card
 (handlers/members' profile view carries the button), step by step (steps.py); the member is told. The
-panel's 🔁 Chuyển sinh hoạt lists the open ones, each completed or cancelled (views.py). The rules, deadlines
+panel's 🔁 Chuyển sinh hoạt lists the open ones, each completed or cancelled, and the members coming to the
+officer's cells, each received with ✅ Tiếp nhận (views.py). The rules, deadlines
 and refusals are models/transfers.py's."""
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def register(app: Application) -> None:
     add_buttons(app, [steps.stale_step])
     for callback, codec in ((views.list_button, btn.LIST), (views.page_button, btn.PAGE),
                             (views.ask_button, btn.ASK), (views.done_button, btn.DONE),
-                            (views.drop_button, btn.DROP)):
+                            (views.drop_button, btn.DROP), (views.receive_button, btn.RECEIVE)):
         app.add_handler(CallbackQueryHandler(callback, pattern=codec.pattern))
 
 

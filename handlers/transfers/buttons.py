@@ -17,3 +17,4 @@ PAGE = Codec("trg", Id())  # another page of them, in place
 ASK = Codec("tra", Id())  # a transfer of the list: done or cancelled? (the transfer)
 DONE = Codec("trx", Id())  # ✅ Đã chuyển xong: the transfer completed today
 DROP = Codec("trz", Id())  # 🗑 Hủy việc chuyển: the transfer cancelled
+RECEIVE = Codec("trr", Id())  # ✅ Tiếp nhận: the receiving cell's officer takes in a member of an official transfer

@@ -1,6 +1,8 @@
 """What a profile shows of a member's transfers (models.transfers.history): the cells they left, and the
 transfer under way with its end or deadlines; the officer's list of open transfers (from the panel), each
-completed (an official one to a cell of the handbook moves the member) or cancelled with a tap."""
+completed (an official one to a cell of the handbook moves the member) or cancelled with a tap; a member coming
+to the officer's cell by an official transfer is received with ✅ Tiếp nhận, both cells' officers and the member
+told, an invitation offered when the member is not on Telegram yet."""
 from __future__ import annotations
 
 import math
@@ -9,13 +11,14 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import transfers
+from models import accounts, transfers
 from models.callback_data import Codec
 from models.dates import local_today
 from models.transfers import History, Purpose, TransferError
 
 from ..i18n import fmt_date, t
 from ..keyboards import list_markup
+from ..members import buttons as members_btn
 from ..steps import paged, refuse, tell_refusal
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -60,15 +63,29 @@ PAGE_SIZE = 8
 
 
 def line_text(turn: Turn, line: transfers.TransferLine) -> str:
-    t = line.transfer
+    return list_line(turn.lang, line)
+
+
+def list_line(lang: str, line: transfers.TransferLine) -> str:
+    """A transfer as the list (and, for a member coming, the to-do) shows it."""
+    t_ = line.transfer
     due = line.due
     if due.move_by is not None:
-        when = turn.t("transfer.list_move_by", day=fmt_date(due.move_by))
+        when = t(lang, "transfer.list_move_by", day=fmt_date(due.move_by))
     else:
-        when = turn.t("transfer.list_until", day=fmt_date(due.until)) if due.until else ""
-    return turn.t("transfer.list_line", name=esc(line.full_name), cell=esc(line.cell_name),
-                  kind=turn.t(f"transfer.kind.{kind_key(t)}"), dest=esc(line.other), day=fmt_date(t.decided_on),
-                  when=when)
+        when = t(lang, "transfer.list_until", day=fmt_date(due.until)) if due.until else ""
+    if line.arrival:
+        return t(lang, "transfer.arrival_line", name=esc(line.full_name), cell=esc(line.cell_name),
+                 day=fmt_date(t_.decided_on), when=when)
+    return t(lang, "transfer.list_line", name=esc(line.full_name), cell=esc(line.cell_name),
+             kind=t(lang, f"transfer.kind.{kind_key(t_)}"), dest=esc(line.other), day=fmt_date(t_.decided_on),
+             when=when)
+
+
+def line_button(lang: str, line: transfers.TransferLine) -> InlineKeyboardButton:
+    """The list's button of a transfer: 🔁 its member, or ✅ Tiếp nhận for a member coming."""
+    label = t(lang, "transfer.button.receive_of", name=line.full_name) if line.arrival else f"🔁 {line.full_name}"
+    return InlineKeyboardButton(label[:60], callback_data=btn.ASK.data(line.transfer.id))
 
 
 async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
@@ -83,7 +100,7 @@ async def show_list(turn: Turn, page: int, *, edit: bool = False) -> None:
     page = min(page, pages - 1)
     shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     text = "\n".join([turn.t("transfer.list", count=len(found)), *(line_text(turn, x) for x in shown)])
-    rows = [[InlineKeyboardButton(f"🔁 {x.full_name}"[:60], callback_data=btn.ASK.data(x.transfer.id))] for x in shown]
+    rows = [[line_button(turn.lang, x)] for x in shown]
     markup = list_markup(rows, btn.PAGE, page, len(found), PAGE_SIZE, turn.lang)
     turn.edit(text, markup) if edit else turn.reply(text, markup)
 
@@ -113,10 +130,15 @@ async def ask_button(turn: Turn):
     line = await _pressed(turn, btn.ASK, "transfer_ask", transfers.open_line)
     if line is None:
         return
-    rows = [[InlineKeyboardButton(turn.t("transfer.button.done"), callback_data=btn.DONE.data(line.transfer.id))],
-            [InlineKeyboardButton(turn.t("transfer.button.drop"), callback_data=btn.DROP.data(line.transfer.id))]]
-    text = "\n".join([line_text(turn, line), turn.t("transfer.ask_done", day=fmt_date(local_today()))])
-    turn.reply(text, InlineKeyboardMarkup(rows))
+    tid = line.transfer.id
+    if line.arrival:
+        first = InlineKeyboardButton(turn.t("transfer.button.receive"), callback_data=btn.RECEIVE.data(tid))
+        ask = turn.t("transfer.ask_receive", dest=esc(line.other), day=fmt_date(local_today()))
+    else:
+        first = InlineKeyboardButton(turn.t("transfer.button.done"), callback_data=btn.DONE.data(tid))
+        ask = turn.t("transfer.ask_done", day=fmt_date(local_today()))
+    rows = [[first], [InlineKeyboardButton(turn.t("transfer.button.drop"), callback_data=btn.DROP.data(tid))]]
+    turn.reply("\n".join([line_text(turn, line), ask]), InlineKeyboardMarkup(rows))
 
 
 @member_handler
@@ -131,3 +153,25 @@ async def drop_button(turn: Turn):
     t = await _pressed(turn, btn.DROP, "transfer_drop", transfers.cancel_transfer)
     if t is not None:
         turn.edit(turn.t("transfer.dropped"))
+
+
+@member_handler
+async def receive_button(turn: Turn):
+    arrival = await _pressed(turn, btn.RECEIVE, "transfer_receive", transfers.receive_transfer)
+    if arrival is None:
+        return
+    member, day = arrival.member, fmt_date(arrival.transfer.closed_on)
+    said = dict(name=esc(member.full_name), src=esc(arrival.from_cell.name), dest=esc(arrival.to_cell.name), day=day)
+    account = await accounts.account_of_member(turn.session, member.id)
+    if account is None:  # an invitation, made with a tap (the members' own button)
+        turn.edit("\n".join([turn.t("transfer.received", **said), turn.t("transfer.received_invite", **said)]),
+                  InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("invite.button"),
+                                                              callback_data=members_btn.INVITE.data(member.id))]]))
+    else:
+        turn.edit("\n".join([turn.t("transfer.received", **said), turn.t("transfer.received_linked", **said)]))
+        if account.telegram_user_id != turn.user_id:
+            turn.send_to(account.telegram_user_id,
+                         t(account.language or turn.services.default_language, "transfer.received_told_member", **said))
+    for chat_id, lang in await transfers.to_tell_of_arrival(turn.session, arrival, turn.actor):
+        if account is None or chat_id != account.telegram_user_id:
+            turn.send_to(chat_id, t(lang or turn.services.default_language, "transfer.received_told", **said))

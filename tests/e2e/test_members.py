@@ -286,3 +286,26 @@ async def test_an_answer_waits_out_flood_control_instead_of_being_lost(driver, p
     assert plain(second) == plain(first)
     stats = await driver.stats()
     assert stats["requests"]["sendMessage"] >= 3
+
+
+async def test_a_member_who_died_is_listed_apart_at_the_end_and_not_counted(driver, personas, sandbox_run):
+    from datetime import date
+
+    from sqlalchemy import update
+
+    secretary = personas["secretary"]
+    [before] = await driver.exchange(secretary.user_id, "/members")
+    count = int(plain(before).split(": ")[1].split(" ")[0])
+    async with sandbox_run.sessionmaker() as s:
+        await s.execute(update(Member).where(Member.full_name == "Trần Văn Sáu").values(deceased_on=date(2026, 10, 1)))
+        await s.commit()
+    [listing] = await driver.exchange(secretary.user_id, "/members")
+    assert f"{secretary.cell}: {count - 1} đảng viên" in plain(listing), plain(listing)
+    assert "🕯 Đã từ trần: 1 đồng chí, ở cuối danh sách (không tính vào số đảng viên)." in plain(listing)
+    assert not any("Trần Văn Sáu" in b["text"] for b in buttons(listing))  # not among the living on page 1
+    # The last page ends with them, marked with the date.
+    pages = [b for b in buttons(listing) if b["callback_data"].startswith("ml:")]
+    await driver.press(secretary.user_id, listing["message_id"], data=pages[-1]["callback_data"])
+    last = await driver.wait_for_edit(secretary.user_id, listing["message_id"])
+    names = [b["text"] for b in buttons(last) if b["callback_data"].startswith("mp:")]
+    assert names[-1] == "🕯 Trần Văn Sáu (từ trần 01/10/2026)", names

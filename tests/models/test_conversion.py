@@ -212,3 +212,65 @@ async def test_refusals(session, cell):
     assert (await session.get(Member, young.id)).official_on == date(2026, 12, 1)
     with pytest.raises(ConversionError, match="not_probationary"):
         await _open(session, cell)
+
+
+async def test_a_passed_vote_waits_in_the_todo_of_the_committee_and_of_the_secretary(session, cell):
+    from handlers.todo.render import lines
+    from models.dates import VIETNAM
+    from models.todo import todo_for
+
+    sec = await member_actor(session, cell["full"][0].id)
+    ward = await member_actor(session, cell["ward"].id)
+    conv = await _open(session, cell)
+    await _cast(session, conv.vote_id, cell["full"][:6], 1)
+    assert (await todo_for(session, ward, NOW)).conversions == ()  # the vote open still
+    await votes.close_vote(session, conv.vote_id)
+    line = "🎓 Phan Minh Khôi (Chi bộ 1): chi bộ đã biểu quyết đạt, chờ cấp ủy công nhận"
+    # The committee: the line, and its button to decide.
+    text, rows = lines(await todo_for(session, ward, NOW), "vi", VIETNAM)
+    assert line in text
+    assert [(b.text, b.callback_data) for r in rows for b in r if b.callback_data.startswith("dbx")] == [
+        ("🎓 Công nhận: Phan Minh Khôi", f"dbx:{conv.id}")]
+    # The secretary: the line, no button (the committee decides).
+    text, rows = lines(await todo_for(session, sec, NOW), "vi", VIETNAM)
+    assert line in text and not [b for r in rows for b in r if b.callback_data.startswith("dbx")]
+    # Another ward's committee sees nothing; once decided, no one does.
+    assert (await todo_for(session, await member_actor(session, cell["far"].id), NOW)).conversions == ()
+    await conversion.decide(session, ward, conv.id, today=TODAY)
+    assert (await todo_for(session, ward, NOW)).conversions == ()
+    assert (await todo_for(session, sec, NOW)).conversions == ()
+
+
+async def test_a_failed_vote_is_held_again_after_the_rules_days_three_at_most(session, cell, monkeypatch):
+    import dataclasses
+
+    from handlers.i18n import t
+
+    r = conversion.rules()
+    assert (r.revote_after_days, r.max_votes) == (0, 3)  # the rules file: no waiting period, three votes (⚠)
+    monkeypatch.setattr(conversion, "rules", lambda: dataclasses.replace(r, revote_after_days=7))
+
+    async def failed(today: date) -> None:
+        sec = await member_actor(session, cell["full"][0].id)
+        conv = await conversion.open_conversion_vote(session, sec, cell["young"].id, "Q", today=today)
+        await _cast(session, conv.vote_id, cell["full"][:5], 1)  # 5 of 9: not two thirds
+        await votes.close_vote(session, conv.vote_id)
+
+    await failed(TODAY)  # closed on 4/12 (Huế)
+    with pytest.raises(ConversionError, match="revote_too_soon") as refused:
+        await _open(session, cell)
+    assert refused.value.details == {"day": date(2026, 12, 11)}
+    assert t("vi", "probation.refused.revote_too_soon", day="11/12/2026") == (
+        "Cuộc biểu quyết trước chưa đạt; theo quy định, chi bộ biểu quyết lại từ ngày 11/12/2026.")
+    with pytest.raises(ConversionError, match="revote_too_soon"):
+        await conversion.check_open(session, await member_actor(session, cell["full"][0].id), cell["young"].id,
+                                    date(2026, 12, 10))
+    clock.freeze(NOW + timedelta(days=7))
+    await failed(date(2026, 12, 11))
+    clock.freeze(NOW + timedelta(days=14))
+    await failed(date(2026, 12, 18))
+    clock.freeze(NOW + timedelta(days=30))
+    with pytest.raises(ConversionError, match="votes_exhausted") as refused:
+        await conversion.check_open(session, await member_actor(session, cell["full"][0].id), cell["young"].id,
+                                    date(2027, 1, 4))
+    assert refused.value.details == {"count": 3}

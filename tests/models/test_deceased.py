@@ -52,3 +52,31 @@ async def test_a_member_who_died_is_left_out_of_the_cells_work(session):
     reviewed = set((await session.scalars(select(review.ReviewEntry.member_id)
                                           .where(review.ReviewEntry.round_id == opened.round.id))).all())
     assert alive in reviewed and dead not in reviewed and dead_young not in reviewed
+
+
+async def test_a_member_who_died_is_listed_last_and_counted_in_no_total(session):
+    from models.accounts import Account
+    from models.invitations import unlinked_count
+    from models.members import deceased_under, member_ids_under, members_under
+    from models.notices.lists import audience_size
+    from models.paper import members_without_telegram
+
+    _city, ward, _other, cell1, _cell2, _far = await two_wards(session)
+    sec = Member(full_name="Nguyễn Thị Hồng Nhung", cell_id=cell1.id, joined_on=date(2001, 1, 1))
+    alive = Member(full_name="Lê Văn Bảy", cell_id=cell1.id, joined_on=date(1986, 11, 20))
+    dead = Member(full_name="Bùi Văn An", cell_id=cell1.id, joined_on=date(1970, 1, 1), deceased_on=date(2026, 10, 1))
+    session.add_all([sec, alive, dead])
+    await session.flush()
+    session.add(Account(telegram_user_id=9901, member_id=sec.id, language="vi"))
+    await grant(session, sec.id, cell1.id, RoleKind.secretary)
+    await session.flush()
+
+    # "Bùi" sorts before the living by name, but the dead come last; the total is the page's, the dead apart.
+    listed, total = await members_under(session, ward.path, 0, 10)
+    assert [m.full_name for m in listed] == ["Lê Văn Bảy", "Nguyễn Thị Hồng Nhung", "Bùi Văn An"]
+    assert (total, await deceased_under(session, ward.path), await deceased_under(session, cell1.path)) == (3, 1, 1)
+    # Nobody sends them a notice or counts them in its audience, nor invites them.
+    assert dead.id not in await member_ids_under(session, [ward.path])
+    assert await audience_size(session, [ward.id]) == (2, 1)
+    assert [m.full_name for m in await members_without_telegram(session, cell1.id)] == ["Lê Văn Bảy"]
+    assert await unlinked_count(session, await member_actor(session, sec.id)) == 1

@@ -184,3 +184,26 @@ async def test_a_birthday_this_week(session):
     found = await anniversaries.upcoming(session, await member_actor(session, demo.secretary.member_id))
     day = local_today() + timedelta(days=BIRTHDAY_IN)
     assert (BIRTHDAY_SOON, day, day.year - 1951) in [(o.full_name, o.day, o.years) for o in found], found
+
+
+# 20/01/2027: the young member's conversion window runs across Tết 2027 (5–10/02 off).
+@pytest.mark.parametrize("today", [datetime(2026, 12, 4, 3, tzinfo=UTC), datetime(2027, 1, 20, 3, tzinfo=UTC),
+                                   datetime(2027, 8, 31, 3, tzinfo=UTC), datetime(2028, 2, 29, 3, tzinfo=UTC)])
+async def test_the_young_member_is_a_probationary_member_due_soon_in_the_secretarys_todo(session, today):
+    """Issue 17: the secretary's to-do (and the 🌱 panel) lists the probationary member whose conversion meeting is
+    due within the reminders' window, whenever the demo runs."""
+    from models import probation
+    from models.demo import CONVERSION_DUE_IN
+    from models.todo import todo_for
+
+    clock.freeze(today)
+    try:
+        demo = await load_demo(session)
+        secretary = await member_actor(session, demo.secretary.member_id)
+        found = (await todo_for(session, secretary, today)).probation
+        young = [d for d in found if d.member_id == demo.young_member.member_id]
+        assert [d.deadlines.status for d in young] == [probation.Status.conversion_due], found
+        # Due in about CONVERSION_DUE_IN days (a weekend or holiday moves it to the next working day), warned.
+        assert CONVERSION_DUE_IN <= young[0].days_left <= CONVERSION_DUE_IN + 7 and young[0].threshold == 30
+    finally:
+        clock.reset()

@@ -2,7 +2,8 @@
 official transfer with the past cell kept, open transfers as an officer sees them, temporary members apart."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -258,3 +259,66 @@ async def test_the_todo_lists_a_transfer_as_each_deadline_comes_near(session, wa
     assert [d.line.full_name for d in (await todo.todo_for(session, secretary, monday)).transfers] == ["Lê Văn Bảy"]
     await transfers.complete_transfer(session, secretary, t.id, on=date(2027, 1, 2))
     assert (await todo.todo_for(session, secretary, monday)).transfers == ()
+
+
+async def test_the_receiving_secretary_sees_the_arrival_and_receives_the_member(session, ward):
+    from models.accounts import Account
+    from models.todo import todo_for
+
+    cell1, cell2, far = ward["cells"]
+    secretary = await member_actor(session, ward["secretary"].id)
+    secretary2 = await member_actor(session, ward["secretary2"].id)
+    await grant(session, ward["xa"].id, far.id, RoleKind.secretary)
+    third = await member_actor(session, ward["xa"].id)
+    bay = ward["bay"]
+    for uid, m in ((901, ward["secretary"]), (902, ward["secretary2"]), (903, bay)):
+        session.add(Account(telegram_user_id=uid, member_id=m.id, language="vi"))
+    await session.flush()
+    t = await transfers.record_transfer(session, secretary, bay.id, kind=OFF, direction=OUT,
+                                        decided_on=TODAY, unit_id=cell2.id, today=TODAY)
+    # The receiving cell's secretary: an arrival, in her to-do once (not also as a transfer due).
+    now = datetime(2027, 2, 22, 9, 0, tzinfo=UTC)
+    found = await todo_for(session, await member_actor(session, ward["secretary2"].id), now)
+    assert [(a.full_name, a.cell_name, a.transfer.decided_on) for a in found.arrivals] == [
+        ("Lê Văn Bảy", "Chi bộ 1", TODAY)]
+    assert found.transfers == ()
+    # The member's own cell: a transfer due, no arrival.
+    mine = await todo_for(session, secretary, now)
+    assert mine.arrivals == () and [d.line.transfer.id for d in mine.transfers] == [t.id]
+    assert await transfers.arrivals(session, third) == []
+    # Neither the member's own secretary nor a third cell's may receive them.
+    for who in (secretary, third):
+        with pytest.raises(TransferError, match="not_allowed"):
+            await transfers.receive_transfer(session, who, t.id, on=date(2026, 12, 10))
+    with pytest.raises(TransferError, match="date_before_decision"):
+        await transfers.receive_transfer(session, secretary2, t.id, on=date(2026, 12, 1))
+
+    arrival = await transfers.receive_transfer(session, secretary2, t.id, on=date(2026, 12, 10))
+    assert (arrival.from_cell.id, arrival.to_cell.id, arrival.transfer.state) == (cell1.id, cell2.id,
+                                                                                  TransferState.done)
+    await session.refresh(bay)
+    assert bay.cell_id == cell2.id and bay.joined_on == date(1986, 11, 20)  # the profile kept
+    assert await transfers.past_cells(session, bay.id) == [("Chi bộ 1", None, date(2026, 12, 10))]
+    assert (await session.scalar(select(Account.member_id).where(Account.telegram_user_id == 903))) == bay.id
+    entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "transfer_received"))).one()
+    assert (entry.actor_member_id, entry.subject_member_id, json.loads(entry.detail)["to_cell_id"]) == (
+        secretary2.member_id, bay.id, cell2.id)
+    # Told: the member's former secretary (the receiving one acted; the member is told apart).
+    assert await transfers.to_tell_of_arrival(session, arrival, secretary2) == [(901, "vi")]
+    assert await transfers.arrivals(session, secretary2) == []
+    with pytest.raises(TransferError, match="received"):
+        await transfers.receive_transfer(session, secretary2, t.id)
+
+    # A transfer cancelled meanwhile, and a temporary one (nothing to receive), refused.
+    lien = ward["lien"]
+    t2 = await transfers.record_transfer(session, secretary, lien.id, kind=OFF, direction=OUT,
+                                         decided_on=TODAY, unit_id=cell2.id, today=TODAY)
+    await transfers.cancel_transfer(session, secretary, t2.id)
+    with pytest.raises(TransferError, match="cancelled"):
+        await transfers.receive_transfer(session, secretary2, t2.id)
+    t3 = await transfers.record_transfer(session, secretary, lien.id, kind=TMP, direction=OUT, decided_on=TODAY,
+                                         unit_id=cell2.id, purpose=Purpose.work, until_on=date(2027, 6, 4),
+                                         today=TODAY)
+    with pytest.raises(TransferError, match="not_allowed"):
+        await transfers.receive_transfer(session, secretary2, t3.id)
+    assert await transfers.arrivals(session, secretary2) == []
