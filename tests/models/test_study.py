@@ -1,0 +1,231 @@
+"""Study items without Telegram: the XLSX question bank (bad rows named), who may give what to study, the quiz's
+answers (only the member's own, latest attempt), the best score kept, and the per-cell progress of /report."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from models import filelimits, notices, study
+from models.accounts import Account
+from models.dates import local_today
+from models.deliveries import Delivery
+from models.members import Member
+from models.notices import NoticeKind
+from models.permissions import load_actor
+from models.roles import RoleKind, grant
+from models.study import Answered, BankError, Question, StudyError
+
+from .two_wards import two_wards
+
+HEADER = ["Câu hỏi", "Phương án A", "Phương án B", "Phương án C", "Đáp án đúng", "Giải thích"]
+
+
+def xlsx(rows, header=HEADER) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    if header:
+        sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_bank_reads_letters_numbers_and_texts_as_the_right_option():
+    questions = study.read_bank(xlsx([
+        ["Đại hội XIV của Đảng họp năm nào?", "2021", "2026", "2031", "B", "Tháng 1 năm 2026."],
+        ["Nghị quyết 57-NQ/TW bàn về lĩnh vực nào?", "Khoa học, công nghệ", "Nông nghiệp", None, 1, None],
+        ["Đảng phí đóng theo tháng?", "Sai", "Đúng", None, "đúng", ""],
+        [None, None, None, None, None, None],  # a blank row is skipped
+    ]))
+    assert questions == [
+        Question("Đại hội XIV của Đảng họp năm nào?", ("2021", "2026", "2031"), 1, "Tháng 1 năm 2026."),
+        Question("Nghị quyết 57-NQ/TW bàn về lĩnh vực nào?", ("Khoa học, công nghệ", "Nông nghiệp"), 0, None),
+        Question("Đảng phí đóng theo tháng?", ("Sai", "Đúng"), 1, None),
+    ]
+
+
+def test_bad_rows_refuse_the_whole_bank_each_named_by_its_row():
+    with pytest.raises(BankError) as caught:
+        study.read_bank(xlsx([
+            ["Câu đúng", "A1", "A2", None, "A", None],
+            ["Chỉ một phương án", "A1", None, None, "A", None],  # row 3
+            [None, "A1", "A2", None, "A", None],  # row 4: no question
+            ["Đáp án lạ", "A1", "A2", None, "E", None],  # row 5
+            ["Thiếu đáp án", "A1", "A2", None, None, None],  # row 6
+            ["Có chỗ trống", "A1", None, "A3", "A", None],  # row 7
+            ["Giải thích dài", "A1", "A2", None, "B", "x" * 201],  # row 8
+            ["Công thức", "A1", "=1+1", None, "A", None],  # row 9: never evaluated
+            ["x" * 301, "A1", "A2", None, "A", None],  # row 10
+        ]))
+    error = caught.value
+    assert error.code == "rows"
+    assert [(p.row, p.reason) for p in error.problems] == [
+        (3, "options_few"), (4, "question_missing"), (5, "answer_unknown"), (6, "answer_missing"),
+        (7, "option_gap"), (8, "explanation_long"), (9, "formula"), (10, "question_long")]
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"%PDF-1.4 not a sheet", "not_xlsx"),
+    ("Câu hỏi,A,B,Đáp án đúng\n".encode(), "not_xlsx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old_excel"),
+    (b"   ", "empty"),
+])
+def test_what_is_not_an_xlsx_is_said_so(data, code):
+    with pytest.raises(BankError) as caught:
+        study.read_bank(data)
+    assert caught.value.code == code
+
+
+def test_a_zip_that_is_no_workbook_no_header_too_many_rows_and_a_bomb(monkeypatch):
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(BankError, match="not_xlsx"):
+        study.read_bank(docx.getvalue())
+    with pytest.raises(BankError, match="no_header"):
+        study.read_bank(xlsx([["a", "b", "c"]] * 12, header=["Họ tên", "Ngày sinh", "Chi bộ"]))
+    with pytest.raises(BankError) as caught:
+        study.read_bank(xlsx([[f"Câu {i}", "A", "B", None, "A", None] for i in range(study.QUESTIONS_MAX + 1)]))
+    assert (caught.value.code, caught.value.limit) == ("too_many", study.QUESTIONS_MAX)
+    monkeypatch.setattr(filelimits, "MAX_INFLATED_BYTES", 1024 * 1024)  # the limits are read at every call
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\x00" * (2 * 1024 * 1024))
+    with pytest.raises(BankError, match="too_inflated"):
+        study.read_bank(bomb.getvalue())
+
+
+# --- giving a document to study, and the quiz -------------------------------------------------------------------
+SECRETARY, OFFICER, LAN, HOA, FAR = 21, 22, 23, 24, 25
+BANK = [Question("Câu 1?", ("Đúng", "Sai"), 0, "Vì đúng."), Question("Câu 2?", ("A", "B", "C"), 2, None)]
+
+
+@pytest.fixture
+async def ward(session):
+    w = await two_wards(session)
+    people = {
+        "secretary": Member(full_name="Nguyễn Thị Hồng", cell_id=w.cell1.id),
+        "lan": Member(full_name="Trần Thị Lan", cell_id=w.cell1.id),
+        "hoa": Member(full_name="Lê Văn Hòa", cell_id=w.cell2.id),
+        "officer": Member(full_name="Phan Văn Đức", cell_id=w.cell2.id),
+        "far": Member(full_name="Võ Văn Xa", cell_id=w.far.id),
+    }
+    session.add_all(people.values())
+    await session.flush()
+    await grant(session, people["secretary"].id, w.cell1.id, RoleKind.secretary)
+    await grant(session, people["officer"].id, w.ward.id, RoleKind.committee)
+    for tid, key in ((SECRETARY, "secretary"), (OFFICER, "officer"), (LAN, "lan"), (HOA, "hoa"), (FAR, "far")):
+        session.add(Account(telegram_user_id=tid, member_id=people[key].id, language="vi"))
+    await session.commit()
+    return w, people
+
+
+async def _resolution(session, sender_tid, units, title="Nghị quyết 57-NQ/TW"):
+    actor = await load_actor(session, sender_tid)
+    return await notices.create_notice(session, actor, kind=NoticeKind.resolution, title=title, body="Nội dung.",
+                                       audience_unit_ids=[u.id for u in units])
+
+
+async def test_an_officer_gives_a_document_their_unit_received_and_its_members_get_it(session, ward):
+    w, people = ward
+    resolution = await _resolution(session, OFFICER, [w.ward])
+    secretary = await load_actor(session, SECRETARY)
+    unit = await study.study_unit(session, secretary)
+    assert unit.id == w.cell1.id
+    assert [n.id for n in await study.eligible_documents(session, secretary, unit)] == [resolution.id]
+    deadline = local_today() + timedelta(days=7)
+    item, count = await study.create_study(session, secretary, notice_id=resolution.id, unit_id=unit.id,
+                                           deadline=deadline, questions=BANK)
+    await session.commit()
+    assert count == 2  # the cell's two members, the secretary among them
+    queued = (await session.scalars(select(Delivery.member_id).where(Delivery.kind == study.STUDY_DELIVERY))).all()
+    assert sorted(queued) == sorted([people["secretary"].id, people["lan"].id])
+    card = await study.member_card(session, item.id, people["lan"].id)
+    assert (card.questions, card.studied, card.best_score) == (2, False, None)
+    assert await study.member_card(session, item.id, people["hoa"].id) is None  # another cell
+    with pytest.raises(StudyError, match="exists"):
+        await study.create_study(session, secretary, notice_id=resolution.id, unit_id=unit.id, deadline=deadline)
+    with pytest.raises(StudyError, match="deadline_past"):
+        await study.create_study(session, await load_actor(session, OFFICER), notice_id=resolution.id,
+                                 unit_id=w.ward.id, deadline=local_today() - timedelta(days=1))
+
+
+async def test_nobody_gives_a_document_outside_their_units_nor_to_a_unit_not_theirs(session, ward):
+    w, people = ward
+    far_officer = Member(full_name="Hồ Văn Xa", cell_id=w.far.id)
+    session.add(far_officer)
+    await session.flush()
+    await grant(session, far_officer.id, w.far.id, RoleKind.secretary)
+    session.add(Account(telegram_user_id=31, member_id=far_officer.id, language="vi"))
+    await session.commit()
+    far_doc = await _resolution(session, 31, [w.far], "Văn bản chi bộ 9")
+    secretary = await load_actor(session, SECRETARY)
+    deadline = local_today() + timedelta(days=3)
+    with pytest.raises(StudyError, match="not_allowed"):  # not sent to cell 1 nor by its secretary
+        await study.create_study(session, secretary, notice_id=far_doc.id, unit_id=w.cell1.id, deadline=deadline)
+    mine = await _resolution(session, SECRETARY, [w.cell1], "Nghị quyết chi bộ")
+    with pytest.raises(StudyError, match="not_allowed"):  # cell 2 is not hers
+        await study.create_study(session, secretary, notice_id=mine.id, unit_id=w.cell2.id, deadline=deadline)
+    member = await load_actor(session, LAN)
+    assert await study.study_unit(session, member) is None
+    with pytest.raises(StudyError, match="not_allowed"):
+        await study.create_study(session, member, notice_id=mine.id, unit_id=w.cell1.id, deadline=deadline)
+
+
+async def test_answers_count_once_for_the_member_on_the_latest_attempt_and_the_best_score_stays(session, ward):
+    w, people = ward
+    resolution = await _resolution(session, OFFICER, [w.ward])
+    officer = await load_actor(session, OFFICER)
+    item, count = await study.create_study(session, officer, notice_id=resolution.id, unit_id=w.ward.id,
+                                           deadline=local_today(), questions=BANK)
+    assert count == 4  # every member of the ward's two cells
+    lan, hoa = people["lan"].id, people["hoa"].id
+    with pytest.raises(StudyError, match="not_addressee"):
+        await study.start_attempt(session, item.id, people["far"].id)
+
+    async def take(answers: list[int], polls: str) -> study.Answer:
+        asked = await study.start_attempt(session, item.id, lan)
+        result = None
+        for i, choice in enumerate(answers):
+            await study.poll_sent(session, f"{polls}{i}", asked)
+            assert (await study.answer_poll(session, f"{polls}{i}", hoa, [choice])).outcome is Answered.ignored
+            result = await study.answer_poll(session, f"{polls}{i}", lan, [choice])
+            again = await study.answer_poll(session, f"{polls}{i}", lan, [choice])
+            assert again.outcome is Answered.ignored  # Telegram repeating the update changes nothing
+            asked = result.asked
+        return result
+
+    assert (await study.answer_poll(session, "no-such-poll", lan, [0])).outcome is Answered.ignored
+    first = await take([0, 0], "a")
+    assert (first.outcome, first.score, first.total, first.best) == (Answered.finished, 1, 2, 1)
+    # A retake started, then another: the older one's poll no longer takes answers.
+    stale = await study.start_attempt(session, item.id, lan)
+    await study.poll_sent(session, "stale", stale)
+    second = await take([0, 2], "b")
+    assert (second.score, second.best) == (2, 2)
+    assert (await study.answer_poll(session, "stale", lan, [0])).outcome is Answered.ignored
+    third = await take([1, 0], "c")
+    assert (third.score, third.best) == (0, 2)  # the best score is kept
+    card = await study.member_card(session, item.id, lan)
+    assert (card.best_score, card.attempts) == (2, 3)
+    assert await study.mark_studied(session, item.id, lan) is study.Studied.recorded
+    assert await study.mark_studied(session, item.id, lan) is study.Studied.already
+    assert await study.mark_studied(session, item.id, people["far"].id) is study.Studied.not_addressee
+    await session.commit()
+
+    # /report: the ward's officer sees both cells; cell 1's secretary only hers.
+    [seen] = await study.study_progress(session, officer)
+    assert [(c.cell, c.members, c.studied, c.taken, c.average) for c in seen.cells] == [
+        ("Chi bộ 1", 2, 1, 1, 2.0), ("Chi bộ 2", 2, 0, 0, None)]
+    assert seen.questions == 2 and seen.total("members") == 4
+    [hers] = await study.study_progress(session, await load_actor(session, SECRETARY))
+    assert [c.cell for c in hers.cells] == ["Chi bộ 1"]
+    assert await study.study_progress(session, await load_actor(session, LAN)) == []
+    assert (await session.scalar(select(func.count()).select_from(study.QuizPoll))) == 7
