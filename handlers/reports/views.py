@@ -24,6 +24,7 @@ from ..meetings.minutes import base_text, votes_lines
 from ..render import picture
 from ..review.documents import report_progress
 from ..steps import refuse
+from ..study.views import report_study
 from ..turn import Turn, esc, member_handler
 from .files import MAX_BARS, base_rule, chart_png, month_xlsx
 
@@ -54,6 +55,7 @@ async def report_command(turn: Turn):
         for unit in scopes:
             await _day(turn, unit, day)
         await report_progress(turn)  # the year-end review's progress while a round is open
+        await report_study(turn)  # study items not long past their deadline: per cell, studied and quiz scores
         return
     if m := _MONTH.fullmatch(arg):
         month, year = int(m[1]), int(m[2])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
-    "Card", "Studied", "check_deadline", "create_study", "eligible_documents", "get_study", "mark_studied", "member_card",
+    "Card", "Studied", "check_deadline", "create_study", "eligible_documents", "get_study", "member_ids_of", "mark_studied", "member_card",
     "question_count", "study_unit",
 ]
 
@@ -61,6 +61,14 @@ async def eligible_documents(session: AsyncSession, actor: Actor, unit: Unit,
         .order_by(Notice.dispatched_at.desc(), Notice.id.desc()).limit(limit))).all())
 
 
+async def member_ids_of(session: AsyncSession, unit: Unit) -> list[int]:
+    """Who studies what is given to `unit`: the living members of every cell under it."""
+    return list((await session.scalars(
+        select(Member.id).join(Unit, Unit.id == Member.cell_id)
+        .where(Unit.path.startswith(unit.path, autoescape=True), Member.deceased_on.is_(None))
+        .order_by(Member.id))).all())
+
+
 def check_deadline(deadline: date, today: date | None = None) -> None:
     today = today or local_today()
     if deadline < today:
@@ -92,10 +100,7 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
     session.add_all(StudyQuestion(study_id=item.id, position=i, question=q.text, options_json=json.dumps(
         list(q.options), ensure_ascii=False), correct=q.correct, explanation=q.explanation)
         for i, q in enumerate(questions))
-    member_ids = list((await session.scalars(
-        select(Member.id).join(Unit, Unit.id == Member.cell_id)
-        .where(Unit.path.startswith(unit.path, autoescape=True), Member.deceased_on.is_(None))
-        .order_by(Member.id))).all())
+    member_ids = await member_ids_of(session, unit)
     table = StudyMember.__table__
     for start in range(0, len(member_ids), 1000):
         await session.execute(table.insert(), [{"study_id": item.id, "member_id": m, "attempts": 0}
@@ -109,8 +114,8 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
 
 
 async def get_study(session: AsyncSession, study_id: int) -> StudyItem | None:
-    return await session.scalar(select(StudyItem).where(StudyItem.id == study_id)
-                                .options(selectinload(StudyItem.notice), selectinload(StudyItem.unit)))
+    return await session.scalar(select(StudyItem).where(StudyItem.id == study_id).options(
+        selectinload(StudyItem.notice).selectinload(Notice.unit), selectinload(StudyItem.unit)))
 
 
 async def question_count(session: AsyncSession, study_id: int) -> int:

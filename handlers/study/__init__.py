@@ -1,0 +1,54 @@
+"""/study: a committee officer or a secretary gives a document or resolution to their unit's members to study, with a
+deadline and an optional quiz (an XLSX question bank); members get the card, mark it studied and take the quiz as
+Telegram quiz polls, retakes allowed, the best score kept; /report shows per cell how far they got.
+
+steps.py is the officer's conversation; views.py the card, the quiz and /report's part; buttons.py their data.
+"""
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, PollAnswerHandler, filters
+
+from models import study
+from models.callback_data import any_of
+
+from ..feature import Command, Feature, PanelItem
+from ..steps import add_buttons, conversation
+from . import buttons as btn
+from . import steps, views
+
+__all__ = ["FEATURE", "register"]
+
+
+def register(app) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    asking = {
+        steps.DOC: [CallbackQueryHandler(steps.chose_doc, pattern=btn.DOC.pattern)],
+        steps.DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern),
+                    CallbackQueryHandler(steps.month_pressed, pattern=btn.MONTH.pattern)],
+        steps.BANK: [MessageHandler(filters.Document.ALL, steps.got_bank),
+                     CallbackQueryHandler(steps.skipped_bank, pattern=btn.NO_QUIZ.exact),
+                     MessageHandler(text | filters.PHOTO, steps.bank_expected)],
+        steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
+    }
+    app.add_handler(conversation(
+        "study",
+        [CommandHandler("study", steps.study_command),
+         CallbackQueryHandler(steps.study_command, pattern=btn.PANEL.exact)],
+        {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in asking.items()},
+    ))
+    add_buttons(app, [
+        (steps.stale_step, any_of(*btn.CONVERSATION)),
+        (views.open_pressed, btn.OPEN.pattern),
+        (views.studied_pressed, btn.STUDIED.pattern),
+        (views.start_pressed, btn.START.pattern),
+    ])
+    app.add_handler(PollAnswerHandler(views.poll_answered))
+
+
+FEATURE = Feature(
+    "study",
+    register=register,
+    commands=(Command("study", 135, officer=True),),
+    renderers=lambda services: {study.STUDY_DELIVERY: views.render_study},
+    panel=(PanelItem("panel.study", 12, btn.PANEL.data),),
+)

@@ -1,0 +1,15 @@
+"""Buttons of /study (the officer's conversation) and of a member's study card and quiz."""
+from models.callback_data import Choice, Codec, Id, Token
+
+PANEL = Codec("sqnew")  # 📖 Giao học tập on the officer's panel: starts the conversation
+DOC = Codec("sqd", Id())  # the document chosen
+DAY = Codec("sqy", Token(r"[0-9]{8}"))  # yyyymmdd: the deadline, from the calendar
+MONTH = Codec("sqm", Token(r"[0-9]{6}"))  # yyyymm: the calendar's page to show
+NO_QUIZ = Codec("sqn", Choice("skip"))  # ⏭ Không có bài kiểm tra
+CONFIRM = Codec("sqc", Choice("yes"))
+BACK = Codec("sqb", Id())  # ◀ Quay lại on a step: the step it sits on (handlers.steps.Trail)
+QUIT = Codec("sqq")  # ✖ Hủy on a step
+CONVERSATION = (DOC, DAY, MONTH, NO_QUIZ, CONFIRM, BACK, QUIT)
+OPEN = Codec("sqo", Id())  # 📄 Xem văn bản on a study card: the study item
+STUDIED = Codec("sqs", Id())  # 📖 Đã học on a study card
+START = Codec("sqt", Id())  # ▶ Làm bài kiểm tra, 🔁 Làm lại: the study item

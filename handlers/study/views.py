@@ -1,0 +1,160 @@
+"""What members see of a study item: the card the outbox brings ("📖 Học tập: <title>, hạn <date>") with
+📄 Xem văn bản, 📖 Đã học and ▶ Làm bài kiểm tra; the quiz, one Telegram quiz poll a question (non-anonymous, so
+the answer comes back as a poll_answer), the score at the end with 🔁 Làm lại; and /report's part, per cell.
+
+A poll is sent after the turn's commit and its id noted at once (models.study.poll_sent), still inside the turn's
+replies: the member's next update — their answer — waits for them (handlers/state.py holds one person's updates
+in order), so an answer always finds its poll.
+"""
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import study
+from models.db import transaction
+from models.study import Answered, Asked, Studied, StudyError
+
+from ..i18n import fmt_date, fmt_number, t
+from ..notices.render import notice_calls, send_calls
+from ..steps import refuse
+from ..turn import Turn, bot_api, esc, handler, member_handler
+from . import buttons as btn
+
+Call = tuple[str, dict]
+POLL_QUESTION_MAX = 300  # Telegram's limit, the "3/10. " before the question included
+CELLS_SHOWN = 30
+
+
+# --- the card ----------------------------------------------------------------------------------------------------
+def card_markup(lang: str, study_id: int, questions: int, *, studied: bool = False,
+                taken: bool = False) -> dict:
+    rows = [[InlineKeyboardButton(t(lang, "study.button.open"), callback_data=btn.OPEN.data(study_id))]]
+    if not studied:
+        rows.append([InlineKeyboardButton(t(lang, "study.button.studied"), callback_data=btn.STUDIED.data(study_id))])
+    if questions:
+        key = "study.button.retake" if taken else "study.button.start"
+        rows.append([InlineKeyboardButton(t(lang, key, count=questions), callback_data=btn.START.data(study_id))])
+    return InlineKeyboardMarkup(rows).to_dict()
+
+
+def card_text(lang: str, item: study.StudyItem, questions: int) -> str:
+    lines = [t(lang, "study.card", title=esc(item.notice.title), date=fmt_date(item.deadline)),
+             t(lang, "study.card_from", unit=esc(item.unit.name))]
+    lines.append(t(lang, "study.card_quiz", count=questions) if questions else t(lang, "study.card_no_quiz"))
+    return "\n".join(lines)
+
+
+async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The outbox's renderer: the card, to each member of the unit."""
+    item = await study.get_study(session, study_id)
+    if item is None:
+        return []
+    questions = await study.question_count(session, study_id)
+    return [("sendMessage", {"text": card_text(lang, item, questions), "parse_mode": "HTML",
+                             "reply_markup": card_markup(lang, study_id, questions)})]
+
+
+async def _card(turn: Turn) -> study.Card | None:
+    """The pressed card's study item, when it was given to the presser; else refused and None."""
+    ids = btn.OPEN.parse(turn.update.callback_query.data) or btn.STUDIED.parse(turn.update.callback_query.data) \
+        or btn.START.parse(turn.update.callback_query.data)
+    card = await study.member_card(turn.session, ids[0], turn.actor.member_id) if ids else None
+    if card is None:
+        await refuse(turn, "study_card")
+    return card
+
+
+@member_handler
+async def open_pressed(turn: Turn):
+    card = await _card(turn)
+    if card is not None:  # the document itself, without its own ✅ Đã đọc: studying it is what this card asks
+        send_calls(turn, notice_calls(card.item.notice, turn.lang, turn.services.timezone, read=True,
+                                      studied=True))
+
+
+@member_handler
+async def studied_pressed(turn: Turn):
+    card = await _card(turn)
+    if card is None:
+        return
+    result = await study.mark_studied(turn.session, card.item.id, turn.actor.member_id)
+    turn.answer(turn.t("study.studied_thanks" if result is Studied.recorded else "study.studied_already"))
+    turn.edit_buttons(InlineKeyboardMarkup.de_json(
+        card_markup(turn.lang, card.item.id, card.questions, studied=True, taken=card.attempts > 0),
+        turn.context.bot))
+
+
+# --- the quiz --------------------------------------------------------------------------------------------------------
+def send_question(turn: Turn, asked: Asked) -> None:
+    """After the commit: the question as a quiz poll, and its poll id noted."""
+    bot, chat_id, sessionmaker = turn.context.bot, turn.chat_id, turn.services.sessionmaker
+    head = f"{asked.number}/{asked.total}. "
+    text = head + asked.text
+    if len(text) > POLL_QUESTION_MAX:
+        text = text[:POLL_QUESTION_MAX - 1] + "…"
+    params: dict = {"chat_id": chat_id, "question": text, "options": [{"text": o} for o in asked.options],
+                    "type": "quiz", "is_anonymous": False, "correct_option_ids": [asked.correct]}
+    if asked.explanation:
+        params["explanation"] = asked.explanation
+
+    async def send() -> None:
+        message = await bot_api(bot, "sendPoll", params)
+        async with transaction(sessionmaker) as session:
+            await study.poll_sent(session, message["poll"]["id"], asked)
+
+    turn.later(send)
+
+
+@member_handler
+async def start_pressed(turn: Turn):
+    card = await _card(turn)
+    if card is None:
+        return
+    try:
+        asked = await study.start_attempt(turn.session, card.item.id, turn.actor.member_id)
+    except StudyError as exc:
+        turn.answer(turn.t(f"study.error.{exc.reason}"), alert=True)
+        return
+    turn.answer()
+    turn.reply(turn.t("study.quiz_intro", title=esc(card.item.notice.title), count=asked.total))
+    send_question(turn, asked)
+
+
+@handler
+async def poll_answered(turn: Turn):
+    """A poll_answer: recorded when it answers a quiz poll we sent this member; the next question, or the score."""
+    answer = turn.update.poll_answer
+    result = await study.answer_poll(turn.session, answer.poll_id, turn.actor.member_id, list(answer.option_ids))
+    if result.outcome is Answered.next and result.asked is not None:
+        send_question(turn, result.asked)
+    elif result.outcome is Answered.finished:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            turn.t("study.button.retake", count=result.total), callback_data=btn.START.data(result.study_id))]])
+        turn.reply(turn.t("study.quiz_done", score=result.score, total=result.total, best=result.best), markup)
+
+
+# --- /report's part --------------------------------------------------------------------------------------------------
+def _average(lang: str, value: float | None) -> str:
+    return "—" if value is None else fmt_number(lang, round(value, 1))
+
+
+async def report_study(turn: Turn) -> None:
+    """/report's part: each study item given to members of the officer's units (deadline not long past), per cell
+    of theirs: studied, took the quiz, the average best score."""
+    for p in await study.study_progress(turn.session, turn.actor):
+        item = p.item
+        lines = [turn.t("study.report_head", title=esc(item.notice.title), date=fmt_date(item.deadline),
+                        unit=esc(item.unit.name))]
+        for c in p.cells[:CELLS_SHOWN]:
+            if p.questions:
+                lines.append(turn.t("study.report_cell", cell=esc(c.cell), studied=c.studied, members=c.members,
+                                    taken=c.taken, average=_average(turn.lang, c.average), total=p.questions))
+            else:
+                lines.append(turn.t("study.report_cell_no_quiz", cell=esc(c.cell), studied=c.studied,
+                                    members=c.members))
+        if len(p.cells) > CELLS_SHOWN:
+            lines.append(turn.t("study.report_more", count=len(p.cells) - CELLS_SHOWN))
+        turn.reply("\n".join(lines))
