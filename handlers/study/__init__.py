@@ -1,8 +1,10 @@
 """/study: a committee officer or a secretary gives a document or resolution to their unit's members to study, with a
-deadline and an optional quiz (an XLSX question bank); members get the card, mark it studied and take the quiz as
-Telegram quiz polls, retakes allowed, the best score kept; /report shows per cell how far they got.
+deadline, an optional quiz (an XLSX question bank) and an optional essay; members get the card, mark it studied, take
+the quiz as Telegram quiz polls (retakes allowed, the best score kept) and hand in the essay (typed, a file, a photo
+or a voice message), which the officer marks received or asks for again; /report shows per cell how far they got.
 
-steps.py is the officer's conversation; views.py the card, the quiz and /report's part; buttons.py their data.
+steps.py is the officer's conversation; views.py the card, the quiz, essays and their review, /report's part;
+buttons.py their data.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def register(app) -> None:
         steps.BANK: [MessageHandler(filters.Document.ALL, steps.got_bank),
                      CallbackQueryHandler(steps.skipped_bank, pattern=btn.NO_QUIZ.exact),
                      MessageHandler(text | filters.PHOTO, steps.bank_expected)],
+        steps.ESSAY: [CallbackQueryHandler(steps.chose_essay, pattern=btn.ESSAY_ASKED.pattern)],
         steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
     }
     app.add_handler(conversation(
@@ -36,11 +39,22 @@ def register(app) -> None:
          CallbackQueryHandler(steps.study_command, pattern=btn.PANEL.exact)],
         {state: [*handlers, *steps.TRAIL.handlers()] for state, handlers in asking.items()},
     ))
+    app.add_handler(conversation(
+        "study_essay",
+        [CallbackQueryHandler(views.essay_pressed, pattern=btn.ESSAY.pattern)],
+        {views.ESSAY_WAIT: [
+            MessageHandler((text | filters.Document.ALL | filters.PHOTO | filters.VOICE), views.got_essay),
+            CallbackQueryHandler(views.essay_quit, pattern=btn.ESSAY_QUIT.exact),
+            MessageHandler(~filters.COMMAND, views.essay_expected)]},
+    ))
     add_buttons(app, [
         (steps.stale_step, any_of(*btn.CONVERSATION)),
         (views.open_pressed, btn.OPEN.pattern),
         (views.studied_pressed, btn.STUDIED.pattern),
         (views.start_pressed, btn.START.pattern),
+        (views.received_pressed, btn.RECEIVED.pattern),
+        (views.redo_pressed, btn.REDO.pattern),
+        (steps.stale_step, btn.ESSAY_QUIT.pattern),
     ])
     app.add_handler(PollAnswerHandler(views.poll_answered))
 
@@ -49,6 +63,6 @@ FEATURE = Feature(
     "study",
     register=register,
     commands=(Command("study", 135, officer=True),),
-    renderers=lambda services: {study.STUDY_DELIVERY: views.render_study},
+    renderers=lambda services: {study.STUDY_DELIVERY: views.render_study, study.ESSAY_DELIVERY: views.render_essay},
     panel=(PanelItem("panel.study", 12, btn.PANEL.data),),
 )

@@ -1,6 +1,6 @@
 """/study (and 📖 Giao học tập on the panel): a committee officer or a secretary gives a document or resolution to
 their unit's members to study — which document (one they sent or one their unit received), the deadline (the
-calendar), the quiz's question bank as an XLSX or none, then ✅. Every question has ◀ Quay lại and ✖ Hủy (TRAIL).
+calendar), the quiz's question bank as an XLSX or none, whether an essay (bài thu hoạch) is asked for, then ✅. Every question has ◀ Quay lại and ✖ Hủy (TRAIL).
 
 The bank is read when it comes (its errors said at once, the step asked again) and again at ✅, from Telegram by
 its file_id: the draft keeps the file, not a hundred questions.
@@ -19,12 +19,12 @@ from ..calendar import day_of, month_markup, month_of
 from ..i18n import fmt_date
 from ..live_status import tell_outbox
 from ..notices.render import EMOJI, button_title
-from ..steps import Trail, asked, confirmed_draft, paged, refuse, show_step, tell_refusal
+from ..steps import Trail, asked, chose, confirmed_draft, paged, refuse, show_step, tell_refusal
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
 DRAFT = "study_draft"
-DOC, DAY, BANK, CONFIRM = range(4)
+DOC, DAY, BANK, ESSAY, CONFIRM = range(5)
 PROBLEMS_SHOWN = 10
 
 
@@ -147,7 +147,7 @@ async def got_bank(turn: Turn):
     draft = _draft(turn)
     draft["bank"], draft["questions"] = document.file_id, len(questions)
     turn.reply(turn.t("study.bank_read", count=len(questions)))
-    return await _preview(turn)
+    return _ask_essay(turn)
 
 
 @member_handler
@@ -162,6 +162,20 @@ async def skipped_bank(turn: Turn):
     draft.pop("bank", None)
     draft["questions"] = 0
     turn.edit(turn.t("study.no_quiz_chosen"))
+    return _ask_essay(turn)
+
+
+def _ask_essay(turn: Turn, *, edit: bool = False):
+    rows = [[InlineKeyboardButton(turn.t("study.button.essay_yes"), callback_data=btn.ESSAY_ASKED.data("1"))],
+            [InlineKeyboardButton(turn.t("study.button.essay_no"), callback_data=btn.ESSAY_ASKED.data("0"))]]
+    return TRAIL.ask(turn, ESSAY, turn.t("study.ask_essay"), rows, edit)
+
+
+@member_handler
+async def chose_essay(turn: Turn):
+    if not chose(turn, btn.ESSAY_ASKED, _draft(turn), "essay",
+                 lambda turn, value: turn.t("study.essay_chosen" if value == "1" else "study.no_essay_chosen")):
+        return ESSAY
     return await _preview(turn)
 
 
@@ -174,8 +188,9 @@ async def _preview(turn: Turn):
     members = await study.member_ids_of(turn.session, unit)
     quiz = (turn.t("study.preview_quiz", count=draft["questions"]) if draft.get("questions")
             else turn.t("study.preview_no_quiz"))
+    essay = turn.t("study.preview_essay" if draft.get("essay") == "1" else "study.preview_no_essay")
     text = turn.t("study.preview", title=esc(draft.get("title", "")), date=fmt_date(date.fromisoformat(draft["deadline"])),
-                  quiz=quiz, unit=esc(unit.name), members=len(members),
+                  quiz=quiz, essay=essay, unit=esc(unit.name), members=len(members),
                   linked=await accounts.count_linked(turn.session, members))
     markup = TRAIL.markup(turn, CONFIRM, [[InlineKeyboardButton(turn.t("study.button.confirm"),
                                                                 callback_data=btn.CONFIRM.data("yes"))]])
@@ -196,7 +211,7 @@ async def confirmed(turn: Turn):
     try:
         item, count = await study.create_study(turn.session, turn.actor, notice_id=draft["notice"],
                                                unit_id=draft["unit"], deadline=date.fromisoformat(draft["deadline"]),
-                                               questions=questions)
+                                               questions=questions, essay=draft.get("essay") == "1")
     except StudyError as exc:
         await tell_refusal(turn, exc.reason, "study_create", "study.error", edit=True)
         return ConversationHandler.END
@@ -211,4 +226,5 @@ async def stale_step(turn: Turn):
     turn.answer(turn.t("study.expired"), alert=True)
 
 
-TRAIL = Trail("study", DRAFT, btn.BACK, btn.QUIT, {DOC: _ask_doc, DAY: _ask_day, BANK: _ask_bank}, "study.expired")
+TRAIL = Trail("study", DRAFT, btn.BACK, btn.QUIT, {DOC: _ask_doc, DAY: _ask_day, BANK: _ask_bank, ESSAY: _ask_essay},
+              "study.expired")

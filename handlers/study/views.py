@@ -12,14 +12,17 @@ from datetime import tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ConversationHandler
 
-from models import study
+from models import accounts, study
 from models.db import transaction
-from models.study import Answered, Asked, Studied, StudyError
+from models.study import Answered, Asked, EssayState, Studied, StudyError
 
 from ..i18n import fmt_date, fmt_number, t
+from ..live_status import tell_outbox
 from ..notices.render import notice_calls, send_calls
-from ..steps import refuse
+from ..render import CAPTION_LIMIT, visible_length
+from ..steps import refuse, settle, tell_refusal
 from ..turn import Turn, bot_api, esc, handler, member_handler
 from . import buttons as btn
 
@@ -29,14 +32,16 @@ CELLS_SHOWN = 30
 
 
 # --- the card ----------------------------------------------------------------------------------------------------
-def card_markup(lang: str, study_id: int, questions: int, *, studied: bool = False,
-                taken: bool = False) -> dict:
+def card_markup(lang: str, study_id: int, questions: int, *, essay: bool, studied: bool = False,
+                taken: bool = False, essay_done: bool = False) -> dict:
     rows = [[InlineKeyboardButton(t(lang, "study.button.open"), callback_data=btn.OPEN.data(study_id))]]
     if not studied:
         rows.append([InlineKeyboardButton(t(lang, "study.button.studied"), callback_data=btn.STUDIED.data(study_id))])
     if questions:
         key = "study.button.retake" if taken else "study.button.start"
         rows.append([InlineKeyboardButton(t(lang, key, count=questions), callback_data=btn.START.data(study_id))])
+    if essay and not essay_done:
+        rows.append([InlineKeyboardButton(t(lang, "study.button.essay"), callback_data=btn.ESSAY.data(study_id))])
     return InlineKeyboardMarkup(rows).to_dict()
 
 
@@ -44,6 +49,8 @@ def card_text(lang: str, item: study.StudyItem, questions: int) -> str:
     lines = [t(lang, "study.card", title=esc(item.notice.title), date=fmt_date(item.deadline)),
              t(lang, "study.card_from", unit=esc(item.unit.name))]
     lines.append(t(lang, "study.card_quiz", count=questions) if questions else t(lang, "study.card_no_quiz"))
+    if item.essay_required:
+        lines.append(t(lang, "study.card_essay"))
     return "\n".join(lines)
 
 
@@ -54,13 +61,14 @@ async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzin
         return []
     questions = await study.question_count(session, study_id)
     return [("sendMessage", {"text": card_text(lang, item, questions), "parse_mode": "HTML",
-                             "reply_markup": card_markup(lang, study_id, questions)})]
+                             "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
 
 
 async def _card(turn: Turn) -> study.Card | None:
     """The pressed card's study item, when it was given to the presser; else refused and None."""
-    ids = btn.OPEN.parse(turn.update.callback_query.data) or btn.STUDIED.parse(turn.update.callback_query.data) \
-        or btn.START.parse(turn.update.callback_query.data)
+    data = turn.update.callback_query.data
+    ids = next((fields for codec in (btn.OPEN, btn.STUDIED, btn.START, btn.ESSAY)
+                if (fields := codec.parse(data)) is not None), None)
     card = await study.member_card(turn.session, ids[0], turn.actor.member_id) if ids else None
     if card is None:
         await refuse(turn, "study_card")
@@ -83,7 +91,8 @@ async def studied_pressed(turn: Turn):
     result = await study.mark_studied(turn.session, card.item.id, turn.actor.member_id)
     turn.answer(turn.t("study.studied_thanks" if result is Studied.recorded else "study.studied_already"))
     turn.edit_buttons(InlineKeyboardMarkup.de_json(
-        card_markup(turn.lang, card.item.id, card.questions, studied=True, taken=card.attempts > 0),
+        card_markup(turn.lang, card.item.id, card.questions, essay=card.item.essay_required, studied=True,
+                    taken=card.attempts > 0, essay_done=card.essay is EssayState.received),
         turn.context.bot))
 
 
@@ -149,12 +158,128 @@ async def report_study(turn: Turn) -> None:
         lines = [turn.t("study.report_head", title=esc(item.notice.title), date=fmt_date(item.deadline),
                         unit=esc(item.unit.name))]
         for c in p.cells[:CELLS_SHOWN]:
+            line = turn.t("study.report_cell", cell=esc(c.cell), studied=c.studied, members=c.members)
             if p.questions:
-                lines.append(turn.t("study.report_cell", cell=esc(c.cell), studied=c.studied, members=c.members,
-                                    taken=c.taken, average=_average(turn.lang, c.average), total=p.questions))
-            else:
-                lines.append(turn.t("study.report_cell_no_quiz", cell=esc(c.cell), studied=c.studied,
-                                    members=c.members))
+                line += turn.t("study.report_quiz", taken=c.taken, members=c.members,
+                               average=_average(turn.lang, c.average), total=p.questions)
+            if item.essay_required:
+                line += turn.t("study.report_essay", essays=c.essays, members=c.members, received=c.received)
+            lines.append(line)
         if len(p.cells) > CELLS_SHOWN:
             lines.append(turn.t("study.report_more", count=len(p.cells) - CELLS_SHOWN))
         turn.reply("\n".join(lines))
+
+
+# --- essays (bài thu hoạch) --------------------------------------------------------------------------------------------
+ESSAY_WAIT = 0
+ESSAY_FOR = "study_essay"  # user_data: the study item whose essay is awaited
+
+
+@member_handler
+async def essay_pressed(turn: Turn):
+    """✍ Nộp bài thu hoạch: the next message (typed, a file, a photo, a voice message) is the essay."""
+    card = await _card(turn)
+    if card is None:
+        return ConversationHandler.END
+    if not card.item.essay_required or card.essay is EssayState.received:
+        turn.answer(turn.t("study.error.no_essay" if not card.item.essay_required else "study.error.essay_received"),
+                    alert=True)
+        return ConversationHandler.END
+    study_id = card.item.id
+    settle(turn, lambda data: data.__setitem__(ESSAY_FOR, study_id))
+    turn.answer()
+    turn.reply(turn.t("study.ask_essay_text", title=esc(card.item.notice.title)), InlineKeyboardMarkup(
+        [[InlineKeyboardButton(turn.t("steps.cancel"), callback_data=btn.ESSAY_QUIT.data())]]))
+    return ESSAY_WAIT
+
+
+def _essay_of(message) -> tuple[str, str | None, str | None, str | None]:
+    """(kind, text, file_id, file_name) of what the member sent."""
+    if message.document is not None:
+        return "document", message.caption, message.document.file_id, message.document.file_name
+    if message.photo:
+        return "photo", message.caption, message.photo[-1].file_id, None
+    if message.voice is not None:
+        return "voice", message.caption, message.voice.file_id, None
+    return "text", message.text, None, None
+
+
+@member_handler
+async def got_essay(turn: Turn):
+    study_id = turn.context.user_data.get(ESSAY_FOR)
+    kind, text, file_id, file_name = _essay_of(turn.update.effective_message)
+    try:
+        await study.submit_essay(turn.session, study_id or 0, turn.actor.member_id, kind=kind, text=text,
+                                 file_id=file_id, file_name=file_name)
+    except StudyError as exc:
+        turn.reply(turn.t(f"study.error.{exc.reason}"))
+        if exc.reason in ("essay_empty", "essay_long"):
+            return ESSAY_WAIT  # send it again
+        settle(turn, lambda data: data.pop(ESSAY_FOR, None))
+        return ConversationHandler.END
+    settle(turn, lambda data: data.pop(ESSAY_FOR, None))
+    turn.reply(turn.t("study.essay_sent"))
+    tell_outbox(turn, study.ESSAY_DELIVERY, wake=True)
+    return ConversationHandler.END
+
+
+@member_handler
+async def essay_expected(turn: Turn):
+    turn.reply(turn.t("study.essay_expected"))
+    return ESSAY_WAIT
+
+
+@member_handler
+async def essay_quit(turn: Turn):
+    settle(turn, lambda data: data.pop(ESSAY_FOR, None))
+    turn.edit(turn.t("cancel.done"))
+    return ConversationHandler.END
+
+
+async def render_essay(session: AsyncSession, essay_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The outbox's renderer: a member's essay, to the officer who gave the item, with ✅ Đã nhận / ↩ Yêu cầu làm lại."""
+    view = await study.essay_view(session, essay_id)
+    if view is None:
+        return []
+    essay = view.essay
+    head = t(lang, "study.essay_head", name=esc(view.member_name), cell=esc(view.cell), title=esc(view.title))
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t(lang, "study.button.received"), callback_data=btn.RECEIVED.data(essay.id)),
+        InlineKeyboardButton(t(lang, "study.button.redo"), callback_data=btn.REDO.data(essay.id))]]).to_dict()
+    if essay.kind == "text":
+        return [("sendMessage", {"text": f"{head}\n\n{esc(essay.text)}", "parse_mode": "HTML", "reply_markup": markup})]
+    caption = f"{head}\n\n{esc(essay.text)}" if essay.text else head
+    if visible_length(caption) > CAPTION_LIMIT:
+        caption = head
+    return [(f"send{essay.kind.title()}", {essay.kind: essay.file_id, "caption": caption, "parse_mode": "HTML",
+                                           "reply_markup": markup})]
+
+
+async def _reviewed(turn: Turn, codec, received: bool) -> None:
+    ids = codec.parse(turn.update.callback_query.data)
+    try:
+        result = await study.review_essay(turn.session, turn.actor, ids[0] if ids else 0, received=received)
+    except StudyError as exc:
+        await tell_refusal(turn, exc.reason, "study_essay_review", "study.error")
+        return
+    turn.answer(turn.t("study.essay_marked_received" if received else "study.essay_marked_redo"))
+    turn.edit_buttons(None)
+    if result.changed and result.member_chat_id is not None:
+        lang = await accounts.language_of_user(turn.session, result.member_chat_id) or turn.lang
+        if received:
+            turn.send_to(result.member_chat_id, t(lang, "study.essay_received", title=esc(result.title)))
+        else:
+            turn.send_to(result.member_chat_id, t(lang, "study.essay_redo", title=esc(result.title)),
+                         InlineKeyboardMarkup([[InlineKeyboardButton(
+                             t(lang, "study.button.essay_again"),
+                             callback_data=btn.ESSAY.data(result.essay.study_id))]]))
+
+
+@member_handler
+async def received_pressed(turn: Turn):
+    await _reviewed(turn, btn.RECEIVED, True)
+
+
+@member_handler
+async def redo_pressed(turn: Turn):
+    await _reviewed(turn, btn.REDO, False)

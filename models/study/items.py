@@ -29,7 +29,9 @@ from .tables import (
     DEADLINE_MAX_DAYS,
     QUESTIONS_MAX,
     STUDY_DELIVERY,
+    EssayState,
     StudyError,
+    StudyEssay,
     StudyItem,
     StudyMember,
     StudyQuestion,
@@ -78,8 +80,9 @@ def check_deadline(deadline: date, today: date | None = None) -> None:
 
 
 async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, unit_id: int, deadline: date,
-                       questions: Sequence[Question] = ()) -> tuple[StudyItem, int]:
-    """Give a document to study to the members of the unit, with these quiz questions (none: no quiz).
+                       questions: Sequence[Question] = (), essay: bool = False) -> tuple[StudyItem, int]:
+    """Give a document to study to the members of the unit, with these quiz questions (none: no quiz) and, when
+    `essay`, an essay (bài thu hoạch) to hand in.
     Returns the item and how many members it went to. Raises StudyError; the caller commits."""
     unit = await session.get(Unit, unit_id)
     if unit is None or not may(actor, Action.manage_cell, unit.path):
@@ -94,7 +97,7 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
                                                        StudyItem.unit_id == unit_id)):
         raise StudyError("exists")
     item = StudyItem(notice_id=notice_id, unit_id=unit_id, created_by_member_id=actor.member_id, deadline=deadline,
-                     created_at=clock.now())
+                     essay_required=essay, created_at=clock.now())
     session.add(item)
     await session.flush()
     session.add_all(StudyQuestion(study_id=item.id, position=i, question=q.text, options_json=json.dumps(
@@ -109,7 +112,7 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
     await audit.record(session, "study_created", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id,
                        detail={"study_id": item.id, "notice_id": notice_id, "unit_id": unit_id,
-                               "questions": len(questions), "members": len(member_ids)})
+                               "questions": len(questions), "essay": essay, "members": len(member_ids)})
     return item, len(member_ids)
 
 
@@ -132,6 +135,7 @@ class Card:
     studied: bool
     best_score: int | None
     attempts: int
+    essay: EssayState | None = None  # the state of the member's latest essay (None: none handed in)
 
 
 async def member_card(session: AsyncSession, study_id: int, member_id: int | None) -> Card | None:
@@ -140,8 +144,11 @@ async def member_card(session: AsyncSession, study_id: int, member_id: int | Non
     row = await session.get(StudyMember, (study_id, member_id)) if item and member_id is not None else None
     if item is None or row is None:
         return None
+    essay = await session.scalar(select(StudyEssay.state).where(StudyEssay.study_id == study_id,
+                                                                StudyEssay.member_id == member_id)
+                                 .order_by(StudyEssay.id.desc()).limit(1))
     return Card(item, await question_count(session, study_id), row.studied_at is not None, row.best_score,
-                row.attempts)
+                row.attempts, essay)
 
 
 class Studied(str, enum.Enum):

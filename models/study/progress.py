@@ -7,7 +7,7 @@ __all__ = ["CellProgress", "StudyProgress", "study_progress"]
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +16,7 @@ from ..members import Member
 from ..permissions import Action, Actor, scope_paths, within_clause
 from ..units import Unit
 from .items import question_count
-from .tables import StudyItem, StudyMember
+from .tables import EssayState, StudyEssay, StudyItem, StudyMember
 
 RECENT_DAYS = 30  # an item stays in /report this long after its deadline
 ITEMS_SHOWN = 5
@@ -29,6 +29,8 @@ class CellProgress:
     studied: int
     taken: int  # finished the quiz at least once
     average: float | None  # the average best score of those who took it (right answers)
+    essays: int = 0  # whose latest essay is handed in (waiting or received)
+    received: int = 0  # whose latest essay was marked received
 
 
 @dataclass
@@ -59,14 +61,22 @@ async def study_progress(session: AsyncSession, actor: Actor, today: date | None
         item = await session.scalar(select(StudyItem).where(StudyItem.id == study_id)
                                     .options(selectinload(StudyItem.notice), selectinload(StudyItem.unit)))
         assert item is not None
+        latest = (select(func.max(StudyEssay.id).label("id")).where(StudyEssay.study_id == study_id)
+                  .group_by(StudyEssay.member_id).subquery())
+        essay = (select(StudyEssay.member_id, StudyEssay.state).join(latest, latest.c.id == StudyEssay.id)
+                 .subquery())
+        handed_in = case((essay.c.state.in_([EssayState.submitted, EssayState.received]), 1))
+        received = case((essay.c.state == EssayState.received, 1))
         rows = await session.execute(
             select(Unit.name, func.count(StudyMember.member_id), func.count(StudyMember.studied_at),
-                   func.count(StudyMember.best_score), func.avg(StudyMember.best_score))
+                   func.count(StudyMember.best_score), func.avg(StudyMember.best_score), func.count(handed_in),
+                   func.count(received))
             .select_from(StudyMember).join(Member, Member.id == StudyMember.member_id)
             .join(Unit, Unit.id == Member.cell_id)
+            .outerjoin(essay, essay.c.member_id == StudyMember.member_id)
             .where(StudyMember.study_id == study_id, *in_scope)
             .group_by(Unit.id, Unit.name, Unit.path).order_by(Unit.path))
-        cells = [CellProgress(name, members, studied, taken, float(avg) if avg is not None else None)
-                 for name, members, studied, taken, avg in rows.all()]
+        cells = [CellProgress(name, members, studied, taken, float(avg) if avg is not None else None, essays, got)
+                 for name, members, studied, taken, avg, essays, got in rows.all()]
         found.append(StudyProgress(item, await question_count(session, study_id), cells))
     return found

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 __all__ = [
     "EXPLANATION_MAX", "OPTIONS_MAX", "OPTIONS_MIN", "OPTION_MAX", "QUESTIONS_MAX", "QUESTION_MAX", "STUDY_DELIVERY",
-    "DEADLINE_MAX_DAYS", "QuizAttempt", "QuizPoll", "StudyError", "StudyItem", "StudyMember", "StudyQuestion",
+    "DEADLINE_MAX_DAYS", "ESSAY_DELIVERY", "ESSAY_KINDS", "ESSAY_TEXT_MAX", "EssayState", "QuizAttempt", "QuizPoll",
+    "StudyEssay", "StudyError", "StudyItem", "StudyMember", "StudyQuestion",
 ]
 
+import enum
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -28,6 +30,9 @@ EXPLANATION_MAX = 200
 OPTIONS_MIN, OPTIONS_MAX = 2, 10
 QUESTIONS_MAX = 100  # a quiz longer than this is a burden, not a check
 DEADLINE_MAX_DAYS = 366
+ESSAY_DELIVERY = "study_essay"  # ref_id: StudyEssay.id — a member's essay, to the officer who gave the item
+ESSAY_KINDS = ("text", "document", "photo", "voice")
+ESSAY_TEXT_MAX = 4000  # what one Telegram message holds, and then some room for the heading
 
 
 class StudyItem(Base):
@@ -42,6 +47,7 @@ class StudyItem(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     deadline: Mapped[date] = mapped_column(Date)
+    essay_required: Mapped[bool] = mapped_column(Boolean, default=False)  # a "bài thu hoạch" is asked for
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     notice: Mapped[Notice] = relationship(lazy="raise")
@@ -103,6 +109,33 @@ class QuizPoll(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("study_questions.id", ondelete="CASCADE"))
     chosen: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime | None] = mapped_column()
+
+
+class EssayState(str, enum.Enum):
+    submitted = "submitted"  # waiting for the officer
+    received = "received"  # the officer marked it received
+    revise = "revise"  # the officer asked for it again
+
+
+class StudyEssay(Base):
+    """One essay (bài thu hoạch) a member handed in for a study item: typed, a file, a photo of handwriting or a
+    voice message. A new one after "revise" is a new row; the member's latest is the one that counts."""
+
+    __tablename__ = "study_essays"
+    __table_args__ = (Index("ix_study_essays_member", "study_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study_items.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # one of ESSAY_KINDS
+    text: Mapped[str | None] = mapped_column(Text)  # typed, or the caption of a file
+    file_id: Mapped[str | None] = mapped_column(String(255))  # sent on by file_id, never downloaded
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    submitted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    state: Mapped[EssayState] = mapped_column(Enum(EssayState, native_enum=False, length=12),
+                                              default=EssayState.submitted)
+    reviewed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
 
 
 class StudyError(ValueError):

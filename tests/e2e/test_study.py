@@ -1,6 +1,7 @@
 """Study items end to end over the Bot API: the secretary gives a resolution to study with an XLSX question bank
-(a bad one refused with its rows named, then a good one), members get the card, one marks it studied, another
-takes the quiz by answering Telegram quiz polls, retakes it, and /report shows the best score per cell.
+(a bad one refused with its rows named, then a good one) and an essay; members get the card, one marks it studied
+and hands in an essay (a photo, asked again, then typed, received), another takes the quiz by answering Telegram quiz
+polls and retakes it, and /report shows per cell who studied, the best scores and the essays.
 
 Demo personas: the secretary, the elderly and the young member are in cell 1 ("Chi bộ Tổ dân phố 1", 11 members).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
+from PIL import Image
 from sqlalchemy import select, update
 
 from models import clock, notices, study
@@ -46,6 +48,20 @@ async def sent_resolution(run, sender_user_id: int) -> None:
                                     audience_unit_ids=[actor.cell_id])
         await s.execute(update(Delivery).values(state=DeliveryState.sent))
         await s.commit()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 60), (250, 250, 240)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def essay_for(driver, user_id: int) -> dict:
+    """The next essay the officer gets (her own study card may come meanwhile: she is a member of the cell too)."""
+    while True:
+        for msg in await driver.wait_for_bot_messages(user_id):
+            if "Bài thu hoạch" in plain(msg) and msg["reply_markup"]:
+                return msg
 
 
 def button(msg: dict, data: str) -> str:
@@ -87,9 +103,12 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     [not_xlsx] = await driver.wait_for_bot_messages(sec.user_id)
     assert "không phải bảng tính Excel" in plain(not_xlsx)
     await driver.send_file(sec.user_id, xlsx(GOOD), "cau-hoi.xlsx")
-    read, preview = await driver.wait_for_bot_messages(sec.user_id, 2)
-    assert "Đã đọc 2 câu hỏi" in plain(read)
-    assert "Bài kiểm tra: 2 câu hỏi" in plain(preview) and "11 đảng viên" in plain(preview)  # the secretary too
+    read, ask_essay = await driver.wait_for_bot_messages(sec.user_id, 2)
+    assert "Đã đọc 2 câu hỏi" in plain(read) and "bài thu hoạch" in plain(ask_essay)
+    await driver.press_button(sec.user_id, ask_essay, "Có, nộp bài thu hoạch")
+    [preview] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "Bài kiểm tra: 2 câu hỏi" in plain(preview) and "Bài thu hoạch: có" in plain(preview)
+    assert "11 đảng viên" in plain(preview)  # the secretary too
     await driver.press_button(sec.user_id, preview, "Giao học tập")
     given = await driver.wait_for_edit(sec.user_id, preview["message_id"])
     assert "cho 11 đảng viên" in plain(given)
@@ -101,7 +120,7 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
         card = card_for[person.key]
         assert f"📖 Học tập: {TITLE}, hạn {deadline:%d/%m/%Y}" in plain(card)
         assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == [
-            "📄 Xem văn bản", "📖 Đã học", "▶ Làm bài kiểm tra (2 câu)"]
+            "📄 Xem văn bản", "📖 Đã học", "▶ Làm bài kiểm tra (2 câu)", "✍ Nộp bài thu hoạch"]
 
     await driver.press_button(old.user_id, card_for["elderly_member"], "Xem văn bản")
     [document] = await driver.wait_for_bot_messages(old.user_id)
@@ -128,6 +147,28 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
         row = await s.scalar(select(study.StudyMember).where(study.StudyMember.member_id == young.member_id))
         assert (row.best_score, row.attempts) == (2, 2)
 
+    # The elderly member hands in a photo of his handwritten essay; the secretary asks for it again; typed, received.
+    await driver.press_button(old.user_id, card_for["elderly_member"], "Nộp bài thu hoạch")
+    [ask] = await driver.wait_for_bot_messages(old.user_id)
+    assert "Bài thu hoạch" in plain(ask)
+    await driver.send_file(old.user_id, png(), "bai-viet-tay.jpg", kind="photo", caption="Bài viết tay của tôi")
+    [sent] = await driver.wait_for_bot_messages(old.user_id)
+    assert "Đã nộp bài thu hoạch" in plain(sent)
+    essay = await essay_for(driver, sec.user_id)
+    assert essay["media_kind"] == "photo" and old.name in plain(essay) and "Bài viết tay của tôi" in plain(essay)
+    await driver.press_button(sec.user_id, essay, "Yêu cầu làm lại")
+    [redo] = await driver.wait_for_bot_messages(old.user_id)
+    assert "cần làm lại" in plain(redo)
+    await driver.press_button(old.user_id, redo, "Nộp lại")
+    await driver.wait_for_bot_messages(old.user_id)
+    await driver.send(old.user_id, "Nghị quyết 57 mở ra con đường cho khoa học, công nghệ ở khu phố chúng tôi.")
+    await driver.wait_for_bot_messages(old.user_id)
+    essay = await essay_for(driver, sec.user_id)
+    assert "Nghị quyết 57 mở ra con đường" in plain(essay)
+    await driver.press_button(sec.user_id, essay, "Đã nhận")
+    [received] = await driver.wait_for_bot_messages(old.user_id)
+    assert "đã được nhận" in plain(received)
+
     # /report: the cell's line with who studied, who took the quiz, the average best score.
     await driver.send(sec.user_id, "/report")
     lines = []
@@ -135,4 +176,5 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
         lines += [plain(m) for m in await driver.wait_for_bot_messages(sec.user_id)]
     [report] = [line for line in lines if "Học tập" in line]
     assert TITLE in report
-    assert "Chi bộ Tổ dân phố 1: đã học 1/11 · làm bài 1/11 · điểm cao nhất trung bình 2/2" in report
+    assert ("Chi bộ Tổ dân phố 1: đã học 1/11 · làm bài 1/11 · điểm cao nhất trung bình 2/2"
+            " · bài thu hoạch 1/11, đã nhận 1") in report

@@ -229,3 +229,47 @@ async def test_answers_count_once_for_the_member_on_the_latest_attempt_and_the_b
     assert [c.cell for c in hers.cells] == ["Chi bộ 1"]
     assert await study.study_progress(session, await load_actor(session, LAN)) == []
     assert (await session.scalar(select(func.count()).select_from(study.QuizPoll))) == 7
+
+
+async def test_essays_go_to_the_officer_who_may_receive_them_or_ask_again_and_the_report_counts_them(session, ward):
+    w, people = ward
+    resolution = await _resolution(session, SECRETARY, [w.cell1])
+    secretary = await load_actor(session, SECRETARY)
+    item, _ = await study.create_study(session, secretary, notice_id=resolution.id, unit_id=w.cell1.id,
+                                       deadline=local_today(), essay=True)
+    plain, _ = await study.create_study(session, secretary, notice_id=(await _resolution(
+        session, SECRETARY, [w.cell1], "Nghị quyết không cần thu hoạch")).id, unit_id=w.cell1.id,
+        deadline=local_today())
+    lan = people["lan"].id
+    with pytest.raises(StudyError, match="no_essay"):
+        await study.submit_essay(session, plain.id, lan, kind="text", text="Bài thu hoạch")
+    with pytest.raises(StudyError, match="not_addressee"):
+        await study.submit_essay(session, item.id, people["hoa"].id, kind="text", text="Bài thu hoạch")
+    with pytest.raises(StudyError, match="essay_empty"):
+        await study.submit_essay(session, item.id, lan, kind="text", text="  ")
+    with pytest.raises(StudyError, match="essay_long"):
+        await study.submit_essay(session, item.id, lan, kind="text", text="x" * (study.ESSAY_TEXT_MAX + 1))
+    first = await study.submit_essay(session, item.id, lan, kind="photo", file_id="AgACphoto", text="Viết tay")
+    queued = (await session.scalars(select(Delivery.ref_id).where(Delivery.kind == study.ESSAY_DELIVERY))).all()
+    assert queued == [first.id]  # to the secretary who gave the item
+    view = await study.essay_view(session, first.id)
+    assert (view.member_name, view.cell, view.title) == ("Trần Thị Lan", "Chi bộ 1", "Nghị quyết 57-NQ/TW")
+
+    with pytest.raises(StudyError, match="not_allowed"):  # another cell's member may not review it
+        await study.review_essay(session, await load_actor(session, HOA), first.id, received=True)
+    asked = await study.review_essay(session, secretary, first.id, received=False)
+    assert asked.changed and asked.member_chat_id == LAN and asked.essay.state is study.EssayState.revise
+    second = await study.submit_essay(session, item.id, lan, kind="voice", file_id="AwACvoice")
+    with pytest.raises(StudyError, match="essay_old"):
+        await study.review_essay(session, secretary, first.id, received=True)
+    officer = await load_actor(session, OFFICER)  # the ward's committee covers cell 1 too
+    got = await study.review_essay(session, officer, second.id, received=True)
+    assert got.changed and not (await study.review_essay(session, secretary, second.id, received=True)).changed
+    with pytest.raises(StudyError, match="essay_received"):
+        await study.submit_essay(session, item.id, lan, kind="text", text="Thêm nữa")
+    card = await study.member_card(session, item.id, lan)
+    assert card.essay is study.EssayState.received
+    await session.commit()
+    report = {p.item.id: p for p in await study.study_progress(session, secretary)}
+    [cell] = report[item.id].cells
+    assert (cell.members, cell.essays, cell.received) == (2, 1, 1)

@@ -1,5 +1,5 @@
 """study items: a document given to a unit's members to study by a deadline, its quiz questions, each member's
-progress and quiz attempts, and the quiz polls sent
+progress and quiz attempts, the quiz polls sent, and the essays (bài thu hoạch) handed in
 
 Revision ID: 0024_study
 Revises: 0002
@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('created_by_member_id', sa.Integer(), nullable=True),
     sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('essay_required', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_member_id'], ['members.id'],
                             name=op.f('fk_study_items_created_by_member_id_members'), ondelete='SET NULL'),
@@ -88,9 +89,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('poll_id', name=op.f('pk_quiz_polls'))
     )
     op.create_index(op.f('ix_quiz_polls_attempt_id'), 'quiz_polls', ['attempt_id'], unique=False)
+    op.create_table('study_essays',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('file_id', sa.String(length=255), nullable=True),
+    sa.Column('file_name', sa.String(length=255), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.Enum('submitted', 'received', 'revise', name='essaystate', native_enum=False, length=12),
+              nullable=False),
+    sa.Column('reviewed_by_member_id', sa.Integer(), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_study_essays_member_id_members'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reviewed_by_member_id'], ['members.id'],
+                            name=op.f('fk_study_essays_reviewed_by_member_id_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['study_id'], ['study_items.id'], name=op.f('fk_study_essays_study_id_study_items'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_study_essays'))
+    )
+    op.create_index('ix_study_essays_member', 'study_essays', ['study_id', 'member_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_study_essays_member', table_name='study_essays')
+    op.drop_table('study_essays')
     op.drop_index(op.f('ix_quiz_polls_attempt_id'), table_name='quiz_polls')
     op.drop_table('quiz_polls')
     op.drop_index('ix_quiz_attempts_member', table_name='quiz_attempts')
