@@ -163,7 +163,9 @@ async def report_study(turn: Turn) -> None:
                 line += turn.t("study.report_quiz", taken=c.taken, members=c.members,
                                average=_average(turn.lang, c.average), total=p.questions)
             if item.essay_required:
-                line += turn.t("study.report_essay", essays=c.essays, members=c.members, received=c.received)
+                line += turn.t("study.report_essay", essays=c.essays, base=c.essay_base, received=c.received)
+                if c.excused:
+                    line += turn.t("study.report_excused", count=c.excused)
             lines.append(line)
         if len(p.cells) > CELLS_SHOWN:
             lines.append(turn.t("study.report_more", count=len(p.cells) - CELLS_SHOWN))

@@ -7,7 +7,7 @@ __all__ = ["CellProgress", "StudyProgress", "study_progress"]
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +31,13 @@ class CellProgress:
     average: float | None  # the average best score of those who took it (right answers)
     essays: int = 0  # whose latest essay is handed in (waiting or received)
     received: int = 0  # whose latest essay was marked received
+    # Excused from the essay: exempt members (miễn sinh hoạt: older members, by the cell's decision) who handed none
+    # in, when their cell does not count exempt members (Unit.exempt_counted, as for attendance and studying).
+    excused: int = 0
+
+    @property
+    def essay_base(self) -> int:
+        return self.members - self.excused
 
 
 @dataclass
@@ -67,16 +74,19 @@ async def study_progress(session: AsyncSession, actor: Actor, today: date | None
                  .subquery())
         handed_in = case((essay.c.state.in_([EssayState.submitted, EssayState.received]), 1))
         received = case((essay.c.state == EssayState.received, 1))
+        excused = case((and_(Member.exempt.is_(True), Unit.exempt_counted.is_(False),
+                             or_(essay.c.state.is_(None), essay.c.state == EssayState.revise)), 1))
         rows = await session.execute(
             select(Unit.name, func.count(StudyMember.member_id), func.count(StudyMember.studied_at),
                    func.count(StudyMember.best_score), func.avg(StudyMember.best_score), func.count(handed_in),
-                   func.count(received))
+                   func.count(received), func.count(excused))
             .select_from(StudyMember).join(Member, Member.id == StudyMember.member_id)
             .join(Unit, Unit.id == Member.cell_id)
             .outerjoin(essay, essay.c.member_id == StudyMember.member_id)
             .where(StudyMember.study_id == study_id, *in_scope)
             .group_by(Unit.id, Unit.name, Unit.path).order_by(Unit.path))
-        cells = [CellProgress(name, members, studied, taken, float(avg) if avg is not None else None, essays, got)
-                 for name, members, studied, taken, avg, essays, got in rows.all()]
+        cells = [CellProgress(name, members, studied, taken, float(avg) if avg is not None else None, essays, got,
+                              excused if item.essay_required else 0)
+                 for name, members, studied, taken, avg, essays, got, excused in rows.all()]
         found.append(StudyProgress(item, await question_count(session, study_id), cells))
     return found

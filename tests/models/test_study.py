@@ -272,4 +272,15 @@ async def test_essays_go_to_the_officer_who_may_receive_them_or_ask_again_and_th
     await session.commit()
     report = {p.item.id: p for p in await study.study_progress(session, secretary)}
     [cell] = report[item.id].cells
-    assert (cell.members, cell.essays, cell.received) == (2, 1, 1)
+    assert (cell.members, cell.essays, cell.received, cell.essay_base) == (2, 1, 1, 2)
+    # The secretary is exempt (an older member, the cell's decision): excused once her cell does not count exempt
+    # members — unless she hands one in.
+    people["secretary"].exempt = True
+    w.cell1.exempt_counted = False
+    await session.commit()
+    [cell] = [c for p in await study.study_progress(session, secretary) if p.item.id == item.id for c in p.cells]
+    assert (cell.excused, cell.essay_base) == (1, 1)
+    await study.submit_essay(session, item.id, people["secretary"].id, kind="text", text="Tôi vẫn viết.")
+    await session.commit()
+    [cell] = [c for p in await study.study_progress(session, secretary) if p.item.id == item.id for c in p.cells]
+    assert (cell.essays, cell.excused, cell.essay_base) == (2, 0, 2)
