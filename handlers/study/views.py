@@ -18,10 +18,11 @@ from models import accounts, study
 from models.db import transaction
 from models.study import Answered, Asked, EssayState, Studied, StudyError
 
+from .. import charts
 from ..i18n import fmt_date, fmt_number, t
 from ..live_status import tell_outbox
 from ..notices.render import notice_calls, send_calls
-from ..render import CAPTION_LIMIT, visible_length
+from ..render import CAPTION_LIMIT, picture, send_pictures, visible_length
 from ..steps import refuse, settle, tell_refusal
 from ..turn import Turn, bot_api, esc, handler, member_handler
 from . import buttons as btn
@@ -170,6 +171,37 @@ async def report_study(turn: Turn) -> None:
         if len(p.cells) > CELLS_SHOWN:
             lines.append(turn.t("study.report_more", count=len(p.cells) - CELLS_SHOWN))
         turn.reply("\n".join(lines))
+        _send_chart(turn, p)
+
+
+def study_chart(p: study.StudyProgress, lang: str) -> list[bytes]:
+    """Per cell: the share who studied, the average best score over the questions, the essays handed in."""
+    bars = []
+    for c in p.cells[:CELLS_SHOWN]:
+        bars.append(charts.Bar(t(lang, "study.chart.studied", cell=c.cell), f"{c.studied}/{c.members}",
+                               c.studied / c.members if c.members else 0, charts.GREEN))
+        if p.questions:
+            bars.append(charts.Bar(t(lang, "study.chart.score", cell=c.cell),
+                                   f"{_average(lang, c.average)}/{p.questions}", (c.average or 0) / p.questions,
+                                   charts.PALETTE[3]))
+        if p.item.essay_required:
+            bars.append(charts.Bar(t(lang, "study.chart.essays", cell=c.cell), f"{c.essays}/{c.essay_base}",
+                                   c.essays / c.essay_base if c.essay_base else 0, charts.AMBER))
+    return charts.percent_bars(title=t(lang, "study.chart.title", title=p.item.notice.title),
+                               axis=t(lang, "study.chart.axis"), bars=bars,
+                               note=t(lang, "study.chart.note", date=fmt_date(p.item.deadline)))
+
+
+def _send_chart(turn: Turn, p: study.StudyProgress) -> None:
+    """After the commit, the chart (a chart that cannot be drawn never holds the text back: it went first)."""
+    bot, chat_id, lang = turn.context.bot, turn.chat_id, turn.lang
+    caption = t(lang, "study.chart.caption", title=esc(p.item.notice.title))
+
+    async def send() -> None:
+        await send_pictures(bot, chat_id, await picture("study", study_chart, p, lang), f"hoc-tap-{p.item.id}",
+                            caption)
+
+    turn.later(send)
 
 
 # --- essays (bài thu hoạch) --------------------------------------------------------------------------------------------

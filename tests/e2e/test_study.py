@@ -1,7 +1,7 @@
 """Study items end to end over the Bot API: the secretary gives a resolution to study with an XLSX question bank
 (a bad one refused with its rows named, then a good one) and an essay; members get the card, one marks it studied
 and hands in an essay (a photo, asked again, then typed, received), another takes the quiz by answering Telegram quiz
-polls and retakes it, and /report shows per cell who studied, the best scores and the essays.
+polls and retakes it, and /report shows per cell who studied, the best scores and the essays, with a chart.
 
 Demo personas: the secretary, the elderly and the young member are in cell 1 ("Chi bộ Tổ dân phố 1", 11 members).
 """
@@ -171,10 +171,12 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
 
     # /report: the cell's line with who studied, who took the quiz, the average best score.
     await driver.send(sec.user_id, "/report")
-    lines = []
-    while not any("Học tập" in line for line in lines):
-        lines += [plain(m) for m in await driver.wait_for_bot_messages(sec.user_id)]
-    [report] = [line for line in lines if "Học tập" in line]
+    seen: dict[int, dict] = {}
+    while not any(m["media_kind"] == "photo" for m in seen.values()):  # the text, then its chart
+        seen |= {m["message_id"]: m for m in await driver.wait_for_bot_messages(sec.user_id)}
+    [report] = [plain(m) for m in seen.values() if "đã học" in plain(m)]
+    [chart] = [m for m in seen.values() if m["media_kind"] == "photo"]
+    assert plain(chart) == f"📊 {TITLE}" and chart["photo"][-1]["width"] == 1080
     assert TITLE in report
     assert ("Chi bộ Tổ dân phố 1: đã học 1/11 · làm bài 1/11 · điểm cao nhất trung bình 2/2"
             " · bài thu hoạch 1/11, đã nhận 1") in report
