@@ -324,7 +324,7 @@
       if (poll.can_answer) node.addEventListener("click", () => pane.answerPoll(msg.message_id, index, node));
       box.appendChild(node);
     });
-    if (poll.explanation) box.appendChild(el("div", "poll-explanation", `💡 ${poll.explanation}`));
+    if (poll.explanation) box.appendChild(el("div", "poll-explanation", `📖 ${poll.explanation}`));
     return box;
   }
 
