@@ -8,21 +8,31 @@ buttons.py their data.
 """
 from __future__ import annotations
 
+from datetime import tzinfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, PollAnswerHandler, filters
 
 from models import study
 from models.callback_data import any_of
+from models.dates import VIETNAM
 
 from ..feature import Command, Feature, PanelItem
+from ..keyboards import MENU_TEXT
 from ..steps import add_buttons, conversation
+from ..turn import services_of
 from . import buttons as btn
 from . import steps, views
 
 __all__ = ["FEATURE", "register"]
 
 
+_TZ: list[tzinfo] = [VIETNAM]  # the handbook's time zone, from the services when the bot is built
+
+
 def register(app) -> None:
-    text = filters.TEXT & ~filters.COMMAND
+    _TZ[0] = services_of(app).timezone or VIETNAM
+    text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT  # a big menu button goes to its own feature
     asking = {
         steps.DOC: [CallbackQueryHandler(steps.chose_doc, pattern=btn.DOC.pattern)],
         steps.DAY: [CallbackQueryHandler(steps.chose_day, pattern=btn.DAY.pattern),
@@ -45,7 +55,7 @@ def register(app) -> None:
         {views.ESSAY_WAIT: [
             MessageHandler((text | filters.Document.ALL | filters.PHOTO | filters.VOICE), views.got_essay),
             CallbackQueryHandler(views.essay_quit, pattern=btn.ESSAY_QUIT.exact),
-            MessageHandler(~filters.COMMAND, views.essay_expected)]},
+            MessageHandler(~filters.COMMAND & ~MENU_TEXT, views.essay_expected)]},
     ))
     add_buttons(app, [
         (steps.stale_step, any_of(*btn.CONVERSATION)),
@@ -59,10 +69,17 @@ def register(app) -> None:
     app.add_handler(PollAnswerHandler(views.poll_answered))
 
 
+async def remind_due(session: AsyncSession) -> list[tuple[str, int]]:
+    """The clock's tick: the day before a deadline, who has not finished is reminded."""
+    return await study.remind_due(session, _TZ[0])
+
+
 FEATURE = Feature(
     "study",
     register=register,
     commands=(Command("study", 135, officer=True),),
-    renderers=lambda services: {study.STUDY_DELIVERY: views.render_study, study.ESSAY_DELIVERY: views.render_essay},
+    renderers=lambda services: {study.STUDY_DELIVERY: views.render_study, study.ESSAY_DELIVERY: views.render_essay,
+                                study.REMINDER_DELIVERY: views.render_reminder},
+    ticks=(remind_due,),
     panel=(PanelItem("panel.study", 12, btn.PANEL.data),),
 )

@@ -65,6 +65,17 @@ async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzin
                              "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
 
 
+async def render_reminder(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The outbox's renderer: the day before the deadline, to who has not finished — the card's buttons again."""
+    item = await study.get_study(session, study_id)
+    if item is None:
+        return []
+    questions = await study.question_count(session, study_id)
+    text = t(lang, "study.reminder", title=esc(item.notice.title), date=fmt_date(item.deadline))
+    return [("sendMessage", {"text": text, "parse_mode": "HTML",
+                             "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
+
+
 async def _card(turn: Turn) -> study.Card | None:
     """The pressed card's study item, when it was given to the presser; else refused and None."""
     data = turn.update.callback_query.data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "EXPLANATION_MAX", "OPTIONS_MAX", "OPTIONS_MIN", "OPTION_MAX", "QUESTIONS_MAX", "QUESTION_MAX", "STUDY_DELIVERY",
-    "DEADLINE_MAX_DAYS", "ESSAY_DELIVERY", "ESSAY_KINDS", "ESSAY_TEXT_MAX", "EssayState", "QuizAttempt", "QuizPoll",
+    "DEADLINE_MAX_DAYS", "REMINDER_DELIVERY", "REMIND_HOUR", "ESSAY_DELIVERY", "ESSAY_KINDS", "ESSAY_TEXT_MAX", "EssayState", "QuizAttempt", "QuizPoll",
     "StudyEssay", "StudyError", "StudyItem", "StudyMember", "StudyQuestion",
 ]
 
@@ -30,6 +30,8 @@ EXPLANATION_MAX = 200
 OPTIONS_MIN, OPTIONS_MAX = 2, 10
 QUESTIONS_MAX = 100  # a quiz longer than this is a burden, not a check
 DEADLINE_MAX_DAYS = 366
+REMINDER_DELIVERY = "study_reminder"  # ref_id: StudyItem.id — the day before the deadline, to who has not finished
+REMIND_HOUR = 8  # local time, the day before the deadline
 ESSAY_DELIVERY = "study_essay"  # ref_id: StudyEssay.id — a member's essay, to the officer who gave the item
 ESSAY_KINDS = ("text", "document", "photo", "voice")
 ESSAY_TEXT_MAX = 4000  # what one Telegram message holds, and then some room for the heading
@@ -49,6 +51,7 @@ class StudyItem(Base):
     deadline: Mapped[date] = mapped_column(Date)
     essay_required: Mapped[bool] = mapped_column(Boolean, default=False)  # a "bài thu hoạch" is asked for
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    reminded_at: Mapped[datetime | None] = mapped_column()  # the day-before reminder went out (once)
 
     notice: Mapped[Notice] = relationship(lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")

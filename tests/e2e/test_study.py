@@ -8,6 +8,7 @@ Demo personas: the secretary, the elderly and the young member are in cell 1 ("C
 from __future__ import annotations
 
 import io
+from datetime import datetime, time, timedelta
 
 import openpyxl
 from PIL import Image
@@ -180,3 +181,27 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     assert TITLE in report
     assert ("Chi bộ Tổ dân phố 1: đã học 1/11 · làm bài 1/11 · điểm cao nhất trung bình 2/2"
             " · bài thu hoạch 1/11, đã nhận 1") in report
+
+
+async def test_the_day_before_the_deadline_who_has_not_finished_is_reminded(driver, personas, sandbox_run):
+    sec, old, young = personas["secretary"], personas["elderly_member"], personas["young_member"]
+    await sent_resolution(sandbox_run, sec.user_id)
+    today = clock.now().astimezone(VIETNAM).date()
+    async with sandbox_run.sessionmaker() as s:
+        actor = await load_actor(s, sec.user_id)
+        [resolution] = await study.eligible_documents(s, actor, await study.study_unit(s, actor))
+        item, _ = await study.create_study(s, actor, notice_id=resolution.id, unit_id=actor.cell_id,
+                                           deadline=today + timedelta(days=3))
+        await study.mark_studied(s, item.id, old.member_id)
+        await s.commit()
+    [card] = await driver.wait_for_bot_messages(young.user_id, timeout=15)
+    assert "📖 Học tập" in plain(card)
+    clock.advance(datetime.combine(today + timedelta(days=2), time(8, 0, 30), tzinfo=VIETNAM) - clock.now())
+    reminder = None
+    while reminder is None:
+        reminder = next((m for m in await driver.wait_for_bot_messages(young.user_id, timeout=15)
+                         if "⏰" in plain(m)), None)
+    assert f"Ngày mai ({today + timedelta(days=3):%d/%m/%Y}) là hạn học tập {TITLE}" in plain(reminder)
+    assert [b["text"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row] == [
+        "📄 Xem văn bản", "📖 Đã học"]
+    assert not any("⏰" in plain(m) for m in await driver.bot_messages(old.user_id))  # he studied it

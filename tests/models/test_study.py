@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import filelimits, notices, study
+from models import clock, filelimits, notices, study
 from models.accounts import Account
-from models.dates import local_today
+from models.dates import VIETNAM, local_today
 from models.deliveries import Delivery
 from models.members import Member
 from models.notices import NoticeKind
@@ -284,3 +284,40 @@ async def test_essays_go_to_the_officer_who_may_receive_them_or_ask_again_and_th
     await session.commit()
     [cell] = [c for p in await study.study_progress(session, secretary) if p.item.id == item.id for c in p.cells]
     assert (cell.essays, cell.excused, cell.essay_base) == (2, 0, 2)
+
+
+async def test_the_day_before_the_deadline_who_has_not_finished_is_reminded_once(session, ward):
+    w, people = ward
+    resolution = await _resolution(session, SECRETARY, [w.cell1])
+    secretary = await load_actor(session, SECRETARY)
+    given = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 09:00 in Huế
+    clock.freeze(given)
+    item, _ = await study.create_study(session, secretary, notice_id=resolution.id, unit_id=w.cell1.id,
+                                       deadline=date(2026, 12, 4), questions=BANK, essay=True)
+    lan, sec = people["lan"].id, people["secretary"].id
+    await study.mark_studied(session, item.id, sec)
+    asked = await study.start_attempt(session, item.id, sec)
+    for i, choice in enumerate([0, 2]):
+        await study.poll_sent(session, f"p{i}", asked)
+        asked = (await study.answer_poll(session, f"p{i}", sec, [choice])).asked
+    await study.submit_essay(session, item.id, sec, kind="text", text="Bài thu hoạch.")
+    await session.commit()
+    assert await study.unfinished(session, item.id) == [lan]  # the secretary did all three
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 12, day, hour, tzinfo=VIETNAM)
+
+    assert await study.remind_due(session, now=at(2, 20)) == []  # two days before
+    assert await study.remind_due(session, now=at(3, 7)) == []  # the day before, before the hour
+    assert await study.remind_due(session, now=at(3, 8)) == [(study.REMINDER_DELIVERY, item.id)]
+    assert await study.remind_due(session, now=at(3, 9)) == []  # once
+    await session.commit()
+    reminded = (await session.scalars(select(Delivery.member_id).where(
+        Delivery.kind == study.REMINDER_DELIVERY))).all()
+    assert reminded == [lan]
+    # An item given the evening before its deadline's eve is not reminded: its card is still fresh.
+    late, _ = await study.create_study(session, secretary, notice_id=(await _resolution(
+        session, SECRETARY, [w.cell1], "Chỉ thị mới")).id, unit_id=w.cell1.id, deadline=date(2026, 12, 5))
+    late.created_at = at(3, 22)
+    await session.commit()
+    assert await study.remind_due(session, now=at(4, 8)) == []

@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('essay_required', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_member_id'], ['members.id'],
                             name=op.f('fk_study_items_created_by_member_id_members'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_study_items_notice_id_notices'),
