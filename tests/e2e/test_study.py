@@ -105,7 +105,7 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     assert "không phải bảng tính Excel" in plain(not_xlsx)
     await driver.send_file(sec.user_id, xlsx(GOOD), "cau-hoi.xlsx")
     read, ask_essay = await driver.wait_for_bot_messages(sec.user_id, 2)
-    assert "Đã đọc 2 câu hỏi" in plain(read) and "bài thu hoạch" in plain(ask_essay)
+    assert "Đã nhận 2 câu hỏi" in plain(read) and "bài thu hoạch" in plain(ask_essay)
     await driver.press_button(sec.user_id, ask_essay, "Có, nộp bài thu hoạch")
     [preview] = await driver.wait_for_bot_messages(sec.user_id)
     assert "Bài kiểm tra: 2 câu hỏi" in plain(preview) and "Bài thu hoạch: có" in plain(preview)
