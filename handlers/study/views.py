@@ -1,10 +1,12 @@
 """What members see of a study item: the card the outbox brings ("📖 Học tập: <title>, hạn <date>") with
-📄 Xem văn bản, 📖 Đã học and ▶ Làm bài kiểm tra; the quiz, one Telegram quiz poll a question (non-anonymous, so
-the answer comes back as a poll_answer), the score at the end with 🔁 Làm lại; and /report's part, per cell.
+📄 Xem văn bản, 📖 Đã học, ▶ Làm bài kiểm tra and ✍ Nộp bài thu hoạch (and the day-before reminder with the same
+buttons); the quiz, one Telegram quiz poll a question (non-anonymous, so the answer comes back as a poll_answer), the
+score at the end with 🔁 Làm lại; the essay, handed in and reviewed; and /report's part, per cell, with its chart.
 
 A poll is sent after the turn's commit and its id noted at once (models.study.poll_sent), still inside the turn's
 replies: the member's next update — their answer — waits for them (handlers/state.py holds one person's updates
-in order), so an answer always finds its poll.
+in order), so an answer always finds its poll. With several instances, an answer reaching another instance in the
+milliseconds between Telegram's reply to sendPoll and that note would be ignored; ▶ or 🔁 on the card starts again.
 """
 from __future__ import annotations
 
@@ -55,25 +57,25 @@ def card_text(lang: str, item: study.StudyItem, questions: int) -> str:
     return "\n".join(lines)
 
 
-async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
-    """The outbox's renderer: the card, to each member of the unit."""
+async def _card_calls(session: AsyncSession, study_id: int, lang: str, reminder: bool) -> list[Call]:
     item = await study.get_study(session, study_id)
     if item is None:
         return []
     questions = await study.question_count(session, study_id)
-    return [("sendMessage", {"text": card_text(lang, item, questions), "parse_mode": "HTML",
+    text = (t(lang, "study.reminder", title=esc(item.notice.title), date=fmt_date(item.deadline)) if reminder
+            else card_text(lang, item, questions))
+    return [("sendMessage", {"text": text, "parse_mode": "HTML",
                              "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
+
+
+async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The outbox's renderer: the card, to each member of the unit."""
+    return await _card_calls(session, study_id, lang, reminder=False)
 
 
 async def render_reminder(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
     """The outbox's renderer: the day before the deadline, to who has not finished — the card's buttons again."""
-    item = await study.get_study(session, study_id)
-    if item is None:
-        return []
-    questions = await study.question_count(session, study_id)
-    text = t(lang, "study.reminder", title=esc(item.notice.title), date=fmt_date(item.deadline))
-    return [("sendMessage", {"text": text, "parse_mode": "HTML",
-                             "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
+    return await _card_calls(session, study_id, lang, reminder=True)
 
 
 async def _card(turn: Turn) -> study.Card | None:
