@@ -10,7 +10,9 @@ so nothing half-read is kept. Blocking: `load_bank` runs it in a worker thread.
 """
 from __future__ import annotations
 
-__all__ = ["BANK_MAX_BYTES", "BankError", "Question", "RowProblem", "load_bank", "read_bank"]
+__all__ = [
+    "BANK_MAX_BYTES", "BankError", "Columns", "Question", "RowProblem", "load_bank", "question_of_row", "read_bank",
+]
 
 import asyncio
 import io
@@ -69,14 +71,16 @@ class BankError(ValueError):
 
 
 @dataclass
-class _Columns:
+class Columns:
+    """Where the header row put each column (positions in the row)."""
+
     question: int
     answer: int
     options: list[int]
     explanation: int | None
 
 
-def _header(cells: Sequence[object]) -> _Columns | None:
+def _header(cells: Sequence[object]) -> Columns | None:
     names = [fold(str(c)) if isinstance(c, str) else "" for c in cells]
     question = next((i for i, n in enumerate(names) if n in _QUESTION), None)
     answer = next((i for i, n in enumerate(names) if n in _ANSWER), None)
@@ -84,7 +88,7 @@ def _header(cells: Sequence[object]) -> _Columns | None:
         return None
     explanation = next((i for i, n in enumerate(names) if n in _EXPLANATION), None)
     options = [i for i, n in enumerate(names) if i not in (question, answer, explanation) and _OPTION.match(n)]
-    return _Columns(question, answer, options, explanation)
+    return Columns(question, answer, options, explanation)
 
 
 def _text(value: object) -> str:
@@ -114,7 +118,8 @@ def _answer_index(raw: str, options: list[str]) -> int | None:
     return index if 0 <= index < len(options) else None
 
 
-def _question(number: int, cells: Sequence[object], columns: _Columns) -> Question | list[RowProblem]:
+def question_of_row(number: int, cells: Sequence[object], columns: Columns) -> Question | list[RowProblem]:
+    """One row of the sheet: its question, or every problem it has (none of them raised)."""
     def cell(i: int | None) -> object:
         return cells[i] if i is not None and i < len(cells) else None
 
@@ -180,7 +185,7 @@ def read_bank(data: bytes) -> list[Question]:
 
 
 def _read_sheet(sheet: Any) -> list[Question]:  # openpyxl's read-only worksheet
-    columns: _Columns | None = None
+    columns: Columns | None = None
     questions: list[Question] = []
     problems: list[RowProblem] = []
     blank = 0
@@ -202,7 +207,7 @@ def _read_sheet(sheet: Any) -> list[Question]:  # openpyxl's read-only worksheet
         if any(getattr(c, "data_type", None) == "f" for c in row):
             problems.append(RowProblem(number, "formula"))
             continue
-        found = _question(number, values, columns)
+        found = question_of_row(number, values, columns)
         if isinstance(found, Question):
             questions.append(found)
         else:
