@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 FEATURES = (
     "members",  # first: an invite's conversation
     "notices",  # before imports: a file sent while composing a notice is its attachment, not a member list
+    "study",  # 📖 before imports too: an XLSX sent while giving a document to study is its question bank
     "votes",
     "meetings",  # also before imports: a file sent while scheduling a meeting is one of its documents
     "bulletins",

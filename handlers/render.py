@@ -1,5 +1,5 @@
 """Message rendering helpers: splitting long texts where Telegram allows them; a text that never
-waits for its picture or audio."""
+waits for its picture or audio; a chart's pages sent as one photo or an album."""
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +7,10 @@ import logging
 import re
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+
+from telegram import InputFile, InputMediaPhoto
 
 from audio.packing import pack
 
@@ -105,3 +107,15 @@ async def picture(renderer: str, draw: Callable[..., T], *args: Any, **kwargs: A
     except Exception as exc:
         render_failed(renderer, exc)
         return None
+
+
+async def send_pictures(bot: Any, chat_id: int, pages: Sequence[bytes] | None, stem: str, caption: str | None) -> None:
+    """A chart's pages (handlers.charts): one photo, or an album with the caption on its first; none, nothing."""
+    if not pages:
+        return
+    if len(pages) == 1:
+        await bot.send_photo(chat_id, InputFile(pages[0], filename=f"{stem}.png"), caption=caption)
+        return
+    await bot.send_media_group(chat_id, [
+        InputMediaPhoto(InputFile(png, filename=f"{stem}-{i}.png"), caption=caption if i == 1 else None)
+        for i, png in enumerate(pages, 1)])

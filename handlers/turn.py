@@ -102,7 +102,8 @@ class Turn:
 
     @property
     def chat_id(self) -> int:
-        return self.update.effective_chat.id
+        chat = self.update.effective_chat
+        return chat.id if chat is not None else self.user_id  # a poll_answer has no chat: the private one
 
     @property
     def text(self) -> str:
@@ -278,7 +279,7 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
     @functools.wraps(fn)
     async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE):
         services = services_of(context)
-        if update.effective_user is None or update.effective_chat is None:
+        if update.effective_user is None or (update.effective_chat is None and update.poll_answer is None):
             return None
         for attempt in range(LOCK_RETRIES):
             try:

@@ -30,6 +30,7 @@ TABLE_MODULES = (
     "relinking",
     "review",
     "roles",
+    "study",
     "todo",
     "transfers",
     "units",

@@ -125,6 +125,14 @@ class SandboxDriver:
                 return await self.press(user_id, message["message_id"], data=button["callback_data"])
         raise AssertionError(f"no button containing {text_contains!r}; buttons: {[b.get('text') for b in buttons]}")
 
+    async def answer_poll(self, user_id: int, message_id: int, option_ids: int | list[int]) -> dict:
+        """Taps option(s) of a poll in the chat ([] retracts); the bot gets `poll` and, unless the poll
+        is anonymous, `poll_answer` updates. Returns {poll_id, option_ids, seq}."""
+        result = await self._request("POST", f"/users/{user_id}/poll-answer",
+                                     json={"message_id": message_id, "option_ids": option_ids})
+        self._advance(user_id, result["seq"])
+        return result
+
     async def press_reply_button(self, user_id: int, text: str) -> int:
         result = await self._request("POST", f"/users/{user_id}/reply-button", json={"text": text})
         self._advance(user_id, result["seq"])

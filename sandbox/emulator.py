@@ -33,6 +33,10 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
+MAX_POLL_QUESTION = 300
+MAX_POLL_OPTION = 100
+MAX_POLL_OPTIONS = 12  # Bot API 10.1: "1-12 answer options"
+MAX_POLL_EXPLANATION = 200
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files, like the cloud Bot API
 
 CHAT_ACTIONS = {
@@ -155,12 +159,67 @@ class Message:
     media_kind: str | None = None
     media: Any = None  # the Bot API object (Document, [PhotoSize], Voice...)
     contact: dict | None = None
+    poll: Poll | None = None
     reply_to: int | None = None
     media_group_id: str | None = None
     protected: bool = False
     edit_date: int | None = None
     deleted: bool = False
     last_seq: int = 0  # seq of the latest event that changed this message
+
+
+@dataclass
+class Poll:
+    """A poll the bot sent into a private chat; the chat's one user may vote."""
+
+    id: str
+    question: str
+    options: list[str]
+    type: str = "regular"
+    is_anonymous: bool = True
+    allows_multiple_answers: bool = False
+    allows_revoting: bool = True
+    correct_option_ids: list[int] = field(default_factory=list)
+    explanation: str | None = None
+    explanation_entities: list[dict] = field(default_factory=list)
+    is_closed: bool = False
+    chosen: list[int] = field(default_factory=list)  # the user's current answer
+
+    def persistent_id(self, index: int) -> str:
+        return f"{self.id}-{index}"
+
+    def to_api(self) -> dict:
+        """The Poll object as the bot that sent it sees it (correct options included)."""
+        out: dict[str, Any] = {
+            "id": self.id, "question": self.question,
+            "options": [{"persistent_id": self.persistent_id(i), "text": text,
+                         "voter_count": int(i in self.chosen)} for i, text in enumerate(self.options)],
+            "total_voter_count": int(bool(self.chosen)), "is_closed": self.is_closed,
+            "is_anonymous": self.is_anonymous, "type": self.type,
+            "allows_multiple_answers": self.allows_multiple_answers, "allows_revoting": self.allows_revoting,
+            "members_only": False,
+        }
+        if self.type == "quiz":
+            out["correct_option_ids"] = list(self.correct_option_ids)
+            if self.explanation:
+                out["explanation"] = self.explanation
+                if self.explanation_entities:
+                    out["explanation_entities"] = self.explanation_entities
+        return out
+
+    def view(self) -> dict:
+        """What the user's client shows: the right answer and explanation only once answered or closed."""
+        revealed = bool(self.chosen) or self.is_closed
+        return {
+            "id": self.id, "question": self.question, "type": self.type, "is_anonymous": self.is_anonymous,
+            "allows_multiple_answers": self.allows_multiple_answers, "is_closed": self.is_closed,
+            "options": [{"text": text, "chosen": i in self.chosen,
+                         "correct": (i in self.correct_option_ids) if revealed and self.type == "quiz" else None}
+                        for i, text in enumerate(self.options)],
+            "answered": bool(self.chosen), "can_answer": not self.is_closed and (
+                not self.chosen or self.allows_revoting),
+            "explanation": self.explanation if revealed else None,
+        }
 
 
 @dataclass
@@ -264,6 +323,7 @@ class Emulator:
         # drivers keep event cursors, and bots may cache callback ids.
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(4_171_000_000_000_000_001)
+        self._poll_ids = itertools.count(5_312_000_000_000_000_001)
         self._file_counter = itertools.count(1)
         self.seq = 0
         self.last_update_id = 0
@@ -284,6 +344,7 @@ class Emulator:
         self._push_retry: dict[int, tuple[float, int]] = {}  # update id → (not before, failures)
         self._push_turn = itertools.count()  # round robin over the webhook URLs
         self.callbacks: dict[str, CallbackQuery] = {}
+        self.polls: dict[str, tuple[int, int]] = {}  # poll id → (chat id, message id)
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.commands: dict[tuple, list[dict]] = {}  # (scope key, language code) → commands
@@ -620,6 +681,8 @@ class Emulator:
                     out["caption_entities"] = msg.caption_entities
         if msg.contact:
             out["contact"] = msg.contact
+        if msg.poll:
+            out["poll"] = msg.poll.to_api()
         if msg.reply_markup:
             out["reply_markup"] = msg.reply_markup
         return out
@@ -633,7 +696,7 @@ class Emulator:
             "caption": msg.caption, "caption_entities": msg.caption_entities,
             "caption_html": to_html(msg.caption, msg.caption_entities),
             "reply_markup": msg.reply_markup, "reply_to_message_id": msg.reply_to,
-            "contact": msg.contact, "media_kind": msg.media_kind,
+            "contact": msg.contact, "media_kind": msg.media_kind, "poll": msg.poll.view() if msg.poll else None,
             "edited": msg.edit_date is not None, "edit_date": msg.edit_date, "deleted": msg.deleted,
         }
         if msg.media_kind == "photo":
@@ -1039,6 +1102,61 @@ class Emulator:
         msg = self._add_message(chat, from_bot=True, contact=contact, reply_markup=inline)
         return self._to_api(msg)
 
+    async def _m_sendPoll(self, params: dict, attachments: dict) -> dict:
+        chat = self._chat_for_send(params["chat_id"])
+        question = str(params["question"]).strip()
+        if not 1 <= len(question) <= MAX_POLL_QUESTION:
+            raise bad_request(f"poll question must be 1-{MAX_POLL_QUESTION} characters")
+        options = [str(o.get("text", "")).strip() if isinstance(o, dict) else "" for o in params["options"]]
+        if not 1 <= len(options) <= MAX_POLL_OPTIONS:
+            raise bad_request(f"poll must have 1-{MAX_POLL_OPTIONS} options")
+        if not all(1 <= len(o) <= MAX_POLL_OPTION for o in options):
+            raise bad_request(f"poll options must be 1-{MAX_POLL_OPTION} characters")
+        kind = params.get("type") or "regular"
+        if kind not in ("regular", "quiz"):
+            raise bad_request("wrong poll type specified")
+        multiple = bool(params.get("allows_multiple_answers"))
+        correct = list(params.get("correct_option_ids") or [])
+        explanation, explanation_entities = None, []
+        if kind == "quiz":
+            if not correct or correct != sorted(set(correct)) or not all(0 <= i < len(options) for i in correct):
+                raise bad_request("wrong correct option ids specified")
+            if len(correct) > 1 and not multiple:
+                raise bad_request("a quiz with one answer must have exactly one correct option")
+            if params.get("explanation"):
+                explanation, explanation_entities = self._format(
+                    params["explanation"], params.get("explanation_parse_mode"),
+                    params.get("explanation_entities"), caption=True)
+                if len(explanation) > MAX_POLL_EXPLANATION or explanation.count("\n") > 2:
+                    raise bad_request("quiz explanation must be 0-200 characters with at most 2 line feeds")
+        elif correct or params.get("explanation"):
+            raise bad_request("correct options and an explanation are for quizzes only")
+        inline, apply_to_chat = self._markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat, params)
+        poll = Poll(id=str(next(self._poll_ids)), question=question, options=options, type=kind,
+                    is_anonymous=params.get("is_anonymous", True) is not False, allows_multiple_answers=multiple,
+                    allows_revoting=bool(params.get("allows_revoting", kind != "quiz")),
+                    correct_option_ids=correct, explanation=explanation or None,
+                    explanation_entities=explanation_entities, is_closed=bool(params.get("is_closed")))
+        apply_to_chat(chat)
+        msg = self._add_message(chat, from_bot=True, poll=poll, reply_markup=inline, reply_to=reply_to,
+                                protected=bool(params.get("protect_content")))
+        self.polls[poll.id] = (chat.id, msg.message_id)
+        return self._to_api(msg)
+
+    async def _m_stopPoll(self, params: dict, attachments: dict) -> dict:
+        msg = self._message(params, action="stop")
+        if not msg.from_bot or msg.poll is None:
+            raise bad_request("message with poll to stop not found")
+        if msg.poll.is_closed:
+            raise bad_request("poll has already been closed")
+        if "reply_markup" in params:
+            msg.reply_markup, _ = self._markup(params["reply_markup"], inline_only=True)
+        msg.poll.is_closed = True
+        self._changed_message(msg, "poll_updated")
+        self._enqueue("poll", msg.poll.to_api())
+        return msg.poll.to_api()
+
     async def _m_getFile(self, params: dict, attachments: dict) -> dict:
         stored = self.files.get(params["file_id"])
         if stored is None:
@@ -1221,6 +1339,35 @@ class Emulator:
         })
         return query
 
+    def user_answer_poll(self, user_id: int, message_id: int, option_ids: list[int]) -> Poll:
+        """The user taps options of a poll in their chat; an empty list retracts the vote (if allowed)."""
+        self.user(user_id)
+        msg = self.chats[user_id].messages.get(message_id)
+        if msg is None or msg.deleted or msg.poll is None:
+            raise ControlNotFound(f"no poll in message {message_id} of chat {user_id}")
+        poll = msg.poll
+        if not isinstance(option_ids, list) or not all(type(i) is int for i in option_ids):
+            raise ControlError("option_ids must be a list of integers")
+        if poll.is_closed:
+            raise ControlError("the poll is closed")
+        if poll.chosen and not poll.allows_revoting:
+            raise ControlError("this poll does not allow changing the answer")
+        if not option_ids and not poll.chosen:
+            raise ControlError("nothing to retract: choose an option")
+        if len(set(option_ids)) != len(option_ids) or not all(0 <= i < len(poll.options) for i in option_ids):
+            raise ControlError(f"option ids must be distinct, from 0 to {len(poll.options) - 1}")
+        if len(option_ids) > 1 and not poll.allows_multiple_answers:
+            raise ControlError("this poll allows one answer")
+        poll.chosen = sorted(option_ids)
+        self._changed_message(msg, "poll_updated")
+        # The bot hears of every state change of a poll it sent, and of who answered unless anonymous.
+        self._enqueue("poll", poll.to_api())
+        if not poll.is_anonymous:
+            self._enqueue("poll_answer", {
+                "poll_id": poll.id, "user": self.users[user_id].to_api(), "option_ids": poll.chosen,
+                "option_persistent_ids": [poll.persistent_id(i) for i in poll.chosen]})
+        return poll
+
     def user_press_reply_button(self, user_id: int, text: str) -> Message:
         chat = self.chats[self.user(user_id).id]
         keyboard = chat.reply_keyboard
@@ -1283,7 +1430,8 @@ def _update_chat(update: dict) -> Any:
     """The chat (or user) an update belongs to, to keep one chat's updates in order."""
     body = next((v for k, v in update.items() if k != "update_id"), {})
     if isinstance(body, dict):
-        chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from") or {}
+        chat = (body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from")
+                or body.get("user") or {})
         return chat.get("id", update["update_id"])
     return update["update_id"]
 

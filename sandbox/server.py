@@ -169,6 +169,15 @@ async def user_press(request: web.Request) -> web.Response:
     return _action_result(emulator, callback_query_id=query.id, data=query.data, forged=query.forged)
 
 
+async def user_poll_answer(request: web.Request) -> web.Response:
+    emulator = _emu(request)
+    body = await _body(request)
+    option_ids = body.get("option_ids")
+    poll = emulator.user_answer_poll(_user_id(request), int(body["message_id"]),
+                                     [option_ids] if type(option_ids) is int else option_ids)
+    return _action_result(emulator, poll_id=poll.id, option_ids=poll.chosen)
+
+
 async def user_reply_button(request: web.Request) -> web.Response:
     emulator = _emu(request)
     msg = emulator.user_press_reply_button(_user_id(request), str((await _body(request))["text"]))
@@ -370,6 +379,7 @@ def make_app(emulator: Emulator) -> web.Application:
     r.add_post(f"{s}/users/{{user_id}}/contact", user_contact)
     r.add_post(f"{s}/users/{{user_id}}/file", user_file)
     r.add_post(f"{s}/users/{{user_id}}/press", user_press)
+    r.add_post(f"{s}/users/{{user_id}}/poll-answer", user_poll_answer)
     r.add_post(f"{s}/users/{{user_id}}/reply-button", user_reply_button)
     r.add_post(f"{s}/users/{{user_id}}/block", user_block)
     r.add_get(f"{s}/chats/{{chat_id}}/messages", chat_messages)

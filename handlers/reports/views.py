@@ -10,7 +10,7 @@ import asyncio
 import re
 from datetime import date
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
 from models import clock, reports
 from models.dates import BadDate, parse_date
@@ -21,9 +21,10 @@ from models.units import Unit
 from ..meetings import buttons as btn
 from ..meetings import common as meeting_views
 from ..meetings.minutes import base_text, votes_lines
-from ..render import picture
+from ..render import picture, send_pictures
 from ..review.documents import report_progress
 from ..steps import refuse
+from ..study.views import report_study
 from ..turn import Turn, esc, member_handler
 from .files import MAX_BARS, base_rule, chart_png, month_xlsx
 
@@ -54,6 +55,7 @@ async def report_command(turn: Turn):
         for unit in scopes:
             await _day(turn, unit, day)
         await report_progress(turn)  # the year-end review's progress while a round is open
+        await report_study(turn)  # study items not long past their deadline: per cell, studied and quiz scores
         return
     if m := _MONTH.fullmatch(arg):
         month, year = int(m[1]), int(m[2])
@@ -145,13 +147,8 @@ async def _month(turn: Turn, unit: Unit, year: int, month: int) -> None:
     name = f"bao-cao-sinh-hoat-{year}-{month:02d}-{unit.id}"
 
     async def send_files() -> None:
-        pages = await picture("report", chart_png, report, lang, groups)
-        if len(pages or ()) == 1:  # a chart that cannot be drawn never holds back the spreadsheet
-            await bot.send_photo(chat_id, InputFile(pages[0], filename=f"{name}.png"), caption=caption)
-        elif pages:
-            await bot.send_media_group(chat_id, [
-                InputMediaPhoto(InputFile(png, filename=f"{name}-{i}.png"), caption=caption if i == 1 else None)
-                for i, png in enumerate(pages, 1)])
+        # A chart that cannot be drawn never holds back the spreadsheet.
+        await send_pictures(bot, chat_id, await picture("report", chart_png, report, lang, groups), name, caption)
         xlsx = await asyncio.to_thread(month_xlsx, report, lang)
         await bot.send_document(chat_id, InputFile(xlsx, filename=f"{name}.xlsx"), caption=caption)
 

@@ -9,12 +9,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
 from models.review import documents
 
 from ..i18n import t
-from ..render import picture
+from ..render import picture, send_pictures
 from ..turn import Turn, esc
 from . import buttons as btn
 from .docx import form_docx, form_name, list_docx, list_name, report_docx, report_name
@@ -66,13 +66,8 @@ async def _summary(turn: Turn, fields: tuple, s: documents.Summary) -> None:
     _send(turn, caption, (summary_xlsx, s, summary_name(s, "xlsx")))
 
     async def chart() -> None:  # a chart that cannot be drawn never holds back the workbook
-        pages = await picture("review_summary", summary_chart, s, lang) or []
-        if len(pages) == 1:
-            await bot.send_photo(chat_id, InputFile(pages[0], filename=summary_name(s, "png")), caption=caption)
-        elif pages:
-            await bot.send_media_group(chat_id, [
-                InputMediaPhoto(InputFile(png, filename=f"{n}-{summary_name(s, 'png')}"),
-                                caption=caption if n == 1 else None) for n, png in enumerate(pages, 1)])
+        pages = await picture("review_summary", summary_chart, s, lang)
+        await send_pictures(bot, chat_id, pages, summary_name(s, "png").removesuffix(".png"), caption)
 
     turn.later(chart)
 

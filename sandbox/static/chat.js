@@ -8,7 +8,7 @@
   const PHONE_WIDTH = 760; // below this, one pane at a time with tabs (matches chat.css)
   const EVENT_TYPES = [
     "message_new", "message_edited", "message_deleted", "callback_query", "callback_answered",
-    "chat_action", "user_blocked", "user_unblocked",
+    "chat_action", "user_blocked", "user_unblocked", "poll_updated",
   ];
   const ROLE_BY_KEY = {
     elderly_member: "Đảng viên cao tuổi",
@@ -300,6 +300,34 @@
     return box;
   }
 
+  // A poll as Telegram draws it: tappable options until answered, then the chosen one and (in a quiz)
+  // the right one marked, with the explanation under them.
+  function renderPoll(msg, pane) {
+    const poll = msg.poll;
+    const box = el("div", `poll${poll.type === "quiz" ? " quiz" : ""}`);
+    box.appendChild(el("div", "poll-question", poll.question));
+    const kind = poll.type === "quiz" ? "Câu hỏi trắc nghiệm" : "Thăm dò ý kiến";
+    box.appendChild(el("div", "poll-kind", `${poll.is_anonymous ? "Ẩn danh · " : ""}${kind}${poll.is_closed ? " · Đã đóng" : ""}`));
+    poll.options.forEach((option, index) => {
+      const node = el("button", "poll-option");
+      node.type = "button";
+      let mark = "";
+      if (option.correct === true) { node.classList.add("correct"); mark = "✓"; }
+      if (option.chosen) {
+        node.classList.add("chosen");
+        if (option.correct === false) { node.classList.add("wrong"); mark = "✗"; }
+        else if (!mark) mark = "●";
+      }
+      node.appendChild(el("span", "poll-mark", mark));
+      node.appendChild(el("span", "poll-text", option.text));
+      node.disabled = !poll.can_answer;
+      if (poll.can_answer) node.addEventListener("click", () => pane.answerPoll(msg.message_id, index, node));
+      box.appendChild(node);
+    });
+    if (poll.explanation) box.appendChild(el("div", "poll-explanation", `📖 ${poll.explanation}`));
+    return box;
+  }
+
   function renderInlineKeyboard(msg, pane) {
     const rows = (msg.reply_markup && msg.reply_markup.inline_keyboard) || [];
     if (!rows.length) return null;
@@ -353,6 +381,7 @@
     const media = renderMedia(msg);
     if (media) bubble.appendChild(media);
     if (msg.contact) bubble.appendChild(renderContact(msg.contact));
+    if (msg.poll) bubble.appendChild(renderPoll(msg, pane));
     const options = msg.from_bot ? { onCommand: (cmd) => pane.sendText(cmd) } : {};
     const body = msg.text !== null && msg.text !== undefined
       ? renderFormatted(msg.text, msg.entities, options)
@@ -622,6 +651,11 @@
       await this.act(() => api("POST", `/users/${this.chatId}/press`, { message_id: messageId, data }));
     }
 
+    async answerPoll(messageId, index, node) {
+      node.classList.add("busy");
+      await this.act(() => api("POST", `/users/${this.chatId}/poll-answer`, { message_id: messageId, option_ids: [index] }));
+    }
+
     async copy(text) {
       try {
         await navigator.clipboard.writeText(text);
@@ -837,6 +871,7 @@
         break;
       case "message_edited":
       case "message_deleted":
+      case "poll_updated":
         pane.upsert(event.message);
         break;
       case "callback_answered":

@@ -551,3 +551,54 @@ async def test_event_stream_and_reset(emulator, sandbox_url, bot, driver, user):
     await driver.send(UID, "sau reset")
     [after] = await bot.get_updates(offset=update.update_id + 1)
     assert after.update_id > update.update_id  # ids never restart, or a running bot would skip updates
+
+
+async def test_quiz_poll_answered_by_the_user_reaches_the_bot_and_can_be_stopped(emulator, bot, driver, user):
+    sent = await bot.send_poll(UID, "Đại hội XIV của Đảng họp năm nào?", ["2021", "2026", "2031"], type="quiz",
+                               is_anonymous=False, correct_option_ids=[1], explanation="Đầu năm <b>2026</b>.",
+                               explanation_parse_mode="HTML")
+    assert sent.poll.type == "quiz" and sent.poll.correct_option_ids == (1,) and not sent.poll.is_anonymous
+    assert sent.poll.explanation == "Đầu năm 2026." and sent.poll.explanation_entities[0].type == "bold"
+    [view] = await driver.bot_messages(UID)
+    assert view["poll"]["explanation"] is None and {o["correct"] for o in view["poll"]["options"]} == {None}
+    answered = await driver.answer_poll(UID, sent.message_id, 0)
+    assert answered == {"poll_id": sent.poll.id, "option_ids": [0], "update_id": answered["update_id"],
+                        "seq": answered["seq"]}
+    poll_update, answer_update = await bot.get_updates()
+    assert poll_update.poll.id == sent.poll.id and poll_update.poll.total_voter_count == 1
+    answer = answer_update.poll_answer
+    assert (answer.poll_id, answer.user.id, answer.option_ids) == (sent.poll.id, UID, (0,))
+    spec = default_spec()
+    for update in emulator.updates:
+        assert spec.check_object("Update", update) == []
+    # The client now shows the chosen option, the right one and the explanation; a quiz is answered once.
+    [view] = await driver.bot_messages(UID)
+    assert [(o["chosen"], o["correct"]) for o in view["poll"]["options"]] == [
+        (True, False), (False, True), (False, False)]
+    assert view["poll"]["explanation"] == "Đầu năm 2026." and not view["poll"]["can_answer"]
+    with pytest.raises(AssertionError, match="does not allow changing"):
+        await driver.answer_poll(UID, sent.message_id, 1)
+    stopped = await bot.stop_poll(UID, sent.message_id)
+    assert stopped.is_closed and stopped.options[0].voter_count == 1
+    [_, closed] = await bot.get_updates(offset=answer_update.update_id)
+    assert closed.poll.is_closed
+    with pytest.raises(BadRequest, match="already been closed"):
+        await bot.stop_poll(UID, sent.message_id)
+
+
+async def test_polls_are_checked_like_telegram(emulator, bot, driver, user):
+    with pytest.raises(BadRequest, match="correct option ids"):
+        await bot.send_poll(UID, "Câu hỏi?", ["A", "B"], type="quiz", correct_option_ids=[2])
+    with pytest.raises(BadRequest, match="1-100 characters"):
+        await bot.send_poll(UID, "Câu hỏi?", ["A", "B" * 101])
+    with pytest.raises(BadRequest, match="quizzes only"):
+        await bot.send_poll(UID, "Câu hỏi?", ["A", "B"], explanation="vì")
+    anonymous = await bot.send_poll(UID, "Thăm dò?", ["Có", "Không"])
+    await driver.answer_poll(UID, anonymous.message_id, [1])
+    await driver.answer_poll(UID, anonymous.message_id, [0])  # a regular poll allows changing the vote
+    updates = await bot.get_updates()
+    assert [u.poll.options[0].voter_count for u in updates] == [0, 1] and not any(u.poll_answer for u in updates)
+    with pytest.raises(AssertionError, match="one answer"):
+        await driver.answer_poll(UID, anonymous.message_id, [0, 1])
+    with pytest.raises(AssertionError, match="no poll"):
+        await driver.answer_poll(UID, anonymous.message_id + 5, [0])
