@@ -34,9 +34,6 @@ class Trainee:
     async def show(self) -> None:
         await self.chat.open(self.key)
 
-    def last(self):
-        return self.chat.bot_messages(self.key).last
-
     async def press(self, label: str | re.Pattern) -> None:
         """The inline button of that label on the newest message that has one."""
         await self.pane.locator(".msg.bot .inline-button").filter(has_text=label).last.click()
