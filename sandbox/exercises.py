@@ -25,7 +25,7 @@ EXERCISES_FILE = Path(__file__).with_name("exercises.toml")
 LANGS = ("vi", "en", "bn")
 DEFAULT_LANG = "vi"
 KEEP_PARTIAL = 16  # half-done attempts remembered per exercise and chat (the newest)
-_USER_KEYS = {"who", "text", "data"}
+_USER_KEYS = {"who", "text", "data", "contact"}
 _BOT_KEYS = {"who", "does", "text", "media", "buttons"}
 _BOT_EVENTS = {"send": "message_new", "edit": "message_edited", "answer": "callback_answered"}
 
@@ -42,6 +42,7 @@ class Step:
     data: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
     buttons: tuple[str, ...] = ()
+    contact: bool = False  # the user's: shared a contact (📱 the share-my-number button)
 
     def match(self, event: dict, pressed: str | None) -> tuple[bool, str | None]:
         """Does `event` do this step? (pressed: the callback query id of the user's last matched press); the
@@ -61,8 +62,10 @@ class Step:
             data = str(event.get("data") or "")
             return not event.get("forged") and any(data.startswith(p) for p in self.data)
         msg = event.get("message") or {}
-        return (event["type"] == "message_new" and not msg.get("from_bot") and self.text is not None
-                and bool(self.text.search(msg.get("text") or "")))
+        if event["type"] != "message_new" or msg.get("from_bot"):
+            return False
+        return ((self.contact and bool(msg.get("contact")))
+                or (self.text is not None and bool(self.text.search(msg.get("text") or ""))))
 
     def _text(self, text: str | None) -> bool:
         return self.text is None or bool(self.text.search(text or ""))
@@ -80,7 +83,7 @@ class Step:
 @dataclass(frozen=True)
 class Exercise:
     id: str
-    group: str
+    groups: tuple[str, ...]  # an exercise may be shared: the newcomer sees his profile as members do
     title: dict[str, str]
     hint: dict[str, str]
     steps: tuple[Step, ...]
@@ -102,7 +105,7 @@ class Catalogue:
         return next((g for g in self.groups.values() if persona_key in g.personas), None)
 
     def of_group(self, group: str) -> list[Exercise]:
-        return [e for e in self.exercises if e.group == group]
+        return [e for e in self.exercises if group in e.groups]
 
 
 def _texts(raw: Any, where: str) -> dict[str, str]:
@@ -129,9 +132,12 @@ def _step(raw: Any, where: str) -> Step:
         raise ExerciseFileError(f"{where}: bad text regex: {e}") from None
     if raw["who"] == "user":
         data = _strings(raw["data"], f"{where}.data") if "data" in raw else ()
-        if text is None and not data:
-            raise ExerciseFileError(f"{where}: a user step needs text or data")
-        return Step("user", text=text, data=data)
+        contact = raw.get("contact", False)
+        if not isinstance(contact, bool):
+            raise ExerciseFileError(f"{where}: contact must be true or false")
+        if text is None and not data and not contact:
+            raise ExerciseFileError(f"{where}: a user step needs text, data or contact")
+        return Step("user", text=text, data=data, contact=contact)
     if raw.get("does") not in _BOT_EVENTS:
         raise ExerciseFileError(f"{where}: does must be one of {', '.join(_BOT_EVENTS)}")
     return Step("bot", raw["does"], text, media=_strings(raw.get("media", []), f"{where}.media"),
@@ -148,13 +154,14 @@ def parse_catalogue(data: dict) -> Catalogue:
         where = f"exercise[{i}] {raw.get('id')!r}"
         if not isinstance(raw.get("id"), str) or raw["id"] in seen:
             raise ExerciseFileError(f"{where}: a unique id is needed")
-        if raw.get("group") not in groups:
+        own = [raw.get("group")] if isinstance(raw.get("group"), str) else raw.get("group")
+        if not isinstance(own, list) or not own or any(g not in groups for g in own):
             raise ExerciseFileError(f"{where}: unknown group {raw.get('group')!r}")
         steps = raw.get("steps")
         if not isinstance(steps, list) or not steps or steps[0].get("who") != "user":
             raise ExerciseFileError(f"{where}: steps must start with what the user does")
         seen.add(raw["id"])
-        exercises.append(Exercise(raw["id"], raw["group"], _texts(raw.get("title"), f"{where}.title"),
+        exercises.append(Exercise(raw["id"], tuple(own), _texts(raw.get("title"), f"{where}.title"),
                                   _texts(raw.get("hint"), f"{where}.hint"),
                                   tuple(_step(s, f"{where}.steps[{n}]") for n, s in enumerate(steps))))
     return Catalogue(groups, tuple(exercises))

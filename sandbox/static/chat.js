@@ -432,6 +432,9 @@
       this.startBar = $(".start-bar", this.root);
       this.pill = $(".new-pill", this.root);
       this.following = true; // the view sticks to the newest message until the user scrolls up
+      this.foldedByScroll = false; // the reply keyboard folded away by scrolling up (not by ⌨)
+      this.lastScrollTop = 0;
+      this.awaitingAnswer = false; // a button was pressed: its answer, when it comes as a new message, is shown
       this.unseen = 0; // messages that arrived below the view while the user read older ones
       this.fillHead(index);
       this.wire();
@@ -467,6 +470,7 @@
       $(".start-bar-button", this.root).addEventListener("click", () => this.sendText("/start"));
       this.keyboardToggle.addEventListener("click", () => {
         this.root.classList.toggle("keyboard-hidden");
+        this.foldedByScroll = false; // the member's own choice: it stays as they left it
         this.follow();
       });
       this.list.addEventListener("scroll", () => this.scrolled(), { passive: true });
@@ -495,12 +499,26 @@
 
     scrolled() {
       if (!this.list.clientHeight) return; // a hidden pane has no scroll position to read
+      const top = this.list.scrollTop;
+      const up = top < this.lastScrollTop;
+      const down = top > this.lastScrollTop;
+      this.lastScrollTop = top;
       const wasFollowing = this.following;
-      this.following = this.distanceToEnd() < FOLLOW_SLACK;
+      const atEnd = this.distanceToEnd() < FOLLOW_SLACK;
+      // Only scrolling up leaves the newest message: a scroll event that finds the view short of the end because
+      // a message or the reply keyboard grew since it was queued is taken to the end, as follow() would.
+      this.following = atEnd || (wasFollowing && !up);
+      if (this.following && !atEnd) this.scrollToEnd();
       if (this.following) this.markSeen();
-      // Reading older messages on a phone: the reply keyboard folds away behind ⌨ to give room.
-      if (wasFollowing && !this.following && isPhone() && this.root.classList.contains("has-keyboard")) {
+      // Reading older messages on a phone: the reply keyboard folds away behind ⌨ to give room, and comes back
+      // when the member scrolls down to the newest message again (unless they folded it with ⌨ themselves).
+      const keyboard = this.root.classList.contains("has-keyboard");
+      if (wasFollowing && !this.following && isPhone() && keyboard && !this.root.classList.contains("keyboard-hidden")) {
         this.root.classList.add("keyboard-hidden");
+        this.foldedByScroll = true;
+      } else if (atEnd && down && this.foldedByScroll) {
+        this.root.classList.remove("keyboard-hidden");
+        this.foldedByScroll = false;
       }
     }
 
@@ -563,7 +581,10 @@
       this.insertInOrder(row, view.message_id);
       if (view.from_bot) this.typing(null);
       if (!scroll) return;
-      if (!view.from_bot) this.following = true; // what the user sent themselves: always shown
+      // What the user sent themselves, and the bot's first new message after they pressed a button (the answer to
+      // a button tapped in an older, taller message): always shown.
+      if (!view.from_bot || this.awaitingAnswer) this.following = true;
+      if (view.from_bot) this.awaitingAnswer = false;
       if (this.following) {
         this.scrollToEnd();
       } else {
@@ -648,6 +669,7 @@
     async press(messageId, data, node) {
       node.classList.add("busy");
       setTimeout(() => node.classList.remove("busy"), 8000);
+      this.awaitingAnswer = true;
       await this.act(() => api("POST", `/users/${this.chatId}/press`, { message_id: messageId, data }));
     }
 

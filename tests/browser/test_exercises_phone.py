@@ -97,10 +97,10 @@ async def test_laptop_the_trainer_s_board_follows_the_class_and_a_reset_starts_a
         board = trainer.page
         await board.goto(f"{sandbox_web.web_url}/?view=trainer")
         cards = board.locator(".board-card")
-        await expect(cards).to_have_count(4)  # two members, the secretary, the committee officer (not the newcomer)
-        await expect(board.locator(".board-score")).to_have_text(["0/7", "0/7", "0/5", "0/1"])
+        await expect(cards).to_have_count(5)  # two members, the secretary, the committee officer, the newcomer
+        await expect(board.locator(".board-score")).to_have_text(["0/7", "0/7", "0/5", "0/1", "0/3"])
         # Projected: every card whole on the screen, its lines in large type.
-        for i in range(4):
+        for i in range(5):
             await expect(cards.nth(i)).to_be_in_viewport(ratio=1)
         size = await board.locator(".board .exercise-title").first.evaluate(
             "n => parseFloat(getComputedStyle(n).fontSize)")
@@ -127,7 +127,7 @@ async def test_laptop_the_trainer_s_board_follows_the_class_and_a_reset_starts_a
         # ↺ Khôi phục dữ liệu mẫu: the exercises start again.
         await chat.page.locator("#reset").click()
         await chat.page.locator("#dialog-ok").click()
-        await expect(board.locator(".board-score")).to_have_text(["0/7", "0/7", "0/5", "0/1"])
+        await expect(board.locator(".board-score")).to_have_text(["0/7", "0/7", "0/5", "0/1", "0/3"])
         assert chat.errors == [] and trainer.errors == [], chat.errors + trainer.errors
     finally:
         await context.close()

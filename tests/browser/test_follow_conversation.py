@@ -91,6 +91,7 @@ async def test_phone_switch_new_messages_pill_and_edit_keep_the_newest_in_view(p
     await expect(pill).to_be_hidden()
     await eventually(lambda: newest_in_view(elderly))
     assert await distance_to_end(elderly) < SLACK
+    await expect(elderly).not_to_contain_class("keyboard-hidden")  # back at the newest: the big buttons are back
 
     # An edit that makes the newest message longer keeps it whole in view, marked "đã sửa".
     bot = chat.run.runtime.app.bot

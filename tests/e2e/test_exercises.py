@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from models import accounts
+
 from .test_meetings import _invitation, schedule_one_line, wait_until
 from .test_officer_by_taps import inline
 from .test_officer_by_taps import test_a_meeting_with_documents_a_paper_answer_and_the_roll_call_by_taps as meeting
@@ -76,3 +78,23 @@ async def test_a_member_s_exercises_tick_from_what_he_taps(driver, personas, san
 
     await wait_until(ticked, what=f"the ticks {everything}")
     assert await done(driver, personas["young_member"].user_id) == set()
+
+
+@pytest.mark.parametrize("how", ["contact", "invite"])
+async def test_the_newcomer_s_exercises_tick_from_his_linking_profile_and_meetings(driver, personas, sandbox_run, how):
+    newcomer = personas["newcomer"].user_id
+    await driver.exchange(newcomer, "/profile")  # not linked yet: no profile, no tick
+    await driver.exchange(newcomer, "/start")
+    assert await done(driver, newcomer) == set()
+    if how == "contact":
+        await driver.send_contact(newcomer)
+        await driver.wait_for_bot_messages(newcomer)
+    else:
+        async with sandbox_run.sessionmaker() as session:
+            code = await accounts.create_invite(session, personas["newcomer"].member_id)
+            await session.commit()
+        await driver.exchange(newcomer, f"/start {code}")
+    assert await done(driver, newcomer) == {"link"}
+    await driver.exchange(newcomer, "/profile")
+    await driver.exchange(newcomer, "/meetings")
+    assert await done(driver, newcomer) == {"link", "profile", "meetings"}

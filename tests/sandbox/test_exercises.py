@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from handlers.i18n import t
 from sandbox import Emulator
 from sandbox.exercises import LANGS, ExerciseFileError, Progress, add_exercise_routes, load_catalogue, parse_catalogue
 
@@ -14,7 +16,8 @@ CHAT = 200001  # the elderly member's chat
 OTHER = 200002
 SECRETARY = 200003
 OFFICER = 200004
-GROUPS = {CHAT: "member", OTHER: "member", SECRETARY: "secretary", OFFICER: "committee"}
+NEWCOMER = 200005
+GROUPS = {CHAT: "member", OTHER: "member", SECRETARY: "secretary", OFFICER: "committee", NEWCOMER: "newcomer"}
 _seq = itertools.count(1)
 
 
@@ -24,6 +27,11 @@ def _event(kind: str, chat: int = CHAT, **data) -> dict:
 
 def text(t: str, chat: int = CHAT) -> dict:
     return _event("message_new", chat, from_bot=False, message={"from_bot": False, "text": t})
+
+
+def contact(phone: str = "+84914222333") -> dict:
+    return _event("message_new", from_bot=False, message={"from_bot": False, "text": None,
+                                                          "contact": {"phone_number": phone}})
 
 
 def press(data: str, qid: str = "q1", chat: int = CHAT, forged: bool = False) -> dict:
@@ -79,12 +87,22 @@ CASES = {
         [press("fbo:9"), answer(), bot("Ý kiến số 9", buttons=("fbr:9", "fbc:9", "fbl:1:0:0"))],
         [press("fbr:9"), answer(), bot("Ý kiến đã đóng", buttons=("fbi:0",))],
     ]),
+    "link": ([contact(), bot("Kính chào đồng chí Trần Văn Mới!\nTài khoản của đồng chí đã được kết nối")], [
+        [text("▶ Bắt đầu"), bot("Kính chào đồng chí Trần Văn Mới!")],  # not a link
+        [contact(), bot("Số điện thoại này chưa có trong danh sách đảng viên.")],
+        [text("/start"), bot("Đồng chí chưa kết nối tài khoản.")],
+        [text("/start SAI-MA"), bot("Mã mời không đúng.")],
+    ]),
+    "meetings": ([text("📅 Lịch sinh hoạt"), bot("📅 Lịch sinh hoạt chi bộ\n\nCác buổi sắp tới:")], [
+        [text("📅 Lịch sinh hoạt"), bot("Đồng chí chưa kết nối tài khoản.")],
+        [bot("📅 Lịch sinh hoạt chi bộ")],  # nothing asked
+    ]),
     "report": ([press("rpt"), answer(), bot("📊 Sinh hoạt chi bộ ngày 05/12/2026")], [
         [text("/report 13/2026"), bot("Tháng không hợp lệ.")],
         [bot("📊 Sinh hoạt chi bộ ngày 05/12/2026")],
     ]),
 }
-CHATS = {"member": CHAT, "secretary": SECRETARY, "committee": OFFICER}
+CHATS = {"member": CHAT, "secretary": SECRETARY, "committee": OFFICER, "newcomer": NEWCOMER}
 
 
 def fresh() -> Progress:
@@ -93,35 +111,45 @@ def fresh() -> Progress:
 
 def test_the_data_file_loads_with_every_text_in_three_languages():
     catalogue = load_catalogue()
-    assert set(catalogue.groups) == {"member", "secretary", "committee"}
+    assert set(catalogue.groups) == {"member", "secretary", "committee", "newcomer"}
     assert {e.id for e in catalogue.of_group("member")} == {
         "profile", "read_notice", "listen", "meeting_answer", "vote", "feedback", "language"}
     assert {e.id for e in catalogue.of_group("secretary")} == {
         "send_notice", "schedule_meeting", "roll_call", "open_close_vote", "reply_feedback"}
     assert {e.id for e in catalogue.of_group("committee")} == {"report"}
+    assert [e.id for e in catalogue.of_group("newcomer")] == ["link", "profile", "meetings"]
     assert set(CASES) == {e.id for e in catalogue.exercises}
     for exercise in catalogue.exercises:
         for lang in LANGS:
             assert exercise.title[lang].strip() and exercise.hint[lang].strip(), (exercise.id, lang)
         assert exercise.title["vi"] != exercise.title["en"] != exercise.title["bn"]
     assert catalogue.group_of("elderly_member").key == "member"
-    assert catalogue.group_of("newcomer") is None
+    assert catalogue.group_of("newcomer").key == "newcomer"
+
+
+def test_the_link_check_knows_the_greeting_of_a_linked_member_in_every_language():
+    [_, greeted] = next(e for e in load_catalogue().exercises if e.id == "link").steps
+    for lang in LANGS:
+        for key in ("start.linked", "start.welcome_back"):
+            shown = re.sub(r"<[^>]+>", "", t(lang, key, name="Trần Văn Mới"))
+            assert greeted.match(bot(shown, chat=NEWCOMER), None)[0], (lang, key)
+        assert not greeted.match(bot(re.sub(r"<[^>]+>", "", t(lang, "start.stranger")), chat=NEWCOMER), None)[0]
 
 
 @pytest.mark.parametrize("exercise_id", sorted(CASES))
 def test_each_check_ticks_on_its_log_and_not_on_a_near_miss(exercise_id):
     catalogue = load_catalogue()
     exercise = next(e for e in catalogue.exercises if e.id == exercise_id)
-    chat = CHATS[exercise.group]
     done, misses = CASES[exercise_id]
-    progress = fresh()
-    progress.feed([{**e, "chat_id": chat} for e in done])
-    assert (chat, exercise_id) in progress.done
-    assert [i["id"] for i in progress.view(chat, "vi") if i["done"]] == [exercise_id]
-    for miss in misses:
+    for chat in (CHATS[g] for g in exercise.groups):
         progress = fresh()
-        progress.feed([{**e, "chat_id": chat} for e in miss])
-        assert (chat, exercise_id) not in progress.done, miss
+        progress.feed([{**e, "chat_id": chat} for e in done])
+        assert (chat, exercise_id) in progress.done
+        assert [i["id"] for i in progress.view(chat, "vi") if i["done"]] == [exercise_id]
+        for miss in misses:
+            progress = fresh()
+            progress.feed([{**e, "chat_id": chat} for e in miss])
+            assert (chat, exercise_id) not in progress.done, miss
 
 
 def test_one_persona_s_doing_ticks_nobody_else_and_a_retry_after_a_lost_answer_counts():
@@ -137,6 +165,12 @@ def test_one_persona_s_doing_ticks_nobody_else_and_a_retry_after_a_lost_answer_c
 @pytest.mark.parametrize("broken, message", [
     ({"groups": {"member": {"personas": ["x"], "title": {"vi": "a", "en": "b"}}}}, "each of vi, en, bn"),
     ({"groups": {}, "exercise": [{"id": "a", "group": "member"}]}, "unknown group"),
+    ({"groups": {"g": {"personas": ["x"], "title": {"vi": "a", "en": "b", "bn": "c"}}},
+      "exercise": [{"id": "a", "group": ["g", "h"]}]}, "unknown group"),
+    ({"groups": {"g": {"personas": ["x"], "title": {"vi": "a", "en": "b", "bn": "c"}}},
+      "exercise": [{"id": "a", "group": "g", "title": {"vi": "a", "en": "b", "bn": "c"},
+                    "hint": {"vi": "a", "en": "b", "bn": "c"}, "steps": [{"who": "user", "contact": "yes"}]}]},
+     "contact must be true or false"),
     ({"groups": {"g": {"personas": ["x"], "title": {"vi": "a", "en": "b", "bn": "c"}}},
       "exercise": [{"id": "a", "group": "g", "title": {"vi": "a", "en": "b", "bn": "c"},
                     "hint": {"vi": "a", "en": "b", "bn": "c"}, "steps": [{"who": "bot", "does": "send"}]}]},
@@ -170,7 +204,8 @@ async def test_the_route_reads_the_real_emulator_s_log_and_a_reset_clears_it():
                                                         "parse_mode": "HTML"})
         assert status == 200
         body = await (await client.get("/_sandbox/exercises", params={"lang": "en"})).json()
-        assert [p["key"] for p in body["personas"]] == ["elderly_member", "secretary"]  # the newcomer has none
+        assert [p["key"] for p in body["personas"]] == ["elderly_member", "secretary", "newcomer"]
+        assert [e["id"] for e in body["personas"][2]["exercises"]] == ["link", "profile", "meetings"]
         member = body["personas"][0]
         assert member["done"] == 1 and member["total"] == 7 and member["group_title"] == "Members"
         profile = next(e for e in member["exercises"] if e["id"] == "profile")
