@@ -78,7 +78,7 @@ def register(app: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~MENU_TEXT
     app.add_handler(conversation("review_self", [*pressed, *asks], {
         sheet.WRITING: [MessageHandler(text, sheet.got_text)], typed.WRITING: [MessageHandler(text, typed.got_text)]}))
-    add_buttons(app, [(appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
+    add_buttons(app, [(sheet.hear_pressed, btn.HEAR.pattern), (appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
                       (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
                       (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),

@@ -17,6 +17,8 @@ from models.review import Level, ReviewError, Sheet, YearRecord
 
 from ..buttons.common import NOOP
 from ..i18n import fmt_date, t
+from ..listen import part_captions, speak_to, speech_of
+from ..paper import plain
 from ..steps import named_handler, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -151,6 +153,7 @@ def screen(lang: str, s: Sheet, step: str, record: YearRecord | None = None) -> 
         lines += [t(lang, "review.preview"), *summary(lang, s), t(lang, "review.preview_send")]
         rows = [[InlineKeyboardButton(t(lang, "review.button.send"), callback_data=btn.SEND.data(s.entry.id))]]
         forward = False
+    rows.append([InlineKeyboardButton(t(lang, "listen.button"), callback_data=btn.HEAR.data(s.entry.id, step))])
     if nav := _nav(lang, s, step, forward):
         rows.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -296,6 +299,30 @@ async def got_text(turn: Turn):
         return ConversationHandler.END
     turn.reply(turn.t("review.text_kept"))
     return await show(turn, s, _next(s, f"t{n}"), edit=False)
+
+
+@member_handler
+async def hear_pressed(turn: Turn):
+    """🔊 Nghe: the step's text (the group and its points, the question) as a voice note under the screen, which
+    stays as it is. Anyone who may open the entry may hear any of its steps, sent or not."""
+    fields = _fields(turn, btn.HEAR)
+    try:
+        if fields is None:
+            raise ReviewError("not_allowed")
+        s = await review.sheet(turn.session, turn.actor, fields[0])
+    except ReviewError as exc:
+        await refused(turn, exc, "review_hear")
+        return
+    step = fields[1]
+    if step not in screens(s):
+        await refuse(turn, "review_hear")
+        return
+    record = await review.year_record(turn.session, s.entry.member_id, s.round.year) if step == "i" else None
+    text, _markup = screen(turn.lang, s, step, record)
+    head = t(turn.lang, "listen.caption", title=t(turn.lang, "review.hear_caption", year=s.round.year))
+    if await speak_to(turn, speech_of(turn.context), plain(text), turn.lang,
+                      lambda total: part_captions(turn.lang, head, total)[0]):
+        turn.answer(turn.t("listen.preparing"))
 
 
 @member_handler

@@ -64,7 +64,7 @@ async def _open_round(driver, officer) -> tuple:
     return done, self_day
 
 
-async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run):
+async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run, monkeypatch):
     officer, old, secretary, young = (personas[k] for k in ("committee_officer", "elderly_member", "secretary",
                                                              "young_member"))
     done, self_day = await _open_round(driver, officer)
@@ -100,6 +100,23 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     sheet = await _tap(driver, old.user_id, sheet, "Bắt đầu")
     assert "Phần 1/4: Tư tưởng chính trị" in plain(sheet) and "Điểm: 8 (tối đa 10)" in plain(sheet), plain(sheet)
     assert "Tổng điểm: 80/100. Mức xếp loại: Hoàn thành tốt nhiệm vụ (từ 70 đến dưới 90 điểm)." in plain(sheet)
+    # 🔊 Nghe: the step read aloud, as a voice note below the screen, which stays as it is.
+    speech, spoken = sandbox_run.runtime.services.speech, []
+    synthesize = speech.synthesize
+
+    async def recorded(text, lang):
+        spoken.append((text, lang))
+        return await synthesize(text, lang)
+
+    monkeypatch.setattr(speech, "synthesize", recorded)
+    await driver.press_button(old.user_id, sheet, "Nghe")
+    [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=30)
+    assert voice["voice"]["mime_type"] == "audio/ogg" and "Bản tự kiểm điểm năm" in plain(voice), voice
+    [(text, lang)] = spoken
+    assert lang == "vi" and "Phần 1/4: Tư tưởng chính trị" in text and "Điểm: 8 (tối đa 10)" in text, text
+    assert "<" not in text and "➕" not in text, text
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g9")  # no such step
+    assert said and "Đang chuẩn bị" not in said, said
     # Forged: points beyond the range, another member's entry.
     said = await _answer(driver, old.user_id, sheet["message_id"], f"rvp:{mine.id}:0:11")
     assert "Điểm phải nằm trong khung" in said, said
