@@ -15,7 +15,7 @@ from ..i18n import t
 from ..turn import Turn, esc
 from . import buttons as btn
 from .documents import cell_buttons
-from .sheet import form_button, refused, summary
+from .sheet import form_button, refused, summary, voice_buttons
 from .views import acting, level_rows, member_lines, opens, state_line
 
 MOST_BUTTONS = 30
@@ -71,6 +71,7 @@ async def show_member(turn: Turn, entry_id: int, *, edit: bool) -> None:
         if x.state == "no_majority":
             lines.append(t(lang, "review.pick_help"))
             rows += level_rows(lang, btn.PICK, e.id)
+    rows += voice_buttons(lang, s)
     rows.append(form_button(lang, e.id))
     rows.append([InlineKeyboardButton(t(lang, "review.button.back_cell"),
                                       callback_data=btn.APPRAISE.data(s.round.id, e.cell_id))])

@@ -58,6 +58,13 @@ change_pressed = _asking("change", btn.CHANGE_TO)
 
 
 @member_handler
+async def got_other(turn: Turn):
+    """A voice message, a photo, a sticker… where the comment or the reason is typed: said so, still awaited."""
+    turn.reply(turn.t("review.refused.typed_only"))
+    return WRITING
+
+
+@member_handler
 async def got_text(turn: Turn):
     from .appraise import show_member
     from .decide import show_cell

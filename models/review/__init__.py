@@ -43,6 +43,7 @@ from .decision import (
     round_view,
 )
 from .entries import (
+    VOICE_MAX_SECONDS,
     CellLine,
     CellReview,
     Sheet,
@@ -54,8 +55,10 @@ from .entries import (
     set_form,
     set_points,
     set_text,
+    set_voice,
     sheet,
     submit,
+    voice_answer,
     waiting_count,
 )
 from .errors import ReviewError
@@ -86,5 +89,5 @@ __all__ = [
     "Opened", "ReviewEntry", "YearRecord", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",
     "available", "cell_reviews", "check_open", "daily_tick", "editable", "entry_of", "exempt_reason", "open_round",
     "open_rounds", "reminder_due", "reminder_entry", "rules", "set_condition", "set_form", "set_points", "set_text",
-    "sheet", "submit", "suggested_points", "units_to_open", "waiting_count", "year_record",
+    "sheet", "submit", "suggested_points", "VOICE_MAX_SECONDS", "set_voice", "voice_answer", "units_to_open", "waiting_count", "year_record",
 ]

@@ -13,6 +13,8 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+import audio
+from audio.engines import EspeakEngine
 from models import clock, review
 from models.dates import VIETNAM, local_today
 from models.meetings.schema import Attendance, Meeting, MeetingKind, Presence
@@ -21,7 +23,10 @@ from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewRound
 
 from .outbox import settled
+from .test_feedback import voice_ogg
 from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (64).to_bytes(4, "big") * 2 + bytes(64)
 
 
 async def _entries(run) -> dict[int, ReviewEntry]:
@@ -109,12 +114,16 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
         return await synthesize(text, lang)
 
     monkeypatch.setattr(speech, "synthesize", recorded)
-    await driver.press_button(old.user_id, sheet, "Nghe")
-    [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=30)
-    assert voice["voice"]["mime_type"] == "audio/ogg" and "Bản tự kiểm điểm năm" in plain(voice), voice
-    [(text, lang)] = spoken
-    assert lang == "vi" and "Phần 1/4: Tư tưởng chính trị" in text and "Điểm: 8 (tối đa 10)" in text, text
-    assert "<" not in text and "➕" not in text, text
+    monkeypatch.setattr(speech, "engine", EspeakEngine())  # offline: never Google from a test
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g0")
+    if audio.available():  # (without espeak-ng the press is answered "chưa dùng được", nothing sent)
+        assert "Đang chuẩn bị tệp nghe" in said, said
+        [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=30)
+        assert voice["voice"]["mime_type"] == "audio/ogg" and "Bản tự kiểm điểm năm" in plain(voice), voice
+        [(text, lang)] = spoken
+        assert lang == "vi" and "Phần 1/4: Tư tưởng chính trị" in text and "Điểm: 8 (tối đa 10)" in text, text
+        assert "<" not in text and "➕" not in text, text
+    assert any("🔊 Nghe" in b for b in labels(sheet)), labels(sheet)
     said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g9")  # no such step
     assert said and "Đang chuẩn bị" not in said, said
     # Forged: points beyond the range, another member's entry.
@@ -169,11 +178,30 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     assert (await _entries(sandbox_run))[sau.id].strengths is None
     got = await driver.exchange(secretary.user_id, "<b>Gương mẫu</b> ở tổ dân phố", count=2)
     step = got[-1]
-    assert "Câu 2/3" in plain(step), plain(step)
+    assert "Câu 2/3" in plain(step) and "tin nhắn thoại (tối đa 5 phút)" in plain(step), plain(step)
     assert (await _entries(sandbox_run))[sau.id].strengths == "<b>Gương mẫu</b> ở tổ dân phố"
-    for _ in range(2):
-        step = await _tap(driver, secretary.user_id, step, "Không có ý kiến thêm")
+    # Shortcomings said aloud: a sticker-like file is not an answer, a voice over 5 minutes is refused, then kept.
+    await driver.send_file(secretary.user_id, PNG, "anh.png", kind="photo")
+    [told] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "gõ chữ hoặc gửi tin nhắn thoại" in plain(told), plain(told)
+    await driver.send_file(secretary.user_id, voice_ogg(seconds=301), "voice.ogg", kind="voice")
+    [told] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "quá 5 phút" in plain(told) and "chưa lưu gì" in plain(told), plain(told)
+    assert (await _entries(sandbox_run))[sau.id].voices is None
+    await driver.send_file(secretary.user_id, voice_ogg(), "voice.ogg", kind="voice")
+    kept, step = await driver.wait_for_bot_messages(secretary.user_id, count=2)
+    assert "Đã lưu ghi âm" in plain(kept) and "Câu 3/3" in plain(step), (plain(kept), plain(step))
+    file_id, seconds = (await _entries(sandbox_run))[sau.id].voice("shortcomings")
+    step = await _tap(driver, secretary.user_id, step, "Không có ý kiến thêm")
     assert "Ưu điểm: <b>Gương mẫu</b> ở tổ dân phố" in plain(step), plain(step)
+    assert f"Khuyết điểm, hạn chế: 🎤 ghi âm (0:{seconds:02d})" in plain(step), plain(step)
+    # Heard again: the very voice, re-sent by its file_id.
+    entry_id = (await _entries(sandbox_run))[sau.id].id
+    await driver.press(secretary.user_id, step["message_id"], data=f"rwv:{entry_id}:1")
+    [heard] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert heard["voice"]["file_id"] == file_id and "Trần Văn Sáu — Khuyết điểm" in plain(heard), heard
+    said = await _answer(driver, young.user_id, own["message_id"], f"rwv:{entry_id}:1")  # not his to hear
+    assert said and "ghi âm" not in said, said
     step = await _tap(driver, secretary.user_id, step, "Gửi")
     assert "bí thư làm thay" in plain(step), plain(step)
     theirs = (await _entries(sandbox_run))[sau.id]

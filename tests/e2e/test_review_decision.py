@@ -28,6 +28,7 @@ from models.review import Level, ReviewEntry
 from models.units import Unit
 
 from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
+from .test_feedback import voice_ogg
 from .test_review import _answer, _open_round
 from .test_votes import CELL, link_cell
 
@@ -109,6 +110,9 @@ async def test_the_cell_votes_the_levels_and_the_committee_decides_with_one_chan
     await _press(driver, secretary.user_id, sheet, "Nhận xét của chi bộ", "gõ nhận xét của chi bộ")
     said = await _send(driver, secretary.user_id, "x" * 4000, "dài quá")  # Telegram's longest (the models: 10,000)
     assert "4000 ký tự, tối đa 2000" in plain(said), plain(said)
+    await driver.send_file(secretary.user_id, voice_ogg(), "voice.ogg", kind="voice")  # typed only, here
+    [said] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "xin đồng chí gõ chữ" in plain(said), plain(said)
     assert (await _entries(sandbox_run))[old.name].cell_comment is None
     shown = await _send(driver, secretary.user_id, "<b>Gương mẫu</b>, nhiệt tình với tổ dân phố",
                         "Nhận xét của chi bộ: <b>Gương mẫu</b>")

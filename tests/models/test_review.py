@@ -191,6 +191,42 @@ async def test_a_member_edits_only_their_own_entry_and_it_locks_once_sent(sessio
     assert mine.points["politics"] == 10
 
 
+async def test_a_voice_answer_is_kept_replaced_by_a_text_and_heard_only_by_those_who_may(session, ward):
+    rnd = (await _open(session, ward)).round
+    bay, oanh = await _actor(session, ward, "bay"), await _actor(session, ward, "oanh")
+    mine = await _entry(session, rnd, ward["bay"])
+    await review.set_text(session, bay, mine.id, "strengths", "Gương mẫu", today=TODAY)
+    # Over 5 minutes: refused, the typed text kept; another member's entry, a field not asked: refused.
+    with pytest.raises(ReviewError, match="voice_long"):
+        await review.set_voice(session, bay, mine.id, "strengths", "AwACAgQ", review.VOICE_MAX_SECONDS + 1, today=TODAY)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.set_voice(session, oanh, mine.id, "strengths", "AwACAgQ", 42, today=TODAY)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.set_voice(session, bay, mine.id, "cell_comment", "AwACAgQ", 42, today=TODAY)
+    assert (mine.strengths, mine.voices) == ("Gương mẫu", None)
+    s = await review.set_voice(session, bay, mine.id, "strengths", "AwACAgQ", 42, today=TODAY)
+    assert (mine.strengths, s.entry.voice("strengths")) == (None, ("AwACAgQ", 42))  # the voice replaces the text
+    await review.set_voice(session, bay, mine.id, "remedies", "AwACAgR", 300, today=TODAY)  # 5:00 exactly: kept
+    await review.set_text(session, bay, mine.id, "remedies", "Học thêm nghị quyết", today=TODAY)  # a text replaces it
+    await session.commit()
+    session.expunge_all()
+    again = await _entry(session, rnd, ward["bay"])
+    assert (again.voices, again.remedies) == ({"strengths": {"file_id": "AwACAgQ", "duration": 42}},
+                                              "Học thêm nghị quyết")
+    # Heard again by the member; by another member neither before nor after it is sent; by the secretary once sent.
+    assert (await review.voice_answer(session, bay, mine.id, "strengths"))[1] == ("AwACAgQ", 42)
+    with pytest.raises(ReviewError, match="no_voice"):
+        await review.voice_answer(session, bay, mine.id, "remedies")
+    secretary = await _actor(session, ward, "secretary")
+    for who in (oanh, secretary):
+        with pytest.raises(ReviewError, match="not_allowed|not_submitted"):
+            await review.voice_answer(session, who, mine.id, "strengths")
+    await review.submit(session, bay, mine.id, today=TODAY)
+    assert (await review.voice_answer(session, secretary, mine.id, "strengths"))[1] == ("AwACAgQ", 42)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.voice_answer(session, oanh, mine.id, "strengths")
+
+
 async def test_an_exempt_member_has_nothing_to_fill_in(session, ward):
     rnd = (await _open(session, ward)).round
     khoi = await _entry(session, rnd, ward["khoi"])
