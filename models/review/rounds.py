@@ -55,8 +55,9 @@ async def units_to_open(session: AsyncSession, actor: Actor) -> list[Unit]:
 
 
 def exempt_reason(r: Rules, member: Member, year: int) -> str | None:
-    """Why a member is left out of the year's review (the rules' exemptions), or None. ⚠ A suspension is in
-    the rules but no member field records it: not applied."""
+    """Why a member is left out of the year's review (the rules' exemptions), or None."""
+    if r.exempt_suspended and member.suspended_on is not None:
+        return "suspended"
     if r.exempt_excused and member.exempt:
         return "excused"
     if member.joined_on is not None and member.joined_on > add_months(date(year, 12, 31), -r.admitted_months):

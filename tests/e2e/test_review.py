@@ -272,3 +272,27 @@ async def test_reminders_once_to_those_who_have_not_sent_and_nothing_after_the_d
                          [0][0]["callback_data"])
     assert "Đã quá hạn gửi bản tự kiểm điểm" in said, said
     assert (await _entries(sandbox_run))[secretary.member_id].submitted_at is None
+
+
+async def test_a_suspension_recorded_on_the_members_card_leaves_the_member_out_of_the_round(driver, personas,
+                                                                                          sandbox_run):
+    officer, secretary, young = (personas[k] for k in ("committee_officer", "secretary", "young_member"))
+    [listing] = await driver.exchange(secretary.user_id, "/members")
+    await driver.press(secretary.user_id, listing["message_id"], data=f"mp:{young.member_id}")
+    [card] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "Đang bị đình chỉ" not in plain(card)
+    await driver.press_button(secretary.user_id, card, "Ghi đình chỉ sinh hoạt đảng")
+    [asked] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert f"Ghi đồng chí {young.name} bị đình chỉ sinh hoạt đảng từ hôm nay" in plain(asked), plain(asked)
+    [own] = await driver.exchange(young.user_id, "/profile")  # he may not record it himself (forged)
+    said = await _answer(driver, young.user_id, own["message_id"], f"msy:{young.member_id}:off")
+    assert said and "Đã ghi" not in said, said
+    done = await _tap(driver, secretary.user_id, asked, "Xác nhận")
+    assert f"Đã ghi: đồng chí {young.name} bị đình chỉ sinh hoạt đảng từ ngày {local_today():%d/%m/%Y}" in plain(done)
+    said = await _answer(driver, secretary.user_id, asked["message_id"], f"msy:{young.member_id}:on")  # again
+    assert "đã được ghi rồi" in said, said
+    [mine] = await driver.exchange(young.user_id, "/profile")
+    assert f"Đang bị đình chỉ sinh hoạt đảng từ ngày {local_today():%d/%m/%Y}" in plain(mine), plain(mine)
+    opened, _self_day = await _open_round(driver, officer)
+    assert f"{young.name} ({young.cell}): đang bị đình chỉ sinh hoạt" in plain(opened), plain(opened)
+    assert (await _entries(sandbox_run))[young.member_id].exempt_reason == "suspended"
