@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 import audio
+from audio.cache import AudioCache
 from audio.engines import EspeakEngine
 from models import clock, review
 from models.dates import VIETNAM, local_today
@@ -69,7 +70,8 @@ async def _open_round(driver, officer) -> tuple:
     return done, self_day
 
 
-async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run, monkeypatch):
+async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run, monkeypatch,
+                                                                        tmp_path):
     officer, old, secretary, young = (personas[k] for k in ("committee_officer", "elderly_member", "secretary",
                                                              "young_member"))
     done, self_day = await _open_round(driver, officer)
@@ -115,6 +117,7 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
 
     monkeypatch.setattr(speech, "synthesize", recorded)
     monkeypatch.setattr(speech, "engine", EspeakEngine())  # offline: never Google from a test
+    monkeypatch.setattr(speech, "cache", AudioCache(tmp_path / "audio", None))
     said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g0")
     if audio.available():  # (without espeak-ng the press is answered "chưa dùng được", nothing sent)
         assert "Đang chuẩn bị tệp nghe" in said, said

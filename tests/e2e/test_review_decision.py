@@ -27,8 +27,8 @@ from models.permissions import member_actor
 from models.review import Level, ReviewEntry
 from models.units import Unit
 
-from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
 from .test_feedback import voice_ogg
+from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
 from .test_review import _answer, _open_round
 from .test_votes import CELL, link_cell
 
