@@ -94,6 +94,7 @@ def register(app) -> None:
         [
             CommandHandler("meeting", steps.meeting_command),
             CallbackQueryHandler(steps.meeting_command, pattern=btn.PANEL.exact),
+            CallbackQueryHandler(steps.review_meeting_pressed, pattern=btn.REVIEW_NEW.pattern),
             CallbackQueryHandler(views.absent_pressed, pattern=btn.ABSENT.pattern),
             CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
             CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),

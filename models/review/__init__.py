@@ -13,6 +13,7 @@ from .appraisal import (
     REASON_MAX,
     Appraisal,
     Appraised,
+    ReviewMeeting,
     appraisal,
     close_votes,
     line_of,
@@ -81,7 +82,7 @@ from .rules import Form, Group, Level, Rules, available, rules
 from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 
 __all__ = [
-    "HISTORY_YEARS", "LEVELS", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
+    "HISTORY_YEARS", "LEVELS", "ReviewMeeting", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
     "Pending", "RoundView", "appraisal", "approve_cell", "cell_proposals", "change_level", "close_round",
     "close_votes", "covers", "decision_rounds", "entry_for_decision", "level_history", "line_of", "may_decide", "member_sheet", "open_votes", "pending", "proposals_waiting",
     "pick_level", "round_cell", "round_view", "set_comment", "settle", "settle_due",
