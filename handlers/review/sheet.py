@@ -368,11 +368,18 @@ async def got_voice(turn: Turn):
     return await show(turn, s, _next(s, f"t{n}"), edit=False)
 
 
-@member_handler
-async def got_other(turn: Turn):
-    """A photo, a sticker, a file… where a text (or a voice message) is asked: said so, the question stays."""
-    turn.reply(turn.t("review.refused.not_text"))
-    return WRITING
+def not_taken(key: str, state: int) -> Any:
+    """A message of a kind not taken where `state` waits for one (a photo, a sticker, a file…): said (`key`),
+    still waiting."""
+
+    async def answered(turn: Turn):
+        turn.reply(turn.t(key))
+        return state
+
+    return named_handler(f"review_not_taken_{state}", answered)
+
+
+got_other = not_taken("review.refused.not_text", WRITING)  # a text or a voice message is asked
 
 
 @member_handler

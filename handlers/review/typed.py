@@ -15,7 +15,7 @@ from models.review import Level, ReviewError
 from ..steps import named_handler, refuse, settle
 from ..turn import Turn, member_handler
 from . import buttons as btn
-from .sheet import refused
+from .sheet import not_taken, refused
 
 WRITING = 1  # the review's conversation (with the self-review's WRITING = 0): a comment or a reason awaited
 TYPING = "review_typing"  # user_data: (what, entry id, level or "") while the text is awaited
@@ -57,11 +57,7 @@ pick_pressed = _asking("pick", btn.PICK)
 change_pressed = _asking("change", btn.CHANGE_TO)
 
 
-@member_handler
-async def got_other(turn: Turn):
-    """A voice message, a photo, a sticker… where the comment or the reason is typed: said so, still awaited."""
-    turn.reply(turn.t("review.refused.typed_only"))
-    return WRITING
+got_other = not_taken("review.refused.typed_only", WRITING)  # a voice message, a photo… where text is typed
 
 
 @member_handler
