@@ -157,16 +157,20 @@ async def queue_to_members(
     session: AsyncSession, kind: str, ref_id: int, member_ids: Iterable[int], *, not_before: datetime | None = None
 ) -> int:
     """Queue to the Telegram accounts of these members; members without an account are skipped."""
-    ids = list(member_ids)
-    recipients: list[tuple[int, int]] = []
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        rows = await session.execute(
-            select(Account.member_id, Account.telegram_user_id).where(Account.member_id.in_(chunk))
-        )
-        recipients.extend((m, c) for m, c in rows.all() if m is not None)  # none is: in_(chunk)
-    recipients.sort()
+    recipients = sorted((await chats_of_members(session, member_ids)).items())
     return await queue(session, kind, ref_id, recipients, not_before=not_before)
+
+
+async def chats_of_members(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, int]:
+    """member id → Telegram chat, for those of these members with an account (a query per 1,000 members)."""
+    ids = list(member_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 1000):
+        rows = await session.execute(
+            select(Account.member_id, Account.telegram_user_id).where(Account.member_id.in_(ids[start:start + 1000]))
+        )
+        found.update((m, c) for m, c in rows.all() if m is not None)  # none is: in_(chunk)
+    return found
 
 
 # --- claiming -----------------------------------------------------------------------------------

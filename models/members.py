@@ -107,6 +107,10 @@ class Member(Base):
     position: Mapped[str | None] = mapped_column(CleanLine(200))
     address: Mapped[str | None] = mapped_column(CleanLine(300))
     exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Suspended from party activities (đình chỉ sinh hoạt đảng) since this day, as the cell's secretary or a
+    # committee recorded it (models/suspension.py, audited); None: not suspended. The year-end review leaves a
+    # suspended member out (models/rules/review_*.toml, exempt.suspended).
+    suspended_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime | None] = mapped_column(default=clock.now)
 
     cell: Mapped[Unit] = relationship(lazy="raise")

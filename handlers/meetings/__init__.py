@@ -74,6 +74,7 @@ def register(app) -> None:
         "meeting",
         [
             *entry("meeting", steps.meeting_command, btn.PANEL),
+            CallbackQueryHandler(steps.review_meeting_pressed, pattern=btn.REVIEW_NEW.pattern),
             CallbackQueryHandler(views.absent_pressed, pattern=btn.ABSENT.pattern),
             CallbackQueryHandler(manage.move_pressed, pattern=btn.MOVE.pattern),
             CallbackQueryHandler(attendance.close_pressed, pattern=btn.CLOSE.pattern),

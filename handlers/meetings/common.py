@@ -25,7 +25,7 @@ PENDING = "meeting_pending"  # what the next typed text is for: {"what": ..., "m
 (CELL, KIND, TITLE, DAY, TIME, PLACE, AGENDA, DOCS, CONFIRM, REASON, MOVE,
  CONTENT, DECISIONS, EDIT) = range(14)
 TEMPLATE = 14  # the cell's agenda template being typed (prepare.py)
-KIND_EMOJI = {MeetingKind.regular: "📅", MeetingKind.thematic: "📘", MeetingKind.committee: "🏛"}
+KIND_EMOJI = {MeetingKind.regular: "📅", MeetingKind.thematic: "📘", MeetingKind.committee: "🏛", MeetingKind.review: "📝"}
 # Quick reasons an elderly member taps instead of typing (stored in the catalog's words).
 REASONS = ("sick", "work", "family", "travel")
 Call = tuple[str, dict]

@@ -70,4 +70,6 @@ def guess_kind(title: str) -> MeetingKind:
         return MeetingKind.thematic
     if any(w in folded for w in ("cap uy", "chi uy", "committee")):
         return MeetingKind.committee
+    if "kiem diem" in folded:
+        return MeetingKind.review
     return MeetingKind.regular

@@ -74,6 +74,22 @@ async def meeting_command(turn: Turn):
     return await _ask_cell(turn)
 
 
+@member_handler
+async def review_meeting_pressed(turn: Turn):
+    """📅 Đặt lịch họp kiểm điểm under the review's appraisal: this cell, the kind "Họp kiểm điểm cuối năm"
+    chosen; the day asked next (◀ goes back to the kind)."""
+    ids = btn.REVIEW_NEW.parse(turn.update.callback_query.data)
+    cell = await units.get_unit(turn.session, ids[0]) if ids else None
+    if cell is None or not may_manage_cell(turn.actor, cell):
+        await refuse(turn, "meeting_cell")
+        return ConversationHandler.END
+    turn.context.user_data.pop(PENDING, None)
+    turn.context.user_data[DRAFT] = {"cell": cell.id, "kind": MeetingKind.review.value, "trail": [KIND]}
+    turn.answer()
+    turn.reply(_kind_chosen(turn, MeetingKind.review.value))  # as if chosen on the kind's question
+    return await _ask_day(turn)
+
+
 async def _ask_cell(turn: Turn, *, edit: bool = False):
     """Asked once, when the officer manages several cells: the usual one first."""
     cells = await meetings.usual_first(turn.session, turn.actor, await managed_cells(turn.session, turn.actor))

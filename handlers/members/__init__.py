@@ -16,7 +16,7 @@ from . import buttons as btn
 from .cell_invites import invite_all, invite_cell, print_qr, send_each
 from .invite import ASK_WHO, invite_answer, invite_button, invite_command, relink_cancel, relink_confirm
 from .render import render_account_moved
-from .views import list_members, member_profile, members_page
+from .views import list_members, member_profile, members_page, suspend_asked, suspend_confirmed
 
 INVITE_TIMEOUT_S = 600
 
@@ -27,7 +27,8 @@ def register(app) -> None:
     app.add_handler(CallbackQueryHandler(invite_all, pattern=btn.INVITE_ALL.exact))
     buttons = ((members_page, btn.MEMBERS_PAGE), (member_profile, btn.PROFILE), (invite_button, btn.INVITE),
                (relink_confirm, btn.RELINK_YES), (relink_cancel, btn.RELINK_NO), (invite_cell, btn.INVITE_CELL),
-               (send_each, btn.INVITE_SEND), (print_qr, btn.INVITE_QR))
+               (send_each, btn.INVITE_SEND), (print_qr, btn.INVITE_QR), (suspend_asked, btn.SUSPEND),
+               (suspend_confirmed, btn.SUSPEND_OK))
     for callback, codec in buttons:
         app.add_handler(CallbackQueryHandler(callback, pattern=codec.pattern))
     app.add_handler(conversation(

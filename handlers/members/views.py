@@ -5,16 +5,18 @@ import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models import accounts, audit, party_age, transfers
+from models import accounts, audit, party_age, suspension, transfers
+from models.dates import local_today
 from models.members import deceased_under, load_profile, members_under
 from models.permissions import Action, may, may_act_on_unit, may_manage_cell, may_view_member, units_for
+from models.suspension import SuspensionError
 from models.units import Unit
 
 from ..badges import buttons as badge_buttons
 from ..i18n import fmt_date
 from ..keyboards import pager
 from ..profile import profile_text
-from ..steps import refuse
+from ..steps import on_button, refuse
 from ..transfers import buttons as transfer_buttons
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -94,7 +96,39 @@ async def member_profile(turn: Turn):
     if may_manage_cell(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
                                           callback_data=transfer_buttons.START.data(member.id))])
+    if may_manage_cell(turn.actor, member.cell) and member.deceased_on is None:
+        change = "off" if member.suspended_on is not None else "on"
+        rows.append([InlineKeyboardButton(turn.t(f"suspension.button.{change}"),
+                                          callback_data=btn.SUSPEND.data(member.id, change))])
     if party_age.may_award(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("badge.button.card"), callback_data=badge_buttons.CARD_NEW.data(member.id))])
     turn.reply(await profile_text(turn, view), InlineKeyboardMarkup(rows) if rows else None)
 
+
+
+# --- ⛔ suspended from party activities (đình chỉ sinh hoạt đảng): asked, then recorded ------------------------
+@on_button(btn.SUSPEND, "member_suspend")
+async def suspend_asked(turn: Turn, member_id: int, change: str) -> None:
+    try:
+        member = await suspension.suspension_member(turn.session, turn.actor, member_id)
+    except SuspensionError:
+        await refuse(turn, "member_suspend")
+        return
+    turn.answer()
+    rows = [[InlineKeyboardButton(turn.t("suspension.button.confirm"), callback_data=btn.SUSPEND_OK.data(member_id, change))]]
+    turn.reply(turn.t(f"suspension.ask.{change}", name=esc(member.full_name), day=fmt_date(local_today())),
+               InlineKeyboardMarkup(rows))
+
+
+@on_button(btn.SUSPEND_OK, "member_suspend")
+async def suspend_confirmed(turn: Turn, member_id: int, change: str) -> None:
+    try:
+        member = await suspension.set_suspended(turn.session, turn.actor, member_id, change == "on")
+    except SuspensionError as exc:
+        if exc.reason == "unchanged":
+            turn.answer(turn.t("suspension.unchanged"), alert=True)
+            return
+        await refuse(turn, "member_suspend")
+        return
+    turn.edit(turn.t(f"suspension.done.{change}", name=esc(member.full_name),
+                     day=fmt_date(member.suspended_on or local_today())))

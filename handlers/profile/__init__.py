@@ -78,6 +78,8 @@ def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = No
         line("profile.committee", " › ".join(reversed(view.units[:-1])) if len(view.units) > 1 else None),
         line("profile.position", member.position),
     ]
+    if member.suspended_on is not None:
+        party.append(t("profile.suspended", day=fmt_date(member.suspended_on)))
     if member.exempt:
         party.append(t("profile.exempt"))
     for kind, unit_name in view.roles:

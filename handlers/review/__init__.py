@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from models import review
 from models.dates import VIETNAM
@@ -75,9 +75,12 @@ def register(app: Application) -> None:
     # One conversation for every text the review waits for: a button of another one re-enters it, so a text
     # typed next goes to what was asked last (a self-review's step, a comment, a reason), never to an older one.
     text = TYPED & ~MENU_TEXT
+    other = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.VOICE  # a photo, a sticker, a file…
     app.add_handler(conversation("review_self", [*pressed, *asks], {
-        sheet.WRITING: [MessageHandler(text, sheet.got_text)], typed.WRITING: [MessageHandler(text, typed.got_text)]}))
-    add_buttons(app, [(appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
+        sheet.WRITING: [MessageHandler(text, sheet.got_text), MessageHandler(filters.VOICE, sheet.got_voice),
+                        MessageHandler(other, sheet.got_other)],
+        typed.WRITING: [MessageHandler(text, typed.got_text), MessageHandler(other | filters.VOICE, typed.got_other)]}))
+    add_buttons(app, [(sheet.hear_pressed, btn.HEAR.pattern), (sheet.voice_pressed, btn.VOICE.pattern), (appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
                       (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
                       (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),

@@ -11,18 +11,35 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from models import review
 from models.review import LEVELS, Appraisal, RoundState
 
-from ..i18n import t
+from ..i18n import fmt_date, t
+from ..meetings import buttons as meeting_buttons
 from ..turn import Turn, esc
 from . import buttons as btn
 from .documents import cell_buttons
-from .sheet import attempt, form_button, summary
+from .sheet import attempt, form_button, summary, voice_buttons
 from .views import acting, level_rows, member_lines, opens, state_line
 
 MOST_BUTTONS = 30
 
 
+def meeting_part(lang: str, a: Appraisal) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+    """The cell's review meeting (a meeting of kind "kiểm điểm"): its day and attendance, and its card; none yet:
+    a button that schedules one (the meetings' steps, the kind chosen)."""
+    m = a.meeting
+    if m is None:
+        if a.round.state is not RoundState.open:
+            return [], []
+        return [t(lang, "review.meeting_none")], [[InlineKeyboardButton(
+            t(lang, "review.button.meeting_new"), callback_data=meeting_buttons.REVIEW_NEW.data(a.cell_id))]]
+    lines = [t(lang, "review.meeting", when=fmt_date(m.starts_at))]
+    lines.append(t(lang, "review.meeting_attendance", present=m.present, members=m.members) if m.roll_called
+                 else t(lang, "review.meeting_no_roll"))
+    return lines, [[InlineKeyboardButton(t(lang, "review.button.meeting"), callback_data=meeting_buttons.CARD.data(m.id))]]
+
+
 def appraisal_screen(lang: str, a: Appraisal) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [t(lang, "review.appraisal", cell=esc(a.cell_name), year=a.round.year), ""]
+    meeting_lines, meeting_rows = meeting_part(lang, a)
+    lines = [t(lang, "review.appraisal", cell=esc(a.cell_name), year=a.round.year), *meeting_lines, ""]
     for x in a.lines:
         lines += member_lines(lang, x)
     rows = [[InlineKeyboardButton(t(lang, "review.button.member", name=x.full_name[:40]),
@@ -35,6 +52,7 @@ def appraisal_screen(lang: str, a: Appraisal) -> tuple[str, InlineKeyboardMarkup
         if voting := a.count("voting"):
             rows.append([InlineKeyboardButton(t(lang, "review.button.end_votes", count=voting),
                                               callback_data=btn.END_VOTES.data(a.round.id, a.cell_id))])
+    rows += meeting_rows
     rows += cell_buttons(lang, a.round.id, a.cell_id)
     lines.append(t(lang, "review.appraisal_help"))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -67,6 +85,7 @@ async def show_member(turn: Turn, entry_id: int, *, edit: bool) -> None:
         if x.state == "no_majority":
             lines.append(t(lang, "review.pick_help"))
             rows += level_rows(lang, btn.PICK, e.id)
+    rows += voice_buttons(lang, s)
     rows.append(form_button(lang, e.id))
     rows.append([InlineKeyboardButton(t(lang, "review.button.back_cell"),
                                       callback_data=btn.APPRAISE.data(s.round.id, e.cell_id))])

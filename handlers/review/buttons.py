@@ -20,6 +20,8 @@ POINTS = Codec("rvp", Id(), Id(), Id())  # − / +: the group and the points it 
 COND = Codec("rvk", Id(), Id(), Choice("y", "n"))  # an extra condition of "xuất sắc" stated or not
 NO_MORE = Codec("rvn", Id(), Id())  # "Không có ý kiến thêm" on a text step: the text's place
 SEND = Codec("rvx", Id())  # 📨 Gửi
+HEAR = Codec("rwh", Id(), Token(r"[a-z][0-9]?"))  # 🔊 Nghe: the step's text as a voice note (the step stays)
+VOICE = Codec("rwv", Id(), Id())  # ▶ a voice answer heard again (re-sent by file_id): the entry, the text's place
 SELF = (START, STEP, POINTS, COND, NO_MORE, SEND)
 
 # The cell's officers.

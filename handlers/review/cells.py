@@ -44,9 +44,9 @@ async def show_cells(turn: Turn) -> None:
         rows += [[InlineKeyboardButton(turn.t("review.button.proxy", name=x.full_name[:40]),
                                        callback_data=btn.PROXY.data(x.entry_id))]
                  for x in c.lines if not x.submitted and not x.exempt_reason and not x.on_telegram]
-        if sent:
-            rows.insert(0, [InlineKeyboardButton(turn.t("review.button.appraise", cell=c.cell_name[:40]),
-                                                 callback_data=btn.APPRAISE.data(c.round.id, c.cell_id))])
+        # The appraisal's page before anyone has sent theirs too: the review meeting is scheduled there.
+        rows.insert(0, [InlineKeyboardButton(turn.t("review.button.appraise", cell=c.cell_name[:40]),
+                                             callback_data=btn.APPRAISE.data(c.round.id, c.cell_id))])
     rows = rows[:MOST_BUTTONS]
     if any(not x.submitted and not x.exempt_reason for c in found for x in c.lines):
         rows.append([InlineKeyboardButton(turn.t("review.button.forms"), callback_data=btn.FORMS.data())])

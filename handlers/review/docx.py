@@ -16,6 +16,7 @@ from models.dates import VIETNAM
 from models.review.documents import LEVEL_ORDER, CellDoc, FormDoc
 from models.text import fold
 
+from ..feedback.views import minutes_seconds
 from ..i18n import t
 from ..meetings.minutes_docx import TITLE_PT, _font, _labelled, _para, docx_bytes, header, new_document
 from .views import counts_line, level_name
@@ -101,7 +102,10 @@ def form_docx(d: FormDoc, lang: str) -> bytes:
     _table(doc, [t(lang, f"review.doc.col.{c}") for c in ("no", "group", "max", "self")], rows, bold_last=True)
     for n, field in enumerate(("strengths", "shortcomings", "remedies"), 2):
         _heading(doc, t(lang, "review.doc.section.text", n=n, label=t(lang, f"review.text_label.{field}").upper()))
-        _lines(doc, getattr(e, field), lang)
+        if (voice := e.voice(field)) is not None:
+            _para(doc, t(lang, "review.doc.voice", time=minutes_seconds(voice[1])), italic=True, indent=True)
+        else:
+            _lines(doc, getattr(e, field), lang)
     _heading(doc, t(lang, "review.doc.section.self_level"))
     _para(doc, t(lang, "review.doc.self_level", total=s.total, level=level_name(lang, e.self_level or s.level)),
           indent=True)

@@ -16,7 +16,10 @@ from models import review
 from models.review import Level, ReviewError, Sheet, YearRecord
 
 from ..buttons.common import NOOP
+from ..feedback.views import minutes_seconds
 from ..i18n import fmt_date, t
+from ..listen import part_captions, send_calls, speak_to, speech_of
+from ..paper import plain
 from ..steps import named_handler, refuse, settle
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -105,19 +108,38 @@ def summary(lang: str, s: Sheet) -> list[str]:
                 max=g.max) for g in s.groups]
     lines.append(level_line(lang, s))
     for name in TEXTS:
-        said = getattr(s.entry, name)
-        lines.append(t(lang, f"review.text_label.{name}") + ": " + (esc(said) if said else t(lang, "review.text_none")))
+        lines.append(t(lang, f"review.text_label.{name}") + ": " + answer_text(lang, s, name))
     return lines
+
+
+def answer_text(lang: str, s: Sheet, name: str) -> str:
+    """What the member answered: the text, "🎤 ghi âm (0:42)", or "không có ý kiến thêm"."""
+    if (voice := s.entry.voice(name)) is not None:
+        return t(lang, "review.voice_answer", time=minutes_seconds(voice[1]))
+    said = getattr(s.entry, name)
+    return esc(said) if said else t(lang, "review.text_none")
+
+
+def voice_buttons(lang: str, s: Sheet) -> list[list[InlineKeyboardButton]]:
+    """▶ Nghe ghi âm: each answer given as a voice message, re-sent by its file_id."""
+    return [[InlineKeyboardButton(t(lang, "review.button.voice", what=t(lang, f"review.text_label.{name}")),
+                                  callback_data=btn.VOICE.data(s.entry.id, n))]
+            for n, name in enumerate(TEXTS) if s.entry.voice(name) is not None]
 
 
 def _text_screen(lang: str, s: Sheet, n: int) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
     name = TEXTS[n]
-    said = getattr(s.entry, name)
+    said, voice = getattr(s.entry, name), s.entry.voice(name)
     lines = [t(lang, "review.text_step", n=n + 1, count=len(TEXTS), what=t(lang, f"review.text_label.{name}")),
-             t(lang, f"review.text_hint.{name}"),
-             t(lang, "review.text_now", text=esc(said)) if said else t(lang, "review.text_ask",
-                                                                        limit=s.rules.text_max)]
+             t(lang, f"review.text_hint.{name}")]
+    if said or voice:
+        lines.append(t(lang, "review.text_now", text=answer_text(lang, s, name)))
+    else:
+        lines.append(t(lang, "review.text_ask", limit=s.rules.text_max))
+    lines.append(t(lang, "review.voice_hint", minutes=review.VOICE_MAX_SECONDS // 60))
     rows = [[InlineKeyboardButton(t(lang, "review.button.no_more"), callback_data=btn.NO_MORE.data(s.entry.id, n))]]
+    if voice:
+        rows += [row for row in voice_buttons(lang, s) if row[0].callback_data == btn.VOICE.data(s.entry.id, n)]
     return lines, rows
 
 
@@ -147,11 +169,12 @@ def screen(lang: str, s: Sheet, step: str, record: YearRecord | None = None) -> 
     elif step.startswith("t"):
         more, rows = _text_screen(lang, s, int(step[1:]))
         lines += more
-        forward = bool(getattr(s.entry, TEXTS[int(step[1:])]))
+        forward = bool(getattr(s.entry, TEXTS[int(step[1:])]) or s.entry.voice(TEXTS[int(step[1:])]))
     else:  # the preview
         lines += [t(lang, "review.preview"), *summary(lang, s), t(lang, "review.preview_send")]
         rows = [[InlineKeyboardButton(t(lang, "review.button.send"), callback_data=btn.SEND.data(s.entry.id))]]
         forward = False
+    rows.append([InlineKeyboardButton(t(lang, "listen.button"), callback_data=btn.HEAR.data(s.entry.id, step))])
     if nav := _nav(lang, s, step, forward):
         rows.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -304,6 +327,87 @@ async def got_text(turn: Turn):
         return ConversationHandler.END
     turn.reply(turn.t("review.text_kept"))
     return await show(turn, s, _next(s, f"t{n}"), edit=False)
+
+
+@member_handler
+async def hear_pressed(turn: Turn):
+    """🔊 Nghe: the step's text (the group and its points, the question) as a voice note under the screen, which
+    stays as it is. Anyone who may open the entry may hear any of its steps, sent or not."""
+    fields = _fields(turn, btn.HEAR)
+    try:
+        if fields is None:
+            raise ReviewError("not_allowed")
+        s = await review.sheet(turn.session, turn.actor, fields[0])
+    except ReviewError as exc:
+        await refused(turn, exc, "review_hear")
+        return
+    step = fields[1]
+    if step not in screens(s):
+        await refuse(turn, "review_hear")
+        return
+    record = await review.year_record(turn.session, s.entry.member_id, s.round.year) if step == "i" else None
+    text, _markup = screen(turn.lang, s, step, record)
+    head = t(turn.lang, "listen.caption", title=t(turn.lang, "review.hear_caption", year=s.round.year))
+    if await speak_to(turn, speech_of(turn.context), plain(text), turn.lang,
+                      lambda total: part_captions(turn.lang, head, total)[0]):
+        turn.answer(turn.t("listen.preparing"))
+
+
+def _seconds(voice) -> int:
+    return int(voice.to_dict().get("duration") or 0)  # whole seconds as Telegram sent them (PTB's type is changing)
+
+
+@member_handler
+async def got_voice(turn: Turn):
+    """A voice message on a text step: kept as the answer (its file_id and length), the next step shown."""
+    entry_id, n = turn.context.user_data.get(TYPED) or (0, 0)
+    voice = turn.update.effective_message.voice
+    seconds = _seconds(voice)
+    try:
+        s = await review.set_voice(turn.session, turn.actor, entry_id, TEXTS[n], voice.file_id, seconds)
+    except ReviewError as exc:
+        if exc.reason == "voice_long":
+            turn.reply(turn.t("review.refused.voice_long", time=minutes_seconds(seconds),
+                              minutes=review.VOICE_MAX_SECONDS // 60))
+            return WRITING
+        await refused(turn, exc, "review_voice")
+        return ConversationHandler.END
+    turn.reply(turn.t("review.voice_kept", time=minutes_seconds(seconds)))
+    return await show(turn, s, _next(s, f"t{n}"), edit=False)
+
+
+def not_taken(key: str, state: int) -> Any:
+    """A message of a kind not taken where `state` waits for one (a photo, a sticker, a file…): said (`key`),
+    still waiting."""
+
+    async def answered(turn: Turn):
+        turn.reply(turn.t(key))
+        return state
+
+    return named_handler(f"review_not_taken_{state}", answered)
+
+
+got_other = not_taken("review.refused.not_text", WRITING)  # a text or a voice message is asked
+
+
+@member_handler
+async def voice_pressed(turn: Turn):
+    """▶ Nghe ghi âm: a voice answer re-sent by its file_id (to the member, the proxy, the cell's officers and
+    the committees above it: models/review says who)."""
+    fields = _fields(turn, btn.VOICE)
+    try:
+        if fields is None or fields[1] >= len(TEXTS):
+            raise ReviewError("not_allowed")
+        s, (file_id, seconds) = await review.voice_answer(turn.session, turn.actor, fields[0], TEXTS[fields[1]])
+    except ReviewError as exc:
+        await refused(turn, exc, "review_voice")
+        return
+    caption = t(turn.lang, "review.voice_caption", name=esc(s.full_name), year=s.round.year,
+                what=t(turn.lang, f"review.text_label.{TEXTS[fields[1]]}"))
+    bot, chat_id, sessionmaker = turn.context.bot, turn.chat_id, turn.services.sessionmaker
+    call = ("sendVoice", {"voice": file_id, "caption": caption, "parse_mode": "HTML", "duration": max(1, seconds)})
+    turn.answer()
+    turn.later(lambda: send_calls(bot, sessionmaker, chat_id, [call]))
 
 
 @member_handler

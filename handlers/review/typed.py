@@ -15,7 +15,7 @@ from models.review import Level, ReviewError
 from ..steps import named_handler, refuse, settle
 from ..turn import Turn, member_handler
 from . import buttons as btn
-from .sheet import refused
+from .sheet import not_taken, refused
 
 WRITING = 1  # the review's conversation (with the self-review's WRITING = 0): a comment or a reason awaited
 TYPING = "review_typing"  # user_data: (what, entry id, level or "") while the text is awaited
@@ -55,6 +55,9 @@ def _limit(what: str) -> int:
 comment_pressed = _asking("comment", btn.COMMENT)
 pick_pressed = _asking("pick", btn.PICK)
 change_pressed = _asking("change", btn.CHANGE_TO)
+
+
+got_other = not_taken("review.refused.typed_only", WRITING)  # a voice message, a photo… where text is typed
 
 
 @member_handler

@@ -48,6 +48,7 @@ class MeetingKind(str, enum.Enum):
     regular = "regular"  # sinh hoạt thường kỳ
     thematic = "thematic"  # sinh hoạt chuyên đề
     committee = "committee"  # họp cấp ủy (chi ủy)
+    review = "review"  # họp kiểm điểm cuối năm: the cell's appraisal of its members (models/review, issue 16)
 
 
 class MeetingState(str, enum.Enum):

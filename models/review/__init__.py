@@ -13,6 +13,7 @@ from .appraisal import (
     REASON_MAX,
     Appraisal,
     Appraised,
+    ReviewMeeting,
     appraisal,
     close_votes,
     line_of,
@@ -43,6 +44,7 @@ from .decision import (
     round_view,
 )
 from .entries import (
+    VOICE_MAX_SECONDS,
     CellLine,
     CellReview,
     Sheet,
@@ -54,8 +56,10 @@ from .entries import (
     set_form,
     set_points,
     set_text,
+    set_voice,
     sheet,
     submit,
+    voice_answer,
     waiting_count,
 )
 from .errors import ReviewError
@@ -78,7 +82,7 @@ from .rules import Form, Group, Level, Rules, available, rules
 from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 
 __all__ = [
-    "HISTORY_YEARS", "LEVELS", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
+    "HISTORY_YEARS", "LEVELS", "ReviewMeeting", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
     "Pending", "RoundView", "appraisal", "approve_cell", "cell_proposals", "change_level", "close_round",
     "close_votes", "covers", "decision_rounds", "entry_for_decision", "level_history", "line_of", "may_decide", "member_sheet", "open_votes", "pending", "proposals_waiting",
     "pick_level", "round_cell", "round_view", "set_comment", "settle", "settle_due",
@@ -86,5 +90,5 @@ __all__ = [
     "Opened", "ReviewEntry", "YearRecord", "ReviewError", "ReviewReminder", "ReviewRound", "RoundState", "Rules", "Sheet",
     "available", "cell_reviews", "check_open", "daily_tick", "editable", "entry_of", "exempt_reason", "open_round",
     "open_rounds", "reminder_due", "reminder_entry", "rules", "set_condition", "set_form", "set_points", "set_text",
-    "sheet", "submit", "suggested_points", "units_to_open", "waiting_count", "year_record",
+    "sheet", "submit", "suggested_points", "VOICE_MAX_SECONDS", "set_voice", "voice_answer", "units_to_open", "waiting_count", "year_record",
 ]

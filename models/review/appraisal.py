@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import audit, votes
+from ..dates import VIETNAM
+from ..meetings.schema import Meeting, MeetingKind, MeetingState
 from ..members import Member
 from ..permissions import Action, Actor, may
 from ..sql import rowcount
@@ -28,6 +30,7 @@ from .schema import ReviewEntry, ReviewRound, RoundState
 
 LEVELS = (Level.excellent, Level.good, Level.done, Level.failed)  # a vote's options, positions 1…4
 REASON_MAX = 500  # the secretary's or the committee's reason for a level
+MEETING_AFTER_DAYS = 60  # a review meeting this long after the cells' deadline still belongs to the round
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,24 @@ class Appraised:
 
 
 @dataclass(frozen=True)
+class ReviewMeeting:
+    """The cell's review meeting (a meeting of kind "kiểm điểm") where its comments and votes are made."""
+
+    id: int
+    starts_at: datetime
+    state: MeetingState
+    roll_called: bool  # the roll was called: the counts below are the meeting's
+    present: int
+    members: int
+
+
+@dataclass(frozen=True)
 class Appraisal:
     round: ReviewRound
     cell_id: int
     cell_name: str
     lines: list[Appraised]
+    meeting: ReviewMeeting | None = None
 
     def count(self, state: str) -> int:
         return sum(1 for x in self.lines if x.state == state)
@@ -118,7 +134,23 @@ async def appraisal(session: AsyncSession, actor: Actor, round_id: int, cell_id:
         raise ReviewError("not_allowed")
     rnd, cell = found
     await settle(session, round_id=rnd.id, cell_id=cell.id)
-    return Appraisal(rnd, cell.id, cell.name, await lines_of(session, rnd, cell.id))
+    return Appraisal(rnd, cell.id, cell.name, await lines_of(session, rnd, cell.id),
+                     await review_meeting(session, rnd, cell.id))
+
+
+async def review_meeting(session: AsyncSession, rnd: ReviewRound, cell_id: int) -> ReviewMeeting | None:
+    """The cell's meeting of kind "kiểm điểm" for this round: the last one not cancelled from the round's year
+    on, up to MEETING_AFTER_DAYS after the cells' deadline (a meeting held late still counts); None if none."""
+    start = datetime.combine(date(rnd.year, 1, 1), time(0), tzinfo=VIETNAM)
+    end = datetime.combine(rnd.meeting_deadline + timedelta(days=MEETING_AFTER_DAYS), time(23, 59), tzinfo=VIETNAM)
+    m = await session.scalar(
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.kind == MeetingKind.review,
+                              Meeting.state != MeetingState.cancelled, Meeting.starts_at >= start,
+                              Meeting.starts_at <= end)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))
+    if m is None:
+        return None
+    return ReviewMeeting(m.id, m.starts_at, m.state, m.roll_call_at is not None, m.present_count, m.member_count)
 
 
 async def member_sheet(session: AsyncSession, actor: Actor, entry_id: int) -> Sheet:

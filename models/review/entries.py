@@ -23,6 +23,9 @@ from .errors import ReviewError
 from .rules import Form, Group, Level, Rules, rules
 from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 
+VOICE_MAX_SECONDS = 300  # a voice answer longer than 5 minutes is refused (said: record a shorter one)
+FILE_ID_MAX = 200  # Telegram's file ids are about 70 characters
+
 
 @dataclass
 class Sheet:
@@ -129,9 +132,17 @@ async def set_condition(session: AsyncSession, actor: Actor, entry_id: int, cond
     return s
 
 
+def _keep_voice(entry: ReviewEntry, field: str, kept: dict[str, Any] | None) -> None:
+    voices = {k: v for k, v in (entry.voices or {}).items() if k != field}
+    if kept is not None:
+        voices[field] = kept
+    entry.voices = voices or None  # a new dict: JSON columns see a change
+
+
 async def set_text(session: AsyncSession, actor: Actor, entry_id: int, field: str, text: str | None,
                    today: date | None = None) -> Sheet:
-    """Strengths, shortcomings or remedies (None or blank: no more to say). Raises ReviewError text_long."""
+    """Strengths, shortcomings or remedies (None or blank: no more to say); replaces a voice answer to it.
+    Raises ReviewError text_long."""
     if field not in TEXT_FIELDS:
         raise ReviewError("not_allowed")
     s = await editable(session, actor, entry_id, today)
@@ -139,9 +150,44 @@ async def set_text(session: AsyncSession, actor: Actor, entry_id: int, field: st
     if len(cleaned) > s.rules.text_max:
         raise ReviewError("text_long")
     setattr(s.entry, field, cleaned or None)
+    _keep_voice(s.entry, field, None)
     _touch(s.entry)
     await session.flush()
     return s
+
+
+async def set_voice(session: AsyncSession, actor: Actor, entry_id: int, field: str, file_id: str, duration: int,
+                    today: date | None = None) -> Sheet:
+    """A voice message kept as the answer to strengths, shortcomings or remedies (Telegram's file_id and its
+    seconds: the audio stays on Telegram, re-sent by file_id); replaces a typed text. Raises ReviewError
+    voice_long (over VOICE_MAX_SECONDS), not_allowed (and editable's)."""
+    if field not in TEXT_FIELDS or not file_id or len(file_id) > FILE_ID_MAX or duration < 0:
+        raise ReviewError("not_allowed")
+    s = await editable(session, actor, entry_id, today)
+    if duration > VOICE_MAX_SECONDS:
+        raise ReviewError("voice_long")
+    setattr(s.entry, field, None)
+    _keep_voice(s.entry, field, {"file_id": file_id, "duration": int(duration)})
+    _touch(s.entry)
+    await session.flush()
+    return s
+
+
+async def voice_answer(session: AsyncSession, actor: Actor, entry_id: int, field: str) -> tuple[Sheet, tuple[str, int]]:
+    """A voice answer to hear again: by whoever may open the entry (the member, the proxy) or read it sent (the
+    cell's officers, the committees above). Raises ReviewError not_allowed, no_voice."""
+    from .appraisal import member_sheet
+
+    if field not in TEXT_FIELDS:
+        raise ReviewError("not_allowed")
+    try:
+        s = await sheet(session, actor, entry_id)
+    except ReviewError:
+        s = await member_sheet(session, actor, entry_id)
+    kept = s.entry.voice(field)
+    if kept is None:
+        raise ReviewError("no_voice")
+    return s, kept
 
 
 async def set_form(session: AsyncSession, actor: Actor, entry_id: int, form: Form, today: date | None = None) -> Sheet:

@@ -55,8 +55,9 @@ async def units_to_open(session: AsyncSession, actor: Actor) -> list[Unit]:
 
 
 def exempt_reason(r: Rules, member: Member, year: int) -> str | None:
-    """Why a member is left out of the year's review (the rules' exemptions), or None. ⚠ A suspension is in
-    the rules but no member field records it: not applied."""
+    """Why a member is left out of the year's review (the rules' exemptions), or None."""
+    if r.exempt_suspended and member.suspended_on is not None:
+        return "suspended"
     if r.exempt_excused and member.exempt:
         return "excused"
     if member.joined_on is not None and member.joined_on > add_months(date(year, 12, 31), -r.admitted_months):
@@ -65,12 +66,17 @@ def exempt_reason(r: Rules, member: Member, year: int) -> str | None:
 
 
 async def _last_year_points(session: AsyncSession, member_ids: list[int], year: int) -> dict[int, tuple[Form, dict[str, Any]]]:
-    rows = await session.execute(
-        select(ReviewEntry.member_id, ReviewEntry.form, ReviewEntry.points)
-        .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
-        .where(ReviewRound.year == year - 1, ReviewEntry.submitted_at.is_not(None),
-               ReviewEntry.member_id.in_(member_ids)))
-    return {m: (f, dict(p or {})) for m, f, p in rows.all()}
+    """A query per 1,000 members: a city's round has 100,000, past what one statement may bind (PostgreSQL
+    takes 32,767 parameters)."""
+    found: dict[int, tuple[Form, dict[str, Any]]] = {}
+    for start in range(0, len(member_ids), 1000):
+        rows = await session.execute(
+            select(ReviewEntry.member_id, ReviewEntry.form, ReviewEntry.points)
+            .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
+            .where(ReviewRound.year == year - 1, ReviewEntry.submitted_at.is_not(None),
+                   ReviewEntry.member_id.in_(member_ids[start:start + 1000])))
+        found.update((m, (f, dict(p or {}))) for m, f, p in rows.all())
+    return found
 
 
 def suggested_points(r: Rules, form: Form, last: tuple[Form, dict[str, Any]] | None) -> dict[str, int]:
@@ -131,9 +137,10 @@ async def open_round(session: AsyncSession, actor: Actor, unit_id: int, year: in
     session.add_all(entries)
     await session.flush()
     told = 0
-    for entry in entries:
-        if not entry.exempt:
-            told += await deliveries.queue_to_members(session, OPEN_DELIVERY, entry.id, [entry.member_id])
+    chats = await deliveries.chats_of_members(session, [e.member_id for e in entries if not e.exempt])
+    for entry in entries:  # a query per member on Telegram, none for the others
+        if entry.member_id in chats:
+            told += await deliveries.queue(session, OPEN_DELIVERY, entry.id, [(entry.member_id, chats[entry.member_id])])
     await audit.record(session, "review_opened", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id,
                        detail={"round": found.id, "unit": unit.id, "year": year, "rules": r.id,

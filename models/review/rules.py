@@ -46,7 +46,7 @@ class Rules:
     thresholds: Mapping[Level, int]  # points at least, failed excepted
     excellent_conditions: tuple[str, ...]
     exempt_excused: bool
-    exempt_suspended: bool  # ⚠ no member field records a suspension yet: not applied
+    exempt_suspended: bool  # members.suspended_on (models/suspension.py)
     admitted_months: int
     leader_words: tuple[str, ...]
     outside_words: tuple[str, ...]

@@ -59,6 +59,8 @@ class ReviewEntry(Base):
     strengths: Mapped[str | None] = mapped_column(CleanText)
     shortcomings: Mapped[str | None] = mapped_column(CleanText)
     remedies: Mapped[str | None] = mapped_column(CleanText)
+    # The texts answered by a voice message instead: field → {"file_id": Telegram's, "duration": seconds}.
+    voices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     self_level: Mapped[Level | None] = mapped_column(Enum(Level, native_enum=False, length=12))  # when sent
     submitted_at: Mapped[datetime | None] = mapped_column()
     submitted_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
@@ -83,3 +85,8 @@ class ReviewEntry(Base):
     @property
     def submitted(self) -> bool:
         return self.submitted_at is not None
+
+    def voice(self, field: str) -> tuple[str, int] | None:
+        """The voice message that answers `field` (its file_id, its seconds), or None."""
+        kept = (self.voices or {}).get(field)
+        return (str(kept["file_id"]), int(kept["duration"])) if kept else None

@@ -13,6 +13,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+import audio
+from audio.cache import AudioCache
+from audio.engines import EspeakEngine
 from models import clock, review
 from models.dates import VIETNAM, local_today
 from models.meetings.schema import Attendance, Meeting, MeetingKind, Presence
@@ -21,7 +24,10 @@ from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewRound
 
 from .outbox import settled
+from .test_feedback import voice_ogg
 from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (64).to_bytes(4, "big") * 2 + bytes(64)
 
 
 async def _entries(run) -> dict[int, ReviewEntry]:
@@ -64,7 +70,8 @@ async def _open_round(driver, officer) -> tuple:
     return done, self_day
 
 
-async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run):
+async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, personas, sandbox_run, monkeypatch,
+                                                                        tmp_path):
     officer, old, secretary, young = (personas[k] for k in ("committee_officer", "elderly_member", "secretary",
                                                              "young_member"))
     done, self_day = await _open_round(driver, officer)
@@ -100,6 +107,28 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     sheet = await _tap(driver, old.user_id, sheet, "Bắt đầu")
     assert "Phần 1/4: Tư tưởng chính trị" in plain(sheet) and "Điểm: 8 (tối đa 10)" in plain(sheet), plain(sheet)
     assert "Tổng điểm: 80/100. Mức xếp loại: Hoàn thành tốt nhiệm vụ (từ 70 đến dưới 90 điểm)." in plain(sheet)
+    # 🔊 Nghe: the step read aloud, as a voice note below the screen, which stays as it is.
+    speech, spoken = sandbox_run.runtime.services.speech, []
+    synthesize = speech.synthesize
+
+    async def recorded(text, lang):
+        spoken.append((text, lang))
+        return await synthesize(text, lang)
+
+    monkeypatch.setattr(speech, "synthesize", recorded)
+    monkeypatch.setattr(speech, "engine", EspeakEngine())  # offline: never Google from a test
+    monkeypatch.setattr(speech, "cache", AudioCache(tmp_path / "audio", None))
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g0")
+    if audio.available():  # (without espeak-ng the press is answered "chưa dùng được", nothing sent)
+        assert "Đang chuẩn bị tệp nghe" in said, said
+        [voice] = await driver.wait_for_bot_messages(old.user_id, timeout=30)
+        assert voice["voice"]["mime_type"] == "audio/ogg" and "Bản tự kiểm điểm năm" in plain(voice), voice
+        [(text, lang)] = spoken
+        assert lang == "vi" and "Phần 1/4: Tư tưởng chính trị" in text and "Điểm: 8 (tối đa 10)" in text, text
+        assert "<" not in text and "➕" not in text, text
+    assert any("🔊 Nghe" in b for b in labels(sheet)), labels(sheet)
+    said = await _answer(driver, old.user_id, sheet["message_id"], f"rwh:{mine.id}:g9")  # no such step
+    assert said and "Đang chuẩn bị" not in said, said
     # Forged: points beyond the range, another member's entry.
     said = await _answer(driver, old.user_id, sheet["message_id"], f"rvp:{mine.id}:0:11")
     assert "Điểm phải nằm trong khung" in said, said
@@ -152,11 +181,30 @@ async def test_a_round_opened_a_self_review_by_buttons_and_one_by_proxy(driver, 
     assert (await _entries(sandbox_run))[sau.id].strengths is None
     got = await driver.exchange(secretary.user_id, "<b>Gương mẫu</b> ở tổ dân phố", count=2)
     step = got[-1]
-    assert "Câu 2/3" in plain(step), plain(step)
+    assert "Câu 2/3" in plain(step) and "tin nhắn thoại (tối đa 5 phút)" in plain(step), plain(step)
     assert (await _entries(sandbox_run))[sau.id].strengths == "<b>Gương mẫu</b> ở tổ dân phố"
-    for _ in range(2):
-        step = await _tap(driver, secretary.user_id, step, "Không có ý kiến thêm")
+    # Shortcomings said aloud: a sticker-like file is not an answer, a voice over 5 minutes is refused, then kept.
+    await driver.send_file(secretary.user_id, PNG, "anh.png", kind="photo")
+    [told] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "gõ chữ hoặc gửi tin nhắn thoại" in plain(told), plain(told)
+    await driver.send_file(secretary.user_id, voice_ogg(seconds=301), "voice.ogg", kind="voice")
+    [told] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "quá 5 phút" in plain(told) and "chưa lưu gì" in plain(told), plain(told)
+    assert (await _entries(sandbox_run))[sau.id].voices is None
+    await driver.send_file(secretary.user_id, voice_ogg(), "voice.ogg", kind="voice")
+    kept, step = await driver.wait_for_bot_messages(secretary.user_id, count=2)
+    assert "Đã lưu ghi âm" in plain(kept) and "Câu 3/3" in plain(step), (plain(kept), plain(step))
+    file_id, seconds = (await _entries(sandbox_run))[sau.id].voice("shortcomings")
+    step = await _tap(driver, secretary.user_id, step, "Không có ý kiến thêm")
     assert "Ưu điểm: <b>Gương mẫu</b> ở tổ dân phố" in plain(step), plain(step)
+    assert f"Khuyết điểm, hạn chế: 🎤 ghi âm (0:{seconds:02d})" in plain(step), plain(step)
+    # Heard again: the very voice, re-sent by its file_id.
+    entry_id = (await _entries(sandbox_run))[sau.id].id
+    await driver.press(secretary.user_id, step["message_id"], data=f"rwv:{entry_id}:1")
+    [heard] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert heard["voice"]["file_id"] == file_id and "Trần Văn Sáu — Khuyết điểm" in plain(heard), heard
+    said = await _answer(driver, young.user_id, own["message_id"], f"rwv:{entry_id}:1")  # not his to hear
+    assert said and "ghi âm" not in said, said
     step = await _tap(driver, secretary.user_id, step, "Gửi")
     assert "bí thư làm thay" in plain(step), plain(step)
     theirs = (await _entries(sandbox_run))[sau.id]
@@ -227,3 +275,27 @@ async def test_reminders_once_to_those_who_have_not_sent_and_nothing_after_the_d
                          [0][0]["callback_data"])
     assert "Đã quá hạn gửi bản tự kiểm điểm" in said, said
     assert (await _entries(sandbox_run))[secretary.member_id].submitted_at is None
+
+
+async def test_a_suspension_recorded_on_the_members_card_leaves_the_member_out_of_the_round(driver, personas,
+                                                                                          sandbox_run):
+    officer, secretary, young = (personas[k] for k in ("committee_officer", "secretary", "young_member"))
+    [listing] = await driver.exchange(secretary.user_id, "/members")
+    await driver.press(secretary.user_id, listing["message_id"], data=f"mp:{young.member_id}")
+    [card] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "Đang bị đình chỉ" not in plain(card)
+    await driver.press_button(secretary.user_id, card, "Ghi đình chỉ sinh hoạt đảng")
+    [asked] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert f"Ghi đồng chí {young.name} bị đình chỉ sinh hoạt đảng từ hôm nay" in plain(asked), plain(asked)
+    [own] = await driver.exchange(young.user_id, "/profile")  # he may not record it himself (forged)
+    said = await _answer(driver, young.user_id, own["message_id"], f"msy:{young.member_id}:off")
+    assert said and "Đã ghi" not in said, said
+    done = await _tap(driver, secretary.user_id, asked, "Xác nhận")
+    assert f"Đã ghi: đồng chí {young.name} bị đình chỉ sinh hoạt đảng từ ngày {local_today():%d/%m/%Y}" in plain(done)
+    said = await _answer(driver, secretary.user_id, asked["message_id"], f"msy:{young.member_id}:on")  # again
+    assert "đã được ghi rồi" in said, said
+    [mine] = await driver.exchange(young.user_id, "/profile")
+    assert f"Đang bị đình chỉ sinh hoạt đảng từ ngày {local_today():%d/%m/%Y}" in plain(mine), plain(mine)
+    opened, _self_day = await _open_round(driver, officer)
+    assert f"{young.name} ({young.cell}): đang bị đình chỉ sinh hoạt" in plain(opened), plain(opened)
+    assert (await _entries(sandbox_run))[young.member_id].exempt_reason == "suspended"

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from models import review
+from models import clock, review
+from models.dates import VIETNAM
 from models.deliveries import Delivery
+from models.meetings.schema import Meeting, MeetingKind
 from models.members import Member
 from models.permissions import member_actor
 from models.review import Level, ReviewEntry
 from models.units import Unit
 
+from .test_feedback import voice_ogg
 from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
 from .test_review import _answer, _open_round
 from .test_votes import CELL, link_cell
@@ -109,6 +112,9 @@ async def test_the_cell_votes_the_levels_and_the_committee_decides_with_one_chan
     await _press(driver, secretary.user_id, sheet, "Nhận xét của chi bộ", "gõ nhận xét của chi bộ")
     said = await _send(driver, secretary.user_id, "x" * 4000, "dài quá")  # Telegram's longest (the models: 10,000)
     assert "4000 ký tự, tối đa 2000" in plain(said), plain(said)
+    await driver.send_file(secretary.user_id, voice_ogg(), "voice.ogg", kind="voice")  # typed only, here
+    [said] = await driver.wait_for_bot_messages(secretary.user_id)
+    assert "xin đồng chí gõ chữ" in plain(said), plain(said)
     assert (await _entries(sandbox_run))[old.name].cell_comment is None
     shown = await _send(driver, secretary.user_id, "<b>Gương mẫu</b>, nhiệt tình với tổ dân phố",
                         "Nhận xét của chi bộ: <b>Gương mẫu</b>")
@@ -197,3 +203,52 @@ async def test_the_cell_votes_the_levels_and_the_committee_decides_with_one_chan
 async def _round_year(run) -> int:
     async with run.sessionmaker() as s:
         return (await s.scalars(select(review.ReviewRound.year))).one()
+
+
+async def test_the_review_meeting_is_a_meeting_of_kind_kiem_diem_linked_from_the_appraisal(driver, personas,
+                                                                                         sandbox_run):
+    """📅 Đặt lịch họp kiểm điểm on the cell's appraisal: the meetings' steps with the kind chosen, the
+    invitations as for any meeting, the roll call at the meeting; the appraisal then shows its day and
+    attendance and links to it."""
+    officer, old, secretary = (personas[k] for k in ("committee_officer", "elderly_member", "secretary"))
+    await _open_round(driver, officer)
+    panel = await open_panel(driver, secretary.user_id, CELL_PANEL)
+    listing = await _press(driver, secretary.user_id, panel, "Tự kiểm điểm của chi bộ", "Tự kiểm điểm của đảng viên")
+    page = await _press(driver, secretary.user_id, listing, f"Đánh giá, xếp loại: {CELL}", "Chi bộ đánh giá, xếp loại")
+    assert "Chi bộ chưa có lịch họp kiểm điểm cuối năm" in plain(page), plain(page)
+    await driver.press_button(secretary.user_id, page, "Đặt lịch họp kiểm điểm")
+    pressed = driver.cursor(secretary.user_id)
+    ask_day = await _said(driver, secretary.user_id, "Ngày sinh hoạt?", pressed)
+    await _said(driver, secretary.user_id, "Họp kiểm điểm cuối năm", pressed)  # the kind chosen, said
+    days = [b["callback_data"] for row in ask_day["reply_markup"]["inline_keyboard"] for b in row
+            if b["callback_data"].startswith("gd:")]
+    await driver.press(secretary.user_id, ask_day["message_id"], data=days[2])
+    ask_time = await _said(driver, secretary.user_id, "Mấy giờ bắt đầu?", driver.cursor(secretary.user_id))
+    ask_title = await _press(driver, secretary.user_id, ask_time, "19:30", "Tên buổi sinh hoạt?")
+    assert labels(ask_title)[0] == "✔ Họp kiểm điểm cuối năm", labels(ask_title)
+    await _press(driver, secretary.user_id, ask_title, "Họp kiểm điểm cuối năm", "Địa điểm sinh hoạt?")
+    await _send(driver, secretary.user_id, "Nhà văn hóa tổ 5", "Gõ chương trình")
+    ask_docs = await _send(driver, secretary.user_id, "Kiểm điểm, đánh giá, xếp loại đảng viên năm nay",
+                           "Gửi tài liệu kèm theo")
+    confirm = await _press(driver, secretary.user_id, ask_docs, "Xong", "Gửi tới")
+    await driver.press_button(secretary.user_id, confirm, "Gửi thông báo")
+    invitation = await _said(driver, old.user_id, "Nhà văn hóa tổ 5", 0)
+    assert "Họp kiểm điểm cuối năm" in plain(invitation) and "Tôi sẽ tham dự" in labels(invitation)[0], plain(invitation)
+    async with sandbox_run.sessionmaker() as s:
+        meeting = (await s.scalars(select(Meeting))).one()
+    assert meeting.kind is MeetingKind.review and meeting.title == "Họp kiểm điểm cuối năm"
+    page = await _press(driver, secretary.user_id, listing, f"Đánh giá, xếp loại: {CELL}", "Chi bộ đánh giá, xếp loại")
+    when = meeting.starts_at.astimezone(VIETNAM)
+    assert f"📝 Họp kiểm điểm cuối năm: {when:%d/%m/%Y %H:%M}" in plain(page) and "Chưa điểm danh" in plain(page)
+    # At the meeting: the roll call as for any meeting; the appraisal says who came.
+    clock.advance(meeting.starts_at - timedelta(minutes=20) - clock.now())
+    [roll] = await driver.exchange(secretary.user_id, "/attendance")
+    await driver.press_button(secretary.user_id, roll, "còn lại đều có mặt")
+    roll = await driver.wait_for_edit(secretary.user_id, roll["message_id"])
+    async with sandbox_run.sessionmaker() as s:
+        meeting = (await s.scalars(select(Meeting))).one()
+    page = await _press(driver, secretary.user_id, listing, f"Đánh giá, xếp loại: {CELL}", "Chi bộ đánh giá, xếp loại")
+    assert f"Có mặt {meeting.present_count}/{meeting.member_count} đảng viên (theo điểm danh)" in plain(page), plain(page)
+    assert meeting.present_count > 0 and "Cuộc họp kiểm điểm" in " ".join(labels(page))
+    card = await _press(driver, secretary.user_id, page, "Cuộc họp kiểm điểm", "Họp kiểm điểm cuối năm")
+    assert "Nhà văn hóa tổ 5" in plain(card), plain(card)

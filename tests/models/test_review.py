@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import clock, review
+from models import clock, review, suspension
 from models.accounts import Account
 from models.audit import AuditEntry
 from models.deliveries import Delivery
@@ -16,6 +16,7 @@ from models.members import Member
 from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewError
 from models.roles import RoleKind, grant
+from models.suspension import SuspensionError
 
 from .two_wards import two_wards
 
@@ -189,6 +190,65 @@ async def test_a_member_edits_only_their_own_entry_and_it_locks_once_sent(sessio
     with pytest.raises(ReviewError, match="submitted"):
         await review.set_points(session, bay, mine.id, 0, 1, today=TODAY)
     assert mine.points["politics"] == 10
+
+
+async def test_a_voice_answer_is_kept_replaced_by_a_text_and_heard_only_by_those_who_may(session, ward):
+    rnd = (await _open(session, ward)).round
+    bay, oanh = await _actor(session, ward, "bay"), await _actor(session, ward, "oanh")
+    mine = await _entry(session, rnd, ward["bay"])
+    await review.set_text(session, bay, mine.id, "strengths", "Gương mẫu", today=TODAY)
+    # Over 5 minutes: refused, the typed text kept; another member's entry, a field not asked: refused.
+    with pytest.raises(ReviewError, match="voice_long"):
+        await review.set_voice(session, bay, mine.id, "strengths", "AwACAgQ", review.VOICE_MAX_SECONDS + 1, today=TODAY)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.set_voice(session, oanh, mine.id, "strengths", "AwACAgQ", 42, today=TODAY)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.set_voice(session, bay, mine.id, "cell_comment", "AwACAgQ", 42, today=TODAY)
+    assert (mine.strengths, mine.voices) == ("Gương mẫu", None)
+    s = await review.set_voice(session, bay, mine.id, "strengths", "AwACAgQ", 42, today=TODAY)
+    assert (mine.strengths, s.entry.voice("strengths")) == (None, ("AwACAgQ", 42))  # the voice replaces the text
+    await review.set_voice(session, bay, mine.id, "remedies", "AwACAgR", 300, today=TODAY)  # 5:00 exactly: kept
+    await review.set_text(session, bay, mine.id, "remedies", "Học thêm nghị quyết", today=TODAY)  # a text replaces it
+    await session.commit()
+    session.expunge_all()
+    again = await _entry(session, rnd, ward["bay"])
+    assert (again.voices, again.remedies) == ({"strengths": {"file_id": "AwACAgQ", "duration": 42}},
+                                              "Học thêm nghị quyết")
+    # Heard again by the member; by another member neither before nor after it is sent; by the secretary once sent.
+    assert (await review.voice_answer(session, bay, mine.id, "strengths"))[1] == ("AwACAgQ", 42)
+    with pytest.raises(ReviewError, match="no_voice"):
+        await review.voice_answer(session, bay, mine.id, "remedies")
+    secretary = await _actor(session, ward, "secretary")
+    for who in (oanh, secretary):
+        with pytest.raises(ReviewError, match="not_allowed|not_submitted"):
+            await review.voice_answer(session, who, mine.id, "strengths")
+    await review.submit(session, bay, mine.id, today=TODAY)
+    assert (await review.voice_answer(session, secretary, mine.id, "strengths"))[1] == ("AwACAgQ", 42)
+    with pytest.raises(ReviewError, match="not_allowed"):
+        await review.voice_answer(session, oanh, mine.id, "strengths")
+
+
+async def test_a_suspended_member_recorded_on_the_card_is_left_out_with_the_reason(session, ward):
+    secretary, oanh = await _actor(session, ward, "secretary"), ward["oanh"]
+    # Only the cell's officers (or a committee above): not a member, not another cell's member.
+    for key in ("bay", "tai"):
+        with pytest.raises(SuspensionError, match="not_allowed"):
+            await suspension.set_suspended(session, await _actor(session, ward, key), oanh.id, True, today=TODAY)
+    await suspension.set_suspended(session, secretary, oanh.id, True, today=TODAY)
+    assert oanh.suspended_on == TODAY
+    with pytest.raises(SuspensionError, match="unchanged"):  # a second tap changes nothing
+        await suspension.set_suspended(session, secretary, oanh.id, True, today=TODAY + timedelta(days=1))
+    assert oanh.suspended_on == TODAY
+    audited = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "member_suspended"))).one()
+    assert (audited.actor_member_id, audited.subject_member_id) == (ward["secretary"].id, oanh.id)
+    opened = await _open(session, ward)
+    assert ("Lê Thị Kim Oanh", "Chi bộ 1", "suspended") in opened.exempt and opened.reviewed == 5
+    assert (await _entry(session, opened.round, oanh)).exempt_reason == "suspended"
+    # Reinstated: audited, the next year's round reviews her again.
+    await suspension.set_suspended(session, await _actor(session, ward, "officer"), oanh.id, False, today=TODAY)
+    assert oanh.suspended_on is None
+    assert (await session.scalars(select(AuditEntry).where(AuditEntry.action == "member_reinstated"))).one()
+    assert review.exempt_reason(review.rules(), oanh, 2027) is None
 
 
 async def test_an_exempt_member_has_nothing_to_fill_in(session, ward):

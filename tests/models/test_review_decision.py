@@ -8,7 +8,7 @@ keeps the last three years."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from models import clock, review, votes
 from models.accounts import Account
 from models.audit import AuditEntry
+from models.dates import VIETNAM
 from models.deliveries import Delivery
+from models.meetings.schema import Meeting, MeetingKind, MeetingState
 from models.members import Member
 from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewError, ReviewRound, RoundState
@@ -319,3 +321,32 @@ async def test_the_profile_keeps_the_last_three_years(session, cell):
     assert await review.level_history(session, member.id) == [(2025, Level.good), (2024, Level.excellent),
                                                               (2023, Level.good)]
     assert await review.level_history(session, cell["oanh"].id) == []
+
+
+async def test_the_appraisal_shows_the_cells_review_meeting_and_its_attendance(session, cell):
+    rnd, w = cell["round"], cell["w"]
+    secretary = await _actor(session, cell, "secretary")
+    assert (await review.appraisal(session, secretary, rnd.id, w.cell1.id)).meeting is None
+
+    def meeting(kind, day, cell_id=w.cell1.id, state=MeetingState.scheduled):
+        m = Meeting(cell_id=cell_id, kind=kind, title="Họp", place="Nhà văn hóa", state=state,
+                    starts_at=datetime.combine(day, time(19, 30), tzinfo=VIETNAM))
+        session.add(m)
+        return m
+
+    # Not the cell's review meeting: another kind, cancelled, last year's, another cell's.
+    meeting(MeetingKind.regular, date(2026, 12, 20))
+    meeting(MeetingKind.review, date(2026, 12, 22), state=MeetingState.cancelled)
+    meeting(MeetingKind.review, date(2025, 12, 22))
+    meeting(MeetingKind.review, date(2026, 12, 23), cell_id=w.cell2.id)
+    await session.flush()
+    assert (await review.appraisal(session, secretary, rnd.id, w.cell1.id)).meeting is None
+    held = meeting(MeetingKind.review, date(2026, 12, 21))
+    await session.flush()
+    found = (await review.appraisal(session, secretary, rnd.id, w.cell1.id)).meeting
+    assert found is not None and (found.id, found.roll_called) == (held.id, False)
+    # The roll called at the meeting (the meetings' own counts).
+    held.roll_call_at, held.present_count, held.member_count = clock.now(), 9, 11
+    await session.flush()
+    found = (await review.appraisal(session, secretary, rnd.id, w.cell1.id)).meeting
+    assert (found.roll_called, found.present, found.members) == (True, 9, 11)

@@ -58,9 +58,11 @@ async def decided(session, cell):
 async def test_the_members_form_read_back_with_the_cells_and_the_committees_word(session, decided):
     entries = decided["entries"]
     bay = await _actor(session, decided, "bay")
+    entries["bay"].voices = {"shortcomings": {"file_id": "AwACAgQ", "duration": 42}}  # answered by voice
     d = await documents.form_doc(session, bay, entries["bay"].id)
     text = docx_text(form_docx(d, "vi"))
     for said in ("BẢN TỰ KIỂM ĐIỂM", "Đảng viên Bay", "Mẫu 2C", "Tự chấm 80 điểm", "Hoàn thành tốt nhiệm vụ",
+                 "(Đảng viên trả lời bằng ghi âm, dài 0:42; nghe lại trong Sổ tay đảng viên điện tử.)",
                  "Gương mẫu <b>nhiệt tình</b>", "Chi bộ ghi nhận: gương mẫu", "Tốt 6",
                  "Cấp ủy quyết định xếp loại: Hoàn thành xuất sắc nhiệm vụ", "Lý do: Có sáng kiến được khen",
                  "ĐẢNG CỘNG SẢN VIỆT NAM", CELL_NAME.upper()):
