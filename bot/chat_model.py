@@ -25,7 +25,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # a short answer is a few KB; a model that babbles on is cut off
-MAX_TOKENS = 400
+MAX_TOKENS = 400  # a short answer; a draft (a notice, the minutes' prose) asks for more
 
 
 class ChatModel:
@@ -42,9 +42,9 @@ class ChatModel:
     def __repr__(self) -> str:  # no key in a log or a traceback
         return f"ChatModel({self.url!r}, {self.model!r})"
 
-    async def complete(self, messages: list[dict[str, str]]) -> str | None:
+    async def complete(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str | None:
         """The reply's text, or None when the endpoint failed, was too slow or answered something else."""
-        body = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": MAX_TOKENS,
+        body = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
                 "stream": False}
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -80,7 +80,7 @@ class ChatModel:
 
     def _failed(self, code: str) -> None:
         self.outcomes[code] += 1
-        log.warning("the language model gave no answer (%s); the passages are shown alone", code)
+        log.warning("the language model gave no answer (%s)", code)
         return None
 
 

@@ -46,6 +46,7 @@ def register(app) -> None:
                       CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("title"))],
         steps.BODY: [MessageHandler(text, steps.got_body),
                      CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("body"))],
+        steps.DRAFTING: [CallbackQueryHandler(steps.drafting, pattern=btn.DRAFTING.exact)],
         steps.FILE: [
             MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_file),
             CallbackQueryHandler(steps.skip_file, pattern=btn.NO_FILE.exact),

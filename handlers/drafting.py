@@ -1,0 +1,32 @@
+"""The optional language model (bot/chat_model.py, HANDBOOK_LLM_URL) asked from a handler: the turn's
+transaction committed first (nothing locked while the model thinks), "typing…" shown, the reply's text or
+None (no model, failed, too slow, too big). What is sent and what is accepted of the reply is the
+caller's model's business (models/library/answers.py, models/drafts.py)."""
+from __future__ import annotations
+
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from .turn import Turn
+
+
+def has_model(turn: Turn) -> bool:
+    """A model is configured: the ✨ buttons are offered; without one nothing is ever sent."""
+    return turn.services.chat_model is not None
+
+
+async def ask_model(turn: Turn, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str | None:
+    model = turn.services.chat_model
+    if model is None:
+        return None
+    await turn.commit_early()
+    try:
+        await turn.context.bot.send_chat_action(turn.chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass
+    return await (model.complete(messages) if max_tokens is None else model.complete(messages, max_tokens))
+
+
+def refused(turn: Turn) -> None:
+    """The model answered, and the check refused it (its reasons are in the reply, which is not logged)."""
+    turn.services.chat_model.outcomes["refused"] += 1

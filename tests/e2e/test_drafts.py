@@ -1,0 +1,147 @@
+"""Drafts by the optional language model, never sent unseen (issue 18), end to end over the Bot API against a
+fake OpenAI-compatible server (tests/fake_llm.py). The secretary types a few lines of a notice, taps ✨ Nhờ máy
+soạn, sees the machine's draft and takes it, edits it or keeps her words; the notice still goes out only from
+the preview's ✅ Gửi. A model that fails, is slow, answers garbage or too much leaves her lines, and says so.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.chat_model import ChatModel
+from tests.fake_llm import FakeModel
+
+from .test_meeting_steps import BACK, CANCEL
+from .test_notice_steps import latest, notice_count
+from .test_notices import TITLE, buttons, plain
+
+LINES = "họp chi bộ 19h30 thứ Bảy 12/12\nnhà văn hóa tổ 5\nmang sổ đảng viên, đóng đảng phí quý IV"
+DRAFT = ("Kính gửi các đồng chí đảng viên,\n\nChi bộ tổ chức sinh hoạt vào lúc 19 giờ 30 thứ Bảy, ngày 12/12, "
+         "tại nhà văn hóa tổ 5. Đề nghị các đồng chí mang theo sổ đảng viên và đóng đảng phí quý IV.")
+MARK = "Bản nháp do máy soạn, đồng chí xem lại"
+FAILED = "Máy chưa soạn được, đồng chí dùng lời của mình"
+
+
+def lines_of(body: dict) -> str:
+    found = re.search(r"<y_chinh>\n(.*?)\n</y_chinh>", body["messages"][-1]["content"], re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def fake_model(body: dict) -> tuple[str, object]:
+    """A model that writes as the secretary's first line says."""
+    lines = lines_of(body)
+    if lines.startswith("họp chi bộ"):
+        return "json", f"**{DRAFT}**"  # markdown's bold comes off: the draft is plain text
+    if lines.startswith("chậm"):
+        return "slow", 5
+    if lines.startswith("rác"):
+        return "json", "@@@ ### !!! 12345 %%% ~~~ 0000 ***"
+    if lines.startswith("dài"):
+        return "huge", 400 * 1024
+    return "status", 500
+
+
+@pytest.fixture
+async def model(sandbox_run):
+    async with FakeModel(fake_model) as fake:
+        sandbox_run.runtime.services.chat_model = ChatModel(fake.url, "qwen2.5:7b", None, timeout_s=1)
+        yield fake
+
+
+async def typed_lines(driver, user: int, lines: str) -> dict:
+    """/notice → Thông báo → the title → `lines`: the message under them."""
+    [ask_kind] = await driver.exchange(user, "/notice")
+    await driver.press_button(user, ask_kind, "Thông báo")
+    await driver.wait_for_bot_messages(user)
+    await driver.exchange(user, TITLE)
+    [offer] = await driver.exchange(user, lines)
+    return offer
+
+
+async def to_preview(driver, user: int, ask_file: dict) -> tuple[dict, dict]:
+    await driver.press_button(user, ask_file, "Không đính kèm")
+    [ask_when] = await driver.wait_for_bot_messages(user)  # a cell's secretary: no audience to choose
+    await driver.press_button(user, ask_when, "Gửi ngay")
+    preview, summary = await driver.wait_for_bot_messages(user, 2)
+    return preview, summary
+
+
+async def test_a_notice_drafted_from_a_few_lines(driver, personas, sandbox_run, model):
+    sec = personas["secretary"]
+    user = sec.user_id
+    before = await notice_count(sandbox_run)
+    offer = await typed_lines(driver, user, LINES)
+    assert "Nội dung: họp chi bộ 19h30" in plain(offer)
+    assert buttons(offer) == ["✨ Nhờ máy soạn", "▶ Tiếp tục", BACK, CANCEL]
+
+    await driver.press_button(user, offer, "Nhờ máy soạn")
+    [shown] = await driver.wait_for_bot_messages(user)
+    assert plain(shown).startswith("📝 " + MARK) and DRAFT in plain(shown) and "**" not in plain(shown)
+    assert buttons(shown)[:3] == ["✅ Dùng bản nháp", "✏️ Sửa", "↩ Giữ lời của tôi"]
+    # What left the server: her lines and the notice's kind; not the title, not her name.
+    [(headers, body)] = model.requests
+    assert "Authorization" not in headers and body["model"] == "qwen2.5:7b"
+    assert lines_of(body) == LINES and "thông báo" in body["messages"][0]["content"]
+    sent = repr(body)
+    assert TITLE not in sent and sec.name not in sent and str(user) not in sent
+    assert await notice_count(sandbox_run) == before  # nothing yet
+
+    await driver.press_button(user, shown, "Dùng bản nháp")
+    used, ask_file = await driver.wait_for_bot_messages(user, 2)
+    assert "bản nháp do máy soạn" in plain(used)
+    preview, summary = await to_preview(driver, user, ask_file)
+    assert DRAFT.split("\n\n")[1] in plain(preview) and "✅ Gửi" in buttons(summary)
+    assert await notice_count(sandbox_run) == before  # the preview's ✅ Gửi is the only way out
+    await driver.press_button(user, summary, "✅ Gửi")
+    [status] = await driver.wait_for_bot_messages(user)
+    assert "📊" in plain(status)
+    assert (await latest(sandbox_run)).body == DRAFT
+    [got] = await driver.wait_for_bot_messages(personas["elderly_member"].user_id, timeout=10)
+    assert DRAFT.split("\n\n")[1] in plain(got) and MARK not in plain(got)
+
+    # ✏️ Sửa: she types her own version, taken as it is (no second offer).
+    offer = await typed_lines(driver, user, LINES)
+    await driver.press_button(user, offer, "Nhờ máy soạn")
+    [shown] = await driver.wait_for_bot_messages(user)
+    await driver.press_button(user, shown, "Sửa")
+    [ask_own] = await driver.wait_for_bot_messages(user)
+    assert "gõ nội dung của mình" in plain(ask_own)
+    mine = "Kính mời các đồng chí dự họp chi bộ lúc 19 giờ 30 thứ Bảy, 12/12."
+    [ask_file] = await driver.exchange(user, mine)
+    assert "Không đính kèm" in " ".join(buttons(ask_file))
+    preview, summary = await to_preview(driver, user, ask_file)
+    assert mine in plain(preview) and DRAFT.split("\n\n")[1] not in plain(preview)
+
+    # ↩ Giữ lời của tôi: her lines, as typed.
+    await driver.press_button(user, summary, "Hủy")
+    offer = await typed_lines(driver, user, LINES)
+    await driver.press_button(user, offer, "Nhờ máy soạn")
+    [shown] = await driver.wait_for_bot_messages(user)
+    await driver.press_button(user, shown, "Giữ lời của tôi")
+    kept, ask_file = await driver.wait_for_bot_messages(user, 2)
+    preview, summary = await to_preview(driver, user, ask_file)
+    assert "mang sổ đảng viên, đóng đảng phí quý IV" in plain(preview) and DRAFT.split("\n\n")[1] not in plain(preview)
+    await driver.press_button(user, summary, "Hủy")
+    assert await notice_count(sandbox_run) == before + 1
+
+
+async def test_a_model_that_fails_leaves_her_lines(driver, personas, sandbox_run, model):
+    user = personas["secretary"].user_id
+    for lines in ("chậm: họp chi bộ thứ Bảy", "rác: họp chi bộ thứ Bảy", "dài: họp chi bộ thứ Bảy",
+                  "lỗi: họp chi bộ thứ Bảy"):
+        offer = await typed_lines(driver, user, lines)
+        await driver.press_button(user, offer, "Nhờ máy soạn")
+        failed, ask_file = await driver.wait_for_bot_messages(user, 2)
+        assert FAILED in plain(failed) and MARK not in plain(failed), lines
+        preview, summary = await to_preview(driver, user, ask_file)
+        assert lines in plain(preview), lines
+        await driver.press_button(user, summary, "Hủy")
+    assert sandbox_run.runtime.services.chat_model.outcomes == {"timeout": 1, "answered": 1, "refused": 1,
+                                                                "too_large": 1, "http_500": 1}
+
+
+async def test_without_a_model_no_button(driver, personas):
+    user = personas["secretary"].user_id
+    ask_file = await typed_lines(driver, user, LINES)
+    assert "Nhờ máy soạn" not in " ".join(buttons(ask_file)) and "Không đính kèm" in " ".join(buttons(ask_file))
