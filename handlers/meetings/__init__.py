@@ -67,6 +67,8 @@ ROLL_CALL_BUTTONS = (  # after /attendance
     (minutes.draft_pressed, btn.MINUTES.pattern),
     (minutes.approve_pressed, btn.APPROVE.pattern),
     (minutes.download_pressed, btn.DOWNLOAD.pattern),
+    (minutes.model_pressed, btn.MINUTES_MODEL.pattern),
+    (minutes.prose_pressed, btn.MINUTES_PROSE.pattern),
 )
 
 

@@ -5,14 +5,19 @@ the preview's ✅ Gửi. A model that fails, is slow, answers garbage or too muc
 """
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
 
 import pytest
+from docx import Document
 
 from bot.chat_model import ChatModel
 from tests.fake_llm import FakeModel
 
 from .test_meeting_steps import BACK, CANCEL
+from .test_meetings import PLACE, move_clock_to, schedule_one_line
+from .test_meetings_hd42 import answer, said
 from .test_notice_steps import latest, notice_count
 from .test_notices import TITLE, buttons, plain
 
@@ -145,3 +150,66 @@ async def test_without_a_model_no_button(driver, personas):
     user = personas["secretary"].user_id
     ask_file = await typed_lines(driver, user, LINES)
     assert "Nhờ máy soạn" not in " ".join(buttons(ask_file)) and "Không đính kèm" in " ".join(buttons(ask_file))
+
+
+PROSE = ("<chuong_trinh>Cuộc họp gồm hai nội dung: kiểm điểm công việc tháng và bàn việc tháng tới.</chuong_trinh>\n"
+         "<dien_bien>Chi bộ đã kiểm điểm việc thực hiện nhiệm vụ trong tháng.\n\n"
+         "Các đồng chí thống nhất phương hướng cho tháng tới.</dien_bien>\n"
+         "<ket_luan>Chi bộ quyết định tổ chức tổng vệ sinh khu phố ngày 15/12.</ket_luan>")
+
+
+async def test_the_minutes_drafted_from_the_meetings_facts(driver, personas, sandbox_run, model):
+    sec = personas["secretary"]
+    user = sec.user_id
+    meeting = await schedule_one_line(driver, sandbox_run, sec, days=2)
+    move_clock_to(meeting.starts_at - timedelta(minutes=10))
+    roll = await answer(driver, user, "/attendance", "Điểm danh")
+    await driver.press_button(user, roll, "còn lại đều có mặt")
+    roll = await driver.wait_for_edit(user, roll["message_id"])
+    move_clock_to(meeting.starts_at + timedelta(minutes=95))
+    seq = driver.cursor(user)
+    await driver.press_button(user, roll, "Ghi nội dung")
+    await said(driver, user, "nội dung chính", seq)
+    await answer(driver, user, "Kiểm điểm việc tháng; bàn việc tháng tới.", "mỗi dòng một ý")
+    confirm = await answer(driver, user, "Tổng vệ sinh khu phố ngày 15/12", "1 quyết định")
+    seq = driver.cursor(user)
+    await driver.press_button(user, confirm, "Kết thúc buổi sinh hoạt")
+    card = await said(driver, user, "DỰ THẢO BIÊN BẢN", seq)
+    assert "✨ Bản nháp biên bản do máy soạn" in buttons(card) and "↩ Bản mẫu" not in buttons(card)
+
+    # The model fails: told so, the template stays.
+    model.behave = lambda body: ("raw", b"<html>502</html>")
+    seq = driver.cursor(user)
+    await driver.press_button(user, card, "Bản nháp biên bản do máy soạn")
+    assert "Máy chưa soạn được bản nháp biên bản" in plain(await said(driver, user, "Máy chưa", seq))
+
+    # A good draft: shown as the machine's, three parts; what left the server holds no name, place or cell.
+    model.behave = lambda body: ("json", PROSE)
+    seq = driver.cursor(user)
+    await driver.press_button(user, card, "Bản nháp biên bản do máy soạn")
+    shown = await said(driver, user, "Bản nháp biên bản do máy soạn, đồng chí xem lại", seq)
+    assert "Chương trình\nCuộc họp gồm hai nội dung" in plain(shown) and "tổng vệ sinh khu phố ngày 15/12" in plain(shown)
+    assert buttons(shown) == ["✅ Dùng", "↩ Bản mẫu"]
+    _, body = model.requests[-1]
+    sent = repr(body)
+    assert "Kiểm điểm việc tháng; bàn việc tháng tới." in sent and "Tổng vệ sinh khu phố ngày 15/12" in sent
+    assert "có mặt: 10;" in sent and "sinh hoạt chi bộ thường kỳ" in sent
+    for person in personas.values():
+        assert person.name not in sent and person.phone not in sent
+    assert PLACE not in sent and "Tổ dân phố 1" not in sent and meeting.title not in sent
+
+    # ✅ Dùng: the minutes take the prose; a draft Word file shows it in place of the lists; approved, kept.
+    seq = driver.cursor(user)
+    await driver.press_button(user, shown, "Dùng")
+    card = await said(driver, user, "DỰ THẢO BIÊN BẢN", seq)
+    assert "bản nháp do máy soạn mà đồng chí đã chọn" in plain(card) and "↩ Bản mẫu" in buttons(card)
+    word = await said(driver, user, "Dự thảo biên bản (chưa duyệt)", seq)
+    text = "\n".join(p.text for p in Document(io.BytesIO(await driver.download(word["document"]))).paragraphs)
+    assert "Chi bộ đã kiểm điểm việc thực hiện nhiệm vụ trong tháng." in text
+    assert "Các đồng chí thống nhất phương hướng cho tháng tới." in text
+    assert "1. Tổng vệ sinh khu phố" not in text and "có mặt: 10 đồng chí" in text  # the facts as in the template
+    seq = driver.cursor(user)
+    await driver.press_button(user, card, "Duyệt")
+    word = await said(driver, user, "📄 Biên bản", seq)
+    text = "\n".join(p.text for p in Document(io.BytesIO(await driver.download(word["document"]))).paragraphs)
+    assert "Chi bộ quyết định tổ chức tổng vệ sinh khu phố ngày 15/12." in text and "1. Tổng vệ sinh" not in text
