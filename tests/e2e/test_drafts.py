@@ -15,6 +15,7 @@ from docx import Document
 from bot.chat_model import ChatModel
 from tests.fake_llm import FakeModel
 
+from .test_feedback import write
 from .test_meeting_steps import BACK, CANCEL
 from .test_meetings import PLACE, move_clock_to, schedule_one_line
 from .test_meetings_hd42 import answer, said
@@ -213,3 +214,36 @@ async def test_the_minutes_drafted_from_the_meetings_facts(driver, personas, san
     word = await said(driver, user, "📄 Biên bản", seq)
     text = "\n".join(p.text for p in Document(io.BytesIO(await driver.download(word["document"]))).paragraphs)
     assert "Chi bộ quyết định tổ chức tổng vệ sinh khu phố ngày 15/12." in text and "1. Tổng vệ sinh" not in text
+
+
+SUMMARY = "Hai góp ý về đường điện ở kiệt 5 và tổ 3, chưa được trả lời. Một góp ý đề nghị làm vệ sinh quanh chợ."
+
+
+async def test_the_months_feedback_summed_up_by_the_model(driver, personas, sandbox_run, model):
+    elderly, young, sec = personas["elderly_member"], personas["young_member"], personas["secretary"]
+    await write(driver, elderly.user_id, "Đề nghị sửa đường điện ở kiệt 5")
+    await write(driver, young.user_id, "Đường điện khu vực tổ 3 hay bị chập", anonymous=True)
+    await write(driver, young.user_id, "Cần làm vệ sinh môi trường quanh chợ")
+    [digest] = await driver.exchange(sec.user_id, "/feedback digest")
+    assert "Số ý kiến: 3" in plain(digest) and "✨ Bản tổng hợp do máy soạn" in buttons(digest)
+
+    model.behave = lambda body: ("status", 503)
+    await driver.press_button(sec.user_id, digest, "Bản tổng hợp do máy soạn")
+    [failed] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "Máy chưa soạn được bản tổng hợp" in plain(failed)
+
+    model.behave = lambda body: ("json", SUMMARY)
+    await driver.press_button(sec.user_id, digest, "Bản tổng hợp do máy soạn")
+    [summary] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "do máy soạn, đồng chí xem lại" in plain(summary) and SUMMARY in plain(summary)
+    assert "Chi bộ Tổ dân phố 1" in plain(summary)
+    # What left the server: the items' texts, what about, the day; not who wrote them, named or not.
+    _, body = model.requests[-1]
+    sent = repr(body)
+    asked = body["messages"][-1]["content"]
+    assert "Đề nghị sửa đường điện ở kiệt 5" in asked and "quanh chợ" in asked and asked.count('ve="chung"') == 3
+    for person in personas.values():
+        assert person.name not in sent and str(person.user_id) not in sent
+    assert "Tổ dân phố" not in sent and "ẩn danh" not in sent
+    # Nobody else got anything.
+    assert not [m for m in await driver.bot_messages(elderly.user_id) if SUMMARY in plain(m)]
