@@ -209,6 +209,18 @@ async def test_the_minutes_drafted_from_the_meetings_facts(driver, personas, san
     assert "Chi bộ đã kiểm điểm việc thực hiện nhiệm vụ trong tháng." in text
     assert "Các đồng chí thống nhất phương hướng cho tháng tới." in text
     assert "1. Tổng vệ sinh khu phố" not in text and "có mặt: 10 đồng chí" in text  # the facts as in the template
+    # ↩ Bản mẫu on the card: the template's lists again; ✨ and ✅ Dùng once more before approving.
+    await driver.press_button(user, card, "Bản mẫu")
+    told, card = await driver.wait_for_bot_messages(user, 2)
+    assert "Biên bản dùng bản mẫu" in plain(told) and "DỰ THẢO BIÊN BẢN" in plain(card)
+    assert "bản nháp do máy soạn" not in plain(card) and "↩ Bản mẫu" not in buttons(card)
+    seq = driver.cursor(user)
+    await driver.press_button(user, card, "Bản nháp biên bản do máy soạn")
+    shown = await said(driver, user, "Bản nháp biên bản do máy soạn, đồng chí xem lại", seq)
+    seq = driver.cursor(user)
+    await driver.press_button(user, shown, "Dùng")
+    card = await said(driver, user, "DỰ THẢO BIÊN BẢN", seq)
+    await said(driver, user, "Dự thảo biên bản (chưa duyệt)", seq)
     seq = driver.cursor(user)
     await driver.press_button(user, card, "Duyệt")
     word = await said(driver, user, "📄 Biên bản", seq)
