@@ -15,7 +15,20 @@ def has_model(turn: Turn) -> bool:
     return turn.services.chat_model is not None
 
 
-async def ask_model(turn: Turn, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> str | None:
+async def ask_model(turn: Turn, messages: list[dict[str, str]]) -> str | None:
+    """A member's short answer, given HANDBOOK_LLM_TIMEOUT_S."""
+    model = await _ready(turn)
+    return await model.complete(messages) if model is not None else None
+
+
+async def ask_for_draft(turn: Turn, messages: list[dict[str, str]], max_tokens: int) -> str | None:
+    """A draft the secretary asked for: longer, given HANDBOOK_LLM_DRAFT_TIMEOUT_S."""
+    model = await _ready(turn)
+    return await model.complete(messages, max_tokens, draft=True) if model is not None else None
+
+
+async def _ready(turn: Turn):
+    """The model, once the turn's transaction is committed and "typing…" shown; None without one."""
     model = turn.services.chat_model
     if model is None:
         return None
@@ -24,7 +37,7 @@ async def ask_model(turn: Turn, messages: list[dict[str, str]], *, max_tokens: i
         await turn.context.bot.send_chat_action(turn.chat_id, ChatAction.TYPING)
     except TelegramError:
         pass
-    return await (model.complete(messages) if max_tokens is None else model.complete(messages, max_tokens))
+    return model
 
 
 def refused(turn: Turn) -> None:

@@ -14,7 +14,7 @@ from models.drafts import MAX_DIGEST_CHARS, check_draft, digest_prompt, raised_i
 from models.feedback import FeedbackStatus
 from models.units import Unit
 
-from ..drafting import ask_model, has_model, refused
+from ..drafting import ask_for_draft, has_model, refused
 from ..steps import refuse
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
@@ -140,7 +140,7 @@ async def digest_model_pressed(turn: Turn):
         return
     raised, others = raised_in(await fb.digest(turn.session, unit.path, month=month), tz(turn))
     period = f"tháng {month[1]:02d}/{month[0]}"
-    reply = await ask_model(turn, digest_prompt(period, raised, others), max_tokens=DIGEST_TOKENS) if raised else None
+    reply = await ask_for_draft(turn, digest_prompt(period, raised, others), DIGEST_TOKENS) if raised else None
     summary = check_draft(reply, MAX_DIGEST_CHARS) if reply is not None else None
     if summary is None:
         if reply is not None:

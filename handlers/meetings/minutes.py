@@ -19,7 +19,7 @@ from models.drafts import check_minutes, minutes_prompt
 from models.meetings import Meeting, MeetingError, MeetingState
 from models.permissions import Action, may, may_manage_cell
 
-from ..drafting import ask_model, has_model, refused
+from ..drafting import ask_for_draft, has_model, refused
 from ..i18n import t
 from ..steps import refuse, settle
 from ..turn import Turn, esc, member_handler
@@ -230,7 +230,7 @@ async def model_pressed(turn: Turn, meeting: Meeting, _: tuple):
     if not has_model(turn) or not _still_draft(turn, meeting):
         return
     m = await minutes.draft_minutes(turn.session, meeting.id)
-    reply = await ask_model(turn, minutes_prompt(m, turn.services.timezone), max_tokens=PROSE_TOKENS)
+    reply = await ask_for_draft(turn, minutes_prompt(m, turn.services.timezone), PROSE_TOKENS)
     prose = check_minutes(reply) if reply is not None else None
     if prose is None:  # failed, too slow, too big, garbage: the template stays
         if reply is not None:

@@ -23,7 +23,7 @@ from models.notices import Attachment, Notice, NoticeError, NoticeKind
 from models.permissions import sending_units
 from models.units import Unit
 
-from ..drafting import ask_model, has_model, refused
+from ..drafting import ask_for_draft, has_model, refused
 from ..library.indexing import index_after_commit
 from ..live_status import tell_outbox
 from ..steps import (
@@ -173,7 +173,7 @@ async def drafting(turn: Turn):
 
 
 async def _machine_draft(turn: Turn, draft: dict):
-    reply = await ask_model(turn, notice_prompt(draft["kind"], draft["body"]), max_tokens=DRAFT_TOKENS)
+    reply = await ask_for_draft(turn, notice_prompt(draft["kind"], draft["body"]), DRAFT_TOKENS)
     text = check_draft(reply, DRAFT_MAX) if reply is not None else None
     if text is None:  # failed, too slow, too big, garbage: her lines stay
         if reply is not None:
