@@ -33,6 +33,7 @@ async def _ready(turn: Turn):
     if model is None:
         return None
     await turn.commit_early()
+    await turn.answer_now()  # a button (✨) is answered before the model writes, not after
     try:
         await turn.context.bot.send_chat_action(turn.chat_id, ChatAction.TYPING)
     except TelegramError:

@@ -5,6 +5,7 @@ the preview's ✅ Gửi. A model that fails, is slow, answers garbage or too muc
 """
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import timedelta
@@ -81,8 +82,13 @@ async def test_a_notice_drafted_from_a_few_lines(driver, personas, sandbox_run, 
     assert "Nội dung: họp chi bộ 19h30" in plain(offer)
     assert buttons(offer) == ["✨ Nhờ máy soạn", "▶ Tiếp tục", BACK, CANCEL]
 
-    await driver.press_button(user, offer, "Nhờ máy soạn")
+    gate = asyncio.Event()  # the model writes until the test lets it: the button is answered before that
+    model.behave = lambda body: ("gate", (gate, fake_model(body)[1]))
+    press = await driver.press_button(user, offer, "Nhờ máy soạn")
+    await driver.callback_answer(press)
+    gate.set()
     [shown] = await driver.wait_for_bot_messages(user)
+    model.behave = fake_model
     assert plain(shown).startswith("📝 " + MARK) and DRAFT in plain(shown) and "**" not in plain(shown)
     assert buttons(shown)[:3] == ["✅ Dùng bản nháp", "✏️ Sửa", "↩ Giữ lời của tôi"]
     # What left the server: her lines and the notice's kind; not the title, not her name.
