@@ -157,6 +157,9 @@ async def test_without_a_model_no_button(driver, personas):
     user = personas["secretary"].user_id
     ask_file = await typed_lines(driver, user, LINES)
     assert "Nhờ máy soạn" not in " ".join(buttons(ask_file)) and "Không đính kèm" in " ".join(buttons(ask_file))
+    await write(driver, personas["elderly_member"].user_id, "Đề nghị sửa đường điện ở kiệt 5")
+    [digest] = await driver.exchange(user, "/feedback digest")
+    assert "Số ý kiến: 1" in plain(digest) and not any("✨" in b for b in buttons(digest))
 
 
 PROSE = ("<chuong_trinh>Cuộc họp gồm hai nội dung: kiểm điểm công việc tháng và bàn việc tháng tới.</chuong_trinh>\n"
