@@ -25,29 +25,32 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # a short answer is a few KB; a model that babbles on is cut off
-MAX_TOKENS = 400
+MAX_TOKENS = 400  # a short answer; a draft (a notice, the minutes' prose) asks for more
 
 
 class ChatModel:
     def __init__(self, url: str, model: str | None, api_key: str | None, timeout_s: float,
-                 max_body: int = MAX_BODY_BYTES):
+                 max_body: int = MAX_BODY_BYTES, draft_timeout_s: float | None = None):
         url = url.rstrip("/")
         self.url = url if url.endswith("/chat/completions") else f"{url}/chat/completions"
         self.model = model or "default"  # llama.cpp's server takes any name; Ollama and vLLM need theirs
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout_s = timeout_s
+        self.draft_timeout_s = draft_timeout_s or timeout_s  # complete(…, draft=True): a longer text, asked for
         self.max_body = max_body
         self.outcomes: Counter[str] = Counter()  # answered, timeout, http_<status>, too_large, not_json…
 
     def __repr__(self) -> str:  # no key in a log or a traceback
         return f"ChatModel({self.url!r}, {self.model!r})"
 
-    async def complete(self, messages: list[dict[str, str]]) -> str | None:
-        """The reply's text, or None when the endpoint failed, was too slow or answered something else."""
-        body = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": MAX_TOKENS,
+    async def complete(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS, *,
+                       draft: bool = False) -> str | None:
+        """The reply's text, or None when the endpoint failed, was too slow or answered something else.
+        `draft`: a secretary's draft, given draft_timeout_s rather than timeout_s."""
+        body = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
                 "stream": False}
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(self.draft_timeout_s if draft else self.timeout_s):
                 raw = await self._post(body)
         except TimeoutError:
             return self._failed("timeout")
@@ -80,7 +83,7 @@ class ChatModel:
 
     def _failed(self, code: str) -> None:
         self.outcomes[code] += 1
-        log.warning("the language model gave no answer (%s); the passages are shown alone", code)
+        log.warning("the language model gave no answer (%s)", code)
         return None
 
 
@@ -95,4 +98,5 @@ def chat_model(settings: Settings) -> ChatModel | None:
     if not settings.llm_url:
         return None
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return ChatModel(settings.llm_url, settings.llm_model, key, settings.llm_timeout_s)
+    return ChatModel(settings.llm_url, settings.llm_model, key, settings.llm_timeout_s,
+                     draft_timeout_s=settings.llm_draft_timeout_s)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=8, ge=1, le=60)
+    # A draft for the secretary (a notice's text, the minutes' prose, a month's feedback summed up) is longer
+    # to write than a short answer, and she asked for it: it may take this long.
+    llm_draft_timeout_s: float = Field(default=60, ge=1, le=300)
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     sandbox_web_port: int = Field(default=8080, ge=0, le=65535)

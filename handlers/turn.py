@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBUserWarning
 
@@ -194,6 +194,18 @@ class Turn:
             return
         self._answered = True
         self._outbox.insert(0, functools.partial(query.answer, text=text, show_alert=alert))
+
+    async def answer_now(self) -> None:
+        """Answer the pressed button at once, before work that may take long (a language model's draft):
+        Telegram refuses an answer that comes too late (within seconds), and the rest of the outbox with it."""
+        query = self.update.callback_query
+        if query is None or self._answered:
+            return
+        self._answered = True
+        try:
+            await query.answer()
+        except TelegramError:
+            log.info("a button could not be answered at once")
 
     def later(self, coro_factory: Callable[[], Awaitable[Any]]) -> None:
         """Any other Bot API call to make after commit."""

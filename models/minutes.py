@@ -7,6 +7,7 @@ minutes stay what was approved even if members move cells later. No Telegram her
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,8 @@ from .permissions import Actor
 from .units import Unit
 
 log = logging.getLogger(__name__)
+
+PROSE_SECTIONS = ("agenda", "content", "decisions")
 
 
 @dataclass
@@ -90,6 +93,18 @@ class Minutes:
     approved_at: datetime | None = None
     approved_by: str | None = None
     started_at: datetime | None = None  # from the roll-call (minutes approved before it was kept have none)
+    # The narrative sections (PROSE_SECTIONS: agenda, content, decisions) as prose: the model's draft the
+    # secretary chose (✅ Dùng); None: the template's lists. Written from facts_key()'s facts, kept only while
+    # they stay those.
+    prose: dict[str, str] | None = None
+
+    def facts_key(self) -> str:
+        """A digest of what a prose draft is written from (models.drafts.minutes_facts): dates, counts,
+        the texts typed, the votes. Changed (the roll corrected, the content edited), the prose is dropped."""
+        facts = [self.kind, self.starts_at.isoformat(), self.ended_at.isoformat() if self.ended_at else "",
+                 self.members, self.present, self.excused, self.unexcused, self.exempt, self.base,
+                 self.agenda, self.content, self.decisions, [asdict(v) for v in self.votes]]
+        return hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode()).hexdigest()[:16]
 
     @property
     def percent(self) -> int:
@@ -188,7 +203,7 @@ async def draft_minutes(session: AsyncSession, meeting_id: int) -> Minutes:
               for name, status, reason in rows if status is not Presence.present]
     r = ratio(meeting, meeting.cell.exempt_counted)
     votes, known = await vote_results(session, meeting.id)
-    return Minutes(
+    drafted = Minutes(
         meeting_id=meeting.id,
         unit_name=meeting.cell.name,
         parent_name=parent,
@@ -214,6 +229,39 @@ async def draft_minutes(session: AsyncSession, meeting_id: int) -> Minutes:
         votes_known=known,
         started_at=meeting.started_at,
     )
+    drafted.prose = _chosen_prose(meeting.minutes_prose, drafted.facts_key())
+    return drafted
+
+
+def _chosen_prose(stored: str | None, key: str) -> dict[str, str] | None:
+    """The prose the secretary chose, when it was written from these facts."""
+    try:
+        data = json.loads(stored) if stored else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    prose = {s: data[s] for s in PROSE_SECTIONS if isinstance(data.get(s), str) and data[s]}
+    return prose if len(prose) == len(PROSE_SECTIONS) else None
+
+
+async def choose_prose(session: AsyncSession, actor: Actor, meeting_id: int, prose: dict[str, str] | None,
+                       key: str | None = None) -> bool:
+    """The machine's prose for the minutes' narrative sections, reviewed and chosen by the secretary (✅ Dùng),
+    written from the facts `key` names; None: the template again (↩ Bản mẫu). Until the minutes are approved."""
+    meeting = await managed_meeting(session, actor, meeting_id)
+    if meeting.state is not MeetingState.closed:
+        raise MeetingError("not_closed")
+    if meeting.minutes_approved_at is not None:
+        raise MeetingError("minutes_approved")
+    if prose is not None and (key is None or set(prose) != set(PROSE_SECTIONS)):
+        raise ValueError("prose needs its facts' key and every section")
+    meeting.minutes_prose = json.dumps({"key": key, **prose}, ensure_ascii=False) if prose else None
+    await session.flush()
+    await audit.record(session, "minutes_prose_chosen" if prose else "minutes_template_chosen",
+                       actor_telegram_id=actor.telegram_user_id, actor_member_id=actor.member_id,
+                       detail={"meeting_id": meeting.id})
+    return prose is not None
 
 
 async def approve_minutes(session: AsyncSession, actor: Actor, meeting_id: int) -> Minutes:

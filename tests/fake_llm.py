@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp import web
 
 # What a behaviour returns: ("json", content) a proper reply; ("status", code); ("raw", bytes) as the body;
-# ("slow", seconds) an answer that never comes in time; ("huge", bytes) a proper reply that size.
+# ("slow", seconds) an answer that never comes in time; ("huge", bytes) a proper reply that size;
+# ("gate", (asyncio.Event, content)) a proper reply once the test sets the event.
 Behaviour = Callable[[dict[str, Any]], tuple[str, Any]]
 
 
@@ -50,6 +51,10 @@ class FakeModel:
             return web.json_response({"error": {"message": "boom"}}, status=value)
         if kind == "raw":
             return web.Response(body=value, content_type="application/json")
+        if kind == "gate":
+            gate, content = value
+            await gate.wait()
+            return web.json_response(completion(content))
         if kind == "slow":
             await asyncio.sleep(value)
             return web.json_response(completion("Quá muộn [1]."))

@@ -48,6 +48,14 @@ async def test_failures_give_none_and_log_only_their_kind(behaviour, code, caplo
     assert code in logged and KEY not in logged and "hỏi" not in logged
 
 
+async def test_a_draft_has_its_own_timeout():
+    async with FakeModel(lambda body: ("slow", 0.5)) as fake:
+        model = ChatModel(fake.url, "m", None, timeout_s=0.2, draft_timeout_s=3)
+        assert await model.complete(MESSAGES) is None and model.outcomes == {"timeout": 1}
+        assert await model.complete(MESSAGES, 1500, draft=True) == "Quá muộn [1]."
+        assert fake.requests[-1][1]["max_tokens"] == 1500
+
+
 async def test_an_endpoint_nobody_listens_on():
     async with FakeModel() as fake:
         url = fake.url
@@ -63,6 +71,7 @@ def test_made_only_when_configured(monkeypatch, tmp_path):
     settings = Settings()
     model = chat_model(settings)
     assert model is not None and model.url == "http://127.0.0.1:11434/v1/chat/completions" and model.timeout_s == 8
+    assert model.draft_timeout_s == 60  # a draft the secretary asked for may take longer than a member's answer
     assert KEY not in repr(settings)
     monkeypatch.setenv("HANDBOOK_LLM_URL", "127.0.0.1:11434")
     with pytest.raises(Exception, match="http"):

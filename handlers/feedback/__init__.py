@@ -22,7 +22,7 @@ from models.callback_data import any_of
 from ..feature import Command, Feature, MenuButton, PanelItem
 from ..keyboards import menu_pattern
 from . import buttons as btn
-from .digest import digest_button
+from .digest import digest_button, digest_model_pressed
 from .member import content, draft_button, feedback_command, my_item
 from .officer import close_button, inbox, list_button, open_button, reply_button, reply_text, unit_button
 from .sweep import SWEEP_SECONDS, deliver_replies, feedback_keys, run_sweep, sweep_job
@@ -46,6 +46,7 @@ def register(app: Application) -> None:
         (draft_button, any_of(*btn.DRAFT)), (my_item, btn.MINE.pattern), (inbox, btn.INBOX.pattern),
         (unit_button, btn.UNIT.pattern), (list_button, btn.LIST.pattern), (open_button, btn.OPEN.pattern),
         (reply_button, btn.REPLY.pattern), (close_button, btn.CLOSE.pattern), (digest_button, any_of(*btn.DIGESTS)),
+        (digest_model_pressed, btn.DIGEST_MODEL.pattern),
     )
     for callback, pattern in buttons:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))

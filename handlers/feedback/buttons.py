@@ -16,3 +16,4 @@ DIGEST = Codec("fbg", Id())
 DIGEST_MONTH = Codec("fbd", Id(), Id())  # unit, yyyymm
 DIGEST_ABOUT = Codec("fbe", Id(), Id(), Id())  # unit, about kind index, its id
 DIGESTS = (DIGEST, DIGEST_MONTH, DIGEST_ABOUT)
+DIGEST_MODEL = Codec("fbw", Id(), Id())  # ✨ under a month's digest (with a language model): unit, yyyymm

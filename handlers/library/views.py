@@ -6,8 +6,6 @@ models.library.answers, is shown above them as the machine's; refused or failed,
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ChatAction
-from telegram.error import TelegramError
 from telegram.ext import ConversationHandler
 
 from models import library
@@ -15,6 +13,7 @@ from models.feedback import Draft, FeedbackKind
 from models.library import QUERY_CHARS, Hit
 from models.library.answers import Answer, Source, check, prompt
 
+from ..drafting import ask_model, has_model, refused
 from ..i18n import t
 from ..keyboards import list_markup
 from ..listen import notice_language, part_captions, speak_to, speech_of, spoken_text
@@ -69,21 +68,15 @@ async def _hear_answer_row(turn: Turn, said: Answer, hits: list[Hit]) -> list[In
 async def model_answer(turn: Turn, question: str, hits: list[Hit]) -> Answer | None:
     """The configured language model's answer from these passages, checked (models.library.answers); None
     without a model, or when it failed, was slow, or answered in a way the check refuses."""
-    model = turn.services.chat_model
-    if model is None:
+    if not has_model(turn):
         return None
-    await turn.commit_early()  # no transaction held while the model thinks (a search may have indexed)
-    try:
-        await turn.context.bot.send_chat_action(turn.chat_id, ChatAction.TYPING)
-    except TelegramError:
-        pass
     tz = turn.services.timezone
     sources = [Source(hit.text, hit.notice.title, hit.number, hit.section,
                       local_day(hit.dated, tz) if hit.dated else None) for hit in hits]
-    reply = await model.complete(prompt(question, sources))
+    reply = await ask_model(turn, prompt(question, sources))
     said = check(reply, len(sources)) if reply is not None else None
     if reply is not None and said is None:
-        model.outcomes["refused"] += 1  # its reasons are in the reply, which is not logged
+        refused(turn)
     return said
 
 

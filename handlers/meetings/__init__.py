@@ -49,7 +49,7 @@ BUTTONS = (steps.stale_step, views.attend_pressed, views.reason_pressed, views.o
            manage.paper_pressed, manage.cancel_pressed, manage.cancel_confirmed)
 ROLL_CALL_BUTTONS = (attendance.roll_pressed, attendance.mark_pressed, attendance.all_present_pressed,  # after /attendance
                      attendance.no_decisions, attendance.close_confirmed, minutes.draft_pressed,
-                     minutes.approve_pressed, minutes.download_pressed)
+                     minutes.approve_pressed, minutes.download_pressed, minutes.model_pressed, minutes.prose_pressed)
 
 
 def register(app) -> None:

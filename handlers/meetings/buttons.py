@@ -44,6 +44,8 @@ MINUTES_FIELD = Codec("gwf", Id(), Choice("c", "r", "n", "d"), legacy="gW")
 APPROVE = Codec("gap", Id(), legacy="gA")
 DOWNLOAD = Codec("gdl", Id(), legacy="gD")
 REVIEW_NEW = Codec("gnk", Id())  # 📅 Đặt lịch họp kiểm điểm on the review's appraisal: the cell, kind "review" chosen
+MINUTES_MODEL = Codec("gwm", Id())  # ✨ Bản nháp biên bản do máy soạn (with a language model configured)
+MINUTES_PROSE = Codec("gwp", Id(), Choice("use", "template"))  # under the machine's prose: ✅ Dùng / ↩ Bản mẫu
 PANEL = Codec("gnew")  # 📅 Cuộc họp on the officer's panel: starts the conversation
 ROLL_DUE = Codec("grd")  # ✅ Điểm danh on the officer's panel: the meetings whose roll can be taken now
 TEMPLATE = Codec("gtm")  # 🧾 Mẫu chương trình on the officer's panel: the cell's agenda template

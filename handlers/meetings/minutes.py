@@ -1,5 +1,10 @@
 """The minutes: drafted from the meeting's data, edited field by field, approved, and sent as a Word
-file kept with the meeting (its file_id re-sends it to the secretary or a committee above the cell)."""
+file kept with the meeting (its file_id re-sends it to the secretary or a committee above the cell).
+
+With a language model configured (HANDBOOK_LLM_URL), ✨ Bản nháp biên bản do máy soạn sends the meeting's
+facts (models.drafts.minutes_facts: no names) and shows the prose it writes for the agenda, content and
+decisions as the machine's draft: ✅ Dùng keeps it for the Word file (a draft .docx is sent at once; the
+approved one has it too), ↩ Bản mẫu goes back to the template's lists."""
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +15,11 @@ from telegram.ext import ConversationHandler
 
 from models import meetings, minutes
 from models.db import transaction
+from models.drafts import check_minutes, minutes_prompt
 from models.meetings import Meeting, MeetingError, MeetingState
 from models.permissions import Action, may, may_manage_cell
 
+from ..drafting import ask_for_draft, has_model, refused
 from ..i18n import t
 from ..steps import answers, named_item, refuse, settle
 from ..turn import Turn, esc, member_handler
@@ -31,6 +38,8 @@ from .common import (
 from .minutes_docx import docx_name, length_line, option_label, render_docx, verdict
 
 FIELDS = {"c": "chair", "r": "recorder", "n": "content", "d": "decisions"}
+PROSE = "minutes_prose"  # the machine's last prose, until ✅ Dùng: {"meeting", "key", "prose"}
+PROSE_TOKENS = 2000
 
 
 def base_text(lang: str, *, base: int, members: int, exempt: int, exempt_counted: bool) -> str:
@@ -76,10 +85,12 @@ def minutes_text(m: minutes.Minutes, lang: str, tz: tzinfo | None) -> str:
     lines += ["", t(lang, "minutes.decisions")]
     lines += [f"{i}. {esc(d)}" for i, d in enumerate(m.decisions, 1)] or ["—"]
     lines += ["", t(lang, "minutes.votes")] + votes_lines(lang, m.votes, m.votes_known)
+    if m.prose:
+        lines += ["", t(lang, "minutes.prose_used")]
     return "\n".join(lines)
 
 
-def _draft_buttons(turn: Turn, meeting_id: int) -> InlineKeyboardMarkup:
+def _draft_buttons(turn: Turn, meeting_id: int, m: minutes.Minutes) -> InlineKeyboardMarkup:
     b = InlineKeyboardButton
     return InlineKeyboardMarkup([
         [b(turn.t("minutes.button.chair"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "c")),
@@ -87,15 +98,26 @@ def _draft_buttons(turn: Turn, meeting_id: int) -> InlineKeyboardMarkup:
         [b(turn.t("minutes.button.content"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "n")),
          b(turn.t("minutes.button.decisions"), callback_data=btn.MINUTES_FIELD.data(meeting_id, "d"))],
         [b(turn.t("minutes.button.attendance"), callback_data=btn.ROLL.data(meeting_id, 0))],
+        *_prose_rows(turn, meeting_id, m),
         [b(turn.t("minutes.button.approve"), callback_data=btn.APPROVE.data(meeting_id))],
     ])
+
+
+def _prose_rows(turn: Turn, meeting_id: int, m: minutes.Minutes) -> list[list[InlineKeyboardButton]]:
+    rows = []
+    if has_model(turn):
+        rows.append([InlineKeyboardButton(turn.t("minutes.button.model"), callback_data=btn.MINUTES_MODEL.data(meeting_id))])
+    if m.prose:
+        rows.append([InlineKeyboardButton(turn.t("minutes.button.template"),
+                                          callback_data=btn.MINUTES_PROSE.data(meeting_id, "template"))])
+    return rows
 
 
 async def show_draft(turn: Turn, meeting_id: int, *, edit: bool) -> None:
     m = await minutes.draft_minutes(turn.session, meeting_id)
     text = minutes_text(m, turn.lang, turn.services.timezone)
     if m.approved_at is None:
-        markup = _draft_buttons(turn, meeting_id)
+        markup = _draft_buttons(turn, meeting_id, m)
     else:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("minutes.button.download"),
                                                              callback_data=btn.DOWNLOAD.data(meeting_id))]])
@@ -118,9 +140,7 @@ async def edit_field_pressed(turn: Turn):
     if meeting is None or not may_manage_cell(turn.actor, meeting.cell):
         await refuse(turn, "minutes_edit")
         return ConversationHandler.END
-    if meeting.minutes_approved_at is not None or meeting.state is not MeetingState.closed:
-        turn.answer(error_text(turn.lang, MeetingError(
-            "minutes_approved" if meeting.minutes_approved_at else "not_closed")), alert=True)
+    if not _still_draft(turn, meeting):
         return ConversationHandler.END
     turn.context.user_data[PENDING] = {"what": "edit", "meeting": meeting.id, "field": FIELDS[code]}
     limit = {"chair": meetings.NAME_MAX, "recorder": meetings.NAME_MAX, "content": meetings.CONTENT_MAX,
@@ -156,12 +176,13 @@ async def approve_pressed(turn: Turn, meeting: Meeting, _: tuple):
     _send_docx(turn, meeting.id, approved, remember=True)
 
 
-def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: bool) -> None:
-    """After the commit: render the Word file off the event loop, send it, keep its file_id."""
+def _send_docx(turn: Turn, meeting_id: int, m: minutes.Minutes, *, remember: bool,
+               caption_key: str = "minutes.caption") -> None:
+    """After the commit: render the Word file off the event loop, send it, keep its file_id (`remember`)."""
     bot, chat_id, sessionmaker = turn.context.bot, turn.chat_id, turn.services.sessionmaker
     # The minutes are a party document: written in the handbook's language, whoever approves them.
     doc_lang, tz = turn.services.default_language, turn.services.timezone
-    caption = turn.t("minutes.caption", title=esc(m.title), unit=esc(m.unit_name))
+    caption = turn.t(caption_key, title=esc(m.title), unit=esc(m.unit_name))
 
     async def send() -> None:
         data = await asyncio.to_thread(render_docx, m, doc_lang, tz)
@@ -192,3 +213,60 @@ async def download_pressed(turn: Turn):
         return
     m = await minutes.draft_minutes(turn.session, meeting.id)
     _send_docx(turn, meeting.id, m, remember=True)
+
+
+def _still_draft(turn: Turn, meeting: Meeting) -> bool:
+    """The minutes may still change (closed, not approved); else the secretary is told why not."""
+    if meeting.state is MeetingState.closed and meeting.minutes_approved_at is None:
+        return True
+    turn.answer(error_text(turn.lang, MeetingError(
+        "minutes_approved" if meeting.minutes_approved_at else "not_closed")), alert=True)
+    return False
+
+
+@managed(btn.MINUTES_MODEL)
+async def model_pressed(turn: Turn, meeting: Meeting, _: tuple):
+    """✨: the meeting's facts to the model; its prose, checked, shown as the machine's draft to review."""
+    if not has_model(turn) or not _still_draft(turn, meeting):
+        return
+    m = await minutes.draft_minutes(turn.session, meeting.id)
+    reply = await ask_for_draft(turn, minutes_prompt(m, turn.services.timezone), PROSE_TOKENS)
+    prose = check_minutes(reply) if reply is not None else None
+    if prose is None:  # failed, too slow, too big, garbage: the template stays
+        if reply is not None:
+            refused(turn)
+        turn.reply(turn.t("minutes.draft.failed"))
+        return
+    kept = {"meeting": meeting.id, "key": m.facts_key(), "prose": prose}
+    turn.settle(lambda memory: memory.__setitem__(PROSE, kept))
+    b = InlineKeyboardButton
+    turn.reply(turn.t("minutes.draft.shown", agenda=esc(prose["agenda"]), content=esc(prose["content"]),
+                      decisions=esc(prose["decisions"])),
+               InlineKeyboardMarkup([[b(turn.t("minutes.button.use_prose"), callback_data=btn.MINUTES_PROSE.data(meeting.id, "use")),
+                                      b(turn.t("minutes.button.template"),
+                                        callback_data=btn.MINUTES_PROSE.data(meeting.id, "template"))]]))
+
+
+@managed(btn.MINUTES_PROSE)
+async def prose_pressed(turn: Turn, meeting: Meeting, fields: tuple):
+    """✅ Dùng: the machine's prose, if still written from the meeting's facts, goes into the minutes (and a draft
+    Word file is sent to see it); ↩ Bản mẫu: the template's lists again."""
+    if not _still_draft(turn, meeting):
+        return
+    use = fields[1] == "use"
+    kept = turn.context.user_data.get(PROSE) or {}
+    if use:
+        m = await minutes.draft_minutes(turn.session, meeting.id)
+        if kept.get("meeting") != meeting.id or kept.get("key") != m.facts_key():
+            turn.answer(turn.t("minutes.draft.expired"), alert=True)
+            return
+    if await attempt(turn, minutes.choose_prose(turn.session, turn.actor, meeting.id, kept["prose"] if use else None,
+                                                kept.get("key"))) is None:
+        return
+    turn.settle(lambda memory: memory.pop(PROSE, None))
+    turn.edit_buttons(None)
+    turn.reply(turn.t("minutes.draft.used" if use else "minutes.draft.template"))
+    await show_draft(turn, meeting.id, edit=False)
+    if use:
+        _send_docx(turn, meeting.id, await minutes.draft_minutes(turn.session, meeting.id), remember=False,
+                   caption_key="minutes.draft.caption")

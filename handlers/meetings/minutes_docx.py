@@ -140,6 +140,10 @@ def docx_bytes(doc: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _paragraphs(prose: str | None) -> list[str]:
+    return [line.strip() for line in (prose or "").splitlines() if line.strip()]
+
+
 def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
     doc = new_document()
     start = _local(m.starts_at, tz)
@@ -172,18 +176,17 @@ def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
               indent=True)
 
     # --- the sections ---------------------------------------------------------------------------------------------
+    prose = m.prose or {}  # the machine's prose the secretary chose, its paragraphs in place of the lists
     _para(doc, t(lang, "minutes.doc.section.agenda"), bold=True, space_after=3)
-    for line in (m.agenda or "—").splitlines() or ["—"]:
+    for line in _paragraphs(prose.get("agenda")) or (m.agenda or "—").splitlines() or ["—"]:
         _para(doc, line, indent=True)
     _para(doc, t(lang, "minutes.doc.section.content"), bold=True, space_after=3)
-    for line in (m.content or "—").splitlines() or ["—"]:
+    for line in _paragraphs(prose.get("content")) or (m.content or "—").splitlines() or ["—"]:
         _para(doc, line, indent=True)
     _para(doc, t(lang, "minutes.doc.section.decisions"), bold=True, space_after=3)
-    if m.decisions:
-        for i, d in enumerate(m.decisions, 1):
-            _para(doc, f"{i}. {d}", indent=True)
-    else:
-        _para(doc, t(lang, "minutes.doc.no_decisions"), indent=True)
+    decisions = _paragraphs(prose.get("decisions")) or [f"{i}. {d}" for i, d in enumerate(m.decisions, 1)]
+    for line in decisions or [t(lang, "minutes.doc.no_decisions")]:
+        _para(doc, line, indent=True)
     _para(doc, t(lang, "minutes.doc.section.votes"), bold=True, space_after=3)
     if m.votes:
         for i, v in enumerate(m.votes, 1):

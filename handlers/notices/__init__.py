@@ -35,6 +35,7 @@ def register(app) -> None:
                       CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("title"))],
         steps.BODY: [MessageHandler(TYPED, steps.got_body),
                      CallbackQueryHandler(steps.kept, pattern=btn.KEEP.only("body"))],
+        steps.DRAFTING: [CallbackQueryHandler(steps.drafting, pattern=btn.DRAFTING.exact)],
         steps.FILE: [
             MessageHandler(filters.Document.ALL | filters.PHOTO, steps.got_file),
             CallbackQueryHandler(steps.skip_file, pattern=btn.NO_FILE.exact),

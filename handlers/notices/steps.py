@@ -1,6 +1,11 @@
 """/notice step by step: kind, title, text, a file, study, audience, when, preview, confirm; and the
 one-line /notice Title | text for a quick notice to everyone the sender covers.
 
+With a language model configured (HANDBOOK_LLM_URL), the text typed is followed by ✨ Nhờ máy soạn: her lines
+and the notice's kind go to the model (models.drafts), and its draft is shown to her as the machine's —
+✅ Dùng bản nháp / ✏️ Sửa (she types her own) / ↩ Giữ lời của tôi. Whatever she takes goes on through the
+same steps to the same preview and ✅ Gửi: nothing reaches a member before that.
+
 Every question has ◀ Quay lại (the step before, asked again in place, what was chosen shown and one tap
 away: "✔ Giữ …") and ✖ Hủy (TRAIL, handlers.steps.Trail). A button of a conversation that is over gets
 "expired" (stale_step)."""
@@ -13,10 +18,12 @@ from telegram.ext import ConversationHandler
 
 from models import clock, notices, one_line
 from models import units as units_model
+from models.drafts import check_draft, notice_prompt
 from models.notices import Attachment, Notice, NoticeError, NoticeKind
 from models.permissions import sending_units
 from models.units import Unit
 
+from ..drafting import ask_for_draft, has_model, refused
 from ..library.indexing import index_after_commit
 from ..live_status import tell_outbox
 from ..steps import (
@@ -38,10 +45,12 @@ from . import buttons as btn
 from .render import CELLS_SHOWN, STATUS, kind_label, notice_body, notice_head, when_text
 
 DRAFT = "notice_draft"
-KIND, TITLE, BODY, FILE, STUDY, AUDIENCE, WHEN, AT, CONFIRM = range(9)
+KIND, TITLE, BODY, FILE, STUDY, AUDIENCE, WHEN, AT, CONFIRM, DRAFTING = range(10)
 NEEDS = ("kind", "title", "body", "units")  # what a draft holds by its preview
 FILE_TYPES = (".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".jpg", ".jpeg", ".png")
 BODY_SHOWN = 300  # characters of the text typed before, shown above its question again after ◀
+DRAFT_MAX = 3500  # the machine's draft and its header in one message; a notice's text may be longer when typed
+DRAFT_TOKENS = 1500
 
 
 async def _scopes(turn: Turn) -> list[Unit]:
@@ -123,8 +132,59 @@ async def got_body(turn: Turn):
     if not body:
         turn.reply(turn.t("notice.ask_body"))
         return BODY
-    _draft(turn)["body"] = body
+    draft = _draft(turn)
+    draft["body"] = body
+    if draft.pop("own", False):  # her own version, typed after ✏️ Sửa: taken as it is
+        return _ask_file(turn)
+    return _after_body(turn)
+
+
+def _after_body(turn: Turn):
+    return _offer_draft(turn) if has_model(turn) else _ask_file(turn)
+
+
+def _offer_draft(turn: Turn, *, edit: bool = False):
+    """With a model: ✨ Nhờ máy soạn from the lines typed, or ▶ Tiếp tục with them as they are."""
+    rows = [[InlineKeyboardButton(turn.t("notice.draft.button.ask"), callback_data=btn.DRAFTING.data("ask")),
+             InlineKeyboardButton(turn.t("notice.draft.button.go_on"), callback_data=btn.DRAFTING.data("mine"))]]
+    text = _asked(turn, "notice.draft.offer", _body_line(turn, _draft(turn)["body"]))
+    return TRAIL.ask(turn, DRAFTING, text, rows, edit)
+
+
+@member_handler
+async def drafting(turn: Turn):
+    """✨ Nhờ máy soạn, then under the machine's draft ✅ Dùng bản nháp, ✏️ Sửa, ↩ Giữ lời của tôi."""
+    draft = _draft(turn)
+    choice = (btn.DRAFTING.parse(turn.update.callback_query.data) or ("",))[0]
+    if "body" not in draft or (choice == "use" and "machine" not in draft):
+        turn.answer(turn.t("notice.expired"), alert=True)
+        return DRAFTING
+    turn.edit_buttons(None)
+    if choice == "ask":
+        return await _machine_draft(turn, draft)
+    machine = draft.pop("machine", None)
+    if choice == "use":
+        draft["body"] = machine
+    elif choice == "edit":
+        draft["own"] = True
+        return TRAIL.ask(turn, BODY, turn.t("notice.draft.type_own"), [], edit=False)
+    turn.reply(turn.t("notice.draft.used" if choice == "use" else "notice.draft.kept_own"))
     return _ask_file(turn)
+
+
+async def _machine_draft(turn: Turn, draft: dict):
+    reply = await ask_for_draft(turn, notice_prompt(draft["kind"], draft["body"]), DRAFT_TOKENS)
+    text = check_draft(reply, DRAFT_MAX) if reply is not None else None
+    if text is None:  # failed, too slow, too big, garbage: her lines stay
+        if reply is not None:
+            refused(turn)
+        turn.reply(turn.t("notice.draft.failed"))
+        return _ask_file(turn)
+    draft["machine"] = text
+    rows = [[InlineKeyboardButton(turn.t("notice.draft.button.use"), callback_data=btn.DRAFTING.data("use"))],
+            [InlineKeyboardButton(turn.t("notice.draft.button.edit"), callback_data=btn.DRAFTING.data("edit")),
+             InlineKeyboardButton(turn.t("notice.draft.button.mine"), callback_data=btn.DRAFTING.data("mine"))]]
+    return TRAIL.ask(turn, DRAFTING, turn.t("notice.draft.shown", draft=esc(text)), rows, edit=False)
 
 
 def _ask_file(turn: Turn, *, edit: bool = False):
@@ -306,7 +366,7 @@ async def got_at(turn: Turn):
 
 KEPT = {  # a step → what the draft keeps of it, the line saying so, the step asked next
     "title": Kept("title", lambda turn, draft: turn.t("notice.title_chosen", title=esc(draft["title"])), _ask_body),
-    "body": Kept("body", lambda turn, draft: _body_line(turn, draft["body"]), _ask_file),
+    "body": Kept("body", lambda turn, draft: _body_line(turn, draft["body"]), _after_body),
     "file": Kept("file", lambda turn, draft: turn.t("notice.file_received", name=esc(draft["file"]["name"] or "🖼")),
                  _after_file),
     "at": Kept("send_at", lambda turn, draft: turn.t("notice.preview_at", when=when_text(
@@ -415,7 +475,7 @@ async def _one_line(turn: Turn, scopes: list[Unit]) -> None:
 
 # ◀ asks the step before again (in place), what was chosen kept; ✖ ends as /cancel does.
 TRAIL = Trail("notice", DRAFT, btn.BACK, btn.QUIT, {
-    KIND: _ask_kind, TITLE: _ask_title, BODY: _ask_body, FILE: _ask_file, STUDY: _ask_study,
+    KIND: _ask_kind, TITLE: _ask_title, BODY: _ask_body, DRAFTING: _offer_draft, FILE: _ask_file, STUDY: _ask_study,
     AUDIENCE: _ask_audience, WHEN: _ask_when, AT: _ask_at,
 }, "notice.expired")
 stale_step = TRAIL.stale(btn.CONVERSATION)  # a button of the conversation once it is over

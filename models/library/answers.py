@@ -15,7 +15,8 @@ sentence that does not end by citing a passage ("… [2]."), or cites a number t
 """
 from __future__ import annotations
 
-__all__ = ["MAX_ANSWER_CHARS", "MAX_SENTENCES", "NOT_FOUND", "Answer", "Source", "check", "prompt"]
+__all__ = ["MAX_ANSWER_CHARS", "MAX_SENTENCES", "NOT_FOUND", "Answer", "Source", "check", "prompt", "quoted",
+           "without_thinking"]
 
 import re
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class Source:
     dated: str | None = None  # dd/mm/yyyy
 
 
-def _quoted(text: str, limit: int) -> str:
+def quoted(text: str, limit: int) -> str:
     """Text made safe to sit between our markers: no marker of ours, no control characters, within `limit`."""
     text = _CONTROL.sub(" ", _MARKER.sub(" ", text)).replace("<", "‹").replace(">", "›")
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -63,14 +64,14 @@ def prompt(question: str, sources: list[Source]) -> list[dict[str, str]]:
     """The chat messages (OpenAI's format) asking the model to answer `question` from `sources`, numbered from 1."""
     blocks = []
     for number, source in enumerate(sources, 1):
-        about = [_quoted(source.title, 300)]
-        about += [f"số {_quoted(source.number, 60)}"] if source.number else []
-        about += [_quoted(source.section, 120)] if source.section else []
+        about = [quoted(source.title, 300)]
+        about += [f"số {quoted(source.number, 60)}"] if source.number else []
+        about += [quoted(source.section, 120)] if source.section else []
         about += [f"ngày {source.dated}"] if source.dated else []
         blocks.append(f'<doan so="{number}" nguon="{"; ".join(about).replace(chr(34), chr(39))}">\n'
-                      f"{_quoted(source.text, MAX_SOURCE_CHARS)}\n</doan>")
+                      f"{quoted(source.text, MAX_SOURCE_CHARS)}\n</doan>")
     user = ("Các đoạn văn bản:\n\n" + "\n\n".join(blocks)
-            + f"\n\n<cau_hoi>\n{_quoted(question, MAX_QUESTION_CHARS)}\n</cau_hoi>\n\n"
+            + f"\n\n<cau_hoi>\n{quoted(question, MAX_QUESTION_CHARS)}\n</cau_hoi>\n\n"
             f"Trả lời câu hỏi chỉ từ các đoạn trên, mỗi câu kết thúc bằng [số đoạn]; "
             f"không có thì viết: {NOT_FOUND}")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
@@ -99,6 +100,13 @@ class Answer:
 
 
 _THINKING = re.compile(r"^\s*<think>.*?</think>", re.DOTALL | re.IGNORECASE)  # reasoning models' preamble
+
+
+def without_thinking(reply: str | None) -> str:
+    """The reply without a reasoning model's <think>…</think> preamble, trimmed."""
+    return _THINKING.sub("", reply or "").strip()
+
+
 _CITATIONS = re.compile(r"\[\s*(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\s*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _WORDY = re.compile(r"\w", re.UNICODE)
@@ -127,7 +135,7 @@ def check(reply: str, sent: int) -> Answer | None:
     NOT_FOUND alone (whatever its case and final stop) is an Answer with no sentences. A sentence ends
     with its citations ("… [1]." or "… [1][3]" or "… [1, 3]"); text after the last citation may only be
     punctuation; a piece of text holding two sentences before one citation is a sentence uncited."""
-    reply = _THINKING.sub("", reply or "").strip()
+    reply = without_thinking(reply)
     if not reply or len(reply) > MAX_ANSWER_CHARS:
         return None
     if _folded_sentence(reply) == NOT_FOUND:

@@ -125,6 +125,9 @@ class Meeting(Base):
     minutes_approved_at: Mapped[datetime | None] = mapped_column()
     minutes_approved_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     minutes_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The narrative sections as prose written by the optional language model, chosen by the secretary
+    # (models.minutes.choose_prose): JSON with the digest of the facts it was written from.
+    minutes_prose: Mapped[str | None] = mapped_column(Text)
     # The secretary's live status message (answers), edited as members answer.
     status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
