@@ -15,11 +15,11 @@ choice); the edit of the pressed message ("Đồng chí đã chọn: …") is co
 answered / (last answer − first tap).
 
 The same taps then go, in the same process, to a bare PTB bot — one CallbackQueryHandler that
-answers the query — long polling its own emulator with the same builder settings (defaults,
+answers the query and edits the pressed message ("Đã chọn: X"), the same Bot API work as ours — long polling its own emulator with the same builder settings (defaults,
 concurrent_updates, poll timeout). The script prints figures; it never asserts a speed, only
 that every ballot was counted exactly once.
 
-    python bench/votes.py [--members 1000] [--window 1] [--repeat 1] [--secret] [--fixed]
+    python bench/votes.py [--members 1000 | --delegates 300] [--window 1] [--repeat 1] [--secret] [--fixed]
                           [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The database: see --database-url (bench/common.py, bench_database).
@@ -270,7 +270,10 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
 # -- the bare echo bot ---------------------------------------------------------------------------------
 async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.callback_query.answer(text=update.callback_query.data)
+        # The same Bot API work as ours: the toast, then the pressed message edited to say the choice.
+        query = update.callback_query
+        await query.answer(text=query.data)
+        await query.edit_message_text(f"Đã chọn: {query.data}")
 
     emulator = await start_echo_bot(stack, shape, CallbackQueryHandler(answer))
     users = [FIRST_USER + i for i in range(args.members)]
@@ -332,6 +335,8 @@ async def main(args) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--members", type=int, default=1000, help="full members of the cell, each tapping (default 1000)")
+    p.add_argument("--delegates", type=int, default=None,
+                   help="a congress: N delegates tapping within 1 s (--members N --window 1)")
     p.add_argument("--window", type=float, default=1.0, help="seconds over which each round of taps is offered")
     p.add_argument("--repeat", type=int, default=1, help="taps per member; a repeat taps the other option")
     p.add_argument("--secret", action="store_true", help="a secret ballot (no change possible)")
@@ -340,6 +345,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     common.add_database_url(p)
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
     args = p.parse_args(argv)
+    if args.delegates is not None:
+        args.members, args.window = args.delegates, 1.0
     if args.members < 1 or args.window <= 0 or args.repeat < 1:
         p.error("--members, --window and --repeat must be positive")
     return args
