@@ -225,6 +225,7 @@ async def cast_ballot(
     *,
     now: datetime | None = None,
     vote: Vote | None = None,
+    held: bool = False,
 ) -> CastResult:
     """Record a member's choice, once; every refusal records nothing. The caller commits (and audits refusals).
 
@@ -234,13 +235,14 @@ async def cast_ballot(
     writer and have to start again). Only when nothing was written does it read to say why.
     `vote`: the vote as the caller read it just before, in a transaction of its own (on SQLite the
     write lock is then held for the write alone); the guards re-check in SQL what may have changed.
+    `held`: `vote` was read in this transaction, share-locked on PostgreSQL (together.py's batches).
     """
     now = now or clock.now()
     if member_id is None:
         return CastResult(Cast.not_elector, vote or await _load(session, vote_id))
     text = clean_text(text) or None
     postgres = dialect_name(session) == "postgresql"
-    if postgres:
+    if postgres and not (held and vote is not None):
         vote = await _load(session, vote_id, share=True)
     if postgres and vote is None:
         return CastResult(Cast.no_vote)
@@ -273,7 +275,7 @@ async def cast_ballot(
             await _add_to_tally(session, vote, option, text)
         return CastResult(Cast.recorded, vote, option, text)
     if text and option is not None and not option.asks_text:  # a text only goes with "Ý kiến khác"
-        return await cast_ballot(session, vote_id, member_id, position, None, now=now, vote=vote)
+        return await cast_ballot(session, vote_id, member_id, position, None, now=now, vote=vote, held=held)
     return await _why_not(session, vote, member_id, option, text, now)
 
 
