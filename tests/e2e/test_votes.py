@@ -303,9 +303,10 @@ async def test_a_congress_tapping_at_once_every_tap_answered_each_ballot_once(dr
     presses = await asyncio.gather(*(driver.press(u, m, data=f"v:{vote.id}:{p}") for u, m, p in taps))
     answers = [(await driver.callback_answer(p, timeout=30))["text"] for p in presses]
     chosen = {1: "Đồng ý", 2: "Không đồng ý"}
-    for (user, _, position), answer in list(zip(taps, answers))[: len(voters)]:
-        assert answer in (f"✅ Đã ghi nhận: {chosen[position]}", f"🔁 Đã đổi lựa chọn thành: {chosen[position]}",
-                          f"Đồng chí đã chọn: {chosen[position]}") or user == old.user_id, answer
+    for (_, _, position), answer in zip(taps, answers, strict=True):  # each names the option its tap chose
+        if position in chosen:
+            assert answer in (f"✅ Đã ghi nhận: {chosen[position]}", f"🔁 Đã đổi lựa chọn thành: {chosen[position]}",
+                              f"Đồng chí đã chọn: {chosen[position]}") or "Điều 3" in answer, answer
     assert sum(a.startswith("✅ Đã ghi nhận") for a in answers) == len(voters)
     assert "Điều 3" in answers[-1]
     async with sandbox_run.sessionmaker() as s:
