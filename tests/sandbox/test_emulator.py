@@ -253,6 +253,7 @@ async def test_flood_control_answers_429_with_retry_after(emulator, sandbox_url,
     assert body == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                     "parameters": {"retry_after": 1}}
     assert len(await driver.bot_messages(UID)) == 1  # refused sends leave no message
+    assert (await driver.stats())["throttled"] == 2  # the 429s answered, counted (bench/instances.py)
 
 
 async def test_latency_and_fault_injection(bot, driver, user):
