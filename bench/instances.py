@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -54,6 +55,7 @@ base = sys.modules["bench_updates"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(base)
 
 SECRET = "bench-instances-secret-0123456789"
+SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -75,7 +77,8 @@ class Instance:
         self.log = tmp / f"bot-{n}.log"
         self.env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
                     "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
-                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
+                    "HANDBOOK_WEBHOOK_PORT": str(self.port)}
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -243,8 +246,6 @@ async def main(args) -> None:
             names = await make_members(make_sessionmaker(engine), args.users)
             await engine.dispose()
             emulator = Emulator()
-            if args.limits:  # Telegram's: 30 messages/s for the bot, 1/s per chat
-                emulator.configure(global_limit_per_s=30, per_chat_limit_per_s=1)
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
@@ -261,6 +262,8 @@ async def main(args) -> None:
                 return None if names[user] in body else f"not a profile: {body[:80]!r}"
 
             await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
+            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot, 1/s per chat
+                emulator.configure(global_limit_per_s=30, per_chat_limit_per_s=1)
             phases = []
             for kind in ("fixed", "saturation"):
                 for _ in range(args.rounds):
