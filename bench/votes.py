@@ -98,6 +98,7 @@ class Result:
     edits: int = 0
     lost: int = 0
     counted: str = ""
+    transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
 
     @property
     def throughput(self) -> float:
@@ -255,8 +256,12 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
         for i, u in enumerate(users):
             position = 1 + (i + r) % 2  # a repeat taps the other option
             taps.append((u, ballots[u], f"{prefix}{position}"))
+    from models.votes import together
+
     probe = Probe(run.emulator)
+    before = sum(b.batches for b in together._BATCHERS.values())
     result = await tap_all(probe, taps, args.window * args.repeat, "ours")
+    result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before
     result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
     app = run.runtime.app
     shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
@@ -319,7 +324,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row("messages edited", lambda r: float(r.edits), False)
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
-    print(f"ballots: {ours.counted}")
+    print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
 
 
 async def main(args) -> None:

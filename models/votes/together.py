@@ -3,8 +3,9 @@
 A congress votes at once: two or three hundred delegates tap within a second. One transaction per tap
 makes every tap wait for the commits of all those before it (SQLite has one writer; PostgreSQL takes the
 vote's share lock and commits each). Here a tap joins a batch instead: the first tap of a batch waits a
-few milliseconds for others, then the batch is written — each tap by cast_ballot, its guards and the
-unique key as always, the vote read (and share-locked on PostgreSQL) once — and committed once. Taps that
+few milliseconds for others, then the batch is written — the members' first ballots of an open vote in
+one guarded statement (record_new), every other tap by cast_ballot, the guards and the unique key as
+always, the vote read (and share-locked on PostgreSQL) once — and committed once. Taps that
 arrive meanwhile form the next batch. Every tap awaits its own outcome, given only after the commit.
 
 Exactly once still holds: a member's racing taps in one batch are cast in order in the same transaction
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db import transaction
 from ..sql import dialect_name
-from .ballots import Cast, CastResult, _load, cast_ballot
+from .ballots import Cast, CastResult, _load, cast_ballot, record_new
 from .tables import Vote
 
 MAX_WAIT_S = 0.005  # how long the first tap of a batch waits for others
@@ -91,24 +92,38 @@ class BallotBatcher:
             return
         self.batches += 1
         for tap, result in zip(batch, results, strict=True):
-            if not tap.outcome.done():
+            if not tap.outcome.done() and result is not None:
                 tap.outcome.set_result(result)
 
 
-async def _cast_all(session: AsyncSession, batch: list[_Tap]) -> list[CastResult]:
-    """Every tap of the batch in order, each vote read once (share-locked on PostgreSQL: a close waits)."""
+async def _cast_all(session: AsyncSession, batch: list[_Tap]) -> list[CastResult | None]:
+    """Every tap of the batch, each vote read once (share-locked on PostgreSQL: a close waits). The first tap
+    of each member on an open ballot is written with the others in one statement (record_new); the rest —
+    later taps of the same member, refusals, changes, secret ballots, opinions — by cast_ballot, in order."""
     share = dialect_name(session) == "postgresql"
     loaded: dict[int, Vote | None] = {}
-    results = []
     for tap in batch:
         if tap.vote_id not in loaded:
             loaded[tap.vote_id] = await _load(session, tap.vote_id, share=share)
-        vote = loaded[tap.vote_id]
-        if vote is None:
-            results.append(CastResult(Cast.no_vote))
+    results: list[CastResult | None] = [None] * len(batch)
+    for vote_id, vote in loaded.items():
+        if vote is None or vote.is_secret:
             continue
-        results.append(await cast_ballot(session, tap.vote_id, tap.member_id, tap.position, tap.text, vote=vote,
-                                         held=True))
+        first: dict[int, int] = {}  # member → index of their first tap in the batch
+        for i, tap in enumerate(batch):
+            if tap.vote_id == vote_id and tap.member_id is not None:
+                first.setdefault(tap.member_id, i)
+        plain = {m: batch[i].position for m, i in first.items() if batch[i].text is None}
+        for member_id in await record_new(session, vote, plain):
+            i = first[member_id]
+            results[i] = CastResult(Cast.recorded, vote, vote.option(batch[i].position))
+    for i, tap in enumerate(batch):
+        if results[i] is not None:
+            continue
+        vote = loaded[tap.vote_id]
+        results[i] = (CastResult(Cast.no_vote) if vote is None else
+                      await cast_ballot(session, tap.vote_id, tap.member_id, tap.position, tap.text, vote=vote,
+                                        held=True))
     return results
 
 

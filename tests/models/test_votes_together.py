@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import votes
 from models.votes import Ballot, BallotKind, Cast, SecretVoter, together
 
-from .test_votes import AGREE, DISAGREE, c, open_, result_of  # noqa: F401  (c: the cell fixture)
+from .test_votes import AGREE, DISAGREE, OTHER, c, open_, result_of  # noqa: F401  (c: the cell fixture)
 
 
 @pytest.mark.parametrize("kind", [BallotKind.open, BallotKind.secret])
@@ -74,14 +74,20 @@ async def test_a_failing_tap_rolls_back_its_batch_and_the_others_are_written_alo
                                                                                    monkeypatch):
     vote = await open_(session, c)
     bad = c.full[5].id
-    cast = together.cast_ballot
+    cast, record = together.cast_ballot, together.record_new
 
     async def failing(s, vote_id, member_id, *args, **kw):
         if member_id == bad:
             raise RuntimeError("boom")
         return await cast(s, vote_id, member_id, *args, **kw)
 
+    async def failing_together(s, vote, choices, **kw):
+        if bad in choices:
+            raise RuntimeError("boom")
+        return await record(s, vote, choices, **kw)
+
     monkeypatch.setattr(together, "cast_ballot", failing)
+    monkeypatch.setattr(together, "record_new", failing_together)
     batcher = together.BallotBatcher(sessionmaker)
     results = await asyncio.gather(*(batcher.cast(vote.id, m.id, AGREE) for m in c.full), return_exceptions=True)
     failed = [r for r in results if isinstance(r, Exception)]
@@ -100,3 +106,20 @@ async def test_cast_together_answers_after_the_commit(sessionmaker, session, c):
         assert await s.scalar(select(Ballot.position).where(Ballot.vote_id == vote.id, Ballot.member_id == member)) \
             == AGREE
     assert (await votes.cast_together(sessionmaker, vote.id + 1000, member, AGREE)).outcome is Cast.no_vote
+
+
+async def test_a_batch_keeps_every_guard_other_without_text_an_opinion_and_a_closed_vote(sessionmaker, session, c):
+    vote = await open_(session, c)
+    batcher = together.BallotBatcher(sessionmaker)
+    asked, opinion, plain = await asyncio.gather(
+        batcher.cast(vote.id, c.full[1].id, OTHER), batcher.cast(vote.id, c.full[2].id, OTHER, "Cần thêm số liệu"),
+        batcher.cast(vote.id, c.full[3].id, AGREE))
+    assert (asked.outcome, opinion.outcome, plain.outcome) == (Cast.text_needed, Cast.recorded, Cast.recorded)
+    async with sessionmaker() as s:
+        assert dict((await s.execute(select(Ballot.member_id, Ballot.text).where(Ballot.vote_id == vote.id))).all()) \
+            == {c.full[2].id: "Cần thêm số liệu", c.full[3].id: None}
+        await votes.close_vote(s, vote.id)
+        await s.commit()
+    late = await asyncio.gather(*(batcher.cast(vote.id, m.id, AGREE) for m in c.full[4:]))
+    assert {r.outcome for r in late} == {Cast.closed}
+    assert (await result_of(sessionmaker, vote.id)).cast == 2
