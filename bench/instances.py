@@ -11,14 +11,16 @@ Probe). Per phase:
   * fixed load  — an open loop offering --rate updates/s;
   * saturation  — a closed loop keeping --outstanding updates in flight, i.e. as fast as answered.
 
-Printed: throughput, latency percentiles, how many updates each instance handled (its /metrics),
-the CPU seconds each process used, and how busy the whole machine was. On a small machine the
+Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's
+flood limits), the best two-instance throughput over the best one-instance, how many updates each
+instance handled (its /metrics), the CPU seconds each process used, and how busy the whole machine was. On a small machine the
 emulator and load generator (this process) and PostgreSQL compete with the bots for the same
 cores, which caps what a second instance can add; "machine busy" also counts processes outside
 the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
-                              [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2] [--quick]
+                              [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
+                              [--limits] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -28,6 +30,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -52,6 +55,7 @@ base = sys.modules["bench_updates"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(base)
 
 SECRET = "bench-instances-secret-0123456789"
+SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -73,7 +77,8 @@ class Instance:
         self.log = tmp / f"bot-{n}.log"
         self.env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
                     "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
-                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
+                    "HANDBOOK_WEBHOOK_PORT": str(self.port)}
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -128,6 +133,7 @@ class Phase:
     handled: list[float] = field(default_factory=list)  # per instance
     cpu: dict[str, float] = field(default_factory=dict)  # process → CPU seconds used
     machine_busy: float = 0.0  # share of all the machine's CPU time that was busy (any process)
+    throttled: int = 0  # 429s the emulator answered (with --limits)
 
 
 async def admin(server_url: str, sql: str) -> None:
@@ -182,6 +188,7 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
     handled0 = [await i.handled() for i in instances]
     cpu0 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
     machine0 = machine_cpu()
+    throttled0 = emulator.throttled
     if kind == "fixed":
         result = await base.fixed_load(probe, users, args.rate, args.seconds)
     else:
@@ -191,7 +198,7 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
     handled1 = [await i.handled() for i in instances]
     busy = (machine1[0] - machine0[0]) / max(1.0, machine1[1] - machine0[1])
     return Phase(mode, kind, result, [b - a for a, b in zip(handled0, handled1, strict=True)],
-                 {k: cpu1[k] - cpu0[k] for k in cpu0}, busy)
+                 {k: cpu1[k] - cpu0[k] for k in cpu0}, busy, emulator.throttled - throttled0)
 
 
 def report(args, phases: list[Phase]) -> None:
@@ -203,18 +210,21 @@ def report(args, phases: list[Phase]) -> None:
                                        "(throughput: replies landed within the window / window)")):
         print()
         print(title)
-        print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}"
+        print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}{'429s':>6}"
               f"{'handled per instance':>22}{'machine busy':>14}   CPU s per process")
         for n, p in enumerate([p for p in phases if p.kind == kind]):
             r = p.result
             handled = " / ".join(f"{h:.0f}" for h in p.handled)
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items())
             print(f"  {n // 2 + 1:<7}{p.mode:<11}{r.throughput:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
-                  f"{r.lost:>6}{handled:>22}{p.machine_busy:>13.0%}   {cpu}")
+                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{p.machine_busy:>13.0%}   {cpu}")
         best = {m: max((p.result.throughput for p in phases if p.kind == kind and p.mode == m), default=0.0)
                 for m in ("one", "two")}
         if best["one"]:
             print(f"  best two / best one = {best['two'] / best['one']:.2f}")
+        throttled = {m: sum(p.throttled for p in phases if p.kind == kind and p.mode == m) for m in ("one", "two")}
+        print(f"  429s: one instance {throttled['one']}, two instances {throttled['two']}"
+              + ("" if args.limits else " (no flood limits: run with --limits)"))
 
 
 async def main(args) -> None:
@@ -252,6 +262,8 @@ async def main(args) -> None:
                 return None if names[user] in body else f"not a profile: {body[:80]!r}"
 
             await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
+            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot, 1/s per chat
+                emulator.configure(global_limit_per_s=30, per_chat_limit_per_s=1)
             phases = []
             for kind in ("fixed", "saturation"):
                 for _ in range(args.rounds):
@@ -282,6 +294,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=15.0, help="length of each phase (default 15)")
     p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
     p.add_argument("--rounds", type=int, default=2, help="one/two alternations per kind of phase (default 2)")
+    p.add_argument("--limits", action="store_true",
+                   help="the emulator answers 429 beyond Telegram's flood limits (30/s, 1/s per chat); counted")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
     args = p.parse_args(argv)
     if args.quick:

@@ -15,11 +15,11 @@ choice); the edit of the pressed message ("Đồng chí đã chọn: …") is co
 answered / (last answer − first tap).
 
 The same taps then go, in the same process, to a bare PTB bot — one CallbackQueryHandler that
-answers the query — long polling its own emulator with the same builder settings (defaults,
+answers the query and edits the pressed message ("Đã chọn: X"), the same Bot API work as ours — long polling its own emulator with the same builder settings (defaults,
 concurrent_updates, poll timeout). The script prints figures; it never asserts a speed, only
 that every ballot was counted exactly once.
 
-    python bench/votes.py [--members 1000] [--window 1] [--repeat 1] [--secret] [--fixed]
+    python bench/votes.py [--members 1000 | --delegates 300] [--window 1] [--repeat 1] [--secret] [--fixed]
                           [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The database: see --database-url (bench/common.py, bench_database).
@@ -98,6 +98,7 @@ class Result:
     edits: int = 0
     lost: int = 0
     counted: str = ""
+    transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
 
     @property
     def throughput(self) -> float:
@@ -255,8 +256,12 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
         for i, u in enumerate(users):
             position = 1 + (i + r) % 2  # a repeat taps the other option
             taps.append((u, ballots[u], f"{prefix}{position}"))
+    from models.votes import together
+
     probe = Probe(run.emulator)
+    before = sum(b.batches for b in together._BATCHERS.values())
     result = await tap_all(probe, taps, args.window * args.repeat, "ours")
+    result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before
     result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
     app = run.runtime.app
     shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
@@ -270,7 +275,10 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
 # -- the bare echo bot ---------------------------------------------------------------------------------
 async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.callback_query.answer(text=update.callback_query.data)
+        # The same Bot API work as ours: the toast, then the pressed message edited to say the choice.
+        query = update.callback_query
+        await query.answer(text=query.data)
+        await query.edit_message_text(f"Đã chọn: {query.data}")
 
     emulator = await start_echo_bot(stack, shape, CallbackQueryHandler(answer))
     users = [FIRST_USER + i for i in range(args.members)]
@@ -316,7 +324,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row("messages edited", lambda r: float(r.edits), False)
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
-    print(f"ballots: {ours.counted}")
+    print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
 
 
 async def main(args) -> None:
@@ -332,6 +340,8 @@ async def main(args) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--members", type=int, default=1000, help="full members of the cell, each tapping (default 1000)")
+    p.add_argument("--delegates", type=int, default=None,
+                   help="a congress: N delegates tapping within 1 s (--members N --window 1)")
     p.add_argument("--window", type=float, default=1.0, help="seconds over which each round of taps is offered")
     p.add_argument("--repeat", type=int, default=1, help="taps per member; a repeat taps the other option")
     p.add_argument("--secret", action="store_true", help="a secret ballot (no change possible)")
@@ -340,6 +350,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     common.add_database_url(p)
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
     args = p.parse_args(argv)
+    if args.delegates is not None:
+        args.members, args.window = args.delegates, 1.0
     if args.members < 1 or args.window <= 0 or args.repeat < 1:
         p.error("--members, --window and --repeat must be positive")
     return args

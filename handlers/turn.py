@@ -125,9 +125,7 @@ class Turn:
 
         Handlers commit nothing themselves; the few that must not hold the transaction across what
         follows ask for this: speaking a bulletin's preview takes seconds of TTS (no lock held
-        meanwhile), and a vote tap on SQLite ends its read before queueing for the one writer, then
-        commits inside that queue so the next writer never meets its lock. Nothing is sent to
-        Telegram before the turn's end either way."""
+        meanwhile). Nothing is sent to Telegram before the turn's end either way."""
         await self.session.commit()
 
     async def discard(self) -> None:

@@ -116,12 +116,6 @@ def is_lock_conflict(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
-def has_single_writer(session: AsyncSession) -> bool:
-    """The session's database lets one writer in at a time (SQLite): callers may queue their writes
-    themselves rather than meet the lock in SQLite's busy handler."""
-    return session.get_bind().dialect.name == "sqlite"
-
-
 @contextlib.asynccontextmanager
 async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work outside a conversation turn (a job, an after-commit follow-up, the dispatcher's

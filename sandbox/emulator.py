@@ -353,6 +353,7 @@ class Emulator:
         self.callback_data_sent: list[str] = []  # every inline button's data the bot sent or edited in, in order
         self.uploads = 0
         self.sends_by_file_id = 0
+        self.throttled = 0  # 429s answered (flood control)
         self.user_files = 0
         self.violations: list[dict] = []
         self.events: list[dict] = []
@@ -505,6 +506,7 @@ class Emulator:
         if retry is None and chat is not None:
             retry = self._flood(chat.sends, self.config.per_chat_limit_per_s, now)
         if retry is not None:
+            self.throttled += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
     def _record_send(self, chat_id: Any) -> None:
@@ -1406,7 +1408,7 @@ class Emulator:
 
     def stats(self) -> dict:
         return {"requests": dict(self.requests), "uploads": self.uploads, "sends_by_file_id": self.sends_by_file_id,
-                "user_files": self.user_files, "violations": len(self.violations),
+                "throttled": self.throttled, "user_files": self.user_files, "violations": len(self.violations),
                 "pending_updates": len(self.updates), "seq": self.seq}
 
     def configure(self, *, global_limit_per_s: float | None = ..., per_chat_limit_per_s: float | None = ...,

@@ -7,8 +7,6 @@ choice, and the pressed message is edited to say what was chosen. Nothing a butt
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from datetime import timedelta
@@ -19,7 +17,6 @@ from telegram.ext import ConversationHandler
 
 from models import audit, clock, votes
 from models.conversations import FORGET_AT
-from models.db import has_single_writer
 from models.permissions import may_manage_cell
 from models.votes import Cast, Vote
 
@@ -95,30 +92,6 @@ def _show_choice(turn: Turn, result: votes.CastResult, *, chat_id: int | None = 
     turn.later(edit)
 
 
-_WRITERS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-
-
-def _single_writer(turn: Turn) -> bool:
-    return has_single_writer(turn.session)
-
-
-@contextlib.asynccontextmanager
-async def _one_writer(turn: Turn):
-    """SQLite has one writer at a time: a flood of taps queues here, in order, instead of in
-    SQLite's busy handler, which sleeps and retries (and made taps wait seconds under load)."""
-    if not _single_writer(turn):
-        yield
-        return
-    loop = asyncio.get_running_loop()
-    lock = _WRITERS.get(loop)
-    if lock is None:
-        for stale in [k for k in _WRITERS if k.is_closed()]:
-            del _WRITERS[stale]
-        lock = _WRITERS[loop] = asyncio.Lock()
-    async with lock:
-        yield
-
-
 @handler
 async def tapped(turn: Turn):
     query = turn.update.callback_query
@@ -127,18 +100,8 @@ async def tapped(turn: Turn):
         await refuse(turn, "vote_tap")
         return ConversationHandler.END
     vote_id, position = ids
-    vote, single = None, _single_writer(turn)
-    if single:
-        # Read the vote before queueing for the write lock, in a transaction of its own (ended here):
-        # SQLite's one writer then holds the lock for the guarded INSERT alone.
-        vote = await votes.get_vote(turn.session, vote_id)
-        await turn.commit_early()
-    if single and vote is None:
-        result = votes.CastResult(Cast.no_vote)
-    else:
-        async with _one_writer(turn):
-            result = await votes.cast_ballot(turn.session, vote_id, turn.actor.member_id, position, vote=vote)
-            await turn.commit_early()  # inside the queue: the next writer goes in once this one has committed
+    # Written and committed with the taps that come at the same time (group commit), before the answer.
+    result = await votes.cast_together(turn.services.sessionmaker, vote_id, turn.actor.member_id, position)
     if result.outcome in votes.REFUSED:
         await _refused(turn, result, vote_id)
         return ConversationHandler.END
@@ -190,10 +153,8 @@ async def got_text(turn: Turn):
             turn.context.user_data[FORGET_AT] = forget_at
         turn.reply(turn.t("vote.ask_text", limit=votes.TEXT_MAX))
         return OTHER_TEXT
-    async with _one_writer(turn):
-        result = await votes.cast_ballot(turn.session, pending["vote"], turn.actor.member_id, pending["position"],
-                                         opinion)
-        await turn.commit_early()  # inside the queue: the next writer goes in once this one has committed
+    result = await votes.cast_together(turn.services.sessionmaker, pending["vote"], turn.actor.member_id,
+                                       pending["position"], opinion)
     if result.outcome in votes.REFUSED:
         if result.outcome is Cast.closed:
             await audit.record(turn.session, "vote_refused", actor_telegram_id=turn.user_id,

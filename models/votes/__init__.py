@@ -23,18 +23,21 @@ the voter's row. Every secret ballot rewrites the tally rows of every option of 
 those system columns say only "someone voted last", never what. No Telegram here.
 
 The parts: tables.py (the tables, their kinds and limits), rules.py (closing times, options, "more than
-half"), ballots.py (opening, casting), results.py (counting), closing.py (the clock's ticks), lists.py.
+half"), ballots.py (opening, casting), together.py (the ballots of taps that come together, written in one
+transaction), results.py (counting), closing.py (the clock's ticks), lists.py.
 `from models.votes import X` and `models.votes.X` reach every public name of them.
 """
 from __future__ import annotations
 
 # Each part lists what it exports in its own __all__; the package exports all of them.
-from . import ballots, closing, lists, results, rules, tables
+from . import ballots, closing, lists, results, rules, tables, together
 from .ballots import *  # noqa: F403
 from .closing import *  # noqa: F403
 from .lists import *  # noqa: F403
 from .results import *  # noqa: F403
 from .rules import *  # noqa: F403
 from .tables import *  # noqa: F403
+from .together import *  # noqa: F403
 
-__all__ = [*ballots.__all__, *closing.__all__, *lists.__all__, *results.__all__, *rules.__all__, *tables.__all__]
+__all__ = [*ballots.__all__, *closing.__all__, *lists.__all__, *results.__all__, *rules.__all__, *tables.__all__,
+           *together.__all__]

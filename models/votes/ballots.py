@@ -3,7 +3,7 @@ from __future__ import annotations
 
 __all__ = [
     "REFUSED", "Cast", "CastResult", "cast_ballot", "choice_of", "elector", "get_vote", "has_voted", "open_vote",
-    "set_status_message",
+    "record_new", "set_status_message",
 ]
 
 import enum
@@ -225,6 +225,7 @@ async def cast_ballot(
     *,
     now: datetime | None = None,
     vote: Vote | None = None,
+    held: bool = False,
 ) -> CastResult:
     """Record a member's choice, once; every refusal records nothing. The caller commits (and audits refusals).
 
@@ -234,13 +235,14 @@ async def cast_ballot(
     writer and have to start again). Only when nothing was written does it read to say why.
     `vote`: the vote as the caller read it just before, in a transaction of its own (on SQLite the
     write lock is then held for the write alone); the guards re-check in SQL what may have changed.
+    `held`: `vote` was read in this transaction, share-locked on PostgreSQL (together.py's batches).
     """
     now = now or clock.now()
     if member_id is None:
         return CastResult(Cast.not_elector, vote or await _load(session, vote_id))
     text = clean_text(text) or None
     postgres = dialect_name(session) == "postgresql"
-    if postgres:
+    if postgres and not (held and vote is not None):
         vote = await _load(session, vote_id, share=True)
     if postgres and vote is None:
         return CastResult(Cast.no_vote)
@@ -273,8 +275,33 @@ async def cast_ballot(
             await _add_to_tally(session, vote, option, text)
         return CastResult(Cast.recorded, vote, option, text)
     if text and option is not None and not option.asks_text:  # a text only goes with "Ý kiến khác"
-        return await cast_ballot(session, vote_id, member_id, position, None, now=now, vote=vote)
+        return await cast_ballot(session, vote_id, member_id, position, None, now=now, vote=vote, held=held)
     return await _why_not(session, vote, member_id, option, text, now)
+
+
+async def record_new(session: AsyncSession, vote: Vote, choices: dict[int, int], *,
+                     now: datetime | None = None) -> set[int]:
+    """The first ballots of many members of an open vote in one guarded statement (member id → position):
+    written only for members who may vote, have no ballot yet, and chose an option that asks no text, while
+    the vote is open. Returns the members whose ballot was written; the others are for cast_ballot to tell."""
+    if not choices or vote.is_secret:
+        return set()
+    now = now or clock.now()
+    position = case(choices, value=Elector.member_id)
+    values = (select(literal(vote.id), Elector.member_id, position, literal(None, String), literal(now, UTCDateTime()),
+                     literal(0))
+              .where(Elector.vote_id == vote.id, Elector.member_id.in_(choices), Elector.can_vote.is_(True),
+                     exists().where(VoteOption.vote_id == vote.id, VoteOption.position == position,
+                                    VoteOption.kind != OptionKind.other),
+                     exists().where(Vote.id == vote.id, Vote.closed_at.is_(None), Vote.closes_at > now,
+                                    Vote.ballot == BallotKind.open)))
+    written = await session.scalars(
+        upsert(session, Ballot.__table__)
+        .from_select(["vote_id", "member_id", "position", "text", "cast_at", "changes"], values)
+        .on_conflict_do_nothing(index_elements=["vote_id", "member_id"])
+        .returning(Ballot.__table__.c.member_id)
+    )
+    return set(written)
 
 
 async def _why_not(session: AsyncSession, vote: Vote, member_id: int, option: VoteOption | None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -18,7 +18,7 @@ from models.audit import AuditEntry
 from models.deliveries import Delivery, DeliveryState
 from models.members import Member
 from models.units import Unit
-from models.votes import Ballot, SecretTally, SecretVoter, Vote
+from models.votes import Ballot, Elector, SecretTally, SecretVoter, Vote
 
 from .outbox import settled
 
@@ -275,6 +275,45 @@ async def test_forged_taps_strangers_and_probationary_members_are_refused(driver
     # The real button still works afterwards.
     press = await driver.press_button(old.user_id, ballot, "Đồng ý")
     assert (await driver.callback_answer(press))["text"] == "✅ Đã ghi nhận: Đồng ý"
+
+
+async def test_a_congress_tapping_at_once_every_tap_answered_each_ballot_once(driver, personas, sandbox_run):
+    """Fifty taps at the same moment (a cell of 40-odd members, the elderly one tapping three times and the
+    probationary one refused): every tap is answered with the toast naming the choice, one ballot each."""
+    sec, old, young = personas["secretary"], personas["elderly_member"], personas["young_member"]
+    async with sandbox_run.sessionmaker() as s:
+        cell_id = await s.scalar(select(Unit.id).where(Unit.name == CELL))
+        s.add_all(Member(full_name=f"Nguyễn Văn Đại Biểu {i}", cell_id=cell_id, official_on=date(2000, 1, 1))
+                  for i in range(36))
+        await s.commit()
+    users = await link_cell(sandbox_run, driver)
+    await driver.exchange(sec.user_id, f"/vote {QUESTION}", count=2)
+    vote = await latest_vote(sandbox_run)
+    async with sandbox_run.sessionmaker() as s:
+        electors = set((await s.scalars(select(Elector.member_id).where(
+            Elector.vote_id == vote.id, Elector.can_vote.is_(True)))).all())
+    user_of = {**users, sec.member_id: sec.user_id, old.member_id: old.user_id}
+    voters = [user_of[m] for m in sorted(electors)]
+    ballots = {u: await ballot_of(driver, u, vote.id) for u in voters}
+    reading = await wait_for(driver, young.user_id, lambda m: QUESTION in plain(m), "copy to read")
+    taps = [(u, ballots[u]["message_id"], 1 + i % 2) for i, u in enumerate(voters)]
+    taps += [(old.user_id, ballots[old.user_id]["message_id"], 1)] * 2 + [(young.user_id, reading["message_id"], 1)]
+    assert len(taps) >= 40
+
+    presses = await asyncio.gather(*(driver.press(u, m, data=f"v:{vote.id}:{p}") for u, m, p in taps))
+    answers = [(await driver.callback_answer(p, timeout=30))["text"] for p in presses]
+    chosen = {1: "Đồng ý", 2: "Không đồng ý"}
+    for (_, _, position), answer in zip(taps, answers, strict=True):  # each names the option its tap chose
+        if position in chosen:
+            assert answer in (f"✅ Đã ghi nhận: {chosen[position]}", f"🔁 Đã đổi lựa chọn thành: {chosen[position]}",
+                              f"Đồng chí đã chọn: {chosen[position]}") or "Điều 3" in answer, answer
+    assert sum(a.startswith("✅ Đã ghi nhận") for a in answers) == len(voters)
+    assert "Điều 3" in answers[-1]
+    async with sandbox_run.sessionmaker() as s:
+        held = dict((await s.execute(select(Ballot.member_id, Ballot.position).where(Ballot.vote_id == vote.id))).all())
+    assert set(held) == electors
+    member_of = {u: m for m, u in user_of.items()}
+    assert all(held[member_of[u]] == p for u, _, p in taps[: len(voters)] if u != old.user_id)
 
 
 async def test_votes_list_and_the_big_button(driver, personas, sandbox_run):

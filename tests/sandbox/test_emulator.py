@@ -253,6 +253,7 @@ async def test_flood_control_answers_429_with_retry_after(emulator, sandbox_url,
     assert body == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                     "parameters": {"retry_after": 1}}
     assert len(await driver.bot_messages(UID)) == 1  # refused sends leave no message
+    assert (await driver.stats())["throttled"] == 2  # the 429s answered, counted (bench/instances.py)
 
 
 async def test_latency_and_fault_injection(bot, driver, user):
@@ -545,7 +546,7 @@ async def test_event_stream_and_reset(emulator, sandbox_url, bot, driver, user):
     assert lines[1] == "event: message_new" and json.loads(lines[2][len("data: "):])["message"]["text"] == "qua luồng"
     [update] = await bot.get_updates()
     await driver.reset()
-    assert await driver.stats() == {"requests": {}, "uploads": 0, "sends_by_file_id": 0, "user_files": 0,
+    assert await driver.stats() == {"requests": {}, "uploads": 0, "sends_by_file_id": 0, "throttled": 0, "user_files": 0,
                                     "violations": 0, "pending_updates": 0, "seq": emulator.seq}
     await driver.create_user("Lan", id=UID)
     await driver.send(UID, "sau reset")
