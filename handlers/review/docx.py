@@ -5,11 +5,13 @@ cell's list of levels and its collective report Mẫu 01. Pure functions: data i
 the event loop); every text the members typed goes in as written (a Word run is never markup)."""
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from typing import Any
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.text.paragraph import Paragraph
 
 from models import clock
 from models.dates import VIETNAM
@@ -18,7 +20,7 @@ from models.text import fold
 
 from ..feedback.views import minutes_seconds
 from ..i18n import t
-from ..meetings.minutes_docx import TITLE_PT, _font, _labelled, _para, docx_bytes, header, new_document
+from ..meetings.minutes_docx import TITLE_PT, _labelled, _para, _run, docx_bytes, header, new_document, table_style
 from .views import counts_line, level_name
 
 CENTER = WD_ALIGN_PARAGRAPH.CENTER
@@ -63,13 +65,18 @@ def _lines(doc: Any, text: str | None, lang: str) -> None:
 
 def _table(doc: Any, head: list[str], rows: list[list[str]], *, bold_last: bool = False) -> None:
     table = doc.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
-        cell.paragraphs[0].alignment = CENTER
-        _font(cell.paragraphs[0].add_run(text), 12, bold=True)
+    table_style(doc, table, "Table Grid")
+    tbl = table._tbl
+    [first] = tbl.tr_lst
+    blank = copy.deepcopy(first)  # the row python-docx's add_row would add: each cell its width, one paragraph
+    for tc, text in zip(first.tc_lst, head, strict=True):
+        Paragraph(tc.p_lst[0], None).alignment = CENTER
+        _run(tc.p_lst[0], text, 12, bold=True)
     for n, values in enumerate(rows, 1):
-        for cell, text in zip(table.add_row().cells, values, strict=True):
-            _font(cell.paragraphs[0].add_run(text), 12, bold=bold_last and n == len(rows))
+        tr = copy.deepcopy(blank)
+        tbl.append(tr)
+        for tc, text in zip(tr.tc_lst, values, strict=True):
+            _run(tc.p_lst[0], text, 12, bold=bold_last and n == len(rows))
     _para(doc, space_after=6)
 
 
@@ -77,7 +84,7 @@ def _signature(doc: Any, title: str, hint: str, name: str = "") -> None:
     signs = doc.add_table(rows=1, cols=2)
     cell = signs.rows[0].cells[1]
     cell.paragraphs[0].alignment = CENTER
-    _font(cell.paragraphs[0].add_run(title), bold=True)
+    _run(cell.paragraphs[0], title, bold=True)
     _para(cell, hint, align=CENTER, italic=True, space_after=48)
     _para(cell, name, align=CENTER, bold=True, space_after=0)
 
