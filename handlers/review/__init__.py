@@ -22,7 +22,7 @@ from ..keyboards import MENU_TEXT
 from ..steps import TYPED, add_buttons, conversation
 from ..turn import Turn, member_handler, services_of
 from . import buttons as btn
-from .render import render_open, render_reminder, render_result
+from .render import render_open, render_reminder, render_result, render_votes
 
 _TZ: list[tzinfo] = [VIETNAM]  # the bot's time zone, bound when the bot is built
 
@@ -98,7 +98,7 @@ FEATURE = Feature(
     register=register,
     commands=(Command("review", 175, officer=True),),
     renderers=lambda services: {review.OPEN_DELIVERY: render_open, review.REMINDER_DELIVERY: render_reminder,
-                                review.RESULT_DELIVERY: render_result},
+                                review.RESULT_DELIVERY: render_result, review.VOTES_DELIVERY: render_votes},
     ticks=(daily_tick, review.settle_due),
     panel=(PanelItem("panel.review_open", 58, btn.OPEN.data, panels=frozenset({"party"})),
            PanelItem("panel.review_decide", 59, btn.DECIDE.data, count=review.proposals_waiting,
