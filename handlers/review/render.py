@@ -64,5 +64,5 @@ async def render_votes(session: AsyncSession, vote_id: int, lang: str, tz: tzinf
     lines = [t(lang, "review.batch.head", year=found.year, cell=esc(found.cell_name), count=len(found.lines))]
     for n, (name, level, counts) in enumerate(found.lines, 1):
         said = t(lang, f"review.level.{level.value}") if level else t(lang, "review.batch.no_majority")
-        lines.append(t(lang, "review.batch.line", n=n, name=esc(name), level=said, counts=counts_line(lang, counts)))
+        lines.append(f"{n}. {esc(name)}: <b>{said}</b> {counts_line(lang, counts)}")
     return [("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message("\n".join(lines))]
