@@ -53,5 +53,6 @@ CLOSE_ANYWAY = Codec("rdy", Id())  # confirmed: members without a proposal stay 
 # The documents, sent as files.
 FORM_DOC = Codec("rwf", Id())  # 📄 the member's self-review form (.docx): the entry
 LIST_DOC = Codec("rwl", Id(), Id())  # 📄 the cell's list of levels (.docx, .xlsx): the round and the cell
+FORMS_DOC = Codec("rwz", Id(), Id())  # 📦 every sent self-review form of the cell in one .zip: the round and the cell
 REPORT_DOC = Codec("rwm", Id(), Id())  # 📄 the cell's collective report Mẫu 01 (.docx)
 SUMMARY_DOC = Codec("rws", Id())  # 📊 the committee's summary by cell (.xlsx and a chart): the round

@@ -6,7 +6,9 @@ the event loop); every text the members typed goes in as written (a Word run is 
 from __future__ import annotations
 
 import copy
+import io
 import re
+import zipfile
 from datetime import date
 from typing import Any
 
@@ -33,6 +35,26 @@ def slug(text: str) -> str:
 
 def form_name(d: FormDoc) -> str:
     return f"tu-kiem-diem-{d.sheet.round.year}-{slug(d.sheet.full_name)}.docx"
+
+
+def forms_name(forms: list[FormDoc]) -> str:
+    s = forms[0].sheet
+    return f"tu-kiem-diem-{s.round.year}-{slug(s.cell_name)}.zip"
+
+
+def forms_zip(forms: list[FormDoc], lang: str) -> bytes:
+    """📦 The cell's forms in one .zip, each under its own name (namesakes numbered); stored, not compressed
+    again (a .docx is a zip already)."""
+    buffer, taken = io.BytesIO(), set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as package:
+        for d in forms:
+            name, n = form_name(d), 1
+            while name in taken:
+                n += 1
+                name = form_name(d).removesuffix(".docx") + f"-{n}.docx"
+            taken.add(name)
+            package.writestr(name, form_docx(d, lang))
+    return buffer.getvalue()
 
 
 def list_name(d: CellDoc, ext: str) -> str:

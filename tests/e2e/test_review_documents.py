@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import zipfile
 
 from docx import Document
 from openpyxl import load_workbook
@@ -68,6 +69,8 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     assert said and "tệp" not in said, said
     said = await _answer(driver, young.user_id, own["message_id"], f"rwl:{mine.round_id}:{mine.cell_id}")
     assert said and "tệp" not in said, said
+    said = await _answer(driver, young.user_id, own["message_id"], f"rwz:{mine.round_id}:{mine.cell_id}")
+    assert said and "tệp" not in said, said
     assert not [m for m in await driver.bot_messages(young.user_id) if m.get("document")]
 
     # The secretary: the cell's page — the member's form, the list (.docx, .xlsx) and Mẫu 01.
@@ -90,6 +93,13 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     report = await _said_file(driver, secretary.user_id, "mau-01-", start)
     text = docx_text(await driver.download(report["document"]))
     assert "Mẫu 01" in text and "Tôn Nữ Thị Lài" in text, text
+    # 📦 Every sent form of the cell in one .zip (only Bảy's is sent here).
+    await driver.press_button(secretary.user_id, page, "Tải tất cả bản tự kiểm điểm của chi bộ")
+    bundle = await _said_file(driver, secretary.user_id, ".zip", start)
+    assert "Các bản tự kiểm điểm năm" in plain(bundle) and "(1 đồng chí)" in plain(bundle), plain(bundle)
+    with zipfile.ZipFile(io.BytesIO(await driver.download(bundle["document"]))) as package:
+        [name] = package.namelist()
+        assert name.startswith("tu-kiem-diem-") and old.name in docx_text(package.read(name)), name
 
     # The ward officer: the round's progress in /report and on the round's page, the summary by cell and its chart.
     start = driver.cursor(officer.user_id)
