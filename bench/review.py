@@ -110,11 +110,12 @@ BATCH = 5000
 
 
 def schema_digest() -> str:
-    """The tables and columns the models declare: a cached file built by another schema is not reused."""
+    """The tables, columns and indexes the models declare: a cached file built by another schema is not reused."""
     import models
 
     base = models.load_all()
     shape = sorted((t.name, c.name, str(c.type)) for t in base.metadata.tables.values() for c in t.columns)
+    shape += sorted((t.name, i.name or "", "index") for t in base.metadata.tables.values() for i in t.indexes)
     return hashlib.sha256(repr(shape).encode()).hexdigest()[:10]
 
 
