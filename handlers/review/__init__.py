@@ -83,7 +83,8 @@ def register(app: Application) -> None:
     add_buttons(app, [(sheet.hear_pressed, btn.HEAR.pattern), (sheet.voice_pressed, btn.VOICE.pattern), (appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
                       (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
-                      (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),
+                      (decide.round_pressed, btn.ROUND.pattern),
+                      (decide.round_page_pressed, btn.ROUND_PAGE.pattern), (decide.cell_pressed, btn.CELL.pattern),
                       (decide.approve_pressed, btn.APPROVE.pattern), (decide.change_pressed, btn.CHANGE.pattern),
                       (decide.close_pressed, btn.CLOSE.pattern), (decide.close_anyway_pressed, btn.CLOSE_ANYWAY.pattern),
                       *documents.HANDLERS])

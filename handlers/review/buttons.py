@@ -43,6 +43,7 @@ PICK = Codec("rvh", Id(), LEVEL)  # the secretary's level after a vote without a
 # The committee's decision.
 DECIDE = Codec("rdl")  # 🏛 Quyết định xếp loại on the committee's panel
 ROUND = Codec("rdr", Id())  # a round's cells
+ROUND_PAGE = Codec("rdp", Id(), Id())  # another page of a round's cells, in place: the round, the page
 CELL = Codec("rdc", Id(), Id())  # the round and the cell: its proposals
 APPROVE = Codec("rda", Id(), Id())  # ✅ Duyệt tất cả đề nghị của chi bộ
 CHANGE = Codec("rdm", Id())  # ✏️ a member's level: the four levels
