@@ -39,8 +39,17 @@ HEADER_PT = 13
 
 _FONT_ATTRS = tuple(qn(a) for a in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"))
 _OFF, _VAL = {qn("w:val"): "0"}, qn("w:val")
-_RPR: dict[tuple[float, bool, bool, bool], Any] = {}
-_PPR: dict[tuple[Any, float, bool], Any] = {}
+
+
+class _Protos(threading.local):
+    """The properties built once, per thread (drawings run in worker threads; a tree is never shared by two)."""
+
+    def __init__(self) -> None:
+        self.rpr: dict[tuple[float, bool, bool, bool], Any] = {}
+        self.ppr: dict[tuple[Any, float, bool], Any] = {}
+
+
+_PROTOS = _Protos()
 
 
 def _rpr(size: float, bold: bool, italic: bool, underline: bool) -> Any:
@@ -48,7 +57,7 @@ def _rpr(size: float, bold: bool, italic: bool, underline: bool) -> Any:
     underline always said (on or off) — built once per combination and copied: the XML python-docx's setters
     write, without their search of the schema's order on every run."""
     key = (size, bold, italic, underline)
-    if (proto := _RPR.get(key)) is None:
+    if (proto := _PROTOS.rpr.get(key)) is None:
         proto = OxmlElement("w:rPr")
         fonts = OxmlElement("w:rFonts")
         for attr in _FONT_ATTRS:
@@ -58,7 +67,7 @@ def _rpr(size: float, bold: bool, italic: bool, underline: bool) -> Any:
         proto.append(OxmlElement("w:i", None if italic else _OFF))
         proto.append(OxmlElement("w:sz", {_VAL: str(int(Pt(size).pt * 2))}))
         proto.append(OxmlElement("w:u", {_VAL: "single" if underline else "none"}))
-        _RPR[key] = proto
+        _PROTOS.rpr[key] = proto
     return copy.deepcopy(proto)
 
 
@@ -102,14 +111,14 @@ def _font(run, size: float = BODY_PT, *, bold: bool = False, italic: bool = Fals
 def _ppr(align, space_after: float, indent: bool) -> Any:
     """A paragraph's properties (spacing, first-line indent, alignment), built once per combination."""
     key = (align, space_after, indent)
-    if (proto := _PPR.get(key)) is None:
+    if (proto := _PROTOS.ppr.get(key)) is None:
         p = OxmlElement("w:p")
         fmt = p.get_or_add_pPr()
         fmt.spacing_after, fmt.spacing_before = Pt(space_after), Pt(0)
         if indent:
             fmt.first_line_indent = Cm(1)
         fmt.jc_val = align
-        proto = _PPR[key] = fmt
+        proto = _PROTOS.ppr[key] = fmt
     return copy.deepcopy(proto)
 
 

@@ -153,3 +153,21 @@ def test_the_summary_chart_of_a_city_is_pages_a_phone_can_read(drawn):  # noqa: 
         width, height = Image.open(io.BytesIO(png)).size
         assert width == WIDTH_PX and height <= MAX_HEIGHT_PX, (width, height)
     assert_literal(drawn, ["Hoàn thành", "12/20"])
+
+
+async def test_documents_drawn_one_after_another_each_hold_their_own_only(session, decided):
+    """The page is prepared once and copied (handlers/meetings/minutes_docx.py): a form drawn after another, in
+    this thread or another, holds its member only, and a new page is blank."""
+    import asyncio
+
+    from handlers.meetings.minutes_docx import docx_bytes, new_document
+
+    w, rnd = decided["w"], decided["round"]
+    forms = await documents.cell_forms(session, await _actor(session, decided, "secretary"), rnd.id, w.cell1.id)
+    assert len(forms) >= 2
+    drawn = [form_docx(f, "vi") for f in forms] + await asyncio.gather(
+        *(asyncio.to_thread(form_docx, f, "vi") for f in forms))
+    for f, data in zip(forms * 2, drawn, strict=True):
+        text = docx_text(data)
+        assert [g.sheet.full_name for g in forms if g.sheet.full_name in text] == [f.sheet.full_name], text
+    assert docx_text(docx_bytes(new_document())) == ""
