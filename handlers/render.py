@@ -110,12 +110,14 @@ async def picture(renderer: str, draw: Callable[..., T], *args: Any, **kwargs: A
 
 
 async def send_pictures(bot: Any, chat_id: int, pages: Sequence[bytes] | None, stem: str, caption: str | None) -> None:
-    """A chart's pages (handlers.charts): one photo, or an album with the caption on its first; none, nothing."""
+    """A chart's pages (handlers.charts): one photo, or an album with the caption on its first; none, nothing.
+    An album's files go as attachments (attach://…): an InputFile made without `attach` would be sent as the
+    `media` field itself, which Telegram (and the emulator) refuse."""
     if not pages:
         return
     if len(pages) == 1:
         await bot.send_photo(chat_id, InputFile(pages[0], filename=f"{stem}.png"), caption=caption)
         return
     await bot.send_media_group(chat_id, [
-        InputMediaPhoto(InputFile(png, filename=f"{stem}-{i}.png"), caption=caption if i == 1 else None)
+        InputMediaPhoto(InputFile(png, filename=f"{stem}-{i}.png", attach=True), caption=caption if i == 1 else None)
         for i, png in enumerate(pages, 1)])

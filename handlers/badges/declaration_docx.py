@@ -4,7 +4,6 @@ STT, họ và tên, năm sinh, ngày vào Đảng, ngày chính thức, tuổi �
 grouped by milestone. Pure function: lines in, .docx bytes out; run it off the event loop."""
 from __future__ import annotations
 
-import io
 from datetime import date
 from itertools import groupby
 
@@ -14,7 +13,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from models.badge_awards import DeclarationLine
 
 from ..i18n import t
-from ..meetings.minutes_docx import BODY_PT, HEADER_PT, TITLE_PT, _font, _para, new_document
+from ..meetings.minutes_docx import BODY_PT, HEADER_PT, TITLE_PT, _font, _para, docx_bytes, new_document
 
 TABLE_PT = 12
 COLUMNS = ("no", "name", "born", "joined", "official", "age", "badge", "note")
@@ -86,6 +85,4 @@ def render_docx(lines: list[DeclarationLine], lang: str, unit_name: str, award_d
     _font(cell.paragraphs[0].add_run(t(lang, "badge.doc.sign")), bold=True)
     _para(cell, t(lang, "minutes.doc.sign.hint"), align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=48)
 
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return docx_bytes(doc)

@@ -7,14 +7,21 @@ record). Pure function: facts in, .docx bytes out; run it off the event loop.
 """
 from __future__ import annotations
 
+import copy
 import io
+import threading
+import zipfile
 from datetime import date, tzinfo
 from typing import Any
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
@@ -30,32 +37,104 @@ TITLE_PT = 15
 HEADER_PT = 13
 
 
+_FONT_ATTRS = tuple(qn(a) for a in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"))
+_OFF, _VAL = {qn("w:val"): "0"}, qn("w:val")
+
+
+class _Protos(threading.local):
+    """The properties built once, per thread (drawings run in worker threads; a tree is never shared by two)."""
+
+    def __init__(self) -> None:
+        self.rpr: dict[tuple[float, bool, bool, bool], Any] = {}
+        self.ppr: dict[tuple[Any, float, bool], Any] = {}
+
+
+_PROTOS = _Protos()
+
+
+def _rpr(size: float, bold: bool, italic: bool, underline: bool) -> Any:
+    """The run properties every run of ours carries — Times New Roman in every script, the size, bold, italic,
+    underline always said (on or off) — built once per combination and copied: the XML python-docx's setters
+    write, without their search of the schema's order on every run."""
+    key = (size, bold, italic, underline)
+    if (proto := _PROTOS.rpr.get(key)) is None:
+        proto = OxmlElement("w:rPr")
+        fonts = OxmlElement("w:rFonts")
+        for attr in _FONT_ATTRS:
+            fonts.set(attr, FONT)
+        proto.append(fonts)
+        proto.append(OxmlElement("w:b", None if bold else _OFF))
+        proto.append(OxmlElement("w:i", None if italic else _OFF))
+        proto.append(OxmlElement("w:sz", {_VAL: str(int(Pt(size).pt * 2))}))
+        proto.append(OxmlElement("w:u", {_VAL: "single" if underline else "none"}))
+        _PROTOS.rpr[key] = proto
+    return copy.deepcopy(proto)
+
+
+_PRESERVE = qn("xml:space")
+_TABLE_STYLES: dict[str, str | None] = {}
+
+
+def _run(p, text: str, size: float = BODY_PT, *, bold: bool = False, italic: bool = False,
+         underline: bool = False) -> Any:
+    """A run of text at the end of paragraph `p` (a Paragraph or its w:p), in our font: the XML python-docx's
+    add_run and _font write, built directly (a tab or a line break inside goes through python-docx's own)."""
+    p = getattr(p, "_p", p)
+    r = OxmlElement("w:r")
+    r.append(_rpr(size, bold, italic, underline))
+    if "\t" in text or "\n" in text or "\r" in text:
+        r.text = text
+    elif text:
+        t_ = OxmlElement("w:t")
+        t_.text = text
+        if len(text.strip()) < len(text):
+            t_.set(_PRESERVE, "preserve")
+        r.append(t_)
+    p.append(r)
+    return r
+
+
+def table_style(doc: Any, table: Any, name: str) -> None:
+    """`table.style = name`, the style's id looked up once (every document shares the template's styles)."""
+    if name not in _TABLE_STYLES:
+        _TABLE_STYLES[name] = doc.part.get_style_id(name, WD_STYLE_TYPE.TABLE)
+    table._tbl.tblStyle_val = _TABLE_STYLES[name]
+
+
 def _font(run, size: float = BODY_PT, *, bold: bool = False, italic: bool = False, underline: bool = False) -> None:
-    run.font.name = FONT
-    run.font.size = Pt(size)
-    run.bold, run.italic, run.underline = bold, italic, underline
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
+    r = run._element
+    if (old := r.rPr) is not None:
+        r.remove(old)
+    r.insert(0, _rpr(size, bold, italic, underline))
+
+
+def _ppr(align, space_after: float, indent: bool) -> Any:
+    """A paragraph's properties (spacing, first-line indent, alignment), built once per combination."""
+    key = (align, space_after, indent)
+    if (proto := _PROTOS.ppr.get(key)) is None:
+        p = OxmlElement("w:p")
+        fmt = p.get_or_add_pPr()
+        fmt.spacing_after, fmt.spacing_before = Pt(space_after), Pt(0)
+        if indent:
+            fmt.first_line_indent = Cm(1)
+        fmt.jc_val = align
+        proto = _PROTOS.ppr[key] = fmt
+    return copy.deepcopy(proto)
 
 
 def _para(container, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, size: float = BODY_PT, bold: bool = False,
           italic: bool = False, underline: bool = False, space_after: float = 3, indent: bool = False):
     p = container.add_paragraph()
-    p.alignment = align
-    p.paragraph_format.space_after = Pt(space_after)
-    p.paragraph_format.space_before = Pt(0)
-    if indent:
-        p.paragraph_format.first_line_indent = Cm(1)
+    p._p.insert(0, _ppr(align, space_after, indent))
     if text:
-        _font(p.add_run(text), size, bold=bold, italic=italic, underline=underline)
+        _run(p, text, size, bold=bold, italic=italic, underline=underline)
     return p
 
 
 def _labelled(doc, label: str, value: str) -> None:
     p = _para(doc, indent=True)
-    _font(p.add_run(label), bold=True)
-    _font(p.add_run(" " + value))
+    _run(p, label, bold=True)
+    _run(p, " " + value)
 
 
 STANDARD_OPTIONS = ("agree", "disagree", "other")
@@ -99,8 +178,49 @@ def docx_name(m: Minutes, tz: tzinfo | None) -> str:
     return f"bien-ban-{_local(m.starts_at, tz).strftime('%Y-%m-%d')}-{m.meeting_id}.docx"
 
 
-def new_document(*, landscape: bool = False) -> Any:
-    """An A4 page with the margins of party documents, Times New Roman 14 pt (landscape for a wide table)."""
+class _Template(threading.local):
+    """The blank page of each orientation, prepared once per thread: its document element, kept pristine and
+    copied for each new document, and the package's other parts as a zip written once (compressed once)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[bool, tuple[Any, Any, bytes]] = {}
+
+    def page(self, landscape: bool) -> tuple[Any, Any, bytes]:
+        if (made := self.pages.get(landscape)) is None:
+            doc = _prepared(landscape)
+            buffer = io.BytesIO()
+            doc.save(buffer)
+            rest = io.BytesIO()
+            with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as full, \
+                    zipfile.ZipFile(rest, "w", zipfile.ZIP_DEFLATED) as out:
+                for info in full.infolist():
+                    if info.filename != DOCUMENT_PART:
+                        out.writestr(info, full.read(info))
+            made = self.pages[landscape] = (doc.element, doc.part, rest.getvalue())
+        return made
+
+
+DOCUMENT_PART = "word/document.xml"
+_TEMPLATES = _Template()
+
+
+class _Page(DocxDocument):
+    """A document drawn on a copy of the prepared page: the template's parts (styles, settings, theme) shared,
+    read only; docx_bytes writes its body beside the template's other parts, reused byte for byte."""
+
+    rest: bytes
+
+    def save(self, path_or_stream: Any) -> None:
+        """Its own body saved (python-docx's save would write the shared template's)."""
+        data = docx_bytes(self)
+        if hasattr(path_or_stream, "write"):
+            path_or_stream.write(data)
+        else:
+            with open(path_or_stream, "wb") as out:
+                out.write(data)
+
+
+def _prepared(landscape: bool) -> Any:
     doc = Document()
     for section in doc.sections:
         if landscape:
@@ -114,6 +234,14 @@ def new_document(*, landscape: bool = False) -> Any:
     return doc
 
 
+def new_document(*, landscape: bool = False) -> Any:
+    """An A4 page with the margins of party documents, Times New Roman 14 pt (landscape for a wide table)."""
+    element, part, rest = _TEMPLATES.page(landscape)
+    doc = _Page(copy.deepcopy(element), part)
+    doc.rest = rest
+    return doc
+
+
 def header(doc: Any, lang: str, parent_name: str | None, unit_name: str, day: date) -> None:
     """Who issues it (the committee above, the unit) on the left; "ĐẢNG CỘNG SẢN VIỆT NAM" and the date right."""
     table = doc.add_table(rows=1, cols=2)
@@ -123,20 +251,25 @@ def header(doc: Any, lang: str, parent_name: str | None, unit_name: str, day: da
     left.width, right.width = Cm(7.5), Cm(9)
     left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     if parent_name:
-        _font(left.paragraphs[0].add_run(parent_name.upper()), HEADER_PT)
+        _run(left.paragraphs[0], parent_name.upper(), HEADER_PT)
         _para(left, unit_name.upper(), align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, bold=True, space_after=0)
     else:
-        _font(left.paragraphs[0].add_run(unit_name.upper()), HEADER_PT, bold=True)
+        _run(left.paragraphs[0], unit_name.upper(), HEADER_PT, bold=True)
     _para(left, "*", align=WD_ALIGN_PARAGRAPH.CENTER, size=HEADER_PT, space_after=0)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(right.paragraphs[0].add_run(t(lang, "minutes.doc.party")), BODY_PT, bold=True, underline=True)
+    _run(right.paragraphs[0], t(lang, "minutes.doc.party"), BODY_PT, bold=True, underline=True)
     _para(right, t(lang, "minutes.doc.dated", day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year),
           align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=0)
 
 
 def docx_bytes(doc: Any) -> bytes:
     buffer = io.BytesIO()
-    doc.save(buffer)
+    if isinstance(doc, _Page):
+        buffer.write(doc.rest)
+        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as package:
+            package.writestr(DOCUMENT_PART, serialize_part_xml(doc.element))
+    else:
+        doc.save(buffer)
     return buffer.getvalue()
 
 
@@ -209,7 +342,7 @@ def render_docx(m: Minutes, lang: str, tz: tzinfo | None) -> bytes:
     for cell, title, name in zip(signs.rows[0].cells, (t(lang, "minutes.doc.sign.recorder"),
                                                       t(lang, "minutes.doc.sign.chair")), (m.recorder, m.chair), strict=False):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(cell.paragraphs[0].add_run(title), bold=True)
+        _run(cell.paragraphs[0], title, bold=True)
         _para(cell, t(lang, "minutes.doc.sign.hint"), align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, space_after=48)
         _para(cell, name or "", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, space_after=0)
 

@@ -22,7 +22,7 @@ from ..keyboards import MENU_TEXT
 from ..steps import TYPED, add_buttons, conversation
 from ..turn import Turn, member_handler, services_of
 from . import buttons as btn
-from .render import render_open, render_reminder, render_result
+from .render import render_open, render_reminder, render_result, render_votes
 
 _TZ: list[tzinfo] = [VIETNAM]  # the bot's time zone, bound when the bot is built
 
@@ -83,7 +83,8 @@ def register(app: Application) -> None:
     add_buttons(app, [(sheet.hear_pressed, btn.HEAR.pattern), (sheet.voice_pressed, btn.VOICE.pattern), (appraise.appraise_pressed, btn.APPRAISE.pattern), (appraise.member_pressed, btn.MEMBER.pattern),
                       (appraise.vote_one_pressed, btn.VOTE_ONE.pattern), (appraise.vote_all_pressed, btn.VOTE_ALL.pattern),
                       (appraise.end_votes_pressed, btn.END_VOTES.pattern), (decide.decide_pressed, btn.DECIDE.pattern),
-                      (decide.round_pressed, btn.ROUND.pattern), (decide.cell_pressed, btn.CELL.pattern),
+                      (decide.round_pressed, btn.ROUND.pattern),
+                      (decide.round_page_pressed, btn.ROUND_PAGE.pattern), (decide.cell_pressed, btn.CELL.pattern),
                       (decide.approve_pressed, btn.APPROVE.pattern), (decide.change_pressed, btn.CHANGE.pattern),
                       (decide.close_pressed, btn.CLOSE.pattern), (decide.close_anyway_pressed, btn.CLOSE_ANYWAY.pattern),
                       *documents.HANDLERS])
@@ -98,7 +99,7 @@ FEATURE = Feature(
     register=register,
     commands=(Command("review", 175, officer=True),),
     renderers=lambda services: {review.OPEN_DELIVERY: render_open, review.REMINDER_DELIVERY: render_reminder,
-                                review.RESULT_DELIVERY: render_result},
+                                review.RESULT_DELIVERY: render_result, review.VOTES_DELIVERY: render_votes},
     ticks=(daily_tick, review.settle_due),
     panel=(PanelItem("panel.review_open", 58, btn.OPEN.data, panels=frozenset({"party"})),
            PanelItem("panel.review_decide", 59, btn.DECIDE.data, count=review.proposals_waiting,

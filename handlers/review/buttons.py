@@ -43,6 +43,7 @@ PICK = Codec("rvh", Id(), LEVEL)  # the secretary's level after a vote without a
 # The committee's decision.
 DECIDE = Codec("rdl")  # 🏛 Quyết định xếp loại on the committee's panel
 ROUND = Codec("rdr", Id())  # a round's cells
+ROUND_PAGE = Codec("rdp", Id(), Id())  # another page of a round's cells, in place: the round, the page
 CELL = Codec("rdc", Id(), Id())  # the round and the cell: its proposals
 APPROVE = Codec("rda", Id(), Id())  # ✅ Duyệt tất cả đề nghị của chi bộ
 CHANGE = Codec("rdm", Id())  # ✏️ a member's level: the four levels
@@ -53,5 +54,6 @@ CLOSE_ANYWAY = Codec("rdy", Id())  # confirmed: members without a proposal stay 
 # The documents, sent as files.
 FORM_DOC = Codec("rwf", Id())  # 📄 the member's self-review form (.docx): the entry
 LIST_DOC = Codec("rwl", Id(), Id())  # 📄 the cell's list of levels (.docx, .xlsx): the round and the cell
+FORMS_DOC = Codec("rwz", Id(), Id())  # 📦 every sent self-review form of the cell in one .zip: the round and the cell
 REPORT_DOC = Codec("rwm", Id(), Id())  # 📄 the cell's collective report Mẫu 01 (.docx)
 SUMMARY_DOC = Codec("rws", Id())  # 📊 the committee's summary by cell (.xlsx and a chart): the round

@@ -12,7 +12,8 @@ from models import review
 from models.review import ReviewError, Sheet, documents
 
 from ..i18n import t
-from ..steps import parse_or_refuse, shown_if
+from ..keyboards import list_markup
+from ..steps import page_of, paged, parse_or_refuse, show_page, shown_if
 from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 from .documents import summary_button
@@ -20,6 +21,7 @@ from .sheet import attempt, refused
 from .views import acting, level_name, level_rows, member_lines, opens
 
 MOST_BUTTONS = 30
+CELLS_PER_PAGE = 15  # a cell takes two lines and a button
 MOST_NAMES = 40
 
 
@@ -35,14 +37,16 @@ async def show_rounds(turn: Turn) -> None:
         turn.reply(turn.t("review.decide_rounds"), InlineKeyboardMarkup(rows[:MOST_BUTTONS]))
 
 
-async def show_round(turn: Turn, round_id: int, *, edit: bool) -> None:
+async def show_round(turn: Turn, round_id: int, page: int = 0, *, edit: bool) -> None:
+    """The round's cells a page of CELLS_PER_PAGE at a time (a city's round has thousands), the totals on each."""
     view = await attempt(turn, review.round_view(turn.session, turn.actor, round_id), "review_round")
     if view is None:
         return
     lines = [turn.t("review.decide_head", unit=esc(view.unit_name), year=view.round.year), ""]
     summary = await documents.summary(turn.session, turn.actor, round_id)
     progress = {c.cell_id: c for c in summary.cells}
-    for c in view.cells:
+    page, shown = page_of(view.cells, page, CELLS_PER_PAGE)
+    for c in shown:
         lines.append(turn.t("review.decide_cell", cell=esc(c.cell_name), proposed=c.proposed, decided=c.decided,
                             count=c.reviewed))
         if c.cell_id in progress:
@@ -52,12 +56,13 @@ async def show_round(turn: Turn, round_id: int, *, edit: bool) -> None:
                          decided=summary.total("decided"))]
     rows = [[InlineKeyboardButton(turn.t("review.button.cell", cell=c.cell_name[:40], proposed=c.proposed,
                                          count=c.reviewed), callback_data=btn.CELL.data(round_id, c.cell_id))]
-            for c in view.cells][:MOST_BUTTONS]
-    rows.append(summary_button(turn.lang, round_id))
+            for c in shown]
+    below = [summary_button(turn.lang, round_id)]
     if view.may_close:
-        rows.append([InlineKeyboardButton(turn.t("review.button.close"), callback_data=btn.CLOSE.data(round_id))])
-    text = "\n".join(lines)
-    turn.edit(text, InlineKeyboardMarkup(rows)) if edit else turn.reply(text, InlineKeyboardMarkup(rows))
+        below.append([InlineKeyboardButton(turn.t("review.button.close"), callback_data=btn.CLOSE.data(round_id))])
+    markup = list_markup(rows, btn.ROUND_PAGE, page, len(view.cells), CELLS_PER_PAGE, turn.lang, round_id,
+                         below=below)
+    show_page(turn, "\n".join(lines), markup, edit=edit)
 
 
 async def show_cell(turn: Turn, round_id: int, cell_id: int, *, edit: bool) -> None:
@@ -84,6 +89,7 @@ decide_pressed = shown_if("review_decide", btn.DECIDE, lambda turn: review.may_d
 
 
 round_pressed = opens(btn.ROUND, show_round, "review_round")
+round_page_pressed = paged(btn.ROUND_PAGE, show_round, "review_round")
 cell_pressed = opens(btn.CELL, show_cell, "review_cell")
 
 

@@ -17,7 +17,7 @@ from ..i18n import t
 from ..render import picture, send_pictures
 from ..turn import Turn, esc
 from . import buttons as btn
-from .docx import form_docx, form_name, list_docx, list_name, report_docx, report_name
+from .docx import form_docx, form_name, forms_name, forms_zip, list_docx, list_name, report_docx, report_name
 from .files import list_xlsx, summary_chart, summary_name, summary_xlsx
 from .views import acting
 
@@ -25,7 +25,8 @@ from .views import acting
 def cell_buttons(lang: str, round_id: int, cell_id: int) -> list[list[InlineKeyboardButton]]:
     return [[InlineKeyboardButton(t(lang, "review.button.list_doc"), callback_data=btn.LIST_DOC.data(round_id, cell_id)),
              InlineKeyboardButton(t(lang, "review.button.report_doc"),
-                                  callback_data=btn.REPORT_DOC.data(round_id, cell_id))]]
+                                  callback_data=btn.REPORT_DOC.data(round_id, cell_id))],
+            [InlineKeyboardButton(t(lang, "review.button.forms_doc"), callback_data=btn.FORMS_DOC.data(round_id, cell_id))]]
 
 
 def summary_button(lang: str, round_id: int) -> list[InlineKeyboardButton]:
@@ -48,6 +49,12 @@ def _send(turn: Turn, caption: str, *files: tuple[Callable[..., bytes], Any, str
 async def _form(turn: Turn, fields: tuple, d: documents.FormDoc) -> None:
     _send(turn, turn.t("review.doc.form_caption", name=esc(d.sheet.full_name), year=d.sheet.round.year),
           (form_docx, d, form_name(d)))
+
+
+async def _forms(turn: Turn, fields: tuple, forms: list[documents.FormDoc]) -> None:
+    s = forms[0].sheet
+    caption = turn.t("review.doc.forms_caption", cell=esc(s.cell_name), year=s.round.year, count=len(forms))
+    _send(turn, caption, (forms_zip, forms, forms_name(forms)))
 
 
 async def _list(turn: Turn, fields: tuple, d: documents.CellDoc) -> None:
@@ -76,12 +83,15 @@ form_pressed = acting(btn.FORM_DOC, "review_form_doc",
                       lambda turn, entry_id: documents.form_doc(turn.session, turn.actor, entry_id), _form)
 list_pressed = acting(btn.LIST_DOC, "review_list_doc",
                       lambda turn, *ids: documents.cell_doc(turn.session, turn.actor, *ids), _list)
+forms_pressed = acting(btn.FORMS_DOC, "review_forms_doc",
+                       lambda turn, *ids: documents.cell_forms(turn.session, turn.actor, *ids), _forms)
 report_pressed = acting(btn.REPORT_DOC, "review_report_doc",
                         lambda turn, *ids: documents.cell_doc(turn.session, turn.actor, *ids), _report)
 summary_pressed = acting(btn.SUMMARY_DOC, "review_summary_doc",
                          lambda turn, round_id: documents.summary(turn.session, turn.actor, round_id), _summary)
 HANDLERS = [(form_pressed, btn.FORM_DOC.pattern), (list_pressed, btn.LIST_DOC.pattern),
-            (report_pressed, btn.REPORT_DOC.pattern), (summary_pressed, btn.SUMMARY_DOC.pattern)]
+            (report_pressed, btn.REPORT_DOC.pattern),
+            (forms_pressed, btn.FORMS_DOC.pattern), (summary_pressed, btn.SUMMARY_DOC.pattern)]
 
 
 MOST_CELLS = 40

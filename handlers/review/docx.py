@@ -5,11 +5,15 @@ cell's list of levels and its collective report Mẫu 01. Pure functions: data i
 the event loop); every text the members typed goes in as written (a Word run is never markup)."""
 from __future__ import annotations
 
+import copy
+import io
 import re
+import zipfile
 from datetime import date
 from typing import Any
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.text.paragraph import Paragraph
 
 from models import clock
 from models.dates import VIETNAM
@@ -18,7 +22,7 @@ from models.text import fold
 
 from ..feedback.views import minutes_seconds
 from ..i18n import t
-from ..meetings.minutes_docx import TITLE_PT, _font, _labelled, _para, docx_bytes, header, new_document
+from ..meetings.minutes_docx import TITLE_PT, _labelled, _para, _run, docx_bytes, header, new_document, table_style
 from .views import counts_line, level_name
 
 CENTER = WD_ALIGN_PARAGRAPH.CENTER
@@ -31,6 +35,26 @@ def slug(text: str) -> str:
 
 def form_name(d: FormDoc) -> str:
     return f"tu-kiem-diem-{d.sheet.round.year}-{slug(d.sheet.full_name)}.docx"
+
+
+def forms_name(forms: list[FormDoc]) -> str:
+    s = forms[0].sheet
+    return f"tu-kiem-diem-{s.round.year}-{slug(s.cell_name)}.zip"
+
+
+def forms_zip(forms: list[FormDoc], lang: str) -> bytes:
+    """📦 The cell's forms in one .zip, each under its own name (namesakes numbered); stored, not compressed
+    again (a .docx is a zip already)."""
+    buffer, taken = io.BytesIO(), set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as package:
+        for d in forms:
+            name, n = form_name(d), 1
+            while name in taken:
+                n += 1
+                name = form_name(d).removesuffix(".docx") + f"-{n}.docx"
+            taken.add(name)
+            package.writestr(name, form_docx(d, lang))
+    return buffer.getvalue()
 
 
 def list_name(d: CellDoc, ext: str) -> str:
@@ -63,13 +87,18 @@ def _lines(doc: Any, text: str | None, lang: str) -> None:
 
 def _table(doc: Any, head: list[str], rows: list[list[str]], *, bold_last: bool = False) -> None:
     table = doc.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
-        cell.paragraphs[0].alignment = CENTER
-        _font(cell.paragraphs[0].add_run(text), 12, bold=True)
+    table_style(doc, table, "Table Grid")
+    tbl = table._tbl
+    [first] = tbl.tr_lst
+    blank = copy.deepcopy(first)  # the row python-docx's add_row would add: each cell its width, one paragraph
+    for tc, text in zip(first.tc_lst, head, strict=True):
+        Paragraph(tc.p_lst[0], None).alignment = CENTER
+        _run(tc.p_lst[0], text, 12, bold=True)
     for n, values in enumerate(rows, 1):
-        for cell, text in zip(table.add_row().cells, values, strict=True):
-            _font(cell.paragraphs[0].add_run(text), 12, bold=bold_last and n == len(rows))
+        tr = copy.deepcopy(blank)
+        tbl.append(tr)
+        for tc, text in zip(tr.tc_lst, values, strict=True):
+            _run(tc.p_lst[0], text, 12, bold=bold_last and n == len(rows))
     _para(doc, space_after=6)
 
 
@@ -77,7 +106,7 @@ def _signature(doc: Any, title: str, hint: str, name: str = "") -> None:
     signs = doc.add_table(rows=1, cols=2)
     cell = signs.rows[0].cells[1]
     cell.paragraphs[0].alignment = CENTER
-    _font(cell.paragraphs[0].add_run(title), bold=True)
+    _run(cell.paragraphs[0], title, bold=True)
     _para(cell, hint, align=CENTER, italic=True, space_after=48)
     _para(cell, name, align=CENTER, bold=True, space_after=0)
 

@@ -13,7 +13,10 @@ from models.review import RoundState
 
 from ..feature import Call
 from ..i18n import fmt_date, t
+from ..render import split_message
+from ..turn import esc
 from . import buttons as btn
+from .views import counts_line
 
 
 def _call(lang: str, entry_id: int, text: str) -> list[Call]:
@@ -51,3 +54,15 @@ async def render_result(session: AsyncSession, entry_id: int, lang: str, tz: tzi
     entry, rnd = found
     text = t(lang, "review.result", year=rnd.year, level=t(lang, f"review.level.{entry.decided_level.value}"))
     return [("sendMessage", {"text": text, "parse_mode": "HTML"})]
+
+
+async def render_votes(session: AsyncSession, vote_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The levels voted in one batch, each with its counts: one message (split only past Telegram's length)."""
+    found = await review.batch_results(session, vote_id)
+    if found is None:
+        return []
+    lines = [t(lang, "review.batch.head", year=found.year, cell=esc(found.cell_name), count=len(found.lines))]
+    for n, (name, level, counts) in enumerate(found.lines, 1):
+        said = t(lang, f"review.level.{level.value}") if level else t(lang, "review.batch.no_majority")
+        lines.append(f"{n}. {esc(name)}: <b>{said}</b> {counts_line(lang, counts)}")
+    return [("sendMessage", {"text": chunk, "parse_mode": "HTML"}) for chunk in split_message("\n".join(lines))]

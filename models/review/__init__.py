@@ -11,10 +11,13 @@ from __future__ import annotations
 from .appraisal import (
     LEVELS,
     REASON_MAX,
+    VOTES_DELIVERY,
     Appraisal,
     Appraised,
+    BatchResult,
     ReviewMeeting,
     appraisal,
+    batch_results,
     close_votes,
     line_of,
     member_sheet,
@@ -82,7 +85,7 @@ from .rules import Form, Group, Level, Rules, available, rules
 from .schema import TEXT_FIELDS, ReviewEntry, ReviewRound, RoundState
 
 __all__ = [
-    "HISTORY_YEARS", "LEVELS", "ReviewMeeting", "REASON_MAX", "RESULT_DELIVERY", "Appraisal", "Appraised", "CellSummary", "Closed",
+    "HISTORY_YEARS", "LEVELS", "ReviewMeeting", "REASON_MAX", "RESULT_DELIVERY", "VOTES_DELIVERY", "Appraisal", "BatchResult", "batch_results", "Appraised", "CellSummary", "Closed",
     "Pending", "RoundView", "appraisal", "approve_cell", "cell_proposals", "change_level", "close_round",
     "close_votes", "covers", "decision_rounds", "entry_for_decision", "level_history", "line_of", "may_decide", "member_sheet", "open_votes", "pending", "proposals_waiting",
     "pick_level", "round_cell", "round_view", "set_comment", "settle", "settle_due",

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import audit, votes
+from .. import audit, clock, deliveries, votes
 from ..dates import VIETNAM
 from ..meetings.schema import Meeting, MeetingKind, MeetingState
 from ..members import Member
@@ -234,6 +234,7 @@ async def open_votes(session: AsyncSession, actor: Actor, round_id: int, cell_id
     if not sheets:
         raise ReviewError("nothing_to_vote")
     opened = []
+    closes_at = closes_at or clock.now() + votes.DEFAULT_DURATION  # one closing time: the batch's results go as one
     for s in sheets:
         try:
             vote = await votes.open_vote(
@@ -270,6 +271,83 @@ async def close_votes(session: AsyncSession, actor: Actor, round_id: int, cell_i
     return len(closed)
 
 
+async def _proposal_of(session: AsyncSession, vote: votes.Vote) -> tuple[dict[str, Any], Level | None]:
+    """A closed vote's counts by level (with "base" and "cast") and the level more than half chose, if any."""
+    result = await votes.tally(session, vote)
+    counts: dict[str, Any] = {LEVELS[o.position - 1].value: o.count for o in result.options
+                              if 1 <= o.position <= len(LEVELS)}
+    counts.update(base=result.base, cast=result.cast)
+    adopted = result.adopted
+    level = LEVELS[adopted.position - 1] if adopted is not None and adopted.position <= len(LEVELS) else None
+    return counts, level
+
+
+# --- the results of a batch of votes, one message ----------------------------------------------------------------
+VOTES_DELIVERY = "review_votes"  # ref_id: the first vote of a batch closing together — one summary per elector
+
+
+async def _batch(session: AsyncSession, vote_id: int) -> list[int]:
+    """The level votes opened together with this one (the cell's, the round's, the same closing time), by id;
+    [] for a vote that is not a level vote."""
+    e, v = ReviewEntry, votes.Vote
+    row = (await session.execute(select(e.round_id, e.cell_id, v.closes_at).join(v, v.id == e.proposal_vote_id)
+                                 .where(e.proposal_vote_id == vote_id))).first()
+    if row is None:
+        return []
+    return list((await session.scalars(
+        select(v.id).join(e, e.proposal_vote_id == v.id)
+        .where(e.round_id == row.round_id, e.cell_id == row.cell_id, v.closes_at == row.closes_at).order_by(v.id)
+    )).all())
+
+
+async def _results_together(session: AsyncSession, vote: votes.Vote, now: datetime) -> bool:
+    """The votes' engine's route (votes.RESULT_ROUTES): the levels voted in one batch are told in ONE message per
+    elector once the last of them closes, not one result per member. A vote alone keeps the engine's result."""
+    batch = await _batch(session, vote.id)
+    if len(batch) < 2:
+        return False
+    still_open = await session.scalar(select(func.count()).select_from(votes.Vote)
+                                      .where(votes.Vote.id.in_(batch), votes.Vote.closed_at.is_(None)))
+    if not still_open:
+        electors = (await session.scalars(select(votes.Elector.member_id).where(votes.Elector.vote_id.in_(batch))
+                                          .distinct().order_by(votes.Elector.member_id))).all()
+        await deliveries.queue_to_members(session, VOTES_DELIVERY, batch[0], electors, not_before=now)
+    return True
+
+
+votes.RESULT_ROUTES.append(_results_together)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one summary says: the round's year, the cell, and each member's level voted (None: no majority)."""
+    year: int
+    cell_name: str
+    lines: list[tuple[str, Level | None, dict[str, Any]]]
+
+
+async def batch_results(session: AsyncSession, vote_id: int) -> BatchResult | None:
+    """The results of the batch `vote_id` opens, in the order the votes were opened; None when none is closed."""
+    batch = await _batch(session, vote_id)
+    e = ReviewEntry
+    found = (await session.execute(
+        select(ReviewRound.year, Unit.name).join(e, e.round_id == ReviewRound.id).join(Unit, Unit.id == e.cell_id)
+        .where(e.proposal_vote_id == vote_id))).first()
+    if not batch or found is None:
+        return None
+    names = dict((await session.execute(select(e.proposal_vote_id, Member.full_name)
+                                        .join(Member, Member.id == e.member_id)
+                                        .where(e.proposal_vote_id.in_(batch)))).all())
+    lines = []
+    for vid in batch:
+        vote = await votes.get_vote(session, vid)
+        if vote is None or vote.closed_at is None:
+            continue
+        counts, level = await _proposal_of(session, vote)
+        lines.append((names[vid], level, counts))
+    return BatchResult(found.year, found.name, lines) if lines else None
+
+
 async def settle(session: AsyncSession, *, round_id: int | None = None, cell_id: int | None = None,
                  limit: int = 200) -> int:
     """Keep the counts of the closed votes on levels not settled yet; the level more than half of the base
@@ -288,12 +366,7 @@ async def settle(session: AsyncSession, *, round_id: int | None = None, cell_id:
         vote = await votes.get_vote(session, vote_id) if vote_id is not None else None
         if vote is None:
             continue
-        result = await votes.tally(session, vote)
-        counts: dict[str, Any] = {LEVELS[o.position - 1].value: o.count for o in result.options
-                                  if 1 <= o.position <= len(LEVELS)}
-        counts.update(base=result.base, cast=result.cast)
-        adopted = result.adopted
-        level = LEVELS[adopted.position - 1] if adopted is not None and adopted.position <= len(LEVELS) else None
+        counts, level = await _proposal_of(session, vote)
         won = await session.execute(
             update(ReviewEntry).where(ReviewEntry.id == entry_id, ReviewEntry.proposal_vote_id == vote_id,
                                       ReviewEntry.proposal_counts.is_(None))

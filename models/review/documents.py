@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..members import Member
 from ..permissions import Action, Actor, may
 from ..units import Unit
-from .appraisal import Appraisal, appraisal
+from .appraisal import Appraisal, appraisal, round_cell
 from .decision import _round, covers
 from .entries import Sheet, _found
 from .errors import ReviewError
@@ -49,6 +49,25 @@ async def form_doc(session: AsyncSession, actor: Actor, entry_id: int) -> FormDo
     if entry.exempt or not entry.submitted:
         raise ReviewError("not_submitted")
     return FormDoc(Sheet(entry, rnd, name, cell_name, proxy=entry.by_proxy), await _parent_name(session, entry.cell_id))
+
+
+async def cell_forms(session: AsyncSession, actor: Actor, round_id: int, cell_id: int) -> list[FormDoc]:
+    """Every sent self-review of the cell (📦 one .zip of forms), in the list's order, read at once: for the
+    cell's officers and the committees above (the cell's page's permission). Raises ReviewError not_allowed,
+    not_submitted (none sent yet)."""
+    found = await round_cell(session, round_id, cell_id)
+    if found is None or not may(actor, Action.appraise_review, found[1].path):
+        raise ReviewError("not_allowed")
+    rnd, cell = found
+    e = ReviewEntry
+    rows = (await session.execute(
+        select(e, Member.full_name).join(Member, Member.id == e.member_id)
+        .where(e.round_id == round_id, e.cell_id == cell_id, e.exempt_reason.is_(None), e.submitted_at.is_not(None))
+        .order_by(Member.sort_name, Member.id).execution_options(populate_existing=True))).all()
+    if not rows:
+        raise ReviewError("not_submitted")
+    parent = await _parent_name(session, cell_id)
+    return [FormDoc(Sheet(entry, rnd, name, cell.name, proxy=entry.by_proxy), parent) for entry, name in rows]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -45,7 +45,9 @@ TEXT_FIELDS = ("strengths", "shortcomings", "remedies")
 
 class ReviewEntry(Base):
     __tablename__ = "review_entries"
-    __table_args__ = (UniqueConstraint("round_id", "member_id", name="uq_review_entries_round_member"),)
+    __table_args__ = (UniqueConstraint("round_id", "member_id", name="uq_review_entries_round_member"),
+                      # a cell's entries in a round (its page, list, Mẫu 01, forms): not a scan of the city's round
+                      Index("ix_review_entries_round_cell", "round_id", "cell_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)

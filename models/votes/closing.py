@@ -1,8 +1,9 @@
 """The scheduler's ticks: votes closed when their time comes (results queued once), reminders."""
 from __future__ import annotations
 
-__all__ = ["close_due", "close_vote", "remind_due"]
+__all__ = ["RESULT_ROUTES", "ResultRoute", "close_due", "close_vote", "remind_due"]
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -24,6 +25,11 @@ from .tables import (
     SecretVoter,
     Vote,
 )
+
+ResultRoute = Callable[[AsyncSession, Vote, datetime], Awaitable[bool]]
+# A feature that tells a batch of its votes' results in one message registers a route here: given a vote just
+# closed, True when the feature queues its results itself (the engine then queues none); False for the others.
+RESULT_ROUTES: list[ResultRoute] = []
 
 
 # --- closing and reminding (the scheduler's ticks) --------------------------------------------------------
@@ -47,7 +53,12 @@ async def close_vote(session: AsyncSession, vote_id: int, *, by: Actor | None = 
     everyone = (await session.scalars(
         select(Elector.member_id).where(Elector.vote_id == vote.id).order_by(Elector.member_id)
     )).all()
-    await deliveries.queue_to_members(session, RESULT_DELIVERY, vote.id, everyone, not_before=now)
+    routed = False
+    for route in RESULT_ROUTES:
+        if routed := await route(session, vote, now):
+            break
+    if not routed:
+        await deliveries.queue_to_members(session, RESULT_DELIVERY, vote.id, everyone, not_before=now)
     if not vote.is_secret and vote.opened_by_member_id is not None:
         await deliveries.queue_to_members(session, ROLL_DELIVERY, vote.id, [vote.opened_by_member_id],
                                           not_before=now)

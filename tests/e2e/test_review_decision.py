@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from models import clock, review
+from models import clock, review, votes
 from models.dates import VIETNAM
 from models.deliveries import Delivery
 from models.meetings.schema import Meeting, MeetingKind
@@ -148,6 +148,22 @@ async def test_the_cell_votes_the_levels_and_the_committee_decides_with_one_chan
     assert "Chi bộ đề nghị xếp loại: Hoàn thành tốt nhiệm vụ (phiếu: Xuất sắc 0 · Tốt 7 · Hoàn thành 0 · " \
            "Không hoàn thành 0; 7 phiếu trên 11 đảng viên chính thức)" in text, text
     assert "Không mức nào được quá nửa số đảng viên chính thức. (phiếu: Xuất sắc 4 · Tốt 4" in text, text
+    # Every member who received the ballots is told the 11 levels voted in ONE message, not a result a vote.
+    told = await _said(driver, user_of[oanh], "Kết quả biểu quyết xếp loại năm", 0)
+    text = plain(told)
+    assert f"{old.name}: Hoàn thành tốt nhiệm vụ (phiếu: Xuất sắc 0 · Tốt 7 · Hoàn thành 0" in text, text
+    assert f"{oanh}: không mức nào được quá nửa số đảng viên chính thức (phiếu: Xuất sắc 4 · Tốt 4" in text, text
+    assert text.count("phiếu trên 11 đảng viên chính thức") == 11, text
+    async with sandbox_run.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(Delivery)
+                              .where(Delivery.kind == votes.RESULT_DELIVERY)) == 0
+        told_to = (await s.scalars(select(Delivery.member_id).where(Delivery.kind == review.VOTES_DELIVERY))).all()
+        assert len(told_to) == len(set(told_to)) == 12  # the cell: the probationary Khôi received the ballots too
+    await _said(driver, young.user_id, "Kết quả biểu quyết xếp loại năm", 0)
+    results = [m for m in await driver.bot_messages(user_of[oanh], 0)
+               if "Kết quả biểu quyết" in plain(m) or "photo" in m]
+    assert results == [told], [plain(m)[:70] for m in results]
+
     sheet = await _press(driver, secretary.user_id, page, oanh, "Đánh giá đảng viên năm")
     assert "bí thư chọn một mức" in plain(sheet), plain(sheet)
     await _press(driver, secretary.user_id, sheet, "Hoàn thành tốt nhiệm vụ", "Đồng chí gõ lý do")

@@ -8,16 +8,20 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import zipfile
+from datetime import date
 
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import review
+from models.members import Member
 from models.permissions import member_actor
 from models.review import ReviewEntry
+from models.units import Unit, UnitKind, add_unit
 
-from .test_panel import CELL_PANEL, PARTY_PANEL, open_panel, plain
+from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
 from .test_review import _answer, _open_round
 from .test_review_decision import _press, _said
 from .test_votes import CELL
@@ -45,6 +49,13 @@ def docx_text(data: bytes) -> str:
 async def test_the_member_the_secretary_and_the_committee_receive_the_documents(driver, personas, sandbox_run):
     officer, old, secretary, young = (personas[k] for k in ("committee_officer", "elderly_member", "secretary",
                                                              "young_member"))
+    async with sandbox_run.sessionmaker() as s:  # 16 more cells in the ward: the round's page comes in pages
+        ward = await s.get(Unit, (await s.scalars(select(Unit).where(Unit.name == CELL))).one().parent_id)
+        for n in range(20, 36):
+            extra = await add_unit(s, f"Chi bộ Tổ dân phố {n}", UnitKind.cell, ward)
+            s.add(Member(full_name=f"Đảng viên Tổ {n}", cell_id=extra.id, joined_on=date(1990, 1, 1),
+                         official_on=date(1991, 1, 1), position="Cán bộ hưu trí"))
+        await s.commit()
     await _open_round(driver, officer)
     [call] = await driver.wait_for_bot_messages(old.user_id)
     async with sandbox_run.sessionmaker() as s:
@@ -68,6 +79,8 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     assert said and "tệp" not in said, said
     said = await _answer(driver, young.user_id, own["message_id"], f"rwl:{mine.round_id}:{mine.cell_id}")
     assert said and "tệp" not in said, said
+    said = await _answer(driver, young.user_id, own["message_id"], f"rwz:{mine.round_id}:{mine.cell_id}")
+    assert said and "tệp" not in said, said
     assert not [m for m in await driver.bot_messages(young.user_id) if m.get("document")]
 
     # The secretary: the cell's page — the member's form, the list (.docx, .xlsx) and Mẫu 01.
@@ -90,6 +103,13 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     report = await _said_file(driver, secretary.user_id, "mau-01-", start)
     text = docx_text(await driver.download(report["document"]))
     assert "Mẫu 01" in text and "Tôn Nữ Thị Lài" in text, text
+    # 📦 Every sent form of the cell in one .zip (only Bảy's is sent here).
+    await driver.press_button(secretary.user_id, page, "Tải tất cả bản tự kiểm điểm của chi bộ")
+    bundle = await _said_file(driver, secretary.user_id, ".zip", start)
+    assert "Các bản tự kiểm điểm năm" in plain(bundle) and "(1 đồng chí)" in plain(bundle), plain(bundle)
+    with zipfile.ZipFile(io.BytesIO(await driver.download(bundle["document"]))) as package:
+        [name] = package.namelist()
+        assert name.startswith("tu-kiem-diem-") and old.name in docx_text(package.read(name)), name
 
     # The ward officer: the round's progress in /report and on the round's page, the summary by cell and its chart.
     start = driver.cursor(officer.user_id)
@@ -99,6 +119,13 @@ async def test_the_member_the_secretary_and_the_committee_receive_the_documents(
     panel = await open_panel(driver, officer.user_id, PARTY_PANEL)
     rounds = await _press(driver, officer.user_id, panel, "Quyết định xếp loại đảng viên", "Cấp ủy quyết định xếp loại")
     assert "đã gửi bản tự kiểm điểm: 1/" in plain(rounds) and "📊 Cả đợt:" in plain(rounds), plain(rounds)
+    first = [line for line in plain(rounds).splitlines() if line.startswith("• ")]
+    assert len(first) == 15 and any(b.startswith("1/") for b in labels(rounds)), labels(rounds)  # 15 cells a page
+    await driver.press_button(officer.user_id, rounds, "Sau")
+    later = await driver.wait_for_edit(officer.user_id, rounds["message_id"])
+    rest = [line for line in plain(later).splitlines() if line.startswith("• ")]
+    assert rest and not set(rest) & set(first) and any("Chi bộ Tổ dân phố 35" in x for x in first + rest), rest
+    assert "📊 Cả đợt:" in plain(later) and "Tổng hợp theo chi bộ" in " ".join(labels(later)), labels(later)
     start = driver.cursor(officer.user_id)
     await driver.press_button(officer.user_id, rounds, "Tổng hợp theo chi bộ")
     book = await _said_file(driver, officer.user_id, "tong-hop-xep-loai-", start)

@@ -6,12 +6,22 @@ cell named with "$" is drawn as written."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import openpyxl
 import pytest
 from docx import Document
 
-from handlers.review.docx import form_docx, form_name, list_docx, list_name, report_docx, report_name
+from handlers.review.docx import (
+    form_docx,
+    form_name,
+    forms_name,
+    forms_zip,
+    list_docx,
+    list_name,
+    report_docx,
+    report_name,
+)
 from handlers.review.files import list_xlsx, summary_chart, summary_name, summary_xlsx
 from models import review
 from models.review import Level, ReviewError, documents
@@ -100,6 +110,17 @@ async def test_the_cells_list_and_report_and_the_committees_summary(session, dec
     for key in ("bay", "far_officer"):
         with pytest.raises(ReviewError, match="not_allowed"):
             await documents.cell_doc(session, await _actor(session, decided, key), rnd.id, w.cell1.id)
+    # 📦 The cell's sent forms in one .zip: the forms one by one, each its own file; refused as the list is.
+    forms = await documents.cell_forms(session, secretary, rnd.id, w.cell1.id)
+    sent = sorted(e.id for e in decided["entries"].values() if e.cell_id == w.cell1.id and e.submitted and not e.exempt)
+    assert sent and sorted(f.sheet.entry.id for f in forms) == sent
+    with zipfile.ZipFile(io.BytesIO(forms_zip(forms, "vi"))) as package:
+        texts = [docx_text(package.read(n)) for n in package.namelist()]
+    assert len(texts) == len(forms) and any("Lý do: Có sáng kiến được khen" in x for x in texts), texts
+    assert forms_name(forms) == "tu-kiem-diem-2026-chi-bo-frac-1-to-1.zip"
+    for key in ("bay", "far_officer"):
+        with pytest.raises(ReviewError, match="not_allowed"):
+            await documents.cell_forms(session, await _actor(session, decided, key), rnd.id, w.cell1.id)
 
     officer = await _actor(session, decided, "officer")
     s = await documents.summary(session, officer, rnd.id)
@@ -132,3 +153,21 @@ def test_the_summary_chart_of_a_city_is_pages_a_phone_can_read(drawn):  # noqa: 
         width, height = Image.open(io.BytesIO(png)).size
         assert width == WIDTH_PX and height <= MAX_HEIGHT_PX, (width, height)
     assert_literal(drawn, ["Hoàn thành", "12/20"])
+
+
+async def test_documents_drawn_one_after_another_each_hold_their_own_only(session, decided):
+    """The page is prepared once and copied (handlers/meetings/minutes_docx.py): a form drawn after another, in
+    this thread or another, holds its member only, and a new page is blank."""
+    import asyncio
+
+    from handlers.meetings.minutes_docx import docx_bytes, new_document
+
+    w, rnd = decided["w"], decided["round"]
+    forms = await documents.cell_forms(session, await _actor(session, decided, "secretary"), rnd.id, w.cell1.id)
+    assert len(forms) >= 2
+    drawn = [form_docx(f, "vi") for f in forms] + await asyncio.gather(
+        *(asyncio.to_thread(form_docx, f, "vi") for f in forms))
+    for f, data in zip(forms * 2, drawn, strict=True):
+        text = docx_text(data)
+        assert [g.sheet.full_name for g in forms if g.sheet.full_name in text] == [f.sheet.full_name], text
+    assert docx_text(docx_bytes(new_document())) == ""
