@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, column, delete, func, literal_column, select, table
+from sqlalchemy import Float, Integer, and_, column, delete, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, TableClause
@@ -27,7 +27,7 @@ from sqlalchemy.sql import ColumnElement, TableClause
 from .. import clock
 from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
 from .extract import readable_name
-from .tables import FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
+from .tables import DOCUMENTS_ONLY, FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
 from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
 
 BACKFILL_BATCH = 50
@@ -35,6 +35,7 @@ MAX_PASSAGES = 5000
 RESULTS_MAX = 50
 OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
+MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked)
 _INSERT_BATCH = 500
 
 
@@ -91,7 +92,14 @@ async def index_notice(session: AsyncSession, notice_id: int, attachment_text: s
 
 
 async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> int:
-    """Index documents that are not yet (sent before the library, or whose follow-up failed)."""
+    """Index documents that are not yet (sent before the library, or whose follow-up failed).
+
+    Every search asks: first as two counts over small indexes (as many documents as indexed ones:
+    nothing to do — only documents are ever indexed, and a deleted notice takes its row with it), since
+    looking for the missing ones reads the whole notices table, texts and all."""
+    documents = await session.scalar(select(func.count()).select_from(Notice).where(DOCUMENTS_ONLY))
+    if documents == await session.scalar(select(func.count()).select_from(LibraryDocument)):
+        return 0
     ids = (await session.scalars(
         select(Notice.id).outerjoin(LibraryDocument, LibraryDocument.notice_id == Notice.id)
         .where(Notice.kind.in_(DOCUMENT_KINDS), LibraryDocument.notice_id.is_(None))
@@ -102,30 +110,55 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
 
 
 # --- searching ------------------------------------------------------------------------------------------------
-def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnElement[bool], Any]:
-    """(condition, rank ordering) of the backend's full-text search for these words (letters and digits only)."""
+def _matching(dialect: str, asked: list[str], any_word: bool,
+              among: list[str] | None = None) -> tuple[ColumnElement[bool], Any]:
+    """(condition, rank ordering) of the backend's full-text search for these words (letters and digits
+    only); `among`: words of which one at least must be there too."""
     if dialect == "sqlite":
         fts: ColumnElement[Any] = literal_column(FTS_TABLE)
         query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
+        if among:  # bm25 counts these twice: a little more weight to the rarer words
+            query = "(" + " OR ".join(f'"{w}"' for w in among) + f") AND ({query})"
         return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
     vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
-    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), (" | " if any_word else " & ").join(asked))
-    return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
+    simple = literal_column("'simple'::regconfig")
+    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(asked))
+    condition = vector.op("@@")(tsquery)
+    if among:
+        condition = and_(condition, vector.op("@@")(func.to_tsquery(simple, " | ".join(among))))
+    return condition, func.ts_rank(vector, tsquery, type_=Float).desc()
 
 
 async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_word: bool, cell_path: str,
                   wanted: int) -> list[tuple[int, str | None]]:
     """(passage id, document number) of the `wanted` best passages the member may see, best first.
 
-    First the index alone ranks its CANDIDATES best (a common word matches tens of thousands of
-    passages: joining each to its document's scope would cost more than the ranking); the scope then
-    keeps those the member may see. Only when too few of them pass (a member whose cell sees few of
-    the documents that match) is every match ranked within the scope."""
-    condition, ranking = _matching(dialect, asked, any_word)
+    Ranking costs each match (bm25, ts_rank): a word in most passages would cost them all. So first,
+    a question whose words include some in more than MOST_RANKED passages ("chi bộ") and some rarer
+    keeps the passages holding one of the rarer words at least (still ranked on all of them: one
+    holding none of them is no answer for search()'s check anyway); and when the query still matches
+    more, only its MOST_RANKED newest matches are ranked (_newest). Then the index alone ranks
+    its CANDIDATES best (joining each match to its document's scope would cost more than the ranking);
+    the scope keeps those the member may see. Only when too few of them pass (a member whose cell sees
+    few of the documents that match) is every match ranked within the scope."""
     fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
     passage_id = fts.c.rowid if dialect == "sqlite" else LibraryPassage.id
-    base = select(passage_id).select_from(fts if dialect == "sqlite" else LibraryPassage.__table__).where(condition)
-    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(CANDIDATES))).all()
+    source = fts if dialect == "sqlite" else LibraryPassage.__table__
+
+    async def newest(words: list[str]) -> int | None:
+        return await _newest(session, source, passage_id, _matching(dialect, words, any_word)[0])
+
+    among = None
+    if any_word and len(asked) > 1:
+        rarer = [w for w in asked if await newest([w]) is None]
+        among = rarer if rarer and len(rarer) < len(asked) else None
+    condition, ranking = _matching(dialect, asked, any_word, among)
+    if (floor := await _newest(session, source, passage_id, condition)) is not None:
+        condition = and_(condition, passage_id > floor)
+    base = select(passage_id).select_from(source).where(condition)
+    # A question keeps RESULTS_MAX passages for search() to check: ten times the candidates, as many times fewer fallbacks.
+    many = CANDIDATES * (10 if any_word else 1)
+    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(many))).all()
     scoped = (select(LibraryPassage.id, LibraryDocument.number)
               .join(Notice, Notice.id == LibraryPassage.notice_id)
               .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
@@ -133,12 +166,19 @@ async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_wor
     place = {pid: i for i, pid in enumerate(candidates)}
     kept = sorted((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all(),
                   key=lambda r: place[r[0]])
-    if len(kept) >= wanted or len(candidates) < CANDIDATES:
+    if len(kept) >= wanted or len(candidates) < many:
         return [(r[0], r[1]) for r in kept[:wanted]]
     if dialect == "sqlite":
         scoped = scoped.join(fts, fts.c.rowid == LibraryPassage.id)
     rows = (await session.execute(scoped.where(condition).order_by(ranking, LibraryPassage.id).limit(wanted))).all()
     return [(r[0], r[1]) for r in rows]
+
+
+async def _newest(session: AsyncSession, source: Any, passage_id: Any, condition: ColumnElement[bool]) -> int | None:
+    """The id below the MOST_RANKED newest passages matching, when more match; else None. (The index
+    walks its matches newest first without ranking them: cheap.)"""
+    return await session.scalar(select(passage_id).select_from(source).where(condition)
+                                .order_by(passage_id.desc()).offset(MOST_RANKED).limit(1))
 
 
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,

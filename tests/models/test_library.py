@@ -244,3 +244,19 @@ async def test_when_the_best_matches_are_out_of_scope_every_match_is_ranked_with
             monkeypatch.setattr(library.search_module, "CANDIDATES", 1)  # the index's best one only, then the rest
             assert [h.passage_id for h in await ask(session, people, who, query, any_word=any_word, limit=50)] == whole
             monkeypatch.undo()
+
+
+async def test_a_word_in_too_many_passages_ranks_the_newest_and_leaves_a_question_to_its_other_words(
+        session, corpus, monkeypatch):
+    people, nq57, dues, cell2 = corpus
+    question = "Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?"
+    answer = [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)]
+    everything = {h.passage_id for h in await ask(session, people, "secretary2", "dang phi", limit=50)}
+    assert len(everything) > 2
+    monkeypatch.setattr(library.search_module, "MOST_RANKED", 2)  # "đảng" and "phí" are now in too many
+    # A word (or words) in too many passages: only the newest matches are ranked, within the member's scope.
+    newest = {h.passage_id for h in await ask(session, people, "secretary2", "dang phi", limit=50)}
+    assert newest == set(sorted(everything)[-2:])
+    assert {h.notice.id for h in await ask(session, people, "member1", "dang phi", limit=50)} <= {dues.id}
+    # A question: its rarer words find the passages, which must still hold more than half of its words.
+    assert [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)] == answer
