@@ -28,7 +28,7 @@ from .. import clock
 from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
 from .extract import readable_name
 from .tables import DOCUMENTS_ONLY, FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
-from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
+from .words import Excerpt, Passage, document_number, excerpt, passages, query_terms, query_words, search_key
 
 BACKFILL_BATCH = 50
 MAX_PASSAGES = 5000
@@ -112,8 +112,8 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
 # --- searching ------------------------------------------------------------------------------------------------
 def _matching(dialect: str, asked: list[str], any_word: bool,
               among: list[str] | None = None) -> tuple[ColumnElement[bool], Any]:
-    """(condition, rank ordering) of the backend's full-text search for these words (letters and digits
-    only); `among`: words of which one at least must be there too."""
+    """(condition, rank ordering) of the backend's full-text search for these terms (words of letters and
+    digits, or phrases of them: words.query_terms); `among`: terms of which one at least must be there too."""
     if dialect == "sqlite":
         fts: ColumnElement[Any] = literal_column(FTS_TABLE)
         query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
@@ -121,12 +121,17 @@ def _matching(dialect: str, asked: list[str], any_word: bool,
             query = "(" + " OR ".join(f'"{w}"' for w in among) + f") AND ({query})"
         return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
     vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
-    simple = literal_column("'simple'::regconfig")
-    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(asked))
-    condition = vector.op("@@")(tsquery)
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in asked))
+    condition: ColumnElement[bool] = vector.op("@@")(tsquery)
     if among:
-        condition = and_(condition, vector.op("@@")(func.to_tsquery(simple, " | ".join(among))))
+        condition = and_(condition, vector.op("@@")(func.to_tsquery(simple, " | ".join(_phrase(w) for w in among))))
     return condition, func.ts_rank(vector, tsquery, type_=Float).desc()
+
+
+def _phrase(term: str) -> str:
+    """A term of query_terms in to_tsquery's words: "57 nq tw" as (57 <-> nq <-> tw)."""
+    return f"({term.replace(' ', ' <-> ')})" if " " in term else term
 
 
 async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_word: bool, cell_path: str,
@@ -196,7 +201,8 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
         await session.flush()
     dialect = session.get_bind().dialect.name
     wanted = RESULTS_MAX if any_word else min(limit, RESULTS_MAX) + offset
-    ranked = (await _ranked(session, dialect, asked, any_word, cell_path, wanted))[0 if any_word else offset:]
+    terms = query_terms(query, any_word=any_word)
+    ranked = (await _ranked(session, dialect, terms, any_word, cell_path, wanted))[0 if any_word else offset:]
     found = {p.id: p for p in (await session.scalars(
         select(LibraryPassage).where(LibraryPassage.id.in_([r[0] for r in ranked])))).all()}
     rows = [(found[passage_id], number) for passage_id, number in ranked if passage_id in found]  # not re-indexed meanwhile

@@ -260,3 +260,15 @@ async def test_a_word_in_too_many_passages_ranks_the_newest_and_leaves_a_questio
     assert {h.notice.id for h in await ask(session, people, "member1", "dang phi", limit=50)} <= {dues.id}
     # A question: its rarer words find the passages, which must still hold more than half of its words.
     assert [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)] == answer
+
+
+async def test_a_number_written_as_one_is_found_as_a_phrase_not_as_an_article_of_that_number(session, tree, corpus):
+    people, nq57, *_ = corpus
+    assert library.query_terms("Nghị quyết 57-NQ/TW, điều 3") == ["nghi", "quyet", "57 nq tw", "dieu", "3"]
+    assert library.query_terms("57 nq tw") == ["57", "nq", "tw"]
+    other = await send(session, OFFICER, [tree[0].ward],
+                       title="Nghị quyết 12-NQ/TW về đảng phí", body="Điều 57. Thu nộp\nĐảng viên đóng đúng hạn.")
+    typed = {h.notice.id for h in await ask(session, people, "member1", "57 nq tw", limit=50)}
+    assert typed == {nq57.id, other.id}  # every word somewhere: the article 57 of 12-NQ/TW too
+    assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW", limit=50)} == {nq57.id}
+    assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW thu nộp", any_word=True)} >= {nq57.id}
