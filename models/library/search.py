@@ -15,6 +15,7 @@ from __future__ import annotations
 
 __all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search", "visible_passage"]
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,9 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from .. import clock
-from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
+from ..notices import DOCUMENT_KINDS, Notice, NoticeAudience, cell_path_of, visible_documents
+from ..notices.tables import covers
+from ..units import Unit
 from .extract import readable_name
 from .tables import DOCUMENTS_ONLY, FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
 from .words import Excerpt, Passage, document_number, excerpt, passages, query_terms, query_words, search_key
@@ -161,22 +164,41 @@ async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_wor
     if (floor := await _newest(session, source, passage_id, condition)) is not None:
         condition = and_(condition, passage_id > floor)
     base = select(passage_id).select_from(source).where(condition)
-    # A question keeps RESULTS_MAX passages for search() to check: ten times the candidates, as many times fewer fallbacks.
-    many = CANDIDATES * (10 if any_word else 1)
+    # A question keeps RESULTS_MAX passages for search() to check: four times the candidates, as many times fewer fallbacks.
+    many = CANDIDATES * (4 if any_word else 1)
     candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(many))).all()
     scoped = (select(LibraryPassage.id, LibraryDocument.number)
               .join(Notice, Notice.id == LibraryPassage.notice_id)
               .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
               .where(*visible_documents(cell_path)))
     place = {pid: i for i, pid in enumerate(candidates)}
-    kept = sorted((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all(),
-                  key=lambda r: place[r[0]])
+    if dialect == "sqlite":
+        kept = await _visible_among(session, cell_path, candidates)
+    else:
+        kept = list((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all())
+    kept.sort(key=lambda r: place[r[0]])
     if len(kept) >= wanted or len(candidates) < many:
         return [(r[0], r[1]) for r in kept[:wanted]]
     if dialect == "sqlite":
         scoped = scoped.join(fts, fts.c.rowid == LibraryPassage.id)
     rows = (await session.execute(scoped.where(condition).order_by(ranking, LibraryPassage.id).limit(wanted))).all()
     return [(r[0], r[1]) for r in rows]
+
+
+async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Sequence[int]) -> list[Any]:
+    """(passage id, document number) of these passages the member may see: models.notices.visible_documents
+    asked over indexes only. On SQLite a notice's row holds its whole text before dispatched_at; reading
+    it for each of a search's candidates cost more than the search."""
+    owner = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.notice_id)
+                                        .where(LibraryPassage.id.in_(passage_ids)))).all())
+    audience = set((await session.scalars(
+        select(NoticeAudience.notice_id).join(Unit, Unit.id == NoticeAudience.unit_id)
+        .where(covers(cell_path), NoticeAudience.notice_id.in_(set(owner.values()))))).all())
+    documents = set((await session.scalars(select(Notice.id).where(DOCUMENTS_ONLY))).all())  # a partial index
+    sent = set((await session.scalars(select(Notice.id).where(Notice.dispatched_at.is_not(None)))).all())  # its index
+    numbers = dict((await session.execute(select(LibraryDocument.notice_id, LibraryDocument.number).where(
+        LibraryDocument.notice_id.in_(audience & documents & sent)))).all())
+    return [(pid, numbers[nid]) for pid, nid in owner.items() if nid in numbers]
 
 
 async def _newest(session: AsyncSession, source: Any, passage_id: Any, condition: ColumnElement[bool]) -> int | None:
