@@ -272,3 +272,11 @@ async def test_a_number_written_as_one_is_found_as_a_phrase_not_as_an_article_of
     assert typed == {nq57.id, other.id}  # every word somewhere: the article 57 of 12-NQ/TW too
     assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW", limit=50)} == {nq57.id}
     assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW thu nộp", any_word=True)} >= {nq57.id}
+
+
+async def test_a_document_not_sent_yet_is_in_no_result(session, corpus):
+    people, nq57, dues, _ = corpus
+    dues.dispatched_at = None  # scheduled for later
+    await session.commit()
+    assert await ask(session, people, "member1", "dang phi", limit=50) == []  # found first before (dues)
+    assert dues.id not in {h.notice.id for h in await ask(session, people, "member1", "đảng phí là gì", any_word=True)}
