@@ -248,6 +248,8 @@ async def test_when_the_best_matches_are_out_of_scope_every_match_is_ranked_with
 
 async def test_a_word_in_too_many_passages_ranks_the_newest_and_leaves_a_question_to_its_other_words(
         session, corpus, monkeypatch):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every match (its index answers the probes slower than it ranks)")
     people, nq57, dues, cell2 = corpus
     question = "Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?"
     answer = [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)]
