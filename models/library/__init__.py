@@ -16,7 +16,17 @@ from . import tables as _tables
 from .extract import *  # noqa: F403
 from .search import *  # noqa: F403
 from .tables import *  # noqa: F403
-from .words import QUERY_CHARS, Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
+from .words import (
+                    QUERY_CHARS,
+                    Excerpt,
+                    Passage,
+                    document_number,
+                    excerpt,
+                    passages,
+                    query_terms,
+                    query_words,
+                    search_key,
+)
 
 __all__ = ["answers", "browse", "search_module", *_extract.__all__, *_search.__all__, *_tables.__all__, "QUERY_CHARS", "Excerpt", "Passage", "document_number", "excerpt",
-           "passages", "query_words", "search_key"]
+           "passages", "query_terms", "query_words", "search_key"]

@@ -15,26 +15,30 @@ from __future__ import annotations
 
 __all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search", "visible_passage"]
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, column, delete, func, literal_column, select, table
+from sqlalchemy import Float, Integer, and_, column, delete, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from .. import clock
-from ..notices import DOCUMENT_KINDS, Notice, cell_path_of, visible_documents
+from ..notices import DOCUMENT_KINDS, Notice, NoticeAudience, cell_path_of, visible_documents
+from ..notices.tables import covers
+from ..units import Unit
 from .extract import readable_name
-from .tables import FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
-from .words import Excerpt, Passage, document_number, excerpt, passages, query_words, search_key
+from .tables import DOCUMENTS_ONLY, FTS_TABLE, TERMS, LibraryDocument, LibraryPassage
+from .words import Excerpt, Passage, document_number, excerpt, passages, query_terms, query_words, search_key
 
 BACKFILL_BATCH = 50
 MAX_PASSAGES = 5000
 RESULTS_MAX = 50
 OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
+MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked)
 _INSERT_BATCH = 500
 
 
@@ -91,7 +95,14 @@ async def index_notice(session: AsyncSession, notice_id: int, attachment_text: s
 
 
 async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> int:
-    """Index documents that are not yet (sent before the library, or whose follow-up failed)."""
+    """Index documents that are not yet (sent before the library, or whose follow-up failed).
+
+    Every search asks: first as two counts over small indexes (as many documents as indexed ones:
+    nothing to do — only documents are ever indexed, and a deleted notice takes its row with it), since
+    looking for the missing ones reads the whole notices table, texts and all."""
+    documents = await session.scalar(select(func.count()).select_from(Notice).where(DOCUMENTS_ONLY))
+    if documents == await session.scalar(select(func.count()).select_from(LibraryDocument)):
+        return 0
     ids = (await session.scalars(
         select(Notice.id).outerjoin(LibraryDocument, LibraryDocument.notice_id == Notice.id)
         .where(Notice.kind.in_(DOCUMENT_KINDS), LibraryDocument.notice_id.is_(None))
@@ -102,43 +113,104 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
 
 
 # --- searching ------------------------------------------------------------------------------------------------
-def _matching(dialect: str, asked: list[str], any_word: bool) -> tuple[ColumnElement[bool], Any]:
-    """(condition, rank ordering) of the backend's full-text search for these words (letters and digits only)."""
+def _matching(dialect: str, asked: list[str], any_word: bool,
+              among: list[str] | None = None) -> tuple[ColumnElement[bool], Any]:
+    """(condition, rank ordering) of the backend's full-text search for these terms (words of letters and
+    digits, or phrases of them: words.query_terms); `among`: terms of which one at least must be there too."""
     if dialect == "sqlite":
         fts: ColumnElement[Any] = literal_column(FTS_TABLE)
         query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
+        if among:  # bm25 counts these twice: a little more weight to the rarer words
+            query = "(" + " OR ".join(f'"{w}"' for w in among) + f") AND ({query})"
         return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
     vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
-    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), (" | " if any_word else " & ").join(asked))
-    return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in asked))
+    condition: ColumnElement[bool] = vector.op("@@")(tsquery)
+    if among:
+        condition = and_(condition, vector.op("@@")(func.to_tsquery(simple, " | ".join(_phrase(w) for w in among))))
+    return condition, func.ts_rank(vector, tsquery, type_=Float).desc()
+
+
+def _phrase(term: str) -> str:
+    """A term of query_terms in to_tsquery's words: "57 nq tw" as (57 <-> nq <-> tw)."""
+    return f"({term.replace(' ', ' <-> ')})" if " " in term else term
 
 
 async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_word: bool, cell_path: str,
                   wanted: int) -> list[tuple[int, str | None]]:
     """(passage id, document number) of the `wanted` best passages the member may see, best first.
 
-    First the index alone ranks its CANDIDATES best (a common word matches tens of thousands of
-    passages: joining each to its document's scope would cost more than the ranking); the scope then
-    keeps those the member may see. Only when too few of them pass (a member whose cell sees few of
-    the documents that match) is every match ranked within the scope."""
-    condition, ranking = _matching(dialect, asked, any_word)
+    Ranking costs each match (bm25): a word in most passages would cost them all. So first, on SQLite,
+    a question whose words include some in more than MOST_RANKED passages ("chi bộ") and some rarer
+    keeps the passages holding one of the rarer words at least (still ranked on all of them: one
+    holding none of them is no answer for search()'s check anyway); and when the query still matches
+    more, only its MOST_RANKED newest matches are ranked (_newest). Then the index alone ranks
+    its CANDIDATES best (joining each match to its document's scope would cost more than the ranking);
+    the scope keeps those the member may see. Only when too few of them pass (a member whose cell sees
+    few of the documents that match) is every match ranked within the scope."""
     fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
     passage_id = fts.c.rowid if dialect == "sqlite" else LibraryPassage.id
-    base = select(passage_id).select_from(fts if dialect == "sqlite" else LibraryPassage.__table__).where(condition)
-    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(CANDIDATES))).all()
+    source = fts if dialect == "sqlite" else LibraryPassage.__table__
+
+    async def newest(words: list[str]) -> int | None:
+        return await _newest(session, source, passage_id, _matching(dialect, words, any_word)[0])
+
+    among = None
+    bounded = dialect == "sqlite"  # PostgreSQL's GIN index answers the probes slower than it ranks (bench/search.py)
+    if bounded and any_word and len(asked) > 1:
+        rarer = [w for w in asked if await newest([w]) is None]
+        among = rarer if rarer and len(rarer) < len(asked) else None
+    condition, ranking = _matching(dialect, asked, any_word, among)
+    if bounded and (floor := await _newest(session, source, passage_id, condition)) is not None:
+        condition = and_(condition, passage_id > floor)
+    base = select(passage_id).select_from(source).where(condition)
+    # A question keeps RESULTS_MAX passages for search() to check: four times the candidates, as many times fewer fallbacks.
+    many = CANDIDATES * (4 if any_word else 1)
+    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(many))).all()
     scoped = (select(LibraryPassage.id, LibraryDocument.number)
               .join(Notice, Notice.id == LibraryPassage.notice_id)
               .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
               .where(*visible_documents(cell_path)))
     place = {pid: i for i, pid in enumerate(candidates)}
-    kept = sorted((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all(),
-                  key=lambda r: place[r[0]])
-    if len(kept) >= wanted or len(candidates) < CANDIDATES:
+    if dialect == "sqlite":
+        kept = await _visible_among(session, cell_path, candidates)
+    else:
+        kept = list((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all())
+    kept.sort(key=lambda r: place[r[0]])
+    if len(kept) >= wanted or len(candidates) < many:
         return [(r[0], r[1]) for r in kept[:wanted]]
     if dialect == "sqlite":
         scoped = scoped.join(fts, fts.c.rowid == LibraryPassage.id)
     rows = (await session.execute(scoped.where(condition).order_by(ranking, LibraryPassage.id).limit(wanted))).all()
     return [(r[0], r[1]) for r in rows]
+
+
+async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Sequence[int]) -> list[Any]:
+    """(passage id, document number) of these passages the member may see: models.notices.visible_documents
+    asked of their few documents once each (SQLite's plan of it as one join checked every candidate
+    passage's document and audience anew, over 100 ms for a question's 800 candidates at 10,000 documents)."""
+    owner = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.notice_id)
+                                        .where(LibraryPassage.id.in_(passage_ids)))).all())
+    audience = set((await session.scalars(
+        select(NoticeAudience.notice_id).join(Unit, Unit.id == NoticeAudience.unit_id)
+        .where(covers(cell_path), NoticeAudience.notice_id.in_(set(owner.values()))))).all())
+    notices = list(audience)
+    if not notices:
+        return []
+    documents = set((await session.scalars(select(Notice.id).where(DOCUMENTS_ONLY, Notice.id.in_(notices)))).all())
+    sent = set((await session.scalars(select(Notice.id).where(Notice.dispatched_at.is_not(None),
+                                                             Notice.id.in_(notices)))).all())
+    numbers = dict((await session.execute(select(LibraryDocument.notice_id, LibraryDocument.number).where(
+        LibraryDocument.notice_id.in_(audience & documents & sent)))).all())
+    return [(pid, numbers[nid]) for pid, nid in owner.items() if nid in numbers]
+
+
+async def _newest(session: AsyncSession, source: Any, passage_id: Any, condition: ColumnElement[bool]) -> int | None:
+    """The id below the MOST_RANKED newest passages matching, when more match; else None. (The index
+    walks its matches newest first without ranking them: cheap.)"""
+    return await session.scalar(select(passage_id).select_from(source).where(condition)
+                                .order_by(passage_id.desc()).offset(MOST_RANKED).limit(1))
 
 
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
@@ -156,7 +228,8 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
         await session.flush()
     dialect = session.get_bind().dialect.name
     wanted = RESULTS_MAX if any_word else min(limit, RESULTS_MAX) + offset
-    ranked = (await _ranked(session, dialect, asked, any_word, cell_path, wanted))[0 if any_word else offset:]
+    terms = query_terms(query, any_word=any_word)
+    ranked = (await _ranked(session, dialect, terms, any_word, cell_path, wanted))[0 if any_word else offset:]
     found = {p.id: p for p in (await session.scalars(
         select(LibraryPassage).where(LibraryPassage.id.in_([r[0] for r in ranked])))).all()}
     rows = [(found[passage_id], number) for passage_id, number in ranked if passage_id in found]  # not re-indexed meanwhile

@@ -51,6 +51,21 @@ def query_words(query: str | None, *, any_word: bool = False) -> list[str]:
     return found[:QUERY_WORDS]
 
 
+def query_terms(query: str | None, *, any_word: bool = False) -> list[str]:
+    """What the index is asked for: the words of query_words, a number written as one ("57-NQ/TW",
+    "123/QĐ-UBND": digits and more, no space) as one phrase of its words ("57 nq tw": those words, in
+    that order — not "Điều 57" of a document numbered NQ/TW), the other words one by one."""
+    allowed = set(query_words(query, any_word=any_word))
+    terms: list[str] = []
+    for chunk in (query or "")[:QUERY_CHARS].split():
+        found = words(chunk)
+        if len(found) > 1 and any(c.isdigit() for c in chunk) and allowed.issuperset(found):
+            terms.append(" ".join(found))
+        else:
+            terms.extend(w for w in found if w in allowed)
+    return list(dict.fromkeys(terms))
+
+
 def document_number(title: str, text: str) -> str | None:
     """The number the document states ("Số: 57-NQ/TW" at its head), else one its title names."""
     for match in _NUMBER_LINE.finditer(text[:2000]):

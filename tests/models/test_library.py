@@ -244,3 +244,41 @@ async def test_when_the_best_matches_are_out_of_scope_every_match_is_ranked_with
             monkeypatch.setattr(library.search_module, "CANDIDATES", 1)  # the index's best one only, then the rest
             assert [h.passage_id for h in await ask(session, people, who, query, any_word=any_word, limit=50)] == whole
             monkeypatch.undo()
+
+
+async def test_a_word_in_too_many_passages_ranks_the_newest_and_leaves_a_question_to_its_other_words(
+        session, corpus, monkeypatch):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every match (its index answers the probes slower than it ranks)")
+    people, nq57, dues, cell2 = corpus
+    question = "Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?"
+    answer = [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)]
+    everything = {h.passage_id for h in await ask(session, people, "secretary2", "dang phi", limit=50)}
+    assert len(everything) > 2
+    monkeypatch.setattr(library.search_module, "MOST_RANKED", 2)  # "đảng" and "phí" are now in too many
+    # A word (or words) in too many passages: only the newest matches are ranked, within the member's scope.
+    newest = {h.passage_id for h in await ask(session, people, "secretary2", "dang phi", limit=50)}
+    assert newest == set(sorted(everything)[-2:])
+    assert {h.notice.id for h in await ask(session, people, "member1", "dang phi", limit=50)} <= {dues.id}
+    # A question: its rarer words find the passages, which must still hold more than half of its words.
+    assert [h.passage_id for h in await ask(session, people, "member1", question, any_word=True)] == answer
+
+
+async def test_a_number_written_as_one_is_found_as_a_phrase_not_as_an_article_of_that_number(session, tree, corpus):
+    people, nq57, *_ = corpus
+    assert library.query_terms("Nghị quyết 57-NQ/TW, điều 3") == ["nghi", "quyet", "57 nq tw", "dieu", "3"]
+    assert library.query_terms("57 nq tw") == ["57", "nq", "tw"]
+    other = await send(session, OFFICER, [tree[0].ward],
+                       title="Nghị quyết 12-NQ/TW về đảng phí", body="Điều 57. Thu nộp\nĐảng viên đóng đúng hạn.")
+    typed = {h.notice.id for h in await ask(session, people, "member1", "57 nq tw", limit=50)}
+    assert typed == {nq57.id, other.id}  # every word somewhere: the article 57 of 12-NQ/TW too
+    assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW", limit=50)} == {nq57.id}
+    assert {h.notice.id for h in await ask(session, people, "member1", "57-NQ/TW thu nộp", any_word=True)} >= {nq57.id}
+
+
+async def test_a_document_not_sent_yet_is_in_no_result(session, corpus):
+    people, nq57, dues, _ = corpus
+    dues.dispatched_at = None  # scheduled for later
+    await session.commit()
+    assert await ask(session, people, "member1", "dang phi", limit=50) == []  # found first before (dues)
+    assert dues.id not in {h.notice.id for h in await ask(session, people, "member1", "đảng phí là gì", any_word=True)}
