@@ -140,7 +140,7 @@ async def _within(session: AsyncSession, paths: list[str] | None, first: date, l
     has_dates = (or_(_falls_on(Member.birth_date, first), _falls_on(Member.joined_on, first)) if first == last
                  else or_(Member.birth_date.is_not(None), Member.joined_on.is_not(None)))  # one day: its own only
     stmt = (select(Member.id, Member.full_name, Member.birth_date, Member.joined_on, Unit.id, Unit.name)
-            .join(Unit, Unit.id == Member.cell_id).where(has_dates, Member.deceased_on.is_(None))
+            .join(Unit, Unit.id == Member.cell_id).where(has_dates, Member.living)
             .order_by(Unit.path, Member.sort_name, Member.id))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))

@@ -71,7 +71,7 @@ async def unlinked_count(session: AsyncSession, actor: Actor) -> int:
         return 0
     return await session.scalar(
         select(func.count(Member.id)).outerjoin(Account, Account.member_id == Member.id)
-        .where(Member.cell_id.in_(cells), Account.telegram_user_id.is_(None), Member.deceased_on.is_(None))) or 0
+        .where(Member.cell_id.in_(cells), Account.telegram_user_id.is_(None), Member.living)) or 0
 
 
 async def cell_invites(session: AsyncSession, actor: Actor, cell_id: int, *, key: bytes | None,

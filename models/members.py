@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, QueryableAttribute, joinedload, mapped_column, relationship, selectinload, validates
 from sqlalchemy.sql.elements import BindParameter, Cast, ColumnElement, Label
 from sqlalchemy.sql.selectable import CompoundSelect, Select
@@ -135,6 +136,16 @@ class Member(Base):
     def is_full_member(self) -> bool:
         return self.official_on is not None
 
+    @hybrid_property
+    def living(self) -> bool:
+        """No death recorded: on a row, a bool; in a query, the condition every list of the living uses."""
+        return self.deceased_on is None
+
+    @living.inplace.expression
+    @classmethod
+    def _living_expression(cls) -> ColumnElement[bool]:
+        return cls.deceased_on.is_(None)
+
 
 class _ProfilePart:
     """A row of one of a member's lists (work history, awards, discipline): its member and its place.
@@ -232,7 +243,7 @@ async def member_ids_under(session: AsyncSession, paths: Sequence[str], *, but: 
         return []
     stmt = (
         select(Member.id).join(Unit, Unit.id == Member.cell_id)
-        .where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)), Member.deceased_on.is_(None))
+        .where(or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)), Member.living)
         .order_by(Member.id)
     )
     if but is not None:
@@ -245,7 +256,7 @@ async def members_under(session: AsyncSession, unit_path: str, offset: int = 0, 
     everyone living; and the total, the dead included (deceased_under counts them)."""
     base = select(Member).join(Unit, Unit.id == Member.cell_id).where(Unit.path.startswith(unit_path, autoescape=True))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    dead_last = case((Member.deceased_on.is_(None), 0), else_=1)
+    dead_last = case((Member.living, 0), else_=1)
     rows = await session.scalars(
         base.options(selectinload(Member.cell)).order_by(dead_last, Unit.path, Member.sort_name, Member.id)
         .offset(offset).limit(limit)

@@ -27,7 +27,7 @@ async def members_without_telegram(session: AsyncSession, cell_id: int) -> list[
     rows = await session.execute(
         select(Member.id, Member.full_name)
         .outerjoin(Account, Account.member_id == Member.id)
-        .where(Member.cell_id == cell_id, Account.telegram_user_id.is_(None), Member.deceased_on.is_(None))
+        .where(Member.cell_id == cell_id, Account.telegram_user_id.is_(None), Member.living)
         .order_by(Member.sort_name, Member.id)
     )
     return [PaperMember(member_id, name) for member_id, name in rows.all()]

@@ -269,7 +269,7 @@ async def due_at(session: AsyncSession, actor: Actor, award_day: date) -> list[D
     youngest = add_months(award_day, -12 * min(rules().milestones))
     stmt = (select(Member.id, Member.joined_on, Member.full_name, Unit.name)
             .join(Unit, Unit.id == Member.cell_id)
-            .where(Member.joined_on.is_not(None), Member.joined_on <= youngest, Member.deceased_on.is_(None))
+            .where(Member.joined_on.is_not(None), Member.joined_on <= youngest, Member.living)
             .order_by(Unit.path, Member.sort_name, Member.id))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))

@@ -149,7 +149,7 @@ async def due(session: AsyncSession, actor: Actor, today: date | None = None,
     stmt = (select(Member.id, Member.full_name, Member.joined_on, Member.ceremony_on, Unit.name)
             .join(Unit, Unit.id == Member.cell_id)
             .where(Member.joined_on.is_not(None), Member.joined_on <= today, Member.official_on.is_(None),
-                   Member.deceased_on.is_(None))
+                   Member.living)
             .order_by(Unit.path, Member.sort_name, Member.id))
     if paths is not None:
         stmt = stmt.where(within_clause(paths))

@@ -33,7 +33,7 @@ async def show_unit_page(turn: Turn, unit: Unit, page: int, *, edit: bool) -> No
     label = (lambda m: m.full_name) if unit.is_cell else (lambda m: f"{m.full_name} · {m.cell.name}")
 
     def shown(m) -> str:  # a member who died: at the end of the list, marked, the date said
-        return label(m) if m.deceased_on is None else turn.t("members.deceased_button", name=label(m),
+        return label(m) if m.living else turn.t("members.deceased_button", name=label(m),
                                                              day=fmt_date(m.deceased_on))
 
     rows = [[InlineKeyboardButton(shown(m)[:60], callback_data=btn.PROFILE.data(m.id))] for m in members]
@@ -96,7 +96,7 @@ async def member_profile(turn: Turn):
     if may_manage_cell(turn.actor, member.cell):
         rows.append([InlineKeyboardButton(turn.t("transfer.button.start"),
                                           callback_data=transfer_buttons.START.data(member.id))])
-    if may_manage_cell(turn.actor, member.cell) and member.deceased_on is None:
+    if may_manage_cell(turn.actor, member.cell) and member.living:
         change = "off" if member.suspended_on is not None else "on"
         rows.append([InlineKeyboardButton(turn.t(f"suspension.button.{change}"),
                                           callback_data=btn.SUSPEND.data(member.id, change))])

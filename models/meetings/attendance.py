@@ -72,7 +72,7 @@ async def open_roll_call(session: AsyncSession, actor: Actor, meeting_id: int) -
     rows = await session.execute(
         select(Member.id, Member.exempt, MeetingRsvp.answer, MeetingRsvp.reason)
         .outerjoin(MeetingRsvp, and_(MeetingRsvp.member_id == Member.id, MeetingRsvp.meeting_id == meeting.id))
-        .where(Member.cell_id == meeting.cell_id, Member.deceased_on.is_(None))
+        .where(Member.cell_id == meeting.cell_id, Member.living)
     )
     for member_id, exempt, reply, reason in rows.all():
         if member_id in on_roll:

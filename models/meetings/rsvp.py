@@ -122,7 +122,7 @@ async def answers(session: AsyncSession, meeting_id: int) -> Answers:
                Account.telegram_user_id, MeetingRsvp.on_paper)
         .outerjoin(MeetingRsvp, and_(MeetingRsvp.member_id == Member.id, MeetingRsvp.meeting_id == meeting_id))
         .outerjoin(Account, Account.member_id == Member.id)
-        .where(Member.cell_id == meeting.cell_id, Member.deceased_on.is_(None))
+        .where(Member.cell_id == meeting.cell_id, Member.living)
         .order_by(Member.sort_name, Member.id)
     )
     out = Answers(members=0)

@@ -122,7 +122,7 @@ async def managed_meeting(session: AsyncSession, actor: Actor, meeting_id: int, 
 
 async def cell_member_ids(session: AsyncSession, cell_id: int) -> list[int]:
     """The cell's members a meeting invites (one who died is no longer invited)."""
-    found = select(Member.id).where(Member.cell_id == cell_id, Member.deceased_on.is_(None)).order_by(Member.id)
+    found = select(Member.id).where(Member.cell_id == cell_id, Member.living).order_by(Member.id)
     return list((await session.scalars(found)).all())
 
 

@@ -123,7 +123,7 @@ async def audience_size(session: AsyncSession, unit_ids: list[int], exclude_memb
         .select_from(Member)
         .join(Unit, Unit.id == Member.cell_id)
         .outerjoin(Account, Account.member_id == Member.id)
-        .where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]), Member.deceased_on.is_(None))
+        .where(or_(*[Unit.path.startswith(p, autoescape=True) for p in paths]), Member.living)
     )
     if exclude_member_id is not None:
         stmt = stmt.where(Member.id != exclude_member_id)

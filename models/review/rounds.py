@@ -121,7 +121,7 @@ async def open_round(session: AsyncSession, actor: Actor, unit_id: int, year: in
     await session.flush()
     members = list((await session.execute(
         select(Member, Unit.name).join(Unit, Unit.id == Member.cell_id)
-        .where(within_clause([unit.path]), Unit.kind.in_(CELL_KINDS), Member.deceased_on.is_(None))
+        .where(within_clause([unit.path]), Unit.kind.in_(CELL_KINDS), Member.living)
         .order_by(Unit.path, Member.sort_name, Member.id))).all())
     last = await _last_year_points(session, [m.id for m, _ in members], year)
     exempt, entries = [], []

@@ -67,7 +67,7 @@ async def member_ids_of(session: AsyncSession, unit: Unit) -> list[int]:
     """Who studies what is given to `unit`: the living members of every cell under it."""
     return list((await session.scalars(
         select(Member.id).join(Unit, Unit.id == Member.cell_id)
-        .where(Unit.path.startswith(unit.path, autoescape=True), Member.deceased_on.is_(None))
+        .where(Unit.path.startswith(unit.path, autoescape=True), Member.living)
         .order_by(Member.id))).all())
 
 

@@ -123,7 +123,7 @@ async def open_vote(
     present = await _present_ids(session, meeting_id) if meeting_id is not None else None
     members = (await session.execute(
         select(Member.id, Member.official_on, Member.exempt)
-        .where(Member.cell_id == cell.id, Member.deceased_on.is_(None))  # a member who died is in no base
+        .where(Member.cell_id == cell.id, Member.living)  # a member who died is in no base
         .order_by(Member.id)
     )).all()
     electors: list[_ElectorRow] = []
