@@ -53,6 +53,7 @@ log = logging.getLogger("handbook.dispatcher")
 
 MAX_THROTTLED = 5  # 429s for one message before it goes back to the queue
 RENDER_TTL = 30.0
+TURN_EDIT_HELD_S = 60.0  # how long a turn's edit of a message is remembered against refreshes drawn before it
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Dispatcher:
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._touched: set[tuple[str, int]] = set()
+        self._turn_edits: dict[tuple[int, int], float] = {}  # (chat, message) → when a turn last edited it
         self.running = False
 
     # --- what handlers and other workers call -------------------------------------------------------
@@ -106,6 +108,17 @@ class Dispatcher:
     def touch(self, kind: str, ref_id: int) -> None:
         """Something the sender's status shows changed (a read): refresh it soon."""
         self._touched.add((kind, ref_id))
+
+    def edited(self, chat_id: int, message_id: int) -> None:
+        """A turn is editing this message (an officer's press put a question or a list where a status was): a
+        refresh drawn before now must not land after it and put the status back over what she is doing."""
+        now = time.monotonic()
+        if len(self._turn_edits) > 1000:
+            self._turn_edits = {k: t for k, t in self._turn_edits.items() if now - t < TURN_EDIT_HELD_S}
+        self._turn_edits[(chat_id, message_id)] = now
+
+    def _edited_since(self, params: dict, since: float) -> bool:
+        return self._turn_edits.get((params.get("chat_id"), params.get("message_id")), -1.0) >= since  # type: ignore[arg-type]
 
     @property
     def max_held(self) -> int:
@@ -411,12 +424,15 @@ class Dispatcher:
     async def _refresh_progress(self) -> None:
         touched, self._touched = self._touched, set()
         for kind, ref_id in sorted(touched):
+            drawn_at = time.monotonic()
             try:
                 async with self.sessionmaker() as session:
                     calls = await self.progress[kind](session, ref_id, self.tz)
                     await session.rollback()
                 for method, params in calls:
                     await asyncio.sleep(max(0.0, self._pace.bot.reserve() - time.monotonic()))
+                    if self._edited_since(params, drawn_at):
+                        continue  # a turn edited the message after this status was drawn: its edit stands
                     await self.api.call(method, params)
             except SendError as exc:
                 if "not modified" not in exc.description:

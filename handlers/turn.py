@@ -174,7 +174,13 @@ class Turn:
             self.reply(text, markup)
             return
 
-        self._outbox.append(lambda: _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup)))
+        message = query.message
+
+        def send() -> Awaitable[Any]:
+            self._editing(message.chat.id, message.message_id)
+            return _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup))
+
+        self._outbox.append(send)
 
     def edit_buttons(self, markup: InlineKeyboardMarkup | None) -> None:
         """Replace only the buttons of the message whose button was pressed (None: take them all away)."""
@@ -184,7 +190,19 @@ class Turn:
         params = {"chat_id": query.message.chat.id, "message_id": query.message.message_id}
         if markup is not None:
             params["reply_markup"] = markup.to_dict()
-        self._outbox.append(lambda: _unless_unchanged(bot_api(self.context.bot, "editMessageReplyMarkup", params)))
+
+        def send() -> Awaitable[Any]:
+            self._editing(params["chat_id"], params["message_id"])
+            return _unless_unchanged(bot_api(self.context.bot, "editMessageReplyMarkup", params))
+
+        self._outbox.append(send)
+
+    def _editing(self, chat_id: int, message_id: int) -> None:
+        """Tell the dispatcher, as the edit leaves (after the commit), so a live status drawn before it is not
+        sent over it (handlers/live_status.py)."""
+        edited = getattr(self.services.outbox, "edited", None)
+        if edited is not None:
+            edited(chat_id, message_id)
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         query = self.update.callback_query
