@@ -26,7 +26,7 @@ from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
 DRAFT = "study_draft"
-DOC, DAY, BANK, ESSAY, CONFIRM, ESSAY_AGE = range(6)
+DOC, DAY, BANK, ESSAY, CONFIRM, ESSAY_AGE = range(6)  # ESSAY_AGE last: kept conversations keep their numbers
 PROBLEMS_SHOWN = 10
 
 
