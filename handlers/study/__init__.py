@@ -41,6 +41,7 @@ def register(app) -> None:
                      CallbackQueryHandler(steps.skipped_bank, pattern=btn.NO_QUIZ.exact),
                      MessageHandler(text | filters.PHOTO, steps.bank_expected)],
         steps.ESSAY: [CallbackQueryHandler(steps.chose_essay, pattern=btn.ESSAY_ASKED.pattern)],
+        steps.ESSAY_AGE: [CallbackQueryHandler(steps.chose_essay_age, pattern=btn.ESSAY_AGE.pattern)],
         steps.CONFIRM: [CallbackQueryHandler(steps.confirmed, pattern=btn.CONFIRM.exact)],
     }
     app.add_handler(conversation(
@@ -79,7 +80,8 @@ FEATURE = Feature(
     register=register,
     commands=(Command("study", 135, officer=True),),
     renderers=lambda services: {study.STUDY_DELIVERY: views.render_study, study.ESSAY_DELIVERY: views.render_essay,
-                                study.REMINDER_DELIVERY: views.render_reminder},
+                                study.REMINDER_DELIVERY: views.render_reminder,
+                                study.STUDY_EXCUSED_DELIVERY: views.render_study_excused},
     ticks=(remind_due,),
     panel=(PanelItem("panel.study", 12, btn.PANEL.data),),
 )

@@ -1,6 +1,8 @@
 """/study (and 📖 Giao học tập on the panel): a committee officer or a secretary gives a document or resolution to
 their unit's members to study — which document (one they sent or one their unit received), the deadline (the
-calendar), the quiz's question bank as an XLSX or none, whether an essay (bài thu hoạch) is asked for, then ✅. Every question has ◀ Quay lại and ✖ Hủy (TRAIL).
+calendar), the quiz's question bank as an XLSX or none, whether an essay (bài thu hoạch) is asked for and, when it is,
+whether older members are excused from it (from 70, 75 or 80 at the deadline, or nobody), then ✅. Every question has
+◀ Quay lại and ✖ Hủy (TRAIL).
 
 The bank is read when it comes (its errors said at once, the step asked again) and again at ✅, from Telegram by
 its file_id: the draft keeps the file, not a hundred questions.
@@ -24,7 +26,7 @@ from ..turn import Turn, esc, member_handler
 from . import buttons as btn
 
 DRAFT = "study_draft"
-DOC, DAY, BANK, ESSAY, CONFIRM = range(5)
+DOC, DAY, BANK, ESSAY, CONFIRM, ESSAY_AGE = range(6)  # ESSAY_AGE last: kept conversations keep their numbers
 PROBLEMS_SHOWN = 10
 
 
@@ -173,10 +175,38 @@ def _ask_essay(turn: Turn, *, edit: bool = False):
 
 @member_handler
 async def chose_essay(turn: Turn):
-    if not chose(turn, btn.ESSAY_ASKED, _draft(turn), "essay",
+    draft = _draft(turn)
+    if not chose(turn, btn.ESSAY_ASKED, draft, "essay",
                  lambda turn, value: turn.t("study.essay_chosen" if value == "1" else "study.no_essay_chosen")):
         return ESSAY
+    if draft["essay"] == "1":
+        return _ask_essay_age(turn)
+    draft.pop("essay_age", None)
     return await _preview(turn)
+
+
+def _essay_age_said(turn: Turn, value: str) -> str:
+    return turn.t("study.essay_age_chosen", age=value) if value != "0" else turn.t("study.no_essay_age_chosen")
+
+
+def _ask_essay_age(turn: Turn, *, edit: bool = False):
+    rows = [[InlineKeyboardButton(turn.t("study.button.essay_age", age=age),
+                                  callback_data=btn.ESSAY_AGE.data(str(age))) for age in study.ESSAY_EXCUSED_AGES],
+            [InlineKeyboardButton(turn.t("study.button.no_essay_age"), callback_data=btn.ESSAY_AGE.data("0"))]]
+    return TRAIL.ask(turn, ESSAY_AGE, turn.t("study.ask_essay_age"), rows, edit)
+
+
+@member_handler
+async def chose_essay_age(turn: Turn):
+    if not chose(turn, btn.ESSAY_AGE, _draft(turn), "essay_age", _essay_age_said):
+        return ESSAY_AGE
+    return await _preview(turn)
+
+
+def _essay_age(draft: dict) -> int | None:
+    """The age the draft excuses from the essay (None: nobody, or no essay)."""
+    age = draft.get("essay_age")
+    return int(age) if draft.get("essay") == "1" and age in {str(a) for a in study.ESSAY_EXCUSED_AGES} else None
 
 
 async def _preview(turn: Turn):
@@ -189,6 +219,8 @@ async def _preview(turn: Turn):
     quiz = (turn.t("study.preview_quiz", count=draft["questions"]) if draft.get("questions")
             else turn.t("study.preview_no_quiz"))
     essay = turn.t("study.preview_essay" if draft.get("essay") == "1" else "study.preview_no_essay")
+    if (age := _essay_age(draft)) is not None:
+        essay += turn.t("study.preview_essay_age", age=age)
     text = turn.t("study.preview", title=esc(draft.get("title", "")), date=fmt_date(date.fromisoformat(draft["deadline"])),
                   quiz=quiz, essay=essay, unit=esc(unit.name), members=len(members),
                   linked=await accounts.count_linked(turn.session, members))
@@ -211,7 +243,8 @@ async def confirmed(turn: Turn):
     try:
         item, count = await study.create_study(turn.session, turn.actor, notice_id=draft["notice"],
                                                unit_id=draft["unit"], deadline=date.fromisoformat(draft["deadline"]),
-                                               questions=questions, essay=draft.get("essay") == "1")
+                                               questions=questions, essay=draft.get("essay") == "1",
+                                               essay_excused_age=_essay_age(draft))
     except StudyError as exc:
         await tell_refusal(turn, exc.reason, "study_create", "study.error", edit=True)
         return ConversationHandler.END
@@ -226,5 +259,5 @@ async def stale_step(turn: Turn):
     turn.answer(turn.t("study.expired"), alert=True)
 
 
-TRAIL = Trail("study", DRAFT, btn.BACK, btn.QUIT, {DOC: _ask_doc, DAY: _ask_day, BANK: _ask_bank, ESSAY: _ask_essay},
-              "study.expired")
+TRAIL = Trail("study", DRAFT, btn.BACK, btn.QUIT, {DOC: _ask_doc, DAY: _ask_day, BANK: _ask_bank, ESSAY: _ask_essay,
+                                                  ESSAY_AGE: _ask_essay_age}, "study.expired")

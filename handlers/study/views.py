@@ -48,22 +48,25 @@ def card_markup(lang: str, study_id: int, questions: int, *, essay: bool, studie
     return InlineKeyboardMarkup(rows).to_dict()
 
 
-def card_text(lang: str, item: study.StudyItem, questions: int) -> str:
+def card_text(lang: str, item: study.StudyItem, questions: int, *, excused: bool = False) -> str:
+    """The card; `excused`: to a member excused from the essay by age (models.study.excuses)."""
     lines = [t(lang, "study.card", title=esc(item.notice.title), date=fmt_date(item.deadline)),
              t(lang, "study.card_from", unit=esc(item.unit.name))]
     lines.append(t(lang, "study.card_quiz", count=questions) if questions else t(lang, "study.card_no_quiz"))
     if item.essay_required:
-        lines.append(t(lang, "study.card_essay"))
+        lines.append(t(lang, "study.card_essay_excused", age=item.essay_excused_age)
+                     if excused and item.essay_excused_age else t(lang, "study.card_essay"))
     return "\n".join(lines)
 
 
-async def _card_calls(session: AsyncSession, study_id: int, lang: str, reminder: bool) -> list[Call]:
+async def _card_calls(session: AsyncSession, study_id: int, lang: str, reminder: bool,
+                      excused: bool = False) -> list[Call]:
     item = await study.get_study(session, study_id)
     if item is None:
         return []
     questions = await study.question_count(session, study_id)
     text = (t(lang, "study.reminder", title=esc(item.notice.title), date=fmt_date(item.deadline)) if reminder
-            else card_text(lang, item, questions))
+            else card_text(lang, item, questions, excused=excused))
     return [("sendMessage", {"text": text, "parse_mode": "HTML",
                              "reply_markup": card_markup(lang, study_id, questions, essay=item.essay_required)})]
 
@@ -71,6 +74,12 @@ async def _card_calls(session: AsyncSession, study_id: int, lang: str, reminder:
 async def render_study(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
     """The outbox's renderer: the card, to each member of the unit."""
     return await _card_calls(session, study_id, lang, reminder=False)
+
+
+async def render_study_excused(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:
+    """The outbox's renderer: the card, to each member excused from its essay by age — saying so (they may still
+    hand one in: ✍ stays)."""
+    return await _card_calls(session, study_id, lang, reminder=False, excused=True)
 
 
 async def render_reminder(session: AsyncSession, study_id: int, lang: str, tz: tzinfo | None) -> list[Call]:

@@ -25,10 +25,13 @@ from ..notices import DOCUMENT_KINDS, Notice, NoticeAudience, covers
 from ..permissions import Action, Actor, may, units_for
 from ..units import Unit
 from .bank import Question
+from .excuses import excused_members
 from .tables import (
     DEADLINE_MAX_DAYS,
+    ESSAY_EXCUSED_AGES,
     QUESTIONS_MAX,
     STUDY_DELIVERY,
+    STUDY_EXCUSED_DELIVERY,
     EssayState,
     StudyError,
     StudyEssay,
@@ -80,9 +83,11 @@ def check_deadline(deadline: date, today: date | None = None) -> None:
 
 
 async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, unit_id: int, deadline: date,
-                       questions: Sequence[Question] = (), essay: bool = False) -> tuple[StudyItem, int]:
+                       questions: Sequence[Question] = (), essay: bool = False,
+                       essay_excused_age: int | None = None) -> tuple[StudyItem, int]:
     """Give a document to study to the members of the unit, with these quiz questions (none: no quiz) and, when
-    `essay`, an essay (bài thu hoạch) to hand in.
+    `essay`, an essay (bài thu hoạch) to hand in — members `essay_excused_age` or older at the deadline excused
+    from it (one of ESSAY_EXCUSED_AGES; None: nobody by age), who get the card saying so.
     Returns the item and how many members it went to. Raises StudyError; the caller commits."""
     unit = await session.get(Unit, unit_id)
     if unit is None or not may(actor, Action.manage_cell, unit.path):
@@ -93,11 +98,13 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
     check_deadline(deadline)
     if len(questions) > QUESTIONS_MAX:
         raise StudyError("too_many")
+    if essay_excused_age is not None and (not essay or essay_excused_age not in ESSAY_EXCUSED_AGES):
+        raise StudyError("not_allowed")
     if await session.scalar(select(StudyItem.id).where(StudyItem.notice_id == notice_id,
                                                        StudyItem.unit_id == unit_id)):
         raise StudyError("exists")
     item = StudyItem(notice_id=notice_id, unit_id=unit_id, created_by_member_id=actor.member_id, deadline=deadline,
-                     essay_required=essay, created_at=clock.now())
+                     essay_required=essay, essay_excused_age=essay_excused_age, created_at=clock.now())
     session.add(item)
     await session.flush()
     session.add_all(StudyQuestion(study_id=item.id, position=i, question=q.text, options_json=json.dumps(
@@ -108,11 +115,15 @@ async def create_study(session: AsyncSession, actor: Actor, *, notice_id: int, u
     for start in range(0, len(member_ids), 1000):
         await session.execute(table.insert(), [{"study_id": item.id, "member_id": m, "attempts": 0}
                                                for m in member_ids[start:start + 1000]])
-    await deliveries.queue_to_members(session, STUDY_DELIVERY, item.id, member_ids)
+    old = await excused_members(session, item, by_age_only=True)
+    await deliveries.queue_to_members(session, STUDY_DELIVERY, item.id, [m for m in member_ids if m not in old])
+    if old:
+        await deliveries.queue_to_members(session, STUDY_EXCUSED_DELIVERY, item.id, sorted(old))
     await audit.record(session, "study_created", actor_telegram_id=actor.telegram_user_id,
                        actor_member_id=actor.member_id,
                        detail={"study_id": item.id, "notice_id": notice_id, "unit_id": unit_id,
-                               "questions": len(questions), "essay": essay, "members": len(member_ids)})
+                               "questions": len(questions), "essay": essay, "essay_excused_age": essay_excused_age,
+                               "members": len(member_ids)})
     return item, len(member_ids)
 
 

@@ -15,6 +15,7 @@ from ..dates import local_today
 from ..members import Member
 from ..permissions import Action, Actor, scope_paths, within_clause
 from ..units import Unit
+from .excuses import excused_clause
 from .items import question_count
 from .tables import EssayState, StudyEssay, StudyItem, StudyMember
 
@@ -31,8 +32,8 @@ class CellProgress:
     average: float | None  # the average best score of those who took it (right answers)
     essays: int = 0  # whose latest essay is handed in (waiting or received)
     received: int = 0  # whose latest essay was marked received
-    # Excused from the essay: exempt members (miễn sinh hoạt: older members, by the cell's decision) who handed none
-    # in, when their cell does not count exempt members (Unit.exempt_counted, as for attendance and studying).
+    # Excused from the essay and handed none in (excuses.py): of the item's age or older at its deadline, or exempt
+    # (miễn sinh hoạt) when their cell does not count exempt members (Unit.exempt_counted).
     excused: int = 0
 
     @property
@@ -74,7 +75,7 @@ async def study_progress(session: AsyncSession, actor: Actor, today: date | None
                  .subquery())
         handed_in = case((essay.c.state.in_([EssayState.submitted, EssayState.received]), 1))
         received = case((essay.c.state == EssayState.received, 1))
-        excused = case((and_(Member.exempt.is_(True), Unit.exempt_counted.is_(False),
+        excused = case((and_(excused_clause(item.deadline, item.essay_excused_age),
                              or_(essay.c.state.is_(None), essay.c.state == EssayState.revise)), 1))
         rows = await session.execute(
             select(Unit.name, func.count(StudyMember.member_id), func.count(StudyMember.studied_at),

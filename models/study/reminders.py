@@ -1,6 +1,7 @@
 """The day before a study item's deadline, from REMIND_HOUR (local time): one reminder to each member who has not
-finished it — not marked studied, the quiz never finished, or the essay asked for not handed in. Once per item,
-whichever process gets there first; an item given less than 12 hours before is not reminded (its card is fresh)."""
+finished it — not marked studied, the quiz never finished, or the essay asked for not handed in (unless excused
+from it: excuses.py). Once per item, whichever process gets there first; an item given less than 12 hours before is
+not reminded (its card is fresh)."""
 from __future__ import annotations
 
 __all__ = ["remind_due", "unfinished"]
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import clock, deliveries
 from ..dates import VIETNAM
+from .excuses import excused_members
 from .tables import REMIND_HOUR, REMINDER_DELIVERY, EssayState, StudyEssay, StudyItem, StudyMember, StudyQuestion
 
 FRESH = timedelta(hours=12)
@@ -27,10 +29,12 @@ async def unfinished(session: AsyncSession, study_id: int) -> list[int]:
     latest = select(func.max(StudyEssay.id)).where(StudyEssay.study_id == study_id).group_by(StudyEssay.member_id)
     handed_in = set((await session.scalars(select(StudyEssay.member_id).where(
         StudyEssay.id.in_(latest), StudyEssay.state.in_([EssayState.submitted, EssayState.received])))).all())
+    excused = await excused_members(session, item)
     rows = await session.execute(select(StudyMember.member_id, StudyMember.studied_at, StudyMember.best_score)
                                  .where(StudyMember.study_id == study_id).order_by(StudyMember.member_id))
     return [member_id for member_id, studied_at, best in rows.all()
-            if studied_at is None or (has_quiz and best is None) or (item.essay_required and member_id not in handed_in)]
+            if studied_at is None or (has_quiz and best is None)
+            or (item.essay_required and member_id not in handed_in and member_id not in excused)]
 
 
 async def remind_due(session: AsyncSession, tz: tzinfo = VIETNAM, now: datetime | None = None) -> list[tuple[str, int]]:

@@ -3,9 +3,10 @@ questions, each member's progress and quiz attempts, and what every part of the 
 from __future__ import annotations
 
 __all__ = [
-    "EXPLANATION_MAX", "OPTIONS_MAX", "OPTIONS_MIN", "OPTION_MAX", "QUESTIONS_MAX", "QUESTION_MAX", "STUDY_DELIVERY",
-    "DEADLINE_MAX_DAYS", "REMINDER_DELIVERY", "REMIND_HOUR", "ESSAY_DELIVERY", "ESSAY_KINDS", "ESSAY_TEXT_MAX", "EssayState", "QuizAttempt", "QuizPoll",
-    "StudyEssay", "StudyError", "StudyItem", "StudyMember", "StudyQuestion",
+    "DEADLINE_MAX_DAYS", "ESSAY_DELIVERY", "ESSAY_EXCUSED_AGES", "ESSAY_KINDS", "ESSAY_TEXT_MAX", "EXPLANATION_MAX",
+    "OPTIONS_MAX", "OPTIONS_MIN", "OPTION_MAX", "QUESTIONS_MAX", "QUESTION_MAX", "REMINDER_DELIVERY", "REMIND_HOUR",
+    "STUDY_DELIVERY", "STUDY_EXCUSED_DELIVERY", "EssayState", "QuizAttempt", "QuizPoll", "StudyEssay", "StudyError",
+    "StudyItem", "StudyMember", "StudyQuestion",
 ]
 
 import enum
@@ -35,6 +36,8 @@ REMIND_HOUR = 8  # local time, the day before the deadline
 ESSAY_DELIVERY = "study_essay"  # ref_id: StudyEssay.id — a member's essay, to the officer who gave the item
 ESSAY_KINDS = ("text", "document", "photo", "voice")
 ESSAY_TEXT_MAX = 4000  # what one Telegram message holds, and then some room for the heading
+ESSAY_EXCUSED_AGES = (70, 75, 80)  # the ages a cell may excuse from the essay (đảng viên cao tuổi)
+STUDY_EXCUSED_DELIVERY = "study_excused"  # ref_id: StudyItem.id — the card, to members excused from its essay by age
 
 
 class StudyItem(Base):
@@ -50,6 +53,9 @@ class StudyItem(Base):
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     deadline: Mapped[date] = mapped_column(Date)
     essay_required: Mapped[bool] = mapped_column(Boolean, default=False)  # a "bài thu hoạch" is asked for
+    # Members this old or older at the deadline are excused from the essay (the cell's decision; None: nobody by
+    # age). One of ESSAY_EXCUSED_AGES; see excuses.py.
+    essay_excused_age: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     reminded_at: Mapped[datetime | None] = mapped_column()  # the day-before reminder went out (once)
 

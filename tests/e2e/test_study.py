@@ -1,7 +1,7 @@
 """Study items end to end over the Bot API: the secretary gives a resolution to study with an XLSX question bank
-(a bad one refused with its rows named, then a good one) and an essay; members get the card, one marks it studied
-and hands in an essay (a photo, asked again, then typed, received), another takes the quiz by answering Telegram quiz
-polls and retakes it, and /report shows per cell who studied, the best scores and the essays, with a chart.
+(a bad one refused with its rows named, then a good one) and an essay, members of 80 or over excused; members get the
+card (the elderly one told he is excused), one marks it studied and hands in an essay anyway (a photo, asked again,
+then typed, received), another takes the quiz by answering Telegram quiz polls and retakes it, and /report shows per cell who studied, the best scores and the essays, with a chart.
 
 Demo personas: the secretary, the elderly and the young member are in cell 1 ("Chi bộ Tổ dân phố 1", 11 members).
 """
@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from models import clock, notices, study
 from models.dates import VIETNAM
 from models.deliveries import Delivery, DeliveryState
+from models.members import Member
 from models.notices import NoticeKind
 from models.permissions import load_actor
 
@@ -107,8 +108,14 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     read, ask_essay = await driver.wait_for_bot_messages(sec.user_id, 2)
     assert "Đã nhận 2 câu hỏi" in plain(read) and "bài thu hoạch" in plain(ask_essay)
     await driver.press_button(sec.user_id, ask_essay, "Có, nộp bài thu hoạch")
+    [ask_age] = await driver.wait_for_bot_messages(sec.user_id)
+    assert "Miễn bài thu hoạch cho đảng viên cao tuổi?" in plain(ask_age)
+    forged = await driver.press(sec.user_id, ask_age["message_id"], data="sqg:60")
+    assert (await driver.callback_answer(forged))["text"] == "Nút này không còn hiệu lực."
+    await driver.press_button(sec.user_id, ask_age, "Từ 80 tuổi")
     [preview] = await driver.wait_for_bot_messages(sec.user_id)
-    assert "Bài kiểm tra: 2 câu hỏi" in plain(preview) and "Bài thu hoạch: có" in plain(preview)
+    assert "Bài kiểm tra: 2 câu hỏi" in plain(preview)
+    assert "Bài thu hoạch: có, miễn cho đảng viên từ 80 tuổi" in plain(preview)
     assert "11 đảng viên" in plain(preview)  # the secretary too
     await driver.press_button(sec.user_id, preview, "Giao học tập")
     given = await driver.wait_for_edit(sec.user_id, preview["message_id"])
@@ -122,6 +129,8 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
         assert f"📖 Học tập: {TITLE}, hạn {deadline:%d/%m/%Y}" in plain(card)
         assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == [
             "📄 Xem văn bản", "📖 Đã học", "▶ Làm bài kiểm tra (2 câu)", "✍ Nộp bài thu hoạch"]
+    excused = "Đồng chí được miễn bài thu hoạch (từ 80 tuổi); nếu muốn, đồng chí vẫn có thể nộp."
+    assert excused in plain(card_for["elderly_member"]) and excused not in plain(card_for["young_member"])
 
     await driver.press_button(old.user_id, card_for["elderly_member"], "Xem văn bản")
     [document] = await driver.wait_for_bot_messages(old.user_id)
@@ -148,7 +157,8 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
         row = await s.scalar(select(study.StudyMember).where(study.StudyMember.member_id == young.member_id))
         assert (row.best_score, row.attempts) == (2, 2)
 
-    # The elderly member hands in a photo of his handwritten essay; the secretary asks for it again; typed, received.
+    # The elderly member (excused, over 80) hands in a photo of his handwritten essay anyway; the secretary asks for
+    # it again; typed, received.
     await driver.press_button(old.user_id, card_for["elderly_member"], "Nộp bài thu hoạch")
     [ask] = await driver.wait_for_bot_messages(old.user_id)
     assert "Bài thu hoạch" in plain(ask)
@@ -170,7 +180,14 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     [received] = await driver.wait_for_bot_messages(old.user_id)
     assert "đã được nhận" in plain(received)
 
-    # /report: the cell's line with who studied, who took the quiz, the average best score.
+    # /report: the cell's line with who studied, who took the quiz, the average best score, the essays — the other
+    # members 80 or over at the deadline excused (the demo's birth years: at least Tôn Nữ Thị Lài, born 1940).
+    async with sandbox_run.sessionmaker() as s:
+        births = (await s.scalars(select(Member.birth_date).join(study.StudyMember, study.StudyMember.member_id
+                                                                 == Member.id)
+                                  .where(Member.id != old.member_id, Member.birth_date.is_not(None)))).all()
+    over_80 = sum(deadline.year - b.year - ((deadline.month, deadline.day) < (b.month, b.day)) >= 80 for b in births)
+    assert over_80 >= 1
     await driver.send(sec.user_id, "/report")
     seen: dict[int, dict] = {}
     while not any(m["media_kind"] == "photo" for m in seen.values()):  # the text, then its chart
@@ -180,7 +197,7 @@ async def test_a_secretary_gives_a_resolution_with_a_quiz_members_take_it_and_th
     assert plain(chart) == f"📊 {TITLE}" and chart["photo"][-1]["width"] == 1080
     assert TITLE in report
     assert ("Chi bộ Tổ dân phố 1: đã học 1/11 · làm bài 1/11 · điểm cao nhất trung bình 2/2"
-            " · bài thu hoạch 1/11, đã nhận 1") in report
+            f" · bài thu hoạch 1/{11 - over_80}, đã nhận 1 (miễn {over_80})") in report
 
 
 async def test_the_day_before_the_deadline_who_has_not_finished_is_reminded(driver, personas, sandbox_run):

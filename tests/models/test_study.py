@@ -321,3 +321,92 @@ async def test_the_day_before_the_deadline_who_has_not_finished_is_reminded_once
     late.created_at = at(3, 22)
     await session.commit()
     assert await study.remind_due(session, now=at(4, 8)) == []
+
+
+# --- older members excused from the essay ---------------------------------------------------------------------
+@pytest.mark.parametrize(("birth", "deadline", "excused"), [
+    (date(1951, 12, 5), date(2026, 12, 4), False),  # the day before the 75th birthday
+    (date(1951, 12, 5), date(2026, 12, 5), True),  # the day of it
+    (date(1940, 1, 1), date(2026, 12, 5), True),
+    (date(1952, 2, 29), date(2027, 2, 27), False),  # born 29/02: 75 on 28/02 of a common year
+    (date(1952, 2, 29), date(2027, 2, 28), True),
+    (date(1953, 2, 28), date(2028, 2, 27), False),
+    (date(1953, 2, 28), date(2028, 2, 28), True),
+    (date(1953, 3, 1), date(2028, 2, 29), False),  # the deadline on 29/02 of a leap year
+    (date(1956, 2, 29), date(2031, 2, 28), True),
+    (date(1956, 2, 29), date(2031, 3, 1), True),
+    (None, date(2026, 12, 5), False),  # no birth date: not excused by age
+])
+def test_a_member_is_excused_from_the_age_reached_at_the_deadline(birth, deadline, excused):
+    assert study.excused_by_age(birth, deadline, 75) is excused
+    assert study.essay_excused(birth, False, True, deadline, 75) is excused
+    assert study.excused_by_age(birth, deadline, None) is False  # the item excuses nobody by age
+    if birth is not None:  # the bound the queries use agrees
+        assert (birth <= study.born_by(deadline, 75)) is excused
+
+
+def test_the_exempt_flag_excuses_alone_when_the_cell_does_not_count_exempt_members():
+    young, deadline = date(1990, 5, 1), date(2026, 12, 5)
+    assert study.essay_excused(young, True, False, deadline, None)
+    assert study.essay_excused(None, True, False, deadline, 75)
+    assert not study.essay_excused(young, True, True, deadline, 75)  # the cell counts them
+    assert not study.essay_excused(young, False, False, deadline, 75)
+    assert study.essay_excused(date(1940, 1, 1), False, True, deadline, 80)  # either excuses
+
+
+def test_the_queries_bound_agrees_with_the_age_on_every_day_around_leap_years():
+    for deadline in (date(2027, 2, 26) + timedelta(days=n) for n in range(5 * 366)):
+        bound = study.born_by(deadline, 70)
+        assert study.excused_by_age(bound, deadline, 70)
+        assert not study.excused_by_age(bound + timedelta(days=1), deadline, 70)
+
+
+async def test_older_members_are_excused_counted_so_not_reminded_and_told_on_their_card(session, ward):
+    w, people = ward
+    deadline = date(2026, 12, 10)
+    clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    turns = Member(full_name="Trần Văn Bảy", cell_id=w.cell1.id, birth_date=date(1951, 12, 10))  # 75 that day
+    after = Member(full_name="Lê Thị Tám", cell_id=w.cell1.id, birth_date=date(1951, 12, 11))  # 75 the day after
+    unknown = Member(full_name="Hồ Văn Chín", cell_id=w.cell1.id)  # no birth date
+    session.add_all([turns, after, unknown])
+    await session.flush()
+    session.add_all(Account(telegram_user_id=41 + i, member_id=m.id, language="vi")
+                    for i, m in enumerate((turns, after, unknown)))
+    people["lan"].birth_date = date(1944, 2, 29)
+    await session.commit()
+    secretary = await load_actor(session, SECRETARY)
+    resolution = await _resolution(session, SECRETARY, [w.cell1])
+    with pytest.raises(StudyError, match="not_allowed"):  # no essay, nobody to excuse
+        await study.create_study(session, secretary, notice_id=resolution.id, unit_id=w.cell1.id, deadline=deadline,
+                                 essay_excused_age=75)
+    with pytest.raises(StudyError, match="not_allowed"):  # not an age the cell may choose
+        await study.create_study(session, secretary, notice_id=resolution.id, unit_id=w.cell1.id, deadline=deadline,
+                                 essay=True, essay_excused_age=60)
+    item, count = await study.create_study(session, secretary, notice_id=resolution.id, unit_id=w.cell1.id,
+                                           deadline=deadline, essay=True, essay_excused_age=75)
+    await session.commit()
+    assert count == 5 and item.essay_excused_age == 75
+    old = sorted([turns.id, people["lan"].id])
+    cards = (await session.execute(select(Delivery.kind, Delivery.member_id).where(Delivery.kind.in_(
+        [study.STUDY_DELIVERY, study.STUDY_EXCUSED_DELIVERY])).order_by(Delivery.kind, Delivery.member_id))).all()
+    assert [(kind, member) for kind, member in cards] == [  # the card saying so to those excused by age
+        *((study.STUDY_DELIVERY, m) for m in sorted([people["secretary"].id, after.id, unknown.id])),
+        *((study.STUDY_EXCUSED_DELIVERY, m) for m in old)]
+    assert await study.excused_members(session, item) == set(old)
+
+    [cell] = [c for p in await study.study_progress(session, secretary, deadline) if p.item.id == item.id
+              for c in p.cells]
+    assert (cell.members, cell.excused, cell.essay_base, cell.essays) == (5, 2, 3, 0)
+    for member in (people["secretary"], people["lan"], turns, after, unknown):
+        await study.mark_studied(session, item.id, member.id)
+    assert await study.unfinished(session, item.id) == sorted([people["secretary"].id, after.id, unknown.id])
+
+    # An essay handed in anyway is received as usual, and counts; the exempt flag excuses too (either does).
+    essay = await study.submit_essay(session, item.id, turns.id, kind="text", text="Tôi vẫn viết bài.")
+    await study.review_essay(session, secretary, essay.id, received=True)
+    people["secretary"].exempt, w.cell1.exempt_counted = True, False
+    await session.commit()
+    [cell] = [c for p in await study.study_progress(session, secretary, deadline) if p.item.id == item.id
+              for c in p.cells]
+    assert (cell.excused, cell.essay_base, cell.essays, cell.received) == (2, 3, 1, 1)
+    assert await study.unfinished(session, item.id) == sorted([after.id, unknown.id])
