@@ -88,8 +88,9 @@ class SandboxRun:
             await web.TCPSite(self.runner, self.host, self.web_port).start()
             self.web_url = f"http://{self.host}:{self.runner.addresses[-1][1]}"
 
-        await migrate.upgrade(self.database_url)
         self.engine = make_engine(self.database_url)
+        if not await migrate.is_up_to_date(self.engine):
+            await migrate.upgrade(self.database_url)
         await self.load_demo_if_empty()
         await self._start_bot()
         return self
