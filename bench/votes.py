@@ -99,6 +99,11 @@ class Result:
     lost: int = 0
     counted: str = ""
     transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
+    cpu_s: float = 0.0  # CPU time of the whole process (bot, emulator, database threads) while tapping
+
+    @property
+    def cpu_per_tap_ms(self) -> float:
+        return 1000 * self.cpu_s / self.taps if self.taps else float("nan")
 
     @property
     def throughput(self) -> float:
@@ -114,6 +119,7 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
     probe.expected = len(taps)
     probe.done.clear()
     edits_before = probe.edits
+    cpu = time.process_time()
     start = time.perf_counter()
     ids = []
     for i, (user, message_id, data) in enumerate(taps):
@@ -135,6 +141,7 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
         else:
             result.lost += 1
     result.elapsed = last - start
+    result.cpu_s = time.process_time() - cpu
     result.edits = probe.edits - edits_before
     return result
 
@@ -321,6 +328,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row("max answer latency (ms)", lambda r: max(r.latencies) * 1000 if r.latencies else float("nan"))
     row("mean answer latency (ms)", lambda r: statistics.fmean(r.latencies) * 1000 if r.latencies else float("nan"))
     row("all answered after (s)", lambda r: r.elapsed)
+    row("CPU per tap, whole process (ms)", lambda r: r.cpu_per_tap_ms)
     row("messages edited", lambda r: float(r.edits), False)
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
