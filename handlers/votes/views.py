@@ -79,7 +79,7 @@ def _show_choice(turn: Turn, result: votes.CastResult, *, chat_id: int | None = 
     text = chosen_text(vote, turn.lang, tz, shown, result.text)
     markup = ballot_markup(vote, turn.lang, shown.position if shown else None) if vote.may_change else None
     if message_id is None:
-        turn.edit(text, markup)
+        turn.edit_behind(text, markup)  # after the toast; the latest choice if the member taps again meanwhile
         return
     bot = turn.context.bot
 

@@ -315,6 +315,27 @@ async def test_a_congress_tapping_at_once_every_tap_answered_each_ballot_once(dr
     member_of = {u: m for m, u in user_of.items()}
     assert all(held[member_of[u]] == p for u, _, p in taps[: len(voters)] if u != old.user_id)
 
+    # Ten members change their minds at once, tap after tap (each toast waited for; their ballots' edits go
+    # behind the toasts): every ballot ends showing what its member chose last, as the database holds it.
+    last = {u: 3 - held[member_of[u]] for u in voters[:10]}  # the other option: taps other, same, other, …
+
+    async def change_mind(u: int) -> None:
+        for position in (last[u], 3 - last[u], last[u], 3 - last[u], last[u]):
+            press = await driver.press(u, ballots[u]["message_id"], data=f"v:{vote.id}:{position}")
+            assert chosen[position] in (await driver.callback_answer(press, timeout=30))["text"]
+
+    await asyncio.gather(*(change_mind(u) for u in voters[:10]))
+    async with sandbox_run.sessionmaker() as s:
+        held = dict((await s.execute(select(Ballot.member_id, Ballot.position).where(Ballot.vote_id == vote.id))).all())
+    assert all(held[member_of[u]] == position for u, position in last.items())
+    for u in voters:
+        card = await wait_text(driver, u, ballots[u]["message_id"], f"Đồng chí đã chọn: {chosen[held[member_of[u]]]}")
+        assert f"✅ {chosen[held[member_of[u]]]}" in buttons(card), buttons(card)
+    await asyncio.sleep(0.5)  # and it stays so: no older edit lands after the latest
+    for u in voters[:10]:
+        card = next(m for m in await driver.messages(u) if m["message_id"] == ballots[u]["message_id"])
+        assert f"Đồng chí đã chọn: {chosen[held[member_of[u]]]}" in plain(card)
+
 
 async def test_votes_list_and_the_big_button(driver, personas, sandbox_run):
     sec, old, young = personas["secretary"], personas["elderly_member"], personas["young_member"]
