@@ -72,7 +72,8 @@ class AiohttpRequest(BaseRequest):
                                         sock_connect=connect, sock_read=read)
         data: aiohttp.FormData | dict[str, str] | None = fields
         if files:
-            data = aiohttp.FormData()
+            # Names as they are (UTF-8), as PTB's httpx sends them: not percent-encoded ("Bản in - …pdf").
+            data = aiohttp.FormData(quote_fields=False)
             for name, value in (fields or {}).items():
                 data.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():

@@ -68,12 +68,12 @@ async def test_calls_fields_uploads_and_refusals_go_through(server):
         assert bot.username == "handbook_bot"
         sent = await bot.send_message(42, "Xin chào đồng chí", reply_markup=None)
         assert (sent.message_id, sent.text) == (7, "Xin chào đồng chí")
-        doc = await bot.send_document(42, InputFile(b"ballots", filename="phieu.txt"))
-        assert (doc.document.file_name, doc.caption) == ("phieu.txt", "ballots")
+        doc = await bot.send_document(42, InputFile(b"ballots", filename="Phiếu bầu.txt"))
+        assert (doc.document.file_name, doc.caption) == ("Phiếu bầu.txt", "ballots")
         with pytest.raises(BadRequest, match="(?i)no"):
             await bot.send_message(42, "bad")
     assert seen[1]["fields"]["chat_id"] == "42" and seen[1]["fields"]["text"] == "Xin chào đồng chí"
-    assert seen[2]["fields"]["document"] == {"filename": "phieu.txt", "bytes": "ballots"}
+    assert seen[2]["fields"]["document"] == {"filename": "Phiếu bầu.txt", "bytes": "ballots"}
     assert all("python-telegram-bot" in s["agent"] for s in seen)
 
 
