@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
 import time
@@ -105,6 +106,7 @@ class Result:
     lost: int = 0
     counted: str = ""
     transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
+    peak_rss_mb: float = 0.0  # ours: the process's peak RSS so far (our bot with its emulator, before the echo)
     cpu_s: float = 0.0  # CPU time of the whole process (bot, emulator, database threads) while tapping
 
     @property
@@ -282,6 +284,7 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
     result = await tap_all(probe, taps, args.window * args.repeat, "ours")
     result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before
     result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     app = run.runtime.app
     shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
              "token": app.bot.token, "delivered_s": delivered_s}
@@ -346,6 +349,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
     print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
+    print(f"peak RSS of the process after our taps (our bot and its emulator): {ours.peak_rss_mb:.0f} MB")
 
 
 async def main(args) -> None:
