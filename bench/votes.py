@@ -302,7 +302,7 @@ async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
         await query.answer(text=query.data)
         await query.edit_message_text(f"Đã chọn: {query.data}")
 
-    emulator = await start_echo_bot(stack, shape, CallbackQueryHandler(answer))
+    emulator = await start_echo_bot(stack, {**shape, "transport": args.echo_transport}, CallbackQueryHandler(answer))
     users = [FIRST_USER + i for i in range(args.members)]
     messages = {}
     for user in users:
@@ -325,7 +325,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     print()
     print(f"Vote taps through the sandbox — {args.members} members, {kind}, {args.repeat} tap(s) each, "
           f"offered within {args.window * args.repeat:g} s; backend {backend}, "
-          f"concurrent_updates={shape['concurrent_updates']}")
+          f"concurrent_updates={shape['concurrent_updates']}; the echo's transport: {args.echo_transport}")
     print(f"ballots delivered by the dispatcher (no pacing) in {shape['delivered_s']:.1f} s")
     print(f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}")
 
@@ -374,6 +374,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="an open ballot that does not allow changing the choice (default: changes allowed)")
     common.add_database_url(p)
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
+    p.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
+                   help="the echo's Bot API transport: PTB's default httpx (a bare PTB bot), or aiohttp as ours")
     p.add_argument("--pause", type=float, default=0.0,
                    help="seconds to wait (saying so, with the pid) before our taps: for a profiler to attach")
     args = p.parse_args(argv)

@@ -187,15 +187,20 @@ class Turn:
         if query is None or query.message is None or len(chunks) > 1:
             self.edit(text, markup)
             return
-        lane, app = self.services.edit_lane, self.context.application
+        lane, app, bot = self.services.edit_lane, self.context.application, self.context.bot
         key = (query.message.chat.id, query.message.message_id)
+        # The Bot API call as is: nobody reads the edited message it returns, so PTB need not build it.
+        params: dict[str, Any] = {"chat_id": key[0], "message_id": key[1], "text": chunks[0]}
+        if bot.defaults is not None and bot.defaults.parse_mode:
+            params["parse_mode"] = bot.defaults.parse_mode
+        if markup is not None:
+            params["reply_markup"] = markup.to_dict()
 
         def busy() -> bool:  # other updates than this one in hand
             return app.update_processor.current_concurrent_updates > 1
 
         async def queue() -> None:
-            lane.put(key, lambda: _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup)),
-                     app.create_task, busy)
+            lane.put(key, lambda: _unless_unchanged(bot_api(bot, "editMessageText", params)), app.create_task, busy)
 
         self._outbox.append(queue)
 
