@@ -20,6 +20,8 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from telegram.error import BadRequest
+
 log = logging.getLogger(__name__)
 
 WORKERS = 8  # edits on their way at once when no other update waits
@@ -70,6 +72,8 @@ class EditLane:
 
         try:
             await _obeying_flood_control(send)
+        except BadRequest as exc:  # the message was deleted meanwhile, or cannot be edited any more
+            log.info("could not edit a message: %s", type(exc).__name__)
         except Exception as exc:  # the toast has gone; a lost edit is logged, the others still go
             log.warning("an edit of a pressed message failed: %s", type(exc).__name__)
         finally:

@@ -178,17 +178,23 @@ class Turn:
 
         self._outbox.append(lambda: _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup)))
 
-    def edit_behind(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    def edit_behind(self, text: str, markup: InlineKeyboardMarkup | None = None, *,
+                    message: tuple[int, int] | None = None) -> None:
         """`edit`, sent behind the answer by the edit lane (handlers/lane.py): the update is done once the toast has
-        gone, and a newer edit of the same message queued before this one went replaces it. For a pressed message
-        whose new text is the whole of what the member needs next (a ballot saying the choice)."""
+        gone, and a newer edit of the same message queued before this one went replaces it. For a message whose new
+        text is the whole of what the member needs next (a ballot saying the choice): the pressed one, or `message`
+        (chat id, message id). Every edit of such a message goes this way, so that none overtakes another."""
         query = self.update.callback_query
         chunks = split_message(text)
-        if query is None or query.message is None or len(chunks) > 1:
-            self.edit(text, markup)
-            return
+        if message is None:
+            if query is None or query.message is None or len(chunks) > 1:
+                self.edit(text, markup)
+                return
+            message = (query.message.chat.id, query.message.message_id)
+        elif len(chunks) > 1:
+            chunks = [chunks[0]]  # a ballot's text is short; never a second message for another one
         lane, app, bot = self.services.edit_lane, self.context.application, self.context.bot
-        key = (query.message.chat.id, query.message.message_id)
+        key = message
         # The Bot API call as is: nobody reads the edited message it returns, so PTB need not build it.
         params: dict[str, Any] = {"chat_id": key[0], "message_id": key[1], "text": chunks[0]}
         if bot.defaults is not None and bot.defaults.parse_mode:

@@ -151,6 +151,10 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
         assert choice in (await driver.callback_answer(press))["text"]
     opinion_user = others[member_ids[len(choices)]]
     mine = await ballot_of(driver, opinion_user, vote.id)
+    # First "Đồng ý", then at once "Ý kiến khác" with its words: the ballot ends saying the opinion (the edit of
+    # the first tap, sent behind its toast, never lands after the opinion's).
+    press = await driver.press_button(opinion_user, mine, "Đồng ý")
+    assert "Đồng ý" in (await driver.callback_answer(press))["text"]
     press = await driver.press_button(opinion_user, mine, "Ý kiến khác")
     assert "gõ ý kiến" in (await driver.callback_answer(press))["text"]
     [ask_text] = await driver.wait_for_bot_messages(opinion_user)
@@ -158,6 +162,9 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
     [done] = await driver.exchange(opinion_user, "Đề nghị bổ sung chỉ tiêu phát triển đảng viên trẻ")
     assert "Đã ghi nhận" in plain(done)
     await wait_text(driver, opinion_user, mine["message_id"], "Đồng chí đã chọn: Ý kiến khác")
+    await asyncio.sleep(0.3)
+    shown = next(m for m in await driver.messages(opinion_user) if m["message_id"] == mine["message_id"])
+    assert "Đồng chí đã chọn: Ý kiến khác" in plain(shown)
 
     # The secretary's status follows live: counts (the results are live) and who has not voted.
     live = await wait_text(driver, sec.user_id, status["message_id"], "Đã biểu quyết: 9/10")
