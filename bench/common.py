@@ -64,7 +64,8 @@ async def bench_database(prefix: str, database_url: str | None) -> AsyncIterator
 
 async def start_echo_bot(stack: AsyncExitStack, shape: dict, handler, *, poll_timeout: int = 5):
     """A bare PTB Application with one handler, long polling its own emulator with our bot's builder settings
-    (`shape`: token, defaults, concurrent_updates) and no background work. Stopped, and its emulator's server
+    (`shape`: token, defaults, concurrent_updates; "transport": "aiohttp" for our bot's Bot API transport instead of
+    PTB's default httpx) and no background work. Stopped, and its emulator's server
     cleaned up, when `stack` closes. Returns the emulator."""
     from telegram.ext import Application, ApplicationBuilder
 
@@ -80,6 +81,10 @@ async def start_echo_bot(stack: AsyncExitStack, shape: dict, handler, *, poll_ti
                .concurrent_updates(shape["concurrent_updates"]))
     if shape["defaults"] is not None:
         builder = builder.defaults(shape["defaults"])
+    if shape.get("transport") == "aiohttp":  # the echo on our bot's transport (bot/request.py) instead of PTB's httpx
+        from bot.request import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(64)).get_updates_request(AiohttpRequest(1))
     app: Application = builder.build()
     app.add_handler(handler)
     # bot/serve.py reads its workers and leadership from the Services: none here (no database either).

@@ -341,7 +341,8 @@ def fmt(value: float, unit: str = "") -> str:
 def report(args, backend: str, shape: dict, ours, echo) -> None:
     print()
     print(f"/profile through the sandbox — {args.users} linked users, backend {backend}, "
-          f"concurrent_updates={shape['concurrent_updates']}, {args.seconds:g} s per phase")
+          f"concurrent_updates={shape['concurrent_updates']}, {args.seconds:g} s per phase; "
+          f"the echo's transport: {args.echo_transport}")
     head = f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}   target"
     note = "throughput: replies landed within the window / window"
     for phase, idx, title in (("fixed", 0, f"fixed load, offered {args.rate:g} updates/s"),
@@ -385,7 +386,7 @@ async def main(args) -> None:
         async with AsyncExitStack() as stack:
             ours, shape = await start_ours(stack, url, args.users)
             args.users = len(ours.users)
-            echo = await start_echo(stack, shape, len(ours.users))
+            echo = await start_echo(stack, {**shape, "transport": args.echo_transport}, len(ours.users))
             sides = [s for s in (ours, echo) if args.only in (None, s.label)]
             await measure(sides, args)
         report(args, backend, shape,
@@ -401,6 +402,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
     common.add_database_url(p)
     p.add_argument("--only", choices=("ours", "echo"), default=None, help="measure one bot only (for profiling)")
+    p.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
+                   help="the echo's Bot API transport: PTB's default httpx (a bare PTB bot), or aiohttp as ours")
     p.add_argument("--quick", action="store_true", help="a 5-second smoke run (5 s per phase)")
     args = p.parse_args(argv)
     if args.quick:

@@ -11,8 +11,10 @@ tap each, every ballot holds the option its member tapped.
 
 Latency is taken inside the process, in the emulator: from the moment a tap is put in the
 update queue (emulator.user_press) to the bot's answerCallbackQuery for it (the toast naming the
-choice); the edit of the pressed message ("Đồng chí đã chọn: …") is counted too. Throughput is taps
-answered / (last answer − first tap).
+choice); the edits of the pressed messages ("Đồng chí đã chọn: …") are counted and waited for (ours sends
+them behind the toasts: "last edit after" says when the last one landed). Throughput is taps answered /
+(last answer − first tap). "CPU per tap" is the whole process's CPU time (bot, emulator, database threads)
+from the first tap to the last edit, over the taps: steadier than the clock on a shared machine.
 
 The same taps then go, in the same process, to a bare PTB bot — one CallbackQueryHandler that
 answers the query and edits the pressed message ("Đã chọn: X"), the same Bot API work as ours — long polling its own emulator with the same builder settings (defaults,
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import statistics
 import sys
 import time
@@ -62,6 +66,7 @@ class Probe:
         self.answered: dict[str, float] = {}
         self.answers: dict[str, str] = {}
         self.edits = 0
+        self.last_edit = 0.0
         self.done = asyncio.Event()
         self.expected = 0
         original = emulator._event
@@ -78,6 +83,7 @@ class Probe:
                         self.done.set()
             elif kind == "message_edited":
                 self.edits += 1
+                self.last_edit = now
             return event
 
         emulator._event = hooked  # instance attribute: the emulator calls self._event
@@ -95,10 +101,17 @@ class Result:
     offered_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    edited: float = 0.0  # from the first tap to the last edit
     edits: int = 0
     lost: int = 0
     counted: str = ""
     transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
+    peak_rss_mb: float = 0.0  # ours: the process's peak RSS so far (our bot with its emulator, before the echo)
+    cpu_s: float = 0.0  # CPU time of the whole process (bot, emulator, database threads) while tapping
+
+    @property
+    def cpu_per_tap_ms(self) -> float:
+        return 1000 * self.cpu_s / self.taps if self.taps else float("nan")
 
     @property
     def throughput(self) -> float:
@@ -114,6 +127,7 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
     probe.expected = len(taps)
     probe.done.clear()
     edits_before = probe.edits
+    cpu = time.process_time()
     start = time.perf_counter()
     ids = []
     for i, (user, message_id, data) in enumerate(taps):
@@ -126,7 +140,9 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
         await asyncio.wait_for(probe.done.wait(), ANSWER_TIMEOUT)
     except TimeoutError:
         pass
-    await asyncio.sleep(0.5)  # the edits after the last answers
+    # The edits after the last answers (ours sends them behind the toasts): until none has come for 0.5 s.
+    while time.perf_counter() - max(probe.last_edit, start) < 0.5 and time.perf_counter() - start < ANSWER_TIMEOUT:
+        await asyncio.sleep(0.1)
     last = start
     for qid in ids:
         if qid in probe.answered:
@@ -135,6 +151,8 @@ async def tap_all(probe: Probe, taps: list[tuple[int, int, str]], window: float,
         else:
             result.lost += 1
     result.elapsed = last - start
+    result.edited = max(probe.last_edit - start, 0.0)
+    result.cpu_s = time.process_time() - cpu
     result.edits = probe.edits - edits_before
     return result
 
@@ -259,10 +277,14 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
     from models.votes import together
 
     probe = Probe(run.emulator)
+    if args.pause:
+        print(f"tapping in {args.pause:g} s (pid {os.getpid()})", file=sys.stderr, flush=True)
+        await asyncio.sleep(args.pause)
     before = sum(b.batches for b in together._BATCHERS.values())
     result = await tap_all(probe, taps, args.window * args.repeat, "ours")
     result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before
     result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     app = run.runtime.app
     shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
              "token": app.bot.token, "delivered_s": delivered_s}
@@ -280,7 +302,7 @@ async def run_echo(stack: AsyncExitStack, shape: dict, args) -> Result:
         await query.answer(text=query.data)
         await query.edit_message_text(f"Đã chọn: {query.data}")
 
-    emulator = await start_echo_bot(stack, shape, CallbackQueryHandler(answer))
+    emulator = await start_echo_bot(stack, {**shape, "transport": args.echo_transport}, CallbackQueryHandler(answer))
     users = [FIRST_USER + i for i in range(args.members)]
     messages = {}
     for user in users:
@@ -303,7 +325,7 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     print()
     print(f"Vote taps through the sandbox — {args.members} members, {kind}, {args.repeat} tap(s) each, "
           f"offered within {args.window * args.repeat:g} s; backend {backend}, "
-          f"concurrent_updates={shape['concurrent_updates']}")
+          f"concurrent_updates={shape['concurrent_updates']}; the echo's transport: {args.echo_transport}")
     print(f"ballots delivered by the dispatcher (no pacing) in {shape['delivered_s']:.1f} s")
     print(f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}")
 
@@ -321,10 +343,13 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row("max answer latency (ms)", lambda r: max(r.latencies) * 1000 if r.latencies else float("nan"))
     row("mean answer latency (ms)", lambda r: statistics.fmean(r.latencies) * 1000 if r.latencies else float("nan"))
     row("all answered after (s)", lambda r: r.elapsed)
+    row("last edit after (s)", lambda r: r.edited)
+    row("CPU per tap, whole process (ms)", lambda r: r.cpu_per_tap_ms)
     row("messages edited", lambda r: float(r.edits), False)
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
     print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
+    print(f"peak RSS of the process after our taps (our bot and its emulator): {ours.peak_rss_mb:.0f} MB")
 
 
 async def main(args) -> None:
@@ -349,6 +374,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="an open ballot that does not allow changing the choice (default: changes allowed)")
     common.add_database_url(p)
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
+    p.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
+                   help="the echo's Bot API transport: PTB's default httpx (a bare PTB bot), or aiohttp as ours")
+    p.add_argument("--pause", type=float, default=0.0,
+                   help="seconds to wait (saying so, with the pid) before our taps: for a profiler to attach")
     args = p.parse_args(argv)
     if args.delegates is not None:
         args.members, args.window = args.delegates, 1.0

@@ -13,6 +13,7 @@ same rule PTB applies with its timeout job, which exists only in the process tha
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -51,18 +52,77 @@ class _Taken:
     replies: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # sent once the step is saved
 
 
+Loaded = tuple[tuple[dict, int, datetime | None], Actor]
+
+
+class _GroupRead:
+    """The restores that come in the same turn of the event loop read in one SELECT (a burst of taps: one query
+    for the updates taken up together, not one each). Each restore awaits its own caller and state."""
+
+    def __init__(self, engine, admin_ids: frozenset[int]) -> None:
+        self.engine = engine
+        self.admin_ids = admin_ids
+        self.reads = 0  # queries made (for tests)
+        self._waiting: dict[int, list[asyncio.Future[Loaded]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def load(self, user_id: int) -> Loaded:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Loaded] = loop.create_future()
+        self._waiting.setdefault(user_id, []).append(future)
+        if self._reader is None:
+            self._reader = loop.create_task(self._read_all())
+        return await future
+
+    async def _read_all(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the restores of this turn of the loop join
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    async with self.engine.connect() as conn:
+                        found = await store.load_many_with_actor(conn, batch, self.admin_ids)
+                    self.reads += 1
+                except Exception as exc:
+                    for futures in batch.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(exc)
+                    continue
+                for user_id, futures in batch.items():
+                    (data, version, at), actor = found[user_id]
+                    for i, future in enumerate(futures):
+                        if not future.done():  # each its own copy: a turn changes its actor and state
+                            future.set_result(((data, version, at), actor) if i == 0 else
+                                              ((copy.deepcopy(data), version, at), copy.deepcopy(actor)))
+        except BaseException:  # cancelled (the loop shuts down): nobody is left waiting for an answer
+            for futures in self._waiting.values():
+                for future in futures:
+                    future.cancel()
+            self._waiting.clear()
+            raise
+        finally:
+            self._reader = None
+
+
 class SharedState:
     def __init__(self, conversations: dict[str, ConversationHandler]):
         self.conversations = conversations
         self.locks: dict[int, asyncio.Lock] = {}
         self.taken: dict[int, _Taken] = {}  # update_id → what restore read
         self._reader = None
+        self._group: _GroupRead | None = None
 
     # -- reading ------------------------------------------------------------------------------------
     def reader(self, context: ContextTypes.DEFAULT_TYPE):
         if self._reader is None:
             self._reader = single_read_engine(services_of(context).sessionmaker.kw["bind"])
         return self._reader
+
+    def group(self, context: ContextTypes.DEFAULT_TYPE) -> _GroupRead:
+        if self._group is None:
+            self._group = _GroupRead(self.reader(context), services_of(context).admin_ids)
+        return self._group
 
     async def restore(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
@@ -82,11 +142,9 @@ class SharedState:
             lock = self.locks[user.id] = asyncio.Lock()
             await lock.acquire()
         try:
-            # One SELECT, outside any transaction on SQLite (a plain session would take the write lock);
-            # it reads the caller too, which the turn then takes instead of asking again.
-            services = services_of(context)
-            async with self.reader(context).connect() as conn:
-                (data, version, _), actor = await store.load_with_actor(conn, user.id, services.admin_ids)
+            # One SELECT, outside any transaction on SQLite (a plain session would take the write lock), for the
+            # updates that come together; it reads the caller too, which the turn then takes instead of asking again.
+            (data, version, _), actor = await self.group(context).load(user.id)
         except SQLAlchemyError as exc:
             # The database is down: the turn will say so; what memory holds stays as it is.
             log.warning("conversation state not read (%s)", type(exc).__name__)

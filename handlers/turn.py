@@ -29,6 +29,7 @@ from models.db import is_lock_conflict, make_sessionmaker
 from models.permissions import Actor, load_actor
 
 from .i18n import pick_language, t
+from .lane import EditLane
 from .render import split_message
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Services:
     turn_observer: Callable[[str, float, BaseException | None], None] | None = None
     conversation_state: SharedState | None = None  # handlers/state.py, set by state.install
     feedback_resealed: bool = False  # this process has sealed again what older versions sealed
+    edit_lane: EditLane = field(default_factory=EditLane)  # edits sent behind the answers (Turn.edit_behind)
 
     @functools.cached_property
     def turn_sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -181,6 +183,38 @@ class Turn:
             return _unless_unchanged(query.edit_message_text(text=chunks[0], reply_markup=markup))
 
         self._outbox.append(send)
+
+    def edit_behind(self, text: str, markup: InlineKeyboardMarkup | None = None, *,
+                    message: tuple[int, int] | None = None) -> None:
+        """`edit`, sent behind the answer by the edit lane (handlers/lane.py): the update is done once the toast has
+        gone, and a newer edit of the same message queued before this one went replaces it. For a message whose new
+        text is the whole of what the member needs next (a ballot saying the choice): the pressed one, or `message`
+        (chat id, message id). Every edit of such a message goes this way, so that none overtakes another."""
+        query = self.update.callback_query
+        chunks = split_message(text)
+        if message is None:
+            if query is None or query.message is None or len(chunks) > 1:
+                self.edit(text, markup)
+                return
+            message = (query.message.chat.id, query.message.message_id)
+        elif len(chunks) > 1:
+            chunks = [chunks[0]]  # a ballot's text is short; never a second message for another one
+        lane, app, bot = self.services.edit_lane, self.context.application, self.context.bot
+        key = message
+        # The Bot API call as is: nobody reads the edited message it returns, so PTB need not build it.
+        params: dict[str, Any] = {"chat_id": key[0], "message_id": key[1], "text": chunks[0]}
+        if bot.defaults is not None and bot.defaults.parse_mode:
+            params["parse_mode"] = bot.defaults.parse_mode
+        if markup is not None:
+            params["reply_markup"] = markup.to_dict()
+
+        def busy() -> bool:  # other updates than this one in hand
+            return app.update_processor.current_concurrent_updates > 1
+
+        async def queue() -> None:
+            lane.put(key, lambda: _unless_unchanged(bot_api(bot, "editMessageText", params)), app.create_task, busy)
+
+        self._outbox.append(queue)
 
     def edit_buttons(self, markup: InlineKeyboardMarkup | None) -> None:
         """Replace only the buttons of the message whose button was pressed (None: take them all away)."""

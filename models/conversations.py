@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import importlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -160,6 +161,31 @@ async def load(session: AsyncSession | AsyncConnection, telegram_user_id: int) -
 _ACTOR_AND_STATE = actor_query(
     *_COLUMNS,
     joins=((ConversationState, ConversationState.telegram_user_id == Account.telegram_user_id),))
+
+
+# The same for many callers at once (handlers/state.py reads the updates that come together in one query).
+_ACTORS_AND_STATES = actor_query(
+    *_COLUMNS, Account.telegram_user_id,
+    joins=((ConversationState, ConversationState.telegram_user_id == Account.telegram_user_id),), many=True)
+
+
+async def load_many_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_ids: Iterable[int],
+                               admin_ids: frozenset[int] = frozenset()
+                               ) -> dict[int, tuple[tuple[State, int, datetime | None], Actor]]:
+    """load_with_actor for each of `telegram_user_ids`, in one query (and one more for each without an account)."""
+    wanted = list(dict.fromkeys(telegram_user_ids))
+    rows_of: dict[int, list[Any]] = {uid: [] for uid in wanted}
+    for row in (await connection.execute(_ACTORS_AND_STATES, {"telegram_user_ids": wanted})).all():
+        rows_of[row[-1]].append(row)
+    found = {}
+    for uid, rows in rows_of.items():
+        if not rows:
+            found[uid] = await load_with_actor(connection, uid, admin_ids)
+            continue
+        actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], uid, admin_ids)
+        state = rows[0][ACTOR_COLUMNS:-1]
+        found[uid] = (({}, 0, None) if state[0] is None else _readable(*state)), actor
+    return found
 
 
 async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int,

@@ -16,7 +16,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit, rulesfile
@@ -205,21 +205,24 @@ def next_badge(facts: Facts, today: date) -> Badge | None:
 
 
 # --- loading ------------------------------------------------------------------------------------------------
+# Built once: /profile asks them on every call, and building a statement costs more than running it.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_GAPS = select(PartyGap.member_id, PartyGap.from_on, PartyGap.until_on).where(PartyGap.member_id.in_(_IDS))
+_DISCIPLINES = select(Discipline.member_id, Discipline.decided_on, Discipline.form).where(Discipline.member_id.in_(_IDS))
+_AWARDS = select(Award.member_id, Award.title).where(Award.member_id.in_(_IDS))
+_JOINED = select(Member.joined_on).where(Member.id == bindparam("member_id"))
+
+
 async def _facts(session: AsyncSession, members: Sequence[tuple[int, date | None]]) -> dict[int, Facts]:
     facts = {member_id: Facts(joined) for member_id, joined in members}
     ids = list(facts)
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        for member_id, start, until in (await session.execute(
-                select(PartyGap.member_id, PartyGap.from_on, PartyGap.until_on)
-                .where(PartyGap.member_id.in_(chunk)))).all():
+        chunk = {"ids": ids[i:i + CHUNK]}
+        for member_id, start, until in (await session.execute(_GAPS, chunk)).all():
             facts[member_id].gaps.append((start, until))
-        for member_id, decided, form in (await session.execute(
-                select(Discipline.member_id, Discipline.decided_on, Discipline.form)
-                .where(Discipline.member_id.in_(chunk)))).all():
+        for member_id, decided, form in (await session.execute(_DISCIPLINES, chunk)).all():
             facts[member_id].disciplines.append((decided, form))
-        for member_id, title in (await session.execute(
-                select(Award.member_id, Award.title).where(Award.member_id.in_(chunk)))).all():
+        for member_id, title in (await session.execute(_AWARDS, chunk)).all():
             if (milestone := milestone_of(title)) is not None:
                 facts[member_id].awarded.add(milestone)
     return facts
@@ -236,7 +239,7 @@ class Standing:
 
 async def member_standing(session: AsyncSession, member_id: int, today: date | None = None) -> Standing:
     today = today or local_today()
-    joined = await session.scalar(select(Member.joined_on).where(Member.id == member_id))
+    joined = await session.scalar(_JOINED, {"member_id": member_id})
     facts = (await _facts(session, [(member_id, joined)]))[member_id]
     months = party_months(facts, today)
     return Standing(PartyAge(months) if months is not None else None, next_badge(facts, today), rules().short_name)

@@ -118,8 +118,10 @@ ACTOR_COLUMNS = 9  # the columns of actor_query() that make the Actor; extra one
 
 
 def actor_query(*extra_columns: QueryableAttribute[Any],
-                joins: tuple[tuple[type[Base], ColumnElement[bool]], ...] = ()) -> Select[*tuple[Any, ...]]:
-    """The caller's account, cell and roles (a row per role), with `extra_columns` from outer `joins`."""
+                joins: tuple[tuple[type[Base], ColumnElement[bool]], ...] = (),
+                many: bool = False) -> Select[*tuple[Any, ...]]:
+    """The caller's account, cell and roles (a row per role), with `extra_columns` from outer `joins`. `many`: the
+    callers whose Telegram ids are given as `telegram_user_ids` (a list), their rows told apart by an extra column."""
     cell, role_unit = aliased(Unit), aliased(Unit)
     stmt = (
         select(Account.member_id, Account.language, Member.cell_id, cell.path,
@@ -132,6 +134,9 @@ def actor_query(*extra_columns: QueryableAttribute[Any],
     )
     for target, on in joins:
         stmt = stmt.outerjoin(target, on)
+    if many:
+        return (stmt.where(Account.telegram_user_id.in_(bindparam("telegram_user_ids", expanding=True)))
+                .order_by(role_unit.path))
     return stmt.where(Account.telegram_user_id == bindparam("telegram_user_id")).order_by(role_unit.path)
 
 

@@ -23,9 +23,9 @@ class _Reader:
 
 @pytest.fixture
 def shared(monkeypatch):
-    async def load_with_actor(conn, user_id, admin_ids):
-        return ({}, 0, None), None
-    monkeypatch.setattr(state_module.store, "load_with_actor", load_with_actor)
+    async def load_many_with_actor(conn, user_ids, admin_ids):
+        return {user_id: (({}, 0, None), None) for user_id in user_ids}
+    monkeypatch.setattr(state_module.store, "load_many_with_actor", load_many_with_actor)
     shared = SharedState({})
     shared._reader = _Reader()
     return shared
@@ -103,3 +103,31 @@ async def test_a_reply_that_fails_does_not_keep_back_the_others_nor_the_lock(sha
     with pytest.raises(RuntimeError):
         await shared.persist(update(1), ctx)
     assert sent == ["fine"] and shared.locks == {}
+
+
+async def test_the_updates_of_many_people_coming_together_are_read_in_one_query(monkeypatch):
+    batches: list[list[int]] = []
+
+    async def load_many_with_actor(conn, user_ids, admin_ids):
+        batches.append(list(user_ids))
+        return {u: (({"user": {"who": u}}, 1, None), SimpleNamespace(member_id=u)) for u in user_ids}
+    monkeypatch.setattr(state_module.store, "load_many_with_actor", load_many_with_actor)
+    shared = SharedState({})
+    shared._reader = _Reader()
+
+    def update_of(n: int, person: int):
+        return SimpleNamespace(update_id=n, effective_user=SimpleNamespace(id=person),
+                               effective_chat=SimpleNamespace(id=person))
+
+    people = range(5000, 5030)
+    contexts = {p: context() for p in people}
+    await asyncio.gather(*(shared.restore(update_of(i, p), contexts[p]) for i, p in enumerate(people)))
+    assert batches == [list(people)]  # thirty people, one query
+    for i, p in enumerate(people):  # each update has its own person's state and caller
+        assert contexts[p].user_data == {"who": p}
+        assert shared.prefetched_actor(update_of(i, p)).member_id == p
+        await shared.persist(update_of(i, p), contexts[p])
+    await shared.restore(update_of(99, 5000), contexts[5000])  # alone later: a query of its own
+    assert batches[-1] == [5000] and len(batches) == 2
+    await shared.persist(update_of(99, 5000), contexts[5000])
+    assert shared.locks == {} and shared.taken == {}

@@ -8,11 +8,9 @@ choice, and the pressed message is edited to say what was chosen. Nothing a butt
 from __future__ import annotations
 
 import functools
-import logging
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from models import audit, clock, votes
@@ -27,8 +25,6 @@ from ..turn import Turn, esc, handler, member_handler
 from . import buttons as btn
 from .ballot import ballot_markup, ballot_text, chosen_text, option_label, short
 from .render import STATUS, result_chart, result_head, result_text, roll_text
-
-log = logging.getLogger(__name__)
 
 PENDING = "vote_pending_text"  # a member's "Ý kiến khác" waiting for its text
 # A secret ballot's pending opinion ties the member to a choice: kept this long, then deleted (models/conversations).
@@ -68,7 +64,7 @@ async def _show_closed(turn: Turn, vote: Vote) -> None:
         shown = chosen_text(vote, turn.lang, tz, option, text)
     else:
         shown = ballot_text(vote, turn.lang, tz)
-    turn.edit(f"{shown}\n\n{turn.t('vote.refused.closed')}")
+    turn.edit_behind(f"{shown}\n\n{turn.t('vote.refused.closed')}")  # after any edit of a tap before the close
 
 
 def _show_choice(turn: Turn, result: votes.CastResult, *, chat_id: int | None = None,
@@ -78,18 +74,9 @@ def _show_choice(turn: Turn, result: votes.CastResult, *, chat_id: int | None = 
     shown = result.option
     text = chosen_text(vote, turn.lang, tz, shown, result.text)
     markup = ballot_markup(vote, turn.lang, shown.position if shown else None) if vote.may_change else None
-    if message_id is None:
-        turn.edit(text, markup)
-        return
-    bot = turn.context.bot
-
-    async def edit() -> None:
-        try:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
-        except BadRequest as exc:  # the ballot was deleted, or already shows this
-            log.info("could not update a ballot message: %s", type(exc).__name__)
-
-    turn.later(edit)
+    # After the toast, through the lane every edit of a ballot takes: the latest choice if the member taps again
+    # meanwhile, and an older edit never lands after a newer one (a deleted ballot: logged by the lane).
+    turn.edit_behind(text, markup, message=None if message_id is None or chat_id is None else (chat_id, message_id))
 
 
 @handler

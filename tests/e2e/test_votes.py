@@ -151,6 +151,10 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
         assert choice in (await driver.callback_answer(press))["text"]
     opinion_user = others[member_ids[len(choices)]]
     mine = await ballot_of(driver, opinion_user, vote.id)
+    # First "Đồng ý", then at once "Ý kiến khác" with its words: the ballot ends saying the opinion (the edit of
+    # the first tap, sent behind its toast, never lands after the opinion's).
+    press = await driver.press_button(opinion_user, mine, "Đồng ý")
+    assert "Đồng ý" in (await driver.callback_answer(press))["text"]
     press = await driver.press_button(opinion_user, mine, "Ý kiến khác")
     assert "gõ ý kiến" in (await driver.callback_answer(press))["text"]
     [ask_text] = await driver.wait_for_bot_messages(opinion_user)
@@ -158,6 +162,9 @@ async def test_open_tap_change_close_by_time_results_and_chart(driver, personas,
     [done] = await driver.exchange(opinion_user, "Đề nghị bổ sung chỉ tiêu phát triển đảng viên trẻ")
     assert "Đã ghi nhận" in plain(done)
     await wait_text(driver, opinion_user, mine["message_id"], "Đồng chí đã chọn: Ý kiến khác")
+    await asyncio.sleep(0.3)
+    shown = next(m for m in await driver.messages(opinion_user) if m["message_id"] == mine["message_id"])
+    assert "Đồng chí đã chọn: Ý kiến khác" in plain(shown)
 
     # The secretary's status follows live: counts (the results are live) and who has not voted.
     live = await wait_text(driver, sec.user_id, status["message_id"], "Đã biểu quyết: 9/10")
@@ -314,6 +321,27 @@ async def test_a_congress_tapping_at_once_every_tap_answered_each_ballot_once(dr
     assert set(held) == electors
     member_of = {u: m for m, u in user_of.items()}
     assert all(held[member_of[u]] == p for u, _, p in taps[: len(voters)] if u != old.user_id)
+
+    # Ten members change their minds at once, tap after tap (each toast waited for; their ballots' edits go
+    # behind the toasts): every ballot ends showing what its member chose last, as the database holds it.
+    last = {u: 3 - held[member_of[u]] for u in voters[:10]}  # the other option: taps other, same, other, …
+
+    async def change_mind(u: int) -> None:
+        for position in (last[u], 3 - last[u], last[u], 3 - last[u], last[u]):
+            press = await driver.press(u, ballots[u]["message_id"], data=f"v:{vote.id}:{position}")
+            assert chosen[position] in (await driver.callback_answer(press, timeout=30))["text"]
+
+    await asyncio.gather(*(change_mind(u) for u in voters[:10]))
+    async with sandbox_run.sessionmaker() as s:
+        held = dict((await s.execute(select(Ballot.member_id, Ballot.position).where(Ballot.vote_id == vote.id))).all())
+    assert all(held[member_of[u]] == position for u, position in last.items())
+    for u in voters:
+        card = await wait_text(driver, u, ballots[u]["message_id"], f"Đồng chí đã chọn: {chosen[held[member_of[u]]]}")
+        assert f"✅ {chosen[held[member_of[u]]]}" in buttons(card), buttons(card)
+    await asyncio.sleep(0.5)  # and it stays so: no older edit lands after the latest
+    for u in voters[:10]:
+        card = next(m for m in await driver.messages(u) if m["message_id"] == ballots[u]["message_id"])
+        assert f"Đồng chí đã chọn: {chosen[held[member_of[u]]]}" in plain(card)
 
 
 async def test_votes_list_and_the_big_button(driver, personas, sandbox_run):

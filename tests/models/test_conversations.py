@@ -119,6 +119,19 @@ async def test_the_caller_and_the_state_in_one_query(session):
     (state, version, _), nobody = await store.load_with_actor(session, 503)
     assert (state, version, nobody.language) == ({"user": {"flow": "feedback"}}, 1, None)
 
+    # Many callers at once (the updates of a burst): each exactly as read alone — roles, state, strangers.
+    await grant(session, secretary.id, cell.id, RoleKind.deputy)
+    await session.commit()
+    admins, callers = frozenset({502}), [503, 501, 502, 504, 501]
+    together = await store.load_many_with_actor(session, callers, admins)
+    assert sorted(together) == [501, 502, 503, 504]
+    for uid in callers:
+        (state, version, when), actor = together[uid]
+        (state1, version1, when1), actor1 = await store.load_with_actor(session, uid, admins)
+        assert (state, version, when) == (state1, version1, when1)
+        assert vars(actor) == vars(actor1), uid
+    assert len(together[501][1].roles) == 2 and together[502][1].is_admin and together[501][0][0] == step
+
 
 async def test_a_state_that_must_not_outlive_its_deadline_is_deleted_when_it_passes(session):
     """A secret ballot's "Ý kiến khác" waiting for its text links the member to a choice: the state
