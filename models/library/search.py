@@ -43,8 +43,9 @@ OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) sh
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
 MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked_sqlite)
 FEW = 400  # SQLite: matches ranked by the search itself, not the index (see _ranked_sqlite)
+NEWEST = 1000  # SQLite: of words each in more than MOST_WEIGHED passages, the newest matches ranked by the search itself
 AT_LEAST_GROUPS = 6  # SQLite: a question's groups of words asked of the index at most (_fts_at_least)
-MOST_WEIGHED = 150_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
+MOST_WEIGHED = 50_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
 _INSERT_BATCH = 500
 
 
@@ -198,16 +199,21 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
             return []
         terms = found
     by_rarity = sorted(terms, key=matches)
-    walked = [t for t in by_rarity if matches(t) <= MOST_WEIGHED] or by_rarity[:1]
+    # A question's words are assumed in the passages they are left out of: only those in nearly all are.
+    walked = [t for t in by_rarity if matches(t) <= (MOST_WEIGHED * 3 if any_word else MOST_WEIGHED)] or by_rarity[:1]
     if any_word and words_only:
         # A passage holding `need` of the words holds `least` of the r rarest ones (when it holds all the others):
         # r as large as AT_LEAST_GROUPS groups of `least` words allow, from the walked ones.
         r = len(walked)
         while need - (len(terms) - r) > 1 and math.comb(r, need - (len(terms) - r)) > AT_LEAST_GROUPS:
             r -= 1
-        exact = _fts_at_least(walked[:r], max(1, need - (len(terms) - r)))
+        least = max(1, need - (len(terms) - r))
+        exact = _fts_at_least(walked[:r], least)
+        # bm25 of the groups would weigh each word of each group (walking its matches again): the index ranks
+        # the passages holding one of the r − least + 1 rarest (any holding `least` of the r does)
+        simple = _fts_match(walked[:r - least + 1], True)
     else:
-        exact = _fts_match(walked, any_word)
+        exact = simple = _fts_match(walked, any_word)
 
     def holds(folded: str) -> bool:
         """The passage's words hold every term (not a question), or `need` of the asked words."""
@@ -217,16 +223,30 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
         padded = f" {folded} "
         return all(f" {t} " in padded for t in terms)
 
-    few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(FEW + 1))).all()
-    if len(few) <= FEW:
-        seen = await _visible_among(session, cell_path, few, holds)
+    async def ranked_here(ids: Sequence[int], more: bool) -> list[tuple[int, str | None]]:
+        """These matches (and with `more` the next older ones, NEWEST at a time, while too few pass, to
+        MOST_RANKED) that pass, ranked by bm25's formula."""
+        seen = await _visible_among(session, cell_path, ids, holds)
+        done = len(ids)
+        while more and len(seen) < wanted and len(ids) == NEWEST and done < MOST_RANKED:
+            ids = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc())
+                                         .offset(done).limit(NEWEST))).all()
+            seen += await _visible_among(session, cell_path, ids, holds)
+            done += len(ids)
         total = await session.scalar(select(func.max(LibraryPassage.id))) or 1
         weight = {t: max(1e-6, math.log((total - matches(t) + 0.5) / (matches(t) + 0.5))) for t in terms}
         average = sum(len(folded.split()) for _, _, folded in seen) / max(1, len(seen))
         seen.sort(key=lambda r: (-_bm25(r[2], weight, average), r[0]))
         return [(pid, number) for pid, number, _ in seen[:wanted]]
 
-    condition = exact
+    few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(FEW + 1))).all()
+    if len(few) <= FEW:
+        return await ranked_here(few, False)
+    if matches(walked[0]) > MOST_WEIGHED:  # every word very common: the newest matches, ranked here
+        return await ranked_here((await session.scalars(select(fts.c.rowid).where(exact).order_by(
+            fts.c.rowid.desc()).limit(NEWEST))).all(), True)
+
+    condition = simple
     if floor := await session.scalar(select(fts.c.rowid).where(condition).order_by(fts.c.rowid.desc())
                                      .offset(MOST_RANKED).limit(1)):
         condition = and_(condition, fts.c.rowid > floor)
