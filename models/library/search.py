@@ -201,6 +201,8 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
     by_rarity = sorted(terms, key=matches)
     # A question's words are assumed in the passages they are left out of: only those in nearly all are.
     walked = [t for t in by_rarity if matches(t) <= (MOST_WEIGHED * 3 if any_word else MOST_WEIGHED)] or by_rarity[:1]
+    if any_word and not words_only:  # a number or a phrase among them: any term, as asked
+        walked = by_rarity
     if any_word and words_only:
         # A passage holding `need` of the words holds `least` of the r rarest ones (when it holds all the others):
         # r as large as AT_LEAST_GROUPS groups of `least` words allow, from the walked ones.
@@ -270,12 +272,9 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
     return [(pid, number) for pid, number, _ in kept[:wanted]]
 
 
-def _fts_match(terms: list[str], any_word: bool, also: list[str] | None = None) -> ColumnElement[bool]:
-    """SQLite's MATCH of these terms (every one, or any), and of any of `also` when given."""
-    query = (" OR " if any_word else " ").join(f'"{t}"' for t in terms)
-    if also:
-        query = f"({query}) AND (" + " OR ".join(f'"{t}"' for t in also) + ")"
-    return literal_column(FTS_TABLE).op("MATCH")(query)
+def _fts_match(terms: list[str], any_word: bool) -> ColumnElement[bool]:
+    """SQLite's MATCH of these terms (every one, or any)."""
+    return literal_column(FTS_TABLE).op("MATCH")((" OR " if any_word else " ").join(f'"{t}"' for t in terms))
 
 
 def _fts_at_least(terms: list[str], least: int) -> ColumnElement[bool]:
