@@ -42,7 +42,7 @@ RESULTS_MAX = 50
 OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
 MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked_sqlite)
-FEW = 400  # SQLite: matches ranked by the search itself, not the index (see _ranked_sqlite)
+FEW = 2000  # SQLite: matches ranked by the search itself, not the index (see _ranked_sqlite)
 NEWEST = 1000  # SQLite: of words each in more than MOST_WEIGHED passages, the newest matches ranked by the search itself
 AT_LEAST_GROUPS = 6  # SQLite: a question's groups of words asked of the index at most (_fts_at_least)
 MOST_WEIGHED = 50_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
@@ -211,11 +211,10 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
             r -= 1
         least = max(1, need - (len(terms) - r))
         exact = _fts_at_least(walked[:r], least)
-        # bm25 of the groups would weigh each word of each group (walking its matches again): the index ranks
-        # the passages holding one of the r − least + 1 rarest (any holding `least` of the r does)
-        simple = _fts_match(walked[:r - least + 1], True)
+        # bm25 of the groups weighs each word of each group, walking its matches again
+        again = math.comb(r - 1, least - 1) * sum(matches(t) for t in walked[:r]) if 1 < least < r else 0
     else:
-        exact = simple = _fts_match(walked, any_word)
+        exact, again = _fts_match(walked, any_word), 0
 
     def holds(folded: str) -> bool:
         """The passage's words hold every term (not a question), or `need` of the asked words."""
@@ -244,11 +243,12 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
     few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(FEW + 1))).all()
     if len(few) <= FEW:
         return await ranked_here(few, False)
-    if matches(walked[0]) > MOST_WEIGHED:  # every word very common: the newest matches, ranked here
+    if matches(walked[0]) > MOST_WEIGHED or again > 3 * MOST_WEIGHED:  # every word very common, or too many
+        # walks for bm25: the newest matches, ranked here
         return await ranked_here((await session.scalars(select(fts.c.rowid).where(exact).order_by(
             fts.c.rowid.desc()).limit(NEWEST))).all(), True)
 
-    condition = simple
+    condition = exact
     if floor := await session.scalar(select(fts.c.rowid).where(condition).order_by(fts.c.rowid.desc())
                                      .offset(MOST_RANKED).limit(1)):
         condition = and_(condition, fts.c.rowid > floor)
@@ -299,14 +299,12 @@ def _bm25(folded: str, weight: dict[str, float], average: float) -> float:
 
 async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Sequence[int],
                          holds: Callable[[str], bool]) -> list[tuple[int, str | None, str]]:
-    """(passage id, document number, its words) of these passages (in their order) whose words `holds` accepts and that
-    the member may see: models.notices.visible_documents asked of their few documents once each (SQLite's
-    plan of it as one join checked every candidate passage's document and audience anew, over 100 ms for
-    a question's 800 candidates at 10,000 documents)."""
-    found = {pid: (nid, folded) for pid, nid, folded in (await session.execute(
-        select(LibraryPassage.id, LibraryPassage.notice_id, LibraryPassage.folded)
-        .where(LibraryPassage.id.in_(passage_ids)))).all()}
-    owner = {pid: found[pid][0] for pid in passage_ids if pid in found and holds(found[pid][1])}
+    """(passage id, document number, its words) of these passages (in their order) that the member may see
+    and whose words `holds` accepts: models.notices.visible_documents asked of their few documents once
+    each (SQLite's plan of it as one join checked every candidate passage's document and audience anew,
+    over 100 ms for a question's 800 candidates at 10,000 documents), then the words of those she may see."""
+    owner = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.notice_id)
+                                        .where(LibraryPassage.id.in_(passage_ids)))).all())
     if not owner:
         return []
     audience = set((await session.scalars(
@@ -320,7 +318,10 @@ async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Seq
                                                              Notice.id.in_(notices)))).all())
     numbers = dict((await session.execute(select(LibraryDocument.notice_id, LibraryDocument.number).where(
         LibraryDocument.notice_id.in_(audience & documents & sent)))).all())
-    return [(pid, numbers[nid], found[pid][1]) for pid, nid in owner.items() if nid in numbers]
+    visible = [pid for pid in passage_ids if owner.get(pid) in numbers]
+    words = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.folded)
+                                        .where(LibraryPassage.id.in_(visible)))).all()) if visible else {}
+    return [(pid, numbers[owner[pid]], words[pid]) for pid in visible if pid in words and holds(words[pid])]
 
 
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
