@@ -2,9 +2,10 @@
 
 Stored and asked text go through the same `words`: models.text.fold (lower case, no diacritics, đ as
 d), then runs of letters and digits. "Nghị quyết 57-NQ/TW" is `nghi quyet 57 nq tw` both in the
-index and in the question, so the number is found however it is typed ("57 nq tw", "57-NQ/TW"), and
-nothing a member types reaches the backend's query language but those words (no quotes, *, NEAR,
--, :, parentheses survive).
+index and in the question, so the number is found however it is typed ("57 nq tw", "57-NQ/TW"); the
+index also holds a number written as one as one word (`57nqtw`, search_key), which a number typed
+as one asks for ("57-NQ/TW", "57/NQ-TW": query_terms). Nothing a member types reaches the backend's
+query language but those words (no quotes, *, NEAR, -, :, parentheses survive).
 """
 from __future__ import annotations
 
