@@ -42,7 +42,7 @@ RESULTS_MAX = 50
 OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
 MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked_sqlite)
-FEW = 2000  # SQLite: matches ranked by the search itself, not the index (see _ranked_sqlite)
+FEW = 2000  # SQLite: matches ranked by the search itself when the index's bm25 would walk too many (_ranked_sqlite)
 NEWEST = 1000  # SQLite: of words each in more than MOST_WEIGHED passages, the newest matches ranked by the search itself
 AT_LEAST_GROUPS = 6  # SQLite: a question's groups of words asked of the index at most (_fts_at_least)
 MOST_WEIGHED = 50_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
@@ -212,9 +212,9 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
         least = max(1, need - (len(terms) - r))
         exact = _fts_at_least(walked[:r], least)
         # bm25 of the groups weighs each word of each group, walking its matches again
-        again = math.comb(r - 1, least - 1) * sum(matches(t) for t in walked[:r]) if 1 < least < r else 0
+        again = math.comb(r - 1, least - 1) * sum(matches(t) for t in walked[:r])
     else:
-        exact, again = _fts_match(walked, any_word), 0
+        exact, again = _fts_match(walked, any_word), sum(matches(t) for t in walked)
 
     def holds(folded: str) -> bool:
         """The passage's words hold every term (not a question), or `need` of the asked words."""
@@ -240,11 +240,12 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
         seen.sort(key=lambda r: (-_bm25(r[2], weight, average), r[0]))
         return [(pid, number) for pid, number, _ in seen[:wanted]]
 
-    few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(FEW + 1))).all()
-    if len(few) <= FEW:
+    here = FEW if again > MOST_WEIGHED else min(FEW, CANDIDATES)  # more when the index's bm25 would walk too many
+    few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(here + 1))).all()
+    if len(few) <= here:
         return await ranked_here(few, False)
-    if matches(walked[0]) > MOST_WEIGHED or again > 3 * MOST_WEIGHED:  # every word very common, or too many
-        # walks for bm25: the newest matches, ranked here
+    if matches(walked[0]) > MOST_WEIGHED or (any_word and again > 3 * MOST_WEIGHED):  # every word very common,
+        # or a question's groups too dear to the index's bm25: the newest matches, ranked here
         return await ranked_here((await session.scalars(select(fts.c.rowid).where(exact).order_by(
             fts.c.rowid.desc()).limit(NEWEST))).all(), True)
 
