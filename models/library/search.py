@@ -172,8 +172,9 @@ async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[st
     than half), leaving out words in more than MOST_WEIGHED passages ("nghị quyết" of every title),
     which are checked in the candidates' words.
 
-    When at most FEW passages match, all of them are ranked here, with bm25's formula (each term's
-    weight from its count). Otherwise the index ranks them (bm25) on the rarer words, a question on the
+    When at most CANDIDATES passages match (FEW when the index's bm25 would walk more than MOST_WEIGHED
+    matches of its words), all of them are ranked here, with bm25's formula (each term's weight from
+    its count). Otherwise the index ranks them (bm25) on the rarer words, a question on the
     passages holding one of its len − need + 1 rarest words at least (any passage holding `need` of them
     does), and when those still match more than MOST_RANKED passages only the newest MOST_RANKED are
     ranked (relevance trade-off: for very common words older documents can drop out)."""
