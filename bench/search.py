@@ -8,8 +8,9 @@ cells each) and indexed with models.library.index_notice. A member of one cell s
 ward's and her cell's documents (about 15 % of them).
 
 On SQLite the indexed database is built once and kept under /tmp (the file's name says its size and
-the generator's version) so a rerun only queries; --rebuild builds it again. PostgreSQL is always
-built (its public schema is dropped first: the database is the benchmark's to spoil).
+the generator's version) so a rerun only queries; --rebuild builds it again. PostgreSQL is built on
+each run (its public schema is dropped first: the database is the benchmark's to spoil), or with
+--reuse once, its figures kept under /tmp, and queried on later runs with --reuse.
 
 Then --queries searches (the same list every run) of a realistic mix, as a member types them without
 diacritics — common words, rare words, document numbers, an elderly member's questions (the /ask
@@ -20,7 +21,7 @@ of query and overall, the ratio LIKE/library, and peak RSS (of the build, and of
 no speed.
 
     python bench/search.py [--documents 10000] [--kb 20] [--queries 500] [--baseline-queries 20] [--rebuild]
-                           [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+                           [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench [--reuse]]
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ if str(ROOT) not in sys.path:
 from bench import common  # noqa: E402
 from bench.common import bench_database, percentile_ms  # noqa: E402
 
-VERSION = 2  # of the generated corpus: a cached database of another version is built again
+VERSION = 3  # of the generated corpus and its index (3: numbers as one word): another version is built again
 WARDS, CELLS = 10, 10
 
 SYLLABLES = ("đảng viên chi bộ nghị quyết học tập quán triệt phát triển khoa học công nghệ đổi mới sáng tạo chuyển "
@@ -159,7 +160,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def measure(url: str, backend: str, args) -> None:
+async def measure(url: str, backend: str, args, stats_file: Path | None = None) -> None:
     import models
     from models import library, notices
     from models.db import make_engine, make_sessionmaker
@@ -167,7 +168,8 @@ async def measure(url: str, backend: str, args) -> None:
     corpus = Corpus(random.Random(18))
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    stats_file = Path(f"{url.split('///', 1)[-1]}.json") if backend == "SQLite" else None
+    if backend == "SQLite":
+        stats_file = Path(f"{url.split('///', 1)[-1]}.json")
     if stats_file is not None and stats_file.exists():
         stats, built = json.loads(stats_file.read_text()), False
     else:
@@ -201,7 +203,7 @@ async def measure(url: str, backend: str, args) -> None:
 
     mb = stats["characters"] / 1e6
     print(f"{backend}: {stats['documents']} documents, {mb:.1f} M characters, {stats['passages']} passages"
-          + ("" if built else " (built earlier, kept in " + url.split("///", 1)[-1] + ")"))
+          + ("" if built else " (built earlier, kept in " + url.split("/")[-1] + ")"))
     print(f"indexing: {stats['indexing_s']:.1f} s — {stats['documents'] / stats['indexing_s']:.0f} documents/s, "
           f"{stats['passages'] / stats['indexing_s']:.0f} passages/s, {mb / stats['indexing_s']:.2f} M characters/s; "
           f"peak RSS while building {stats['build_rss_mb']:.0f} MB")
@@ -219,6 +221,15 @@ async def measure(url: str, backend: str, args) -> None:
 
 
 async def main(args) -> None:
+    if args.database_url and args.reuse:  # the database a run with --reuse built: its stats kept beside the SQLite files
+        os.environ["HANDBOOK_CONFIG"] = str(Path(tempfile.gettempdir()) / "bench-search-absent.toml")
+        name = args.database_url.rsplit("/", 1)[-1]
+        kept = Path(tempfile.gettempdir()) / f"handbook-bench-search-v{VERSION}-{args.documents}x{args.kb}kb-pg-{name}.json"
+        if not kept.exists():
+            from bench.common import reset_postgres
+            await reset_postgres(args.database_url)
+        await measure(args.database_url, "PostgreSQL", args, kept)
+        return
     if args.database_url:
         async with bench_database("bench-search-", args.database_url) as (url, backend):
             await measure(url, backend, args)
@@ -238,5 +249,7 @@ if __name__ == "__main__":
     p.add_argument("--queries", type=int, default=500)
     p.add_argument("--baseline-queries", type=int, default=20, help="of the same list, also as a LIKE scan")
     p.add_argument("--rebuild", action="store_true", help="SQLite: build the kept database again")
+    p.add_argument("--reuse", action="store_true",
+                   help="PostgreSQL: build once and keep it (the database is the benchmark's), query it on later runs")
     common.add_database_url(p)
     asyncio.run(main(p.parse_args()))

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 __all__ = ["BACKFILL_BATCH", "Hit", "index_notice", "index_pending", "search", "visible_passage"]
 
-from collections.abc import Sequence
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,7 +41,11 @@ MAX_PASSAGES = 5000
 RESULTS_MAX = 50
 OFFSET_MAX = 1000  # pages of results further than this (forged page buttons) show the last ones
 CANDIDATES = 200  # passages the index ranks before the member's scope is applied (see _ranked)
-MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked)
+MOST_RANKED = 10_000  # matches one search ranks at most: the newest (see _ranked_sqlite)
+FEW = 2000  # SQLite: matches ranked by the search itself when the index's bm25 would walk too many (_ranked_sqlite)
+NEWEST = 1000  # SQLite: of words each in more than MOST_WEIGHED passages, the newest matches ranked by the search itself
+AT_LEAST_GROUPS = 6  # SQLite: a question's groups of words asked of the index at most (_fts_at_least)
+MOST_WEIGHED = 50_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
 _INSERT_BATCH = 500
 
 
@@ -113,23 +120,13 @@ async def index_pending(session: AsyncSession, limit: int = BACKFILL_BATCH) -> i
 
 
 # --- searching ------------------------------------------------------------------------------------------------
-def _matching(dialect: str, asked: list[str], any_word: bool,
-              among: list[str] | None = None) -> tuple[ColumnElement[bool], Any]:
-    """(condition, rank ordering) of the backend's full-text search for these terms (words of letters and
-    digits, or phrases of them: words.query_terms); `among`: terms of which one at least must be there too."""
-    if dialect == "sqlite":
-        fts: ColumnElement[Any] = literal_column(FTS_TABLE)
-        query = (" OR " if any_word else " ").join(f'"{w}"' for w in asked)
-        if among:  # bm25 counts these twice: a little more weight to the rarer words
-            query = "(" + " OR ".join(f'"{w}"' for w in among) + f") AND ({query})"
-        return fts.op("MATCH")(query), func.bm25(fts).asc()  # bm25: lower is better
+def _matching(dialect: str, terms: list[str], any_word: bool) -> tuple[ColumnElement[bool], Any]:
+    """(condition, rank ordering) of PostgreSQL's full-text search for these terms (words of letters and
+    digits, or phrases of them: words.query_terms)."""
     vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
     simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
-    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in asked))
-    condition: ColumnElement[bool] = vector.op("@@")(tsquery)
-    if among:
-        condition = and_(condition, vector.op("@@")(func.to_tsquery(simple, " | ".join(_phrase(w) for w in among))))
-    return condition, func.ts_rank(vector, tsquery, type_=Float).desc()
+    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in terms))
+    return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
 
 
 def _phrase(term: str) -> str:
@@ -137,61 +134,181 @@ def _phrase(term: str) -> str:
     return f"({term.replace(' ', ' <-> ')})" if " " in term else term
 
 
-async def _ranked(session: AsyncSession, dialect: str, asked: list[str], any_word: bool, cell_path: str,
-                  wanted: int) -> list[tuple[int, str | None]]:
-    """(passage id, document number) of the `wanted` best passages the member may see, best first.
+async def _ranked(session: AsyncSession, dialect: str, terms: list[str], asked: list[str], any_word: bool,
+                  cell_path: str, wanted: int) -> list[tuple[int, str | None]]:
+    """(passage id, document number) of the `wanted` best passages the member may see, best first; with
+    `any_word`, only passages holding more than half of the asked words (a question; search() checks it too).
 
-    Ranking costs each match (bm25): a word in most passages would cost them all. So first, on SQLite,
-    a question whose words include some in more than MOST_RANKED passages ("chi bộ") and some rarer
-    keeps the passages holding one of the rarer words at least (still ranked on all of them: one
-    holding none of them is no answer for search()'s check anyway); and when the query still matches
-    more, only its MOST_RANKED newest matches are ranked (_newest). Then the index alone ranks
-    its CANDIDATES best (joining each match to its document's scope would cost more than the ranking);
-    the scope keeps those the member may see. Only when too few of them pass (a member whose cell sees
-    few of the documents that match) is every match ranked within the scope."""
-    fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
-    passage_id = fts.c.rowid if dialect == "sqlite" else LibraryPassage.id
-    source = fts if dialect == "sqlite" else LibraryPassage.__table__
-
-    async def newest(words: list[str]) -> int | None:
-        return await _newest(session, source, passage_id, _matching(dialect, words, any_word)[0])
-
-    among = None
-    bounded = dialect == "sqlite"  # PostgreSQL's GIN index answers the probes slower than it ranks (bench/search.py)
-    if bounded and any_word and len(asked) > 1:
-        rarer = [w for w in asked if await newest([w]) is None]
-        among = rarer if rarer and len(rarer) < len(asked) else None
-    condition, ranking = _matching(dialect, asked, any_word, among)
-    if bounded and (floor := await _newest(session, source, passage_id, condition)) is not None:
-        condition = and_(condition, passage_id > floor)
-    base = select(passage_id).select_from(source).where(condition)
-    # A question keeps RESULTS_MAX passages for search() to check: four times the candidates, as many times fewer fallbacks.
+    The index alone ranks its CANDIDATES best (joining each match to its document's scope would cost
+    more than the ranking); the scope keeps those the member may see. Only when too few of them pass
+    (a member whose cell sees few of the documents that match) is every match ranked within the scope.
+    SQLite ranks the rarer words only (_ranked_sqlite)."""
+    if dialect == "sqlite":
+        return await _ranked_sqlite(session, terms, asked, any_word, cell_path, wanted)
+    condition, ranking = _matching(dialect, terms, any_word)
+    base = select(LibraryPassage.id).where(condition)
     many = CANDIDATES * (4 if any_word else 1)
-    candidates = (await session.scalars(base.order_by(ranking, passage_id).limit(many))).all()
+    candidates = (await session.scalars(base.order_by(ranking, LibraryPassage.id).limit(many))).all()
     scoped = (select(LibraryPassage.id, LibraryDocument.number)
               .join(Notice, Notice.id == LibraryPassage.notice_id)
               .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)
               .where(*visible_documents(cell_path)))
     place = {pid: i for i, pid in enumerate(candidates)}
-    if dialect == "sqlite":
-        kept = await _visible_among(session, cell_path, candidates)
-    else:
-        kept = list((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all())
+    kept = list((await session.execute(scoped.where(LibraryPassage.id.in_(candidates)))).all())
     kept.sort(key=lambda r: place[r[0]])
     if len(kept) >= wanted or len(candidates) < many:
         return [(r[0], r[1]) for r in kept[:wanted]]
-    if dialect == "sqlite":
-        scoped = scoped.join(fts, fts.c.rowid == LibraryPassage.id)
     rows = (await session.execute(scoped.where(condition).order_by(ranking, LibraryPassage.id).limit(wanted))).all()
     return [(r[0], r[1]) for r in rows]
 
 
-async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Sequence[int]) -> list[Any]:
-    """(passage id, document number) of these passages the member may see: models.notices.visible_documents
-    asked of their few documents once each (SQLite's plan of it as one join checked every candidate
-    passage's document and audience anew, over 100 ms for a question's 800 candidates at 10,000 documents)."""
+async def _ranked_sqlite(session: AsyncSession, terms: list[str], asked: list[str], any_word: bool, cell_path: str,
+                         wanted: int) -> list[tuple[int, str | None]]:
+    """_ranked on SQLite, where bm25 costs every match of every term it ranks (its weight of a term alone
+    walks all the term's matches: 30 ms for a word in all 500,000 passages of bench/search.py), and
+    walking the index without ranking costs little. So each term's matches are first counted (to
+    MOST_RANKED, the newest first; more are estimated from how dense the newest are). The index is then
+    asked for the passages holding every word (not a question), or enough of them (a question: more
+    than half), leaving out words in more than MOST_WEIGHED passages ("nghị quyết" of every title),
+    which are checked in the candidates' words.
+
+    When at most CANDIDATES passages match (FEW when the index's bm25 would walk more than MOST_WEIGHED
+    matches of its words), all of them are ranked here, with bm25's formula (each term's weight from
+    its count). Otherwise the index ranks them (bm25) on the rarer words, a question on the
+    passages holding one of its len − need + 1 rarest words at least (any passage holding `need` of them
+    does), and when those still match more than MOST_RANKED passages only the newest MOST_RANKED are
+    ranked (relevance trade-off: for very common words older documents can drop out)."""
+    fts: TableClause = table(FTS_TABLE, column("rowid", Integer))
+    spread: dict[str, tuple[int, int, int]] = {}  # a term's newest matches: how many (to MOST_RANKED + 1), their ids' span
+    for term in terms:
+        newest = (select(fts.c.rowid.label("id")).where(_fts_match([term], False)).order_by(fts.c.rowid.desc())
+                  .limit(MOST_RANKED + 1).subquery())
+        row = (await session.execute(select(func.count(), func.min(newest.c.id), func.max(newest.c.id)))).one()
+        spread[term] = (row[0] or 0, row[1] or 0, row[2] or 0)
+    if not any(n for n, _, _ in spread.values()) or (not any_word and not all(n for n, _, _ in spread.values())):
+        return []
+    last = max(high for _, _, high in spread.values())
+
+    def matches(term: str) -> float:
+        n, low, high = spread[term]
+        return n if n <= MOST_RANKED else n * last / max(1, high - low + 1)
+
+    need = len(asked) // 2 + 1 if any_word else len(asked)
+    words_only = sorted(terms) == sorted(asked)  # each term one asked word (no number, no phrase among them)
+    if any_word and words_only:
+        if len(found := [t for t in terms if spread[t][0]]) < need:  # words found nowhere: too few left
+            return []
+        terms = found
+    by_rarity = sorted(terms, key=matches)
+    # A question's words are assumed in the passages they are left out of: only those in nearly all are.
+    walked = [t for t in by_rarity if matches(t) <= (MOST_WEIGHED * 3 if any_word else MOST_WEIGHED)] or by_rarity[:1]
+    if any_word and not words_only:  # a number or a phrase among them: any term, as asked
+        walked = by_rarity
+    if any_word and words_only:
+        # A passage holding `need` of the words holds `least` of the r rarest ones (when it holds all the others):
+        # r as large as AT_LEAST_GROUPS groups of `least` words allow, from the walked ones.
+        r = len(walked)
+        while need - (len(terms) - r) > 1 and math.comb(r, need - (len(terms) - r)) > AT_LEAST_GROUPS:
+            r -= 1
+        least = max(1, need - (len(terms) - r))
+        exact = _fts_at_least(walked[:r], least)
+        # bm25 of the groups weighs each word of each group, walking its matches again
+        again = math.comb(r - 1, least - 1) * sum(matches(t) for t in walked[:r])
+    else:
+        exact, again = _fts_match(walked, any_word), sum(matches(t) for t in walked)
+
+    def holds(folded: str) -> bool:
+        """The passage's words hold every term (not a question), or `need` of the asked words."""
+        if any_word:
+            present = set(folded.split())
+            return sum(w in present for w in asked) >= need
+        padded = f" {folded} "
+        return all(f" {t} " in padded for t in terms)
+
+    async def ranked_here(ids: Sequence[int], more: bool) -> list[tuple[int, str | None]]:
+        """These matches (and with `more` the next older ones, NEWEST at a time, while too few pass, to
+        MOST_RANKED) that pass, ranked by bm25's formula."""
+        seen = await _visible_among(session, cell_path, ids, holds)
+        done = len(ids)
+        while more and len(seen) < wanted and len(ids) == NEWEST and done < MOST_RANKED:
+            ids = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc())
+                                         .offset(done).limit(NEWEST))).all()
+            seen += await _visible_among(session, cell_path, ids, holds)
+            done += len(ids)
+        total = await session.scalar(select(func.max(LibraryPassage.id))) or 1
+        weight = {t: max(1e-6, math.log((total - matches(t) + 0.5) / (matches(t) + 0.5))) for t in terms}
+        average = sum(len(folded.split()) for _, _, folded in seen) / max(1, len(seen))
+        seen.sort(key=lambda r: (-_bm25(r[2], weight, average), r[0]))
+        return [(pid, number) for pid, number, _ in seen[:wanted]]
+
+    here = FEW if again > MOST_WEIGHED else min(FEW, CANDIDATES)  # more when the index's bm25 would walk too many
+    few = (await session.scalars(select(fts.c.rowid).where(exact).order_by(fts.c.rowid.desc()).limit(here + 1))).all()
+    if len(few) <= here:
+        return await ranked_here(few, False)
+    if matches(walked[0]) > MOST_WEIGHED or (any_word and again > 3 * MOST_WEIGHED):  # every word very common,
+        # or a question's groups too dear to the index's bm25: the newest matches, ranked here
+        return await ranked_here((await session.scalars(select(fts.c.rowid).where(exact).order_by(
+            fts.c.rowid.desc()).limit(NEWEST))).all(), True)
+
+    condition = exact
+    if floor := await session.scalar(select(fts.c.rowid).where(condition).order_by(fts.c.rowid.desc())
+                                     .offset(MOST_RANKED).limit(1)):
+        condition = and_(condition, fts.c.rowid > floor)
+    ranking = func.bm25(literal_column(FTS_TABLE)).asc()  # lower is better
+    # The index's best, checked a batch at a time until enough pass (a member whose cell sees few of the
+    # documents that match, words seldom together): at most every match (MOST_RANKED, the floor above).
+    many = CANDIDATES * (4 if any_word or len(walked) < len(terms) else 1)
+    kept: list[tuple[int, str | None, str]] = []
+    done = 0
+    while len(kept) < wanted and done < MOST_RANKED:
+        batch = many if not done else MOST_RANKED - done
+        candidates = (await session.scalars(select(fts.c.rowid).where(condition).order_by(ranking, fts.c.rowid)
+                                            .offset(done).limit(batch))).all()
+        for start in range(0, len(candidates), many):
+            kept += await _visible_among(session, cell_path, candidates[start:start + many], holds)
+            if len(kept) >= wanted:
+                break
+        if len(candidates) < batch:
+            break
+        done += batch
+    return [(pid, number) for pid, number, _ in kept[:wanted]]
+
+
+def _fts_match(terms: list[str], any_word: bool) -> ColumnElement[bool]:
+    """SQLite's MATCH of these terms (every one, or any)."""
+    return literal_column(FTS_TABLE).op("MATCH")((" OR " if any_word else " ").join(f'"{t}"' for t in terms))
+
+
+def _fts_at_least(terms: list[str], least: int) -> ColumnElement[bool]:
+    """SQLite's MATCH of `least` of these words at least: any of every group of that many."""
+    if least <= 1 or least >= len(terms):
+        return _fts_match(terms, least <= 1)
+    groups = (" AND ".join(f'"{t}"' for t in group) for group in itertools.combinations(terms, least))
+    return literal_column(FTS_TABLE).op("MATCH")(" OR ".join(f"({g})" for g in groups))
+
+
+def _bm25(folded: str, weight: dict[str, float], average: float) -> float:
+    """FTS5's bm25 (k1 1.2, b 0.75; higher is better here) of a passage's words for these terms."""
+    words = folded.split()
+    counts = Counter(words)
+    padded = f" {folded} "
+    score = 0.0
+    for term, idf in weight.items():
+        if tf := (padded.count(f" {term} ") if " " in term else counts[term]):
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / max(1.0, average)))
+    return score
+
+
+async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Sequence[int],
+                         holds: Callable[[str], bool]) -> list[tuple[int, str | None, str]]:
+    """(passage id, document number, its words) of these passages (in their order) that the member may see
+    and whose words `holds` accepts: models.notices.visible_documents asked of their few documents once
+    each (SQLite's plan of it as one join checked every candidate passage's document and audience anew,
+    over 100 ms for a question's 800 candidates at 10,000 documents), then the words of those she may see."""
     owner = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.notice_id)
                                         .where(LibraryPassage.id.in_(passage_ids)))).all())
+    if not owner:
+        return []
     audience = set((await session.scalars(
         select(NoticeAudience.notice_id).join(Unit, Unit.id == NoticeAudience.unit_id)
         .where(covers(cell_path), NoticeAudience.notice_id.in_(set(owner.values()))))).all())
@@ -203,14 +320,10 @@ async def _visible_among(session: AsyncSession, cell_path: str, passage_ids: Seq
                                                              Notice.id.in_(notices)))).all())
     numbers = dict((await session.execute(select(LibraryDocument.notice_id, LibraryDocument.number).where(
         LibraryDocument.notice_id.in_(audience & documents & sent)))).all())
-    return [(pid, numbers[nid]) for pid, nid in owner.items() if nid in numbers]
-
-
-async def _newest(session: AsyncSession, source: Any, passage_id: Any, condition: ColumnElement[bool]) -> int | None:
-    """The id below the MOST_RANKED newest passages matching, when more match; else None. (The index
-    walks its matches newest first without ranking them: cheap.)"""
-    return await session.scalar(select(passage_id).select_from(source).where(condition)
-                                .order_by(passage_id.desc()).offset(MOST_RANKED).limit(1))
+    visible = [pid for pid in passage_ids if owner.get(pid) in numbers]
+    words = dict((await session.execute(select(LibraryPassage.id, LibraryPassage.folded)
+                                        .where(LibraryPassage.id.in_(visible)))).all()) if visible else {}
+    return [(pid, numbers[owner[pid]], words[pid]) for pid in visible if pid in words and holds(words[pid])]
 
 
 async def search(session: AsyncSession, member_id: int, query: str | None, *, any_word: bool = False,
@@ -227,9 +340,14 @@ async def search(session: AsyncSession, member_id: int, query: str | None, *, an
     if await index_pending(session):
         await session.flush()
     dialect = session.get_bind().dialect.name
-    wanted = RESULTS_MAX if any_word else min(limit, RESULTS_MAX) + offset
+    # PostgreSQL's question keeps RESULTS_MAX passages for the check below; SQLite's checks them as it ranks.
+    wanted = RESULTS_MAX if any_word and dialect != "sqlite" else min(limit, RESULTS_MAX) + offset
     terms = query_terms(query, any_word=any_word)
-    ranked = (await _ranked(session, dialect, terms, any_word, cell_path, wanted))[0 if any_word else offset:]
+    ranked = await _ranked(session, dialect, terms, asked, any_word, cell_path, wanted)
+    if not ranked and (phrases := query_terms(query, any_word=any_word, glue=False)) != terms:
+        # A number written as one found nowhere as one word ("57-NQ/TW-BCH" in the text): its words in order.
+        ranked = await _ranked(session, dialect, phrases, asked, any_word, cell_path, wanted)
+    ranked = ranked[0 if any_word else offset:]
     found = {p.id: p for p in (await session.scalars(
         select(LibraryPassage).where(LibraryPassage.id.in_([r[0] for r in ranked])))).all()}
     rows = [(found[passage_id], number) for passage_id, number in ranked if passage_id in found]  # not re-indexed meanwhile

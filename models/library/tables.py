@@ -5,7 +5,7 @@ content, kept by triggers), on PostgreSQL a generated column to_tsvector('simple
 index.
 `folded` is already lower case, without diacritics (models.text.fold) and cut into words on letters
 and digits, so neither backend needs its own folding (no `unaccent` extension) and both cut
-"57-nq/tw" into the same three words. Both are made with the table (create_all) and by migration
+"57-nq/tw" into the same three words (and one more, "57nqtw": words.search_key, migration 0027). Both are made with the table (create_all) and by migration
 0019_library; Alembic's comparison skips them (models.base.include_name). A partial index of the
 document notices (ix_notices_documents, migration 0026) lets a search count them without reading
 the notices table.

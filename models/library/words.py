@@ -2,9 +2,10 @@
 
 Stored and asked text go through the same `words`: models.text.fold (lower case, no diacritics, đ as
 d), then runs of letters and digits. "Nghị quyết 57-NQ/TW" is `nghi quyet 57 nq tw` both in the
-index and in the question, so the number is found however it is typed ("57 nq tw", "57-NQ/TW"), and
-nothing a member types reaches the backend's query language but those words (no quotes, *, NEAR,
--, :, parentheses survive).
+index and in the question, so the number is found however it is typed ("57 nq tw", "57-NQ/TW"); the
+index also holds a number written as one as one word (`57nqtw`, search_key), which a number typed
+as one asks for ("57-NQ/TW", "57/NQ-TW": query_terms). Nothing a member types reaches the backend's
+query language but those words (no quotes, *, NEAR, -, :, parentheses survive).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ _STRONG = re.compile(r"^(?:chuong|muc|phan|dieu)\s+[0-9ivxlc]+\b", re.IGNORECASE
 _NUMBERED = re.compile(r"^(?:[IVXLC]+|\d{1,2}(?:\.\d{1,2})*)\.\s+\S")
 # A document's number: "57-NQ/TW", "01-HD/BTCTW", "123/QĐ-UBND" (digits, then letters after - or /).
 _NUMBER = re.compile(r"(?<![\w/-])\d{1,5}(?:[-/][A-ZĐ][A-ZĐ0-9]*)+")
+_DIGITS = re.compile(r"[^\s\d]*\d\S*")  # a run of text without spaces that holds a digit
 _NUMBER_LINE = re.compile(r"^\s*Số\s*:?\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
@@ -38,9 +40,29 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def glued(found: list[str]) -> str | None:
+    """The words of a number written as one ("57-NQ/TW", "57/NQ-TW", "123/QĐ-UBND": digits and letters, no
+    space) as the one word the index also holds for it ("57nqtw"); None for anything else (a date
+    "15/12/2026" stays its words: glued, "1/5" would be "15")."""
+    if len(found) < 2:
+        return None
+    word = "".join(found)
+    return word if any(c.isdigit() for c in word) and any(c.isalpha() for c in word) else None
+
+
 def search_key(*parts: str | None) -> str:
-    """What the index holds for a passage: the words of its parts, one space apart."""
-    return " ".join(w for part in parts for w in words(part))
+    """What the index holds for a passage: the words of its parts, one space apart, then each number
+    written as one (glued) as one more word — a number asked as one word is found without walking the
+    places of its common words ("nq", "tw") in every passage."""
+    found: list[str] = []
+    numbers: list[str] = []
+    for part in parts:
+        text = fold(part)
+        found.extend(_WORD.findall(text))
+        for chunk in _DIGITS.findall(text):
+            if number := glued(_WORD.findall(chunk)):
+                numbers.append(number)
+    return " ".join(found + numbers)
 
 
 def query_words(query: str | None, *, any_word: bool = False) -> list[str]:
@@ -51,16 +73,18 @@ def query_words(query: str | None, *, any_word: bool = False) -> list[str]:
     return found[:QUERY_WORDS]
 
 
-def query_terms(query: str | None, *, any_word: bool = False) -> list[str]:
+def query_terms(query: str | None, *, any_word: bool = False, glue: bool = True) -> list[str]:
     """What the index is asked for: the words of query_words, a number written as one ("57-NQ/TW",
-    "123/QĐ-UBND": digits and more, no space) as one phrase of its words ("57 nq tw": those words, in
-    that order — not "Điều 57" of a document numbered NQ/TW), the other words one by one."""
+    "57/NQ-TW", "123/QĐ-UBND": digits and more, no space) as the one word search_key holds for it
+    ("57nqtw": not "Điều 57" of a document numbered NQ/TW) — or with `glue` False, and for digits
+    alone ("15/12/2026"), as one phrase of its words ("57 nq tw": those words, in that order) — the
+    other words one by one."""
     allowed = set(query_words(query, any_word=any_word))
     terms: list[str] = []
     for chunk in (query or "")[:QUERY_CHARS].split():
         found = words(chunk)
         if len(found) > 1 and any(c.isdigit() for c in chunk) and allowed.issuperset(found):
-            terms.append(" ".join(found))
+            terms.append((glue and glued(found)) or " ".join(found))
         else:
             terms.extend(w for w in found if w in allowed)
     return list(dict.fromkeys(terms))

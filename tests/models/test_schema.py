@@ -120,3 +120,37 @@ def test_load_all_names_every_module_that_declares_tables():
             declaring.add(path.relative_to(root).parts[0].removesuffix(".py"))
     assert declaring and declaring <= set(models.TABLE_MODULES)
     assert {t.name for t in models.load_all().metadata.sorted_tables} >= {"members", "votes", "deliveries"}
+
+
+async def test_library_numbers_migration_makes_a_number_one_word_and_back(db_url):
+    """0027: passages indexed before it get their numbers as one word (the index follows); downgrade takes them away."""
+    from alembic import command
+
+    engine = make_engine(db_url)
+
+    async def rows(statement: str) -> list:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement))
+            return list(result.all()) if result.returns_rows else []
+
+    async def state() -> tuple[list[str], int]:
+        match = ("SELECT rowid FROM library_fts WHERE library_fts MATCH '57nqtw'" if is_sqlite(db_url) else
+                 "SELECT id FROM library_passages WHERE library_terms @@ to_tsquery('simple', '57nqtw')")
+        return [r[0] for r in await rows("SELECT folded FROM library_passages")], len(await rows(match))
+
+    try:
+        await migrate.upgrade(db_url, "0026_notices_documents")
+        now = "2026-12-05 10:00:00"
+        for statement in (
+                "INSERT INTO units (id, name, kind, path, exempt_counted) VALUES (1, 'Phường', 'ward', '/1/', false)",
+                "INSERT INTO notices (id, kind, unit_id, title, body, search_text, study_required, created_at, send_at) "
+                f"VALUES (1, 'resolution', 1, 'Nghị quyết 57-NQ/TW', 'Số: 57-NQ/TW', '', false, '{now}', '{now}')",
+                "INSERT INTO library_passages (notice_id, seq, text, folded) "
+                "VALUES (1, 0, 'Số: 57-NQ/TW', 'nghi quyet 57 nq tw so 57 nq tw')"):
+            await rows(statement)
+        await migrate.upgrade(db_url)
+        assert await state() == (["nghi quyet 57 nq tw so 57 nq tw 57nqtw 57nqtw"], 1)
+        await asyncio.to_thread(command.downgrade, migrate.alembic_config(db_url), "0026_notices_documents")
+        assert await state() == (["nghi quyet 57 nq tw so 57 nq tw"], 0)
+    finally:
+        await engine.dispose()
