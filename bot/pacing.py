@@ -9,6 +9,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .budget import SendBudget
 
 SLACK = 0.01  # seconds added to every pacing window
 SLACK_STEP = 0.01  # more margin after each 429…
@@ -126,11 +130,16 @@ class ChatPacer:
 
 
 class Pace:
-    """The bot's pace and every chat's, for one run of the dispatcher."""
+    """The bot's pace and every chat's, for one run of the dispatcher; and the budget all instances share.
 
-    def __init__(self, rate_per_s: float | None, per_chat_per_s: float | None):
+    `budget` (bot/budget.py, on PostgreSQL or Redis) counts the sends of every instance, replies
+    included: a slot of this pace is taken only once the budget grants the send too.
+    """
+
+    def __init__(self, rate_per_s: float | None, per_chat_per_s: float | None, budget: SendBudget | None = None):
         self.bot = Pacer(rate_per_s)
         self.chats = ChatPacer(per_chat_per_s)
+        self.budget = budget if rate_per_s else None
         self._turns: dict[asyncio.Task | None, tuple[int, list]] = {}
 
     async def slot(self, chat_id: int, stopping: Callable[[], bool]) -> bool:
@@ -152,7 +161,8 @@ class Pace:
             if self.bot.paused_until > at + 1e-3:
                 continue  # a 429 arrived while we waited: take a slot after the pause
             entry = await self.bot.gate()
-            if stopping():
+            # Last, just before the request: the grant's time is the send's, for the other instances.
+            if stopping() or (self.budget is not None and not await self.budget.acquire(False, stopping)):
                 self.bot.answered(entry)
                 return False
             self._turns[asyncio.current_task()] = (chat_id, entry)
