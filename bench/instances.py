@@ -20,7 +20,7 @@ the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
-                              [--limits] [--quick]
+                              [--limits] [--budget postgresql|redis|none] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -57,6 +57,7 @@ _spec.loader.exec_module(base)
 SECRET = "bench-instances-secret-0123456789"
 SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
+REDIS_URL = os.environ.get("HANDBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -69,7 +70,7 @@ def free_port() -> int:
 class Instance:
     """One bot process in webhook mode."""
 
-    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path):
+    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql"):
         self.n = n
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -79,6 +80,11 @@ class Instance:
                     "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
                     "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
                     "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+        self.env.pop("HANDBOOK_REDIS_URL", None)
+        if budget == "redis":  # the send budget shared through Redis, else through PostgreSQL (bot/budget.py)
+            self.env["HANDBOOK_REDIS_URL"] = REDIS_URL
+        elif budget == "none":  # no budget at all (nothing paces the replies, as before the shared one)
+            self.env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0"
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -204,7 +210,8 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
 def report(args, phases: list[Phase]) -> None:
     print()
     print(f"/profile, webhook mode, PostgreSQL — {args.users} linked users, {args.seconds:g} s per phase, "
-          f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine")
+          f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine; send budget: {args.budget}"
+          + (", Telegram's limits (30/s, 1/s per chat)" if args.limits else ", no flood limits"))
     for kind, title in (("fixed", f"fixed load, offered {args.rate:g} updates/s"),
                         ("saturation", f"saturation, {min(args.outstanding, args.users)} outstanding "
                                        "(throughput: replies landed within the window / window)")):
@@ -212,7 +219,8 @@ def report(args, phases: list[Phase]) -> None:
         print(title)
         print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}{'429s':>6}"
               f"{'handled per instance':>22}{'machine busy':>14}   CPU s per process")
-        for n, p in enumerate([p for p in phases if p.kind == kind]):
+        of_kind = [p for p in phases if p.kind == kind]
+        for n, p in enumerate(of_kind):
             r = p.result
             handled = " / ".join(f"{h:.0f}" for h in p.handled)
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items())
@@ -222,6 +230,16 @@ def report(args, phases: list[Phase]) -> None:
                 for m in ("one", "two")}
         if best["one"]:
             print(f"  best two / best one = {best['two'] / best['one']:.2f}")
+        # Each two-instance phase against the one-instance phase just before it (the machine as alike as it gets).
+        pairs = [(a.result.throughput, b.result.throughput) for a, b in zip(of_kind[::2], of_kind[1::2], strict=False)
+                 if a.mode == "one" and b.mode == "two" and a.result.throughput]
+        if pairs:
+            ratios = [t / o for o, t in pairs]
+            print(f"  two / one, round by round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                  f"mean {sum(ratios) / len(ratios):.2f}")
+            p99 = {m: [p.result.pct(99) for p in of_kind if p.mode == m] for m in ("one", "two")}
+            print(f"  p99 ms: one instance {' / '.join(f'{v:.0f}' for v in p99['one'])}, "
+                  f"two instances {' / '.join(f'{v:.0f}' for v in p99['two'])}")
         throttled = {m: sum(p.throttled for p in phases if p.kind == kind and p.mode == m) for m in ("one", "two")}
         print(f"  429s: one instance {throttled['one']}, two instances {throttled['two']}"
               + ("" if args.limits else " (no flood limits: run with --limits)"))
@@ -249,7 +267,7 @@ async def main(args) -> None:
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
-            instances = [Instance(n, api, emulator.token, db_url, Path(tmp)) for n in (1, 2)]
+            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget) for n in (1, 2)]
             emulator.set_webhook_targets([i.hook for i in instances])
             for i in instances:
                 await i.start()
@@ -296,6 +314,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=2, help="one/two alternations per kind of phase (default 2)")
     p.add_argument("--limits", action="store_true",
                    help="the emulator answers 429 beyond Telegram's flood limits (30/s, 1/s per chat); counted")
+    p.add_argument("--budget", choices=("postgresql", "redis", "none"), default="postgresql",
+                   help="the send budget the instances share: through PostgreSQL (the default, as deployed without "
+                        "Redis), Redis (HANDBOOK_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14) or none "
+                        "(no rate at all: replies unpaced, as before the shared budget)")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
     args = p.parse_args(argv)
     if args.quick:
