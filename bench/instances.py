@@ -11,8 +11,14 @@ Probe). Per phase:
   * fixed load  — an open loop offering --rate updates/s;
   * saturation  — a closed loop keeping --outstanding updates in flight, i.e. as fast as answered.
 
+Every reply is a message Telegram counts: the instances share the bot's rate (--bot-rate, 30/s) through
+the send budget (bot/budget.py: PostgreSQL by default, --budget redis, or none at all). With --limits
+the emulator answers 429 beyond that rate, so the 429s of one and of two instances compare; what a
+second instance adds is measured with a rate above what they can answer (e.g. --bot-rate 400).
+
 Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's
-flood limits), the best two-instance throughput over the best one-instance, how many updates each
+flood limits), the best two-instance throughput over the best one-instance, each two-instance phase
+over the one-instance phase just before it, the p99 of each phase, how many updates each
 instance handled (its /metrics), the CPU seconds each process used, and how busy the whole machine was. On a small machine the
 emulator and load generator (this process) and PostgreSQL compete with the bots for the same
 cores, which caps what a second instance can add; "machine busy" also counts processes outside
@@ -20,7 +26,7 @@ the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
-                              [--limits] [--budget postgresql|redis|none] [--quick]
+                              [--limits] [--budget postgresql|redis|none] [--bot-rate 30] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -70,7 +76,8 @@ def free_port() -> int:
 class Instance:
     """One bot process in webhook mode."""
 
-    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql"):
+    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql",
+                 bot_rate: float = 30.0):
         self.n = n
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -81,10 +88,10 @@ class Instance:
                     "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
                     "HANDBOOK_WEBHOOK_PORT": str(self.port)}
         self.env.pop("HANDBOOK_REDIS_URL", None)
+        # No rate at all with --budget none: nothing paces the replies, as before the shared budget.
+        self.env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0" if budget == "none" else f"{bot_rate:g}"
         if budget == "redis":  # the send budget shared through Redis, else through PostgreSQL (bot/budget.py)
             self.env["HANDBOOK_REDIS_URL"] = REDIS_URL
-        elif budget == "none":  # no budget at all (nothing paces the replies, as before the shared one)
-            self.env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0"
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -211,7 +218,8 @@ def report(args, phases: list[Phase]) -> None:
     print()
     print(f"/profile, webhook mode, PostgreSQL — {args.users} linked users, {args.seconds:g} s per phase, "
           f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine; send budget: {args.budget}"
-          + (", Telegram's limits (30/s, 1/s per chat)" if args.limits else ", no flood limits"))
+          + f", the bot's rate {args.bot_rate:g}/s"
+          + (f", Telegram's limits ({args.bot_rate:g}/s, 1/s per chat)" if args.limits else ", no flood limits"))
     for kind, title in (("fixed", f"fixed load, offered {args.rate:g} updates/s"),
                         ("saturation", f"saturation, {min(args.outstanding, args.users)} outstanding "
                                        "(throughput: replies landed within the window / window)")):
@@ -267,7 +275,8 @@ async def main(args) -> None:
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
-            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget) for n in (1, 2)]
+            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget, args.bot_rate)
+                         for n in (1, 2)]
             emulator.set_webhook_targets([i.hook for i in instances])
             for i in instances:
                 await i.start()
@@ -280,8 +289,8 @@ async def main(args) -> None:
                 return None if names[user] in body else f"not a profile: {body[:80]!r}"
 
             await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
-            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot, 1/s per chat
-                emulator.configure(global_limit_per_s=30, per_chat_limit_per_s=1)
+            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot (--bot-rate), 1/s per chat
+                emulator.configure(global_limit_per_s=args.bot_rate, per_chat_limit_per_s=1)
             phases = []
             for kind in ("fixed", "saturation"):
                 for _ in range(args.rounds):
@@ -318,6 +327,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the send budget the instances share: through PostgreSQL (the default, as deployed without "
                         "Redis), Redis (HANDBOOK_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14) or none "
                         "(no rate at all: replies unpaced, as before the shared budget)")
+    p.add_argument("--bot-rate", type=float, default=30.0,
+                   help="messages a second for the whole bot (HANDBOOK_DELIVERY_RATE_PER_S, the shared budget's rate) "
+                        "and, with --limits, the emulator's limit (default 30, Telegram's); every /profile is one "
+                        "message, so measure what a second instance adds with a rate above what they answer")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
     args = p.parse_args(argv)
     if args.quick:
