@@ -9,11 +9,13 @@ an engine they already share:
                                  UPDATE (models/send_budget.py; the row's lock orders the instances)
     SQLite (one instance)        no shared budget: the dispatcher's own Pacer, as before
 
-A send asks for a grant just before it leaves. Two kinds share the window: a reply to a user
-(urgent) may take all of it; the dispatcher's sends (bulk) leave RESERVE of each window to the
-replies, so a member who writes during a broadcast is answered at once and neither pushes the
-other over Telegram's limit. A send refused waits until the oldest send it must outlast leaves the
-window, then asks again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
+A send asks for a grant just before it leaves and says when Telegram answered it: it fills a place
+in the window from its grant until a window after its answer (see Store), so the count holds however
+late a request arrives after its grant. Two kinds share the window: a reply to a user (urgent) may
+take all of it; the dispatcher's sends (bulk) leave RESERVE of each window to the replies, so a
+member who writes during a broadcast is answered at once and neither pushes the other over
+Telegram's limit. A send refused waits until the send it must outlast leaves the window, then asks
+again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
 
 Faults: when the engine does not answer (down, unreachable, too slow), the instance falls back to
 a conservative share of the rate counted locally (rate × OUTAGE_SHARE), logs the kind of failure
@@ -28,7 +30,6 @@ import logging
 import math
 import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
@@ -36,7 +37,8 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger("handbook.budget")
 
-SLACK = 0.02  # seconds added to the window: a grant and the request's arrival are not the same instant
+SLACK = 0.01  # seconds added to the window, as the dispatcher's own Pacer does
+HOLD_S = 2.0  # a send not yet answered counts as if it left this long after its grant (a hung request)
 RESERVE = 0.05  # share of each window the dispatcher leaves to replies (at least one send when the rate allows)
 OUTAGE_SHARE = 0.5  # of the rate, for this instance alone, while the shared engine cannot be asked
 RETRY_S = 5.0  # how often an unreachable engine is asked again
@@ -53,82 +55,118 @@ def window_of(rate: float) -> tuple[float, int]:
 
 
 class Store(Protocol):
-    """Where the grants of the last window are counted."""
+    """Where the sends of the last window are counted, each from its grant until a window after its answer.
 
-    async def take(self, limit: int, window: float) -> tuple[float, float | None]:
-        """(0, grant time) when granted; (seconds to wait, None) when the window holds `limit` sends already."""
+    A grant is written as if the send left HOLD_S later (so a send in flight fills its place for as
+    long as it may take); answered() moves it to the time Telegram answered. Telegram counted the
+    send before it answered, so no delay between a grant and the request's arrival, however long,
+    can make two sends look closer than they were (the dispatcher's Pacer closes its loop the same way).
+    """
+
+    async def take(self, limit: int, window: float) -> tuple[float, Any]:
+        """(0, the grant's token) when granted; (seconds to wait, None) when the window holds `limit` sends."""
         ...
+
+    async def answered(self, token: Any) -> None: ...
 
     async def close(self) -> None: ...
 
 
 def _refused(sends: list[float], limit: int, window: float, now: float) -> float:
-    """How long until enough of the window's `sends` (oldest first) have left it for one more."""
-    return max(0.0, sends[len(sends) - limit] + window - now) if len(sends) >= limit else 0.0
+    """How long until enough of the window's `sends` (sorted) have left it for one more."""
+    return max(1e-3, sends[len(sends) - limit] + window - now) if len(sends) >= limit else 1e-3
 
 
 class LocalStore:
-    """This process alone: a log of its own grants (the fallback, and the reference for the tests)."""
+    """This process alone: its own grants (the fallback, and the reference for the tests)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, hold: float = HOLD_S):
         self.clock = clock
-        self.sends: deque[float] = deque()
+        self.hold = hold
+        self.sends: dict[int, float] = {}  # token → when it counts from
+        self._n = 0
 
-    async def take(self, limit: int, window: float) -> tuple[float, float | None]:
+    async def take(self, limit: int, window: float) -> tuple[float, Any]:
         return self.take_now(limit, window)
 
-    def take_now(self, limit: int, window: float) -> tuple[float, float | None]:
+    def take_now(self, limit: int, window: float) -> tuple[float, Any]:
         now = self.clock()
-        while self.sends and self.sends[0] <= now - window:
-            self.sends.popleft()
+        for token in [t for t, at in self.sends.items() if at <= now - window]:
+            del self.sends[token]
         if len(self.sends) < limit:
-            self.sends.append(now)
-            return 0.0, now
-        return max(1e-3, _refused(list(self.sends), limit, window, now)), None
+            self._n += 1
+            self.sends[self._n] = now + self.hold
+            return 0.0, self._n
+        return _refused(sorted(self.sends.values()), limit, window, now), None
+
+    async def answered(self, token: Any) -> None:
+        self.answered_now(token)
+
+    def answered_now(self, token: Any) -> None:
+        if token in self.sends:
+            self.sends[token] = min(self.sends[token], self.clock())
 
     async def close(self) -> None:
         pass
 
 
-# KEYS[1] the sorted set; ARGV: limit, window (s), a unique member. Returns {granted 0/1, time or wait, as text}.
+# KEYS[1] the sorted set; ARGV: limit, window (s), hold (s), a unique member.
+# Returns {1, the server's time} when granted, {0, seconds to wait} when not (as text: Lua numbers become integers).
 REDIS_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local hold = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
 if n < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + hold) * 1000) + 1000)
   return {1, tostring(now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return {0, tostring(tonumber(oldest[2]) + window - now)}
+return {0, tostring(math.max(0.001, tonumber(oldest[2]) + window - now))}
+"""
+# KEYS[1] the sorted set; ARGV[1] the member: it counts from now (when still there and held later than now).
+REDIS_ANSWERED = """
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', 'LT', tonumber(t[1]) + tonumber(t[2]) / 1000000, ARGV[1])
+return 0
 """
 
 
 class RedisStore:
     """A sorted set per bot in Redis (redis-py's asyncio client, its own connection pool)."""
 
-    def __init__(self, url: str, key: str):
+    def __init__(self, url: str, key: str, hold: float = HOLD_S):
         self.url = url
         self.key = key
+        self.hold = hold
         self._client: Any = None
-        self._script: Any = None
+        self._scripts: Any = None
         self._member = secrets.token_hex(4)
         self._n = 0
 
-    async def take(self, limit: int, window: float) -> tuple[float, float | None]:
+    def _connected(self) -> Any:
         if self._client is None:
             import redis.asyncio as redis
 
             self._client = redis.Redis.from_url(self.url, socket_timeout=TAKE_TIMEOUT_S,
                                                 socket_connect_timeout=TAKE_TIMEOUT_S)
-            self._script = self._client.register_script(REDIS_TAKE)
+            self._scripts = (self._client.register_script(REDIS_TAKE), self._client.register_script(REDIS_ANSWERED))
+        return self._scripts
+
+    async def take(self, limit: int, window: float) -> tuple[float, Any]:
+        take, _ = self._connected()
         self._n += 1
-        granted, value = await self._script(keys=[self.key], args=[limit, window, f"{self._member}:{self._n}"])
-        return (0.0, float(value)) if int(granted) else (max(1e-3, float(value)), None)
+        member = f"{self._member}:{self._n}"
+        granted, value = await take(keys=[self.key], args=[limit, window, self.hold, member])
+        return (0.0, member) if int(granted) else (float(value), None)
+
+    async def answered(self, token: Any) -> None:
+        _, answered = self._connected()
+        await answered(keys=[self.key], args=[token])
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -140,31 +178,40 @@ class RedisStore:
 class PgStore:
     """The send_budget row of this bot in PostgreSQL, on a connection of its own (asyncpg, outside the pool)."""
 
-    def __init__(self, database_url: str, name: str):
+    def __init__(self, database_url: str, name: str, hold: float = HOLD_S):
         self.database_url = database_url
         self.name = name
+        self.hold = hold
         self._conn: Any = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
 
-    async def take(self, limit: int, window: float) -> tuple[float, float | None]:
-        from models.send_budget import TAKE
-
+    async def _run(self, statement: str, *args: Any) -> Any:
         async with self._lock:
             try:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await self._connect()
-                row = await self._conn.fetchrow(TAKE, self.name, limit, window, timeout=TAKE_TIMEOUT_S)
-            except BaseException:  # a connection in doubt is not used again: the next take makes another
+                return await self._conn.fetchrow(statement, *args, timeout=TAKE_TIMEOUT_S)
+            except BaseException:  # a connection in doubt is not used again: the next statement makes another
                 conn, self._conn = self._conn, None
                 if conn is not None:
                     conn.terminate()
                 raise
+
+    async def take(self, limit: int, window: float) -> tuple[float, Any]:
+        from models.send_budget import TAKE
+
+        row = await self._run(TAKE, self.name, limit, window, self.hold)
         if row is None:  # the row is gone (the table emptied): made again at the next connection
             await self.close()
             raise LookupError("no send_budget row")
         if row["granted"]:
-            return 0.0, row["at"]
-        return max(1e-3, _refused(list(row["sends"]), limit, window, row["at"])), None
+            return 0.0, row["at"] + self.hold  # the value written, the same float (IEEE addition on both sides)
+        return _refused(list(row["sends"]), limit, window, row["at"]), None
+
+    async def answered(self, token: Any) -> None:
+        from models.send_budget import ANSWERED
+
+        await self._run(ANSWERED, self.name, token)
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -192,6 +239,16 @@ class PgStore:
                 conn.terminate()
 
 
+class Grant:
+    """A send allowed to leave; given back to SendBudget.answered() once Telegram answered it (or not)."""
+
+    __slots__ = ("store", "token")
+
+    def __init__(self, store: Any, token: Any):
+        self.store = store
+        self.token = token
+
+
 class SendBudget:
     """The bot's budget as this instance sees it: the shared store, or a local share while it is unreachable."""
 
@@ -216,39 +273,55 @@ class SendBudget:
     def shared(self) -> bool:
         return self.store is not None
 
-    async def acquire(self, urgent: bool, stopping: Callable[[], bool] | None = None) -> bool:
-        """Wait until a send may leave; False only when `stopping` says so meanwhile."""
+    async def acquire(self, urgent: bool, stopping: Callable[[], bool] | None = None) -> Grant | None:
+        """Wait until a send may leave; None only when `stopping` says so meanwhile."""
         while True:
-            wait = await self.take(urgent)
-            if wait <= 0:
+            wait, grant = await self.take(urgent)
+            if grant is not None:
                 self.granted += 1
-                return True
+                return grant
             self.waited += 1
             await self.sleep(min(wait, MAX_WAIT_S))
             if stopping is not None and stopping():
-                return False
+                return None
 
-    async def take(self, urgent: bool) -> float:
-        """0 when granted, else how long to wait before asking again."""
+    async def take(self, urgent: bool) -> tuple[float, Grant | None]:
+        """(0, a grant), or how long to wait before asking again."""
         if self.store is not None and (not self.down or self.clock() >= self._retry_at):
             try:
                 # The stores time their own requests out (TAKE_TIMEOUT_S); this bounds the wait for their turn.
-                wait, _ = await asyncio.wait_for(self.store.take(self.limits[urgent], self.window), TURN_TIMEOUT_S)
+                wait, token = await asyncio.wait_for(self.store.take(self.limits[urgent], self.window), TURN_TIMEOUT_S)
             except Exception as exc:  # never the message: a connection error may quote the address
-                self._retry_at = self.clock() + RETRY_S
-                if not self.down:
-                    self.down = True
-                    self.outages += 1
-                    log.warning("the shared send budget cannot be reached (%s): this instance sends at most %d "
-                                "a second on its own until it answers again", type(exc).__name__,
-                                self.local_limits[True])
+                self._fail(exc)
             else:
                 if self.down:
                     self.down = False
                     log.info("the shared send budget answers again")
-                return wait
-        wait, _ = self.local.take_now(self.local_limits[urgent], self.window)
-        return wait
+                return wait, None if token is None else Grant(self.store, token)
+        wait, token = self.local.take_now(self.local_limits[urgent], self.window)
+        return wait, None if token is None else Grant(self.local, token)
+
+    async def answered(self, grant: Grant | None) -> None:
+        """The send of `grant` got its answer (or none): it counts from now, no longer from HOLD_S after its grant."""
+        if grant is None:
+            return
+        if grant.store is self.local:
+            self.local.answered_now(grant.token)
+            return
+        if self.down:
+            return  # it counts until HOLD_S after its grant, as if unanswered
+        try:
+            await asyncio.wait_for(grant.store.answered(grant.token), TURN_TIMEOUT_S)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        self._retry_at = self.clock() + RETRY_S
+        if not self.down:
+            self.down = True
+            self.outages += 1
+            log.warning("the shared send budget cannot be reached (%s): this instance sends at most %d a second on "
+                        "its own until it answers again", type(exc).__name__, self.local_limits[True])
 
     async def close(self) -> None:
         if self.store is not None:
@@ -276,9 +349,13 @@ class RepliesWithinBudget(BaseRateLimiter[None]):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: None) -> Any:
-        if is_send(endpoint):
-            await self.budget.acquire(urgent=True)
-        return await callback(*args, **kwargs)
+        if not is_send(endpoint):
+            return await callback(*args, **kwargs)
+        grant = await self.budget.acquire(urgent=True)
+        try:
+            return await callback(*args, **kwargs)
+        finally:
+            await self.budget.answered(grant)
 
 
 def make_budget(settings: Any, token: str) -> SendBudget | None:

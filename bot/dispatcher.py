@@ -281,7 +281,7 @@ class Dispatcher:
                 try:
                     result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
                 finally:
-                    self._pace.answered()
+                    await self._pace.answered()
             except SendError as exc:
                 if exc.code == 429:
                     self.stats.throttled += 1

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .budget import SendBudget
+    from .budget import Grant, SendBudget
 
 SLACK = 0.01  # seconds added to every pacing window
 SLACK_STEP = 0.01  # more margin after each 429…
@@ -140,7 +140,7 @@ class Pace:
         self.bot = Pacer(rate_per_s)
         self.chats = ChatPacer(per_chat_per_s)
         self.budget = budget if rate_per_s else None
-        self._turns: dict[asyncio.Task | None, tuple[int, list]] = {}
+        self._turns: dict[asyncio.Task | None, tuple[int, list, Grant | None]] = {}
 
     async def slot(self, chat_id: int, stopping: Callable[[], bool]) -> bool:
         """Wait until the chat, then the bot, may send; False when stopping meanwhile.
@@ -161,21 +161,29 @@ class Pace:
             if self.bot.paused_until > at + 1e-3:
                 continue  # a 429 arrived while we waited: take a slot after the pause
             entry = await self.bot.gate()
-            # Last, just before the request: the grant's time is the send's, for the other instances.
-            if stopping() or (self.budget is not None and not await self.budget.acquire(False, stopping)):
+            grant = None
+            if not stopping() and self.budget is not None:  # last, just before the request
+                grant = await self.budget.acquire(False, stopping)
+            if stopping() or (self.budget is not None and grant is None):
                 self.bot.answered(entry)
+                await self.budget_answered(grant)
                 return False
-            self._turns[asyncio.current_task()] = (chat_id, entry)
+            self._turns[asyncio.current_task()] = (chat_id, entry, grant)
             self.chats.sent(chat_id, time.monotonic())
             return True
 
-    def answered(self) -> None:
+    async def answered(self) -> None:
         """The request of the current task's slot got its answer (or none)."""
         turn = self._turns.pop(asyncio.current_task(), None)
         if turn is not None:
-            chat_id, entry = turn
+            chat_id, entry, grant = turn
             self.bot.answered(entry)
             self.chats.sent(chat_id, time.monotonic())
+            await self.budget_answered(grant)
+
+    async def budget_answered(self, grant: Grant | None) -> None:
+        if self.budget is not None and grant is not None:
+            await self.budget.answered(grant)
 
     def pause(self, chat_id: int, seconds: float) -> None:
         """A 429: the bot and the chat wait `seconds`."""

@@ -1,10 +1,11 @@
 """The send budget's table on PostgreSQL: the grants of the last window, shared by every instance.
 
-One row per bot (`name`: the bot's id): `sends` holds the server times (epoch seconds) of the sends
-granted within the last window, oldest first. TAKE trims what left the window, grants when fewer
-than the limit remain, and says so in `granted` — in one UPDATE, so the row's lock makes the
-instances' takes one after another (a second UPDATE waiting for the lock re-reads the row the first
-wrote). The clock is the server's (clock_timestamp()): the instances' clocks need not agree.
+One row per bot (`name`: the bot's id): `sends` holds, for each send of the last window, the server
+time (epoch seconds) it counts from: its answer's, or a while after its grant until it is answered
+(bot/budget.py). TAKE trims what left the window, grants when fewer than the limit remain, and says
+so in `granted` — in one UPDATE, so the row's lock makes the instances' takes one after another (a
+second UPDATE waiting for the lock re-reads the row the first wrote). ANSWERED moves a send to the
+time of its answer. The clock is the server's (clock_timestamp()): the instances' clocks need not agree.
 
 The table is UNLOGGED (no WAL: a crash empties it, which costs nothing but a second of history) and
 made by the migration 0027_send_budget on PostgreSQL only; SQLite has one instance and no table.
@@ -28,13 +29,19 @@ CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} (
 
 ENSURE_ROW = f"INSERT INTO {TABLE} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
 
-# $1 the row, $2 the limit (sends in a window), $3 the window in seconds.
-# Returns whether this send was granted, the sends now in the window and the server's time.
+# $1 the row, $2 the limit (sends in a window), $3 the window in seconds, $4 how long after its grant a send
+# not yet answered counts from. Returns whether this send was granted, the window's sends and the server's time.
 TAKE = f"""
 UPDATE {TABLE} SET (sends, granted, at) = (
-    SELECT CASE WHEN cardinality(k.kept) < $2 THEN k.kept || k.now ELSE k.kept END,
+    SELECT CASE WHEN cardinality(k.kept) < $2 THEN k.kept || (k.now + $4) ELSE k.kept END,
            cardinality(k.kept) < $2, k.now
     FROM (SELECT ARRAY(SELECT s FROM unnest(sends) AS s WHERE s > c.now - $3 ORDER BY s) AS kept, c.now
           FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c) AS k)
 WHERE name = $1
 RETURNING granted, sends, at"""
+
+# $1 the row, $2 a grant's value (now + $4 above): the send was answered, it counts from now.
+ANSWERED = f"""
+UPDATE {TABLE} SET sends = array_replace(sends, $2::double precision,
+                                         least($2, extract(epoch FROM clock_timestamp())::double precision))
+WHERE name = $1"""

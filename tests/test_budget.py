@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 
 import pytest
 
@@ -34,21 +35,12 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
-class Recording:
-    """A store that keeps the times of the grants it gave (on its own clock)."""
-
-    def __init__(self, store, grants: list[float]):
-        self.store = store
-        self.grants = grants
-
-    async def take(self, limit: int, window: float):
-        wait, at = await self.store.take(limit, window)
-        if at is not None:
-            self.grants.append(at)
-        return wait, at
-
-    async def close(self) -> None:
-        await self.store.close()
+async def send(b: SendBudget, urgent: bool, clock, sent: list[float]) -> None:
+    """One send as the bot makes it: a grant, the request (at once here), its answer."""
+    grant = await b.acquire(urgent)
+    assert grant is not None
+    sent.append(clock())
+    await b.answered(grant)
 
 
 def most_in_a_window(grants: list[float], window: float) -> int:
@@ -64,33 +56,52 @@ def most_in_a_window(grants: list[float], window: float) -> int:
 
 async def test_replies_may_take_the_whole_window_the_dispatcher_leaves_some_to_them():
     clock = FakeClock()
-    grants: list[float] = []
-    b = SendBudget(30, Recording(LocalStore(clock), grants), clock=clock, sleep=clock.sleep)
+    b = SendBudget(30, LocalStore(clock), clock=clock, sleep=clock.sleep)
     for _ in range(28):
-        assert await b.take(urgent=False) == 0
-    assert await b.take(urgent=False) > 0  # the dispatcher stops at 28 of 30…
-    assert await b.take(urgent=True) == 0 and await b.take(urgent=True) == 0  # …replies get the last two
-    assert await b.take(urgent=True) > 0
-    for _ in range(200):
-        await b.acquire(urgent=bool(len(grants) % 3))
-    assert most_in_a_window(grants, 1.0) == 30
-    assert most_in_a_window(grants, b.window) == 30
+        assert (await b.take(urgent=False))[1] is not None
+    assert (await b.take(urgent=False))[1] is None  # the dispatcher stops at 28 of 30…
+    assert (await b.take(urgent=True))[1] and (await b.take(urgent=True))[1]  # …replies get the last two
+    assert (await b.take(urgent=True))[1] is None
+    sent: list[float] = []
+    for i in range(200):
+        await send(b, bool(i % 3), clock, sent)
+    assert most_in_a_window(sent, 1.0) == 30
+    assert most_in_a_window(sent, b.window) == 30
+
+
+async def test_a_send_counts_until_a_window_after_its_answer():
+    clock = FakeClock()
+    b = SendBudget(2, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    first, second = await b.acquire(True), await b.acquire(True)
+    clock.now += 1.5  # both still in flight after more than a window: they still count
+    assert (await b.take(True))[1] is None
+    await b.answered(first)
+    clock.now += 0.5
+    assert (await b.take(True))[1] is None  # answered half a second ago
+    clock.now += b.window - 0.5
+    assert (await b.take(True))[1] is not None  # the first has left; the second is still in flight
+    await b.answered(second)
+    clock.now += b.window
+    assert (await b.take(True))[1] is not None
+    assert (await b.take(True))[1] is None  # two in flight
+    clock.now += budget_mod.HOLD_S + b.window  # never answered: they count no longer than HOLD_S after their grant
+    assert (await b.take(True))[1] is not None
 
 
 async def test_a_rate_below_one_a_second_is_one_send_per_its_window():
     clock = FakeClock()
-    grants: list[float] = []
-    b = SendBudget(0.5, Recording(LocalStore(clock), grants), clock=clock, sleep=clock.sleep)
+    b = SendBudget(0.5, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
     for _ in range(5):
-        await b.acquire(urgent=False)
-    assert most_in_a_window(grants, 2.0) == 1
+        await send(b, False, clock, sent)
+    assert most_in_a_window(sent, 2.0) == 1
 
 
 async def test_stopping_while_refused_gives_up_the_send():
     clock = FakeClock()
     b = SendBudget(2, LocalStore(clock), clock=clock, sleep=clock.sleep)
     assert await b.acquire(False) and await b.acquire(False)
-    assert not await b.acquire(False, stopping=lambda: True)
+    assert await b.acquire(False, stopping=lambda: True) is None
 
 
 class Outage:
@@ -108,6 +119,11 @@ class Outage:
             raise self.error
         return await self.inner.take(limit, window)
 
+    async def answered(self, token) -> None:
+        if self.down:
+            raise self.error
+        await self.inner.answered(token)
+
     async def close(self) -> None:
         pass
 
@@ -116,23 +132,23 @@ async def test_an_unreachable_engine_means_a_local_half_share_logged_once_then_t
     clock = FakeClock()
     store = Outage(clock, ConnectionRefusedError("connect to redis://:hunter2@10.0.0.9:6379 failed"))
     b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
-    granted_at: list[float] = []
+    sent: list[float] = []
     with caplog.at_level(logging.INFO, logger="handbook.budget"):
         for _ in range(60):  # never stops sending…
-            assert await b.acquire(urgent=True)
-            granted_at.append(clock.now)
+            await send(b, True, clock, sent)
         assert b.down and b.outages == 1
-        assert most_in_a_window(granted_at, 1.0) == 15  # …at half the rate, counted here
+        assert most_in_a_window(sent, 1.0) == 15  # …at half the rate, counted here
         assert store.asked < 10  # asked again every RETRY_S, not at every send
         store.down = False
         clock.now += budget_mod.RETRY_S
-        assert await b.acquire(urgent=True) and not b.down
+        await send(b, True, clock, sent)
+        assert not b.down
         asked = store.asked
         for _ in range(30):
-            await b.acquire(urgent=True)
+            await send(b, True, clock, sent)
         assert store.asked >= asked + 30  # the engine counts again
         store.down = True
-        await b.acquire(urgent=True)
+        await send(b, True, clock, sent)
         assert b.outages == 2
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2 and "ConnectionRefusedError" in warnings[0].getMessage()
@@ -174,8 +190,8 @@ def test_the_settings_choose_the_engine_and_hide_the_redis_password(tmp_path, mo
 
 async def test_replies_take_a_grant_other_requests_do_not():
     clock = FakeClock()
-    grants: list[float] = []
-    limiter = RepliesWithinBudget(SendBudget(30, Recording(LocalStore(clock), grants), clock=clock, sleep=clock.sleep))
+    b = SendBudget(30, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    limiter = RepliesWithinBudget(b)
 
     async def call(*args, **kwargs):
         return {"ok": True}
@@ -183,22 +199,23 @@ async def test_replies_take_a_grant_other_requests_do_not():
     for endpoint in ("sendMessage", "sendPhoto", "copyMessage", "answerCallbackQuery", "editMessageText",
                      "sendChatAction", "getMe"):
         assert await limiter.process_request(call, (), {}, endpoint, {}, None) == {"ok": True}
-    assert len(grants) == 3
+    assert b.granted == 3 and not any(at > clock.now for at in b.local.sends.values())  # all three answered
     assert is_send("sendMediaGroup") and not is_send("setWebhook")
 
 
 # --- the shared engines: several holders (instances), each with its own connection ----------------------------
 
 async def hammer(stores: list, rate: float, sends: int, workers: int = 12) -> tuple[list[float], list[SendBudget]]:
-    """`sends` grants asked by `workers` tasks on each holder at once; the grants' times on the engine's clock."""
-    grants: list[float] = []
-    holders = [SendBudget(rate, Recording(s, grants)) for s in stores]
+    """`sends` sends made by `workers` tasks on each holder at once; when each was made (between its grant
+    and its answer, on this process's clock: the engine's answer-to-grant order makes them comparable)."""
+    sent: list[float] = []
+    holders = [SendBudget(rate, s) for s in stores]
     left = [sends]
 
     async def worker(b: SendBudget, urgent: bool) -> None:
         while left[0] > 0:
             left[0] -= 1
-            assert await b.acquire(urgent)
+            await send(b, urgent, time.monotonic, sent)
 
     try:
         await asyncio.gather(*(worker(b, bool(i % 2)) for b in holders for i in range(workers)))
@@ -206,7 +223,7 @@ async def hammer(stores: list, rate: float, sends: int, workers: int = 12) -> tu
         for b in holders:
             await b.close()
     assert not any(b.down for b in holders)
-    return grants, holders
+    return sent, holders
 
 
 @pytest.fixture
@@ -245,17 +262,17 @@ async def budget_db(pg_url):
 
 async def test_three_instances_sharing_redis_never_send_more_than_the_rate_in_any_window(redis_url):
     key = f"handbook-test:send-budget:{secrets.token_hex(4)}"
-    grants, holders = await hammer([RedisStore(redis_url, key) for _ in range(3)], rate=300, sends=450)
-    assert len(grants) == 450 and all(b.granted for b in holders)
+    sent, holders = await hammer([RedisStore(redis_url, key) for _ in range(3)], rate=300, sends=450)
+    assert len(sent) == 450 and all(b.granted for b in holders)
     assert sum(b.waited for b in holders) > 0  # they did run into the limit
-    assert most_in_a_window(grants, holders[0].window) <= 300
+    assert most_in_a_window(sent, 1.0) <= 300
 
 
 async def test_three_instances_sharing_postgresql_never_send_more_than_the_rate_in_any_window(budget_db):
-    grants, holders = await hammer([PgStore(budget_db, "42") for _ in range(3)], rate=300, sends=450)
-    assert len(grants) == 450 and all(b.granted for b in holders)
+    sent, holders = await hammer([PgStore(budget_db, "42") for _ in range(3)], rate=300, sends=450)
+    assert len(sent) == 450 and all(b.granted for b in holders)
     assert sum(b.waited for b in holders) > 0
-    assert most_in_a_window(grants, holders[0].window) <= 300
+    assert most_in_a_window(sent, 1.0) <= 300
 
 
 async def test_postgresql_budget_survives_its_connection_killed(budget_db):
