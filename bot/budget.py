@@ -268,22 +268,29 @@ class SendBudget:
         self.granted = 0
         self.waited = 0  # refusals (each followed by a wait)
         self._retry_at = 0.0
+        self._queues = {True: asyncio.Lock(), False: asyncio.Lock()}  # asyncio's Lock wakes its waiters in order
 
     @property
     def shared(self) -> bool:
         return self.store is not None
 
     async def acquire(self, urgent: bool, stopping: Callable[[], bool] | None = None) -> Grant | None:
-        """Wait until a send may leave; None only when `stopping` says so meanwhile."""
-        while True:
-            wait, grant = await self.take(urgent)
-            if grant is not None:
-                self.granted += 1
-                return grant
-            self.waited += 1
-            await self.sleep(min(wait, MAX_WAIT_S))
-            if stopping is not None and stopping():
-                return None
+        """Wait until a send may leave; None only when `stopping` says so meanwhile.
+
+        This instance's sends of a kind queue here in the order they came: only the first of them asks
+        the engine (again when refused), so a waiting reply is not overtaken by a later one, and a full
+        window costs one request per refusal, not one per waiting send.
+        """
+        async with self._queues[urgent]:
+            while True:
+                wait, grant = await self.take(urgent)
+                if grant is not None:
+                    self.granted += 1
+                    return grant
+                self.waited += 1
+                await self.sleep(min(wait, MAX_WAIT_S))
+                if stopping is not None and stopping():
+                    return None
 
     async def take(self, urgent: bool) -> tuple[float, Grant | None]:
         """(0, a grant), or how long to wait before asking again."""
