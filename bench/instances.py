@@ -226,14 +226,17 @@ def report(args, phases: list[Phase]) -> None:
         print()
         print(title)
         print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}{'429s':>6}"
-              f"{'handled per instance':>22}{'machine busy':>14}   CPU s per process")
+              f"{'handled per instance':>22}{'bots CPU ms/update':>20}{'machine busy':>14}   CPU s per process")
         of_kind = [p for p in phases if p.kind == kind]
         for n, p in enumerate(of_kind):
             r = p.result
             handled = " / ".join(f"{h:.0f}" for h in p.handled)
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items())
+            # What an update costs the bots, whatever else loads the machine: with the same cost, two instances
+            # on cores of their own would do twice the work.
+            per_update = 1000 * sum(v for k, v in p.cpu.items() if k.startswith("bot")) / max(1.0, sum(p.handled))
             print(f"  {n // 2 + 1:<7}{p.mode:<11}{r.throughput:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
-                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{p.machine_busy:>13.0%}   {cpu}")
+                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{per_update:>20.1f}{p.machine_busy:>13.0%}   {cpu}")
         best = {m: max((p.result.throughput for p in phases if p.kind == kind and p.mode == m), default=0.0)
                 for m in ("one", "two")}
         if best["one"]:
