@@ -11,8 +11,14 @@ Probe). Per phase:
   * fixed load  — an open loop offering --rate updates/s;
   * saturation  — a closed loop keeping --outstanding updates in flight, i.e. as fast as answered.
 
+Every reply is a message Telegram counts: the instances share the bot's rate (--bot-rate, 30/s) through
+the send budget (bot/budget.py: PostgreSQL by default, --budget redis, or none at all). With --limits
+the emulator answers 429 beyond that rate, so the 429s of one and of two instances compare; what a
+second instance adds is measured with a rate above what they can answer (e.g. --bot-rate 400).
+
 Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's
-flood limits), the best two-instance throughput over the best one-instance, how many updates each
+flood limits), the best two-instance throughput over the best one-instance, each two-instance phase
+over the one-instance phase just before it, the p99 of each phase, how many updates each
 instance handled (its /metrics), the CPU seconds each process used, and how busy the whole machine was. On a small machine the
 emulator and load generator (this process) and PostgreSQL compete with the bots for the same
 cores, which caps what a second instance can add; "machine busy" also counts processes outside
@@ -20,7 +26,7 @@ the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
-                              [--limits] [--quick]
+                              [--limits] [--budget postgresql|redis|none] [--bot-rate 30] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -57,6 +63,7 @@ _spec.loader.exec_module(base)
 SECRET = "bench-instances-secret-0123456789"
 SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
+REDIS_URL = os.environ.get("HANDBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -69,7 +76,8 @@ def free_port() -> int:
 class Instance:
     """One bot process in webhook mode."""
 
-    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path):
+    def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql",
+                 bot_rate: float = 30.0):
         self.n = n
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -79,6 +87,11 @@ class Instance:
                     "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
                     "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
                     "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+        self.env.pop("HANDBOOK_REDIS_URL", None)
+        # No rate at all with --budget none: nothing paces the replies, as before the shared budget.
+        self.env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0" if budget == "none" else f"{bot_rate:g}"
+        if budget == "redis":  # the send budget shared through Redis, else through PostgreSQL (bot/budget.py)
+            self.env["HANDBOOK_REDIS_URL"] = REDIS_URL
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -204,24 +217,40 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
 def report(args, phases: list[Phase]) -> None:
     print()
     print(f"/profile, webhook mode, PostgreSQL — {args.users} linked users, {args.seconds:g} s per phase, "
-          f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine")
+          f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine; send budget: {args.budget}"
+          + f", the bot's rate {args.bot_rate:g}/s"
+          + (f", Telegram's limits ({args.bot_rate:g}/s, 1/s per chat)" if args.limits else ", no flood limits"))
     for kind, title in (("fixed", f"fixed load, offered {args.rate:g} updates/s"),
                         ("saturation", f"saturation, {min(args.outstanding, args.users)} outstanding "
                                        "(throughput: replies landed within the window / window)")):
         print()
         print(title)
         print(f"  {'round':<7}{'instances':<11}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}{'429s':>6}"
-              f"{'handled per instance':>22}{'machine busy':>14}   CPU s per process")
-        for n, p in enumerate([p for p in phases if p.kind == kind]):
+              f"{'handled per instance':>22}{'bots CPU ms/update':>20}{'machine busy':>14}   CPU s per process")
+        of_kind = [p for p in phases if p.kind == kind]
+        for n, p in enumerate(of_kind):
             r = p.result
             handled = " / ".join(f"{h:.0f}" for h in p.handled)
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items())
+            # What an update costs the bots, whatever else loads the machine: with the same cost, two instances
+            # on cores of their own would do twice the work.
+            per_update = 1000 * sum(v for k, v in p.cpu.items() if k.startswith("bot")) / max(1.0, sum(p.handled))
             print(f"  {n // 2 + 1:<7}{p.mode:<11}{r.throughput:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
-                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{p.machine_busy:>13.0%}   {cpu}")
+                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{per_update:>20.1f}{p.machine_busy:>13.0%}   {cpu}")
         best = {m: max((p.result.throughput for p in phases if p.kind == kind and p.mode == m), default=0.0)
                 for m in ("one", "two")}
         if best["one"]:
             print(f"  best two / best one = {best['two'] / best['one']:.2f}")
+        # Each two-instance phase against the one-instance phase just before it (the machine as alike as it gets).
+        pairs = [(a.result.throughput, b.result.throughput) for a, b in zip(of_kind[::2], of_kind[1::2], strict=False)
+                 if a.mode == "one" and b.mode == "two" and a.result.throughput]
+        if pairs:
+            ratios = [t / o for o, t in pairs]
+            print(f"  two / one, round by round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                  f"mean {sum(ratios) / len(ratios):.2f}")
+            p99 = {m: [p.result.pct(99) for p in of_kind if p.mode == m] for m in ("one", "two")}
+            print(f"  p99 ms: one instance {' / '.join(f'{v:.0f}' for v in p99['one'])}, "
+                  f"two instances {' / '.join(f'{v:.0f}' for v in p99['two'])}")
         throttled = {m: sum(p.throttled for p in phases if p.kind == kind and p.mode == m) for m in ("one", "two")}
         print(f"  429s: one instance {throttled['one']}, two instances {throttled['two']}"
               + ("" if args.limits else " (no flood limits: run with --limits)"))
@@ -249,7 +278,8 @@ async def main(args) -> None:
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
-            instances = [Instance(n, api, emulator.token, db_url, Path(tmp)) for n in (1, 2)]
+            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget, args.bot_rate)
+                         for n in (1, 2)]
             emulator.set_webhook_targets([i.hook for i in instances])
             for i in instances:
                 await i.start()
@@ -262,8 +292,8 @@ async def main(args) -> None:
                 return None if names[user] in body else f"not a profile: {body[:80]!r}"
 
             await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
-            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot, 1/s per chat
-                emulator.configure(global_limit_per_s=30, per_chat_limit_per_s=1)
+            if args.limits:  # Telegram's, from here on: 30 messages/s for the bot (--bot-rate), 1/s per chat
+                emulator.configure(global_limit_per_s=args.bot_rate, per_chat_limit_per_s=1)
             phases = []
             for kind in ("fixed", "saturation"):
                 for _ in range(args.rounds):
@@ -296,6 +326,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=2, help="one/two alternations per kind of phase (default 2)")
     p.add_argument("--limits", action="store_true",
                    help="the emulator answers 429 beyond Telegram's flood limits (30/s, 1/s per chat); counted")
+    p.add_argument("--budget", choices=("postgresql", "redis", "none"), default="postgresql",
+                   help="the send budget the instances share: through PostgreSQL (the default, as deployed without "
+                        "Redis), Redis (HANDBOOK_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14) or none "
+                        "(no rate at all: replies unpaced, as before the shared budget)")
+    p.add_argument("--bot-rate", type=float, default=30.0,
+                   help="messages a second for the whole bot (HANDBOOK_DELIVERY_RATE_PER_S, the shared budget's rate) "
+                        "and, with --limits, the emulator's limit (default 30, Telegram's); every /profile is one "
+                        "message, so measure what a second instance adds with a rate above what they answer")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
     args = p.parse_args(argv)
     if args.quick:

@@ -17,6 +17,7 @@ from handlers.turn import Services
 from models.db import make_sessionmaker
 from models.sealing import FeedbackKeys
 
+from .budget import RepliesWithinBudget, make_budget
 from .chat_model import chat_model
 from .dispatcher import Dispatcher, build_dispatcher
 from .leader import Leadership
@@ -72,8 +73,14 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
         services.bot_username = app.bot.username
         await set_default_commands(app)
 
+    # Telegram's limit is the bot's: with several instances possible (PostgreSQL), every send of each
+    # counts against one budget shared through Redis or PostgreSQL (bot/budget.py); None on SQLite.
+    budget = make_budget(settings, token)
+    builder = ApplicationBuilder()
+    if budget is not None:
+        builder = builder.rate_limiter(RepliesWithinBudget(budget))
     app = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
@@ -87,7 +94,7 @@ def build_application(settings: Settings, engine: AsyncEngine, *, token: str | N
     )
     handlers.register(app, services)
     # Every message to many members goes out through the one dispatcher, started with the bot.
-    dispatcher = build_dispatcher(settings, services.sessionmaker, token)
+    dispatcher = build_dispatcher(settings, services.sessionmaker, token, budget)
     services.outbox = dispatcher
     # Speech for bulletins and 🔊 Nghe; None (audio unavailable, the bot still runs) when it cannot start.
     speech = make_speech(settings.tts_engine, settings.tts_cache_path, settings.tts_cache_mb * 1024 * 1024,

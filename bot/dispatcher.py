@@ -47,6 +47,7 @@ from models.accounts import Account
 from models.deliveries import Claimed, DeliveryState, Outcome
 
 from .botapi import BotApi, SendError, carries_file, keep_file_ids
+from .budget import SendBudget
 from .pacing import Pace, until_set
 
 log = logging.getLogger("handbook.dispatcher")
@@ -93,6 +94,8 @@ class Dispatcher:
     progress: dict[str, Progress] = field(default_factory=features.progress)
     ticks: list[Tick] = field(default_factory=features.ticks)
     stats: Stats = field(default_factory=Stats)
+    # Shared with the other instances and this one's replies (bot/budget.py); None: this process's pace alone.
+    budget: SendBudget | None = None
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
@@ -141,15 +144,16 @@ class Dispatcher:
         self._untried: list[int] = []
         self._cache: dict[tuple[str, int, str], tuple[float, list[Call]]] = {}
         self._uploading: dict[int, asyncio.Lock] = {}  # id of a rendered call's params → its one upload
-        self._pace = Pace(self.rate_per_s, self.per_chat_per_s)
+        self._pace = Pace(self.rate_per_s, self.per_chat_per_s, self.budget)
         await self.api.start()
         self.running = True
         workers = [asyncio.create_task(self._worker(), name=f"dispatcher-worker-{i}") for i in range(self.concurrency)]
         claimer = asyncio.create_task(self._claim_loop(), name="dispatcher-claimer")
         recorder = asyncio.create_task(self._record_loop(), name="dispatcher-recorder")
         keeper = asyncio.create_task(self._housekeeping(), name="dispatcher-housekeeping")
-        log.info("dispatcher %s started: %s msg/s, %s per chat, %d workers", self.claimer,
-                 self.rate_per_s or "no limit", self.per_chat_per_s or "no limit", self.concurrency)
+        log.info("dispatcher %s started: %s msg/s (%s), %s per chat, %d workers", self.claimer,
+                 self.rate_per_s or "no limit", "shared by the instances" if self.budget else "this process",
+                 self.per_chat_per_s or "no limit", self.concurrency)
         try:
             await stop.wait()
         finally:
@@ -290,7 +294,7 @@ class Dispatcher:
                 try:
                     result = await self._call(row.chat_id, method, params, upload, hook[0] if hook else None)
                 finally:
-                    self._pace.answered()
+                    await self._pace.answered()
             except SendError as exc:
                 if exc.code == 429:
                     self.stats.throttled += 1
@@ -452,7 +456,8 @@ async def _finish(task: asyncio.Task, timeout: float) -> None:
         log.exception("dispatcher task %s failed", task.get_name())
 
 
-def build_dispatcher(settings, sessionmaker: async_sessionmaker[AsyncSession], token: str) -> Dispatcher:
+def build_dispatcher(settings, sessionmaker: async_sessionmaker[AsyncSession], token: str,
+                     budget: SendBudget | None = None) -> Dispatcher:
     """The dispatcher as the settings describe it (bot/app.py starts it with the bot)."""
     api = BotApi(settings.telegram_api_url, token, connections=settings.delivery_concurrency + 8)
     return Dispatcher(
@@ -467,4 +472,5 @@ def build_dispatcher(settings, sessionmaker: async_sessionmaker[AsyncSession], t
         lease=timedelta(seconds=settings.delivery_lease_s),
         backoff=timedelta(seconds=settings.delivery_backoff_s),
         poll_s=settings.delivery_poll_s,
+        budget=budget,
     )

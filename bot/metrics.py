@@ -5,6 +5,7 @@ Counted here:
 * time spent in each handler, and its errors — handlers/turn.py calls Services.turn_observer after a turn;
 * the delivery dispatcher's outcomes and the 429s it received (bot/dispatcher.py Stats), the 429s
   handlers met, the outbox backlog (queued deliveries in the database, read at each scrape);
+* the shared send budget (bot/budget.py): messages let leave, waits for room, outages of its engine;
 * TTS syntheses and cache hits of any audio.speech.Speech the application keeps in its Services;
 * pictures (charts) or audio that could not be made, by renderer — their text went alone (handlers/render.py);
 * the optional language model's calls by outcome (bot/chat_model.py: answered, refused by the check, timeout…);
@@ -118,6 +119,17 @@ class _RuntimeCollector(Collector):
                                       value=stats.throttled)
             yield CounterMetricFamily("handbook_dispatcher_requests", "Bot API requests made by the dispatcher",
                                       value=stats.requests)
+        budget = getattr(services_of(self.app).outbox, "budget", None)
+        if budget is not None:  # bot/budget.py: the sends this instance counted with the others (or alone)
+            yield CounterMetricFamily("handbook_send_budget_grants", "Messages the shared send budget let leave "
+                                      "(replies and deliveries)", value=budget.granted)
+            yield CounterMetricFamily("handbook_send_budget_waits", "Times a message waited for room in the "
+                                      "bot's rate", value=budget.waited)
+            yield CounterMetricFamily("handbook_send_budget_outages", "Times the shared budget's engine (Redis or "
+                                      "PostgreSQL) could not be asked", value=budget.outages)
+            yield GaugeMetricFamily("handbook_send_budget_shared", "1 when this instance counts its messages with "
+                                    "the others, 0 on its own half share (the engine unreachable)",
+                                    value=0 if budget.down else 1)
         syntheses = hits = 0
         for speech in _speeches(services_of(self.app)):
             syntheses += speech.syntheses

@@ -9,6 +9,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .budget import Grant, SendBudget
 
 SLACK = 0.01  # seconds added to every pacing window
 SLACK_STEP = 0.01  # more margin after each 429…
@@ -126,12 +130,17 @@ class ChatPacer:
 
 
 class Pace:
-    """The bot's pace and every chat's, for one run of the dispatcher."""
+    """The bot's pace and every chat's, for one run of the dispatcher; and the budget all instances share.
 
-    def __init__(self, rate_per_s: float | None, per_chat_per_s: float | None):
+    `budget` (bot/budget.py, on PostgreSQL or Redis) counts the sends of every instance, replies
+    included: a slot of this pace is taken only once the budget grants the send too.
+    """
+
+    def __init__(self, rate_per_s: float | None, per_chat_per_s: float | None, budget: SendBudget | None = None):
         self.bot = Pacer(rate_per_s)
         self.chats = ChatPacer(per_chat_per_s)
-        self._turns: dict[asyncio.Task | None, tuple[int, list]] = {}
+        self.budget = budget if rate_per_s else None
+        self._turns: dict[asyncio.Task | None, tuple[int, list, Grant | None]] = {}
 
     async def slot(self, chat_id: int, stopping: Callable[[], bool]) -> bool:
         """Wait until the chat, then the bot, may send; False when stopping meanwhile.
@@ -152,20 +161,29 @@ class Pace:
             if self.bot.paused_until > at + 1e-3:
                 continue  # a 429 arrived while we waited: take a slot after the pause
             entry = await self.bot.gate()
-            if stopping():
+            grant = None
+            if not stopping() and self.budget is not None:  # last, just before the request
+                grant = await self.budget.acquire(False, stopping)
+            if stopping() or (self.budget is not None and grant is None):
                 self.bot.answered(entry)
+                await self.budget_answered(grant)
                 return False
-            self._turns[asyncio.current_task()] = (chat_id, entry)
+            self._turns[asyncio.current_task()] = (chat_id, entry, grant)
             self.chats.sent(chat_id, time.monotonic())
             return True
 
-    def answered(self) -> None:
+    async def answered(self) -> None:
         """The request of the current task's slot got its answer (or none)."""
         turn = self._turns.pop(asyncio.current_task(), None)
         if turn is not None:
-            chat_id, entry = turn
+            chat_id, entry, grant = turn
             self.bot.answered(entry)
             self.chats.sent(chat_id, time.monotonic())
+            await self.budget_answered(grant)
+
+    async def budget_answered(self, grant: Grant | None) -> None:
+        if self.budget is not None and grant is not None:
+            await self.budget.answered(grant)
 
     def pause(self, chat_id: int, seconds: float) -> None:
         """A 429: the bot and the chat wait `seconds`."""

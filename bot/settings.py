@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     delivery_lease_s: float = Field(default=30, ge=1, le=3600)
     delivery_backoff_s: float = Field(default=5, gt=0, le=3600)
     delivery_poll_s: float = Field(default=1, gt=0, le=60)
+    # Several instances share delivery_rate_per_s (replies and deliveries together) through Redis when this
+    # is set (redis://[:password@]host:6379/0), else through PostgreSQL; never logged (it may hold a password).
+    redis_url: SecretStr | None = None
     # Meeting reminders, before the start: "3d", "1d", "2h", "30m" (models/meetings/).
     meeting_reminders: Annotated[tuple[str, ...], NoDecode] = ("3d", "1d", "2h")
     # The officers' weekly to-do, Mondays at this hour (local time; each officer may choose another);
@@ -154,6 +157,15 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (the API's base, as http://127.0.0.1:8080/v1)")
         return value.rstrip("/") or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().strip().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// (as redis://127.0.0.1:6379/0)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_api_url")
     @classmethod

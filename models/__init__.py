@@ -30,6 +30,7 @@ TABLE_MODULES = (
     "relinking",
     "review",
     "roles",
+    "send_budget",
     "study",
     "todo",
     "transfers",

@@ -162,6 +162,10 @@ async def test_healthz_and_metrics_content(webhook_bot, db_url):
                  "handbook_tts_cache_hits_total", "handbook_leader 1.0", "handbook_webhook_rejected_total 0.0"):
         assert name in text, name
     assert "# TYPE handbook_handler_seconds histogram" in text
+    # The send budget shared by the instances: on PostgreSQL (the database), none on SQLite (one instance).
+    shared = not db_url.startswith("sqlite")
+    assert ("handbook_send_budget_shared 1.0" in text) is shared
+    assert ("handbook_send_budget_outages_total 0.0" in text) is shared
 
 
 async def test_healthz_says_503_when_the_database_is_gone(tmp_path):

@@ -1,0 +1,47 @@
+"""The send budget's table on PostgreSQL: the grants of the last window, shared by every instance.
+
+One row per bot (`name`: the bot's id): `sends` holds, for each send of the last window, the server
+time (epoch seconds) it counts from: its answer's, or a while after its grant until it is answered
+(bot/budget.py). TAKE trims what left the window, grants when fewer than the limit remain, and says
+so in `granted` — in one UPDATE, so the row's lock makes the instances' takes one after another (a
+second UPDATE waiting for the lock re-reads the row the first wrote). ANSWERED moves a send to the
+time of its answer. The clock is the server's (clock_timestamp()): the instances' clocks need not agree.
+
+The table is UNLOGGED (no WAL: a crash empties it, which costs nothing but a second of history) and
+made by the migration 0027_send_budget on PostgreSQL only; SQLite has one instance and no table.
+It is no mapped model: the schema's comparison with the models skips it (UNMAPPED_NAMES).
+bot/budget.py runs these statements on a connection of its own.
+"""
+from __future__ import annotations
+
+from .base import UNMAPPED_NAMES
+
+TABLE = "send_budget"
+UNMAPPED_NAMES.add(TABLE)
+
+CREATE = f"""
+CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} (
+    name text PRIMARY KEY,
+    sends double precision[] NOT NULL DEFAULT '{{}}',
+    granted boolean NOT NULL DEFAULT false,
+    at double precision NOT NULL DEFAULT 0
+)"""
+
+ENSURE_ROW = f"INSERT INTO {TABLE} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+
+# $1 the row, $2 the limit (sends in a window), $3 the window in seconds, $4 how long after its grant a send
+# not yet answered counts from. Returns whether this send was granted, the window's sends and the server's time.
+TAKE = f"""
+UPDATE {TABLE} SET (sends, granted, at) = (
+    SELECT CASE WHEN cardinality(k.kept) < $2 THEN k.kept || (k.now + $4) ELSE k.kept END,
+           cardinality(k.kept) < $2, k.now
+    FROM (SELECT ARRAY(SELECT s FROM unnest(sends) AS s WHERE s > c.now - $3 ORDER BY s) AS kept, c.now
+          FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c) AS k)
+WHERE name = $1
+RETURNING granted, sends, at"""
+
+# $1 the row, $2 a grant's value (now + $4 above): the send was answered, it counts from now.
+ANSWERED = f"""
+UPDATE {TABLE} SET sends = array_replace(sends, $2::double precision,
+                                         least($2, extract(epoch FROM clock_timestamp())::double precision))
+WHERE name = $1"""

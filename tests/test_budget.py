@@ -1,0 +1,297 @@
+"""The send budget shared by the bot's instances (bot/budget.py): never more than the rate in any window.
+
+Counted on the grants' own times (a fake clock locally, the engine's clock for Redis and PostgreSQL):
+no test here measures how long anything took. The shared stores run against the PostgreSQL of
+HANDBOOK_TEST_DATABASE_URL and the Redis of HANDBOOK_TEST_REDIS_URL (.ci/run sets both; set and
+unreachable, the Redis tests fail rather than skip), each skipped when its variable is unset.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+
+import pytest
+
+from bot import budget as budget_mod
+from bot.budget import LocalStore, PgStore, RedisStore, RepliesWithinBudget, SendBudget, is_send, make_budget
+from bot.settings import Settings
+
+REDIS_URL = os.environ.get("HANDBOOK_TEST_REDIS_URL")
+PG_URL = os.environ.get("HANDBOOK_TEST_DATABASE_URL")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def send(b: SendBudget, urgent: bool, clock, sent: list[float]) -> None:
+    """One send as the bot makes it: a grant, the request (at once here), its answer."""
+    grant = await b.acquire(urgent)
+    assert grant is not None
+    sent.append(clock())
+    await b.answered(grant)
+
+
+def most_in_a_window(grants: list[float], window: float) -> int:
+    """The most grants in any half-open window of `window` seconds (as Telegram counts them)."""
+    times = sorted(grants)
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while times[first] <= t - window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+async def test_replies_may_take_the_whole_window_the_dispatcher_leaves_some_to_them():
+    clock = FakeClock()
+    b = SendBudget(30, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    for _ in range(28):
+        assert (await b.take(urgent=False))[1] is not None
+    assert (await b.take(urgent=False))[1] is None  # the dispatcher stops at 28 of 30…
+    assert (await b.take(urgent=True))[1] and (await b.take(urgent=True))[1]  # …replies get the last two
+    assert (await b.take(urgent=True))[1] is None
+    sent: list[float] = []
+    for i in range(200):
+        await send(b, bool(i % 3), clock, sent)
+    assert most_in_a_window(sent, 1.0) == 30
+    assert most_in_a_window(sent, b.window) == 30
+
+
+async def test_a_send_counts_until_a_window_after_its_answer():
+    clock = FakeClock()
+    b = SendBudget(2, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    first, second = await b.acquire(True), await b.acquire(True)
+    clock.now += 1.5  # both still in flight after more than a window: they still count
+    assert (await b.take(True))[1] is None
+    await b.answered(first)
+    clock.now += 0.5
+    assert (await b.take(True))[1] is None  # answered half a second ago
+    clock.now += b.window - 0.5
+    assert (await b.take(True))[1] is not None  # the first has left; the second is still in flight
+    await b.answered(second)
+    clock.now += b.window
+    assert (await b.take(True))[1] is not None
+    assert (await b.take(True))[1] is None  # two in flight
+    clock.now += budget_mod.HOLD_S + b.window  # never answered: they count no longer than HOLD_S after their grant
+    assert (await b.take(True))[1] is not None
+
+
+async def test_a_rate_below_one_a_second_is_one_send_per_its_window():
+    clock = FakeClock()
+    b = SendBudget(0.5, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+    for _ in range(5):
+        await send(b, False, clock, sent)
+    assert most_in_a_window(sent, 2.0) == 1
+
+
+async def test_stopping_while_refused_gives_up_the_send():
+    clock = FakeClock()
+    b = SendBudget(2, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    assert await b.acquire(False) and await b.acquire(False)
+    assert await b.acquire(False, stopping=lambda: True) is None
+
+
+class Outage:
+    """A store that fails while `down`, else counts on a LocalStore (the shared engine, as this test sees it)."""
+
+    def __init__(self, clock, error: Exception):
+        self.inner = LocalStore(clock)
+        self.error = error
+        self.down = True
+        self.asked = 0
+
+    async def take(self, limit: int, window: float):
+        self.asked += 1
+        if self.down:
+            raise self.error
+        return await self.inner.take(limit, window)
+
+    async def answered(self, token) -> None:
+        if self.down:
+            raise self.error
+        await self.inner.answered(token)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_an_unreachable_engine_means_a_local_half_share_logged_once_then_the_engine_again(caplog):
+    clock = FakeClock()
+    store = Outage(clock, ConnectionRefusedError("connect to redis://:hunter2@10.0.0.9:6379 failed"))
+    b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+    with caplog.at_level(logging.INFO, logger="handbook.budget"):
+        for _ in range(60):  # never stops sending…
+            await send(b, True, clock, sent)
+        assert b.down and b.outages == 1
+        assert most_in_a_window(sent, 1.0) == 15  # …at half the rate, counted here
+        assert store.asked < 10  # asked again every RETRY_S, not at every send
+        store.down = False
+        clock.now += budget_mod.RETRY_S
+        await send(b, True, clock, sent)
+        assert not b.down
+        asked = store.asked
+        for _ in range(30):
+            await send(b, True, clock, sent)
+        assert store.asked >= asked + 30  # the engine counts again
+        store.down = True
+        await send(b, True, clock, sent)
+        assert b.outages == 2
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and "ConnectionRefusedError" in warnings[0].getMessage()
+    assert "hunter2" not in caplog.text and "10.0.0.9" not in caplog.text
+    assert "answers again" in caplog.text
+
+
+@pytest.mark.parametrize("store", ["redis", "postgresql"])
+async def test_an_engine_that_cannot_be_reached_never_stops_the_sends_nor_shows_its_password(store, caplog):
+    if store == "redis":
+        s = RedisStore("redis://:hunter2@127.0.0.1:1/0", "handbook:test")
+    else:
+        s = PgStore("postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test", "1")
+    b = SendBudget(30, s)
+    with caplog.at_level(logging.INFO, logger="handbook.budget"):
+        for _ in range(5):
+            assert await b.acquire(urgent=True)
+    assert b.down and b.outages == 1
+    assert "hunter2" not in caplog.text
+    await b.close()
+
+
+def test_the_settings_choose_the_engine_and_hide_the_redis_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDBOOK_CONFIG", str(tmp_path / "absent.toml"))
+    sqlite = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    assert make_budget(sqlite, "123:abc") is None  # one instance: its own pace
+    pg = Settings(database_url="postgresql+asyncpg://u:p@db/h")
+    assert isinstance(make_budget(pg, "123:abc").store, PgStore)
+    assert make_budget(pg.model_copy(update={"delivery_rate_per_s": 0}), "123:abc") is None
+    monkeypatch.setenv("HANDBOOK_REDIS_URL", "redis://:hunter2@cache:6379/0")
+    with_redis = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    assert "hunter2" not in repr(with_redis) and "hunter2" not in str(with_redis.model_dump())
+    store = make_budget(with_redis, "123:abc").store
+    assert isinstance(store, RedisStore) and store.key.endswith(":123")  # the bot's id, never its token
+    monkeypatch.setenv("HANDBOOK_REDIS_URL", "cache:6379")
+    with pytest.raises(Exception, match="redis://"):
+        Settings()
+
+
+async def test_replies_take_a_grant_other_requests_do_not():
+    clock = FakeClock()
+    b = SendBudget(30, LocalStore(clock), clock=clock, sleep=clock.sleep)
+    limiter = RepliesWithinBudget(b)
+
+    async def call(*args, **kwargs):
+        return {"ok": True}
+
+    for endpoint in ("sendMessage", "sendPhoto", "copyMessage", "answerCallbackQuery", "editMessageText",
+                     "sendChatAction", "getMe"):
+        assert await limiter.process_request(call, (), {}, endpoint, {}, None) == {"ok": True}
+    assert b.granted == 3 and not any(at > clock.now for at in b.local.sends.values())  # all three answered
+    assert is_send("sendMediaGroup") and not is_send("setWebhook")
+
+
+# --- the shared engines: several holders (instances), each with its own connection ----------------------------
+
+async def hammer(stores: list, rate: float, sends: int, workers: int = 12) -> tuple[list[float], list[SendBudget]]:
+    """`sends` sends made by `workers` tasks on each holder at once; when each was made (between its grant
+    and its answer, on this process's clock: the engine's answer-to-grant order makes them comparable)."""
+    sent: list[float] = []
+    holders = [SendBudget(rate, s) for s in stores]
+    left = [sends]
+
+    async def worker(b: SendBudget, urgent: bool) -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await send(b, urgent, time.monotonic, sent)
+
+    try:
+        await asyncio.gather(*(worker(b, bool(i % 2)) for b in holders for i in range(workers)))
+    finally:
+        for b in holders:
+            await b.close()
+    assert not any(b.down for b in holders)
+    return sent, holders
+
+
+@pytest.fixture
+async def redis_url():
+    if not REDIS_URL:
+        pytest.skip("set HANDBOOK_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to test the budget on Redis")
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(f"HANDBOOK_TEST_REDIS_URL is set but Redis does not answer ({type(exc).__name__})")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture
+async def budget_db(pg_url):
+    if not PG_URL:
+        pytest.skip("set HANDBOOK_TEST_DATABASE_URL to test the budget on PostgreSQL")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from models.send_budget import CREATE, TABLE
+
+    conn = await asyncpg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(CREATE)
+        await conn.execute(f"DELETE FROM {TABLE}")
+    finally:
+        await conn.close()
+    return pg_url
+
+
+async def test_three_instances_sharing_redis_never_send_more_than_the_rate_in_any_window(redis_url):
+    key = f"handbook-test:send-budget:{secrets.token_hex(4)}"
+    sent, holders = await hammer([RedisStore(redis_url, key) for _ in range(3)], rate=300, sends=450)
+    assert len(sent) == 450 and all(b.granted for b in holders)
+    assert sum(b.waited for b in holders) > 0  # they did run into the limit
+    assert most_in_a_window(sent, 1.0) <= 300
+
+
+async def test_three_instances_sharing_postgresql_never_send_more_than_the_rate_in_any_window(budget_db):
+    sent, holders = await hammer([PgStore(budget_db, "42") for _ in range(3)], rate=300, sends=450)
+    assert len(sent) == 450 and all(b.granted for b in holders)
+    assert sum(b.waited for b in holders) > 0
+    assert most_in_a_window(sent, 1.0) <= 300
+
+
+async def test_postgresql_budget_survives_its_connection_killed(budget_db):
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    clock_now = [0.0]
+    b = SendBudget(1000, PgStore(budget_db, "43"), clock=lambda: clock_now[0])
+    try:
+        assert await b.acquire(True) and not b.down
+        admin = await asyncpg.connect(make_url(budget_db).set(drivername="postgresql")
+                                      .render_as_string(hide_password=False))
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE application_name = 'handbook-budget' AND datname = current_database()")
+        finally:
+            await admin.close()
+        assert await b.acquire(True)  # a new connection at once, or a local grant meanwhile
+        clock_now[0] += budget_mod.RETRY_S
+        assert await b.acquire(True) and not b.down  # the engine counts again
+    finally:
+        await b.close()
