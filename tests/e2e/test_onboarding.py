@@ -1,6 +1,8 @@
 """Onboarding over the Bot API: strangers, invite codes, shared contacts, throttling."""
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -53,7 +55,11 @@ async def test_link_by_invite_code_gives_menu_and_member_commands(driver, person
 async def test_officer_gets_officer_commands_after_linking(driver, personas, sandbox_run):
     secretary = personas["secretary"]
     await driver.exchange(secretary.user_id, "/start")
-    commands = [c["command"] for c in await driver.commands(secretary.user_id, "vi")]
+    # The chat's menu is set after the welcome is sent (the turn's later calls): it may come a moment after it.
+    deadline = time.monotonic() + 10
+    while not {"members", "invite", "profile"} <= set(commands := [
+            c["command"] for c in await driver.commands(secretary.user_id, "vi")]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     assert {"members", "invite", "profile"} <= set(commands)
 
 

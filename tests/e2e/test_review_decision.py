@@ -29,6 +29,7 @@ from models.permissions import member_actor
 from models.review import Level, ReviewEntry
 from models.units import Unit
 
+from .outbox import settled
 from .test_feedback import voice_ogg
 from .test_panel import CELL_PANEL, PARTY_PANEL, labels, open_panel, plain
 from .test_review import _answer, _open_round
@@ -228,6 +229,7 @@ async def test_the_review_meeting_is_a_meeting_of_kind_kiem_diem_linked_from_the
     attendance and links to it."""
     officer, old, secretary = (personas[k] for k in ("committee_officer", "elderly_member", "secretary"))
     await _open_round(driver, officer)
+    await settled(sandbox_run, secretary.user_id)  # the round's card to her, not taken for her panel
     panel = await open_panel(driver, secretary.user_id, CELL_PANEL)
     listing = await _press(driver, secretary.user_id, panel, "Tự kiểm điểm của chi bộ", "Tự kiểm điểm của đảng viên")
     page = await _press(driver, secretary.user_id, listing, f"Đánh giá, xếp loại: {CELL}", "Chi bộ đánh giá, xếp loại")
