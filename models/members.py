@@ -274,7 +274,9 @@ async def deceased_under(session: AsyncSession, unit_path: str) -> int:
 # -- the profile as shown: a read model in two queries ------------------------------------------
 # Showing a profile is the commonest thing a member does, so it costs two round trips: the member
 # with their cell, then one UNION ALL for everything around them (the units above the cell, the
-# roles held, work history, awards, discipline). Editing goes through get_profile's ORM objects.
+# roles held, work history, awards, discipline, and what the profile says from other tables: periods
+# out of the party, cells left, an open transfer, the probation helper and those helped, the review
+# levels). Editing goes through get_profile's ORM objects.
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,12 @@ class ProfileView:
     work_history: tuple[WorkPeriod, ...]
     awards: tuple[AwardEntry, ...]
     disciplines: tuple[DisciplineEntry, ...]
+    gaps: tuple[tuple[date, date | None], ...] = ()  # periods out of the party (from, until), any order
+    past_cells: tuple[tuple[str, date | None, date], ...] = ()  # cells left by a transfer (name, since, until)
+    open_transfer: bool = False  # a transfer under way (its details: models/transfers.py history)
+    helper: str | None = None  # who helps this member through probation (its file's helper)
+    helped: tuple[str, ...] = ()  # the probationary members this one helps, by name
+    levels: tuple[tuple[int, Level], ...] = ()  # decided review levels of closed rounds, newest first
 
 
 def _text(column: ColumnElement[Any] | QueryableAttribute[Any]) -> Cast[str]:
@@ -314,9 +322,11 @@ def _text(column: ColumnElement[Any] | QueryableAttribute[Any]) -> Cast[str]:
 
 _NO_TEXT = cast(null(), Text)
 if TYPE_CHECKING:  # SQLAlchemy 2.1's variadic generics (2.0 takes one tuple type): for the checker only
-    # A profile part: kind letter, position, date, then three texts whose meaning depends on the kind.
-    _PartRow = Row[str, int, date | None, str | None, str | None, str | None]
-    _PartsQuery = CompoundSelect[str, int, date | None, str | None, str | None, str | None]
+    from .review.rules import Level
+
+    # A profile part: kind letter, position, two dates, then three texts whose meaning depends on the kind.
+    _PartRow = Row[str, int, date | None, date | None, str | None, str | None, str | None]
+    _PartsQuery = CompoundSelect[str, int, date | None, date | None, str | None, str | None, str | None]
 _NO_DATE = cast(null(), Date)
 
 
@@ -328,24 +338,55 @@ def _kind(letter: str) -> Label[str]:
 def _profile_queries() -> tuple[Select[Member], _PartsQuery]:
     """Built once, when first needed (profiles are shown all day; building a statement costs more than running
     it), not at import: a command-line tool that shows no profile does not pay for it."""
+    from .probation_file import ProbationFile
+    from .review.schema import ReviewEntry, ReviewRound, RoundState
+    from .transfers import MemberCell, Transfer, TransferState
+
     member_id: BindParameter[int] = bindparam("member_id")
     unit_ids: BindParameter[list[int]] = bindparam("unit_ids", expanding=True)
     member = select(Member).where(Member.id == member_id).options(joinedload(Member.cell))
-    # The first SELECT gives the column types (a date column first, so SQLite's text becomes a date).
+    helper = Member.__table__.alias("helper")
+    helped = Member.__table__.alias("helped")
+    # The first SELECT gives the column types (date columns first, so SQLite's text becomes a date).
+    # `pos` orders the rows of a kind: their place in the list, a unit's depth, or the order SQL gives.
     parts: _PartsQuery = union_all(
-        select(_kind("a"), Award.position_no.label("pos"), Award.awarded_on.label("day"),
+        select(_kind("a"), Award.position_no.label("pos"), Award.awarded_on.label("day"), _NO_DATE.label("day2"),
                _text(Award.title).label("a"), _text(Award.decision).label("b"), _NO_TEXT.label("c"))
         .where(Award.member_id == member_id),
-        select(_kind("w"), WorkHistory.position_no, _NO_DATE, _text(WorkHistory.period_from),
+        select(_kind("w"), WorkHistory.position_no, _NO_DATE, _NO_DATE, _text(WorkHistory.period_from),
                _text(WorkHistory.period_to), _text(WorkHistory.description))
         .where(WorkHistory.member_id == member_id),
-        select(_kind("d"), Discipline.position_no, Discipline.decided_on, _text(Discipline.form),
+        select(_kind("d"), Discipline.position_no, Discipline.decided_on, _NO_DATE, _text(Discipline.form),
                _text(Discipline.reason), _NO_TEXT)
         .where(Discipline.member_id == member_id),
-        select(_kind("u"), func.length(Unit.path), _NO_DATE, _text(Unit.name), _NO_TEXT, _NO_TEXT)
+        select(_kind("u"), func.length(Unit.path), _NO_DATE, _NO_DATE, _text(Unit.name), _NO_TEXT, _NO_TEXT)
         .where(Unit.id.in_(unit_ids)),
-        select(_kind("r"), func.length(Unit.path), _NO_DATE, _text(Role.kind), _text(Unit.name), _NO_TEXT)
+        select(_kind("r"), func.length(Unit.path), _NO_DATE, _NO_DATE, _text(Role.kind), _text(Unit.name), _NO_TEXT)
         .join(Unit, Unit.id == Role.unit_id).where(Role.member_id == member_id),
+        select(_kind("g"), PartyGap.id, PartyGap.from_on, PartyGap.until_on, _NO_TEXT, _NO_TEXT, _NO_TEXT)
+        .where(PartyGap.member_id == member_id),
+        # models/transfers.py past_cells: oldest first
+        select(_kind("c"), func.row_number().over(order_by=(MemberCell.until_on, MemberCell.id)),
+               MemberCell.from_on, MemberCell.until_on, _text(Unit.name), _NO_TEXT, _NO_TEXT)
+        .join(Unit, Unit.id == MemberCell.cell_id).where(MemberCell.member_id == member_id),
+        select(_kind("t"), Transfer.id, _NO_DATE, _NO_DATE, _NO_TEXT, _NO_TEXT, _NO_TEXT)
+        .where(Transfer.member_id == member_id, Transfer.state == TransferState.open),
+        # models/probation_file.py helped_by: the helper; the probationary members helped, by name
+        select(_kind("h"), literal_column("0", Integer), _NO_DATE, _NO_DATE, _text(helper.c.full_name), _NO_TEXT,
+               _NO_TEXT)
+        .select_from(ProbationFile).join(helper, helper.c.id == ProbationFile.helper_member_id)
+        .where(ProbationFile.member_id == member_id),
+        select(_kind("p"), func.row_number().over(order_by=helped.c.sort_name), _NO_DATE, _NO_DATE,
+               _text(helped.c.full_name), _NO_TEXT, _NO_TEXT)
+        .select_from(ProbationFile).join(helped, helped.c.id == ProbationFile.member_id)
+        .where(ProbationFile.helper_member_id == member_id, helped.c.official_on.is_(None)),
+        # models/review/record.py level_history: newest year first, a later round of a year first
+        select(_kind("l"), func.row_number().over(order_by=(ReviewRound.year.desc(), ReviewRound.closed_at.desc(),
+                                                            ReviewRound.id.desc())),
+               _NO_DATE, _NO_DATE, _text(ReviewEntry.decided_level), _text(ReviewRound.year), _NO_TEXT)
+        .join(ReviewRound, ReviewRound.id == ReviewEntry.round_id)
+        .where(ReviewEntry.member_id == member_id, ReviewEntry.decided_level.is_not(None),
+               ReviewRound.state == RoundState.closed),
     )
     return member, parts
 
@@ -362,11 +403,18 @@ async def load_profile(session: AsyncSession, member_id: int) -> ProfileView | N
 
 
 def _profile_view(member: Member, rows: Sequence[_PartRow]) -> ProfileView:
-    by_kind: dict[str, list[_PartRow]] = {"a": [], "w": [], "d": [], "u": [], "r": []}
+    from .review.record import HISTORY_YEARS
+    from .review.rules import Level
+
+    by_kind: dict[str, list[_PartRow]] = {k: [] for k in "awdurgcthpl"}
     for row in rows:
         by_kind[row.kind].append(row)
     for items in by_kind.values():
         items.sort(key=lambda r: r.pos)  # position in the list; for units and roles, depth in the tree
+    levels: dict[int, Level] = {}
+    for r in by_kind["l"]:
+        levels.setdefault(int(r.b or 0), Level(r.a))  # one per year: the later round's
+    helper = by_kind["h"]
     return ProfileView(
         member=member,
         units=tuple(r.a for r in by_kind["u"]),
@@ -374,6 +422,12 @@ def _profile_view(member: Member, rows: Sequence[_PartRow]) -> ProfileView:
         work_history=tuple(WorkPeriod(r.a, r.b, r.c or "") for r in by_kind["w"]),
         awards=tuple(AwardEntry(r.day, r.a or "", r.b) for r in by_kind["a"]),
         disciplines=tuple(DisciplineEntry(r.day, DisciplineForm(r.a), r.b) for r in by_kind["d"]),
+        gaps=tuple((r.day, r.day2) for r in by_kind["g"] if r.day is not None),
+        past_cells=tuple((r.a or "", r.day, r.day2) for r in by_kind["c"] if r.day2 is not None),
+        open_transfer=bool(by_kind["t"]),
+        helper=helper[0].a if helper else None,
+        helped=tuple(r.a or "" for r in by_kind["p"]),
+        levels=tuple(levels.items())[:HISTORY_YEARS],
     )
 
 

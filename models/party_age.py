@@ -21,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit, rulesfile
 from .dates import local_today
-from .members import Award, Discipline, DisciplineForm, Member, PartyGap
+from .members import Award, Discipline, DisciplineForm, Member, PartyGap, ProfileView
 from .permissions import Action, Actor, committee_paths, within_clause
 from .text import fold
 from .units import Unit
 
 __all__ = [
     "Badge", "BadgeError", "Due", "PartyAge", "Rules", "Standing", "add_award", "add_months", "award_day_on_or_after",
-    "badge_title", "due_at", "member_standing", "months_between", "next_badge", "party_months", "proposal",
+    "badge_title", "due_at", "member_standing", "standing_of", "months_between", "next_badge", "party_months", "proposal",
     "may_award_anywhere", "record_award", "record_gap", "rules",
 ]
 
@@ -241,6 +241,17 @@ async def member_standing(session: AsyncSession, member_id: int, today: date | N
     today = today or local_today()
     joined = await session.scalar(_JOINED, {"member_id": member_id})
     facts = (await _facts(session, [(member_id, joined)]))[member_id]
+    return _standing(facts, today)
+
+
+def standing_of(view: ProfileView, today: date | None = None) -> Standing:
+    """`member_standing` from what a profile read (models/members.py load_profile) already holds: no query."""
+    facts = Facts(view.member.joined_on, list(view.gaps), [(d.decided_on, d.form) for d in view.disciplines],
+                  {m for a in view.awards if (m := milestone_of(a.title)) is not None})
+    return _standing(facts, today or local_today())
+
+
+def _standing(facts: Facts, today: date) -> Standing:
     months = party_months(facts, today)
     return Standing(PartyAge(months) if months is not None else None, next_badge(facts, today), rules().short_name)
 

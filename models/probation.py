@@ -27,7 +27,7 @@ from .permissions import Action, Actor, scope_paths, within_clause
 from .units import Unit
 from .workdays import add_working_days
 
-__all__ = ["Deadlines", "Due", "Rules", "Status", "deadlines", "due", "due_count", "member_deadlines", "rules"]
+__all__ = ["Deadlines", "Due", "Rules", "Status", "deadlines", "deadlines_of", "due", "due_count", "member_deadlines", "rules"]
 
 RULES_FILE = Path(__file__).resolve().parent / "rules" / "probation_2025.toml"
 
@@ -114,7 +114,13 @@ async def member_deadlines(session: AsyncSession, member_id: int, today: date | 
                                    .where(Member.id == member_id))).first()
     if found is None:
         return None
-    joined, official, ceremony = found
+    return deadlines_of(*found, today)
+
+
+def deadlines_of(joined: date | None, official: date | None, ceremony: date | None,
+                 today: date | None = None) -> Deadlines | None:
+    """`member_deadlines` from a member's admission, official and ceremony dates already read: no query."""
+    today = today or local_today()
     if joined is None or official is not None or joined > today:
         return None
     return deadlines(joined, today, ceremony)

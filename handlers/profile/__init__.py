@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import phonenumbers
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from models import party_age, probation, probation_file, review, transfers
+from models import party_age, probation, review, transfers
+from models.dates import local_today
 from models.members import Award, Discipline, ProfileView, WorkHistory, load_profile
 from models.party_age import Standing
 from models.probation import Deadlines
@@ -31,15 +32,18 @@ def display_phone(e164: str | None) -> str | None:
 
 async def profile_text(turn: Turn, view: ProfileView) -> str:
     """The whole profile of `view`'s member, with what the year's rules say of them (party age and badge,
-    probation and its helper, transfers)."""
-    member_id = view.member.id
-    standing = await party_age.member_standing(turn.session, member_id)
-    deadlines = await probation.member_deadlines(turn.session, member_id)
-    moves = await transfers.history(turn.session, member_id)
-    helper, helped = await probation_file.helped_by(turn.session, member_id)
-    levels = await review.level_history(turn.session, member_id)
+    probation and its helper, transfers). All but an open transfer's details come with the view (load_profile)."""
+    member = view.member
+    today = local_today()
+    standing = party_age.standing_of(view, today)
+    deadlines = probation.deadlines_of(member.joined_on, member.official_on, member.ceremony_on, today)
+    if view.open_transfer:
+        moves = await transfers.history(turn.session, member.id)
+    else:
+        moves = transfers.History(list(view.past_cells), None, "")
     return render_profile(turn, view, standing, deadlines, moves,
-                          helper=helper if deadlines is not None else None, helped=helped, levels=levels)
+                          helper=view.helper if deadlines is not None else None, helped=view.helped,
+                          levels=view.levels)
 
 
 def render_profile(turn: Turn, view: ProfileView, standing: Standing | None = None,

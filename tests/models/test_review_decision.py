@@ -19,7 +19,7 @@ from models.audit import AuditEntry
 from models.dates import VIETNAM
 from models.deliveries import Delivery
 from models.meetings.schema import Meeting, MeetingKind, MeetingState
-from models.members import Member
+from models.members import Member, load_profile
 from models.permissions import member_actor
 from models.review import Form, Level, ReviewEntry, ReviewError, ReviewRound, RoundState
 from models.roles import RoleKind, grant
@@ -321,6 +321,10 @@ async def test_the_profile_keeps_the_last_three_years(session, cell):
     assert await review.level_history(session, member.id) == [(2025, Level.good), (2024, Level.excellent),
                                                               (2023, Level.good)]
     assert await review.level_history(session, cell["oanh"].id) == []
+    # The profile's read brings the same levels (no query of its own).
+    assert (await load_profile(session, member.id)).levels == ((2025, Level.good), (2024, Level.excellent),
+                                                               (2023, Level.good))
+    assert (await load_profile(session, cell["oanh"].id)).levels == ()
 
 
 async def test_the_appraisal_shows_the_cells_review_meeting_and_its_attendance(session, cell):
