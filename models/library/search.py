@@ -23,7 +23,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, column, delete, func, literal_column, select, table
+from sqlalchemy import (
+    ARRAY,
+    Float,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    delete,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement, TableClause
@@ -46,6 +62,10 @@ FEW = 2000  # SQLite: matches ranked by the search itself when the index's bm25 
 NEWEST = 1000  # SQLite: of words each in more than MOST_WEIGHED passages, the newest matches ranked by the search itself
 AT_LEAST_GROUPS = 6  # SQLite: a question's groups of words asked of the index at most (_fts_at_least)
 MOST_WEIGHED = 50_000  # SQLite: a word asked in more passages is checked in the candidates, not ranked (_ranked_sqlite)
+PG_MOST_RANKED = 5000  # PostgreSQL: a search matching more passages (pg_stats' estimate) ranks only the newest
+PG_NEWEST = 1000  # PostgreSQL: of those, ranked about (_ranked)
+PG_COMMON = 0.2  # PostgreSQL: a search matching more than this share of the passages reads them newest first (_ranked)
+PG_VERY_COMMON = 100_000  # PostgreSQL: a question's word in more passages is left out of its condition (_ranked)
 _INSERT_BATCH = 500
 
 
@@ -124,9 +144,33 @@ def _matching(dialect: str, terms: list[str], any_word: bool) -> tuple[ColumnEle
     """(condition, rank ordering) of PostgreSQL's full-text search for these terms (words of letters and
     digits, or phrases of them: words.query_terms)."""
     vector: ColumnElement[Any] = literal_column(f"library_passages.{TERMS}")
-    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
-    tsquery = func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in terms))
+    tsquery = _tsquery(terms, any_word)
     return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery, type_=Float).desc()
+
+
+def _tsquery(terms: list[str], any_word: bool) -> ColumnElement[Any]:
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    return func.to_tsquery(simple, (" | " if any_word else " & ").join(_phrase(w) for w in terms))
+
+
+async def _counts(session: AsyncSession, terms: list[str]) -> dict[str, float]:
+    """PostgreSQL: about how many passages hold each term, from the share of them ANALYZE found among the
+    index's most common words (a phrase: its rarest word's); a word left out is rarer than those (0 here).
+    Empty when the table was never analysed: then every match is ranked."""
+    words = sorted({w for t in terms for w in t.split()})
+    rows = (await session.execute(text(
+        "SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
+        "WHERE schemaname = current_schema() AND tablename = 'library_passages' "
+        f"AND attname = '{TERMS}' AND e = ANY(:words)"), {"words": words})).all()
+    found = {e: float(f) for e, f in rows}
+    total = await _passages_total(session) if found else 0.0
+    return {t: min(found.get(w, 0.0) for w in t.split()) * total for t in terms} if total else {}
+
+
+async def _passages_total(session: AsyncSession) -> float:
+    """PostgreSQL: the passages ANALYZE counted (0: never analysed)."""
+    total = await session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'library_passages'::regclass"))
+    return max(0.0, float(total or 0))
 
 
 def _phrase(term: str) -> str:
@@ -142,13 +186,61 @@ async def _ranked(session: AsyncSession, dialect: str, terms: list[str], asked: 
     The index alone ranks its CANDIDATES best (joining each match to its document's scope would cost
     more than the ranking); the scope keeps those the member may see. Only when too few of them pass
     (a member whose cell sees few of the documents that match) is every match ranked within the scope.
-    SQLite ranks the rarer words only (_ranked_sqlite)."""
+    SQLite ranks the rarer words only (_ranked_sqlite).
+
+    PostgreSQL's ts_rank reads each match's vector (stored out of line), so how many passages match is
+    first estimated from ANALYZE's most common words (_counts; none before ANALYZE: every match ranked).
+    Beyond PG_MOST_RANKED, only the matches among the newest passages are ranked (about PG_NEWEST), and
+    beyond PG_COMMON of all passages the newest PG_NEWEST matches in her documents; a question's words
+    in nearly every passage are left out of its condition. Relevance trade-off, as on SQLite: for common
+    words, older documents can drop out."""
     if dialect == "sqlite":
         return await _ranked_sqlite(session, terms, asked, any_word, cell_path, wanted)
     condition, ranking = _matching(dialect, terms, any_word)
-    base = select(LibraryPassage.id).where(condition)
     many = CANDIDATES * (4 if any_word else 1)
-    candidates = (await session.scalars(base.order_by(ranking, LibraryPassage.id).limit(many))).all()
+    counts = await _counts(session, terms)
+    total = await _passages_total(session) if counts else 0.0
+    # Passages matching, about: any word's, or every word's as if the words came independently
+    matches = (sum(counts.values()) if any_word else math.prod(c / total for c in counts.values()) * total) if total else 0.0
+    if any_word and sorted(terms) == sorted(asked):
+        # A question (words only) asks for passages holding `need` of its words: any of every group of `least`
+        # of them, its words in nearly every passage ("nghị quyết") left out (assumed held; search() checks).
+        need = len(asked) // 2 + 1
+        driving = [t for t in terms if counts.get(t, 0.0) <= PG_VERY_COMMON]
+        least = need - (len(terms) - len(driving))
+        if driving and least >= 1:
+            groups = list(itertools.combinations(driving, min(least, len(driving))))
+            condition = literal_column(f"library_passages.{TERMS}").op("@@")(func.to_tsquery(
+                literal_column("'simple'::regconfig"), " | ".join(f"({' & '.join(g)})" for g in groups)))
+            matches = sum(math.prod(counts.get(t, 0.0) / total for t in g) for g in groups) * total if total else 0.0
+    if PG_MOST_RANKED < matches <= PG_COMMON * total:
+        # Words in many passages: only the matches among the newest passages where about PG_NEWEST of them
+        # are expected (its ids' span: the index and the primary key's range read together, only those
+        # passages read); ts_rank reads each match's vector, stored out of line (ranking every match
+        # took over a second for a word in most passages). Relevance trade-off, as on SQLite: older
+        # documents can drop out for common words.
+        last = await session.scalar(select(func.max(LibraryPassage.id))) or 0
+        condition = and_(condition, LibraryPassage.id > last - math.ceil(last * PG_NEWEST / matches))
+    if matches > max(PG_MOST_RANKED, PG_COMMON * total):
+        # Words in most passages: the newest PG_NEWEST matches in the documents she may see, read newest first
+        # (the primary key's order), each passage's document checked before its words are (CASE keeps that
+        # order: checking the words reads the passage's vector, out of line), then ranked.
+        seen = (await session.scalars(select(Notice.id).where(*visible_documents(cell_path)))).all()
+        if not seen:
+            return []
+        mine = LibraryPassage.notice_id == any_(bindparam("seen", list(seen), type_=ARRAY(Integer)))
+        newest = (select(LibraryPassage.id.label("id"), LibraryPassage.notice_id.label("notice_id"),
+                         literal_column(f"library_passages.{TERMS}").label("terms"))
+                  .where(case((mine, condition), else_=false()))
+                  .order_by(LibraryPassage.id.desc()).limit(PG_NEWEST).subquery())
+        rank = func.ts_rank(newest.c.terms, _tsquery(terms, any_word), type_=Float).desc()
+        best = (await session.execute(select(newest.c.id, newest.c.notice_id).order_by(rank, newest.c.id)
+                                      .limit(wanted))).all()
+        numbers = dict((await session.execute(select(LibraryDocument.notice_id, LibraryDocument.number).where(
+            LibraryDocument.notice_id.in_({notice_id for _, notice_id in best})))).all())
+        return [(pid, numbers[notice_id]) for pid, notice_id in best if notice_id in numbers]
+    candidates = (await session.scalars(select(LibraryPassage.id).where(condition)
+                                        .order_by(ranking, LibraryPassage.id).limit(many))).all()
     scoped = (select(LibraryPassage.id, LibraryDocument.number)
               .join(Notice, Notice.id == LibraryPassage.notice_id)
               .join(LibraryDocument, LibraryDocument.notice_id == Notice.id)

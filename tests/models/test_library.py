@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from models import library, notices
 from models.accounts import Account
@@ -293,6 +293,26 @@ async def test_words_in_nearly_every_passage_still_find_the_answer(session, corp
         assert (await ask(session, people, "member1", "dang phi"))[0].section == "Điều 5. Đảng phí", limits
         hits = await ask(session, people, "member1", "chi bộ học tập nghị quyết thế nào", any_word=True)
         assert hits[0].notice.id == nq57.id and hits[0].section == "Điều 2. Nhiệm vụ của chi bộ", limits
+        assert await ask(session, people, "far", "dang phi", limit=50) == []  # the scope as ever
+        monkeypatch.undo()
+
+
+async def test_postgres_words_in_many_passages_rank_the_newest_within_the_scope(session, corpus, monkeypatch):
+    """PostgreSQL at scale (ANALYZE's most common words): words in many passages rank only the matches among the
+    newest passages, and words in most of them the newest matches in the member's documents."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's: SQLite's are above")
+    people, nq57, dues, _ = corpus
+    await session.execute(text("ANALYZE library_passages"))
+    assert all((await library.search_module._counts(session, ["dang", "phi"])).values())  # both words counted
+    question = "Đảng viên nghỉ hưu đóng đảng phí bao nhiêu?"
+    for common in (1.0, 0.0):  # the newest passages' span; the newest matches she may see
+        monkeypatch.setattr(library.search_module, "PG_MOST_RANKED", 0)
+        monkeypatch.setattr(library.search_module, "PG_COMMON", common)
+        hits = await ask(session, people, "member1", question, any_word=True)
+        assert [h.section for h in hits] == ["Điều 5. Đảng phí"], common
+        assert (await ask(session, people, "member1", "dang phi"))[0].section == "Điều 5. Đảng phí", common
+        assert {h.notice.id for h in await ask(session, people, "member1", "dang phi", limit=50)} <= {dues.id}
         assert await ask(session, people, "far", "dang phi", limit=50) == []  # the scope as ever
         monkeypatch.undo()
 
