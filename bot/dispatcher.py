@@ -120,8 +120,8 @@ class Dispatcher:
             self._turn_edits = {k: t for k, t in self._turn_edits.items() if now - t < TURN_EDIT_HELD_S}
         self._turn_edits[(chat_id, message_id)] = now
 
-    def _edited_since(self, params: dict, since: float) -> bool:
-        return self._turn_edits.get((params.get("chat_id"), params.get("message_id")), -1.0) >= since  # type: ignore[arg-type]
+    def _edited_since(self, params: dict[str, Any], since: float) -> bool:
+        return self._turn_edits.get((params.get("chat_id"), params.get("message_id")), -1.0) >= since
 
     @property
     def max_held(self) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import importlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -177,21 +177,21 @@ async def load_many_with_actor(connection: AsyncSession | AsyncConnection, teleg
     rows_of: dict[int, list[Any]] = {uid: [] for uid in wanted}
     for row in (await connection.execute(_ACTORS_AND_STATES, {"telegram_user_ids": wanted})).all():
         rows_of[row[-1]].append(row)
-    found = {}
-    for uid, rows in rows_of.items():
-        if not rows:
-            found[uid] = await load_with_actor(connection, uid, admin_ids)
-            continue
-        actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], uid, admin_ids)
-        state = rows[0][ACTOR_COLUMNS:-1]
-        found[uid] = (({}, 0, None) if state[0] is None else _readable(*state)), actor
-    return found
+    # Each row ends with its caller's id; without it, a row reads as load_with_actor's.
+    return {uid: await _with_actor(connection, uid, [row[:-1] for row in rows], admin_ids)
+            for uid, rows in rows_of.items()}
 
 
 async def load_with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int,
                           admin_ids: frozenset[int] = frozenset()) -> tuple[tuple[State, int, datetime | None], Actor]:
     """((state, version, written at), Actor)."""
     rows = (await connection.execute(_ACTOR_AND_STATE, {"telegram_user_id": telegram_user_id})).all()
+    return await _with_actor(connection, telegram_user_id, list(rows), admin_ids)
+
+
+async def _with_actor(connection: AsyncSession | AsyncConnection, telegram_user_id: int, rows: Sequence[Any],
+                      admin_ids: frozenset[int]) -> tuple[tuple[State, int, datetime | None], Actor]:
+    """The caller and their state from the rows of _ACTOR_AND_STATE (actor's columns, then the state's)."""
     actor = actor_from_rows([row[:ACTOR_COLUMNS] for row in rows], telegram_user_id, admin_ids)
     if not rows:  # no account yet (the first turn makes it): a state is not expected, but look
         return await load(connection, telegram_user_id), actor
