@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from itertools import accumulate
 from urllib.parse import urlsplit
 
 SUPPORTED_TAGS = {
@@ -318,18 +321,44 @@ def _tags_for(entity: dict) -> tuple[str, str]:
 
 
 def to_html(text: str | None, entities: list[dict] | None) -> str:
-    """Re-renders text + entities as safe Telegram HTML (all text escaped)."""
+    """Re-renders text + entities as safe Telegram HTML (all text escaped).
+
+    Tags open where an entity's UTF-16 offset falls on a character boundary (one inside a surrogate
+    pair never opens) and close at the first boundary at or after its end; an overlapping outer entity
+    is closed and reopened around the inner one's end. Only those positions are visited: the text
+    between them is escaped as a whole.
+    """
     if not text:
         return ""
-    ordered = sorted(entities or [], key=lambda e: (e["offset"], -e["length"]))
+    if not entities:
+        return html.escape(text, quote=False)
+    ordered = sorted(entities, key=lambda e: (e["offset"], -e["length"]))
+    n = len(text)
+    # starts[i]: the UTF-16 position of character i; starts[n] is the text's UTF-16 length.
+    starts: Sequence[int]
+    if max(text) < "\U00010000":
+        starts = range(n + 1)  # no surrogate pairs: UTF-16 positions are character indices
+    else:
+        starts = list(accumulate((2 if c >= "\U00010000" else 1 for c in text), initial=0))
     opens: dict[int, list[dict]] = {}
+    events = {n}
     for e in ordered:
-        opens.setdefault(e["offset"], []).append(e)
+        offset = e["offset"]
+        opens.setdefault(offset, []).append(e)
+        i = bisect_left(starts, offset)
+        if i <= n and starts[i] == offset:
+            events.add(i)
+        i = bisect_left(starts, offset + e["length"])
+        if i <= n:
+            events.add(i)  # an end beyond the text never closes the entity
     stack: list[dict] = []
     out: list[str] = []
-    pos = 0
-    chars = list(text)
-    for index in range(len(chars) + 1):
+    done = 0  # characters escaped into out so far
+    for index in sorted(events):
+        if index > done:
+            out.append(html.escape(text[done:index], quote=False))
+            done = index
+        pos = starts[index]
         closing = [e for e in stack if e["offset"] + e["length"] <= pos]
         while closing:
             # Close innermost first; an overlapping outer entity is closed and reopened around it.
@@ -339,14 +368,12 @@ def to_html(text: str | None, entities: list[dict] | None) -> str:
                 closing.remove(top)
             else:
                 opens.setdefault(pos, []).insert(0, top)
-        if index == len(chars):
+        if index == n:
             break
         for e in opens.pop(pos, []):
             if e["offset"] + e["length"] > pos:
                 out.append(_tags_for(e)[0])
                 stack.append(e)
-        out.append(html.escape(chars[index], quote=False))
-        pos += utf16_len(chars[index])
     return "".join(out)
 
 
