@@ -9,8 +9,6 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
-from itertools import accumulate
 from urllib.parse import urlsplit
 
 SUPPORTED_TAGS = {
@@ -25,6 +23,7 @@ SIMPLE_TAGS = {
 NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 _SPACE = b" \t\r\n\f\v"
 _USER_LINK = re.compile(r"tg://user\?id=(\d+)$", re.IGNORECASE)
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class EntityParseError(ValueError):
@@ -334,23 +333,29 @@ def to_html(text: str | None, entities: list[dict] | None) -> str:
         return html.escape(text, quote=False)
     ordered = sorted(entities, key=lambda e: (e["offset"], -e["length"]))
     n = len(text)
-    # starts[i]: the UTF-16 position of character i; starts[n] is the text's UTF-16 length.
-    starts: Sequence[int]
-    if max(text) < "\U00010000":
-        starts = range(n + 1)  # no surrogate pairs: UTF-16 positions are character indices
-    else:
-        starts = list(accumulate((2 if c >= "\U00010000" else 1 for c in text), initial=0))
+    # Characters beyond the BMP take two UTF-16 units; without them UTF-16 positions are character indices.
+    astral = [] if text.isascii() or len(text.encode("utf-16-le")) == 2 * n else [
+        m.start() for m in _ASTRAL.finditer(text)]
+    pair_starts = [index + k for k, index in enumerate(astral)]  # the UTF-16 position of each pair
+
+    def at_or_after(position: int) -> tuple[int, bool]:
+        """The first character index at a UTF-16 position >= position, and whether it is exactly there."""
+        pairs_before = bisect_left(pair_starts, position)
+        if pairs_before and pair_starts[pairs_before - 1] + 1 == position:
+            return astral[pairs_before - 1] + 1, False  # inside a surrogate pair
+        return position - pairs_before, True
+
     opens: dict[int, list[dict]] = {}
     events = {n}
     for e in ordered:
         offset = e["offset"]
         opens.setdefault(offset, []).append(e)
-        i = bisect_left(starts, offset)
-        if i <= n and starts[i] == offset:
-            events.add(i)
-        i = bisect_left(starts, offset + e["length"])
-        if i <= n:
-            events.add(i)  # an end beyond the text never closes the entity
+        index, exact = at_or_after(offset)
+        if exact and 0 <= index <= n:
+            events.add(index)
+        index = max(at_or_after(offset + e["length"])[0], 0)
+        if index <= n:
+            events.add(index)  # an end beyond the text never closes the entity
     stack: list[dict] = []
     out: list[str] = []
     done = 0  # characters escaped into out so far
@@ -358,7 +363,7 @@ def to_html(text: str | None, entities: list[dict] | None) -> str:
         if index > done:
             out.append(html.escape(text[done:index], quote=False))
             done = index
-        pos = starts[index]
+        pos = index + bisect_left(astral, index) if astral else index
         closing = [e for e in stack if e["offset"] + e["length"] <= pos]
         while closing:
             # Close innermost first; an overlapping outer entity is closed and reopened around it.
