@@ -26,8 +26,8 @@ The printed "throttled" is how often the quota held a bot back (cpu.stat), so a 
 Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's
 flood limits), the best two-instance throughput over the best one-instance, each two-instance phase
 over the one-instance phase just before it, the p99 of each phase, how many updates each
-instance handled (its /metrics), the CPU seconds each process used, and how busy the whole machine was. On a small machine the
-emulator and load generator (this process) and PostgreSQL compete with the bots for the same
+instance handled (its /metrics), the CPU seconds each process used, how busy the whole machine was, and each bot
+process's peak RSS (VmHWM). On a small machine the emulator and load generator (this process) and PostgreSQL compete with the bots for the same
 cores, which caps what a second instance can add; "machine busy" also counts processes outside
 the bench, so a busy neighbour shows. Never asserts.
 
@@ -177,6 +177,16 @@ class Instance:
             return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
         except (OSError, IndexError, ValueError):
             return float("nan")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (VmHWM), MB."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+        except (OSError, ValueError, IndexError):
+            pass
+        return float("nan")
 
     async def stop(self) -> None:
         if self.proc and self.proc.returncode is None:
@@ -369,9 +379,11 @@ async def main(args) -> None:
             if emulator.violations:
                 print(f"note: {len(emulator.violations)} Bot API violations, first: {emulator.violations[0]}",
                       file=sys.stderr)
+            peaks = [i.peak_rss_mb() for i in instances]
             for i in instances:
                 await i.stop()
             report(args, phases)
+            print(f"\npeak RSS of each bot process (VmHWM): {' / '.join(f'{p:.0f} MB' for p in peaks)}")
     finally:
         for i in instances:
             await i.stop()
