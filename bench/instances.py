@@ -24,12 +24,12 @@ the rest of the machine keeps what is left (keep 2F well under the machine's cor
 The printed "throttled" is how often the quota held a bot back (cpu.stat), so a quota that never bit shows.
 
 Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's flood
-limits), the best two-instance throughput over the best one-instance, each two-instance phase over the one-
-instance phase just before it, the p99 of each phase, how many updates each instance handled (its /metrics),
-the CPU seconds each process used, how busy the whole machine was, and each bot process's peak RSS (VmHWM). On
-a small machine the emulator and load generator (this process) and PostgreSQL compete with the bots for the
-same cores, which caps what a second instance can add; "machine busy" also counts processes outside the bench,
-so a busy neighbour shows. Never asserts.
+limits), the best two-instance throughput over the best one-instance, each two-instance phase over the
+one-instance phase just before it, the p99 of each phase, how many updates each instance handled (its
+/metrics), the CPU seconds each process used, how busy the whole machine was, and each bot process's peak RSS
+(VmHWM). On a small machine the emulator and load generator (this process) and PostgreSQL compete with the
+bots for the same cores, which caps what a second instance can add; "machine busy" also counts processes
+outside the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
