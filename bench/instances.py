@@ -16,17 +16,25 @@ the send budget (bot/budget.py: PostgreSQL by default, --budget redis, or none a
 the emulator answers 429 beyond that rate, so the 429s of one and of two instances compare; what a
 second instance adds is measured with a rate above what they can answer (e.g. --bot-rate 400).
 
-Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's
-flood limits), the best two-instance throughput over the best one-instance, each two-instance phase
-over the one-instance phase just before it, the p99 of each phase, how many updates each
-instance handled (its /metrics), the CPU seconds each process used, and how busy the whole machine was. On a small machine the
-emulator and load generator (this process) and PostgreSQL compete with the bots for the same
-cores, which caps what a second instance can add; "machine busy" also counts processes outside
-the bench, so a busy neighbour shows. Never asserts.
+--cpu-per-instance F gives each bot process a CPU quota of F cores of its own (a cgroup, as a container's CPU
+limit; needs root and the cgroup file system, v1 or v2): on a small machine the bots otherwise share the cores
+with the emulator, the load and PostgreSQL, and what a second instance adds is capped by the cores left, not by
+the bot. With quotas, one instance has F cores and two have 2F — what deploying a second instance gives — while
+the rest of the machine keeps what is left (keep 2F well under the machine's cores: "machine busy" shows it).
+The printed "throttled" is how often the quota held a bot back (cpu.stat), so a quota that never bit shows.
+
+Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's flood
+limits), the best two-instance throughput over the best one-instance, each two-instance phase over the
+one-instance phase just before it, the p99 of each phase, how many updates each instance handled (its
+/metrics), the CPU seconds each process used, how busy the whole machine was, and each bot process's peak RSS
+(VmHWM). On a small machine the emulator and load generator (this process) and PostgreSQL compete with the
+bots for the same cores, which caps what a second instance can add; "machine busy" also counts processes
+outside the bench, so a busy neighbour shows. Never asserts.
 
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
-                              [--limits] [--budget postgresql|redis|none] [--bot-rate 30] [--quick]
+                              [--limits] [--budget postgresql|redis|none] [--bot-rate 30]
+                              [--cpu-per-instance F] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -65,6 +73,52 @@ SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; th
 FIRST_USER = 300001
 REDIS_URL = os.environ.get("HANDBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class CpuQuota:
+    """A cgroup holding one process to `cores` CPUs (cgroup v2's cpu.max, else v1's cpu.cfs_quota_us)."""
+
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, cores: float) -> None:
+        self.v2 = (CGROUP_ROOT / "cgroup.controllers").exists()
+        if self.v2:
+            if "cpu" not in (CGROUP_ROOT / "cgroup.controllers").read_text().split():
+                raise SystemExit("--cpu-per-instance: this cgroup v2 hierarchy has no cpu controller")
+            control = CGROUP_ROOT / "cgroup.subtree_control"
+            if "cpu" not in control.read_text().split():
+                control.write_text("+cpu")
+            self.path = CGROUP_ROOT / name
+        else:
+            self.path = CGROUP_ROOT / "cpu" / name
+        quota = max(1000, round(cores * self.PERIOD_US))
+        try:
+            self.path.mkdir()
+            if self.v2:
+                (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+            else:
+                (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+                (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        except OSError as exc:
+            raise SystemExit(f"--cpu-per-instance: cannot make a cgroup at {self.path} ({exc}); it needs root "
+                             "and the cgroup file system") from exc
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))  # the whole process, every thread
+
+    def throttled(self) -> tuple[int, float]:
+        """(periods in which the quota held the process back, seconds it waited) so far."""
+        stat = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines() if line.strip())
+        if self.v2:
+            return int(stat.get("nr_throttled", 0)), int(stat.get("throttled_usec", 0)) / 1e6
+        return int(stat.get("nr_throttled", 0)), int(stat.get("throttled_time", 0)) / 1e9
+
+    def remove(self) -> None:
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # a process still inside: the kernel keeps it until then
 
 
 def free_port() -> int:
@@ -77,8 +131,9 @@ class Instance:
     """One bot process in webhook mode."""
 
     def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql",
-                 bot_rate: float = 30.0):
+                 bot_rate: float = 30.0, cores: float | None = None):
         self.n = n
+        self.quota = CpuQuota(f"handbook-bench-{os.getpid()}-{n}", cores) if cores else None
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.hook = f"{self.base}/telegram/hook"
@@ -98,6 +153,8 @@ class Instance:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", "--webhook", self.hook, cwd=ROOT, env=self.env,
             stdout=open(self.log, "wb"), stderr=asyncio.subprocess.STDOUT)
+        if self.quota is not None:  # before the bot has imported anything: its whole life under the quota
+            self.quota.add(self.proc.pid)
 
     async def get(self, path: str) -> str | None:
         try:
@@ -121,6 +178,16 @@ class Instance:
         except (OSError, IndexError, ValueError):
             return float("nan")
 
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (VmHWM), MB."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+        except (OSError, ValueError, IndexError):
+            pass
+        return float("nan")
+
     async def stop(self) -> None:
         if self.proc and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -129,6 +196,8 @@ class Instance:
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
+        if self.quota is not None:
+            self.quota.remove()
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -147,6 +216,7 @@ class Phase:
     cpu: dict[str, float] = field(default_factory=dict)  # process → CPU seconds used
     machine_busy: float = 0.0  # share of all the machine's CPU time that was busy (any process)
     throttled: int = 0  # 429s the emulator answered (with --limits)
+    held: list[float] = field(default_factory=list)  # per instance: seconds its CPU quota held it back
 
 
 async def admin(server_url: str, sql: str) -> None:
@@ -202,6 +272,7 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
     cpu0 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
     machine0 = machine_cpu()
     throttled0 = emulator.throttled
+    held0 = [i.quota.throttled()[1] if i.quota else 0.0 for i in instances]
     if kind == "fixed":
         result = await base.fixed_load(probe, users, args.rate, args.seconds)
     else:
@@ -209,9 +280,10 @@ async def run_phase(mode: str, kind: str, probe, users, instances, emulator, arg
     cpu1 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
     machine1 = machine_cpu()
     handled1 = [await i.handled() for i in instances]
+    held = [(i.quota.throttled()[1] if i.quota else 0.0) - h for i, h in zip(instances, held0, strict=True)]
     busy = (machine1[0] - machine0[0]) / max(1.0, machine1[1] - machine0[1])
     return Phase(mode, kind, result, [b - a for a, b in zip(handled0, handled1, strict=True)],
-                 {k: cpu1[k] - cpu0[k] for k in cpu0}, busy, emulator.throttled - throttled0)
+                 {k: cpu1[k] - cpu0[k] for k in cpu0}, busy, emulator.throttled - throttled0, held)
 
 
 def report(args, phases: list[Phase]) -> None:
@@ -219,7 +291,9 @@ def report(args, phases: list[Phase]) -> None:
     print(f"/profile, webhook mode, PostgreSQL — {args.users} linked users, {args.seconds:g} s per phase, "
           f"{args.rounds} round(s), {os.cpu_count()} CPUs on this machine; send budget: {args.budget}"
           + f", the bot's rate {args.bot_rate:g}/s"
-          + (f", Telegram's limits ({args.bot_rate:g}/s, 1/s per chat)" if args.limits else ", no flood limits"))
+          + (f", Telegram's limits ({args.bot_rate:g}/s, 1/s per chat)" if args.limits else ", no flood limits")
+          + (f"; each bot held to {args.cpu_per_instance:g} CPU (a cgroup quota)" if args.cpu_per_instance
+             else "; the bots share the machine's CPUs with the rest"))
     for kind, title in (("fixed", f"fixed load, offered {args.rate:g} updates/s"),
                         ("saturation", f"saturation, {min(args.outstanding, args.users)} outstanding "
                                        "(throughput: replies landed within the window / window)")):
@@ -236,7 +310,9 @@ def report(args, phases: list[Phase]) -> None:
             # on cores of their own would do twice the work.
             per_update = 1000 * sum(v for k, v in p.cpu.items() if k.startswith("bot")) / max(1.0, sum(p.handled))
             print(f"  {n // 2 + 1:<7}{p.mode:<11}{r.throughput:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
-                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{per_update:>20.1f}{p.machine_busy:>13.0%}   {cpu}")
+                  f"{r.lost:>6}{p.throttled:>6}{handled:>22}{per_update:>20.1f}{p.machine_busy:>13.0%}   {cpu}"
+                  + (f"; quota held back bot s {' / '.join(f'{h:.1f}' for h in p.held)}" if args.cpu_per_instance
+                     else ""))
         best = {m: max((p.result.throughput for p in phases if p.kind == kind and p.mode == m), default=0.0)
                 for m in ("one", "two")}
         if best["one"]:
@@ -278,8 +354,8 @@ async def main(args) -> None:
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
-            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget, args.bot_rate)
-                         for n in (1, 2)]
+            instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget, args.bot_rate,
+                                  args.cpu_per_instance) for n in (1, 2)]
             emulator.set_webhook_targets([i.hook for i in instances])
             for i in instances:
                 await i.start()
@@ -303,9 +379,11 @@ async def main(args) -> None:
             if emulator.violations:
                 print(f"note: {len(emulator.violations)} Bot API violations, first: {emulator.violations[0]}",
                       file=sys.stderr)
+            peaks = [i.peak_rss_mb() for i in instances]
             for i in instances:
                 await i.stop()
             report(args, phases)
+            print(f"\npeak RSS of each bot process (VmHWM): {' / '.join(f'{p:.0f} MB' for p in peaks)}")
     finally:
         for i in instances:
             await i.stop()
@@ -334,10 +412,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="messages a second for the whole bot (HANDBOOK_DELIVERY_RATE_PER_S, the shared budget's rate) "
                         "and, with --limits, the emulator's limit (default 30, Telegram's); every /profile is one "
                         "message, so measure what a second instance adds with a rate above what they answer")
+    p.add_argument("--cpu-per-instance", type=float, default=None, metavar="F",
+                   help="hold each bot process to F CPUs with a cgroup quota (root; e.g. 0.5): two instances then have "
+                        "twice one's CPU whatever else the machine runs; the rest keeps the remaining cores")
     p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
     args = p.parse_args(argv)
     if args.quick:
         args.seconds, args.rounds = 5.0, 1
+    if args.cpu_per_instance is not None and not 0 < args.cpu_per_instance <= (os.cpu_count() or 1):
+        p.error("--cpu-per-instance must be above 0 and at most the machine's CPUs")
     if args.users < 1 or args.rate <= 0 or args.seconds <= 0 or args.outstanding < 1 or args.rounds < 1:
         p.error("--users, --rate, --seconds, --outstanding and --rounds must be positive")
     return args
