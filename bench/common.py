@@ -1,5 +1,6 @@
 """What the benchmarks racing our bot against a bare echo bot share (bench/updates.py, bench/votes.py,
-bench/instances.py): a database to spoil, the echo bot, percentiles, logging and a time budget.
+bench/instances.py): a database to spoil, the echo bot, our bot as a process of its own, percentiles, logging
+and a time budget.
 
 The scripts put the repository on sys.path before importing this module (`from bench.common import …`).
 """
@@ -9,6 +10,8 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,6 +22,8 @@ from sqlalchemy import text
 
 # The libraries whose own loggers say too much at INFO while a benchmark runs.
 CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "sqlalchemy")
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def percentile_ms(latencies: Sequence[float], q: float) -> float:
@@ -102,6 +107,55 @@ async def start_echo_bot(stack: AsyncExitStack, shape: dict, handler, *, poll_ti
             await polling
         await asyncio.sleep(0.01)
     return emulator
+
+
+class BotProcess:
+    """Our bot as deployed: `python -m bot.cli run ARGS…` in a process of its own, with `env` (the whole
+    environment) and its output in `log`. Its CPU time and peak RSS are read from /proc while it runs."""
+
+    def __init__(self, env: dict[str, str], log: Path, *args: str):
+        self.env = env
+        self.log = log
+        self.args = args
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", *self.args, cwd=ROOT, env=self.env,
+            stdout=open(self.log, "wb"), stderr=asyncio.subprocess.STDOUT)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def cpu_s(self) -> float:
+        """User and system CPU seconds so far (/proc/<pid>/stat); NaN once it is gone."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+        except (AttributeError, OSError, IndexError, ValueError):
+            return float("nan")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident set so far (/proc/<pid>/status VmHWM); NaN once it is gone."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+            line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+            return int(line.split()[1]) / 1024  # kB
+        except (AttributeError, OSError, StopIteration, IndexError, ValueError):
+            return float("nan")
+
+    def tail(self, chars: int = 2000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
 
 
 def log_warnings(*quiet: str) -> None:

@@ -45,7 +45,6 @@ import asyncio
 import importlib.util
 import os
 import secrets
-import signal
 import socket
 import sys
 import tempfile
@@ -61,7 +60,7 @@ import aiohttp  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import log_warnings, run_within  # noqa: E402
+from bench.common import BotProcess, log_warnings, run_within  # noqa: E402
 
 # bench/updates.py's Probe, warm_up, fixed_load and saturation, measured the same way here.
 _spec = importlib.util.spec_from_file_location("bench_updates", Path(__file__).with_name("updates.py"))
@@ -72,7 +71,6 @@ SECRET = "bench-instances-secret-0123456789"
 SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
 REDIS_URL = os.environ.get("HANDBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -127,7 +125,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Instance:
+class Instance(BotProcess):
     """One bot process in webhook mode."""
 
     def __init__(self, n: int, api: str, token: str, db_url: str, tmp: Path, budget: str = "postgresql",
@@ -137,22 +135,19 @@ class Instance:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.hook = f"{self.base}/telegram/hook"
-        self.log = tmp / f"bot-{n}.log"
-        self.env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
-                    "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
-                    "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
-                    "HANDBOOK_WEBHOOK_PORT": str(self.port)}
-        self.env.pop("HANDBOOK_REDIS_URL", None)
+        env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
+               "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
+               "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
+               "HANDBOOK_WEBHOOK_PORT": str(self.port)}
+        env.pop("HANDBOOK_REDIS_URL", None)
         # No rate at all with --budget none: nothing paces the replies, as before the shared budget.
-        self.env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0" if budget == "none" else f"{bot_rate:g}"
+        env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0" if budget == "none" else f"{bot_rate:g}"
         if budget == "redis":  # the send budget shared through Redis, else through PostgreSQL (bot/budget.py)
-            self.env["HANDBOOK_REDIS_URL"] = REDIS_URL
-        self.proc: asyncio.subprocess.Process | None = None
+            env["HANDBOOK_REDIS_URL"] = REDIS_URL
+        super().__init__(env, tmp / f"bot-{n}.log", "--webhook", self.hook)
 
     async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--webhook", self.hook, cwd=ROOT, env=self.env,
-            stdout=open(self.log, "wb"), stderr=asyncio.subprocess.STDOUT)
+        await super().start()
         if self.quota is not None:  # before the bot has imported anything: its whole life under the quota
             self.quota.add(self.proc.pid)
 
@@ -171,31 +166,8 @@ class Instance:
         return sum(s.value for f in text_string_to_metric_families(body) for s in f.samples
                    if s.name == "handbook_updates_total")
 
-    def cpu_s(self) -> float:
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-        except (OSError, IndexError, ValueError):
-            return float("nan")
-
-    def peak_rss_mb(self) -> float:
-        """The process's peak resident memory so far (VmHWM), MB."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-        except (OSError, ValueError, IndexError):
-            pass
-        return float("nan")
-
     async def stop(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        await super().stop()
         if self.quota is not None:
             self.quota.remove()
 
@@ -260,7 +232,7 @@ async def wait_ready(instances: list[Instance], emulator, timeout: float = 60) -
             return
         dead = [i for i in instances if i.proc.returncode is not None]
         if dead or time.monotonic() > deadline:
-            tails = "\n".join(i.log.read_text(errors="replace")[-2000:] for i in instances)
+            tails = "\n".join(i.tail() for i in instances)
             raise SystemExit(f"the bot processes did not come up:\n{tails}")
         await asyncio.sleep(0.2)
 

@@ -21,8 +21,18 @@ answers the query and edits the pressed message ("Đã chọn: X"), the same Bot
 concurrent_updates, poll timeout). The script prints figures; it never asserts a speed, only
 that every ballot was counted exactly once.
 
+The peak RSS printed is the whole process's ru_maxrss: our bot AND its emulator (which holds every chat and
+message). With --bot-process our bot runs as deployed, a process of its own (`python -m bot.cli run`, long
+polling the emulator here; bench/common.py BotProcess), so its own peak shows: this process keeps the emulator,
+the database set-up (SandboxRun with poll=False: the demo personas, the cell, the vote opened) and the load. The
+bot process's dispatcher is not woken: it finds the ballots in the outbox by itself (delivery_poll_s, 1 s). Just
+before it is stopped, its peak RSS (/proc/<pid>/status VmHWM) and CPU seconds (/proc/<pid>/stat) are read;
+"CPU per tap" is then the bot process's and this one's together, comparable to the echo's one process —
+though ours then spreads over two processes (two cores here) and the echo stays in one. The transactions of the group commit are
+counted in-process only: not available in this mode.
+
     python bench/votes.py [--members 1000 | --delegates 300] [--window 1] [--repeat 1] [--secret] [--fixed]
-                          [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+                          [--bot-process] [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The database: see --database-url (bench/common.py, bench_database).
 """
@@ -34,6 +44,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -49,7 +60,15 @@ from telegram import Update  # noqa: E402
 from telegram.ext import CallbackQueryHandler, ContextTypes  # noqa: E402
 
 from bench import common  # noqa: E402
-from bench.common import CHATTY, bench_database, log_warnings, percentile_ms, run_within, start_echo_bot  # noqa: E402
+from bench.common import (  # noqa: E402
+    CHATTY,
+    BotProcess,
+    bench_database,
+    log_warnings,
+    percentile_ms,
+    run_within,
+    start_echo_bot,
+)
 
 FIRST_USER = 400001
 ANSWER_TIMEOUT = 120.0
@@ -105,9 +124,14 @@ class Result:
     edits: int = 0
     lost: int = 0
     counted: str = ""
-    transactions: int = 0  # ours: the transactions that wrote the ballots (group commit)
+    transactions: int | None = 0  # ours: the transactions that wrote the ballots (group commit); None: not known
     peak_rss_mb: float = 0.0  # ours: the process's peak RSS so far (our bot with its emulator, before the echo)
     cpu_s: float = 0.0  # CPU time of the whole process (bot, emulator, database threads) while tapping
+    # --bot-process: the bot process's own CPU while tapping (also in cpu_s) and in all, and the bench
+    # process's peak RSS (the emulator and the load); peak_rss_mb is then the bot process's.
+    bot_cpu_s: float = float("nan")
+    bot_cpu_total_s: float = float("nan")
+    bench_rss_mb: float = float("nan")
 
     @property
     def cpu_per_tap_ms(self) -> float:
@@ -187,7 +211,10 @@ async def make_cell(run, members: int) -> tuple[int, list[tuple[int, int]]]:
     return cell.id, pairs
 
 
-async def open_and_deliver(run, cell_id: int, users: list[int], *, secret: bool, may_change: bool) -> int:
+async def open_and_deliver(run, cell_id: int, users: list[int], *, secret: bool, may_change: bool,
+                           wake: bool = True) -> tuple[int, float]:
+    """The vote opened; returns its id and when its first ballot landed (s) once all have. `wake`: the
+    in-process dispatcher is woken; a bot process's dispatcher finds the outbox by itself (delivery_poll_s)."""
     from models import votes
     from models.permissions import load_actor
 
@@ -199,13 +226,18 @@ async def open_and_deliver(run, cell_id: int, users: list[int], *, secret: bool,
             ballot=votes.BallotKind.secret if secret else votes.BallotKind.open, may_change=may_change,
             closes_at=None)
         await session.commit()
-    run.runtime.dispatcher.wake()
-    deadline = time.monotonic() + 300
+    if wake:
+        run.runtime.dispatcher.wake()
+    start = time.monotonic()
+    deadline = start + 300
+    first = None
     prefix = f"v:{vote.id}:"
     while True:
         missing = [u for u in users if _ballot_message(run.emulator, u, prefix) is None]
+        if first is None and len(missing) < len(users):
+            first = time.monotonic() - start
         if not missing:
-            return vote.id
+            return vote.id, first or 0.0
         if time.monotonic() > deadline:
             raise SystemExit(f"{len(missing)} ballots never arrived")
         await asyncio.sleep(0.2)
@@ -259,11 +291,15 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
     from bot.settings import Settings
 
     settings = Settings(database_url=url, delivery_rate_per_s=0, delivery_per_chat_per_s=0)
-    run = await stack.enter_async_context(SandboxRun(settings, url))
+    # --bot-process: the emulator, the demo data and the built (never started) Application stay here; the bot
+    # runs in a process of its own with the same settings.
+    run = await stack.enter_async_context(SandboxRun(settings, url, poll=not args.bot_process))
+    bot = await start_bot_process(stack, run, settings) if args.bot_process else None
     cell_id, pairs = await make_cell(run, args.members)
     users = [u for _, u in pairs]
     t0 = time.perf_counter()
-    vote_id = await open_and_deliver(run, cell_id, users, secret=args.secret, may_change=args.change)
+    vote_id, first_ballot_s = await open_and_deliver(run, cell_id, users, secret=args.secret, may_change=args.change,
+                                                     wake=bot is None)
     delivered_s = time.perf_counter() - t0
     prefix = f"v:{vote_id}:"
     ballots = {u: _ballot_message(run.emulator, u, prefix) for u in users}
@@ -278,20 +314,51 @@ async def run_ours(stack: AsyncExitStack, url: str, args) -> tuple[Result, dict]
 
     probe = Probe(run.emulator)
     if args.pause:
-        print(f"tapping in {args.pause:g} s (pid {os.getpid()})", file=sys.stderr, flush=True)
+        print(f"tapping in {args.pause:g} s (pid {bot.proc.pid if bot and bot.proc else os.getpid()})",
+              file=sys.stderr, flush=True)
         await asyncio.sleep(args.pause)
     before = sum(b.batches for b in together._BATCHERS.values())
+    bot_cpu = bot.cpu_s() if bot else 0.0
     result = await tap_all(probe, taps, args.window * args.repeat, "ours")
-    result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before
+    result.transactions = sum(b.batches for b in together._BATCHERS.values()) - before if bot is None else None
     result.counted = await check_counts(run, vote_id, first, secret=args.secret, repeat=args.repeat)
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    if bot is not None:  # read just before it stops
+        result.bench_rss_mb, result.peak_rss_mb = result.peak_rss_mb, bot.peak_rss_mb()
+        result.bot_cpu_total_s = bot.cpu_s()
+        result.bot_cpu_s = result.bot_cpu_total_s - bot_cpu
+        result.cpu_s += result.bot_cpu_s
+        await bot.stop()
     app = run.runtime.app
     shape = {"defaults": app.bot.defaults, "concurrent_updates": app.update_processor.max_concurrent_updates,
-             "token": app.bot.token, "delivered_s": delivered_s}
+             "token": app.bot.token, "delivered_s": delivered_s, "first_ballot_s": first_ballot_s}
     if run.emulator.violations:
         print(f"  note: ours: {len(run.emulator.violations)} Bot API violations, first: {run.emulator.violations[0]}",
               file=sys.stderr)
     return result, shape
+
+
+async def start_bot_process(stack: AsyncExitStack, run, settings) -> BotProcess:
+    """Our bot as deployed (`python -m bot.cli run`, long polling) against `run`'s emulator and database, with
+    `settings`' delivery limits; stopped when `stack` closes (before the emulator) if not before."""
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-votes-bot-")))
+    env = {**os.environ, "HANDBOOK_TELEGRAM_API_URL": run.url, "HANDBOOK_BOT_TOKEN": run.emulator.token,
+           "HANDBOOK_DATABASE_URL": run.database_url, "HANDBOOK_SEAL_KEY": run.seal_key,
+           "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
+           "HANDBOOK_DELIVERY_RATE_PER_S": f"{settings.delivery_rate_per_s:g}",
+           "HANDBOOK_DELIVERY_PER_CHAT_PER_S": f"{settings.delivery_per_chat_per_s:g}"}
+    for name in ("HANDBOOK_REDIS_URL", "HANDBOOK_METRICS_PORT", "HANDBOOK_WEBHOOK_SECRET"):
+        env.pop(name, None)
+    bot = BotProcess(env, tmp / "bot.log")
+    await bot.start()
+    stack.push_async_callback(bot.stop)
+    deadline = time.monotonic() + 60
+    while not run.emulator._poll_generation:  # its first getUpdates: up and polling
+        if not bot.alive or time.monotonic() > deadline:
+            await bot.stop()
+            raise SystemExit(f"the bot process did not come up:\n{bot.tail()}")
+        await asyncio.sleep(0.05)
+    return bot
 
 
 # -- the bare echo bot ---------------------------------------------------------------------------------
@@ -326,7 +393,9 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     print(f"Vote taps through the sandbox — {args.members} members, {kind}, {args.repeat} tap(s) each, "
           f"offered within {args.window * args.repeat:g} s; backend {backend}, "
           f"concurrent_updates={shape['concurrent_updates']}; the echo's transport: {args.echo_transport}")
-    print(f"ballots delivered by the dispatcher (no pacing) in {shape['delivered_s']:.1f} s")
+    print(f"ballots delivered by the dispatcher (no pacing) in {shape['delivered_s']:.1f} s, the first after "
+          f"{shape['first_ballot_s']:.1f} s" + (" (the bot process's dispatcher polls its outbox every "
+                                                "delivery_poll_s: nothing wakes it)" if args.bot_process else ""))
     print(f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}")
 
     def row(name: str, get, ratio: bool = True) -> None:
@@ -344,12 +413,22 @@ def report(args, backend: str, shape: dict, ours: Result, echo: Result | None) -
     row("mean answer latency (ms)", lambda r: statistics.fmean(r.latencies) * 1000 if r.latencies else float("nan"))
     row("all answered after (s)", lambda r: r.elapsed)
     row("last edit after (s)", lambda r: r.edited)
-    row("CPU per tap, whole process (ms)", lambda r: r.cpu_per_tap_ms)
+    if args.bot_process:  # ours: the bot process and this one (its emulator), as the echo's one process
+        row("CPU per tap, bot + emulator (ms)", lambda r: r.cpu_per_tap_ms)
+        row("CPU per tap, bot process (ms)", lambda r: 1000 * r.bot_cpu_s / r.taps, False)
+    else:
+        row("CPU per tap, whole process (ms)", lambda r: r.cpu_per_tap_ms)
     row("messages edited", lambda r: float(r.edits), False)
     row(f"unanswered in {ANSWER_TIMEOUT:g} s", lambda r: float(r.lost), False)
     print()
-    print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
-    print(f"peak RSS of the process after our taps (our bot and its emulator): {ours.peak_rss_mb:.0f} MB")
+    if ours.transactions is None:
+        print(f"ballots: {ours.counted}; transactions: not available (counted inside the bot process)")
+        print(f"peak RSS of the bot process (VmHWM): {ours.peak_rss_mb:.0f} MB; its CPU {ours.bot_cpu_s:.1f} s "
+              f"while tapping, {ours.bot_cpu_total_s:.1f} s in all")
+        print(f"peak RSS of the bench process after our taps (the emulator and the load): {ours.bench_rss_mb:.0f} MB")
+    else:
+        print(f"ballots: {ours.counted}; written in {ours.transactions} transactions (group commit)")
+        print(f"peak RSS of the process after our taps (our bot and its emulator): {ours.peak_rss_mb:.0f} MB")
 
 
 async def main(args) -> None:
@@ -376,6 +455,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=("ours",), default=None, help="skip the echo bot")
     p.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
                    help="the echo's Bot API transport: PTB's default httpx (a bare PTB bot), or aiohttp as ours")
+    p.add_argument("--bot-process", action="store_true",
+                   help="our bot in a process of its own (python -m bot.cli run, long polling, as deployed): "
+                        "its own peak RSS (VmHWM) and CPU are printed; this process hosts the emulator and the load")
     p.add_argument("--pause", type=float, default=0.0,
                    help="seconds to wait (saying so, with the pid) before our taps: for a profiler to attach")
     args = p.parse_args(argv)

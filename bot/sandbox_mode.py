@@ -62,6 +62,9 @@ class SandboxRun:
     # The demo's past quarter too (models/demo_history.py): `handbook sandbox` has it; the tests of the
     # bot start from the bare demo, whose counts they assert, unless they ask.
     lived_in: bool = False
+    # False: the Application is built (its settings, its sessionmaker) but never started — the bot runs in a
+    # process of its own against this emulator (bench/votes.py --bot-process).
+    poll: bool = True
 
     async def __aenter__(self) -> SandboxRun:
         # Anonymous feedback's seal key: HANDBOOK_SEAL_KEY if set, else one for this run (the demo
@@ -99,6 +102,8 @@ class SandboxRun:
         settings = self.settings.model_copy(update={"telegram_api_url": self.url, "database_url": self.database_url})
         self.runtime = build_application(settings, self.engine, token=SANDBOX_TOKEN, seal_key=self.seal_key)
         self.stop = asyncio.Event()
+        if not self.poll:
+            return
         self.polling = asyncio.create_task(run_polling(self.runtime.app, self.stop, poll_timeout=5))
         while not (self.runtime.app.running and self.runtime.app.updater.running):
             if self.polling.done():
@@ -114,7 +119,8 @@ class SandboxRun:
 
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
-        await self.polling
+        if self.poll:
+            await self.polling
         await self.runner.cleanup()
         await self.engine.dispose()
 
