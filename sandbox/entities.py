@@ -34,12 +34,6 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _utf16_units_of_lead_byte(byte: int) -> int:
-    if byte & 0xC0 == 0x80:
-        return 0  # a continuation byte belongs to the character already counted
-    return 2 if byte >= 0xF0 else 1
-
-
 def _decode_entity(data: bytes, i: int) -> tuple[str, int] | None:
     """At data[i] == '&': the decoded character and the index after ';', or None if no entity."""
     end = data.find(b";", i + 1, i + 12)
@@ -82,39 +76,53 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
     tdlib keeps a bare '&' as text; with strict_ampersand (the default) it is an error instead,
     because the Bot API reference requires it escaped and our bot must escape every text.
     """
-    data = source.encode("utf-8")
+    data = source.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError here, as always
     n = len(data)
     out: list[str] = []  # pieces of the plain text
-    utf16 = 0
+    utf16 = 0  # UTF-16 units of the text in out
     stack: list[dict] = []  # open tags: name, argument, utf16 offset, piece index
     entities: list[dict] = []
 
-    i = 0
+    # Only '&' and '<' need a look; the plain bytes between them are copied (and counted) a run
+    # at a time. Every run starts and ends next to an ASCII byte, so it is whole UTF-8 characters.
+    # The next '&' and the next '<' are found with bytes.find (memchr) and looked up again only
+    # once passed; n stands for "none left".
     plain_start = 0  # start of a run of plain bytes not yet copied into out
-
-    def flush(upto: int) -> None:
-        if upto > plain_start:
-            out.append(data[plain_start:upto].decode("utf-8"))
-
-    while i < n:
-        c = data[i]
-        if c == ord("&"):
+    i = 0
+    next_amp = next_lt = -1
+    while True:
+        if next_amp < i:
+            next_amp = data.find(b"&", i)
+            if next_amp < 0:
+                next_amp = n
+        if next_lt < i:
+            next_lt = data.find(b"<", i)
+            if next_lt < 0:
+                next_lt = n
+        i = next_amp if next_amp < next_lt else next_lt
+        if i >= n:
+            break
+        if i == next_amp:
             decoded = _decode_entity(data, i)
-            if decoded is not None:
-                flush(i)
-                ch, i = decoded
-                out.append(ch)
-                utf16 += utf16_len(ch)
-                plain_start = i
+            if decoded is None:
+                if strict_ampersand:
+                    raise EntityParseError(f'Unescaped "&" at byte offset {i}; it must be written as "&amp;"')
+                i += 1  # a bare '&' stays in the run as text
                 continue
-            if strict_ampersand:
-                raise EntityParseError(f'Unescaped "&" at byte offset {i}; it must be written as "&amp;"')
-        if c != ord("<"):
-            utf16 += _utf16_units_of_lead_byte(c)
-            i += 1
+            if i > plain_start:
+                piece = data[plain_start:i].decode("utf-8")
+                out.append(piece)
+                utf16 += utf16_len(piece)
+            ch, i = decoded
+            out.append(ch)
+            utf16 += utf16_len(ch)
+            plain_start = i
             continue
 
-        flush(i)
+        if i > plain_start:
+            piece = data[plain_start:i].decode("utf-8")
+            out.append(piece)
+            utf16 += utf16_len(piece)
         begin = i
         i += 1
         if i < n and data[i] == ord("/"):
@@ -123,7 +131,8 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
             i = _open_tag(data, begin, stack, out, utf16)
         plain_start = i
 
-    flush(n)
+    if n > plain_start:
+        out.append(data[plain_start:n].decode("utf-8"))
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]["name"]}"')
     text = "".join(out)
