@@ -17,6 +17,11 @@ member who writes during a broadcast is answered at once and neither pushes the 
 Telegram's limit. A send refused waits until the send it must outlast leaves the window, then asks
 again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
 
+A 429 met by any instance pauses them all (SendBudget.pause, for Telegram's retry_after): the store
+fills the window with `limit` sends stamped a window before the pause's end (engine time), so no
+grant is made before it ends and a refusal's wait says how long is left; a shorter pause never
+shortens a longer one (its sends leave first).
+
 Faults: when the engine does not answer (down, unreachable, too slow), the instance falls back to
 a conservative share of the rate counted locally (rate × OUTAGE_SHARE), logs the kind of failure
 once, never stops sending, and asks the engine again every RETRY_S until it answers.
@@ -33,6 +38,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger("handbook.budget")
@@ -69,6 +75,10 @@ class Store(Protocol):
 
     async def answered(self, token: Any) -> None: ...
 
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        """No grant for `seconds` from now: `limit` sends that count until then (stamped `seconds - window` on)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -102,6 +112,17 @@ class LocalStore:
     async def answered(self, token: Any) -> None:
         self.answered_now(token)
 
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        self.pause_now(limit, window, seconds)
+
+    def pause_now(self, limit: int, window: float, seconds: float) -> None:
+        now = self.clock()
+        for token in [t for t, at in self.sends.items() if at <= now - window]:  # trimmed here too: while the
+            del self.sends[token]  # shared store answers, take_now() is not called and would not trim them
+        for _ in range(limit):
+            self._n += 1
+            self.sends[self._n] = now + seconds - window
+
     def answered_now(self, token: Any) -> None:
         if token in self.sends:
             self.sends[token] = min(self.sends[token], self.clock())
@@ -134,6 +155,20 @@ local t = redis.call('TIME')
 redis.call('ZADD', KEYS[1], 'XX', 'LT', tonumber(t[1]) + tonumber(t[2]) / 1000000, ARGV[1])
 return 0
 """
+# KEYS[1] the sorted set; ARGV: limit, window (s), seconds. The pause's sends are members of their own names
+# (pause:1…limit, never a grant's), moved only later (GT): a shorter pause leaves a longer one as it is.
+REDIS_PAUSE = """
+local t = redis.call('TIME')
+local at = tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[3]) - tonumber(ARGV[2])
+for i = 1, tonumber(ARGV[1]) do
+  redis.call('ZADD', KEYS[1], 'GT', at, 'pause:' .. i)
+end
+local ttl = math.ceil(tonumber(ARGV[3]) * 1000) + 1000
+if redis.call('PTTL', KEYS[1]) < ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return 0
+"""
 
 
 class RedisStore:
@@ -154,19 +189,24 @@ class RedisStore:
 
             self._client = redis.Redis.from_url(self.url, socket_timeout=TAKE_TIMEOUT_S,
                                                 socket_connect_timeout=TAKE_TIMEOUT_S)
-            self._scripts = (self._client.register_script(REDIS_TAKE), self._client.register_script(REDIS_ANSWERED))
+            self._scripts = tuple(self._client.register_script(script)
+                                  for script in (REDIS_TAKE, REDIS_ANSWERED, REDIS_PAUSE))
         return self._scripts
 
     async def take(self, limit: int, window: float) -> tuple[float, Any]:
-        take, _ = self._connected()
+        take, _, _ = self._connected()
         self._n += 1
         member = f"{self._member}:{self._n}"
         granted, value = await take(keys=[self.key], args=[limit, window, self.hold, member])
         return (0.0, member) if int(granted) else (float(value), None)
 
     async def answered(self, token: Any) -> None:
-        _, answered = self._connected()
+        _, answered, _ = self._connected()
         await answered(keys=[self.key], args=[token])
+
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        _, _, pause = self._connected()
+        await pause(keys=[self.key], args=[limit, window, seconds])
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -212,6 +252,11 @@ class PgStore:
         from models.send_budget import ANSWERED
 
         await self._run(ANSWERED, self.name, token)
+
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        from models.send_budget import PAUSE
+
+        await self._run(PAUSE, self.name, limit, window, seconds)
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -268,6 +313,7 @@ class SendBudget:
         self.granted = 0
         self.waited = 0  # refusals (each followed by a wait)
         self._retry_at = 0.0
+        self._paused_until = 0.0  # (this instance's clock) the longest pause it asked for
         self._queues = {True: asyncio.Lock(), False: asyncio.Lock()}  # asyncio's Lock wakes its waiters in order
 
     @property
@@ -322,6 +368,23 @@ class SendBudget:
         except Exception as exc:
             self._fail(exc)
 
+    async def pause(self, seconds: float) -> None:
+        """Telegram answered 429: no instance sharing the budget gets a grant for `seconds` (engine time).
+
+        The local share pauses too (it counts if the engine goes down meanwhile). A pause within one this
+        instance already asked for is not asked again (a burst of 429s). Never raises: an engine that
+        does not answer is a fault like any other (logged by its type, the local share counts).
+        """
+        if seconds <= 0 or self.clock() + seconds <= self._paused_until:
+            return
+        self._paused_until = self.clock() + seconds
+        self.local.pause_now(self.limits[True], self.window, seconds)
+        if self.store is not None and (not self.down or self.clock() >= self._retry_at):
+            try:
+                await asyncio.wait_for(self.store.pause(self.limits[True], self.window, seconds), TURN_TIMEOUT_S)
+            except Exception as exc:
+                self._fail(exc)
+
     def _fail(self, exc: Exception) -> None:
         self._retry_at = self.clock() + RETRY_S
         if not self.down:
@@ -361,8 +424,16 @@ class RepliesWithinBudget(BaseRateLimiter[None]):
         grant = await self.budget.acquire(urgent=True)
         try:
             return await callback(*args, **kwargs)
+        except RetryAfter as exc:  # the bot is paused for every instance: they all wait (the caller retries)
+            await self.budget.pause(retry_seconds(exc.retry_after))
+            raise
         finally:
             await self.budget.answered(grant)
+
+
+def retry_seconds(retry_after: Any) -> float:
+    """A 429's retry_after in seconds: PTB gives an int or a timedelta, the Bot API a number."""
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after or 0)
 
 
 def make_budget(settings: Any, token: str) -> SendBudget | None:

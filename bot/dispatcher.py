@@ -6,7 +6,8 @@
 
 * Pace: at most `rate_per_s` sends in any second for the bot and `per_chat_per_s` per chat, with a
   small safety margin, so Telegram's flood control is never the thing that paces us (bot/pacing.py).
-* 429: the bot pauses for retry_after, then the same message is sent again.
+* 429: the bot pauses for retry_after (every instance, when they share a budget), then the same message is
+  sent again.
 * 403 (blocked, deactivated) and "chat not found": unreachable, no retry; the member's account is
   marked and their secretary told (through the outbox too).
 * 5xx, timeouts, network trouble: back-off and retry, up to max_attempts, then failed (visible in
@@ -299,7 +300,7 @@ class Dispatcher:
                 if exc.code == 429:
                     self.stats.throttled += 1
                     wait = float(exc.retry_after or 1)
-                    self._pace.pause(row.chat_id, wait)
+                    await self._pace.pause(row.chat_id, wait)
                     throttled += 1
                     if throttled <= MAX_THROTTLED:
                         continue

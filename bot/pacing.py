@@ -185,7 +185,9 @@ class Pace:
         if self.budget is not None and grant is not None:
             await self.budget.answered(grant)
 
-    def pause(self, chat_id: int, seconds: float) -> None:
-        """A 429: the bot and the chat wait `seconds`."""
+    async def pause(self, chat_id: int, seconds: float) -> None:
+        """A 429: the bot and the chat wait `seconds`; so do the other instances sharing the budget."""
         self.bot.pause(seconds)
         self.chats.pause(chat_id, seconds)
+        if self.budget is not None:
+            await self.budget.pause(seconds)  # never raises (an engine down: logged, the local share pauses)

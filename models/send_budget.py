@@ -5,7 +5,9 @@ time (epoch seconds) it counts from: its answer's, or a while after its grant un
 (bot/budget.py). TAKE trims what left the window, grants when fewer than the limit remain, and says
 so in `granted` — in one UPDATE, so the row's lock makes the instances' takes one after another (a
 second UPDATE waiting for the lock re-reads the row the first wrote). ANSWERED moves a send to the
-time of its answer. The clock is the server's (clock_timestamp()): the instances' clocks need not agree.
+time of its answer; PAUSE adds `limit` sends that count until a 429's retry_after has passed (so no
+grant before, however many instances). The clock is the server's (clock_timestamp()): the instances'
+clocks need not agree.
 
 The table is UNLOGGED (no WAL: a crash empties it, which costs nothing but a second of history) and
 made by the migration 0027_send_budget on PostgreSQL only; SQLite has one instance and no table.
@@ -40,8 +42,17 @@ UPDATE {TABLE} SET (sends, granted, at) = (
 WHERE name = $1
 RETURNING granted, sends, at"""
 
-# $1 the row, $2 a grant's value (now + $4 above): the send was answered, it counts from now.
+# $1 the row, $2 a grant's value (now + $4 above): the send was answered, it counts from now. Only a value
+# found once: the sends of a pause share theirs, and one of them is never moved for a grant of the same value.
 ANSWERED = f"""
 UPDATE {TABLE} SET sends = array_replace(sends, $2::double precision,
                                          least($2, extract(epoch FROM clock_timestamp())::double precision))
+WHERE name = $1 AND (SELECT count(*) FROM unnest(sends) AS s WHERE s = $2::double precision) = 1"""
+
+# $1 the row, $2 the limit, $3 the window, $4 the pause in seconds: `limit` sends that count until now + $4
+# (a window after now + $4 - $3), added to those still in the window; a shorter pause shortens none.
+PAUSE = f"""
+UPDATE {TABLE} SET sends = ARRAY(SELECT s FROM unnest(sends) AS s WHERE s > c.now - $3::double precision)
+                           || array_fill(c.now + $4::double precision - $3::double precision, ARRAY[$2::int])
+FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c
 WHERE name = $1"""

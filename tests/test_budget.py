@@ -12,8 +12,10 @@ import logging
 import os
 import secrets
 import time
+from datetime import timedelta
 
 import pytest
+from telegram.error import RetryAfter
 
 from bot import budget as budget_mod
 from bot.budget import LocalStore, PgStore, RedisStore, RepliesWithinBudget, SendBudget, is_send, make_budget
@@ -124,6 +126,11 @@ class Outage:
             raise self.error
         await self.inner.answered(token)
 
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        if self.down:
+            raise self.error
+        await self.inner.pause(limit, window, seconds)
+
     async def close(self) -> None:
         pass
 
@@ -169,6 +176,109 @@ async def test_an_engine_that_cannot_be_reached_never_stops_the_sends_nor_shows_
     assert b.down and b.outages == 1
     assert "hunter2" not in caplog.text
     await b.close()
+
+
+@pytest.mark.parametrize("store", ["redis", "postgresql"])
+async def test_a_pause_with_the_engine_down_pauses_the_local_share_and_never_raises(store, caplog):
+    if store == "redis":
+        s = RedisStore("redis://:hunter2@127.0.0.1:1/0", "handbook:test")
+    else:
+        s = PgStore("postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test", "1")
+    clock = FakeClock()  # the local share's (the engine's failure takes what time it takes)
+    b = SendBudget(30, s, clock=clock, sleep=clock.sleep)
+    with caplog.at_level(logging.INFO, logger="handbook.budget"):
+        await b.pause(2.0)
+    assert b.down and b.outages == 1
+    assert "hunter2" not in caplog.text and "127.0.0.1" not in caplog.text
+    wait, grant = await b.take(True)
+    assert grant is None and wait == pytest.approx(2.0)  # the local share waits the pause out
+    await b.close()
+
+
+# --- a 429: every holder of the budget waits Telegram's retry_after ------------------------------------------------
+
+async def test_a_429_met_by_one_holder_pauses_them_all_a_shorter_one_shortens_nothing():
+    clock = FakeClock()
+    shared = LocalStore(clock)  # the engine, as three holders in this process see it
+    holders = [SendBudget(30, shared, clock=clock, sleep=clock.sleep) for _ in range(3)]
+    sent: list[float] = []
+    await send(holders[2], True, clock, sent)
+    start = clock.now
+    await holders[0].pause(2.0)
+    await holders[1].pause(0.5)
+    for b in holders:
+        for urgent in (True, False):
+            wait, grant = await b.take(urgent)
+            assert grant is None and wait == pytest.approx(2.0)
+    clock.now = start + 1.999
+    for b in holders:
+        assert (await b.take(True))[1] is None
+    for b in holders:
+        for urgent in (True, False):
+            await send(b, urgent, clock, sent)  # each waits the rest of the pause, no longer
+    assert sent[1:] and all(start + 2.0 <= at < start + 2.01 for at in sent[1:])
+    await holders[0].pause(1.0)
+    await holders[0].pause(0.5)  # within its own pause: not asked again
+    assert len(shared.sends) <= 30 + 6 + 1  # the sends of the window, one pause's (the first was trimmed)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after read as PTB 22 gives it
+async def test_a_429_met_by_a_reply_pauses_every_holder_and_is_raised_again():
+    clock = FakeClock()
+    shared = LocalStore(clock)
+    b, other = (SendBudget(30, shared, clock=clock, sleep=clock.sleep) for _ in range(2))
+    limiter = RepliesWithinBudget(b)
+
+    async def flooded(*args, **kwargs):
+        raise RetryAfter(timedelta(seconds=3))
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(flooded, (), {}, "sendMessage", {}, None)
+    assert b.granted == 1 and not b.down
+    for holder in (b, other):
+        wait, grant = await holder.take(True)
+        assert grant is None and wait == pytest.approx(3.0)
+
+
+async def test_a_429_met_by_the_dispatcher_pauses_every_holder():
+    from bot.pacing import Pace
+
+    clock = FakeClock()
+    shared = LocalStore(clock)
+    b, other = (SendBudget(30, shared, clock=clock, sleep=clock.sleep) for _ in range(2))
+    await Pace(30, 1, b).pause(7, 2.5)
+    wait, grant = await other.take(True)
+    assert grant is None and wait == pytest.approx(2.5)
+
+
+async def everyone_waits_a_pause(stores: list) -> None:
+    """One holder's pause(2.0): no holder, urgent or not, gets a grant for 2 s; all get one after."""
+    holders = [SendBudget(30, s) for s in stores]
+    try:
+        sent: list[float] = []
+        await send(holders[2], True, time.monotonic, sent)  # connected, counting
+        start = time.monotonic()
+        await holders[0].pause(2.0)
+        await holders[1].pause(0.5)  # shorter: shortens nothing
+        for b in holders:
+            for urgent in (True, False):
+                wait, grant = await b.take(urgent)
+                assert grant is None and 0 < wait <= 2.0  # refused, for no longer than the pause
+        await asyncio.gather(*(send(b, urgent, time.monotonic, sent) for b in holders for urgent in (True, False)))
+        assert len(sent) == 7 and all(at >= start + 1.99 for at in sent[1:])  # none before the pause ends
+        assert not any(b.down for b in holders)
+    finally:
+        for b in holders:
+            await b.close()
+
+
+async def test_a_pause_on_redis_holds_every_holder(redis_url):
+    key = f"handbook-test:send-budget:{secrets.token_hex(4)}"
+    await everyone_waits_a_pause([RedisStore(redis_url, key) for _ in range(3)])
+
+
+async def test_a_pause_on_postgresql_holds_every_holder(budget_db):
+    await everyone_waits_a_pause([PgStore(budget_db, "44") for _ in range(3)])
 
 
 def test_the_settings_choose_the_engine_and_hide_the_redis_password(tmp_path, monkeypatch):
@@ -243,9 +353,10 @@ async def redis_url():
 
 
 @pytest.fixture
-async def budget_db(pg_url):
+async def budget_db(request):
     if not PG_URL:
         pytest.skip("set HANDBOOK_TEST_DATABASE_URL to test the budget on PostgreSQL")
+    pg_url = request.getfixturevalue("pg_url")  # asked only now: without the variable it cannot be made
     import asyncpg
     from sqlalchemy.engine import make_url
 
