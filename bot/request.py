@@ -10,6 +10,8 @@ Never puts the URL in an error: it holds the token.
 """
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -17,6 +19,7 @@ from telegram.request import BaseRequest, RequestData
 __all__ = ["AiohttpRequest"]
 
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # what a timeout not given is (PTB's DefaultValue)
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -70,8 +73,12 @@ class AiohttpRequest(BaseRequest):
         total = None if read is None or write is None else read + write + (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=total, connect=None if connect is None or pool is None else connect + pool,
                                         sock_connect=connect, sock_read=read)
-        data: aiohttp.FormData | dict[str, str] | None = fields
-        if files:
+        data: aiohttp.FormData | bytes | None = None
+        headers = None
+        if fields and not files:
+            data = json.dumps(fields, ensure_ascii=False).encode()
+            headers = _JSON
+        elif files:
             # Names as they are (UTF-8), as PTB's httpx sends them: not percent-encoded ("Bản in - …pdf").
             data = aiohttp.FormData(quote_fields=False)
             for name, value in (fields or {}).items():
@@ -79,7 +86,7 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mimetype) in files.items():
                 data.add_field(name, content, filename=filename, content_type=mimetype)
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
             raise TimedOut from err

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from aiohttp import web
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.request import AiohttpRequest
@@ -26,9 +26,12 @@ async def server():
             async for part in await request.multipart():
                 fields[part.name] = {"filename": part.filename, "bytes": (await part.read()).decode()} \
                     if part.filename else (await part.text())
+        elif request.content_type == "application/json":
+            fields = await request.json()
         else:
             fields = dict(await request.post())
-        seen.append({"method": method, "fields": fields, "agent": request.headers.get("User-Agent", "")})
+        seen.append({"method": method, "fields": fields, "agent": request.headers.get("User-Agent", ""),
+                     "type": request.content_type})
         if method == "getMe":
             result = {"id": 123456, "is_bot": True, "first_name": "Sổ tay", "username": "handbook_bot"}
         elif method == "sendMessage":
@@ -68,12 +71,20 @@ async def test_calls_fields_uploads_and_refusals_go_through(server):
         assert bot.username == "handbook_bot"
         sent = await bot.send_message(42, "Xin chào đồng chí", reply_markup=None)
         assert (sent.message_id, sent.text) == (7, "Xin chào đồng chí")
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Đồng ý", callback_data="v:1:1")]])
+        await bot.send_message(42, "<b>Biểu quyết</b> & \"trích\"", reply_markup=keyboard)
         doc = await bot.send_document(42, InputFile(b"ballots", filename="Phiếu bầu.txt"))
         assert (doc.document.file_name, doc.caption) == ("Phiếu bầu.txt", "ballots")
         with pytest.raises(BadRequest, match="(?i)no"):
             await bot.send_message(42, "bad")
+    # Without files, a JSON body of PTB's fields as the form would carry them (nested objects as JSON strings).
+    assert seen[1]["type"] == "application/json"
     assert seen[1]["fields"]["chat_id"] == "42" and seen[1]["fields"]["text"] == "Xin chào đồng chí"
-    assert seen[2]["fields"]["document"] == {"filename": "Phiếu bầu.txt", "bytes": "ballots"}
+    assert seen[2]["fields"]["text"] == '<b>Biểu quyết</b> & "trích"'
+    assert json.loads(seen[2]["fields"]["reply_markup"]) == {
+        "inline_keyboard": [[{"text": "Đồng ý", "callback_data": "v:1:1"}]]}
+    assert seen[3]["type"] == "multipart/form-data"  # an upload stays multipart
+    assert seen[3]["fields"]["document"] == {"filename": "Phiếu bầu.txt", "bytes": "ballots"}
     assert all("python-telegram-bot" in s["agent"] for s in seen)
 
 
