@@ -163,13 +163,16 @@ async def test_an_unreachable_engine_means_a_local_half_share_logged_once_then_t
     assert "answers again" in caplog.text
 
 
+def unreachable(store: str) -> RedisStore | PgStore:
+    """A store whose engine does not answer (port 1), its address holding a password."""
+    if store == "redis":
+        return RedisStore("redis://:hunter2@127.0.0.1:1/0", "handbook:test")
+    return PgStore("postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test", "1")
+
+
 @pytest.mark.parametrize("store", ["redis", "postgresql"])
 async def test_an_engine_that_cannot_be_reached_never_stops_the_sends_nor_shows_its_password(store, caplog):
-    if store == "redis":
-        s = RedisStore("redis://:hunter2@127.0.0.1:1/0", "handbook:test")
-    else:
-        s = PgStore("postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test", "1")
-    b = SendBudget(30, s)
+    b = SendBudget(30, unreachable(store))
     with caplog.at_level(logging.INFO, logger="handbook.budget"):
         for _ in range(5):
             assert await b.acquire(urgent=True)
@@ -180,12 +183,8 @@ async def test_an_engine_that_cannot_be_reached_never_stops_the_sends_nor_shows_
 
 @pytest.mark.parametrize("store", ["redis", "postgresql"])
 async def test_a_pause_with_the_engine_down_pauses_the_local_share_and_never_raises(store, caplog):
-    if store == "redis":
-        s = RedisStore("redis://:hunter2@127.0.0.1:1/0", "handbook:test")
-    else:
-        s = PgStore("postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test", "1")
     clock = FakeClock()  # the local share's (the engine's failure takes what time it takes)
-    b = SendBudget(30, s, clock=clock, sleep=clock.sleep)
+    b = SendBudget(30, unreachable(store), clock=clock, sleep=clock.sleep)
     with caplog.at_level(logging.INFO, logger="handbook.budget"):
         await b.pause(2.0)
     assert b.down and b.outages == 1
