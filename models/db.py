@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,6 +16,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Option of an engine whose transactions start deferred on SQLite: readers never queue behind
@@ -62,8 +65,28 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         kw.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kw)
     if is_sqlite(url):
+        _one_hop_statements(engine)
         _tune_sqlite(engine)
     return engine
+
+
+def _one_hop_statements(engine: AsyncEngine) -> None:
+    """Each statement in one trip to aiosqlite's thread (models/sqlite_hop.py), where the installed
+    aiosqlite and SQLAlchemy have what that relies on; SQLAlchemy's own cursor otherwise."""
+    if engine.dialect.driver != "aiosqlite":
+        return
+    try:
+        from models import sqlite_hop
+    except ImportError as exc:  # an SQLAlchemy without the adapter classes it subclasses
+        global _hop_import_reported
+        if not _hop_import_reported:
+            _hop_import_reported = True
+            log.info("SQLite statements use SQLAlchemy's own cursor: %s", exc)
+        return
+    sqlite_hop.install(engine)
+
+
+_hop_import_reported = False
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
