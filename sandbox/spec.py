@@ -55,6 +55,11 @@ class BotApiSpec:
         self.types: dict[str, dict] = data["types"]
         # Telegram matches method names case-insensitively.
         self._by_lower = {name.lower(): name for name in self.methods}
+        # The reference does not change: each method's and type's fields are indexed once, when first needed
+        # (a message the bot sends is checked field by field, its keyboard button by button).
+        self._method_fields: dict[str, dict[str, dict]] = {}
+        self._type_fields: dict[str, dict[str, dict] | None] = {}
+        self._fixed: dict[str, list[tuple[str, str]]] = {}
         self._discriminated = {
             name: self._discriminator_table(t["subtypes"])
             for name, t in self.types.items()
@@ -66,13 +71,28 @@ class BotApiSpec:
         return self._by_lower.get(name.lower())
 
     def fields(self, method: str) -> dict[str, dict]:
-        return {f["name"]: f for f in self.methods[method].get("fields", [])}
+        """The method's fields by name (shared: not to be changed by the caller)."""
+        found = self._method_fields.get(method)
+        if found is None:
+            found = self._method_fields[method] = {f["name"]: f for f in self.methods[method].get("fields", [])}
+        return found
 
     def type_fields(self, type_name: str) -> dict[str, dict] | None:
-        t = self.types.get(type_name)
-        if t is None or "fields" not in t:
-            return None
-        return {f["name"]: f for f in t["fields"]}
+        """The type's fields by name, None for a type without (shared: not to be changed by the caller)."""
+        if type_name not in self._type_fields:
+            t = self.types.get(type_name)
+            self._type_fields[type_name] = (None if t is None or "fields" not in t
+                                            else {f["name"]: f for f in t["fields"]})
+        return self._type_fields[type_name]
+
+    def _fixed_values(self, type_name: str, fields: dict[str, dict]) -> list[tuple[str, str]]:
+        """The discriminators whose value the type's reference fixes ("always “chat”"): (field, value)."""
+        found = self._fixed.get(type_name)
+        if found is None:
+            found = self._fixed[type_name] = [
+                (key, match.group(1)) for key in DISCRIMINATORS if key in fields
+                if (match := _DISCRIMINATOR_VALUE.search(fields[key].get("description", "")))]
+        return found
 
     def _discriminator_table(self, subtypes: list[str]) -> tuple[str, dict[str, str]] | None:
         """Maps e.g. ("type", {"chat": "BotCommandScopeChat", ...}) when every subtype says its value."""
@@ -183,11 +203,10 @@ class BotApiSpec:
                                      f"{path}: {type_name} has no field {name!r}"))
             elif item is not None:
                 out.extend(self.check_value(method, f"{path}.{name}", item, field["types"]))
-        for key in DISCRIMINATORS:
-            fixed = key in fields and _DISCRIMINATOR_VALUE.search(fields[key].get("description", ""))
-            if fixed and key in value and value[key] != fixed.group(1):
+        for key, fixed in self._fixed_values(type_name, fields):
+            if key in value and value[key] != fixed:
                 out.append(Violation("type", method, f"{path}.{key}",
-                                     f"{path}: {type_name}.{key} must be {fixed.group(1)!r}, not {value[key]!r}"))
+                                     f"{path}: {type_name}.{key} must be {fixed!r}, not {value[key]!r}"))
         return out
 
     def _check_union(self, method: str, path: str, value: Any, type_name: str, subtypes: list[str]) -> list[Violation]:
