@@ -21,10 +21,13 @@ with the process's CPU time per update of each bot: steadier than the clock on a
 The script prints figures and the ratios ours/echo; it never asserts. Targets (printed alongside):
 throughput ratio >= 0.7 at saturation (issue 19; 0.5 before), p99 < 150 ms at 50 updates/s on SQLite.
 --only ours|echo measures one bot (for a profiler: py-spy record -- python bench/updates.py --only ours).
+--echo-reply profile: the echo sends back, for every update, a profile as ours sends it (its HTML and button)
+instead of the text — the same Bot API work on both sides, so the ratio weighs our own work alone; the target
+is against the bare echo (the default).
 
     python bench/updates.py [--users 200] [--rate 50] [--seconds 20] [--outstanding 64]
                             [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
-                            [--only ours|echo] [--bot-rate 0] [--quick]
+                            [--only ours|echo] [--bot-rate 0] [--rounds 3] [--echo-reply text|profile] [--quick]
 
 The database: see --database-url (bench/common.py, bench_database).
 """
@@ -323,14 +326,30 @@ async def start_ours(stack: AsyncExitStack, database_url: str, users_wanted: int
     return Side("ours", Probe(run.emulator), list(names), check), shape
 
 
-async def start_echo(stack: AsyncExitStack, shape: dict, n_users: int) -> Side:
-    emulator = await start_echo_bot(stack, shape, MessageHandler(filters.TEXT, echo), poll_timeout=5)
+async def start_echo(stack: AsyncExitStack, shape: dict, n_users: int, profile: dict | None = None) -> Side:
+    """The bare bot: the text back, or with `profile` (one of ours' profile replies as the emulator holds it)
+    that reply's text as HTML with its button — the same Bot API work as ours for every update, none of the rest."""
+    handler = echo
+    expected = COMMAND
+    if profile is not None:
+        from telegram import InlineKeyboardMarkup
+
+        from sandbox.entities import to_html
+
+        html = to_html(profile["text"], profile.get("entities"))
+        markup = InlineKeyboardMarkup.de_json(profile["reply_markup"], None) if profile.get("reply_markup") else None
+        expected = profile["text"]
+
+        async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await update.effective_message.reply_text(html, parse_mode="HTML", reply_markup=markup)
+
+    emulator = await start_echo_bot(stack, shape, MessageHandler(filters.TEXT, handler), poll_timeout=5)
     users = [EXTRA_USER_ID + 100_000 + i for i in range(n_users)]
     for user in users:
         emulator.add_user(f"U{user}", id=user, language_code="vi")
 
     def check(user: int, message: dict) -> str | None:
-        return None if message.get("text") == COMMAND else f"not an echo: {message.get('text')!r}"
+        return None if message.get("text") == expected else f"not an echo: {(message.get('text') or '')[:80]!r}"
 
     return Side("echo", Probe(emulator), users, check)
 
@@ -364,7 +383,8 @@ def report(args, backend: str, shape: dict, ours, echo, rounds: tuple[list, list
     print()
     print(f"/profile through the sandbox — {args.users} linked users, backend {backend}, "
           f"concurrent_updates={shape['concurrent_updates']}, {args.seconds:g} s per phase; "
-          f"the echo's transport: {args.echo_transport}")
+          f"the echo's transport: {args.echo_transport}; the echo sends back "
+          + ("a profile as ours sends it" if args.echo_reply == "profile" else "the text"))
     head = f"{'':34}{'ours':>12}{'echo':>12}{'ours/echo':>12}   target"
     note = "throughput: replies landed within the window / window"
     for phase, idx, title in (("fixed", 0, f"fixed load, offered {args.rate:g} updates/s"),
@@ -417,7 +437,11 @@ async def main(args) -> None:
         async with AsyncExitStack() as stack:
             ours, shape = await start_ours(stack, url, args.users, args.bot_rate)
             args.users = len(ours.users)
-            echo = await start_echo(stack, {**shape, "transport": args.echo_transport}, len(ours.users))
+            profile = None
+            if args.echo_reply == "profile":  # a profile as ours sends it, for the echo to send back each time
+                _, event, _ = await asyncio.wait_for(ours.probe.send(ours.users[0]), REPLY_TIMEOUT)
+                profile = event["message"]
+            echo = await start_echo(stack, {**shape, "transport": args.echo_transport}, len(ours.users), profile)
             sides = [s for s in (ours, echo) if args.only in (None, s.label)]
             await measure(sides, args)
         report(args, backend, shape,
@@ -439,6 +463,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=("ours", "echo"), default=None, help="measure one bot only (for profiling)")
     p.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
                    help="the echo's Bot API transport: PTB's default httpx (a bare PTB bot), or aiohttp as ours")
+    p.add_argument("--echo-reply", choices=("text", "profile"), default="text",
+                   help="what the echo sends back: the text (a bare echo, the target's baseline), or a profile as ours "
+                        "sends it (~1,400 characters of HTML and a button): the same Bot API work, so the ratio "
+                        "weighs only our own work")
     p.add_argument("--rounds", type=int, default=3,
                    help="saturation phases per bot, ours and the echo alternating; the median round is reported "
                         "(default 3)")
