@@ -5,6 +5,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -62,12 +63,45 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
     elif not is_sqlite(url):
         kw.setdefault("pool_size", 10)
         kw.setdefault("max_overflow", 10)
-        kw.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kw)
     if is_sqlite(url):
         _one_hop_statements(engine)
         _tune_sqlite(engine)
+    elif not kw.get("pool_pre_ping"):
+        _ping_when_idle(engine)
     return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "handbook_idle_since"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A pooled connection is pinged before use when it has sat idle PING_AFTER_IDLE_S or more.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip more for each session, twice an
+    update (the conversation state's read, then the turn), on a server busy with the updates themselves.
+    A connection back in the pool a moment ago is as alive as one checked by a ping; one that sat idle
+    (a server restarted meanwhile, a connection cut by the network) is pinged, and when the ping fails
+    the pool drops it and every older one and connects anew, as pre_ping does — the session never sees it.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_conn: DBAPIConnection | None, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_conn: DBAPIConnection, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)  # none: a connection just made
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the connection is gone: this one and every older one are dropped
+            raise InvalidatePoolError(f"ping after idle failed: {type(exc).__name__}") from exc
 
 
 def _one_hop_statements(engine: AsyncEngine) -> None:
