@@ -99,10 +99,14 @@ class LocalStore:
     async def take(self, limit: int, window: float) -> tuple[float, Any]:
         return self.take_now(limit, window)
 
-    def take_now(self, limit: int, window: float) -> tuple[float, Any]:
-        now = self.clock()
+    def _trim(self, now: float, window: float) -> None:
+        """Forget the sends that left the window."""
         for token in [t for t, at in self.sends.items() if at <= now - window]:
             del self.sends[token]
+
+    def take_now(self, limit: int, window: float) -> tuple[float, Any]:
+        now = self.clock()
+        self._trim(now, window)
         if len(self.sends) < limit:
             self._n += 1
             self.sends[self._n] = now + self.hold
@@ -117,8 +121,7 @@ class LocalStore:
 
     def pause_now(self, limit: int, window: float, seconds: float) -> None:
         now = self.clock()
-        for token in [t for t, at in self.sends.items() if at <= now - window]:  # trimmed here too: while the
-            del self.sends[token]  # shared store answers, take_now() is not called and would not trim them
+        self._trim(now, window)  # here too: while the shared store answers, take_now() is not called
         for _ in range(limit):
             self._n += 1
             self.sends[self._n] = now + seconds - window
