@@ -88,6 +88,15 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
     # The next '&' and the next '<' are found with bytes.find (memchr) and looked up again only
     # once passed; n stands for "none left".
     plain_start = 0  # start of a run of plain bytes not yet copied into out
+
+    def flush(upto: int) -> None:
+        """The plain run before `upto` into out, counted."""
+        nonlocal utf16
+        if upto > plain_start:
+            piece = data[plain_start:upto].decode("utf-8")
+            out.append(piece)
+            utf16 += utf16_len(piece)
+
     i = 0
     next_amp = next_lt = -1
     while True:
@@ -109,20 +118,14 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
                     raise EntityParseError(f'Unescaped "&" at byte offset {i}; it must be written as "&amp;"')
                 i += 1  # a bare '&' stays in the run as text
                 continue
-            if i > plain_start:
-                piece = data[plain_start:i].decode("utf-8")
-                out.append(piece)
-                utf16 += utf16_len(piece)
+            flush(i)
             ch, i = decoded
             out.append(ch)
             utf16 += utf16_len(ch)
             plain_start = i
             continue
 
-        if i > plain_start:
-            piece = data[plain_start:i].decode("utf-8")
-            out.append(piece)
-            utf16 += utf16_len(piece)
+        flush(i)
         begin = i
         i += 1
         if i < n and data[i] == ord("/"):
@@ -131,8 +134,7 @@ def parse_html(source: str, *, strict_ampersand: bool = True) -> tuple[str, list
             i = _open_tag(data, begin, stack, out, utf16)
         plain_start = i
 
-    if n > plain_start:
-        out.append(data[plain_start:n].decode("utf-8"))
+    flush(n)
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]["name"]}"')
     text = "".join(out)
