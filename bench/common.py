@@ -109,6 +109,21 @@ async def start_echo_bot(stack: AsyncExitStack, shape: dict, handler, *, poll_ti
     return emulator
 
 
+# Settings a bot process must not take from the bench's own environment: each bench says what it wants.
+_NOT_INHERITED = ("HANDBOOK_REDIS_URL", "HANDBOOK_METRICS_PORT", "HANDBOOK_WEBHOOK_SECRET")
+
+
+def bot_env(*, api: str, token: str, database_url: str, seal_key: str, tmp: Path, **settings: str) -> dict[str, str]:
+    """The whole environment of a BotProcess: this process's but for _NOT_INHERITED, the emulator's Bot API and
+    token, the database, the seal key, no config file (an absent one in `tmp`), and `settings` (webhook_port="8443"
+    becomes HANDBOOK_WEBHOOK_PORT)."""
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env.update({"HANDBOOK_TELEGRAM_API_URL": api, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_DATABASE_URL": database_url,
+                "HANDBOOK_SEAL_KEY": seal_key, "HANDBOOK_CONFIG": str(tmp / "absent.toml")})
+    env.update({f"HANDBOOK_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
 class BotProcess:
     """Our bot as deployed: `python -m bot.cli run ARGS…` in a process of its own, with `env` (the whole
     environment) and its output in `log`. Its CPU time and peak RSS are read from /proc while it runs."""

@@ -60,7 +60,7 @@ import aiohttp  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import BotProcess, log_warnings, run_within  # noqa: E402
+from bench.common import BotProcess, bot_env, log_warnings, run_within  # noqa: E402
 
 # bench/updates.py's Probe, warm_up, fixed_load and saturation, measured the same way here.
 _spec = importlib.util.spec_from_file_location("bench_updates", Path(__file__).with_name("updates.py"))
@@ -135,15 +135,12 @@ class Instance(BotProcess):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.hook = f"{self.base}/telegram/hook"
-        env = {**os.environ, "HANDBOOK_BOT_TOKEN": token, "HANDBOOK_TELEGRAM_API_URL": api,
-               "HANDBOOK_DATABASE_URL": db_url, "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
-               "HANDBOOK_WEBHOOK_SECRET": SECRET, "HANDBOOK_SEAL_KEY": SEAL_KEY,
-               "HANDBOOK_WEBHOOK_PORT": str(self.port)}
-        env.pop("HANDBOOK_REDIS_URL", None)
-        # No rate at all with --budget none: nothing paces the replies, as before the shared budget.
-        env["HANDBOOK_DELIVERY_RATE_PER_S"] = "0" if budget == "none" else f"{bot_rate:g}"
-        if budget == "redis":  # the send budget shared through Redis, else through PostgreSQL (bot/budget.py)
-            env["HANDBOOK_REDIS_URL"] = REDIS_URL
+        # No rate at all with --budget none: nothing paces the replies, as before the shared budget; the send
+        # budget shared through Redis with --budget redis, else through PostgreSQL (bot/budget.py).
+        env = bot_env(api=api, token=token, database_url=db_url, seal_key=SEAL_KEY, tmp=tmp,
+                      webhook_secret=SECRET, webhook_port=str(self.port),
+                      delivery_rate_per_s="0" if budget == "none" else f"{bot_rate:g}",
+                      **({"redis_url": REDIS_URL} if budget == "redis" else {}))
         super().__init__(env, tmp / f"bot-{n}.log", "--webhook", self.hook)
 
     async def start(self) -> None:

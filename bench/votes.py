@@ -64,6 +64,7 @@ from bench.common import (  # noqa: E402
     CHATTY,
     BotProcess,
     bench_database,
+    bot_env,
     log_warnings,
     percentile_ms,
     run_within,
@@ -342,13 +343,9 @@ async def start_bot_process(stack: AsyncExitStack, run, settings) -> BotProcess:
     """Our bot as deployed (`python -m bot.cli run`, long polling) against `run`'s emulator and database, with
     `settings`' delivery limits; stopped when `stack` closes (before the emulator) if not before."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-votes-bot-")))
-    env = {**os.environ, "HANDBOOK_TELEGRAM_API_URL": run.url, "HANDBOOK_BOT_TOKEN": run.emulator.token,
-           "HANDBOOK_DATABASE_URL": run.database_url, "HANDBOOK_SEAL_KEY": run.seal_key,
-           "HANDBOOK_CONFIG": str(tmp / "absent.toml"),
-           "HANDBOOK_DELIVERY_RATE_PER_S": f"{settings.delivery_rate_per_s:g}",
-           "HANDBOOK_DELIVERY_PER_CHAT_PER_S": f"{settings.delivery_per_chat_per_s:g}"}
-    for name in ("HANDBOOK_REDIS_URL", "HANDBOOK_METRICS_PORT", "HANDBOOK_WEBHOOK_SECRET"):
-        env.pop(name, None)
+    env = bot_env(api=run.url, token=run.emulator.token, database_url=run.database_url, seal_key=run.seal_key,
+                  tmp=tmp, delivery_rate_per_s=f"{settings.delivery_rate_per_s:g}",
+                  delivery_per_chat_per_s=f"{settings.delivery_per_chat_per_s:g}")
     bot = BotProcess(env, tmp / "bot.log")
     await bot.start()
     stack.push_async_callback(bot.stop)
