@@ -11,8 +11,11 @@ an engine they already share:
 
 A send asks for a grant just before it leaves and says when Telegram answered it: it fills a place
 in the window from its grant until a window after its answer (see Store), so the count holds however
-late a request arrives after its grant. Two kinds share the window: a reply to a user (urgent) may
-take all of it; the dispatcher's sends (bulk) leave RESERVE of each window to the replies, so a
+late a request arrives after its grant. The engine is asked once for several: the send that asks takes
+grants for those queued behind it on this instance too (up to LEASE_MAX; a grant not used within
+LEASE_S is given back), and the answers that come while earlier ones are being told are told together
+next, in one statement (at a congress vote's rate, two statements a reply were the engine's main work).
+Two kinds share the window: a reply to a user (urgent) may take all of it; the dispatcher's sends (bulk) leave RESERVE of each window to the replies, so a
 member who writes during a broadcast is answered at once and neither pushes the other over
 Telegram's limit. A send refused waits until the send it must outlast leaves the window, then asks
 again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
@@ -35,6 +38,7 @@ import logging
 import math
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
@@ -51,6 +55,8 @@ RETRY_S = 5.0  # how often an unreachable engine is asked again
 TAKE_TIMEOUT_S = 1.0  # an engine slower than this counts as unreachable…
 TURN_TIMEOUT_S = 3.0  # …and so does a turn at it (behind this instance's other sends) longer than this
 MAX_WAIT_S = 1.0  # a refused send asks again at least this often
+LEASE_MAX = 8  # grants asked for at once: the send that asks and those queued behind it on this instance
+LEASE_S = 0.25  # a grant taken for a send behind and not used within this is given back (answered)
 
 
 def window_of(rate: float) -> tuple[float, int]:
@@ -69,11 +75,12 @@ class Store(Protocol):
     can make two sends look closer than they were (the dispatcher's Pacer closes its loop the same way).
     """
 
-    async def take(self, limit: int, window: float) -> tuple[float, Any]:
-        """(0, the grant's token) when granted; (seconds to wait, None) when the window holds `limit` sends."""
+    async def take(self, limit: int, window: float, n: int = 1) -> tuple[float, list[Any]]:
+        """(0, grants' tokens: 1 to n, as many as the window has room for); (seconds to wait, []) when it holds
+        `limit` sends."""
         ...
 
-    async def answered(self, token: Any) -> None: ...
+    async def answered(self, tokens: list[Any]) -> None: ...
 
     async def pause(self, limit: int, window: float, seconds: float) -> None:
         """No grant for `seconds` from now: `limit` sends that count until then (stamped `seconds - window` on)."""
@@ -96,25 +103,28 @@ class LocalStore:
         self.sends: dict[int, float] = {}  # token → when it counts from
         self._n = 0
 
-    async def take(self, limit: int, window: float) -> tuple[float, Any]:
-        return self.take_now(limit, window)
+    async def take(self, limit: int, window: float, n: int = 1) -> tuple[float, list[Any]]:
+        return self.take_now(limit, window, n)
 
     def _trim(self, now: float, window: float) -> None:
         """Forget the sends that left the window."""
         for token in [t for t, at in self.sends.items() if at <= now - window]:
             del self.sends[token]
 
-    def take_now(self, limit: int, window: float) -> tuple[float, Any]:
+    def take_now(self, limit: int, window: float, n: int = 1) -> tuple[float, list[Any]]:
         now = self.clock()
         self._trim(now, window)
-        if len(self.sends) < limit:
+        if len(self.sends) >= limit:
+            return _refused(sorted(self.sends.values()), limit, window, now), []
+        tokens = []
+        for _ in range(min(n, limit - len(self.sends))):
             self._n += 1
             self.sends[self._n] = now + self.hold
-            return 0.0, self._n
-        return _refused(sorted(self.sends.values()), limit, window, now), None
+            tokens.append(self._n)
+        return 0.0, tokens
 
-    async def answered(self, token: Any) -> None:
-        self.answered_now(token)
+    async def answered(self, tokens: list[Any]) -> None:
+        self.answered_now(tokens)
 
     async def pause(self, limit: int, window: float, seconds: float) -> None:
         self.pause_now(limit, window, seconds)
@@ -126,16 +136,18 @@ class LocalStore:
             self._n += 1
             self.sends[self._n] = now + seconds - window
 
-    def answered_now(self, token: Any) -> None:
-        if token in self.sends:
-            self.sends[token] = min(self.sends[token], self.clock())
+    def answered_now(self, tokens: list[Any]) -> None:
+        now = self.clock()
+        for token in tokens:
+            if token in self.sends:
+                self.sends[token] = min(self.sends[token], now)
 
     async def close(self) -> None:
         pass
 
 
-# KEYS[1] the sorted set; ARGV: limit, window (s), hold (s), a unique member.
-# Returns {1, the server's time} when granted, {0, seconds to wait} when not (as text: Lua numbers become integers).
+# KEYS[1] the sorted set; ARGV: limit, window (s), hold (s), a unique prefix, how many ask (n). Grant i is the member
+# prefix:i. Returns {grants (1 to n), the server's time}, or {0, seconds to wait} (as text: Lua numbers become integers).
 REDIS_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -145,17 +157,23 @@ local hold = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
 if n < limit then
-  redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
+  local granted = math.min(tonumber(ARGV[5]), limit - n)
+  for i = 1, granted do
+    redis.call('ZADD', KEYS[1], now + hold, ARGV[4] .. ':' .. i)
+  end
   redis.call('PEXPIRE', KEYS[1], math.ceil((window + hold) * 1000) + 1000)
-  return {1, tostring(now)}
+  return {granted, tostring(now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
 return {0, tostring(math.max(0.001, tonumber(oldest[2]) + window - now))}
 """
-# KEYS[1] the sorted set; ARGV[1] the member: it counts from now (when still there and held later than now).
+# KEYS[1] the sorted set; ARGV the members: each counts from now (when still there and held later than now).
 REDIS_ANSWERED = """
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], 'XX', 'LT', tonumber(t[1]) + tonumber(t[2]) / 1000000, ARGV[1])
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i = 1, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', 'LT', now, ARGV[i])
+end
 return 0
 """
 # KEYS[1] the sorted set; ARGV: limit, window (s), seconds. The pause's sends are members of their own names
@@ -196,16 +214,18 @@ class RedisStore:
                                   for script in (REDIS_TAKE, REDIS_ANSWERED, REDIS_PAUSE))
         return self._scripts
 
-    async def take(self, limit: int, window: float) -> tuple[float, Any]:
+    async def take(self, limit: int, window: float, n: int = 1) -> tuple[float, list[Any]]:
         take, _, _ = self._connected()
         self._n += 1
-        member = f"{self._member}:{self._n}"
-        granted, value = await take(keys=[self.key], args=[limit, window, self.hold, member])
-        return (0.0, member) if int(granted) else (float(value), None)
+        prefix = f"{self._member}:{self._n}"
+        granted, value = await take(keys=[self.key], args=[limit, window, self.hold, prefix, n])
+        if int(granted):
+            return 0.0, [f"{prefix}:{i}" for i in range(1, int(granted) + 1)]
+        return float(value), []
 
-    async def answered(self, token: Any) -> None:
+    async def answered(self, tokens: list[Any]) -> None:
         _, answered, _ = self._connected()
-        await answered(keys=[self.key], args=[token])
+        await answered(keys=[self.key], args=list(tokens))
 
     async def pause(self, limit: int, window: float, seconds: float) -> None:
         _, _, pause = self._connected()
@@ -240,21 +260,21 @@ class PgStore:
                     conn.terminate()
                 raise
 
-    async def take(self, limit: int, window: float) -> tuple[float, Any]:
+    async def take(self, limit: int, window: float, n: int = 1) -> tuple[float, list[Any]]:
         from models.send_budget import TAKE
 
-        row = await self._run(TAKE, self.name, limit, window, self.hold)
+        row = await self._run(TAKE, self.name, limit, window, self.hold, n)
         if row is None:  # the row is gone (the table emptied): made again at the next connection
             await self.close()
             raise LookupError("no send_budget row")
-        if row["granted"]:
-            return 0.0, row["at"] + self.hold  # the value written, the same float (IEEE addition on both sides)
-        return _refused(list(row["sends"]), limit, window, row["at"]), None
+        if row["n"]:  # the values written, the same floats (IEEE arithmetic on both sides, in the same order)
+            return 0.0, [row["at"] + self.hold + i * 1e-6 for i in range(row["n"])]
+        return _refused(list(row["sends"]), limit, window, row["at"]), []
 
-    async def answered(self, token: Any) -> None:
+    async def answered(self, tokens: list[Any]) -> None:
         from models.send_budget import ANSWERED
 
-        await self._run(ANSWERED, self.name, token)
+        await self._run(ANSWERED, self.name, list(tokens))
 
     async def pause(self, limit: int, window: float, seconds: float) -> None:
         from models.send_budget import PAUSE
@@ -297,6 +317,16 @@ class Grant:
         self.token = token
 
 
+class _Answers:
+    """Answers told the store in one statement: those that came while the statement before was on its way."""
+
+    __slots__ = ("tokens", "told")
+
+    def __init__(self, token: Any) -> None:
+        self.tokens = [token]
+        self.told: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
 class SendBudget:
     """The bot's budget as this instance sees it: the shared store, or a local share while it is unreachable."""
 
@@ -315,9 +345,14 @@ class SendBudget:
         self.outages = 0
         self.granted = 0
         self.waited = 0  # refusals (each followed by a wait)
+        self.asked = 0  # statements to the shared store: takes, answers, pauses (each for one send or several)
         self._retry_at = 0.0
         self._paused_until = 0.0  # (this instance's clock) the longest pause it asked for
         self._queues = {True: asyncio.Lock(), False: asyncio.Lock()}  # asyncio's Lock wakes its waiters in order
+        self._behind = {True: 0, False: 0}  # sends of a kind waiting for their turn in its queue
+        self._spare: dict[bool, deque[tuple[float, Grant]]] = {True: deque(), False: deque()}  # (taken at, grant)
+        self._answers: _Answers | None = None  # answers waiting for the statement before theirs
+        self._telling = asyncio.Lock()  # one statement of answers at a time
 
     @property
     def shared(self) -> bool:
@@ -327,66 +362,120 @@ class SendBudget:
         """Wait until a send may leave; None only when `stopping` says so meanwhile.
 
         This instance's sends of a kind queue here in the order they came: only the first of them asks
-        the engine (again when refused), so a waiting reply is not overtaken by a later one, and a full
-        window costs one request per refusal, not one per waiting send.
+        the engine (again when refused), for itself and those queued behind it (up to LEASE_MAX), so a
+        waiting reply is not overtaken by a later one, and a busy minute costs a statement per several
+        sends and a full window one per refusal, not one per waiting send.
         """
-        async with self._queues[urgent]:
-            while True:
-                wait, grant = await self.take(urgent)
-                if grant is not None:
+        queue = self._queues[urgent]
+        self._behind[urgent] += 1
+        try:
+            await queue.acquire()
+        finally:
+            self._behind[urgent] -= 1
+        try:
+            spare = self._spare[urgent]
+            while spare:
+                taken_at, grant = spare.popleft()
+                if self.clock() - taken_at <= LEASE_S:
                     self.granted += 1
                     return grant
+                await self.answered(grant)  # too old to leave on: it counts a window from now, then goes
+            while True:
+                wait, grants = await self._take(urgent, 1 + min(self._behind[urgent], LEASE_MAX - 1))
+                if grants:
+                    now = self.clock()
+                    spare.extend((now, grant) for grant in grants[1:])
+                    self.granted += 1
+                    return grants[0]
                 self.waited += 1
                 await self.sleep(min(wait, MAX_WAIT_S))
                 if stopping is not None and stopping():
                     return None
+        finally:
+            queue.release()
 
     async def take(self, urgent: bool) -> tuple[float, Grant | None]:
         """(0, a grant), or how long to wait before asking again."""
+        wait, grants = await self._take(urgent, 1)
+        return wait, grants[0] if grants else None
+
+    async def _take(self, urgent: bool, n: int) -> tuple[float, list[Grant]]:
+        """(0, 1 to n grants), or (how long to wait before asking again, [])."""
         if self.store is not None and (not self.down or self.clock() >= self._retry_at):
             try:
+                self.asked += 1
                 # The stores time their own requests out (TAKE_TIMEOUT_S); this bounds the wait for their turn.
-                wait, token = await asyncio.wait_for(self.store.take(self.limits[urgent], self.window), TURN_TIMEOUT_S)
+                async with asyncio.timeout(TURN_TIMEOUT_S):
+                    wait, tokens = await self.store.take(self.limits[urgent], self.window, n)
             except Exception as exc:  # never the message: a connection error may quote the address
                 self._fail(exc)
             else:
                 if self.down:
                     self.down = False
                     log.info("the shared send budget answers again")
-                return wait, None if token is None else Grant(self.store, token)
-        wait, token = self.local.take_now(self.local_limits[urgent], self.window)
-        return wait, None if token is None else Grant(self.local, token)
+                return wait, [Grant(self.store, token) for token in tokens]
+        wait, tokens = self.local.take_now(self.local_limits[urgent], self.window, n)
+        return wait, [Grant(self.local, token) for token in tokens]
 
     async def answered(self, grant: Grant | None) -> None:
-        """The send of `grant` got its answer (or none): it counts from now, no longer from HOLD_S after its grant."""
+        """The send of `grant` got its answer (or none): it counts from now, no longer from HOLD_S after its grant.
+
+        Answers that come while the store is being told earlier ones wait and are told together, in one
+        statement, as soon as it is done (a group commit); each caller returns once its own was told.
+        """
         if grant is None:
             return
         if grant.store is self.local:
-            self.local.answered_now(grant.token)
+            self.local.answered_now([grant.token])
             return
         if self.down:
             return  # it counts until HOLD_S after its grant, as if unanswered
+        batch = self._answers
+        if batch is not None:
+            batch.tokens.append(grant.token)
+            await asyncio.shield(batch.told)
+            return
+        batch = self._answers = _Answers(grant.token)
         try:
-            await asyncio.wait_for(grant.store.answered(grant.token), TURN_TIMEOUT_S)
+            async with self._telling:
+                if self._answers is batch:
+                    self._answers = None  # answers from now on wait for the next statement
+                if not self.down:
+                    self.asked += 1
+                    async with asyncio.timeout(TURN_TIMEOUT_S):
+                        await grant.store.answered(batch.tokens)
         except Exception as exc:
             self._fail(exc)
+        finally:
+            if self._answers is batch:  # cancelled before its turn: the next answer starts anew
+                self._answers = None
+            if not batch.told.done():
+                batch.told.set_result(None)
 
     async def pause(self, seconds: float) -> None:
         """Telegram answered 429: no instance sharing the budget gets a grant for `seconds` (engine time).
 
-        The local share pauses too (it counts if the engine goes down meanwhile). A pause within one this
-        instance already asked for is not asked again (a burst of 429s). Never raises: an engine that
-        does not answer is a fault like any other (logged by its type, the local share counts).
+        The local share pauses too (it counts if the engine goes down meanwhile), and the grants this
+        instance took for sends queued behind are given back. A pause within one this instance already
+        asked for is not asked again (a burst of 429s). Never raises: an engine that does not answer is a
+        fault like any other (logged by its type, the local share counts).
         """
         if seconds <= 0 or self.clock() + seconds <= self._paused_until:
             return
         self._paused_until = self.clock() + seconds
+        spares = [grant for spare in self._spare.values() for _, grant in spare]
+        for spare in self._spare.values():
+            spare.clear()
         self.local.pause_now(self.limits[True], self.window, seconds)
         if self.store is not None and (not self.down or self.clock() >= self._retry_at):
             try:
-                await asyncio.wait_for(self.store.pause(self.limits[True], self.window, seconds), TURN_TIMEOUT_S)
+                self.asked += 1
+                async with asyncio.timeout(TURN_TIMEOUT_S):
+                    await self.store.pause(self.limits[True], self.window, seconds)
             except Exception as exc:
                 self._fail(exc)
+        for grant in spares:
+            await self.answered(grant)
 
     def _fail(self, exc: Exception) -> None:
         self._retry_at = self.clock() + RETRY_S

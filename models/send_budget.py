@@ -2,10 +2,10 @@
 
 One row per bot (`name`: the bot's id): `sends` holds, for each send of the last window, the server
 time (epoch seconds) it counts from: its answer's, or a while after its grant until it is answered
-(bot/budget.py). TAKE trims what left the window, grants when fewer than the limit remain, and says
-so in `granted` — in one UPDATE, so the row's lock makes the instances' takes one after another (a
-second UPDATE waiting for the lock re-reads the row the first wrote). ANSWERED moves a send to the
-time of its answer; PAUSE adds `limit` sends that count until a 429's retry_after has passed (so no
+(bot/budget.py). TAKE trims what left the window, grants as many of the sends asked for as fewer
+than the limit leave room for, and says how many in `n` — in one UPDATE, so the row's lock makes the
+instances' takes one after another (a second UPDATE waiting for the lock re-reads the row the first
+wrote). ANSWERED moves sends to the time of their answer; PAUSE adds `limit` sends that count until a 429's retry_after has passed (so no
 grant before, however many instances). The clock is the server's (clock_timestamp()): the instances'
 clocks need not agree.
 
@@ -26,28 +26,38 @@ CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} (
     name text PRIMARY KEY,
     sends double precision[] NOT NULL DEFAULT '{{}}',
     granted boolean NOT NULL DEFAULT false,
-    at double precision NOT NULL DEFAULT 0
+    at double precision NOT NULL DEFAULT 0,
+    n integer NOT NULL DEFAULT 0
 )"""
+# The column `n` came after the table (migration 0028_send_budget_n); `granted` stays for an instance still on TAKE
+# as it was (true when n > 0).
+ADD_N = f"ALTER TABLE IF EXISTS {TABLE} ADD COLUMN IF NOT EXISTS n integer NOT NULL DEFAULT 0"
 
 ENSURE_ROW = f"INSERT INTO {TABLE} (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
 
 # $1 the row, $2 the limit (sends in a window), $3 the window in seconds, $4 how long after its grant a send
-# not yet answered counts from. Returns whether this send was granted, the window's sends and the server's time.
+# not yet answered counts from, $5 how many sends ask. Returns how many were granted (`n`, the first of them — as
+# many as the window has room for), the window's sends and the server's time. Grant i (from 0) is written
+# now + $4 + i µs, after the window's others: each grant its own value, which the instance computes the same way.
 TAKE = f"""
-UPDATE {TABLE} SET (sends, granted, at) = (
-    SELECT CASE WHEN cardinality(k.kept) < $2 THEN k.kept || (k.now + $4) ELSE k.kept END,
-           cardinality(k.kept) < $2, k.now
+UPDATE {TABLE} SET (sends, granted, n, at) = (
+    SELECT k.kept || ARRAY(SELECT k.now + $4 + i * 1e-6::double precision FROM generate_series(0, g.n - 1) AS i),
+           g.n > 0, g.n, k.now
     FROM (SELECT ARRAY(SELECT s FROM unnest(sends) AS s WHERE s > c.now - $3 ORDER BY s) AS kept, c.now
-          FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c) AS k)
+          FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c) AS k,
+         LATERAL (SELECT greatest(0, least($5::int, $2::int - cardinality(k.kept))) AS n) AS g)
 WHERE name = $1
-RETURNING granted, sends, at"""
+RETURNING n, sends, at"""
 
-# $1 the row, $2 a grant's value (now + $4 above): the send was answered, it counts from now. Only a value
-# found once: the sends of a pause share theirs, and one of them is never moved for a grant of the same value.
+# $1 the row, $2 grants' values (now + $4 + i µs above): their sends were answered, they count from now. Only a
+# value found once: the sends of a pause share theirs, and one of them is never moved for a grant of the same value.
 ANSWERED = f"""
-UPDATE {TABLE} SET sends = array_replace(sends, $2::double precision,
-                                         least($2, extract(epoch FROM clock_timestamp())::double precision))
-WHERE name = $1 AND (SELECT count(*) FROM unnest(sends) AS s WHERE s = $2::double precision) = 1"""
+UPDATE {TABLE} SET sends = ARRAY(
+    SELECT CASE WHEN s = ANY($2::double precision[]) AND count(*) OVER (PARTITION BY s) = 1 THEN least(s, c.now)
+                ELSE s END
+    FROM unnest(sends) AS s)
+FROM (SELECT extract(epoch FROM clock_timestamp())::double precision AS now) AS c
+WHERE name = $1"""
 
 # $1 the row, $2 the limit, $3 the window, $4 the pause in seconds: `limit` sends that count until now + $4
 # (a window after now + $4 - $3), added to those still in the window; a shorter pause shortens none.

@@ -18,7 +18,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot import budget as budget_mod
-from bot.budget import LocalStore, PgStore, RedisStore, RepliesWithinBudget, SendBudget, is_send, make_budget
+from bot.budget import Grant, LocalStore, PgStore, RedisStore, RepliesWithinBudget, SendBudget, is_send, make_budget
 from bot.settings import Settings
 
 REDIS_URL = os.environ.get("HANDBOOK_TEST_REDIS_URL")
@@ -115,16 +115,16 @@ class Outage:
         self.down = True
         self.asked = 0
 
-    async def take(self, limit: int, window: float):
+    async def take(self, limit: int, window: float, n: int = 1):
         self.asked += 1
         if self.down:
             raise self.error
-        return await self.inner.take(limit, window)
+        return await self.inner.take(limit, window, n)
 
-    async def answered(self, token) -> None:
+    async def answered(self, tokens) -> None:
         if self.down:
             raise self.error
-        await self.inner.answered(token)
+        await self.inner.answered(tokens)
 
     async def pause(self, limit: int, window: float, seconds: float) -> None:
         if self.down:
@@ -192,6 +192,135 @@ async def test_a_pause_with_the_engine_down_pauses_the_local_share_and_never_rai
     wait, grant = await b.take(True)
     assert grant is None and wait == pytest.approx(2.0)  # the local share waits the pause out
     await b.close()
+
+
+# --- several sends a statement: grants for the sends queued behind, answers told together -----------------------
+
+class Counted:
+    """The engine as a LocalStore, each request written down; each take waits for the next of `gates`, if any."""
+
+    def __init__(self, clock) -> None:
+        self.inner = LocalStore(clock)
+        self.takes: list[tuple[int, int]] = []  # (asked for, granted)
+        self.granted_at: list[float] = []  # one a grant
+        self.answers: list[list] = []
+        self.gates: list[asyncio.Event] = []
+        self.answer_gates: list[asyncio.Event] = []
+
+    async def take(self, limit: int, window: float, n: int = 1):
+        if self.gates:
+            await self.gates.pop(0).wait()
+        wait, tokens = await self.inner.take(limit, window, n)
+        self.takes.append((n, len(tokens)))
+        self.granted_at += [self.inner.clock()] * len(tokens)
+        return wait, tokens
+
+    async def answered(self, tokens) -> None:
+        if self.answer_gates:
+            await self.answer_gates.pop(0).wait()
+        self.answers.append(list(tokens))
+        await self.inner.answered(tokens)
+
+    async def pause(self, limit: int, window: float, seconds: float) -> None:
+        await self.inner.pause(limit, window, seconds)
+
+    async def close(self) -> None:
+        pass
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def queued_behind_a_slow_take(b: SendBudget, store: Counted, sends: int) -> list[asyncio.Task]:
+    """`sends` acquire() at once, the first held at the engine until all the others queue behind it."""
+    gate = asyncio.Event()
+    store.gates = [gate]
+    tasks = [asyncio.create_task(b.acquire(True)) for _ in range(sends)]
+    await settle()
+    gate.set()
+    return tasks
+
+
+async def one_grant_left_over(b: SendBudget, store: Counted) -> Grant:
+    """Four sends at once; the fourth gives up while the second asks for it and the third: its grant is left over."""
+    store.gates = [asyncio.Event(), asyncio.Event()]
+    first, second = store.gates
+    tasks = [asyncio.create_task(b.acquire(True)) for _ in range(4)]
+    await settle()
+    first.set()
+    await settle()  # the second now asks for itself and the two behind it
+    tasks[3].cancel()
+    second.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(results[:3]) and isinstance(results[3], asyncio.CancelledError)
+    assert store.takes == [(1, 1), (3, 3)] and len(b._spare[True]) == 1
+    return b._spare[True][0][1]
+
+
+async def test_the_send_that_asks_takes_grants_for_those_queued_behind_it_within_the_window():
+    clock = FakeClock()
+    store = Counted(clock)
+    b = SendBudget(5, store, clock=clock, sleep=clock.sleep)
+    grants = await asyncio.gather(*await queued_behind_a_slow_take(b, store, 7))
+    assert all(grants) and len({g.token for g in grants}) == 7
+    # the first asks for itself alone (nobody behind yet); the next for itself and the five queued behind it, of
+    # which the window (5 a second) has room for four; the last two are refused until the window has room (none of
+    # the sends was answered: they count from HOLD_S after their grants), then granted together
+    assert store.takes[:3] == [(1, 1), (6, 4), (2, 0)] and store.takes[-1] == (2, 2)
+    assert [granted for _, granted in store.takes if granted] == [1, 4, 2]
+    assert b.granted == 7 and b.waited >= 1
+    assert len(store.granted_at) == 7 and most_in_a_window(store.granted_at, 1.0) == 5
+
+
+async def test_a_grant_taken_for_a_send_that_left_the_queue_is_given_back_not_used_late():
+    clock = FakeClock()
+    store = Counted(clock)
+    b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
+    unused = await one_grant_left_over(b, store)
+    clock.now += budget_mod.LEASE_S + 0.01
+    later = await b.acquire(True)
+    assert later is not None and later.token != unused.token and store.takes[-1] == (1, 1)  # asked anew
+    assert [unused.token] in store.answers and store.inner.sends[unused.token] == clock.now  # given back: from now
+
+
+async def test_a_grant_left_over_is_used_by_the_next_send_while_fresh():
+    clock = FakeClock()
+    store = Counted(clock)
+    b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
+    unused = await one_grant_left_over(b, store)
+    clock.now += budget_mod.LEASE_S - 0.01
+    assert (await b.acquire(True)) is unused and len(store.takes) == 2  # no request to the engine
+
+
+async def test_a_429_gives_back_the_grants_taken_for_sends_behind():
+    clock = FakeClock()
+    store = Counted(clock)
+    b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
+    unused = await one_grant_left_over(b, store)
+    await b.pause(2.0)
+    assert not b._spare[True] and [unused.token] in store.answers
+    wait, grant = await b.take(True)
+    assert grant is None and wait == pytest.approx(2.0)  # nothing leaves before the pause ends, spare or not
+
+
+async def test_answers_that_come_while_the_engine_is_told_are_told_together_each_once():
+    clock = FakeClock()
+    store = Counted(clock)
+    b = SendBudget(30, store, clock=clock, sleep=clock.sleep)
+    grants = [(await b.take(True))[1] for _ in range(10)]
+    clock.now += 0.5
+    gate = asyncio.Event()
+    store.answer_gates = [gate]  # the first answer's statement is on its way while the nine others come
+    tasks = [asyncio.create_task(b.answered(g)) for g in grants]
+    await settle()
+    assert not any(t.done() for t in tasks)  # none returns before its own answer was told
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert sorted(t for told in store.answers for t in told) == sorted(g.token for g in grants)  # each once
+    assert len(store.answers) == 2 and store.answers[0] == [grants[0].token]  # the first, then the nine behind it
+    assert all(at == clock.now for at in store.inner.sends.values())  # every one counts from its answer
 
 
 # --- a 429: every holder of the budget waits Telegram's retry_after ------------------------------------------------
@@ -376,6 +505,7 @@ async def test_three_instances_sharing_redis_never_send_more_than_the_rate_in_an
     assert len(sent) == 450 and all(b.granted for b in holders)
     assert sum(b.waited for b in holders) > 0  # they did run into the limit
     assert most_in_a_window(sent, 1.0) <= 300
+    assert sum(b.asked for b in holders) < 2 * 450  # sends queued together asked and were answered together
 
 
 async def test_three_instances_sharing_postgresql_never_send_more_than_the_rate_in_any_window(budget_db):
@@ -383,6 +513,33 @@ async def test_three_instances_sharing_postgresql_never_send_more_than_the_rate_
     assert len(sent) == 450 and all(b.granted for b in holders)
     assert sum(b.waited for b in holders) > 0
     assert most_in_a_window(sent, 1.0) <= 300
+    assert sum(b.asked for b in holders) < 2 * 450  # sends queued together asked and were answered together
+
+
+async def several_at_once(store) -> None:
+    """One request grants as many as the window has room for, each its own; one request answers them all."""
+    window = 1.0 + budget_mod.SLACK
+    try:
+        wait, first = await store.take(5, window, 3)
+        assert wait == 0 and len(first) == 3
+        wait, more = await store.take(5, window, 8)
+        assert wait == 0 and len(more) == 2  # the window's room, not the eight asked for
+        assert len(set(first + more)) == 5
+        wait, none = await store.take(5, window, 1)
+        assert none == [] and wait > window  # unanswered, they count from HOLD_S after their grants
+        await store.answered(first + more)
+        wait, none = await store.take(5, window, 1)
+        assert none == [] and 0 < wait <= window  # every one of them now counts from its answer
+    finally:
+        await store.close()
+
+
+async def test_redis_grants_several_in_one_request_and_answers_them_in_one(redis_url):
+    await several_at_once(RedisStore(redis_url, f"handbook-test:send-budget:{secrets.token_hex(4)}"))
+
+
+async def test_postgresql_grants_several_in_one_statement_and_answers_them_in_one(budget_db):
+    await several_at_once(PgStore(budget_db, "45"))
 
 
 async def test_postgresql_budget_survives_its_connection_killed(budget_db):
