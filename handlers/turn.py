@@ -25,7 +25,7 @@ from telegram.ext import ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from models import accounts
-from models.db import is_lock_conflict, make_sessionmaker
+from models.db import is_lock_conflict, make_sessionmaker, read_only_sessionmaker
 from models.permissions import Actor, load_actor
 
 from .i18n import pick_language, t
@@ -77,6 +77,11 @@ class Services:
     def turn_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for conversation turns: deferred on SQLite (see `handler`)."""
         return make_sessionmaker(self.sessionmaker.kw["bind"], deferred=True)
+
+    @functools.cached_property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for turns that only show something (`handler(read_only=True)`): no transaction, no write."""
+        return read_only_sessionmaker(self.sessionmaker.kw["bind"])
 
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -329,13 +334,17 @@ def services_of(context: ContextTypes.DEFAULT_TYPE | Application) -> Services:
 LOCK_RETRIES = 3
 
 
-def handler(fn: HandlerFn, *, linked_only: bool = False):
+def handler(fn: HandlerFn, *, linked_only: bool = False, read_only: bool = False):
     """Wrap a handler: one session per update, the caller loaded, replies sent after commit.
 
     On SQLite the session's transactions start deferred, so readers never wait for writers; a
     turn whose write meets another writer's lock is run again from the start, this time taking
     the write lock up front (and waiting for it). That is safe because nothing reaches Telegram
     before the commit.
+
+    `read_only`: the handler only shows what is stored (a profile): its session has no transaction
+    (PostgreSQL: no BEGIN and COMMIT, two round trips of its four; SQLite: no BEGIN) and refuses any write
+    (models.db.ReadOnlySession). A caller met for the first time is written down first, in a usual turn.
     """
 
     @functools.wraps(fn)
@@ -348,6 +357,8 @@ def handler(fn: HandlerFn, *, linked_only: bool = False):
                 sessions = services.turn_sessions if attempt == 0 else services.sessionmaker
                 # The caller was read with their conversation state just before (handlers/state.py).
                 prefetched = _prefetched_actor(update, context) if attempt == 0 else None
+                if read_only and prefetched is not None and prefetched.language is not None:
+                    sessions = services.read_sessions
                 turn, result = await _run_turn(fn, update, context, services, sessions, linked_only, prefetched)
                 break
             except DBAPIError as exc:
@@ -415,6 +426,11 @@ async def _run_turn(fn: HandlerFn, update: Update, context, services: Services, 
 def member_handler(fn: HandlerFn):
     """A handler for linked members only; strangers are told how to get linked."""
     return handler(fn, linked_only=True)
+
+
+def member_view(fn: HandlerFn):
+    """A member_handler that only shows what is stored (see `handler`'s read_only)."""
+    return handler(fn, linked_only=True, read_only=True)
 
 
 def _link_keyboard(turn: Turn):

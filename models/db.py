@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # writers (WAL), but a read-then-write transaction may meet "database is locked" and must be
 # retried whole — the conversation layer does that (handlers/turn.py).
 DEFERRED = "handbook_sqlite_deferred"
-# Option of an engine for a lone SELECT on SQLite: no BEGIN at all (the statement is its own
+# Option of an engine for reads only on SQLite: no BEGIN at all (each statement is its own
 # transaction), which saves two round trips to SQLite's thread on a path every update takes.
+# On PostgreSQL the same engine autocommits (single_read_engine): no BEGIN, no ROLLBACK.
 SINGLE_READ = "handbook_sqlite_single_read"
 
 
@@ -163,8 +165,41 @@ def make_sessionmaker(engine: AsyncEngine, *, deferred: bool = False) -> async_s
 
 
 def single_read_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The engine for connections that run one SELECT and close (the same pool)."""
-    return engine.execution_options(**{SINGLE_READ: True})
+    """The engine for connections that only read (the same pool), each statement its own transaction.
+
+    SQLite: no BEGIN is sent. PostgreSQL: the connection autocommits — one round trip a statement, where a
+    transaction adds a BEGIN before and a ROLLBACK (or COMMIT) after. Statements of one connection may
+    then see different snapshots: for reads that show something, as a profile, that is no loss."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SINGLE_READ: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A session made to read only was asked to write: a programming error, nothing was written."""
+
+
+class ReadOnlySession(Session):
+    """The sync session behind read_only_sessionmaker's: it refuses every ORM write (flush, insert, update,
+    delete), before the statement leaves — its connection autocommits, so a write would not wait for a commit."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        raise ReadOnlyViolation("a read-only session was asked to write")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyViolation("a read-only session was asked to write")
+
+
+def read_only_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read (a turn that shows something): no transaction around their statements
+    (single_read_engine), and a write refused (ReadOnlySession)."""
+    return async_sessionmaker(single_read_engine(engine), expire_on_commit=False, sync_session_class=ReadOnlySession)
 
 
 def is_lock_conflict(exc: BaseException) -> bool:

@@ -18,7 +18,7 @@ from ..i18n import fmt_date
 from ..keyboards import correction_button, menu_pattern
 from ..probation.views import profile_line
 from ..transfers.views import profile_lines
-from ..turn import Turn, esc, member_handler
+from ..turn import Turn, esc, member_view
 
 
 def display_phone(e164: str | None) -> str | None:
@@ -118,7 +118,7 @@ def _discipline(turn: Turn, d: Discipline) -> str:
     return f"• {when}{turn.t(f'discipline.{d.form.value}')}{reason}"
 
 
-@member_handler
+@member_view
 async def my_profile(turn: Turn):
     view = await load_profile(turn.session, turn.actor.member_id)
     turn.reply(await profile_text(turn, view), correction_button(turn.lang))

@@ -31,6 +31,16 @@ async def test_stranger_learns_how_to_link_and_sees_nothing_else(driver, sandbox
         assert plain(reply) == t("vi", "start.stranger").replace("<b>", "").replace("</b>", "")
 
 
+async def test_a_strangers_first_word_may_be_a_view_their_account_is_written_first(driver, sandbox_run):
+    """/profile only reads (a read-only turn); a caller met for the first time is written down all the same."""
+    await driver.create_user("Guest", id=STRANGER, language_code="en-US")
+    [reply] = await driver.exchange(STRANGER, "/profile")
+    assert plain(reply) == t("en", "start.stranger").replace("<b>", "").replace("</b>", "")
+    async with sandbox_run.sessionmaker() as s:
+        account = await s.get(Account, STRANGER)
+        assert account is not None and account.language == "en"
+
+
 async def test_english_telegram_user_is_answered_in_english(driver):
     await driver.create_user("Guest", id=STRANGER, language_code="en-US")
     [reply] = await driver.exchange(STRANGER, "/start")
