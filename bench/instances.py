@@ -23,6 +23,18 @@ the bot. With quotas, one instance has F cores and two have 2F — what deployin
 the rest of the machine keeps what is left (keep 2F well under the machine's cores: "machine busy" shows it).
 The printed "throttled" is how often the quota held a bot back (cpu.stat), so a quota that never bit shows.
 
+--during-broadcast N measures replies during a broadcast instead of the phases above: N more members of
+another cell are linked, and a notice to them is queued through models.notices as their secretary sends it; the
+leader's dispatcher (bot/leader.py: the instance holding the lock, which /healthz names) sends it at the bot's rate
+while the users send /profile, an open loop at --reply-rate a second (default 2), until the last recipient has it
+(or for --seconds). With --limits (Telegram's: --bot-rate, 1/s per chat) the send budget's reserve (bot/budget.py
+RESERVE) is what lets a reply out at once. First with the leader alone answering the users ("one"), then both
+instances ("two"), --rounds times (default 1 here); before each broadcast, QUIET_S of the replies alone as a
+baseline. Printed per phase: the replies' latency p50/p90/p99/max, answered and lost; the broadcast's rate (its
+messages a second on the emulator's clock, first to last; and all messages in that span, the replies included),
+how many recipients got it, how many twice; and the 429s the emulator answered, on the users' chats (replies) and
+on the recipients' (deliveries). --quick caps N at 150.
+
 Printed: throughput, latency percentiles, the 429s the emulator answered (with --limits: Telegram's flood
 limits), the best two-instance throughput over the best one-instance, each two-instance phase over the
 one-instance phase just before it, the p99 of each phase, how many updates each instance handled (its
@@ -34,7 +46,7 @@ outside the bench, so a busy neighbour shows. Never asserts.
     python bench/instances.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
                               [--users 200] [--rate 50] [--seconds 15] [--outstanding 64] [--rounds 2]
                               [--limits] [--budget postgresql|redis|none] [--bot-rate 30]
-                              [--cpu-per-instance F] [--quick]
+                              [--cpu-per-instance F] [--during-broadcast N [--reply-rate 2]] [--quick]
 
 A database of its own (handbook_bench_<pid>) is created on that server and dropped at the end.
 """
@@ -70,6 +82,9 @@ _spec.loader.exec_module(base)
 SECRET = "bench-instances-secret-0123456789"
 SEAL_KEY = secrets.token_urlsafe(32)  # the bot refuses to start without one; the same on both instances
 FIRST_USER = 300001
+SECRETARY = 499999  # --during-broadcast: the notice's author, the recipients' secretary (not sent it: the sender)
+FIRST_RECIPIENT = 500001  # --during-broadcast: the members the notice goes to
+QUIET_S = 5.0  # --during-broadcast: the replies alone, before each broadcast (a baseline on the same instances)
 REDIS_URL = os.environ.get("HANDBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -221,6 +236,222 @@ async def make_members(sessionmaker, n: int) -> dict[int, str]:
     return {FIRST_USER + i: m.full_name for i, m in enumerate(people)}
 
 
+async def make_audience(sessionmaker, n: int) -> int:
+    """A second ward and cell: its secretary (SECRETARY) and n linked members (FIRST_RECIPIENT on). The cell's id."""
+    from models import clock
+    from models.accounts import Account
+    from models.members import Member
+    from models.roles import RoleKind, grant
+    from models.units import UnitKind, add_unit
+
+    async with sessionmaker() as session:
+        ward = await add_unit(session, "Đảng bộ phường Vĩnh Ninh", UnitKind.ward)
+        cell = await add_unit(session, "Chi bộ Tổ dân phố 7", UnitKind.cell, ward)
+        secretary = Member(full_name="Nguyễn Thị Hồng Nhung", cell_id=cell.id)
+        people = [Member(full_name=f"Đảng viên số {i}", cell_id=cell.id) for i in range(n)]
+        session.add_all([secretary, *people])
+        await session.flush()
+        await grant(session, secretary.id, cell.id, RoleKind.secretary)
+        session.add(Account(telegram_user_id=SECRETARY, member_id=secretary.id, language="vi", linked_at=clock.now()))
+        session.add_all(Account(telegram_user_id=FIRST_RECIPIENT + i, member_id=m.id, language="vi",
+                                linked_at=clock.now()) for i, m in enumerate(people))
+        await session.commit()
+        return cell.id
+
+
+async def queue_notice(db_url: str, cell_id: int, title: str) -> None:
+    """One notice to the cell, queued as the secretary sends it (models.notices: its deliveries in the outbox)."""
+    from models import notices
+    from models.db import make_engine, make_sessionmaker
+    from models.notices import NoticeKind
+    from models.permissions import load_actor
+
+    engine = make_engine(db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await notices.create_notice(
+                session, await load_actor(session, SECRETARY), kind=NoticeKind.notice, title=title,
+                body="Kính mời các đồng chí dự sinh hoạt chi bộ lúc 19 giờ 30, thứ Bảy, tại nhà văn hóa tổ dân phố.",
+                audience_unit_ids=[cell_id])
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+class Sends:
+    """Every message the emulator accepted ((its monotonic time, chat)) and every 429 it answered (the chat)."""
+
+    def __init__(self, emulator) -> None:
+        self.accepted: list[tuple[float, object]] = []
+        self.refused: list[object] = []
+        record, check = emulator._record_send, emulator._check_flood
+
+        def recorded(chat_id) -> None:
+            self.accepted.append((time.monotonic(), chat_id))
+            record(chat_id)
+
+        def checked(chat_id) -> None:
+            try:
+                check(chat_id)
+            except Exception:
+                self.refused.append(chat_id)
+                raise
+
+        emulator._record_send = recorded  # instance attributes: call() looks them up on self
+        emulator._check_flood = checked
+
+
+class OpenLoop:
+    """/profile from the users in turn, one every 1/rate s whatever the bot does, until stopped (or `seconds`)."""
+
+    def __init__(self, probe, users: list[int]) -> None:
+        self.probe = probe
+        self.users = users
+        self.turn = 0  # across runs: a user's next /profile is len(users) sends later
+
+    async def run(self, rate: float, stop: asyncio.Event, seconds: float | None = None):
+        result = base.Result("replies")
+        futures: list[tuple[int, asyncio.Future]] = []
+        start = time.perf_counter()
+        while not stop.is_set() and (seconds is None or time.perf_counter() - start < seconds):
+            delay = start + len(futures) / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            user = self.users[self.turn % len(self.users)]
+            self.turn += 1
+            futures.append((user, self.probe.send(user)))
+        result.offered_elapsed = time.perf_counter() - start
+        result.sent = len(futures)
+        if futures:
+            await asyncio.wait([f for _, f in futures], timeout=base.REPLY_TIMEOUT)
+        for user, future in futures:
+            if future.done():
+                latency, _, landed = future.result()
+                result.latencies.append(latency)
+                result.landed.append(landed)
+            else:
+                self.probe.forget(user, future)
+                future.cancel()
+                result.lost += 1
+        return result
+
+
+@dataclass
+class During:
+    """One broadcast with replies during it (--during-broadcast), and the replies alone just before."""
+
+    mode: str  # "one" (the leader alone answers) or "two"
+    quiet: object  # base.Result: the replies before the broadcast
+    replies: object  # base.Result: the replies while it went out
+    recipients: int = 0
+    got: int = 0  # recipients who got it at least once
+    twice: int = 0  # … more than once
+    rate: float = 0.0  # the broadcast's messages a second, first to last (the emulator's clock)
+    span: float = 0.0  # first to last, seconds
+    all_rate: float = 0.0  # every message the emulator accepted in that span (replies too) a second
+    first_after: float = 0.0  # seconds from queueing the notice to its first message
+    refused_replies: int = 0  # 429s to the users' chats
+    refused_deliveries: int = 0  # 429s to the recipients' chats
+    quiet_refused: int = 0  # 429s during the quiet part
+    handled: list[float] = field(default_factory=list)
+    machine_busy: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+async def leader_of(instances: list[Instance], timeout: float = 30) -> Instance:
+    """The instance that runs the dispatcher (bot/leader.py: one holds the lock; /healthz says which)."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        roles = [json.loads(await i.get("/healthz") or "{}").get("role") for i in instances]
+        if roles.count("leader") == 1:
+            return instances[roles.index("leader")]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no single leader among the instances: {roles}")
+        await asyncio.sleep(0.5)
+
+
+async def during_phase(mode: str, number: int, loop: OpenLoop, instances: list[Instance], leader: Instance,
+                       emulator, sends: Sends, cell_id: int, db_url: str, args) -> During:
+    emulator.set_webhook_targets([leader.hook] if mode == "one" else [i.hook for i in instances])
+    await asyncio.sleep(0.3)
+    refused0 = len(sends.refused)
+    quiet = await loop.run(args.reply_rate, asyncio.Event(), args.quiet_seconds)
+    quiet_refused = len(sends.refused) - refused0
+    await asyncio.sleep(0.5)
+    audience = set(range(FIRST_RECIPIENT, FIRST_RECIPIENT + args.during_broadcast))
+    handled0 = [await i.handled() for i in instances]
+    cpu0 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
+    machine0 = machine_cpu()
+    accepted0, refused0 = len(sends.accepted), len(sends.refused)
+    stop = asyncio.Event()
+    replies = asyncio.create_task(loop.run(args.reply_rate, stop, args.seconds))
+    queued_at = time.monotonic()
+    await queue_notice(db_url, cell_id, f"Thông báo số {number}")
+    # Until every recipient has it (or long past the time it should take): the replies keep coming meanwhile.
+    deadline = queued_at + 3 * len(audience) / args.bot_rate + 30
+    while time.monotonic() < deadline:
+        if len({c for _, c in sends.accepted[accepted0:] if c in audience}) == len(audience):
+            break
+        await asyncio.sleep(0.2)
+    stop.set()
+    replies_result = await replies
+    await asyncio.sleep(1.0)  # a second copy of the notice, if any, lands now
+    cpu1 = {f"bot {i.n}": i.cpu_s() for i in instances} | {"emulator+load": time.process_time()}
+    machine1 = machine_cpu()
+    handled1 = [await i.handled() for i in instances]
+    accepted = sends.accepted[accepted0:]
+    delivered = [(t, c) for t, c in accepted if c in audience]
+    per_chat: dict[object, int] = {}
+    for _, c in delivered:
+        per_chat[c] = per_chat.get(c, 0) + 1
+    refused = sends.refused[refused0:]
+    result = During(mode, quiet, replies_result, recipients=len(audience), got=len(per_chat),
+                    twice=sum(1 for n in per_chat.values() if n > 1),
+                    refused_deliveries=sum(1 for c in refused if c in audience),
+                    refused_replies=sum(1 for c in refused if c not in audience), quiet_refused=quiet_refused,
+                    handled=[b - a for a, b in zip(handled0, handled1, strict=True)],
+                    machine_busy=(machine1[0] - machine0[0]) / max(1.0, machine1[1] - machine0[1]),
+                    cpu={k: cpu1[k] - cpu0[k] for k in cpu0})
+    if delivered:
+        first, last = delivered[0][0], delivered[-1][0]
+        result.span = last - first
+        result.first_after = first - queued_at
+        if result.span > 0:
+            result.rate = (len(delivered) - 1) / result.span
+            result.all_rate = (sum(1 for t, _ in accepted if first <= t <= last) - 1) / result.span
+    return result
+
+
+def report_during(args, phases: list[During], leader: Instance) -> None:
+    print()
+    print(f"replies during a broadcast, webhook mode, PostgreSQL — one notice to {args.during_broadcast} members "
+          f"from the leader (bot {leader.n}) while {args.users} other members send /profile at "
+          f"{args.reply_rate:g}/s" + (f" for {args.seconds:g} s" if args.seconds else " until it is out")
+          + f"; {args.quiet_seconds:g} s of the replies alone before each; "
+          f"send budget: {args.budget}, the bot's rate {args.bot_rate:g}/s"
+          + (f", Telegram's limits ({args.bot_rate:g}/s, 1/s per chat)" if args.limits else ", no flood limits")
+          + f"; {os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print()
+    print(f"  {'':<6}{'':<6}{'replies':>8}{'lost':>5}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+          f"{'429s':>6}   broadcast")
+    for p in phases:
+        for label, r, extra in (("quiet", p.quiet, f"{p.quiet_refused:>6}"),
+                                ("during", p.replies, f"{p.refused_replies:>6}")):
+            line = (f"  {p.mode if label == 'quiet' else '':<6}{label:<6}{r.done:>8}{r.lost:>5}{r.pct(50):>8.0f}"
+                    f"{r.pct(90):>8.0f}{r.pct(99):>8.0f}{r.pct(100):>8.0f}{extra}")
+            if label == "during":
+                line += (f"   {p.got}/{p.recipients} got it, {p.twice} twice; {p.rate:.1f}/s over {p.span:.1f} s "
+                         f"(all sends {p.all_rate:.1f}/s), first {p.first_after:.1f} s after queueing; "
+                         f"429s on deliveries {p.refused_deliveries}; handled "
+                         f"{' / '.join(f'{h:.0f}' for h in p.handled)}; machine busy {p.machine_busy:.0%}; CPU s "
+                         + ", ".join(f"{k} {v:.1f}" for k, v in p.cpu.items()))
+            print(line)
+    print("  (429s: the emulator's on the replies' chats; on the deliveries' in the broadcast column)")
+
+
 async def wait_ready(instances: list[Instance], emulator, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -318,11 +549,18 @@ async def main(args) -> None:
             await migrate.upgrade(db_url)
             engine = make_engine(db_url)
             names = await make_members(make_sessionmaker(engine), args.users)
+            cell_id = await make_audience(make_sessionmaker(engine), args.during_broadcast) \
+                if args.during_broadcast else 0
             await engine.dispose()
             emulator = Emulator()
             runner, api = await start_server(emulator)
             for user, full_name in names.items():
                 emulator.add_user(full_name.rsplit(" ", 1)[-1], id=user, language_code="vi")
+            if args.during_broadcast:
+                emulator.add_user("Nhung", id=SECRETARY, language_code="vi")
+                for i in range(args.during_broadcast):
+                    emulator.add_user(f"Số {i}", id=FIRST_RECIPIENT + i, language_code="vi")
+                sends = Sends(emulator)
             instances = [Instance(n, api, emulator.token, db_url, Path(tmp), args.budget, args.bot_rate,
                                   args.cpu_per_instance) for n in (1, 2)]
             emulator.set_webhook_targets([i.hook for i in instances])
@@ -339,6 +577,21 @@ async def main(args) -> None:
             await base.warm_up(probe, users, check, args.outstanding)  # both instances, every user once
             if args.limits:  # Telegram's, from here on: 30 messages/s for the bot (--bot-rate), 1/s per chat
                 emulator.configure(global_limit_per_s=args.bot_rate, per_chat_limit_per_s=1)
+            if args.during_broadcast:
+                leader = await leader_of(instances)
+                loop = OpenLoop(probe, users)
+                during = []
+                for _ in range(args.rounds):
+                    for mode in ("one", "two"):
+                        during.append(await during_phase(mode, len(during) + 1, loop, instances, leader, emulator,
+                                                         sends, cell_id, db_url, args))
+                if emulator.violations:
+                    print(f"note: {len(emulator.violations)} Bot API violations, first: {emulator.violations[0]}",
+                          file=sys.stderr)
+                for i in instances:
+                    await i.stop()
+                report_during(args, during, leader)
+                return
             phases = []
             for kind in ("fixed", "saturation"):
                 for _ in range(args.rounds):
@@ -368,9 +621,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a PostgreSQL server (its database is only used to create and drop the bench's own)")
     p.add_argument("--users", type=int, default=200, help="linked members sending /profile (default 200)")
     p.add_argument("--rate", type=float, default=50.0, help="offered load of the fixed phases (default 50/s)")
-    p.add_argument("--seconds", type=float, default=15.0, help="length of each phase (default 15)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="length of each phase (default 15; --during-broadcast: of the replies, default the broadcast's)")
     p.add_argument("--outstanding", type=int, default=64, help="updates in flight at saturation (default 64)")
-    p.add_argument("--rounds", type=int, default=2, help="one/two alternations per kind of phase (default 2)")
+    p.add_argument("--rounds", type=int, default=None, help="one/two alternations per kind of phase (default 2)")
     p.add_argument("--limits", action="store_true",
                    help="the emulator answers 429 beyond Telegram's flood limits (30/s, 1/s per chat); counted")
     p.add_argument("--budget", choices=("postgresql", "redis", "none"), default="postgresql",
@@ -384,13 +638,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cpu-per-instance", type=float, default=None, metavar="F",
                    help="hold each bot process to F CPUs with a cgroup quota (root; e.g. 0.5): two instances then have "
                         "twice one's CPU whatever else the machine runs; the rest keeps the remaining cores")
-    p.add_argument("--quick", action="store_true", help="a smoke run: 5 s phases, one round")
+    p.add_argument("--during-broadcast", type=int, default=0, metavar="N",
+                   help="instead of the phases above: one notice to N other members of one cell, sent by the leader's "
+                        "dispatcher, while the users send /profile at --reply-rate; with one instance answering, then "
+                        "two (--rounds times, default 1 here): the replies' latency, the broadcast's rate, who got it, "
+                        "the 429s on replies and on deliveries (e.g. 900: 30 s at 30/s)")
+    p.add_argument("--reply-rate", type=float, default=2.0,
+                   help="--during-broadcast: /profile a second from the users, an open loop (default 2)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 5 s phases, one round (--during-broadcast: at most 150 members, 2 s alone)")
     args = p.parse_args(argv)
+    seconds_given = args.seconds
+    if args.seconds is None:
+        args.seconds = 15.0
+    if args.during_broadcast:  # the replies last as long as the broadcast unless --seconds says otherwise
+        args.seconds = seconds_given
+        args.quiet_seconds = QUIET_S
+        if args.rounds is None:
+            args.rounds = 1
+    args.rounds = 2 if args.rounds is None else args.rounds
     if args.quick:
-        args.seconds, args.rounds = 5.0, 1
+        args.seconds, args.rounds = (5.0 if not args.during_broadcast else args.seconds), 1
+        if args.during_broadcast:
+            args.during_broadcast, args.quiet_seconds = min(args.during_broadcast, 150), 2.0
+    if args.during_broadcast < 0 or args.reply_rate <= 0:
+        p.error("--during-broadcast and --reply-rate must be positive")
     if args.cpu_per_instance is not None and not 0 < args.cpu_per_instance <= (os.cpu_count() or 1):
         p.error("--cpu-per-instance must be above 0 and at most the machine's CPUs")
-    if args.users < 1 or args.rate <= 0 or args.seconds <= 0 or args.outstanding < 1 or args.rounds < 1:
+    if (args.users < 1 or args.rate <= 0 or (args.seconds is not None and args.seconds <= 0) or args.outstanding < 1
+            or args.rounds < 1):
         p.error("--users, --rate, --seconds, --outstanding and --rounds must be positive")
     return args
 
@@ -398,7 +674,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run() -> None:
     args = parse_args()
     log_warnings()
-    run_within(main(args), 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300, "bench/instances.py")
+    if args.during_broadcast:
+        broadcast = 3 * (args.during_broadcast + 1) / args.bot_rate + 30 + (args.seconds or 0)
+        budget = 2 * args.rounds * (args.quiet_seconds + broadcast + 2 * base.REPLY_TIMEOUT) + 300
+    else:
+        budget = 4 * args.rounds * (args.seconds + base.REPLY_TIMEOUT) + 300
+    run_within(main(args), budget, "bench/instances.py")
 
 
 if __name__ == "__main__":
