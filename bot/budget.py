@@ -45,6 +45,8 @@ from typing import Any, Protocol
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from handlers.turn import retry_seconds
+
 log = logging.getLogger("handbook.budget")
 
 SLACK = 0.01  # seconds added to the window, as the dispatcher's own Pacer does
@@ -521,11 +523,6 @@ class RepliesWithinBudget(BaseRateLimiter[None]):
             raise
         finally:
             await self.budget.answered(grant)
-
-
-def retry_seconds(retry_after: Any) -> float:
-    """A 429's retry_after in seconds: PTB gives an int or a timedelta, the Bot API a number."""
-    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after or 0)
 
 
 def make_budget(settings: Any, token: str) -> SendBudget | None:

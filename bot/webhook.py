@@ -29,7 +29,7 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from handlers.turn import services_of
+from handlers.turn import retry_seconds, services_of
 
 from . import metrics as metrics_module
 from .serve import Worker, run_background, started, stop_on_signals
@@ -137,8 +137,7 @@ async def _set_webhook(app: Application, url: str, secret: str, allowed_updates:
             await app.bot.set_webhook(url=url, secret_token=secret, allowed_updates=allowed_updates)
             return
         except RetryAfter as exc:
-            wait = exc.retry_after
-            delay = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            delay = retry_seconds(exc.retry_after)
         except BadRequest:  # the URL or the secret is wrong: no retry makes it right
             raise
         except NetworkError as exc:

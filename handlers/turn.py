@@ -309,14 +309,18 @@ FLOOD_RETRIES = 3
 FLOOD_WAIT_CAP_S = 30.0
 
 
+def retry_seconds(retry_after: Any) -> float:
+    """A 429's retry_after in seconds: PTB gives an int or a timedelta, the Bot API a number."""
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after or 0)
+
+
 async def _obeying_flood_control(send: Callable[[], Awaitable[Any]]) -> Any:
     """An answer to a user must not be lost to a 429 met while a broadcast uses the bot's quota."""
     for attempt in range(FLOOD_RETRIES + 1):
         try:
             return await send()
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            seconds = retry_seconds(exc.retry_after)
             if attempt == FLOOD_RETRIES or seconds > FLOOD_WAIT_CAP_S:
                 raise
             log.info("Telegram asked to wait %.1f s before answering; waiting", seconds)
