@@ -323,17 +323,7 @@ class OpenLoop:
             futures.append((user, self.probe.send(user)))
         result.offered_elapsed = time.perf_counter() - start
         result.sent = len(futures)
-        if futures:
-            await asyncio.wait([f for _, f in futures], timeout=base.REPLY_TIMEOUT)
-        for user, future in futures:
-            if future.done():
-                latency, _, landed = future.result()
-                result.latencies.append(latency)
-                result.landed.append(landed)
-            else:
-                self.probe.forget(user, future)
-                future.cancel()
-                result.lost += 1
+        await base.collect(self.probe, futures, result, start)
         return result
 
 

@@ -180,19 +180,27 @@ async def fixed_load(probe: Probe, users: list[int], rate: float, seconds: float
         futures.append((user, probe.send(user)))
     result.offered_elapsed = time.perf_counter() - start
     result.sent = total
-    await asyncio.wait([f for _, f in futures], timeout=REPLY_TIMEOUT)
+    result.elapsed = await collect(probe, futures, result, start) - start
+    return result
+
+
+async def collect(probe: Probe, futures: list[tuple[int, asyncio.Future]], result: Result, start: float) -> float:
+    """The replies of an open loop's sends, waited for (REPLY_TIMEOUT) and put in `result` (a send without
+    one is lost and forgotten); when the last of them landed (`start` if none did)."""
+    if futures:
+        await asyncio.wait([f for _, f in futures], timeout=REPLY_TIMEOUT)
     last = start
     for user, future in futures:
         if future.done():
             latency, _, landed = future.result()
             result.latencies.append(latency)
+            result.landed.append(landed)
             last = max(last, landed)
         else:
             probe.forget(user, future)
             future.cancel()
             result.lost += 1
-    result.elapsed = last - start
-    return result
+    return last
 
 
 async def saturation(probe: Probe, users: list[int], outstanding: int, seconds: float) -> Result:
