@@ -30,10 +30,7 @@ async def reset_postgres(url: str) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-            await conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            await _end_others(conn)
             await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
     finally:
