@@ -15,10 +15,10 @@ late a request arrives after its grant. The engine is asked once for several: th
 grants for those queued behind it on this instance too (up to LEASE_MAX; a grant not used within
 LEASE_S is given back), and the answers that come while earlier ones are being told are told together
 next, in one statement (at a congress vote's rate, two statements a reply were the engine's main work).
-Two kinds share the window: a reply to a user (urgent) may take all of it; the dispatcher's sends (bulk) leave RESERVE of each window to the replies, so a
-member who writes during a broadcast is answered at once and neither pushes the other over
-Telegram's limit. A send refused waits until the send it must outlast leaves the window, then asks
-again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
+Two kinds share the window: a reply to a user (urgent) may take all of it; the dispatcher's sends (bulk)
+leave RESERVE of each window to the replies, so a member who writes during a broadcast is answered at
+once and neither pushes the other over Telegram's limit. A send refused waits until the send it must
+outlast leaves the window, then asks again. The time is the engine's (Redis TIME, PostgreSQL clock_timestamp()).
 
 A 429 met by any instance pauses them all (SendBudget.pause, for Telegram's retry_after): the store
 fills the window with `limit` sends stamped a window before the pause's end (engine time), so no
@@ -149,7 +149,8 @@ class LocalStore:
 
 
 # KEYS[1] the sorted set; ARGV: limit, window (s), hold (s), a unique prefix, how many ask (n). Grant i is the member
-# prefix:i. Returns {grants (1 to n), the server's time}, or {0, seconds to wait} (as text: Lua numbers become integers).
+# prefix:i. Returns {grants (1 to n), the server's time}, or {0, seconds to wait} (as text: Lua numbers become
+# integers).
 REDIS_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -360,6 +361,10 @@ class SendBudget:
     def shared(self) -> bool:
         return self.store is not None
 
+    def _asks_store(self) -> bool:
+        """Whether the shared store is asked now: it answers, or it failed RETRY_S ago and is tried again."""
+        return self.store is not None and (not self.down or self.clock() >= self._retry_at)
+
     async def acquire(self, urgent: bool, stopping: Callable[[], bool] | None = None) -> Grant | None:
         """Wait until a send may leave; None only when `stopping` says so meanwhile.
 
@@ -403,7 +408,7 @@ class SendBudget:
 
     async def _take(self, urgent: bool, n: int) -> tuple[float, list[Grant]]:
         """(0, 1 to n grants), or (how long to wait before asking again, [])."""
-        if self.store is not None and (not self.down or self.clock() >= self._retry_at):
+        if self._asks_store():
             try:
                 self.asked += 1
                 # The stores time their own requests out (TAKE_TIMEOUT_S); this bounds the wait for their turn.
@@ -469,7 +474,7 @@ class SendBudget:
         for spare in self._spare.values():
             spare.clear()
         self.local.pause_now(self.limits[True], self.window, seconds)
-        if self.store is not None and (not self.down or self.clock() >= self._retry_at):
+        if self._asks_store():
             try:
                 self.asked += 1
                 async with asyncio.timeout(TURN_TIMEOUT_S):

@@ -5,9 +5,9 @@ time (epoch seconds) it counts from: its answer's, or a while after its grant un
 (bot/budget.py). TAKE trims what left the window, grants as many of the sends asked for as fewer
 than the limit leave room for, and says how many in `n` — in one UPDATE, so the row's lock makes the
 instances' takes one after another (a second UPDATE waiting for the lock re-reads the row the first
-wrote). ANSWERED moves sends to the time of their answer; PAUSE adds `limit` sends that count until a 429's retry_after has passed (so no
-grant before, however many instances). The clock is the server's (clock_timestamp()): the instances'
-clocks need not agree.
+wrote). ANSWERED moves sends to the time of their answer; PAUSE adds `limit` sends that count until a
+429's retry_after has passed (so no grant before, however many instances). The clock is the server's
+(clock_timestamp()): the instances' clocks need not agree.
 
 The table is UNLOGGED (no WAL: a crash empties it, which costs nothing but a second of history) and
 made by the migration 0027_send_budget on PostgreSQL only; SQLite has one instance and no table.
